@@ -1,0 +1,22 @@
+//! `sweep`: train many small neural networks from a TOML manifest and compare
+//! them.
+//!
+//! Data flow, one module per step:
+//!
+//! ```text
+//! manifest (TOML -> validated)  ->  plan (ordered jobs, ids, shards)
+//!   -> spec (one job's typed parameters)
+//!   -> train (data, nn, optim: one job's epoch loop -> records)
+//!   -> runner (rayon; progress events) -> store (every file and CSV column)
+//!   -> report / diff (read the files back)
+//! ```
+//!
+//! The math lives in [`nn`] (forward, back-propagation, losses) and [`optim`].
+
+pub mod data;
+pub mod nn;
+pub mod optim;
+pub mod rng;
+pub mod spec;
+pub mod train;
+pub mod weights;

@@ -1,0 +1,473 @@
+//! The network: layers, activations, losses, forward pass and
+//! back-propagation. This is the one place to check the math against the
+//! chain rule (SPEC 4).
+//!
+//! Notation (one row per sample, `m` rows in a batch):
+//!   z_l = a_{l-1} W_l + b_l      a_0 = x,  W_l: (fan_in, fan_out)
+//!   a_l = f(z_l)                 f = `activation` (hidden), `output_activation` (last)
+//!   J   = sum_i loss(yhat_i, y_i)          (times 1/m for reduction = "mean")
+//!
+//! Every parameter lives in one flat `Vec<f64>` described by a [`Layout`], so
+//! optimizers are plain loops over slices and gradients share the layout.
+//! A [`Workspace`] holds every per-sample buffer and is allocated once per job.
+
+use std::ops::Range;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Array1, Array2, Zip, s};
+
+use crate::spec::{Activation, Backprop, Loss, Reduction};
+
+/// Where one layer's weights and bias sit in the flat parameter vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerShape {
+    pub fan_in: usize,
+    pub fan_out: usize,
+    /// Row-major (fan_in, fan_out).
+    pub w: Range<usize>,
+    pub b: Option<Range<usize>>,
+}
+
+/// The shapes of all layers, input to output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub layers: Vec<LayerShape>,
+    pub len: usize,
+}
+
+impl Layout {
+    /// `sizes` = `[inputs, hidden.., outputs]`.
+    pub fn new(sizes: &[usize], bias: bool) -> Layout {
+        let mut layers = Vec::with_capacity(sizes.len().saturating_sub(1));
+        let mut at = 0;
+        for pair in sizes.windows(2) {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            let w = at..at + fan_in * fan_out;
+            at = w.end;
+            let b = bias.then(|| {
+                let r = at..at + fan_out;
+                at = r.end;
+                r
+            });
+            layers.push(LayerShape { fan_in, fan_out, w, b });
+        }
+        Layout { layers, len: at }
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.layers[0].fan_in
+    }
+
+    pub fn has_bias(&self) -> bool {
+        self.layers[0].b.is_some()
+    }
+
+    /// `[inputs, hidden.., outputs]`.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut v = vec![self.inputs()];
+        v.extend(self.layers.iter().map(|l| l.fan_out));
+        v
+    }
+
+    pub fn w<'a>(&self, params: &'a [f64], l: usize) -> ArrayView2<'a, f64> {
+        let s = &self.layers[l];
+        ArrayView2::from_shape((s.fan_in, s.fan_out), &params[s.w.clone()]).expect("layout shape")
+    }
+
+    pub fn w_mut<'a>(&self, params: &'a mut [f64], l: usize) -> ArrayViewMut2<'a, f64> {
+        let s = &self.layers[l];
+        ArrayViewMut2::from_shape((s.fan_in, s.fan_out), &mut params[s.w.clone()])
+            .expect("layout shape")
+    }
+
+    pub fn b<'a>(&self, params: &'a [f64], l: usize) -> Option<ArrayView1<'a, f64>> {
+        self.layers[l].b.clone().map(|r| ArrayView1::from(&params[r]))
+    }
+
+    pub fn b_mut<'a>(&self, params: &'a mut [f64], l: usize) -> Option<ArrayViewMut1<'a, f64>> {
+        self.layers[l].b.clone().map(|r| ArrayViewMut1::from(&mut params[r]))
+    }
+}
+
+/// A network: its layout, activations and parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub layout: Layout,
+    pub activation: Activation,
+    pub output_activation: Activation,
+    pub params: Vec<f64>,
+}
+
+// ---------------------------------------------------------------------------
+// Activations. Derivatives are written in terms of the output a = f(z), which
+// is all the backward pass keeps; the forms mirror PyTorch's backward kernels.
+
+#[inline]
+pub fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+impl Activation {
+    #[inline]
+    pub fn apply(self, z: f64) -> f64 {
+        match self {
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Relu => z.max(0.0),
+            Activation::None => z,
+        }
+    }
+
+    /// `g * f'(z)` given `a = f(z)`. For relu, f'(0) = 0 as in PyTorch.
+    #[inline]
+    pub fn backward(self, g: f64, a: f64) -> f64 {
+        match self {
+            Activation::Sigmoid => g * (1.0 - a) * a,
+            Activation::Tanh => g * (1.0 - a * a),
+            Activation::Relu => {
+                if a > 0.0 {
+                    g
+                } else {
+                    0.0
+                }
+            }
+            Activation::None => g,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Losses, per sample. `z` is the output logit, `yhat = f_out(z)`.
+
+/// Per-sample loss. bce uses the logit: max(z,0) - z y + ln(1 + e^-|z|),
+/// which never takes the log of 0.
+#[inline]
+pub fn sample_loss(loss: Loss, z: f64, yhat: f64, y: f64) -> f64 {
+    match loss {
+        Loss::Mse => (yhat - y) * (yhat - y),
+        Loss::Bce => z.max(0.0) - z * y + (-z.abs()).exp().ln_1p(),
+    }
+}
+
+/// dJ/dz for one sample, times `scale` (1 or 1/m). For bce on a sigmoid the
+/// chain through the sigmoid cancels: d/dz = sigmoid(z) - y.
+#[inline]
+fn output_delta(loss: Loss, out: Activation, scale: f64, yhat: f64, y: f64) -> f64 {
+    match loss {
+        // d/dyhat (yhat - y)^2 = 2 (yhat - y), then through f_out.
+        Loss::Mse => out.backward(2.0 * (yhat - y) * scale, yhat),
+        Loss::Bce => (yhat - y) * scale,
+    }
+}
+
+/// Per-row buffers for one batch size, allocated once per job.
+#[derive(Debug)]
+pub struct Workspace {
+    rows: usize,
+    /// a_l for every layer; for the last layer this is the logit z_L.
+    /// Shapes (rows, fan_out_l).
+    act: Vec<Array2<f64>>,
+    /// yhat = f_out(z_L): (rows,)
+    yhat: Array1<f64>,
+    /// dJ/dz_l: (rows, fan_out_l); empty when built without gradients.
+    delta: Vec<Array2<f64>>,
+    /// e_l = dJ/da_l as handed down (lab variant: without f'): (rows, fan_out_l).
+    err: Vec<Array2<f64>>,
+}
+
+impl Workspace {
+    /// `with_grad = false` gives a forward-only workspace (evaluation).
+    pub fn new(layout: &Layout, rows: usize, with_grad: bool) -> Workspace {
+        let make = || layout.layers.iter().map(|l| Array2::zeros((rows, l.fan_out))).collect();
+        Workspace {
+            rows,
+            act: make(),
+            yhat: Array1::zeros(rows),
+            delta: if with_grad { make() } else { Vec::new() },
+            err: if with_grad { make() } else { Vec::new() },
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Outputs of the last forward pass over `m` rows.
+    pub fn yhat(&self, m: usize) -> ArrayView1<'_, f64> {
+        self.yhat.slice(s![..m])
+    }
+
+    /// Output logits of the last forward pass over `m` rows.
+    pub fn logits(&self, m: usize) -> ArrayView1<'_, f64> {
+        self.act.last().expect("at least one layer").slice(s![..m, 0])
+    }
+}
+
+/// C = A B into an existing buffer (no allocation).
+#[inline]
+fn matmul_into(a: &ArrayView2<f64>, b: &ArrayView2<f64>, c: &mut ArrayViewMut2<f64>) {
+    general_mat_mul(1.0, a, b, 0.0, c);
+}
+
+impl Network {
+    /// Forward pass over the first `m` rows of `x` (m <= ws.rows).
+    pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
+        let m = x.nrows();
+        debug_assert!(m <= ws.rows);
+        let last = self.layout.layers.len() - 1;
+        for l in 0..=last {
+            let (done, rest) = ws.act.split_at_mut(l);
+            let input = if l == 0 { x } else { done[l - 1].slice(s![..m, ..]) };
+            let mut z = rest[0].slice_mut(s![..m, ..]);
+            // z_l = a_{l-1} W_l + b_l
+            matmul_into(&input, &self.layout.w(&self.params, l), &mut z);
+            if let Some(b) = self.layout.b(&self.params, l) {
+                Zip::from(z.rows_mut()).for_each(|mut row| row += &b);
+            }
+            if l < last {
+                // a_l = f(z_l), in place.
+                z.mapv_inplace(|v| self.activation.apply(v));
+            } else {
+                let f = self.output_activation;
+                Zip::from(ws.yhat.slice_mut(s![..m])).and(z.column(0)).for_each(|y, &z| *y = f.apply(z));
+            }
+        }
+    }
+
+    /// Mean per-sample loss and accuracy of the last forward pass over `m`
+    /// rows against labels `y`.
+    pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: ArrayView1<f64>) -> (f64, f64) {
+        let m = y.len();
+        if m == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let (mut total, mut correct) = (0.0, 0usize);
+        Zip::from(ws.logits(m)).and(ws.yhat(m)).and(y).for_each(|&z, &yhat, &y| {
+            total += sample_loss(loss, z, yhat, y);
+            correct += usize::from((yhat >= 0.5) == (y >= 0.5));
+        });
+        (total / m as f64, correct as f64 / m as f64)
+    }
+
+    /// Back-propagation after `forward(x, ws)`: writes dJ/dparams into `grad`
+    /// (same layout as `params`), overwriting it.
+    ///
+    /// `Backprop::Lab` reproduces the lab report: each hidden layer uses
+    /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
+    /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
+    pub fn backward(
+        &self,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        loss: Loss,
+        reduction: Reduction,
+        backprop: Backprop,
+        ws: &mut Workspace,
+        grad: &mut [f64],
+    ) {
+        let m = x.nrows();
+        let layout = &self.layout;
+        let last = layout.layers.len() - 1;
+        let scale = match reduction {
+            Reduction::Sum => 1.0,
+            Reduction::Mean => 1.0 / m as f64,
+        };
+        let Workspace { act, yhat, delta, err, .. } = ws;
+
+        // Output layer: d_L = dJ/dz_L, (m, 1).
+        let out = self.output_activation;
+        Zip::from(delta[last].slice_mut(s![..m, 0]))
+            .and(yhat.slice(s![..m]))
+            .and(y)
+            .for_each(|d, &yhat, &y| *d = output_delta(loss, out, scale, yhat, y));
+
+        for l in (0..=last).rev() {
+            let input = if l == 0 { x } else { act[l - 1].slice(s![..m, ..]) };
+            if l < last {
+                // d_l = e_l * f'(z_l), e_l being what the layer above handed down.
+                let f = self.activation;
+                Zip::from(delta[l].slice_mut(s![..m, ..]))
+                    .and(err[l].slice(s![..m, ..]))
+                    .and(act[l].slice(s![..m, ..]))
+                    .for_each(|d, &e, &a| *d = f.backward(e, a));
+            }
+            let d_l = delta[l].slice(s![..m, ..]);
+            // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l = a_{l-1}^T d_l,  dJ/db_l = sum_rows d_l
+            matmul_into(&input.t(), &d_l, &mut layout.w_mut(grad, l));
+            if let Some(mut db) = layout.b_mut(grad, l) {
+                db.fill(0.0);
+                for row in d_l.rows() {
+                    db += &row;
+                }
+            }
+            if l > 0 {
+                // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T.
+                let (below, above) = err.split_at_mut(l);
+                let handed = match backprop {
+                    Backprop::Lab if l < last => above[0].slice(s![..m, ..]),
+                    _ => d_l,
+                };
+                let mut e_below = below[l - 1].slice_mut(s![..m, ..]);
+                matmul_into(&handed, &layout.w(&self.params, l).t(), &mut e_below);
+            }
+        }
+    }
+
+    /// Adds the gradient of (l2/2) * sum W^2, i.e. l2 * W, to every weight
+    /// gradient (biases are not penalised).
+    pub fn add_l2(&self, l2: f64, grad: &mut [f64]) {
+        if l2 == 0.0 {
+            return;
+        }
+        for shape in &self.layout.layers {
+            let w = &self.params[shape.w.clone()];
+            for (g, &w) in grad[shape.w.clone()].iter_mut().zip(w) {
+                *g += l2 * w;
+            }
+        }
+    }
+
+    /// Outputs for every row of `x` (allocates; for final predictions only).
+    pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
+        let mut ws = Workspace::new(&self.layout, x.nrows(), false);
+        self.forward(x, &mut ws);
+        ws.yhat.clone()
+    }
+
+    /// The objective J (sum or mean of the per-sample loss over `x`), without
+    /// the L2 term; used by the gradient checks.
+    pub fn objective(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, loss: Loss, reduction: Reduction) -> f64 {
+        let mut ws = Workspace::new(&self.layout, x.nrows(), false);
+        self.forward(x, &mut ws);
+        let (mean, _) = self.evaluate(loss, &ws, y);
+        match reduction {
+            Reduction::Sum => mean * y.len() as f64,
+            Reduction::Mean => mean,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng;
+
+    fn random_net(sizes: &[usize], bias: bool, f: Activation, out: Activation, seed: u64) -> Network {
+        let layout = Layout::new(sizes, bias);
+        let mut r = rng::stream(seed, "test-net", &[]);
+        let params = (0..layout.len).map(|_| rng::normal(&mut r)).collect();
+        Network { layout, activation: f, output_activation: out, params }
+    }
+
+    fn random_data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+        let mut r = rng::stream(seed, "test-data", &[]);
+        // Shift away from 0 so relu kinks are not hit by the finite differences.
+        let x = Array2::from_shape_fn((n, d), |_| 2.0 * rng::uniform01(&mut r) - 1.0);
+        let y = Array1::from_shape_fn(n, |_| f64::from(rng::uniform01(&mut r) > 0.5));
+        (x, y)
+    }
+
+    /// Central-difference check of `backward` (+ `add_l2`) against
+    /// J + (l2/2) sum W^2, for one configuration.
+    fn check_gradient(
+        sizes: &[usize],
+        bias: bool,
+        f: Activation,
+        out: Activation,
+        loss: Loss,
+        reduction: Reduction,
+        l2: f64,
+    ) {
+        let (x, y) = random_data(7, sizes[0], 11);
+        let mut net = random_net(sizes, bias, f, out, 5);
+        let mut ws = Workspace::new(&net.layout, x.nrows(), true);
+        net.forward(x.view(), &mut ws);
+        let mut grad = vec![0.0; net.layout.len];
+        net.backward(x.view(), y.view(), loss, reduction, Backprop::Exact, &mut ws, &mut grad);
+        net.add_l2(l2, &mut grad);
+
+        let penalised = |net: &Network| {
+            let sq: f64 = net.layout.layers.iter().flat_map(|s| net.params[s.w.clone()].iter()).map(|w| w * w).sum();
+            net.objective(x.view(), y.view(), loss, reduction) + 0.5 * l2 * sq
+        };
+        let h = 1e-6;
+        for i in 0..net.layout.len {
+            let orig = net.params[i];
+            net.params[i] = orig + h;
+            let plus = penalised(&net);
+            net.params[i] = orig - h;
+            let minus = penalised(&net);
+            net.params[i] = orig;
+            let numeric = (plus - minus) / (2.0 * h);
+            let tol = 1e-6 * (1.0 + numeric.abs().max(grad[i].abs()));
+            assert!(
+                (numeric - grad[i]).abs() < tol,
+                "param {i}: analytic {} vs numeric {numeric} ({sizes:?} bias={bias} {f:?} {out:?} {loss:?} {reduction:?} l2={l2})",
+                grad[i]
+            );
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_for_every_combination() {
+        let acts = [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::None];
+        for sizes in [&[2, 3, 2, 1][..], &[3, 4, 3, 2, 1][..]] {
+            for f in acts {
+                for out in [Activation::Sigmoid, Activation::None] {
+                    for loss in [Loss::Mse, Loss::Bce] {
+                        if loss == Loss::Bce && out != Activation::Sigmoid {
+                            continue; // not allowed by SPEC
+                        }
+                        for reduction in [Reduction::Sum, Reduction::Mean] {
+                            for bias in [false, true] {
+                                for l2 in [0.0, 0.3] {
+                                    check_gradient(sizes, bias, f, out, loss, reduction, l2);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lab_backprop_differs_from_exact_only_below_the_top_hidden_layer() {
+        let (x, y) = random_data(9, 2, 3);
+        let net = random_net(&[2, 3, 3, 1], true, Activation::Sigmoid, Activation::Sigmoid, 8);
+        let mut ws = Workspace::new(&net.layout, 9, true);
+        let mut exact = vec![0.0; net.layout.len];
+        let mut lab = vec![0.0; net.layout.len];
+        net.forward(x.view(), &mut ws);
+        net.backward(x.view(), y.view(), Loss::Mse, Reduction::Sum, Backprop::Exact, &mut ws, &mut exact);
+        net.backward(x.view(), y.view(), Loss::Mse, Reduction::Sum, Backprop::Lab, &mut ws, &mut lab);
+        let top = net.layout.layers[1].w.start; // layers 1 and 2 see the same signal
+        assert_eq!(exact[top..], lab[top..]);
+        assert_ne!(exact[..top], lab[..top]);
+    }
+
+    #[test]
+    fn bce_is_stable_at_saturation() {
+        assert_eq!(sample_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
+        assert!((sample_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
+        assert!(sample_loss(Loss::Bce, 40.0, sigmoid(40.0), 0.0).is_finite());
+    }
+
+    #[test]
+    fn sigmoid_saturates_without_nan() {
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(0.0), 0.5);
+    }
+
+    #[test]
+    fn layout_places_weights_then_bias_per_layer() {
+        let l = Layout::new(&[2, 3, 1], true);
+        assert_eq!(l.layers[0].w, 0..6);
+        assert_eq!(l.layers[0].b, Some(6..9));
+        assert_eq!(l.layers[1].w, 9..12);
+        assert_eq!(l.layers[1].b, Some(12..13));
+        assert_eq!(l.len, 13);
+        assert_eq!(l.sizes(), vec![2, 3, 1]);
+    }
+}

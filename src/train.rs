@@ -1,0 +1,238 @@
+//! One job's training: data + initial weights -> epoch loop -> records.
+//! No files, no threads: the caller decides where records go.
+//!
+//! Reported figures follow SPEC 4: at epoch e (e = 0 before any update) the
+//! mean per-sample loss and the accuracy over the whole training set, and
+//! over the test set when there is one. Every epoch is evaluated (for
+//! `min_loss`, `epoch_at_target` and divergence); only every `log_every`-th
+//! (and the last, and a diverged one) is handed to the caller.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
+
+use crate::data::{self, DataError, Dataset, Split};
+use crate::nn::{Layout, Network, Workspace};
+use crate::optim::Optimizer;
+use crate::rng::{self, Rng};
+use crate::spec::{Init, JobSpec, TrainSpec};
+use crate::weights::{WeightsError, WeightsFile};
+
+/// The figures of one evaluated epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub loss: f64,
+    pub accuracy: f64,
+    pub test_loss: Option<f64>,
+    pub test_accuracy: Option<f64>,
+}
+
+/// What a finished (or diverged) training run reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// The last evaluated epoch (`epochs`, or the diverged one).
+    pub last: EpochRecord,
+    /// Smallest finite training loss seen (NaN if none).
+    pub min_loss: f64,
+    /// First epoch whose training loss is <= `target_loss`.
+    pub epoch_at_target: Option<usize>,
+    /// First epoch whose training loss is not finite; training stopped there.
+    pub diverged_epoch: Option<usize>,
+}
+
+impl Summary {
+    pub fn diverged(&self) -> bool {
+        self.diverged_epoch.is_some()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    #[error("the training set is empty ({total} samples, test_fraction {fraction} holds out all of them)")]
+    NoTrainingData { total: usize, fraction: f64 },
+}
+
+/// A trained job: its data, final network and summary.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub data: Split,
+    pub network: Network,
+    pub summary: Summary,
+}
+
+/// Builds the data and the initial network of `spec`, trains, and hands every
+/// logged record to `on_record`.
+pub fn run(spec: &JobSpec, on_record: &mut dyn FnMut(&EpochRecord)) -> Result<Trained, JobError> {
+    let data = data::build(&spec.data, spec.seed)?;
+    if data.train.x.nrows() == 0 {
+        return Err(JobError::NoTrainingData {
+            total: data.test.x.nrows(),
+            fraction: spec.data.test_fraction,
+        });
+    }
+    let mut network = initial_network(spec, data.train.x.ncols())?;
+    let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
+    let summary = train(&spec.train, &mut network, &data, &mut shuffle_rng, on_record);
+    Ok(Trained { data, network, summary })
+}
+
+/// The initial network. The init stream depends only on the seed, the layer
+/// sizes, bias and init (SPEC 5), so every lr/optimizer/activation variant of
+/// a seed starts from the same weights.
+pub fn initial_network(spec: &JobSpec, inputs: usize) -> Result<Network, WeightsError> {
+    let layout = Layout::new(&spec.layer_sizes(inputs), spec.model.bias);
+    let params = match &spec.model.init {
+        Init::File(path) => WeightsFile::load_params(path, &layout)?,
+        init => {
+            let sizes = format!("{:?}", layout.sizes());
+            let kind = if *init == Init::Xavier { "xavier" } else { "normal" };
+            let bias = spec.model.bias.to_string();
+            let mut r = rng::stream(spec.seed, "init", &[&sizes, &bias, kind]);
+            random_params(&layout, *init == Init::Xavier, &mut r)
+        }
+    };
+    Ok(Network {
+        layout,
+        activation: spec.model.activation,
+        output_activation: spec.model.output_activation,
+        params,
+    })
+}
+
+/// Weights N(0, 1) ("normal", the lab's `np.random.randn`) or Glorot-uniform
+/// U(-a, a), a = sqrt(6 / (fan_in + fan_out)) ("xavier"); biases 0.
+fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
+    let mut params = vec![0.0; layout.len];
+    for shape in &layout.layers {
+        let a = (6.0 / (shape.fan_in + shape.fan_out) as f64).sqrt();
+        for w in &mut params[shape.w.clone()] {
+            *w = if xavier { a * (2.0 * rng::uniform01(r) - 1.0) } else { rng::normal(r) };
+        }
+    }
+    params
+}
+
+/// Forward over `x` in `ws`, then (mean loss, accuracy) against `y`.
+fn eval(net: &Network, spec: &TrainSpec, x: ArrayView2<f64>, y: ArrayView1<f64>, ws: &mut Workspace) -> (f64, f64) {
+    net.forward(x, ws);
+    net.evaluate(spec.loss, ws, y)
+}
+
+/// The epoch loop. Buffers are made here, once; the loop allocates nothing.
+pub fn train(
+    spec: &TrainSpec,
+    net: &mut Network,
+    data: &Split,
+    shuffle_rng: &mut Rng,
+    on_record: &mut dyn FnMut(&EpochRecord),
+) -> Summary {
+    let Dataset { x, y } = &data.train;
+    let (n, d) = x.dim();
+    let full_batch = spec.batch_size == 0;
+    let batch = if full_batch { n } else { spec.batch_size.min(n) };
+    let layout = net.layout.clone();
+
+    // In full-batch mode the evaluation's forward pass is also the training
+    // step's; mini-batches need their own evaluation buffers.
+    let mut step_ws = Workspace::new(&layout, batch, true);
+    let mut eval_ws = (!full_batch).then(|| Workspace::new(&layout, n, false));
+    let test = &data.test;
+    let mut test_ws = (test.x.nrows() > 0).then(|| Workspace::new(&layout, test.x.nrows(), false));
+    let mut grad = vec![0.0; layout.len];
+    let mut optimizer = Optimizer::new(spec.optimizer, layout.len);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut xb = Array2::<f64>::zeros((batch, d));
+    let mut yb = Array1::<f64>::zeros(batch);
+
+    let mut summary = Summary {
+        last: EpochRecord { epoch: 0, loss: f64::NAN, accuracy: f64::NAN, test_loss: None, test_accuracy: None },
+        min_loss: f64::NAN,
+        epoch_at_target: None,
+        diverged_epoch: None,
+    };
+
+    for epoch in 0..=spec.epochs {
+        // Evaluate the parameters after `epoch` updates.
+        let ws = eval_ws.as_mut().unwrap_or(&mut step_ws);
+        let (loss, accuracy) = eval(net, spec, x.view(), y.view(), ws);
+        let (test_loss, test_accuracy) = match test_ws.as_mut() {
+            Some(tws) => {
+                let (l, a) = eval(net, spec, test.x.view(), test.y.view(), tws);
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        let record = EpochRecord { epoch, loss, accuracy, test_loss, test_accuracy };
+        summary.last = record;
+        let diverged = !loss.is_finite();
+        if !diverged {
+            if !(summary.min_loss <= loss) {
+                summary.min_loss = loss; // also replaces the initial NaN
+            }
+            if summary.epoch_at_target.is_none() && loss <= spec.target_loss {
+                summary.epoch_at_target = Some(epoch);
+            }
+        }
+        if diverged || epoch % spec.log_every == 0 || epoch == spec.epochs {
+            on_record(&record);
+        }
+        if diverged {
+            summary.diverged_epoch = Some(epoch);
+            break;
+        }
+        if epoch == spec.epochs {
+            break;
+        }
+
+        // One epoch of updates.
+        if full_batch {
+            // step_ws still holds the forward pass of the evaluation above.
+            update(net, spec, x.view(), y.view(), &mut step_ws, &mut grad, &mut optimizer);
+        } else {
+            if spec.shuffle {
+                rng::shuffle(shuffle_rng, &mut order);
+            }
+            for rows in order.chunks(batch) {
+                let m = rows.len();
+                for (k, &i) in rows.iter().enumerate() {
+                    xb.row_mut(k).assign(&x.row(i));
+                    yb[k] = y[i];
+                }
+                let (xm, ym) = (xb.slice(ndarray::s![..m, ..]), yb.slice(ndarray::s![..m]));
+                net.forward(xm, &mut step_ws);
+                update(net, spec, xm, ym, &mut step_ws, &mut grad, &mut optimizer);
+            }
+        }
+    }
+    summary
+}
+
+/// Back-propagation after a forward pass in `ws`, then one optimizer step.
+fn update(
+    net: &mut Network,
+    spec: &TrainSpec,
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    ws: &mut Workspace,
+    grad: &mut [f64],
+    optimizer: &mut Optimizer,
+) {
+    net.backward(x, y, spec.loss, spec.reduction, spec.backprop, ws, grad);
+    net.add_l2(spec.l2, grad);
+    optimizer.step(spec.lr, &mut net.params, grad);
+}
+
+/// Final outputs for every sample of `data`, train rows then test rows.
+pub fn predictions(net: &Network, data: &Dataset) -> Array1<f64> {
+    net.predict(data.x.view())
+}
+
+/// Share of samples whose thresholded output matches the label.
+pub fn accuracy(outputs: ArrayView1<f64>, labels: ArrayView1<f64>) -> f64 {
+    let mut correct = 0usize;
+    Zip::from(outputs).and(labels).for_each(|&o, &y| correct += usize::from((o >= 0.5) == (y >= 0.5)));
+    correct as f64 / outputs.len().max(1) as f64
+}

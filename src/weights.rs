@@ -1,0 +1,129 @@
+//! The weights JSON format (SPEC 4), used for `init = "file.json"` and for
+//! each job's saved `model.json`:
+//! `{"layers": [{"w": [[..], ..], "b": [..] or null}, ...]}`, `w` of shape
+//! (fan_in, fan_out).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::nn::Layout;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsFile {
+    pub layers: Vec<LayerWeights>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerWeights {
+    pub w: Vec<Vec<f64>>,
+    pub b: Option<Vec<f64>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("cannot read weights file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("weights file {path}: not valid weights JSON ({source}); expected {{\"layers\": [{{\"w\": [[..]], \"b\": [..] or null}}, ..]}}")]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("weights file {path}: {problem}")]
+    Shape { path: PathBuf, problem: String },
+}
+
+impl WeightsFile {
+    /// The flat parameters of `layout` as layers.
+    pub fn from_params(layout: &Layout, params: &[f64]) -> WeightsFile {
+        let layers = (0..layout.layers.len())
+            .map(|l| LayerWeights {
+                w: layout.w(params, l).rows().into_iter().map(|r| r.to_vec()).collect(),
+                b: layout.b(params, l).map(|b| b.to_vec()),
+            })
+            .collect();
+        WeightsFile { layers }
+    }
+
+    /// Flat parameters for `layout`, or what does not fit.
+    pub fn to_params(&self, layout: &Layout) -> Result<Vec<f64>, String> {
+        if self.layers.len() != layout.layers.len() {
+            return Err(format!(
+                "has {} layers, the network has {} (sizes {:?})",
+                self.layers.len(),
+                layout.layers.len(),
+                layout.sizes()
+            ));
+        }
+        let mut params = vec![0.0; layout.len];
+        for (l, (file, shape)) in self.layers.iter().zip(&layout.layers).enumerate() {
+            let rows = file.w.len();
+            let bad_row = file.w.iter().position(|r| r.len() != shape.fan_out);
+            if rows != shape.fan_in || bad_row.is_some() {
+                let cols = file.w.get(bad_row.unwrap_or(0)).map_or(0, Vec::len);
+                return Err(format!(
+                    "layer {l}: w is {rows}x{cols}, expected {}x{} (fan_in x fan_out)",
+                    shape.fan_in, shape.fan_out
+                ));
+            }
+            params[shape.w.clone()].copy_from_slice(&file.w.concat());
+            match (&file.b, &shape.b) {
+                (Some(b), Some(range)) if b.len() == shape.fan_out => params[range.clone()].copy_from_slice(b),
+                (Some(b), Some(_)) => {
+                    return Err(format!("layer {l}: b has {} values, expected {}", b.len(), shape.fan_out));
+                }
+                (None, None) => {}
+                (Some(_), None) => return Err(format!("layer {l}: has a bias but the job has bias = false")),
+                (None, Some(_)) => return Err(format!("layer {l}: has no bias but the job has bias = true")),
+            }
+        }
+        if params.iter().any(|v| !v.is_finite()) {
+            return Err("contains a non-finite value".into());
+        }
+        Ok(params)
+    }
+
+    pub fn load(path: &Path) -> Result<WeightsFile, WeightsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
+        serde_json::from_str(&text).map_err(|source| WeightsError::Json { path: path.to_path_buf(), source })
+    }
+
+    /// Loads `path` and checks it against `layout`.
+    pub fn load_params(path: &Path, layout: &Layout) -> Result<Vec<f64>, WeightsError> {
+        Self::load(path)?
+            .to_params(layout)
+            .map_err(|problem| WeightsError::Shape { path: path.to_path_buf(), problem })
+    }
+
+    /// Pretty JSON; f64 values print in shortest round-trip form, so a saved
+    /// model reloads bit for bit.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("weights serialize");
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_bit_for_bit() {
+        let layout = Layout::new(&[2, 3, 1], true);
+        let params: Vec<f64> = (0..layout.len).map(|i| (i as f64).sin() / 3.0).collect();
+        let json = WeightsFile::from_params(&layout, &params).to_json();
+        let back: WeightsFile = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.to_params(&layout).unwrap(), params);
+    }
+
+    #[test]
+    fn shape_mismatches_are_explained() {
+        let layout = Layout::new(&[2, 3, 1], false);
+        let wrong = WeightsFile::from_params(&Layout::new(&[2, 4, 1], false), &[0.0; 12]);
+        let e = wrong.to_params(&layout).unwrap_err();
+        assert!(e.contains("layer 0: w is 2x4, expected 2x3"), "{e}");
+        let with_bias = WeightsFile::from_params(&Layout::new(&[2, 3, 1], true), &[0.0; 13]);
+        assert!(with_bias.to_params(&layout).unwrap_err().contains("bias = false"));
+    }
+}
