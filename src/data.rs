@@ -142,9 +142,9 @@ pub fn generate(source: &DataSource, n: usize, rng: &mut Rng) -> Dataset {
         DataSource::Xor => xor(),
         DataSource::Linear => uniform_square(n, rng, 0.0, 1.0, |x0, x1| x0 <= x1),
         DataSource::XorHard => uniform_square(n, rng, 0.0, 1.0, |x0, x1| (x0 > 0.5) != (x1 > 0.5)),
-        DataSource::Circle => uniform_square(n, rng, -1.0, 1.0, |x0, x1| {
-            x0 * x0 + x1 * x1 < 2.0 / std::f64::consts::PI
-        }),
+        DataSource::Circle => {
+            uniform_square(n, rng, -1.0, 1.0, |x0, x1| x0 * x0 + x1 * x1 < 2.0 / std::f64::consts::PI)
+        }
         DataSource::Spiral => spiral(n),
         DataSource::Csv(_) => Dataset { x: Array2::zeros((0, 0)), y: Array1::zeros(0) },
     }
@@ -152,13 +152,7 @@ pub fn generate(source: &DataSource, n: usize, rng: &mut Rng) -> Dataset {
 
 /// `n` points uniform in [lo, hi)^2, drawn x0 then x1 per point; `positive`
 /// decides which get label 1.
-fn uniform_square(
-    n: usize,
-    rng: &mut Rng,
-    lo: f64,
-    hi: f64,
-    positive: impl Fn(f64, f64) -> bool,
-) -> Dataset {
+fn uniform_square(n: usize, rng: &mut Rng, lo: f64, hi: f64, positive: impl Fn(f64, f64) -> bool) -> Dataset {
     let mut x = Array2::zeros((n, 2));
     let mut y = Array1::zeros(n);
     for i in 0..n {
@@ -273,11 +267,7 @@ pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
         match label.parse::<f64>() {
             Ok(v) if v == 0.0 || v == 1.0 => ys.push(v),
             _ => {
-                return Err(DataError::Label {
-                    path: path.to_path_buf(),
-                    line,
-                    value: label.to_string(),
-                });
+                return Err(DataError::Label { path: path.to_path_buf(), line, value: label.to_string() });
             }
         }
     }
@@ -586,7 +576,12 @@ mod tests {
     fn csv_errors_name_the_file_and_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
-            ("bad-number.csv", "x0,x1,label\n1,2,0\nabc_row,1,1\n", Some("line 3"), "`x0`: `abc_row` is not a number"),
+            (
+                "bad-number.csv",
+                "x0,x1,label\n1,2,0\nabc_row,1,1\n",
+                Some("line 3"),
+                "`x0`: `abc_row` is not a number",
+            ),
             ("label-two.csv", "x0,label\n1,0\n2,1\n3,2\n", Some("line 4"), "label must be 0 or 1, found 2"),
             ("cells.csv", "x0,x1,label\n1,2,0\n1,1\n", Some("line 3"), "expected 3 cells, found 2"),
             ("no-label.csv", "x0,x1\n1,2\n", None, "final `label` column"),

@@ -14,9 +14,12 @@
 //! The math lives in [`nn`] (forward, back-propagation, losses) and [`optim`].
 
 pub mod data;
+pub mod manifest;
 pub mod nn;
 pub mod optim;
+pub mod plan;
 pub mod rng;
 pub mod spec;
+pub mod store;
 pub mod train;
 pub mod weights;

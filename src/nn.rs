@@ -14,7 +14,7 @@
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Array1, Array2, Zip, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip, s};
 
 use crate::spec::{Activation, Backprop, Loss, Reduction};
 
@@ -76,8 +76,7 @@ impl Layout {
 
     pub fn w_mut<'a>(&self, params: &'a mut [f64], l: usize) -> ArrayViewMut2<'a, f64> {
         let s = &self.layers[l];
-        ArrayViewMut2::from_shape((s.fan_in, s.fan_out), &mut params[s.w.clone()])
-            .expect("layout shape")
+        ArrayViewMut2::from_shape((s.fan_in, s.fan_out), &mut params[s.w.clone()]).expect("layout shape")
     }
 
     pub fn b<'a>(&self, params: &'a [f64], l: usize) -> Option<ArrayView1<'a, f64>> {
@@ -387,7 +386,8 @@ mod tests {
         net.add_l2(l2, &mut grad);
 
         let penalised = |net: &Network| {
-            let sq: f64 = net.layout.layers.iter().flat_map(|s| net.params[s.w.clone()].iter()).map(|w| w * w).sum();
+            let sq: f64 =
+                net.layout.layers.iter().flat_map(|s| net.params[s.w.clone()].iter()).map(|w| w * w).sum();
             net.objective(x.view(), y.view(), loss, reduction) + 0.5 * l2 * sq
         };
         let h = 1e-6;

@@ -11,7 +11,11 @@ use toml::Value;
 /// Every job parameter, in the order of SPEC 3 (and of summary.csv columns),
 /// with its default as TOML and what it accepts.
 pub const KEYS: &[Key] = &[
-    key("dataset", "\"linear\"", "\"linear\", \"xor\", \"xor-hard\", \"circle\", \"spiral\", or a path to a CSV file"),
+    key(
+        "dataset",
+        "\"linear\"",
+        "\"linear\", \"xor\", \"xor-hard\", \"circle\", \"spiral\", or a path to a CSV file",
+    ),
     key("n_samples", "100", "an integer >= 1 (points of generated sets other than \"xor\")"),
     key("noise", "0.0", "a number >= 0 (std-dev of Gaussian input noise)"),
     key("test_fraction", "0.0", "a number in [0, 0.9]"),
@@ -53,6 +57,48 @@ const fn key(name: &'static str, default: &'static str, allowed: &'static str) -
 /// Looks a key up by name.
 pub fn find_key(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)
+}
+
+/// Keys whose values are real numbers (an integer written for them is the
+/// same value: `lr = 1` and `lr = 1.0` are one configuration).
+const FLOAT_KEYS: &[&str] =
+    &["noise", "test_fraction", "lr", "momentum", "beta1", "beta2", "eps", "l2", "target_loss"];
+
+/// The canonical form of a (valid) value: integers become floats where the
+/// key is real-valued, so equal configurations hash and print alike.
+pub fn canonical(name: &str, value: &Value) -> Value {
+    let float = |v: &Value| match v {
+        Value::Integer(i) => Value::Float(*i as f64),
+        other => other.clone(),
+    };
+    match value {
+        Value::Integer(_) if FLOAT_KEYS.contains(&name) => float(value),
+        Value::Array(items) if name == "conv" => Value::Array(items.iter().map(float).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A value as a person reads it in a table: strings bare, lists inline.
+pub fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(display_value).collect::<Vec<_>>().join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Numeric-aware equality (`1` matches `1.0`), for `[[exclude]]`.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Integer(x), Value::Float(y)) | (Value::Float(y), Value::Integer(x)) => *x as f64 == *y,
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        _ => a == b,
+    }
 }
 
 /// The default value of a key (the table is static, so parsing cannot fail).
@@ -292,9 +338,7 @@ impl JobSpec {
             "xor-hard" => DataSource::XorHard,
             "circle" => DataSource::Circle,
             "spiral" => DataSource::Spiral,
-            path if path.to_ascii_lowercase().ends_with(".csv") => {
-                DataSource::Csv(base_dir.join(path))
-            }
+            path if path.to_ascii_lowercase().ends_with(".csv") => DataSource::Csv(base_dir.join(path)),
             other => return Err(r.err("dataset", unknown_value(other, DATASETS))),
         };
         let conv = match r.value("conv") {
@@ -330,10 +374,8 @@ impl JobSpec {
             }
             other => return Err(r.err("hidden", format!("expected a list, found {}", other.type_str()))),
         };
-        let output_activation = r.choice(
-            "output_activation",
-            &[("sigmoid", Activation::Sigmoid), ("none", Activation::None)],
-        )?;
+        let output_activation =
+            r.choice("output_activation", &[("sigmoid", Activation::Sigmoid), ("none", Activation::None)])?;
         let init = match r.string("init")?.as_str() {
             "normal" => Init::Normal,
             "xavier" => Init::Xavier,
@@ -397,10 +439,8 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> Result<JobSpec, ParamError> {
-        let table: toml::Table = toml::from_str(
-            &pairs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>(),
-        )
-        .unwrap();
+        let table: toml::Table =
+            toml::from_str(&pairs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>()).unwrap();
         JobSpec::from_values(0, &|k| table.get(k).cloned(), Path::new("/m"))
     }
 

@@ -116,7 +116,13 @@ fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
 }
 
 /// Forward over `x` in `ws`, then (mean loss, accuracy) against `y`.
-fn eval(net: &Network, spec: &TrainSpec, x: ArrayView2<f64>, y: ArrayView1<f64>, ws: &mut Workspace) -> (f64, f64) {
+fn eval(
+    net: &Network,
+    spec: &TrainSpec,
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    ws: &mut Workspace,
+) -> (f64, f64) {
     net.forward(x, ws);
     net.evaluate(spec.loss, ws, y)
 }
@@ -148,7 +154,13 @@ pub fn train(
     let mut yb = Array1::<f64>::zeros(batch);
 
     let mut summary = Summary {
-        last: EpochRecord { epoch: 0, loss: f64::NAN, accuracy: f64::NAN, test_loss: None, test_accuracy: None },
+        last: EpochRecord {
+            epoch: 0,
+            loss: f64::NAN,
+            accuracy: f64::NAN,
+            test_loss: None,
+            test_accuracy: None,
+        },
         min_loss: f64::NAN,
         epoch_at_target: None,
         diverged_epoch: None,

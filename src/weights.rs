@@ -26,7 +26,9 @@ pub struct LayerWeights {
 pub enum WeightsError {
     #[error("cannot read weights file {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("weights file {path}: not valid weights JSON ({source}); expected {{\"layers\": [{{\"w\": [[..]], \"b\": [..] or null}}, ..]}}")]
+    #[error(
+        "weights file {path}: not valid weights JSON ({source}); expected {{\"layers\": [{{\"w\": [[..]], \"b\": [..] or null}}, ..]}}"
+    )]
     Json { path: PathBuf, source: serde_json::Error },
     #[error("weights file {path}: {problem}")]
     Shape { path: PathBuf, problem: String },
@@ -67,7 +69,9 @@ impl WeightsFile {
             }
             params[shape.w.clone()].copy_from_slice(&file.w.concat());
             match (&file.b, &shape.b) {
-                (Some(b), Some(range)) if b.len() == shape.fan_out => params[range.clone()].copy_from_slice(b),
+                (Some(b), Some(range)) if b.len() == shape.fan_out => {
+                    params[range.clone()].copy_from_slice(b)
+                }
                 (Some(b), Some(_)) => {
                     return Err(format!("layer {l}: b has {} values, expected {}", b.len(), shape.fan_out));
                 }

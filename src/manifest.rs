@@ -1,0 +1,614 @@
+//! Manifest: TOML file (+ `--set` overrides) -> validated [`Manifest`].
+//!
+//! Every entry keeps where it came from (file, line, column, or the `--set`
+//! that wrote it) so an error can point at it. Job-level checks (is this lr
+//! allowed?) happen per job in `plan`, with the same origins.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml::Value;
+use toml::de::{DeTable, DeValue};
+
+use crate::spec::{self, did_you_mean};
+
+/// Where a value was written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    File { path: PathBuf, line: usize, col: usize },
+    Set(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File { path, line, col } => write!(f, "{}:{line}:{col}", path.display()),
+            Origin::Set(arg) => write!(f, "--set {arg}"),
+        }
+    }
+}
+
+/// A bad manifest or override. Displayed as `file:line:col: message`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ManifestError {
+    pub location: String,
+    pub message: String,
+}
+
+impl ManifestError {
+    pub fn at(origin: &Origin, message: impl Into<String>) -> Self {
+        ManifestError { location: origin.to_string(), message: message.into() }
+    }
+}
+
+/// `key = value` and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+/// A swept parameter and its values (log/lin ranges already expanded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<Value>,
+    /// As written (`[..]` or `{ log = [..] }`), for the manifest as run.
+    pub written: Value,
+    pub origin: Origin,
+}
+
+/// An `[[exclude]]` or `[[include]]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub entries: Vec<Entry>,
+    pub origin: Origin,
+}
+
+/// A validated manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub path: PathBuf,
+    /// Folder that relative data and weights paths resolve against.
+    pub dir: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    pub seeds: Vec<u64>,
+    seeds_written: Value,
+    pub base: Vec<Entry>,
+    pub zip: Vec<Axis>,
+    pub grid: Vec<Axis>,
+    pub exclude: Vec<Group>,
+    pub include: Vec<Group>,
+}
+
+const TOP_KEYS: &[&str] = &["name", "description", "seeds", "base", "grid", "zip", "exclude", "include"];
+
+/// The raw document, before overrides and checks.
+struct Raw {
+    name: Option<Entry>,
+    description: Option<Entry>,
+    seeds: Option<Entry>,
+    base: Vec<Entry>,
+    zip: Vec<Entry>,
+    grid: Vec<Entry>,
+    exclude: Vec<Group>,
+    include: Vec<Group>,
+}
+
+/// Turns byte offsets of one source text into origins.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn origin(&self, offset: usize) -> Origin {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Origin::File { path: self.path.to_path_buf(), line, col }
+    }
+
+    /// The value at `span`, re-read as plain TOML (spans cover the literal).
+    fn value(&self, v: &toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
+        let literal = &self.text[v.span()];
+        let doc: toml::Table = toml::from_str(&format!("v = {literal}"))
+            .map_err(|e| ManifestError::at(&self.origin(v.span().start), e.message().to_string()))?;
+        Ok(doc["v"].clone())
+    }
+
+    /// A table's entries in the order they were written.
+    fn entries<'t>(&self, table: &'t DeTable) -> Vec<(&'t str, &'t toml::Spanned<DeValue<'t>>, Origin)> {
+        let mut items: Vec<_> =
+            table.iter().map(|(k, v)| (k.span().start, k.get_ref().as_ref(), v)).collect();
+        items.sort_by_key(|(at, _, _)| *at);
+        items.into_iter().map(|(at, k, v)| (k, v, self.origin(at))).collect()
+    }
+
+    fn flat_table(
+        &self,
+        key: &str,
+        v: &toml::Spanned<DeValue>,
+        at: &Origin,
+    ) -> Result<Vec<Entry>, ManifestError> {
+        let DeValue::Table(table) = v.get_ref() else {
+            return Err(ManifestError::at(
+                at,
+                format!("`{key}` must be a table ([{key}] with `key = value` lines)"),
+            ));
+        };
+        self.entries(table)
+            .into_iter()
+            .map(|(k, v, origin)| Ok(Entry { key: k.to_string(), value: self.value(v)?, origin }))
+            .collect()
+    }
+
+    fn groups(
+        &self,
+        key: &str,
+        v: &toml::Spanned<DeValue>,
+        at: &Origin,
+    ) -> Result<Vec<Group>, ManifestError> {
+        let DeValue::Array(items) = v.get_ref() else {
+            return Err(ManifestError::at(
+                at,
+                format!("`{key}` must be a list of tables: write [[{key}]] sections"),
+            ));
+        };
+        items
+            .iter()
+            .map(|item| {
+                let origin = self.origin(item.span().start);
+                Ok(Group { entries: self.flat_table(key, item, &origin)?, origin })
+            })
+            .collect()
+    }
+}
+
+impl Manifest {
+    /// Reads, overrides (`--set KEY=VALUE`, in order) and validates a manifest.
+    pub fn load(path: &Path, sets: &[String]) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            location: path.display().to_string(),
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        Manifest::parse(path, &text, sets)
+    }
+
+    /// As [`Manifest::load`], from text already read.
+    pub fn parse(path: &Path, text: &str, sets: &[String]) -> Result<Manifest, ManifestError> {
+        let src = Source { path, text };
+        let doc = DeTable::parse(text).map_err(|e| {
+            let origin = src.origin(e.span().map_or(0, |s| s.start));
+            ManifestError::at(&origin, format!("TOML syntax error: {}", e.message().trim()))
+        })?;
+        let mut raw = Raw {
+            name: None,
+            description: None,
+            seeds: None,
+            base: Vec::new(),
+            zip: Vec::new(),
+            grid: Vec::new(),
+            exclude: Vec::new(),
+            include: Vec::new(),
+        };
+        for (key, v, origin) in src.entries(doc.get_ref()) {
+            match key {
+                "name" | "description" | "seeds" => {
+                    let e = Some(Entry { key: key.to_string(), value: src.value(v)?, origin });
+                    match key {
+                        "name" => raw.name = e,
+                        "description" => raw.description = e,
+                        _ => raw.seeds = e,
+                    }
+                }
+                "base" => raw.base = src.flat_table(key, v, &origin)?,
+                "grid" => raw.grid = src.flat_table(key, v, &origin)?,
+                "zip" => raw.zip = src.flat_table(key, v, &origin)?,
+                "exclude" => raw.exclude = src.groups(key, v, &origin)?,
+                "include" => raw.include = src.groups(key, v, &origin)?,
+                other => return Err(unknown_top_key(other, &origin)),
+            }
+        }
+        for set in sets {
+            apply_set(&mut raw, set)?;
+        }
+        validate(path, raw)
+    }
+
+    /// The manifest as run (after `--set`), as TOML that loads back to the
+    /// same plan.
+    pub fn to_toml(&self) -> String {
+        let mut out = String::new();
+        let line = |out: &mut String, k: &str, v: &Value| out.push_str(&format!("{} = {}\n", toml_key(k), v));
+        out.push_str(&format!("# The manifest as run, from {}\n", self.path.display()));
+        line(&mut out, "name", &Value::String(self.name.clone()));
+        if let Some(d) = &self.description {
+            line(&mut out, "description", &Value::String(d.clone()));
+        }
+        line(&mut out, "seeds", &self.seeds_written);
+        let section = |out: &mut String, title: &str, entries: &mut dyn Iterator<Item = (&str, &Value)>| {
+            out.push_str(&format!("\n{title}\n"));
+            for (k, v) in entries {
+                line(out, k, v);
+            }
+        };
+        if !self.base.is_empty() {
+            section(&mut out, "[base]", &mut self.base.iter().map(|e| (e.key.as_str(), &e.value)));
+        }
+        if !self.zip.is_empty() {
+            section(&mut out, "[zip]", &mut self.zip.iter().map(|a| (a.key.as_str(), &a.written)));
+        }
+        if !self.grid.is_empty() {
+            section(&mut out, "[grid]", &mut self.grid.iter().map(|a| (a.key.as_str(), &a.written)));
+        }
+        for (title, groups) in [("[[exclude]]", &self.exclude), ("[[include]]", &self.include)] {
+            for g in groups {
+                section(&mut out, title, &mut g.entries.iter().map(|e| (e.key.as_str(), &e.value)));
+            }
+        }
+        out
+    }
+
+    /// The axes in plan order: the zip (as one axis) first, then the grid.
+    pub fn axis_keys(&self) -> impl Iterator<Item = &str> {
+        self.zip.iter().chain(&self.grid).map(|a| a.key.as_str())
+    }
+
+    /// Where a base key was set, if it was.
+    pub fn base_entry(&self, key: &str) -> Option<&Entry> {
+        self.base.iter().find(|e| e.key == key)
+    }
+}
+
+fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        k.to_string()
+    } else {
+        Value::String(k.to_string()).to_string()
+    }
+}
+
+fn unknown_top_key(key: &str, origin: &Origin) -> ManifestError {
+    let hint = if spec::find_key(key).is_some() {
+        format!(" (`{key}` is a job parameter: put it under [base] or [grid])")
+    } else if let Some(m) = did_you_mean(key, TOP_KEYS) {
+        format!(" (did you mean `{m}`?)")
+    } else {
+        String::new()
+    };
+    ManifestError::at(origin, format!("unknown key `{key}`{hint}; allowed: {}", TOP_KEYS.join(", ")))
+}
+
+/// `KEY=VALUE`, VALUE in TOML syntax; a bare word is taken as a string so
+/// `--set dataset=xor` works. A bare KEY means `base.KEY`.
+fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
+    let origin = Origin::Set(arg.to_string());
+    let Some((key, text)) = arg.split_once('=') else {
+        return Err(ManifestError::at(
+            &origin,
+            "expected KEY=VALUE, e.g. --set epochs=500 or --set grid.lr=[0.1,0.01]",
+        ));
+    };
+    let (key, text) = (key.trim(), text.trim());
+    let value = match toml::from_str::<toml::Table>(&format!("v = {text}")) {
+        Ok(doc) => doc["v"].clone(),
+        Err(_) if !text.is_empty() && !text.contains(['[', ']', '{', '}', '"', '\'', '=', ',']) => {
+            Value::String(text.to_string())
+        }
+        Err(e) => {
+            return Err(ManifestError::at(&origin, format!("VALUE is not TOML: {}", e.message().trim())));
+        }
+    };
+    let (section, name) = match key.split_once('.') {
+        Some((s, n)) => (s, n),
+        None if matches!(key, "name" | "description" | "seeds") => ("", key),
+        None => ("base", key),
+    };
+    let entry = Entry { key: name.to_string(), value, origin: origin.clone() };
+    let upsert = |list: &mut Vec<Entry>, entry: Entry| match list.iter_mut().find(|e| e.key == entry.key) {
+        Some(old) => *old = entry,
+        None => list.push(entry),
+    };
+    match section {
+        "" => match name {
+            "name" => raw.name = Some(entry),
+            "description" => raw.description = Some(entry),
+            _ => raw.seeds = Some(entry),
+        },
+        "base" => {
+            if raw.grid.iter().chain(&raw.zip).any(|e| e.key == name) {
+                return Err(ManifestError::at(
+                    &origin,
+                    format!(
+                        "`{name}` is swept by the manifest; override the axis with --set grid.{name}=[..] (or zip.{name})"
+                    ),
+                ));
+            }
+            upsert(&mut raw.base, entry);
+        }
+        "grid" => upsert(&mut raw.grid, entry),
+        "zip" => upsert(&mut raw.zip, entry),
+        other => {
+            let hint = did_you_mean(other, &["base", "grid", "zip"])
+                .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+            return Err(ManifestError::at(
+                &origin,
+                format!(
+                    "unknown section `{other}`{hint}; use base.KEY, grid.KEY, zip.KEY, seeds, name or description"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A parameter key, or an error with a "did you mean".
+fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
+    if spec::find_key(&e.key).is_some() {
+        return Ok(());
+    }
+    let names: Vec<&str> = spec::KEYS.iter().map(|k| k.name).collect();
+    let hint = match did_you_mean(&e.key, &names) {
+        Some(m) => format!(" (did you mean `{m}`?)"),
+        None => format!("; allowed: {}", names.join(", ")),
+    };
+    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`{hint}", e.key)))
+}
+
+fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
+    let stem = path.file_stem().map_or("sweep".to_string(), |s| s.to_string_lossy().into_owned());
+    let name = match raw.name {
+        None => stem,
+        Some(Entry { value: Value::String(s), .. }) if !s.trim().is_empty() => s,
+        Some(e) => return Err(ManifestError::at(&e.origin, "`name` must be a non-empty string")),
+    };
+    let description = match raw.description {
+        None => None,
+        Some(Entry { value: Value::String(s), .. }) => Some(s),
+        Some(e) => return Err(ManifestError::at(&e.origin, "`description` must be a string")),
+    };
+    let (seeds, seeds_written) = match raw.seeds {
+        None => (vec![0], Value::Integer(1)),
+        Some(e) => (parse_seeds(&e)?, e.value),
+    };
+
+    for e in &raw.base {
+        check_param_key(e, "base")?;
+    }
+    let axis = |e: Entry, section: &str| -> Result<Axis, ManifestError> {
+        check_param_key(&e, section)?;
+        let values = expand_axis(&e, section)?;
+        Ok(Axis { key: e.key, values, written: e.value, origin: e.origin })
+    };
+    let zip = raw.zip.into_iter().map(|e| axis(e, "zip")).collect::<Result<Vec<_>, _>>()?;
+    let grid = raw.grid.into_iter().map(|e| axis(e, "grid")).collect::<Result<Vec<_>, _>>()?;
+    if let Some(first) = zip.first() {
+        if let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len()) {
+            return Err(ManifestError::at(
+                &other.origin,
+                format!(
+                    "[zip] lists must have one length: `{}` has {}, `{}` has {}",
+                    first.key,
+                    first.values.len(),
+                    other.key,
+                    other.values.len()
+                ),
+            ));
+        }
+    }
+    if let Some(dup) = grid.iter().find(|g| zip.iter().any(|z| z.key == g.key)) {
+        return Err(ManifestError::at(
+            &dup.origin,
+            format!("`{}` is both in [zip] and [grid]; keep one", dup.key),
+        ));
+    }
+
+    let axis_keys: Vec<&str> = zip.iter().chain(&grid).map(|a| a.key.as_str()).collect();
+    for g in &raw.exclude {
+        if g.entries.is_empty() {
+            return Err(ManifestError::at(&g.origin, "[[exclude]] is empty: it would drop every job"));
+        }
+        for e in &g.entries {
+            if !axis_keys.contains(&e.key.as_str()) {
+                let hint = did_you_mean(&e.key, &axis_keys)
+                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                return Err(ManifestError::at(
+                    &e.origin,
+                    format!(
+                        "[[exclude]] key `{}` is not swept{hint}; exclude matches values of the axes: {}",
+                        e.key,
+                        if axis_keys.is_empty() { "(none)".to_string() } else { axis_keys.join(", ") }
+                    ),
+                ));
+            }
+        }
+    }
+    for g in &raw.include {
+        for e in &g.entries {
+            check_param_key(e, "include")?;
+        }
+    }
+
+    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        dir,
+        name,
+        description,
+        seeds,
+        seeds_written,
+        base: raw.base,
+        zip,
+        grid,
+        exclude: raw.exclude,
+        include: raw.include,
+    })
+}
+
+fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
+    let bad = || {
+        ManifestError::at(
+            &e.origin,
+            "`seeds` must be a count >= 1 (seeds 0..n-1) or a list of distinct integers >= 0, e.g. [0, 7, 42]",
+        )
+    };
+    match &e.value {
+        Value::Integer(n) if *n >= 1 && *n <= 1_000_000 => Ok((0..*n as u64).collect()),
+        Value::Array(items) if !items.is_empty() => {
+            let mut seeds = Vec::with_capacity(items.len());
+            for v in items {
+                match v {
+                    Value::Integer(s) if *s >= 0 && !seeds.contains(&(*s as u64)) => seeds.push(*s as u64),
+                    _ => return Err(bad()),
+                }
+            }
+            Ok(seeds)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Rounds to 12 significant digits so generated values print as written
+/// (`0.001`, not `0.0009999999999999998`).
+fn round12(v: f64) -> f64 {
+    format!("{v:.11e}").parse().unwrap_or(v)
+}
+
+/// An axis's values: a non-empty list, or `{ log = [a, b, n] }` / `{ lin = [a, b, n] }`.
+fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
+    let here = |msg: String| ManifestError::at(&e.origin, format!("[{section}] `{}`: {msg}", e.key));
+    match &e.value {
+        Value::Array(items) if items.is_empty() => {
+            Err(here("empty list: an axis needs at least one value".into()))
+        }
+        Value::Array(items) => Ok(items.clone()),
+        Value::Table(t) if t.len() == 1 && (t.contains_key("log") || t.contains_key("lin")) => {
+            let (kind, spec) = t.iter().next().expect("one entry");
+            let nums: Option<Vec<f64>> = match spec {
+                Value::Array(a) if a.len() == 3 => a
+                    .iter()
+                    .map(|v| match v {
+                        Value::Float(f) => Some(*f),
+                        Value::Integer(i) => Some(*i as f64),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            };
+            let usage = format!("{kind} = [start, stop, count], e.g. {{ {kind} = [1e-4, 1.0, 5] }}");
+            let Some(nums) = nums else { return Err(here(format!("expected {usage}"))) };
+            let (a, b, n) = (nums[0], nums[1], nums[2]);
+            if n < 1.0 || n.fract() != 0.0 || n > 1e6 {
+                return Err(here(format!("count must be an integer >= 1; {usage}")));
+            }
+            if kind == "log" && (a <= 0.0 || b <= 0.0) {
+                return Err(here(format!("log ranges need start and stop > 0; {usage}")));
+            }
+            let n = n as usize;
+            let at = |i: usize| {
+                let t = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
+                if kind == "log" { (a.ln() + t * (b.ln() - a.ln())).exp() } else { a + t * (b - a) }
+            };
+            Ok((0..n).map(|i| Value::Float(round12(at(i)))).collect())
+        }
+        Value::Table(_) => {
+            Err(here("expected a list of values, { log = [a, b, n] } or { lin = [a, b, n] }".into()))
+        }
+        other => Err(here(format!(
+            "an axis must be a list of values, found {} (write [{other}] for one value)",
+            other.type_str()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, sets: &[&str]) -> Result<Manifest, ManifestError> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        Manifest::parse(Path::new("exp/m.toml"), text, &sets)
+    }
+
+    #[test]
+    fn reads_every_section_in_written_order() {
+        let m = parse(
+            "seeds = [0, 7]\n[base]\nepochs = 10\n[grid]\nlr = [1.0, 0.1]\ndataset = [\"linear\", \"xor\"]\n\
+             [zip]\nhidden = [[2], [4]]\nbias = [false, true]\n[[exclude]]\nlr = 1.0\n[[include]]\nlr = 0.5\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m.name, "m");
+        assert_eq!(m.seeds, vec![0, 7]);
+        assert_eq!(m.grid.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["lr", "dataset"]);
+        assert_eq!(m.zip.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["hidden", "bias"]);
+        assert_eq!(m.exclude.len(), 1);
+        assert_eq!(m.include.len(), 1);
+        assert_eq!(m.dir, PathBuf::from("exp"));
+    }
+
+    #[test]
+    fn errors_name_file_line_column_and_suggest() {
+        let e = parse("[grid]\nlr = [0.1]\nactivaton = [\"tanh\"]\n", &[]).unwrap_err();
+        assert_eq!(e.location, "exp/m.toml:3:1");
+        assert!(e.message.contains("did you mean `activation`"), "{e}");
+        let e = parse("sed = 3\n", &[]).unwrap_err();
+        assert!(e.message.contains("did you mean `seeds`"), "{e}");
+        let e = parse("lr = 0.1\n", &[]).unwrap_err();
+        assert!(e.message.contains("job parameter"), "{e}");
+        let e = parse("[grid]\nlr = [0.1\n", &[]).unwrap_err();
+        assert!(e.message.contains("TOML syntax error") && e.location.starts_with("exp/m.toml:"), "{e}");
+    }
+
+    #[test]
+    fn log_and_lin_axes_expand_to_round_values() {
+        let m = parse("[grid]\nlr = { log = [1e-4, 1.0, 5] }\nl2 = { lin = [0.0, 1.0, 11] }\n", &[]).unwrap();
+        let show = |a: &Axis| a.values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ");
+        assert_eq!(show(&m.grid[0]), "0.0001 0.001 0.01 0.1 1.0");
+        assert_eq!(show(&m.grid[1]), "0.0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0");
+    }
+
+    #[test]
+    fn set_overrides_base_grid_and_seeds() {
+        let m =
+            parse("[grid]\nlr = [0.1]\n", &["epochs=500", "grid.lr=[1.0, 2.0]", "seeds=3", "dataset=xor"])
+                .unwrap();
+        assert_eq!(m.base_entry("epochs").unwrap().value, Value::Integer(500));
+        assert_eq!(m.base_entry("dataset").unwrap().value, Value::String("xor".into()));
+        assert_eq!(m.grid[0].values.len(), 2);
+        assert_eq!(m.seeds, vec![0, 1, 2]);
+        let e = parse("", &["epochs"]).unwrap_err();
+        assert!(e.location.starts_with("--set"), "{e}");
+        let e = parse("[grid]\nlr = [0.1]\n", &["lr=0.5"]).unwrap_err();
+        assert!(e.message.contains("grid.lr"), "{e}");
+    }
+
+    #[test]
+    fn zip_lengths_must_agree_and_excludes_must_name_axes() {
+        let e = parse("[zip]\nlr = [1, 2]\nepochs = [1]\n", &[]).unwrap_err();
+        assert!(e.message.contains("one length"), "{e}");
+        let e = parse("[grid]\nlr = [1]\n[[exclude]]\nepoch = 3\n", &[]).unwrap_err();
+        assert!(e.message.contains("not swept"), "{e}");
+        let e = parse("[grid]\nlr = []\n", &[]).unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn manifest_as_run_loads_back_to_the_same_manifest() {
+        let m = parse(
+            "description = \"d\"\nseeds = 2\n[base]\nepochs = 10\n[grid]\nlr = { log = [0.01, 1, 3] }\n[[exclude]]\nlr = 1.0\n",
+            &["grid.lr=[0.5, 1.0]"],
+        )
+        .unwrap();
+        let again = Manifest::parse(Path::new("exp/m.toml"), &m.to_toml(), &[]).unwrap();
+        assert_eq!(again.grid[0].values, m.grid[0].values);
+        assert_eq!(again.seeds, m.seeds);
+        assert_eq!(again.base[0].value, m.base[0].value);
+        assert_eq!(again.exclude[0].entries[0].value, m.exclude[0].entries[0].value);
+    }
+}

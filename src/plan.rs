@@ -1,0 +1,368 @@
+//! Plan: a validated manifest -> the ordered list of jobs, their ids, and
+//! shards. Deciding what to run is separate from running it, so `sweep plan`
+//! shows exactly what `sweep run` would train.
+//!
+//! Order (SPEC 3): the zip (one axis), then grid axes in manifest order, the
+//! last axis varying fastest, seeds innermost; then includes in order. The
+//! order is part of the contract: shards and summary rows depend on it.
+
+use std::collections::HashSet;
+
+use toml::Value;
+
+use crate::manifest::{Manifest, ManifestError, Origin};
+use crate::rng::{Fnv64, hex_hash};
+use crate::spec::{self, JobSpec, KEYS};
+
+/// A plan over this many jobs needs `--yes`.
+pub const LARGE_PLAN: usize = 100_000;
+
+/// One job: what it sets beyond the base, and its seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Position in the plan (shards are `index % n`).
+    pub index: usize,
+    pub id: String,
+    pub seed: u64,
+    /// Axis values (zip then grid), or an include's keys, canonical.
+    pub swept: Vec<(String, Value)>,
+}
+
+/// A manifest expanded into jobs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub manifest: Manifest,
+    pub jobs: Vec<Job>,
+}
+
+/// `--shard I/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub fn contains(&self, job: &Job) -> bool {
+        job.index % self.count == self.index
+    }
+}
+
+impl Plan {
+    /// Expands and validates every job; errors point at the manifest line
+    /// that set the offending value.
+    pub fn new(manifest: Manifest) -> Result<Plan, ManifestError> {
+        let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+        if let Some(first) = manifest.zip.first() {
+            combos = (0..first.values.len())
+                .map(|i| manifest.zip.iter().map(|a| (a.key.clone(), a.values[i].clone())).collect())
+                .collect();
+        }
+        for axis in &manifest.grid {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    axis.values.iter().map(move |v| {
+                        let mut c = c.clone();
+                        c.push((axis.key.clone(), v.clone()));
+                        c
+                    })
+                })
+                .collect();
+        }
+        let before = combos.len();
+        combos.retain(|c| {
+            !manifest.exclude.iter().any(|g| {
+                g.entries.iter().all(|e| c.iter().any(|(k, v)| *k == e.key && spec::same_value(v, &e.value)))
+            })
+        });
+        let excluded_all = before > 0 && combos.is_empty() && !manifest.exclude.is_empty();
+        if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
+            combos.clear(); // only includes: no base job
+        }
+        for g in &manifest.include {
+            combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
+        }
+
+        let mut plan = Plan { manifest, jobs: Vec::new() };
+        let mut seen_configs = HashSet::new();
+        let mut seen_ids = HashSet::new();
+        for combo in combos {
+            let swept: Vec<(String, Value)> =
+                combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
+            for &seed in &plan.manifest.seeds {
+                let mut job = Job { index: plan.jobs.len(), id: String::new(), seed, swept: swept.clone() };
+                // An include that repeats a grid job is the same job: keep the first.
+                if !seen_configs.insert(plan.config_text(&job)) {
+                    continue;
+                }
+                job.id = job_id(&job.swept, seed);
+                if !seen_ids.insert(job.id.clone()) {
+                    job.id = format!("{}~{}", job.id, &hex_hash(plan.config_text(&job).as_bytes())[..8]);
+                    seen_ids.insert(job.id.clone());
+                }
+                plan.jobs.push(job);
+            }
+        }
+        if plan.jobs.is_empty() {
+            let origin = Origin::File { path: plan.manifest.path.clone(), line: 1, col: 1 };
+            let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
+            return Err(ManifestError::at(&origin, format!("the plan is empty: {why}")));
+        }
+        for job in &plan.jobs {
+            plan.spec(job)?;
+        }
+        Ok(plan)
+    }
+
+    /// A job's value for `key`: swept, else base, else the default; canonical.
+    pub fn value(&self, job: &Job, key: &str) -> Value {
+        if let Some((_, v)) = job.swept.iter().find(|(k, _)| k == key) {
+            return v.clone();
+        }
+        match self.manifest.base_entry(key) {
+            Some(e) => spec::canonical(key, &e.value),
+            None => spec::default_value(spec::find_key(key).expect("known key")),
+        }
+    }
+
+    /// Every parameter of a job, in [`KEYS`] order.
+    pub fn values(&self, job: &Job) -> Vec<(&'static str, Value)> {
+        KEYS.iter().map(|k| (k.name, self.value(job, k.name))).collect()
+    }
+
+    /// The job's validated parameters.
+    pub fn spec(&self, job: &Job) -> Result<JobSpec, ManifestError> {
+        JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
+            let origin = self.origin_of(job, &e.key);
+            let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
+            ManifestError {
+                location: origin.map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
+                message: format!("{e}{context}"),
+            }
+        })
+    }
+
+    /// Where a job's value for `key` was written (None: a default).
+    fn origin_of(&self, job: &Job, key: &str) -> Option<Origin> {
+        if job.swept.iter().any(|(k, _)| k == key) {
+            let axis = self.manifest.zip.iter().chain(&self.manifest.grid).find(|a| a.key == key);
+            if let Some(a) = axis {
+                return Some(a.origin.clone());
+            }
+            let entry = self.manifest.include.iter().flat_map(|g| &g.entries).find(|e| e.key == key);
+            return entry.map(|e| e.origin.clone());
+        }
+        self.manifest.base_entry(key).map(|e| e.origin.clone())
+    }
+
+    /// The canonical text of a job's configuration: seed and every parameter.
+    pub fn config_text(&self, job: &Job) -> String {
+        let mut s = format!("seed = {}\n", job.seed);
+        for (k, v) in self.values(job) {
+            s.push_str(&format!("{k} = {v}\n"));
+        }
+        s
+    }
+
+    /// The configuration hash recorded in params.toml; resume compares it.
+    /// Data and weights files are hashed by content, so editing one retrains.
+    pub fn config_hash(&self, job: &Job, spec: &JobSpec) -> String {
+        let mut h = Fnv64::default().field(&self.config_text(job));
+        let files = [
+            match &spec.data.source {
+                spec::DataSource::Csv(p) => Some(p),
+                _ => None,
+            },
+            match &spec.model.init {
+                spec::Init::File(p) => Some(p),
+                _ => None,
+            },
+        ];
+        for path in files.into_iter().flatten() {
+            h = h.bytes(&std::fs::read(path).unwrap_or_default()).field("");
+        }
+        format!("{:016x}", h.finish())
+    }
+
+    /// Keys that vary across the plan, in order of first appearance.
+    pub fn swept_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.manifest.axis_keys().map(str::to_string).collect();
+        for g in &self.manifest.include {
+            for e in &g.entries {
+                if !keys.contains(&e.key) {
+                    keys.push(e.key.clone());
+                }
+            }
+        }
+        keys
+    }
+
+    /// Jobs of one shard (all jobs for None), in plan order.
+    pub fn shard(&self, shard: Option<Shard>) -> impl Iterator<Item = &Job> {
+        self.jobs.iter().filter(move |j| shard.is_none_or(|s| s.contains(j)))
+    }
+
+    /// Total job-epochs (for progress and rates).
+    pub fn epochs_of(&self, job: &Job) -> u64 {
+        match self.value(job, "epochs") {
+            Value::Integer(e) => e.max(0) as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Longest job id kept as is; longer ones are cut and end in a hash.
+const MAX_ID: usize = 100;
+
+/// `dataset-xor_lr-0.1_seed-3`: readable, filesystem-safe (ASCII letters,
+/// digits, `.`, `-`, `+`, `_`, `~` only), and never `.` or `..` since it
+/// starts with a key name or `seed`.
+pub fn job_id(swept: &[(String, Value)], seed: u64) -> String {
+    let mut id = String::new();
+    for (k, v) in swept {
+        id.push_str(&safe(k));
+        id.push('-');
+        id.push_str(&id_value(v));
+        id.push('_');
+    }
+    id.push_str(&format!("seed-{seed}"));
+    if id.len() > MAX_ID {
+        let hash = hex_hash(id.as_bytes());
+        let mut cut = MAX_ID - hash.len() - 1;
+        while !id.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        id = format!("{}~{hash}", &id[..cut]);
+    }
+    id
+}
+
+fn id_value(v: &Value) -> String {
+    match v {
+        Value::Array(items) if items.is_empty() => "none".to_string(),
+        Value::Array(items) => items.iter().map(id_value).collect::<Vec<_>>().join("x"),
+        other => safe(&spec::display_value(other)),
+    }
+}
+
+fn safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+') { c } else { '~' })
+        .collect()
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `I/N` with 0 <= I < N.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let parsed =
+            s.split_once('/').and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+        match parsed {
+            Some((index, count)) if count >= 1 && index < count => Ok(Shard { index, count }),
+            Some((index, count)) => Err(format!("shard {index}/{count}: need 0 <= I < N and N >= 1")),
+            None => Err(format!("`{s}` is not I/N (e.g. 0/4)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn plan(text: &str) -> Result<Plan, ManifestError> {
+        Plan::new(Manifest::parse(Path::new("m.toml"), text, &[])?)
+    }
+
+    fn ids(p: &Plan) -> Vec<&str> {
+        p.jobs.iter().map(|j| j.id.as_str()).collect()
+    }
+
+    #[test]
+    fn order_is_zip_then_grid_last_axis_fastest_seeds_innermost_then_includes() {
+        // Pinned because shards, summary rows and resume all depend on it.
+        let p = plan(
+            "seeds = 2\n[zip]\nepochs = [10, 20]\nbias = [false, true]\n[grid]\nlr = [1.0, 0.1]\n\
+             dataset = [\"linear\", \"xor\"]\n[[include]]\nactivation = \"tanh\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.jobs.len(), 2 * 2 * 2 * 2 + 2);
+        assert_eq!(
+            &ids(&p)[..5],
+            [
+                "epochs-10_bias-false_lr-1.0_dataset-linear_seed-0",
+                "epochs-10_bias-false_lr-1.0_dataset-linear_seed-1",
+                "epochs-10_bias-false_lr-1.0_dataset-xor_seed-0",
+                "epochs-10_bias-false_lr-1.0_dataset-xor_seed-1",
+                "epochs-10_bias-false_lr-0.1_dataset-linear_seed-0",
+            ]
+        );
+        assert_eq!(ids(&p)[16..], ["activation-tanh_seed-0", "activation-tanh_seed-1"]);
+        assert!(p.jobs.iter().enumerate().all(|(i, j)| j.index == i));
+    }
+
+    #[test]
+    fn exclude_drops_matching_combinations_with_numeric_equality() {
+        let p = plan("[grid]\nlr = [1.0, 0.1]\ndataset = [\"linear\", \"xor\"]\n[[exclude]]\nlr = 1\ndataset = \"xor\"\n")
+            .unwrap();
+        assert_eq!(
+            ids(&p),
+            ["lr-1.0_dataset-linear_seed-0", "lr-0.1_dataset-linear_seed-0", "lr-0.1_dataset-xor_seed-0"]
+        );
+        let e = plan("[grid]\nlr = [1.0]\n[[exclude]]\nlr = 1.0\n").unwrap_err();
+        assert!(e.message.contains("every combination is excluded"), "{e}");
+    }
+
+    #[test]
+    fn an_include_equal_to_a_grid_job_is_not_run_twice() {
+        let p = plan("[grid]\nlr = [0.5, 0.1]\n[[include]]\nlr = 0.5\n").unwrap();
+        assert_eq!(p.jobs.len(), 2);
+    }
+
+    #[test]
+    fn invalid_job_values_point_at_the_axis_that_set_them() {
+        let e = plan("[base]\nepochs = 5\n[grid]\nlr = [0.1, -1.0]\n").unwrap_err();
+        assert_eq!(e.location, "m.toml:4:1");
+        assert!(e.message.contains("`lr`") && e.message.contains("lr--1.0_seed-0"), "{e}");
+        let e = plan("[base]\nhidden = [2, 0]\n").unwrap_err();
+        assert_eq!(e.location, "m.toml:2:1");
+    }
+
+    #[test]
+    fn integer_and_float_spellings_are_one_configuration() {
+        let a = plan("[base]\nlr = 1\n").unwrap();
+        let b = plan("[base]\nlr = 1.0\n").unwrap();
+        assert_eq!(a.config_text(&a.jobs[0]), b.config_text(&b.jobs[0]));
+    }
+
+    #[test]
+    fn job_ids_are_filesystem_safe_and_bounded() {
+        let swept = vec![("dataset".to_string(), Value::String("../data/ü x.csv".into()))];
+        assert_eq!(job_id(&swept, 3), "dataset-..~data~~~x.csv_seed-3");
+        let long =
+            vec![("conv".to_string(), Value::Array((0..200).map(|i| Value::Float(i as f64)).collect()))];
+        let id = job_id(&long, 0);
+        assert!(id.len() <= MAX_ID, "{id}");
+        assert_ne!(
+            id,
+            job_id(
+                &[("conv".to_string(), Value::Array((0..201).map(|i| Value::Float(i as f64)).collect()))],
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn shards_partition_the_plan() {
+        let p = plan("seeds = 7\n[grid]\nlr = [1.0, 0.1]\n").unwrap();
+        let mut all: Vec<usize> = (0..3)
+            .flat_map(|i| p.shard(Some(Shard { index: i, count: 3 })).map(|j| j.index).collect::<Vec<_>>())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..14).collect::<Vec<_>>());
+        assert!("3/3".parse::<Shard>().is_err() && "a/2".parse::<Shard>().is_err());
+        assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+    }
+}

@@ -1,0 +1,617 @@
+//! The results folder (SPEC 6): every file name and CSV column, written and
+//! read back, lives here and only here.
+//!
+//! ```text
+//! <out>/manifest.toml  summary.csv  timing.csv
+//! <out>/jobs/<job_id>/{params.toml, curve.csv, predictions.csv, model.json}
+//! <out>/.tmp/          job folders being written (renamed into jobs/ when whole)
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Value;
+
+use crate::rng::Fnv64;
+use crate::spec::KEYS;
+use crate::train::{EpochRecord, Summary};
+
+pub const MANIFEST: &str = "manifest.toml";
+pub const SUMMARY: &str = "summary.csv";
+pub const TIMING: &str = "timing.csv";
+pub const JOBS: &str = "jobs";
+pub const TMP: &str = ".tmp";
+pub const PARAMS: &str = "params.toml";
+pub const CURVE: &str = "curve.csv";
+pub const PREDICTIONS: &str = "predictions.csv";
+pub const MODEL: &str = "model.json";
+
+pub const CURVE_HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy";
+/// Columns of summary.csv after `job_id`, `seed` and one per parameter.
+pub const SUMMARY_RESULT_COLUMNS: &[&str] = &[
+    "final_loss",
+    "final_accuracy",
+    "final_test_loss",
+    "final_test_accuracy",
+    "min_loss",
+    "epoch_at_target",
+    "status",
+    "diverged_epoch",
+    "curve",
+];
+
+/// An I/O failure, with the path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+/// Shortest text that reads back to the same f64; `NaN`, `inf`, `-inf` for
+/// the rest (pandas reads all of them).
+pub fn fmt_f64(v: f64) -> String {
+    let mut s = String::new();
+    write_f64(&mut s, v);
+    s
+}
+
+fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
+    let _ = if v.is_nan() {
+        out.write_str("NaN")
+    } else if v.is_infinite() {
+        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
+    } else {
+        write!(out, "{v:?}")
+    };
+}
+
+/// Parses what [`fmt_f64`] writes (and plain numbers).
+pub fn parse_f64(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" | "nan" => Some(f64::NAN),
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+/// What a finished job records besides its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOutcome {
+    pub status: String,
+    pub final_loss: f64,
+    pub final_accuracy: f64,
+    pub final_test_loss: Option<f64>,
+    pub final_test_accuracy: Option<f64>,
+    pub min_loss: f64,
+    pub epoch_at_target: Option<u64>,
+    pub diverged_epoch: Option<u64>,
+    /// Hash of curve.csv, predictions.csv and model.json: `verify` compares it.
+    pub files_hash: String,
+}
+
+impl JobOutcome {
+    pub fn new(summary: &Summary, files_hash: String) -> JobOutcome {
+        let last = &summary.last;
+        JobOutcome {
+            status: if summary.diverged() { "diverged" } else { "ok" }.to_string(),
+            final_loss: last.loss,
+            final_accuracy: last.accuracy,
+            final_test_loss: last.test_loss,
+            final_test_accuracy: last.test_accuracy,
+            min_loss: summary.min_loss,
+            epoch_at_target: summary.epoch_at_target.map(|e| e as u64),
+            diverged_epoch: summary.diverged_epoch.map(|e| e as u64),
+            files_hash,
+        }
+    }
+
+    pub fn diverged(&self) -> bool {
+        self.status == "diverged"
+    }
+}
+
+/// The contents of a job's params.toml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFile {
+    pub job_id: String,
+    pub seed: u64,
+    pub config_hash: String,
+    /// Every parameter, in SPEC order.
+    pub params: toml::Table,
+    pub result: JobOutcome,
+}
+
+impl JobFile {
+    /// A parameter as a person reads it (strings bare, lists inline).
+    pub fn param(&self, key: &str) -> String {
+        self.params.get(key).map(crate::spec::display_value).unwrap_or_default()
+    }
+
+    fn to_toml(&self) -> String {
+        // Written by hand so parameters keep SPEC order (toml::Table sorts).
+        let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
+        s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
+        s.push_str(&format!("seed = {}\n", self.seed));
+        s.push_str(&format!("config_hash = \"{}\"\n\n[params]\n", self.config_hash));
+        for k in KEYS {
+            if let Some(v) = self.params.get(k.name) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
+        }
+        s.push_str("\n[result]\n");
+        s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
+        s
+    }
+}
+
+/// A results folder.
+#[derive(Debug, Clone)]
+pub struct ResultsDir {
+    pub root: PathBuf,
+}
+
+impl ResultsDir {
+    pub fn new(root: impl Into<PathBuf>) -> ResultsDir {
+        ResultsDir { root: root.into() }
+    }
+
+    /// Creates the folder (and jobs/, .tmp/) if needed.
+    pub fn create(&self) -> Result<(), StoreError> {
+        for p in [self.root.join(JOBS), self.root.join(TMP)] {
+            fs::create_dir_all(&p).map_err(io_at(&p))?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    pub fn job_dir(&self, id: &str) -> PathBuf {
+        self.root.join(JOBS).join(id)
+    }
+
+    /// A finished job's params.toml, if the job folder exists and is whole.
+    pub fn finished(&self, id: &str) -> Option<JobFile> {
+        read_job(&self.job_dir(id)).ok()
+    }
+
+    /// Ids of all job folders present, sorted.
+    pub fn job_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.root.join(JOBS);
+        let mut ids = Vec::new();
+        match fs::read_dir(&dir) {
+            Ok(entries) => {
+                for e in entries {
+                    let e = e.map_err(io_at(&dir))?;
+                    if e.path().join(PARAMS).is_file() {
+                        ids.push(e.file_name().to_string_lossy().into_owned());
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io { path: dir, source: e }),
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Writes `contents` to `name` in the folder atomically (temp + rename).
+    pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
+        let path = self.root.join(name);
+        let tmp = self.root.join(TMP).join(format!("{name}.{}.{}", std::process::id(), unique()));
+        fs::create_dir_all(self.root.join(TMP)).map_err(io_at(&tmp))?;
+        fs::write(&tmp, contents).map_err(io_at(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io_at(&path))
+    }
+
+    /// Appends one timing row (one `write` call, so concurrent shards'
+    /// rows do not interleave).
+    pub fn append_timing(&self, job_id: &str, wall_ms: f64, threads: usize) -> Result<(), StoreError> {
+        let path = self.root.join(TIMING);
+        let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io_at(&path))?;
+        let header =
+            if f.metadata().map(|m| m.len() == 0).unwrap_or(false) { "job_id,wall_ms,threads\n" } else { "" };
+        f.write_all(format!("{header}{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
+    }
+
+    /// Removes temporary job folders left by processes that no longer run.
+    pub fn clean_stale_tmp(&self) {
+        let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.rsplit('.').nth(1).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| !process_alive(p)) {
+                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+            }
+        }
+    }
+
+    /// Starts writing a job: a fresh folder under .tmp/.
+    pub fn begin_job(&self, id: &str) -> Result<JobWriter, StoreError> {
+        let tmp = self.root.join(TMP).join(format!("{id}.{}.{}", std::process::id(), unique()));
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        let curve_path = tmp.join(CURVE);
+        let file = File::create(&curve_path).map_err(io_at(&curve_path))?;
+        let mut curve = HashingWriter { inner: BufWriter::new(file), hash: Fnv64::default() };
+        writeln!(curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
+        Ok(JobWriter {
+            tmp,
+            curve,
+            line: String::with_capacity(128),
+            error: None,
+            final_dir: self.job_dir(id),
+        })
+    }
+}
+
+/// Whether a process id is alive (Linux /proc; elsewhere assume it is).
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+/// A process-wide counter for unique temporary names.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Fnv64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash = self.hash.bytes(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One job's files being written; nothing is visible in jobs/ until
+/// [`JobWriter::finish`] renames the whole folder into place.
+pub struct JobWriter {
+    tmp: PathBuf,
+    curve: HashingWriter<BufWriter<File>>,
+    /// Reused line buffer: recording an epoch allocates nothing.
+    line: String,
+    error: Option<io::Error>,
+    final_dir: PathBuf,
+}
+
+impl JobWriter {
+    /// Appends one curve row. The first I/O error is kept for `finish`.
+    pub fn record(&mut self, r: &EpochRecord) {
+        if self.error.is_some() {
+            return;
+        }
+        use std::fmt::Write as _;
+        self.line.clear();
+        let _ = write!(self.line, "{},", r.epoch);
+        write_f64(&mut self.line, r.loss);
+        self.line.push(',');
+        write_f64(&mut self.line, r.accuracy);
+        self.line.push(',');
+        if let Some(v) = r.test_loss {
+            write_f64(&mut self.line, v);
+        }
+        self.line.push(',');
+        if let Some(v) = r.test_accuracy {
+            write_f64(&mut self.line, v);
+        }
+        self.line.push('\n');
+        if let Err(e) = self.curve.write_all(self.line.as_bytes()) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes the remaining files and moves the folder into jobs/ (replacing
+    /// an older result of the same id). `job` gets its `files_hash` here.
+    pub fn finish(mut self, mut job: JobFile, predictions: &str, model: &str) -> Result<(), StoreError> {
+        let curve_path = self.tmp.join(CURVE);
+        if let Some(e) = self.error.take() {
+            return Err(StoreError::Io { path: curve_path, source: e });
+        }
+        self.curve.flush().map_err(io_at(&curve_path))?;
+        let hash = self.curve.hash.field("").bytes(predictions.as_bytes()).field("").bytes(model.as_bytes());
+        job.result.files_hash = format!("{:016x}", hash.finish());
+        for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
+            let p = self.tmp.join(name);
+            fs::write(&p, text).map_err(io_at(&p))?;
+        }
+        // Make the files durable before they become visible.
+        if let Ok(f) = File::open(&curve_path) {
+            let _ = f.sync_all();
+        }
+        if self.final_dir.exists() {
+            let old = self.tmp.with_extension("old");
+            fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
+            let _ = fs::remove_dir_all(&old);
+        }
+        fs::rename(&self.tmp, &self.final_dir).map_err(io_at(&self.final_dir))
+    }
+
+    /// Drops a job that failed: its temporary folder goes.
+    pub fn abandon(self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// Reads a job folder's params.toml.
+pub fn read_job(dir: &Path) -> Result<JobFile, StoreError> {
+    let path = dir.join(PARAMS);
+    let text = fs::read_to_string(&path).map_err(io_at(&path))?;
+    toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
+}
+
+/// predictions.csv: inputs, label, output, predicted.
+pub fn predictions_csv(
+    x: ndarray::ArrayView2<f64>,
+    labels: ndarray::ArrayView1<f64>,
+    outputs: ndarray::ArrayView1<f64>,
+) -> String {
+    let mut s = String::new();
+    let header: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+    s.push_str(&header.join(","));
+    s.push_str(",label,output,predicted\n");
+    for ((row, &y), &o) in x.rows().into_iter().zip(labels).zip(outputs) {
+        for v in row {
+            write_f64(&mut s, *v);
+            s.push(',');
+        }
+        s.push_str(if y >= 0.5 { "1," } else { "0," });
+        write_f64(&mut s, o);
+        s.push_str(if o >= 0.5 { ",1\n" } else { ",0\n" });
+    }
+    s
+}
+
+/// One row of summary.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    pub job_id: String,
+    pub seed: u64,
+    /// (key, value as displayed), SPEC order.
+    pub params: Vec<(String, String)>,
+    pub outcome: JobOutcome,
+    /// curve.csv relative to the results folder.
+    pub curve: String,
+}
+
+impl SummaryRow {
+    pub fn from_job(job: &JobFile) -> SummaryRow {
+        SummaryRow {
+            job_id: job.job_id.clone(),
+            seed: job.seed,
+            params: KEYS.iter().map(|k| (k.name.to_string(), job.param(k.name))).collect(),
+            outcome: job.result.clone(),
+            curve: format!("{JOBS}/{}/{CURVE}", job.job_id),
+        }
+    }
+
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+fn opt_f64(v: Option<f64>) -> String {
+    v.map(fmt_f64).unwrap_or_default()
+}
+
+fn opt_u64(v: Option<u64>) -> String {
+    v.map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// summary.csv as bytes, rows in the order given.
+pub fn summary_csv(rows: &[SummaryRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = vec!["job_id", "seed"];
+    header.extend(KEYS.iter().map(|k| k.name));
+    header.extend(SUMMARY_RESULT_COLUMNS);
+    w.write_record(&header).expect("in-memory write");
+    for r in rows {
+        let o = &r.outcome;
+        let mut rec: Vec<String> = vec![r.job_id.clone(), r.seed.to_string()];
+        rec.extend(r.params.iter().map(|(_, v)| v.clone()));
+        rec.extend([
+            fmt_f64(o.final_loss),
+            fmt_f64(o.final_accuracy),
+            opt_f64(o.final_test_loss),
+            opt_f64(o.final_test_accuracy),
+            fmt_f64(o.min_loss),
+            opt_u64(o.epoch_at_target),
+            o.status.clone(),
+            opt_u64(o.diverged_epoch),
+            r.curve.clone(),
+        ]);
+        w.write_record(&rec).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
+/// Reads summary.csv back.
+pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let header = r.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let col =
+        |name: &str| header.iter().position(|h| h == name).ok_or_else(|| bad(format!("no `{name}` column")));
+    let (id_col, seed_col) = (col("job_id")?, col("seed")?);
+    let param_cols: Vec<(String, usize)> = KEYS
+        .iter()
+        .filter_map(|k| header.iter().position(|h| h == k.name).map(|i| (k.name.to_string(), i)))
+        .collect();
+    let result_cols: Vec<usize> = SUMMARY_RESULT_COLUMNS.iter().map(|c| col(c)).collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let line = i + 2;
+        let get = |c: usize| rec.get(c).unwrap_or("");
+        let num = |c: usize| {
+            parse_f64(get(c)).ok_or_else(|| bad(format!("line {line}: `{}` is not a number", get(c))))
+        };
+        let opt_num = |c: usize| if get(c).is_empty() { Ok(None) } else { num(c).map(Some) };
+        let opt_int = |c: usize| -> Result<Option<u64>, StoreError> {
+            if get(c).is_empty() {
+                Ok(None)
+            } else {
+                get(c)
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| bad(format!("line {line}: `{}` is not an integer", get(c))))
+            }
+        };
+        let rc = &result_cols;
+        rows.push(SummaryRow {
+            job_id: get(id_col).to_string(),
+            seed: get(seed_col)
+                .parse()
+                .map_err(|_| bad(format!("line {line}: bad seed `{}`", get(seed_col))))?,
+            params: param_cols.iter().map(|(k, c)| (k.clone(), get(*c).to_string())).collect(),
+            outcome: JobOutcome {
+                final_loss: num(rc[0])?,
+                final_accuracy: num(rc[1])?,
+                final_test_loss: opt_num(rc[2])?,
+                final_test_accuracy: opt_num(rc[3])?,
+                min_loss: num(rc[4])?,
+                epoch_at_target: opt_int(rc[5])?,
+                status: get(rc[6]).to_string(),
+                diverged_epoch: opt_int(rc[7])?,
+                files_hash: String::new(),
+            },
+            curve: get(rc[8]).to_string(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Reads a curve.csv.
+pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
+    let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+    let text = fs::read_to_string(path).map_err(io_at(path))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(CURVE_HEADER) {
+        return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
+    }
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let num =
+                |c: &str| parse_f64(c).ok_or_else(|| bad(format!("line {}: `{c}` is not a number", i + 2)));
+            let opt = |c: &str| if c.is_empty() { Ok(None) } else { num(c).map(Some) };
+            if cells.len() != 5 {
+                return Err(bad(format!("line {}: expected 5 cells, found {}", i + 2, cells.len())));
+            }
+            Ok(EpochRecord {
+                epoch: cells[0]
+                    .parse()
+                    .map_err(|_| bad(format!("line {}: bad epoch `{}`", i + 2, cells[0])))?,
+                loss: num(cells[1])?,
+                accuracy: num(cells[2])?,
+                test_loss: opt(cells[3])?,
+                test_accuracy: opt(cells[4])?,
+            })
+        })
+        .collect()
+}
+
+/// Points of a predictions.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// One row per sample: inputs.
+    pub x: Vec<Vec<f64>>,
+    pub label: Vec<f64>,
+    pub output: Vec<f64>,
+}
+
+pub fn read_predictions(path: &Path) -> Result<Predictions, StoreError> {
+    let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let width = r.headers().map_err(|e| bad(e.to_string()))?.len();
+    if width < 4 {
+        return Err(bad("expected x0,..,label,output,predicted".into()));
+    }
+    let mut p = Predictions { x: Vec::new(), label: Vec::new(), output: Vec::new() };
+    for rec in r.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let nums: Vec<f64> = rec
+            .iter()
+            .map(|c| parse_f64(c).ok_or_else(|| bad(format!("`{c}` is not a number"))))
+            .collect::<Result<_, _>>()?;
+        p.x.push(nums[..width - 3].to_vec());
+        p.label.push(nums[width - 3]);
+        p.output.push(nums[width - 2]);
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip_through_text() {
+        for v in [0.1, 1.0, 1e-20, 123456.789, f64::NAN, f64::INFINITY, -0.0, 5e-324] {
+            let back = parse_f64(&fmt_f64(v)).unwrap();
+            assert!(back.to_bits() == v.to_bits() || (v.is_nan() && back.is_nan()), "{v}");
+        }
+        assert_eq!(fmt_f64(1.0), "1.0");
+        assert_eq!(fmt_f64(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn a_job_folder_appears_whole_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path());
+        store.create().unwrap();
+        let mut w = store.begin_job("a_seed-0").unwrap();
+        assert!(store.finished("a_seed-0").is_none());
+        let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
+        w.record(&rec);
+        let summary = Summary { last: rec, min_loss: 0.5, epoch_at_target: None, diverged_epoch: None };
+        let mut params = toml::Table::new();
+        params.insert("lr".into(), Value::Float(0.1));
+        let job = JobFile {
+            job_id: "a_seed-0".into(),
+            seed: 0,
+            config_hash: "abc".into(),
+            params,
+            result: JobOutcome::new(&summary, String::new()),
+        };
+        w.finish(job, "x0,label,output,predicted\n", "{}\n").unwrap();
+        let back = store.finished("a_seed-0").unwrap();
+        assert_eq!(back.config_hash, "abc");
+        assert_eq!(back.result.final_loss, 0.5);
+        assert_eq!(back.result.files_hash.len(), 16);
+        assert_eq!(read_curve(&store.job_dir("a_seed-0").join(CURVE)).unwrap(), vec![rec]);
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
+
+        let rows = vec![SummaryRow::from_job(&back)];
+        let p = store.path(SUMMARY);
+        fs::write(&p, summary_csv(&rows)).unwrap();
+        let mut want = rows;
+        want[0].outcome.files_hash.clear();
+        assert_eq!(read_summary(&p).unwrap(), want);
+    }
+}
