@@ -13,12 +13,17 @@
 //!
 //! The math lives in [`nn`] (forward, back-propagation, losses) and [`optim`].
 
+pub mod cli;
+pub mod commands;
 pub mod data;
+pub mod export;
 pub mod manifest;
 pub mod nn;
 pub mod optim;
 pub mod plan;
+pub mod progress;
 pub mod rng;
+pub mod runner;
 pub mod spec;
 pub mod store;
 pub mod train;

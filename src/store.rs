@@ -125,6 +125,9 @@ pub struct JobFile {
     pub job_id: String,
     pub seed: u64,
     pub config_hash: String,
+    /// The folder that relative paths in `params` (a CSV data set, a weights
+    /// file) resolve against: the manifest's.
+    pub paths_relative_to: String,
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
     pub result: JobOutcome,
@@ -141,7 +144,11 @@ impl JobFile {
         let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
         s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
         s.push_str(&format!("seed = {}\n", self.seed));
-        s.push_str(&format!("config_hash = \"{}\"\n\n[params]\n", self.config_hash));
+        s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
+        s.push_str(&format!(
+            "paths_relative_to = {}\n\n[params]\n",
+            Value::String(self.paths_relative_to.clone())
+        ));
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
                 s.push_str(&format!("{} = {v}\n", k.name));
@@ -505,6 +512,17 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     Ok(rows)
 }
 
+/// The rows of a results folder: summary.csv when present, else rebuilt
+/// from the job folders (sorted by id), so partial folders work too.
+pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let summary = root.join(SUMMARY);
+    if summary.is_file() {
+        return read_summary(&summary);
+    }
+    let dir = ResultsDir::new(root);
+    dir.job_ids()?.iter().map(|id| read_job(&dir.job_dir(id)).map(|j| SummaryRow::from_job(&j))).collect()
+}
+
 /// Reads a curve.csv.
 pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
     let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
@@ -596,6 +614,7 @@ mod tests {
             job_id: "a_seed-0".into(),
             seed: 0,
             config_hash: "abc".into(),
+            paths_relative_to: ".".into(),
             params,
             result: JobOutcome::new(&summary, String::new()),
         };

@@ -40,6 +40,22 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Before any epoch was evaluated.
+    pub fn empty() -> Summary {
+        Summary {
+            last: EpochRecord {
+                epoch: 0,
+                loss: f64::NAN,
+                accuracy: f64::NAN,
+                test_loss: None,
+                test_accuracy: None,
+            },
+            min_loss: f64::NAN,
+            epoch_at_target: None,
+            diverged_epoch: None,
+        }
+    }
+
     pub fn diverged(&self) -> bool {
         self.diverged_epoch.is_some()
     }

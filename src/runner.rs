@@ -1,0 +1,258 @@
+//! Runner: the plan's jobs -> trained job folders, in parallel. The only
+//! rayon code. Progress goes out as [`Event`]s; the CLI draws them.
+//!
+//! Each job is single-threaded and deterministic, and writes its folder
+//! atomically as soon as it finishes ("a later failure loses nothing").
+//! A job whose folder exists with the same configuration hash is skipped
+//! (resume); `force` retrains it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ndarray::{Axis, concatenate};
+use rayon::prelude::*;
+
+use crate::plan::{Job, Plan, Shard};
+use crate::spec::JobSpec;
+use crate::store::{self, JobFile, JobOutcome, ResultsDir, StoreError, SummaryRow};
+use crate::train;
+use crate::weights::WeightsFile;
+
+/// How to run a plan.
+#[derive(Debug, Default)]
+pub struct RunOptions {
+    /// Worker threads; None = rayon's default (all cores, or RAYON_NUM_THREADS).
+    pub threads: Option<usize>,
+    pub force: bool,
+    pub shard: Option<Shard>,
+    /// Set (e.g. by a Ctrl-C handler) to stop starting new jobs.
+    pub cancel: Option<&'static AtomicBool>,
+}
+
+/// What the runner reports while it works.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Before any training: jobs to train, jobs skipped, job-epochs to train.
+    Planned {
+        to_run: usize,
+        skipped: usize,
+        job_epochs: u64,
+    },
+    Finished {
+        job: &'a Job,
+        epochs: u64,
+        diverged: bool,
+    },
+    Failed {
+        job: &'a Job,
+        error: String,
+    },
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub out: PathBuf,
+    pub ran: usize,
+    pub skipped: usize,
+    pub diverged: usize,
+    /// (job id, error) of jobs that could not run.
+    pub failed: Vec<(String, String)>,
+    /// Jobs not started because the run was cancelled.
+    pub cancelled: usize,
+    pub job_epochs: u64,
+    pub wall: Duration,
+    pub threads: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start {threads} worker threads: {message}")]
+    Pool { threads: usize, message: String },
+}
+
+/// Trains every job of `plan` (in `opts.shard`) into the results folder `out`.
+pub fn run_plan(
+    plan: &Plan,
+    out: &Path,
+    opts: &RunOptions,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<RunReport, RunError> {
+    let start = Instant::now();
+    let dir = ResultsDir::new(out);
+    dir.create()?;
+    dir.clean_stale_tmp();
+    dir.write_atomic(store::MANIFEST, plan.manifest.to_toml().as_bytes())?;
+
+    // Decide what to train before training anything.
+    let mut todo: Vec<(&Job, JobSpec, String)> = Vec::new();
+    let mut skipped = 0;
+    for job in plan.shard(opts.shard) {
+        let spec = plan.spec(job).expect("the plan validated every job");
+        let hash = plan.config_hash(job, &spec);
+        if !opts.force && dir.finished(&job.id).is_some_and(|f| f.config_hash == hash) {
+            skipped += 1;
+        } else {
+            todo.push((job, spec, hash));
+        }
+    }
+    let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
+    on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| RunError::Pool { threads: opts.threads.unwrap_or(0), message: e.to_string() })?;
+    let threads = pool.current_num_threads();
+    let failed = Mutex::new(Vec::new());
+    let counts = Mutex::new((0usize, 0usize, 0u64, 0usize)); // ran, diverged, epochs, cancelled
+    pool.install(|| {
+        todo.par_iter().for_each(|(job, spec, hash)| {
+            if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                counts.lock().expect("counts").3 += 1;
+                return;
+            }
+            let t0 = Instant::now();
+            match run_job(spec, job_file(plan, job, hash), &dir) {
+                Ok(outcome) => {
+                    let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    // Timing is informative only; losing a row must not fail the job.
+                    let _ = dir.append_timing(&job.id, wall_ms, threads);
+                    let epochs = outcome.diverged_epoch.unwrap_or(spec.train.epochs as u64);
+                    let mut c = counts.lock().expect("counts");
+                    c.0 += 1;
+                    c.1 += usize::from(outcome.diverged());
+                    c.2 += epochs;
+                    drop(c);
+                    on_event(&Event::Finished {
+                        job,
+                        epochs: spec.train.epochs as u64,
+                        diverged: outcome.diverged(),
+                    });
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    on_event(&Event::Failed { job, error: error.clone() });
+                    failed.lock().expect("failures").push((job.id.clone(), error));
+                }
+            }
+        });
+    });
+
+    summarize_plan(plan, &dir)?;
+    let (ran, diverged, epochs, cancelled) = *counts.lock().expect("counts");
+    let mut failed = failed.into_inner().expect("failures");
+    failed.sort();
+    Ok(RunReport {
+        out: out.to_path_buf(),
+        ran,
+        skipped,
+        diverged,
+        failed,
+        cancelled,
+        job_epochs: epochs,
+        wall: start.elapsed(),
+        threads,
+    })
+}
+
+/// A job that could not be trained or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFailure {
+    #[error("job {id}: {source}")]
+    Train { id: String, source: train::JobError },
+    #[error("job {id}: cannot write its results: {source}")]
+    Store { id: String, source: StoreError },
+}
+
+/// Trains one job and writes its folder (`file` says everything but the
+/// outcome); returns the outcome.
+pub fn run_job(spec: &JobSpec, mut file: JobFile, dir: &ResultsDir) -> Result<JobOutcome, JobFailure> {
+    let id = file.job_id.clone();
+    let store_err = |source| JobFailure::Store { id: id.clone(), source };
+    let mut writer = dir.begin_job(&id).map_err(store_err)?;
+    let trained = match train::run(spec, &mut |r| writer.record(r)) {
+        Ok(t) => t,
+        Err(source) => {
+            writer.abandon();
+            return Err(JobFailure::Train { id: id.clone(), source });
+        }
+    };
+    file.result = JobOutcome::new(&trained.summary, String::new());
+    let (train_set, test_set) = (&trained.data.train, &trained.data.test);
+    let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
+    let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
+    let outputs = trained.network.predict(x.view());
+    let predictions = store::predictions_csv(x.view(), y.view(), outputs.view());
+    let model = WeightsFile::from_params(&trained.network.layout, &trained.network.params).to_json();
+    let outcome = file.result.clone();
+    writer.finish(file, &predictions, &model).map_err(store_err)?;
+    Ok(outcome)
+}
+
+/// A job's params.toml before it has an outcome.
+fn job_file(plan: &Plan, job: &Job, hash: &str) -> JobFile {
+    JobFile {
+        job_id: job.id.clone(),
+        seed: job.seed,
+        config_hash: hash.to_string(),
+        paths_relative_to: plan.manifest.dir.display().to_string(),
+        params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        result: JobOutcome::new(&train::Summary::empty(), String::new()),
+    }
+}
+
+/// Rewrites summary.csv: one row per plan job whose folder exists, in plan
+/// order. Returns the number of rows.
+pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError> {
+    let rows: Vec<SummaryRow> =
+        plan.jobs.iter().filter_map(|j| dir.finished(&j.id)).map(|f| SummaryRow::from_job(&f)).collect();
+    dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
+    Ok(rows.len())
+}
+
+/// A job retrained by `verify` whose files differ from the stored ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub job_id: String,
+    pub stored: String,
+    pub retrained: String,
+}
+
+/// Retrains the finished jobs `ids` from their own params.toml into a
+/// scratch folder and compares their result hashes with the stored ones.
+pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
+    let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
+    scratch.create()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
+    let result = pool.install(|| {
+        ids.par_iter()
+            .map(|id| -> Result<Option<Mismatch>, RunError> {
+                let stored = store::read_job(&dir.job_dir(id))?;
+                let base = Path::new(&stored.paths_relative_to);
+                let retrained =
+                    match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
+                        Ok(spec) => match run_job(&spec, stored.clone(), &scratch) {
+                            Ok(o) => o.files_hash,
+                            Err(e) => format!("(failed: {e})"),
+                        },
+                        Err(e) => format!("(invalid params.toml: {e})"),
+                    };
+                Ok((retrained != stored.result.files_hash).then(|| Mismatch {
+                    job_id: id.clone(),
+                    stored: stored.result.files_hash,
+                    retrained,
+                }))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let _ = std::fs::remove_dir_all(&scratch.root);
+    Ok(result?.into_iter().flatten().collect())
+}
