@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 
-use crate::cli::{DiffArgs, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs};
+use crate::cli::{DiffArgs, DiffFormat, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs};
 use crate::manifest::Manifest;
 use crate::plan::{LARGE_PLAN, Plan, Shard};
 use crate::progress::Progress;
@@ -45,7 +45,9 @@ fn emit(text: &str) -> Result<(), Failure> {
 
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Failure> {
     let manifest = Manifest::load(path, sets).map_err(usage)?;
-    Plan::new(manifest).map_err(usage)
+    let plan = Plan::new(manifest).map_err(usage)?;
+    plan.check_inputs().map_err(usage)?;
+    Ok(plan)
 }
 
 /// `--shard I/N` or `--shard auto` (Slurm array or Kubernetes indexed job).
@@ -309,6 +311,20 @@ pub fn report(_args: &ReportArgs) -> Result<ExitCode, Failure> {
     Err(Failure::Runtime(anyhow!("report: in progress")))
 }
 
-pub fn diff(_args: &DiffArgs) -> Result<ExitCode, Failure> {
-    Err(Failure::Runtime(anyhow!("diff: in progress")))
+pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
+    results_dir(&args.a)?;
+    results_dir(&args.b)?;
+    let metric = args.metric.parse().map_err(|e| usage(anyhow!("--metric: {e}")))?;
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(usage(anyhow!("--alpha must be in (0, 1), got {}", args.alpha)));
+    }
+    let format = match args.format {
+        DiffFormat::Md => crate::diff::Format::Md,
+        DiffFormat::Csv => crate::diff::Format::Csv,
+    };
+    let opts = crate::diff::DiffOptions { metric, alpha: args.alpha, format };
+    let outcome = crate::diff::diff(&args.a, &args.b, &opts)
+        .with_context(|| format!("cannot compare {} and {}", args.a.display(), args.b.display()))?;
+    emit(&outcome.text)?;
+    Ok(if args.fail_on_change && outcome.changed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

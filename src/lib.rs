@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod commands;
 pub mod data;
+pub mod diff;
 pub mod export;
 pub mod manifest;
 pub mod nn;

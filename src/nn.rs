@@ -13,7 +13,6 @@
 
 use std::ops::Range;
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip, s};
 
 use crate::spec::{Activation, Backprop, Loss, Reduction};
@@ -159,12 +158,20 @@ fn output_delta(loss: Loss, out: Activation, scale: f64, yhat: f64, y: f64) -> f
     }
 }
 
+/// The objective and how its gradient is passed down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Objective {
+    pub loss: Loss,
+    pub reduction: Reduction,
+    pub backprop: Backprop,
+}
+
 /// Per-row buffers for one batch size, allocated once per job.
 #[derive(Debug)]
 pub struct Workspace {
     rows: usize,
     /// a_l for every layer; for the last layer this is the logit z_L.
-    /// Shapes (rows, fan_out_l).
+    /// Shapes (rows, fan_out_l), row-major.
     act: Vec<Array2<f64>>,
     /// yhat = f_out(z_L): (rows,)
     yhat: Array1<f64>,
@@ -172,18 +179,22 @@ pub struct Workspace {
     delta: Vec<Array2<f64>>,
     /// e_l = dJ/da_l as handed down (lab variant: without f'): (rows, fan_out_l).
     err: Vec<Array2<f64>>,
+    /// W_l^T of the layer being back-propagated: (fan_out, fan_in), largest layer.
+    wt: Vec<f64>,
 }
 
 impl Workspace {
     /// `with_grad = false` gives a forward-only workspace (evaluation).
     pub fn new(layout: &Layout, rows: usize, with_grad: bool) -> Workspace {
         let make = || layout.layers.iter().map(|l| Array2::zeros((rows, l.fan_out))).collect();
+        let widest = layout.layers.iter().map(|l| l.fan_in * l.fan_out).max().unwrap_or(0);
         Workspace {
             rows,
             act: make(),
             yhat: Array1::zeros(rows),
             delta: if with_grad { make() } else { Vec::new() },
             err: if with_grad { make() } else { Vec::new() },
+            wt: if with_grad { vec![0.0; widest] } else { Vec::new() },
         }
     }
 
@@ -202,33 +213,88 @@ impl Workspace {
     }
 }
 
-/// C = A B into an existing buffer (no allocation).
-#[inline]
-fn matmul_into(a: &ArrayView2<f64>, b: &ArrayView2<f64>, c: &mut ArrayViewMut2<f64>) {
-    general_mat_mul(1.0, a, b, 0.0, c);
+// ---------------------------------------------------------------------------
+// Matrix kernels on row-major slices, writing into existing buffers. Hand
+// loops, not a GEMM: the matrices are tiny, and a GEMM call would allocate a
+// packing buffer each time. The inner loops run along contiguous rows, so
+// the compiler vectorises them.
+
+/// The row-major data of the first `m` rows of a standard-layout array.
+fn rows_of(a: &Array2<f64>, m: usize) -> &[f64] {
+    &a.as_slice().expect("workspace arrays are row-major")[..m * a.ncols()]
+}
+
+fn rows_of_mut(a: &mut Array2<f64>, m: usize) -> &mut [f64] {
+    let n = a.ncols();
+    &mut a.as_slice_mut().expect("workspace arrays are row-major")[..m * n]
+}
+
+/// c (m, n) = a (m, k) b (k, n).
+fn matmul(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
+    for (ai, ci) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+        ci.fill(0.0);
+        for (&aip, bp) in ai.iter().zip(b.chunks_exact(n)) {
+            for (c, &b) in ci.iter_mut().zip(bp) {
+                *c += aip * b;
+            }
+        }
+    }
+}
+
+/// c (k, n) = a^T b, with a (m, k) and b (m, n).
+fn matmul_tn(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
+    c.fill(0.0);
+    for (ai, bi) in a.chunks_exact(k).zip(b.chunks_exact(n)) {
+        for (&aip, cp) in ai.iter().zip(c.chunks_exact_mut(n)) {
+            for (c, &b) in cp.iter_mut().zip(bi) {
+                *c += aip * b;
+            }
+        }
+    }
+}
+
+/// t (n, k) = w^T for w (k, n).
+fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
+    for (p, row) in w.chunks_exact(n).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            t[j * k + p] = v;
+        }
+    }
 }
 
 impl Network {
-    /// Forward pass over the first `m` rows of `x` (m <= ws.rows).
+    /// Forward pass over the rows of `x` (at most `ws.rows()`).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         let m = x.nrows();
-        debug_assert!(m <= ws.rows);
+        assert!(m <= ws.rows, "batch larger than the workspace");
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout");
         let last = self.layout.layers.len() - 1;
-        for l in 0..=last {
+        for (l, shape) in self.layout.layers.iter().enumerate() {
             let (done, rest) = ws.act.split_at_mut(l);
-            let input = if l == 0 { x } else { done[l - 1].slice(s![..m, ..]) };
-            let mut z = rest[0].slice_mut(s![..m, ..]);
+            let input = if l == 0 { x } else { rows_of(&done[l - 1], m) };
+            let z = rows_of_mut(&mut rest[0], m);
             // z_l = a_{l-1} W_l + b_l
-            matmul_into(&input, &self.layout.w(&self.params, l), &mut z);
-            if let Some(b) = self.layout.b(&self.params, l) {
-                Zip::from(z.rows_mut()).for_each(|mut row| row += &b);
-            }
+            matmul(input, &self.params[shape.w.clone()], z, shape.fan_in, shape.fan_out);
+            let bias = shape.b.clone().map(|r| &self.params[r]);
             if l < last {
-                // a_l = f(z_l), in place.
-                z.mapv_inplace(|v| self.activation.apply(v));
+                // a_l = f(z_l), in place, fused with the bias.
+                let f = self.activation;
+                for row in z.chunks_exact_mut(shape.fan_out) {
+                    match bias {
+                        Some(b) => row.iter_mut().zip(b).for_each(|(v, &b)| *v = f.apply(*v + b)),
+                        None => row.iter_mut().for_each(|v| *v = f.apply(*v)),
+                    }
+                }
             } else {
-                let f = self.output_activation;
-                Zip::from(ws.yhat.slice_mut(s![..m])).and(z.column(0)).for_each(|y, &z| *y = f.apply(z));
+                let (f, b) = (self.output_activation, bias.map_or(0.0, |b| b[0]));
+                let yhat = &mut ws.yhat.as_slice_mut().expect("contiguous")[..m];
+                for (y, z) in yhat.iter_mut().zip(z.iter_mut()) {
+                    if bias.is_some() {
+                        *z += b;
+                    }
+                    *y = f.apply(*z);
+                }
             }
         }
     }
@@ -254,60 +320,56 @@ impl Network {
     /// `Backprop::Lab` reproduces the lab report: each hidden layer uses
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
-    pub fn backward(
-        &self,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        loss: Loss,
-        reduction: Reduction,
-        backprop: Backprop,
-        ws: &mut Workspace,
-        grad: &mut [f64],
-    ) {
+    pub fn backward(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, obj: Objective, ws: &mut Workspace, grad: &mut [f64]) {
         let m = x.nrows();
-        let layout = &self.layout;
-        let last = layout.layers.len() - 1;
-        let scale = match reduction {
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("standard layout");
+        let layers = &self.layout.layers;
+        let last = layers.len() - 1;
+        let scale = match obj.reduction {
             Reduction::Sum => 1.0,
             Reduction::Mean => 1.0 / m as f64,
         };
-        let Workspace { act, yhat, delta, err, .. } = ws;
+        let Workspace { act, yhat, delta, err, wt, .. } = ws;
 
         // Output layer: d_L = dJ/dz_L, (m, 1).
         let out = self.output_activation;
         Zip::from(delta[last].slice_mut(s![..m, 0]))
             .and(yhat.slice(s![..m]))
             .and(y)
-            .for_each(|d, &yhat, &y| *d = output_delta(loss, out, scale, yhat, y));
+            .for_each(|d, &yhat, &y| *d = output_delta(obj.loss, out, scale, yhat, y));
 
-        for l in (0..=last).rev() {
-            let input = if l == 0 { x } else { act[l - 1].slice(s![..m, ..]) };
+        for (l, shape) in layers.iter().enumerate().rev() {
+            let (k, n) = (shape.fan_in, shape.fan_out);
+            let input = if l == 0 { x } else { rows_of(&act[l - 1], m) };
             if l < last {
                 // d_l = e_l * f'(z_l), e_l being what the layer above handed down.
                 let f = self.activation;
-                Zip::from(delta[l].slice_mut(s![..m, ..]))
-                    .and(err[l].slice(s![..m, ..]))
-                    .and(act[l].slice(s![..m, ..]))
-                    .for_each(|d, &e, &a| *d = f.backward(e, a));
+                let d = rows_of_mut(&mut delta[l], m);
+                for ((d, &e), &a) in d.iter_mut().zip(rows_of(&err[l], m)).zip(rows_of(&act[l], m)) {
+                    *d = f.backward(e, a);
+                }
             }
-            let d_l = delta[l].slice(s![..m, ..]);
-            // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l = a_{l-1}^T d_l,  dJ/db_l = sum_rows d_l
-            matmul_into(&input.t(), &d_l, &mut layout.w_mut(grad, l));
-            if let Some(mut db) = layout.b_mut(grad, l) {
+            let d_l = rows_of(&delta[l], m);
+            // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l = a_{l-1}^T d_l,  dJ/db_l = sum over rows of d_l
+            matmul_tn(input, d_l, &mut grad[shape.w.clone()], k, n);
+            if let Some(r) = shape.b.clone() {
+                let db = &mut grad[r];
                 db.fill(0.0);
-                for row in d_l.rows() {
-                    db += &row;
+                for row in d_l.chunks_exact(n) {
+                    db.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
                 }
             }
             if l > 0 {
                 // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T.
                 let (below, above) = err.split_at_mut(l);
-                let handed = match backprop {
-                    Backprop::Lab if l < last => above[0].slice(s![..m, ..]),
+                let handed = match obj.backprop {
+                    Backprop::Lab if l < last => rows_of(&above[0], m),
                     _ => d_l,
                 };
-                let mut e_below = below[l - 1].slice_mut(s![..m, ..]);
-                matmul_into(&handed, &layout.w(&self.params, l).t(), &mut e_below);
+                let t = &mut wt[..k * n];
+                transpose(&self.params[shape.w.clone()], t, k, n);
+                matmul(handed, t, rows_of_mut(&mut below[l - 1], m), n, k);
             }
         }
     }
@@ -382,7 +444,7 @@ mod tests {
         let mut ws = Workspace::new(&net.layout, x.nrows(), true);
         net.forward(x.view(), &mut ws);
         let mut grad = vec![0.0; net.layout.len];
-        net.backward(x.view(), y.view(), loss, reduction, Backprop::Exact, &mut ws, &mut grad);
+        net.backward(x.view(), y.view(), Objective { loss, reduction, backprop: Backprop::Exact }, &mut ws, &mut grad);
         net.add_l2(l2, &mut grad);
 
         let penalised = |net: &Network| {
@@ -438,9 +500,10 @@ mod tests {
         let mut ws = Workspace::new(&net.layout, 9, true);
         let mut exact = vec![0.0; net.layout.len];
         let mut lab = vec![0.0; net.layout.len];
+        let obj = |backprop| Objective { loss: Loss::Mse, reduction: Reduction::Sum, backprop };
         net.forward(x.view(), &mut ws);
-        net.backward(x.view(), y.view(), Loss::Mse, Reduction::Sum, Backprop::Exact, &mut ws, &mut exact);
-        net.backward(x.view(), y.view(), Loss::Mse, Reduction::Sum, Backprop::Lab, &mut ws, &mut lab);
+        net.backward(x.view(), y.view(), obj(Backprop::Exact), &mut ws, &mut exact);
+        net.backward(x.view(), y.view(), obj(Backprop::Lab), &mut ws, &mut lab);
         let top = net.layout.layers[1].w.start; // layers 1 and 2 see the same signal
         assert_eq!(exact[top..], lab[top..]);
         assert_ne!(exact[..top], lab[..top]);

@@ -6,13 +6,17 @@
 //! last axis varying fastest, seeds innermost; then includes in order. The
 //! order is part of the contract: shards and summary rows depend on it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use toml::Value;
 
 use crate::manifest::{Manifest, ManifestError, Origin};
 use crate::rng::{Fnv64, hex_hash};
-use crate::spec::{self, JobSpec, KEYS};
+use crate::data;
+use crate::nn::Layout;
+use crate::spec::{self, DataSource, Init, JobSpec, KEYS};
+use crate::weights::WeightsFile;
 
 /// A plan over this many jobs needs `--yes`.
 pub const LARGE_PLAN: usize = 100_000;
@@ -113,6 +117,42 @@ impl Plan {
             plan.spec(job)?;
         }
         Ok(plan)
+    }
+
+    /// Reads every data and weights file the plan names, once each, so a
+    /// missing file, a bad CSV cell or a weights file of the wrong shape is a
+    /// manifest error before anything trains.
+    pub fn check_inputs(&self) -> Result<(), ManifestError> {
+        let mut inputs: HashMap<PathBuf, usize> = HashMap::new();
+        let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
+        for job in &self.jobs {
+            let spec = self.spec(job)?;
+            let at = |key: &str, e: &dyn std::fmt::Display| {
+                let origin = self.origin_of(job, key);
+                ManifestError {
+                    location: origin.map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
+                    message: format!("`{key}`: {e}"),
+                }
+            };
+            let width = match &spec.data.source {
+                DataSource::Csv(path) => match inputs.get(path) {
+                    Some(&w) => w,
+                    None => {
+                        let w = data::load_csv(path).map_err(|e| at("dataset", &e))?.x.ncols();
+                        inputs.insert(path.clone(), w);
+                        w
+                    }
+                },
+                _ => 2,
+            };
+            if let Init::File(path) = &spec.model.init {
+                let sizes = spec.layer_sizes(width);
+                if checked.insert((path.clone(), sizes.clone(), spec.model.bias)) {
+                    WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias)).map_err(|e| at("init", &e))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A job's value for `key`: swept, else base, else the default; canonical.

@@ -189,9 +189,7 @@ pub fn run_job(spec: &JobSpec, mut file: JobFile, dir: &ResultsDir) -> Result<Jo
     let outputs = trained.network.predict(x.view());
     let predictions = store::predictions_csv(x.view(), y.view(), outputs.view());
     let model = WeightsFile::from_params(&trained.network.layout, &trained.network.params).to_json();
-    let outcome = file.result.clone();
-    writer.finish(file, &predictions, &model).map_err(store_err)?;
-    Ok(outcome)
+    writer.finish(file, &predictions, &model).map_err(store_err)
 }
 
 /// A job's params.toml before it has an outcome.

@@ -333,8 +333,9 @@ impl JobWriter {
     }
 
     /// Writes the remaining files and moves the folder into jobs/ (replacing
-    /// an older result of the same id). `job` gets its `files_hash` here.
-    pub fn finish(mut self, mut job: JobFile, predictions: &str, model: &str) -> Result<(), StoreError> {
+    /// an older result of the same id). `job` gets its `files_hash` here;
+    /// the final outcome is returned.
+    pub fn finish(mut self, mut job: JobFile, predictions: &str, model: &str) -> Result<JobOutcome, StoreError> {
         let curve_path = self.tmp.join(CURVE);
         if let Some(e) = self.error.take() {
             return Err(StoreError::Io { path: curve_path, source: e });
@@ -355,7 +356,8 @@ impl JobWriter {
             fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
             let _ = fs::remove_dir_all(&old);
         }
-        fs::rename(&self.tmp, &self.final_dir).map_err(io_at(&self.final_dir))
+        fs::rename(&self.tmp, &self.final_dir).map_err(io_at(&self.final_dir))?;
+        Ok(job.result)
     }
 
     /// Drops a job that failed: its temporary folder goes.

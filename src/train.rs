@@ -10,7 +10,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::data::{self, DataError, Dataset, Split};
-use crate::nn::{Layout, Network, Workspace};
+use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
 use crate::spec::{Init, JobSpec, TrainSpec};
@@ -197,8 +197,8 @@ pub fn train(
         summary.last = record;
         let diverged = !loss.is_finite();
         if !diverged {
-            if !(summary.min_loss <= loss) {
-                summary.min_loss = loss; // also replaces the initial NaN
+            if summary.min_loss.is_nan() || loss < summary.min_loss {
+                summary.min_loss = loss;
             }
             if summary.epoch_at_target.is_none() && loss <= spec.target_loss {
                 summary.epoch_at_target = Some(epoch);
@@ -248,7 +248,7 @@ fn update(
     grad: &mut [f64],
     optimizer: &mut Optimizer,
 ) {
-    net.backward(x, y, spec.loss, spec.reduction, spec.backprop, ws, grad);
+    net.backward(x, y, Objective { loss: spec.loss, reduction: spec.reduction, backprop: spec.backprop }, ws, grad);
     net.add_l2(spec.l2, grad);
     optimizer.step(spec.lr, &mut net.params, grad);
 }

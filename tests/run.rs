@@ -1,0 +1,192 @@
+//! `sweep run` end to end: reproducible bytes whatever the threads, shards
+//! or resume history; crash safety; paired seeds.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{assert_same_tree, stdout, sweep, tree, write};
+
+const SMALL: &str = r#"
+seeds = 3
+[base]
+epochs = 200
+log_every = 7
+[grid]
+dataset = ["linear", "xor"]
+lr = [1.0, 0.1]
+activation = ["sigmoid", "tanh"]
+"#;
+
+#[test]
+fn results_are_byte_identical_across_threads_shards_and_reruns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write(tmp.path(), "small.toml", SMALL);
+    sweep(tmp.path()).args(["run", "small.toml", "--out", "one", "--threads", "1"]).assert().success();
+    sweep(tmp.path()).args(["small.toml", "--out", "two", "--threads", "2"]).assert().success();
+    for i in 0..3 {
+        sweep(tmp.path()).args(["run", "small.toml", "--out", "shards", "--threads", "1", "--shard", &format!("{i}/3")]).assert().success();
+    }
+    // The last shard's summary saw every job; rebuild anyway, as a Slurm
+    // finishing job would.
+    sweep(tmp.path()).args(["summarize", "shards"]).assert().success();
+    assert_same_tree(&tmp.path().join("one"), &tmp.path().join("two"));
+    assert_same_tree(&tmp.path().join("one"), &tmp.path().join("shards"));
+    assert_eq!(tree(&tmp.path().join("one")).keys().filter(|k| k.ends_with("curve.csv")).count(), 24);
+
+    let rerun = sweep(tmp.path()).args(["run", "small.toml", "--out", "one"]).output().unwrap();
+    assert!(rerun.status.success());
+    assert!(stdout(&rerun).contains("0 jobs run, 24 skipped"), "{}", stdout(&rerun));
+    assert_same_tree(&tmp.path().join("one"), &tmp.path().join("two"));
+    drop(m);
+}
+
+#[test]
+fn adding_an_axis_value_trains_only_the_new_jobs_and_force_retrains() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 50\n[grid]\nlr = [0.1]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "grid.lr=[0.1, 0.5]"]).output().unwrap();
+    assert!(stdout(&out).contains("2 jobs run, 2 skipped"), "{}", stdout(&out));
+    let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--force"]).output().unwrap();
+    assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
+    // A changed base value changes every configuration hash.
+    let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "epochs=60"]).output().unwrap();
+    assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
+    let manifest = std::fs::read_to_string(tmp.path().join("r/manifest.toml")).unwrap();
+    assert!(manifest.contains("epochs = 60"), "the manifest as run records --set:\n{manifest}");
+}
+
+#[test]
+fn a_killed_run_leaves_only_whole_job_folders_and_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    // About 0.1 s a job in a release build: long enough to kill mid-run.
+    let text = "seeds = 20\n[base]\nepochs = 5000\nhidden = [16, 16]\nlog_every = 10\n[grid]\nlr = [0.1, 0.01]\n";
+    write(tmp.path(), "m.toml", text);
+    let bin = assert_cmd::cargo::cargo_bin("sweep");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(tmp.path())
+        .args(["m.toml", "--out", "killed", "--threads", "2", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once a few jobs have finished, while others are mid-write.
+    let jobs = tmp.path().join("killed/jobs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&jobs).map_or(0, |d| d.count()) < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let finished = std::fs::read_dir(&jobs).unwrap().count();
+    assert!(finished < 40, "the run ended before the kill; make the jobs longer ({finished} done)");
+    for e in std::fs::read_dir(&jobs).unwrap() {
+        let dir = e.unwrap().path();
+        for f in ["params.toml", "curve.csv", "predictions.csv", "model.json"] {
+            assert!(dir.join(f).is_file(), "{} lacks {f}", dir.display());
+        }
+    }
+    let out = sweep(tmp.path()).args(["m.toml", "--out", "killed"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains(&format!("{} skipped", finished)), "{}", stdout(&out));
+    let leftovers = std::fs::read_dir(tmp.path().join("killed/.tmp")).unwrap().count();
+    assert_eq!(leftovers, 0, "the rerun cleans the killed run's temporary folders");
+    sweep(tmp.path()).args(["m.toml", "--out", "clean"]).assert().success();
+    assert_same_tree(&tmp.path().join("killed"), &tmp.path().join("clean"));
+}
+
+#[test]
+fn jobs_differing_only_in_lr_or_optimizer_start_from_the_same_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "m.toml",
+        "seeds = [5]\n[base]\nepochs = 20\n[grid]\ndataset = [\"linear\", \"circle\"]\n\
+         lr = [1.0, 0.01]\noptimizer = [\"sgd\", \"momentum\", \"adam\"]\n",
+    );
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    for dataset in ["linear", "circle"] {
+        let mut first_losses = Vec::new();
+        for lr in ["1.0", "0.01"] {
+            for opt in ["sgd", "momentum", "adam"] {
+                let id = format!("dataset-{dataset}_lr-{lr}_optimizer-{opt}_seed-5");
+                let curve = std::fs::read_to_string(tmp.path().join(format!("r/jobs/{id}/curve.csv"))).unwrap();
+                let row1 = curve.lines().nth(1).unwrap().to_string();
+                assert!(row1.starts_with("0,"));
+                first_losses.push(row1);
+            }
+        }
+        assert!(first_losses.windows(2).all(|w| w[0] == w[1]), "{dataset}: {first_losses:?}");
+    }
+}
+
+#[test]
+fn verify_retrains_and_finds_the_same_bytes_and_catches_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 30\n[grid]\nlr = [0.1, 1.0]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let out = sweep(tmp.path()).args(["verify", "r"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("verified 4 jobs: 4 identical, 0 differ"), "{}", stdout(&out));
+    // A stored result that no longer matches what the code computes (here:
+    // a corrupted hash) is reported, with exit code 1.
+    let params = tmp.path().join("r/jobs/lr-0.1_seed-0/params.toml");
+    let p = std::fs::read_to_string(&params).unwrap();
+    let line = p.lines().find(|l| l.starts_with("files_hash")).unwrap().to_string();
+    std::fs::write(&params, p.replace(&line, "files_hash = \"0000000000000000\"")).unwrap();
+    let out = sweep(tmp.path()).args(["verify", "r", "--sample", "4"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("DIFFERS lr-0.1_seed-0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("verified 4 jobs: 3 identical, 1 differ"), "{}", stdout(&out));
+}
+
+#[test]
+fn plan_order_and_ids_are_stable() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "m.toml",
+        "seeds = 2\n[zip]\nepochs = [100, 200]\nhidden = [[2, 2], [4]]\n[grid]\nlr = [0.1, 0.01]\n\
+         [[exclude]]\nepochs = 200\nlr = 0.01\n[[include]]\nactivation = \"tanh\"\n",
+    );
+    let out = sweep(tmp.path()).args(["plan", "m.toml", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success());
+    // Snapshot: the zip first, then the grid (last axis fastest), seeds
+    // innermost, then includes; shards and resume rely on this order.
+    let want = "\
+index,job_id,seed,epochs,hidden,lr,activation
+0,epochs-100_hidden-2x2_lr-0.1_seed-0,0,100,\"[2, 2]\",0.1,
+1,epochs-100_hidden-2x2_lr-0.1_seed-1,1,100,\"[2, 2]\",0.1,
+2,epochs-100_hidden-2x2_lr-0.01_seed-0,0,100,\"[2, 2]\",0.01,
+3,epochs-100_hidden-2x2_lr-0.01_seed-1,1,100,\"[2, 2]\",0.01,
+4,epochs-200_hidden-4_lr-0.1_seed-0,0,200,[4],0.1,
+5,epochs-200_hidden-4_lr-0.1_seed-1,1,200,[4],0.1,
+6,activation-tanh_seed-0,0,,,,tanh
+7,activation-tanh_seed-1,1,,,,tanh
+";
+    assert_eq!(stdout(&out), want);
+    let table = sweep(tmp.path()).args(["plan", "m.toml"]).output().unwrap();
+    assert!(stdout(&table).contains("8 jobs, 10800 job-epochs"), "{}", stdout(&table));
+    let json = sweep(tmp.path()).args(["plan", "m.toml", "--format", "json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["count"], 8);
+    assert_eq!(doc["jobs"][4]["params"]["hidden"], serde_json::json!([4]));
+}
+
+#[test]
+fn export_gives_one_tidy_row_per_job_and_logged_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 10\nlog_every = 5\n[grid]\nlr = [0.1, 1.0]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let out = sweep(tmp.path()).args(["export", "r"]).output().unwrap();
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("job_id,seed,dataset,") && header.ends_with(",epoch,loss,accuracy,test_loss,test_accuracy"));
+    assert_eq!(lines.count(), 4 * 3, "4 jobs x epochs 0, 5, 10");
+    let json = sweep(tmp.path()).args(["export", "r", "--format", "json"]).output().unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["lr"], 0.1);
+    assert_eq!(rows[2]["epoch"], 10);
+}
