@@ -307,8 +307,19 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn report(_args: &ReportArgs) -> Result<ExitCode, Failure> {
-    Err(Failure::Runtime(anyhow!("report: in progress")))
+pub fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
+    results_dir(&args.dir)?;
+    let opts = crate::report::ReportOptions { out: args.out.clone() };
+    let written = crate::report::write_report(&args.dir, &opts)
+        .with_context(|| format!("cannot report on {}", args.dir.display()))?;
+    emit(&format!(
+        "{}: {} jobs, {} figures in {}\n",
+        written.report.display(),
+        written.jobs,
+        written.figures.len(),
+        args.dir.join("figures").display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {

@@ -23,6 +23,7 @@ pub mod nn;
 pub mod optim;
 pub mod plan;
 pub mod progress;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod spec;

@@ -433,8 +433,8 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
         }
     }
 
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    // "" for a manifest in the working folder, so paths print as written.
+    let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
     Ok(Manifest {
         path: path.to_path_buf(),
         dir,

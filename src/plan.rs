@@ -11,10 +11,10 @@ use std::path::PathBuf;
 
 use toml::Value;
 
-use crate::manifest::{Manifest, ManifestError, Origin};
-use crate::rng::{Fnv64, hex_hash};
 use crate::data;
+use crate::manifest::{Manifest, ManifestError, Origin};
 use crate::nn::Layout;
+use crate::rng::{Fnv64, hex_hash};
 use crate::spec::{self, DataSource, Init, JobSpec, KEYS};
 use crate::weights::WeightsFile;
 
@@ -130,7 +130,8 @@ impl Plan {
             let at = |key: &str, e: &dyn std::fmt::Display| {
                 let origin = self.origin_of(job, key);
                 ManifestError {
-                    location: origin.map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
+                    location: origin
+                        .map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
                     message: format!("`{key}`: {e}"),
                 }
             };
@@ -148,7 +149,8 @@ impl Plan {
             if let Init::File(path) = &spec.model.init {
                 let sizes = spec.layer_sizes(width);
                 if checked.insert((path.clone(), sizes.clone(), spec.model.bias)) {
-                    WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias)).map_err(|e| at("init", &e))?;
+                    WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
+                        .map_err(|e| at("init", &e))?;
                 }
             }
         }

@@ -108,7 +108,12 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     for (r, (&l, &a)) in records.iter().zip(want_loss.iter().zip(&want_acc)) {
         rel(r.loss, l);
         if !close(r.loss, l) {
-            bad.push(format!("epoch {}: loss {} vs {l} (rel {:.1e})", r.epoch, r.loss, ((r.loss - l) / l).abs()));
+            bad.push(format!(
+                "epoch {}: loss {} vs {l} (rel {:.1e})",
+                r.epoch,
+                r.loss,
+                ((r.loss - l) / l).abs()
+            ));
         }
         // Accuracies are compared like every value: PyTorch's float mean of the
         // hits may differ from count/n in the last bit.
@@ -116,7 +121,8 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
             bad.push(format!("epoch {}: accuracy {} vs {a}", r.epoch, r.accuracy));
         }
     }
-    let want_final = WeightsFile { layers: serde_json::from_value(doc["expected"]["final_layers"].clone()).unwrap() };
+    let want_final =
+        WeightsFile { layers: serde_json::from_value(doc["expected"]["final_layers"].clone()).unwrap() };
     let want_params = want_final.to_params(&net.layout).unwrap();
     for (i, (&g, &w)) in net.params.iter().zip(&want_params).enumerate() {
         rel(g, w);

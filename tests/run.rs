@@ -25,7 +25,10 @@ fn results_are_byte_identical_across_threads_shards_and_reruns() {
     sweep(tmp.path()).args(["run", "small.toml", "--out", "one", "--threads", "1"]).assert().success();
     sweep(tmp.path()).args(["small.toml", "--out", "two", "--threads", "2"]).assert().success();
     for i in 0..3 {
-        sweep(tmp.path()).args(["run", "small.toml", "--out", "shards", "--threads", "1", "--shard", &format!("{i}/3")]).assert().success();
+        sweep(tmp.path())
+            .args(["run", "small.toml", "--out", "shards", "--threads", "1", "--shard", &format!("{i}/3")])
+            .assert()
+            .success();
     }
     // The last shard's summary saw every job; rebuild anyway, as a Slurm
     // finishing job would.
@@ -46,7 +49,8 @@ fn adding_an_axis_value_trains_only_the_new_jobs_and_force_retrains() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 50\n[grid]\nlr = [0.1]\n");
     sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
-    let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "grid.lr=[0.1, 0.5]"]).output().unwrap();
+    let out =
+        sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "grid.lr=[0.1, 0.5]"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 2 skipped"), "{}", stdout(&out));
     let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--force"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
@@ -61,7 +65,8 @@ fn adding_an_axis_value_trains_only_the_new_jobs_and_force_retrains() {
 fn a_killed_run_leaves_only_whole_job_folders_and_resumes_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     // About 0.1 s a job in a release build: long enough to kill mid-run.
-    let text = "seeds = 20\n[base]\nepochs = 5000\nhidden = [16, 16]\nlog_every = 10\n[grid]\nlr = [0.1, 0.01]\n";
+    let text =
+        "seeds = 20\n[base]\nepochs = 5000\nhidden = [16, 16]\nlog_every = 10\n[grid]\nlr = [0.1, 0.01]\n";
     write(tmp.path(), "m.toml", text);
     let bin = assert_cmd::cargo::cargo_bin("sweep");
     let mut child = std::process::Command::new(&bin)
@@ -110,7 +115,8 @@ fn jobs_differing_only_in_lr_or_optimizer_start_from_the_same_loss() {
         for lr in ["1.0", "0.01"] {
             for opt in ["sgd", "momentum", "adam"] {
                 let id = format!("dataset-{dataset}_lr-{lr}_optimizer-{opt}_seed-5");
-                let curve = std::fs::read_to_string(tmp.path().join(format!("r/jobs/{id}/curve.csv"))).unwrap();
+                let curve =
+                    std::fs::read_to_string(tmp.path().join(format!("r/jobs/{id}/curve.csv"))).unwrap();
                 let row1 = curve.lines().nth(1).unwrap().to_string();
                 assert!(row1.starts_with("0,"));
                 first_losses.push(row1);
@@ -182,7 +188,10 @@ fn export_gives_one_tidy_row_per_job_and_logged_epoch() {
     let text = stdout(&out);
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("job_id,seed,dataset,") && header.ends_with(",epoch,loss,accuracy,test_loss,test_accuracy"));
+    assert!(
+        header.starts_with("job_id,seed,dataset,")
+            && header.ends_with(",epoch,loss,accuracy,test_loss,test_accuracy")
+    );
     assert_eq!(lines.count(), 4 * 3, "4 jobs x epochs 0, 5, 10");
     let json = sweep(tmp.path()).args(["export", "r", "--format", "json"]).output().unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();

@@ -1,0 +1,514 @@
+//! Aggregation for the report: which parameters are swept, how jobs group
+//! (by one axis value, or by whole configuration), the statistics of a group,
+//! the mean and min–max band of learning curves, and number formatting.
+//!
+//! Everything here is pure (no files), so the figures and tables can be
+//! checked against hand-worked numbers.
+//!
+//! Conventions, chosen so a reader can trust a table without reading code:
+//! - A job is *diverged* when its status says so or its final loss is not
+//!   finite. Diverged jobs are counted, never averaged: a single NaN would
+//!   otherwise erase a whole row.
+//! - `std` is the sample standard deviation (divisor n - 1): the seeds are a
+//!   sample of the seeds one could have run. It is undefined for n < 2.
+//! - The median of an even count is the mean of the two middle values.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::spec;
+use crate::store::SummaryRow;
+
+/// A parameter whose displayed value varies across the jobs, and its values
+/// in reading order (numeric order when every value is a number or a list of
+/// numbers, else order of first appearance, which is plan order when the
+/// rows come from summary.csv).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// The swept axes of `rows`, in SPEC (summary.csv column) order. The seed is
+/// never an axis: it is what the statistics run over.
+pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
+    let Some(first) = rows.first() else { return Vec::new() };
+    let mut axes = Vec::new();
+    for (key, _) in &first.params {
+        let mut values: Vec<String> = Vec::new();
+        for r in rows {
+            let v = r.param(key).unwrap_or("").to_string();
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        if values.len() > 1 {
+            sort_values(&mut values);
+            axes.push(Axis { key: key.clone(), values });
+        }
+    }
+    axes
+}
+
+/// Numbers inside a displayed value (`0.1` -> [0.1], `[2, 2]` -> [2, 2]),
+/// or None if it holds anything else.
+fn numeric_key(v: &str) -> Option<Vec<f64>> {
+    let inner = v.trim().trim_start_matches('[').trim_end_matches(']');
+    if inner.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    inner.split(',').map(|p| p.trim().parse::<f64>().ok()).collect()
+}
+
+/// Sorts numerically when every value is numeric; otherwise keeps the
+/// order of first appearance (which is meaningful: the manifest's order).
+fn sort_values(values: &mut [String]) {
+    let keys: Option<Vec<Vec<f64>>> = values.iter().map(|v| numeric_key(v)).collect();
+    if let Some(keys) = keys {
+        let mut pairs: Vec<(Vec<f64>, String)> = keys.into_iter().zip(values.iter().cloned()).collect();
+        pairs.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
+        for (slot, (_, v)) in values.iter_mut().zip(pairs) {
+            *slot = v;
+        }
+    }
+}
+
+/// Parameters that are the same for every job, as (key, value).
+pub fn fixed_params(rows: &[SummaryRow], axes: &[Axis]) -> Vec<(String, String)> {
+    let Some(first) = rows.first() else { return Vec::new() };
+    first.params.iter().filter(|(k, _)| !axes.iter().any(|a| &a.key == k)).cloned().collect()
+}
+
+/// Whether a displayed value is the key's default (so titles can name only
+/// what a reader could not guess).
+pub fn is_default(key: &str, value: &str) -> bool {
+    match spec::find_key(key) {
+        Some(k) => spec::display_value(&spec::canonical(key, &spec::default_value(k))) == value,
+        None => false,
+    }
+}
+
+/// `key = value` for the fixed parameters that differ from their defaults.
+pub fn non_default(fixed: &[(String, String)]) -> Vec<String> {
+    fixed.iter().filter(|(k, v)| !is_default(k, v)).map(|(k, v)| format!("{k} = {v}")).collect()
+}
+
+/// Whether a job counts as diverged (status, or a non-finite final loss).
+pub fn diverged(r: &SummaryRow) -> bool {
+    r.outcome.diverged() || !r.outcome.final_loss.is_finite()
+}
+
+/// Jobs grouped by their value of `axis`, in the axis's value order.
+pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a SummaryRow>)> {
+    axis.values
+        .iter()
+        .map(|v| (v.clone(), rows.iter().filter(|r| r.param(&axis.key).unwrap_or("") == v).collect()))
+        .collect()
+}
+
+/// A configuration: one value per swept axis (every parameter but the seed,
+/// since the others are constant), and its jobs in seed order.
+#[derive(Debug, Clone)]
+pub struct Config<'a> {
+    /// (axis key, value), in axis order.
+    pub values: Vec<(String, String)>,
+    pub rows: Vec<&'a SummaryRow>,
+}
+
+impl Config<'_> {
+    /// `lr=0.1, hidden=[2, 2]`, or `all jobs` when nothing is swept.
+    pub fn label(&self) -> String {
+        if self.values.is_empty() {
+            return "all jobs".to_string();
+        }
+        self.values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Every configuration, ordered by the axes' value orders (first axis
+/// slowest), jobs within one ordered by seed.
+pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: &[Axis]) -> Vec<Config<'a>> {
+    let mut groups: BTreeMap<Vec<usize>, Config<'a>> = BTreeMap::new();
+    for r in rows {
+        let mut pos = Vec::with_capacity(axes.len());
+        let mut values = Vec::with_capacity(axes.len());
+        for a in axes {
+            let v = r.param(&a.key).unwrap_or("");
+            pos.push(a.values.iter().position(|x| x == v).unwrap_or(usize::MAX));
+            values.push((a.key.clone(), v.to_string()));
+        }
+        groups.entry(pos).or_insert_with(|| Config { values, rows: Vec::new() }).rows.push(r);
+    }
+    let mut configs: Vec<Config<'a>> = groups.into_values().collect();
+    for c in &mut configs {
+        c.rows.sort_by_key(|r| r.seed);
+    }
+    configs
+}
+
+/// Arithmetic mean; None for no values. Computed as a running mean so
+/// that huge (nearly diverged) losses do not overflow the sum.
+pub fn mean(xs: &[f64]) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let mut m = 0.0;
+    for (k, x) in xs.iter().enumerate() {
+        m += (x - m) / (k + 1) as f64;
+    }
+    Some(m)
+}
+
+/// Sample standard deviation (divisor n - 1); None for fewer than 2 values.
+/// Deviations are scaled by the largest one before squaring, so values
+/// near 1e200 give a finite answer instead of `inf`.
+pub fn sample_std(xs: &[f64]) -> Option<f64> {
+    if xs.len() < 2 {
+        return None;
+    }
+    let m = mean(xs)?;
+    let scale = xs.iter().map(|x| (x - m).abs()).fold(0.0, f64::max);
+    if scale == 0.0 || !scale.is_finite() {
+        return Some(scale);
+    }
+    let ss: f64 = xs.iter().map(|x| ((x - m) / scale).powi(2)).sum();
+    Some(scale * (ss / (xs.len() - 1) as f64).sqrt())
+}
+
+/// Median (mean of the two middle values for an even count); None if empty.
+pub fn median(xs: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = xs.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// What a table row says about a group of jobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// Jobs in the group.
+    pub n: usize,
+    pub diverged: usize,
+    /// Over the jobs that did not diverge.
+    pub loss_mean: Option<f64>,
+    pub loss_std: Option<f64>,
+    pub accuracy_mean: Option<f64>,
+    /// Jobs (not diverged) whose final training accuracy is 100%.
+    pub perfect: usize,
+    /// Jobs whose training loss reached `target_loss` at some epoch.
+    pub reached: usize,
+    pub median_epoch_at_target: Option<f64>,
+    /// Seeds that diverged or ended below 100% accuracy, ascending.
+    pub failed_seeds: Vec<u64>,
+}
+
+/// The statistics of a group of jobs.
+pub fn stats(rows: &[&SummaryRow]) -> Stats {
+    let ok: Vec<&&SummaryRow> = rows.iter().filter(|r| !diverged(r)).collect();
+    let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss).collect();
+    let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy).filter(|a| a.is_finite()).collect();
+    let epochs: Vec<f64> = rows.iter().filter_map(|r| r.outcome.epoch_at_target).map(|e| e as f64).collect();
+    let perfect = |r: &SummaryRow| !diverged(r) && r.outcome.final_accuracy >= 1.0;
+    let mut failed_seeds: Vec<u64> = rows.iter().filter(|r| !perfect(r)).map(|r| r.seed).collect();
+    failed_seeds.sort_unstable();
+    failed_seeds.dedup();
+    Stats {
+        n: rows.len(),
+        diverged: rows.len() - ok.len(),
+        loss_mean: mean(&losses),
+        loss_std: sample_std(&losses),
+        accuracy_mean: mean(&accs),
+        perfect: rows.iter().filter(|r| perfect(r)).count(),
+        reached: epochs.len(),
+        median_epoch_at_target: median(&epochs),
+        failed_seeds,
+    }
+}
+
+/// One job's training-loss curve: (epoch, loss) in epoch order.
+pub type Curve = Vec<(f64, f64)>;
+
+/// Mean and min–max envelope of several curves on one epoch grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub epoch: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub min: Vec<f64>,
+    pub max: Vec<f64>,
+    /// Curves that went into it.
+    pub curves: usize,
+}
+
+/// The mean and min–max band over `curves`.
+///
+/// The grid is every epoch any curve logged, restricted to the range all of
+/// them cover (from the latest first epoch to the earliest last one), so
+/// each point averages the same jobs and the mean never jumps because a job
+/// dropped out. Curves logged at the same epochs (the usual case) are used
+/// exactly; elsewhere a curve is interpolated linearly between its two
+/// neighbouring logged epochs. A point where any curve is not finite has a
+/// NaN mean, min and max (the figure leaves a gap there).
+pub fn band(curves: &[&Curve]) -> Option<Band> {
+    let curves: Vec<&&Curve> = curves.iter().filter(|c| !c.is_empty()).collect();
+    if curves.is_empty() {
+        return None;
+    }
+    let start = curves.iter().map(|c| c[0].0).fold(f64::NEG_INFINITY, f64::max);
+    let end = curves.iter().map(|c| c[c.len() - 1].0).fold(f64::INFINITY, f64::min);
+    if start > end {
+        return None;
+    }
+    let mut grid: Vec<f64> =
+        curves.iter().flat_map(|c| c.iter().map(|p| p.0)).filter(|e| (start..=end).contains(e)).collect();
+    grid.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    grid.dedup();
+
+    let n = curves.len() as f64;
+    let mut b = Band {
+        epoch: Vec::with_capacity(grid.len()),
+        mean: Vec::with_capacity(grid.len()),
+        min: Vec::with_capacity(grid.len()),
+        max: Vec::with_capacity(grid.len()),
+        curves: curves.len(),
+    };
+    for &e in &grid {
+        let (mut sum, mut lo, mut hi, mut finite) = (0.0, f64::INFINITY, f64::NEG_INFINITY, true);
+        for c in &curves {
+            let v = interpolate(c, e);
+            finite &= v.is_finite();
+            sum += v;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        b.epoch.push(e);
+        if finite {
+            b.mean.push(sum / n);
+            b.min.push(lo);
+            b.max.push(hi);
+        } else {
+            b.mean.push(f64::NAN);
+            b.min.push(f64::NAN);
+            b.max.push(f64::NAN);
+        }
+    }
+    Some(b)
+}
+
+/// A curve's value at epoch `e` (inside its range): exact at a logged
+/// epoch, linear between neighbours.
+fn interpolate(c: &Curve, e: f64) -> f64 {
+    let i = c.partition_point(|p| p.0 < e);
+    match c.get(i) {
+        Some(&(ei, vi)) if ei == e => vi,
+        Some(&(e1, v1)) if i > 0 => {
+            let (e0, v0) = c[i - 1];
+            v0 + (v1 - v0) * (e - e0) / (e1 - e0)
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// A number to three significant digits, for reading: `0.0123`, `1.23`,
+/// `123`, `1230`; scientific (`1.23e-5`, `4.56e7`) below 0.001 and from
+/// 10000 on. Trailing zeros are dropped (`0.5`, not `0.500`). Non-finite
+/// values print as `NaN`, `inf`, `-inf`.
+pub fn fmt_sig(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    // Round to 3 significant digits first, so 9.996 becomes 10.0 (exponent 1).
+    let e0 = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - e0);
+    let rounded = (x * scale).round() / scale;
+    let e = rounded.abs().log10().floor() as i32;
+    if (-3..4).contains(&e) {
+        let decimals = (2 - e).max(0) as usize;
+        trim_zeros(format!("{rounded:.decimals$}"))
+    } else {
+        let mantissa = rounded / 10f64.powi(e);
+        format!("{}e{e}", trim_zeros(format!("{mantissa:.2}")))
+    }
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+/// An epoch count as read: an integer, or with one decimal for a median
+/// that falls between two epochs.
+pub fn fmt_epoch(x: f64) -> String {
+    if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.1}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::JobOutcome;
+    use approx::assert_relative_eq;
+
+    fn row(id: &str, seed: u64, lr: &str, loss: f64, acc: f64, target: Option<u64>) -> SummaryRow {
+        let diverged = !loss.is_finite();
+        SummaryRow {
+            job_id: id.into(),
+            seed,
+            params: vec![("dataset".into(), "xor".into()), ("lr".into(), lr.into())],
+            outcome: JobOutcome {
+                status: if diverged { "diverged" } else { "ok" }.into(),
+                final_loss: loss,
+                final_accuracy: acc,
+                final_test_loss: None,
+                final_test_accuracy: None,
+                min_loss: loss,
+                epoch_at_target: target,
+                diverged_epoch: diverged.then_some(7),
+                files_hash: String::new(),
+            },
+            curve: format!("jobs/{id}/curve.csv"),
+        }
+    }
+
+    #[test]
+    fn mean_and_sample_std_match_hand_worked_numbers() {
+        // 1, 2, 3, 4: mean 2.5; squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5;
+        // sample variance 5 / 3; std sqrt(5/3) = 1.2909944...
+        let xs = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(mean(&xs), Some(2.5));
+        assert_relative_eq!(sample_std(&xs).unwrap(), (5.0f64 / 3.0).sqrt(), max_relative = 1e-15);
+        assert_relative_eq!(sample_std(&xs).unwrap(), 1.290_994_448_735_805_6, max_relative = 1e-15);
+        assert_eq!(sample_std(&[3.0]), None, "undefined for one value");
+        assert_eq!(mean(&[]), None);
+        let huge = sample_std(&[1e300, 3e300]).unwrap();
+        assert_relative_eq!(huge, 2f64.sqrt() * 1e300, max_relative = 1e-12);
+        assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
+
+    #[test]
+    fn diverged_jobs_are_counted_not_averaged() {
+        let rows = [
+            row("a", 0, "0.1", 0.02, 1.0, Some(40)),
+            row("b", 1, "0.1", 0.04, 0.9, None),
+            row("c", 2, "0.1", f64::NAN, 0.5, Some(10)),
+            row("d", 3, "0.1", 0.06, 1.0, Some(60)),
+        ];
+        let refs: Vec<&SummaryRow> = rows.iter().collect();
+        let s = stats(&refs);
+        assert_eq!((s.n, s.diverged), (4, 1));
+        // losses 0.02, 0.04, 0.06: mean 0.04, sample std sqrt((0.0004 + 0 + 0.0004) / 2) = 0.02
+        assert_relative_eq!(s.loss_mean.unwrap(), 0.04, max_relative = 1e-12);
+        assert_relative_eq!(s.loss_std.unwrap(), 0.02, max_relative = 1e-12);
+        // accuracies 1.0, 0.9, 1.0 (the diverged job's 0.5 is not averaged)
+        assert_relative_eq!(s.accuracy_mean.unwrap(), 2.9 / 3.0, max_relative = 1e-12);
+        assert_eq!(s.perfect, 2);
+        // epoch_at_target 40, 10, 60 -> 3 reached, median 40
+        assert_eq!(s.reached, 3);
+        assert_eq!(s.median_epoch_at_target, Some(40.0));
+        assert_eq!(s.failed_seeds, vec![1, 2]);
+    }
+
+    #[test]
+    fn all_diverged_gives_no_mean() {
+        let rows = [row("a", 0, "100.0", f64::NAN, 0.5, None)];
+        let s = stats(&rows.iter().collect::<Vec<_>>());
+        assert_eq!((s.n, s.diverged, s.loss_mean, s.loss_std, s.accuracy_mean), (1, 1, None, None, None));
+    }
+
+    #[test]
+    fn band_is_mean_min_and_max_over_seeds_at_each_epoch() {
+        let a: Curve = vec![(0.0, 1.0), (10.0, 0.5), (20.0, 0.1)];
+        let b: Curve = vec![(0.0, 3.0), (10.0, 0.3), (20.0, 0.4)];
+        let c: Curve = vec![(0.0, 2.0), (10.0, 0.1), (20.0, 0.1)];
+        let band = band(&[&a, &b, &c]).unwrap();
+        assert_eq!(band.epoch, vec![0.0, 10.0, 20.0]);
+        assert_relative_eq!(band.mean[0], 2.0);
+        assert_relative_eq!(band.mean[1], 0.3, max_relative = 1e-12);
+        assert_relative_eq!(band.mean[2], 0.2, max_relative = 1e-12);
+        assert_eq!(band.min, vec![1.0, 0.1, 0.1]);
+        assert_eq!(band.max, vec![3.0, 0.5, 0.4]);
+        assert_eq!(band.curves, 3);
+    }
+
+    #[test]
+    fn band_uses_the_shared_range_and_interpolates_between_logged_epochs() {
+        // a logs every 10 epochs up to 30; b every 20 up to 20 (shorter).
+        let a: Curve = vec![(0.0, 1.0), (10.0, 0.8), (20.0, 0.6), (30.0, 0.4)];
+        let b: Curve = vec![(0.0, 2.0), (20.0, 1.0)];
+        let band = band(&[&a, &b]).unwrap();
+        assert_eq!(band.epoch, vec![0.0, 10.0, 20.0], "only what both cover");
+        // At epoch 10, b is interpolated halfway between 2.0 and 1.0.
+        assert_relative_eq!(band.mean[1], (0.8 + 1.5) / 2.0, max_relative = 1e-12);
+        assert_eq!(band.min[1], 0.8);
+        assert_eq!(band.max[1], 1.5);
+    }
+
+    #[test]
+    fn band_leaves_a_gap_where_a_curve_is_not_finite() {
+        let a: Curve = vec![(0.0, 1.0), (1.0, f64::INFINITY), (2.0, 0.5)];
+        let b: Curve = vec![(0.0, 1.0), (1.0, 1.0), (2.0, 0.5)];
+        let band = band(&[&a, &b]).unwrap();
+        assert!(band.mean[1].is_nan() && band.min[1].is_nan());
+        assert_eq!(band.mean[2], 0.5);
+    }
+
+    #[test]
+    fn three_significant_digits() {
+        let cases = [
+            (0.0, "0"),
+            (1.0, "1"),
+            (0.5, "0.5"),
+            (0.012345, "0.0123"),
+            (1.2345, "1.23"),
+            (12.345, "12.3"),
+            (123.45, "123"),
+            (1234.5, "1230"),
+            (9.996, "10"),
+            (0.0009996, "0.001"),
+            (0.00012345, "1.23e-4"),
+            (12345.0, "1.23e4"),
+            (-0.5678, "-0.568"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(fmt_sig(x), want, "{x}");
+        }
+        assert_eq!(fmt_epoch(40.0), "40");
+        assert_eq!(fmt_epoch(40.5), "40.5");
+    }
+
+    #[test]
+    fn axes_are_the_parameters_that_vary_and_sort_numerically() {
+        let rows = [
+            row("a", 0, "0.1", 0.1, 1.0, None),
+            row("b", 0, "0.01", 0.1, 1.0, None),
+            row("c", 0, "1.0", 0.1, 1.0, None),
+            row("d", 1, "0.1", 0.1, 1.0, None),
+        ];
+        let axes = swept_axes(&rows);
+        assert_eq!(
+            axes,
+            vec![Axis { key: "lr".into(), values: vec!["0.01".into(), "0.1".into(), "1.0".into()] }]
+        );
+        assert_eq!(fixed_params(&rows, &axes), vec![("dataset".to_string(), "xor".to_string())]);
+        let configs = configurations(&rows, &axes);
+        assert_eq!(configs.len(), 3);
+        assert_eq!(configs[1].label(), "lr=0.1");
+        assert_eq!(configs[1].rows.len(), 2);
+        let mut lists = vec!["[10, 10]".to_string(), "[2, 2]".to_string(), "[4]".to_string()];
+        sort_values(&mut lists);
+        assert_eq!(lists, vec!["[2, 2]", "[4]", "[10, 10]"]);
+        let mut words = vec!["tanh".to_string(), "sigmoid".to_string()];
+        sort_values(&mut words);
+        assert_eq!(words, vec!["tanh", "sigmoid"], "first appearance kept");
+    }
+}

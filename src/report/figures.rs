@@ -1,0 +1,757 @@
+//! The report's SVG figures, drawn with plotters: learning curves per axis,
+//! ground truth vs prediction with the decision boundary, and the per-seed
+//! accuracy panel. Each function returns the SVG text; the caller writes it.
+//!
+//! Figures are laid out for GitHub's default content width (~800 px): the
+//! SVG is 800 px wide, text is 13–20 px, legends sit beside or below the
+//! plot (never over data), and colours come from the Okabe–Ito palette,
+//! which stays distinct for the common colour-vision deficiencies. Shapes
+//! double the colour wherever two classes are compared.
+
+use plotters::coord::Shift;
+use plotters::drawing::DrawingAreaErrorKind;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::aggregate::{Band, fmt_epoch, fmt_sig};
+use super::boundary::Grid;
+
+/// Width of every figure, in px.
+pub const WIDTH: u32 = 800;
+
+/// Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish
+/// green, vermillion, reddish purple, sky blue, black, yellow (yellow last:
+/// it is faint as a line on white).
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0xF0, 0xE4, 0x42),
+];
+
+const BLUE: RGBColor = PALETTE[0];
+const ORANGE: RGBColor = PALETTE[1];
+const VERMILLION: RGBColor = PALETTE[3];
+const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// Text sizes in rendered px.
+const TITLE_PX: f64 = 20.0;
+const SUBTITLE_PX: f64 = 14.0;
+const AXIS_PX: f64 = 16.0;
+const TICK_PX: f64 = 14.0;
+const LEGEND_PX: f64 = 14.0;
+/// Width of a character as a share of the font size: a generous estimate
+/// for sans-serif faces, so text measured with it does not collide.
+const CHAR_EM: f64 = 0.6;
+/// Stroke width of a data series (axes and grid are 1 px).
+pub const SERIES_STROKE: u32 = 2;
+/// Most points drawn per line (curves are thinned beyond this).
+const MAX_POINTS: usize = 600;
+
+/// A figure that could not be drawn (plotters' reason).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct FigureError(pub String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for FigureError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        FigureError(e.to_string())
+    }
+}
+
+/// Series colour `i` (cycling after eight).
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A plotters font of `px` rendered pixels (the SVG backend writes
+/// `font-size = size / 1.24`, so the size passed in is scaled up).
+fn font(px: f64) -> FontDesc<'static> {
+    ("sans-serif", px * 1.24).into_font()
+}
+
+fn text_width(text: &str, px: f64) -> i32 {
+    (text.chars().count() as f64 * px * CHAR_EM).ceil() as i32
+}
+
+/// `text` cut to at most `max_px` wide, ending in `…` when cut.
+fn fit(text: &str, px: f64, max_px: i32) -> String {
+    let max_chars = ((max_px as f64) / (px * CHAR_EM)).floor().max(1.0) as usize;
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Greedy word wrap to lines of at most `max_px`.
+fn wrap(text: &str, px: f64, max_px: i32) -> Vec<String> {
+    let max_chars = ((max_px as f64) / (px * CHAR_EM)).floor().max(8.0) as usize;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max_chars {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines.into_iter().map(|l| fit(&l, px, max_px)).collect()
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+fn draw_text(
+    area: &Area,
+    text: &str,
+    px: f64,
+    colour: &RGBColor,
+    pos: (i32, i32),
+    anchor: Pos,
+    bold: bool,
+) -> Result<(), FigureError> {
+    let f = if bold { font(px).style(FontStyle::Bold) } else { font(px) };
+    area.draw(&Text::new(text.to_string(), pos, f.color(colour).pos(anchor)))?;
+    Ok(())
+}
+
+const TOP_LEFT: Pos = Pos { h_pos: HPos::Left, v_pos: VPos::Top };
+const MID_LEFT: Pos = Pos { h_pos: HPos::Left, v_pos: VPos::Center };
+const MID_RIGHT: Pos = Pos { h_pos: HPos::Right, v_pos: VPos::Center };
+
+/// Title and wrapped subtitle lines, and the height they take.
+struct Header {
+    title: String,
+    lines: Vec<String>,
+}
+
+impl Header {
+    fn new(title: &str, subtitle: &str) -> Header {
+        let max = WIDTH as i32 - 32;
+        Header { title: fit(title, TITLE_PX, max), lines: wrap(subtitle, SUBTITLE_PX, max) }
+    }
+
+    fn height(&self) -> u32 {
+        14 + (TITLE_PX as u32 + 8) + self.lines.len() as u32 * (SUBTITLE_PX as u32 + 5) + 6
+    }
+
+    /// Draws the header at the top of `root`; returns the area below it.
+    fn draw<'a>(&self, root: &Area<'a>) -> Result<Area<'a>, FigureError> {
+        let (top, body) = root.split_vertically(self.height());
+        draw_text(&top, &self.title, TITLE_PX, &BLACK, (16, 12), TOP_LEFT, true)?;
+        let mut y = 12 + TITLE_PX as i32 + 8;
+        for line in &self.lines {
+            draw_text(&top, line, SUBTITLE_PX, &GREY, (16, y), TOP_LEFT, false)?;
+            y += SUBTITLE_PX as i32 + 5;
+        }
+        Ok(body)
+    }
+}
+
+/// One line of a learning-curve figure.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The axis value.
+    pub label: String,
+    /// Mean and band over the jobs that did not diverge (None: no curve).
+    pub band: Option<Band>,
+    pub jobs: usize,
+    pub diverged: usize,
+}
+
+/// Loss vs epoch, one line per axis value.
+#[derive(Debug, Clone)]
+pub struct CurvesFigure {
+    pub title: String,
+    pub subtitle: String,
+    /// Heading of the legend (the axis name).
+    pub legend_title: String,
+    pub series: Vec<Series>,
+}
+
+/// Indices kept when thinning `n` points to at most [`MAX_POINTS`]
+/// (always the first and last).
+fn thin(n: usize) -> Vec<usize> {
+    if n <= MAX_POINTS {
+        return (0..n).collect();
+    }
+    let stride = n.div_ceil(MAX_POINTS);
+    let mut idx: Vec<usize> = (0..n).step_by(stride).collect();
+    if idx.last() != Some(&(n - 1)) {
+        idx.push(n - 1);
+    }
+    idx
+}
+
+/// Maximal runs of indices where `ok` holds (gaps split a line on a log axis).
+fn runs(idx: &[usize], ok: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    for &i in idx {
+        if ok(i) {
+            cur.push(i);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// Largest multiple of the initial loss shown before the axis is capped.
+const BLOW_UP: f64 = 100.0;
+
+/// The y range of the curves, widened to whole decades so the log axis
+/// always has at least two labelled powers of ten; and whether it was
+/// capped. A job that blows up (1e70, say) without reaching inf would
+/// otherwise squash every other curve into one pixel row, so the top is
+/// capped at [`BLOW_UP`] times the largest initial loss (a decade
+/// boundary); larger values are drawn at the top edge.
+fn decade_range(series: &[Series]) -> ((f64, f64), bool) {
+    let (mut lo, mut hi, mut start) = (f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for b in series.iter().filter_map(|s| s.band.as_ref()) {
+        if let Some(k) = (0..b.max.len()).find(|&k| positive(b.max[k])) {
+            start = start.max(b.max[k]);
+        }
+        for (&a, &z) in b.min.iter().zip(&b.max) {
+            if positive(a) && positive(z) {
+                lo = lo.min(a);
+                hi = hi.max(z);
+            }
+        }
+    }
+    if !(lo.is_finite() && hi.is_finite()) {
+        return ((1e-3, 1.0), false);
+    }
+    let decade_up = |v: f64| 10f64.powf(v.log10().ceil());
+    let cap = decade_up(BLOW_UP * start);
+    let capped = start.is_finite() && hi > cap;
+    let lo = 10f64.powf(lo.log10().floor());
+    let mut hi = if capped { cap } else { decade_up(hi) };
+    if hi <= lo {
+        hi = lo * 10.0;
+    }
+    ((lo, hi), capped)
+}
+
+/// Learning curves: mean training loss over the jobs of each axis value,
+/// with the min–max band, on a log y axis; the legend to the right.
+pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
+    let ((y_lo, y_hi), capped) = decade_range(&fig.series);
+    let subtitle = if capped {
+        format!(
+            "{} Losses above {} ({}x the initial loss) are drawn at the top edge.",
+            fig.subtitle,
+            fmt_sig(y_hi),
+            BLOW_UP
+        )
+    } else {
+        fig.subtitle.clone()
+    };
+    let header = Header::new(&fig.title, &subtitle);
+    let labels: Vec<String> = fig.series.iter().map(|s| s.label.clone()).collect();
+    let widest = labels
+        .iter()
+        .map(|l| text_width(l, LEGEND_PX))
+        .max()
+        .unwrap_or(0)
+        .max(text_width("10 jobs, 10 diverged", 12.0));
+    let legend_w = (widest + 50).clamp(140, 260);
+    const ENTRY_H: u32 = 42;
+    let legend_h = 40 + ENTRY_H * fig.series.len() as u32;
+    let height = header.height() + legend_h.max(400) + 10;
+
+    let x_max = fig
+        .series
+        .iter()
+        .filter_map(|s| s.band.as_ref().and_then(|b| b.epoch.last().copied()))
+        .fold(1.0f64, f64::max);
+    let clip = |v: f64| v.min(y_hi);
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = header.draw(&root)?;
+        let (plot, legend) = body.split_horizontally(WIDTH as i32 - legend_w);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(10)
+            .margin_right(20)
+            .margin_top(10)
+            .margin_bottom(10)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            // Nudged outwards: plotters places log ticks by comparing
+            // accumulated powers of ten with the ends, and 0.1 must count.
+            .build_cartesian_2d(0f64..x_max, (y_lo * (1.0 - 1e-9)..y_hi * (1.0 + 1e-9)).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("training loss (mean per sample)")
+            .x_labels(7)
+            .y_labels(12)
+            .x_label_formatter(&|x| fmt_epoch(*x))
+            .y_label_formatter(&|y| fmt_sig(*y))
+            .label_style(font(TICK_PX))
+            .axis_desc_style(font(AXIS_PX))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.1))
+            .draw()?;
+
+        // Bands first, so every mean line stays on top of every band.
+        for (i, s) in fig.series.iter().enumerate() {
+            let Some(b) = &s.band else { continue };
+            let idx = thin(b.epoch.len());
+            for run in runs(&idx, |k| positive(b.min[k]) && positive(b.max[k])) {
+                let mut pts: Vec<(f64, f64)> = run.iter().map(|&k| (b.epoch[k], clip(b.max[k]))).collect();
+                pts.extend(run.iter().rev().map(|&k| (b.epoch[k], clip(b.min[k]))));
+                chart.draw_series(std::iter::once(Polygon::new(pts, colour(i).mix(0.15).filled())))?;
+            }
+        }
+        for (i, s) in fig.series.iter().enumerate() {
+            let Some(b) = &s.band else { continue };
+            let idx = thin(b.epoch.len());
+            for run in runs(&idx, |k| positive(b.mean[k])) {
+                let style = colour(i).stroke_width(SERIES_STROKE);
+                chart.draw_series(LineSeries::new(
+                    run.iter().map(|&k| (b.epoch[k], clip(b.mean[k]))),
+                    style,
+                ))?;
+            }
+        }
+
+        // Legend: the axis name, then per value a swatch, the value, and
+        // how many jobs it pools (and how many of them diverged).
+        draw_text(
+            &legend,
+            &fit(&fig.legend_title, LEGEND_PX, legend_w - 16),
+            LEGEND_PX,
+            &BLACK,
+            (4, 14),
+            TOP_LEFT,
+            true,
+        )?;
+        for (i, s) in fig.series.iter().enumerate() {
+            let y = 48 + (i as u32 * ENTRY_H) as i32;
+            let swatch =
+                if s.band.is_some() { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
+            legend.draw(&PathElement::new(vec![(4, y), (30, y)], swatch))?;
+            draw_text(
+                &legend,
+                &fit(&s.label, LEGEND_PX, legend_w - 46),
+                LEGEND_PX,
+                &BLACK,
+                (38, y),
+                MID_LEFT,
+                false,
+            )?;
+            let note = match (s.diverged, s.band.is_some()) {
+                (0, _) => format!("{} jobs", s.jobs),
+                (d, true) => format!("{} jobs, {d} diverged", s.jobs),
+                (_, false) => format!("all {} diverged: no curve", s.jobs),
+            };
+            let note_colour = if s.diverged > 0 { VERMILLION } else { GREY };
+            draw_text(
+                &legend,
+                &fit(&note, 12.0, legend_w - 46),
+                12.0,
+                &note_colour,
+                (38, y + 17),
+                MID_LEFT,
+                false,
+            )?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// The samples of one job, as the prediction figure needs them.
+#[derive(Debug, Clone)]
+pub struct Points {
+    /// (x0, x1) per sample.
+    pub xy: Vec<(f64, f64)>,
+    pub label: Vec<bool>,
+    pub predicted: Vec<bool>,
+}
+
+/// The lab's "ground truth vs prediction" pair.
+#[derive(Debug, Clone)]
+pub struct PredictionFigure {
+    pub title: String,
+    pub subtitle: String,
+    pub points: Points,
+    /// The model's class over the plane (None: not drawable).
+    pub grid: Option<Grid>,
+}
+
+/// The plotted range: the samples (and the grid, if any) plus 5% margins.
+fn plane(points: &Points, grid: Option<&Grid>) -> ((f64, f64), (f64, f64)) {
+    if let Some(g) = grid {
+        return (g.x, g.y);
+    }
+    plane_of(&points.xy)
+}
+
+/// Bounds of `xy` padded by 5% (a unit square around a single point).
+pub fn plane_of(xy: &[(f64, f64)]) -> ((f64, f64), (f64, f64)) {
+    let fin = xy.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in fin {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    let pad = |a: f64, b: f64| {
+        if !(a.is_finite() && b.is_finite()) {
+            (0.0, 1.0)
+        } else if b - a <= 0.0 {
+            (a - 0.5, b + 0.5)
+        } else {
+            let m = 0.05 * (b - a);
+            (a - m, b + m)
+        }
+    };
+    (pad(x0, x1), pad(y0, y1))
+}
+
+/// Shade colours (solid, so adjacent cells never show seams).
+fn tint(c: RGBColor, share: f64) -> RGBColor {
+    let m = |v: u8| (255.0 - (255.0 - f64::from(v)) * share).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+fn draw_point<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    p: (f64, f64),
+    class: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    if class {
+        // plotters always fills a triangle marker: the outline is a larger
+        // black triangle underneath (inradius 1 px larger).
+        chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, BLACK.filled())))?;
+        chart.draw_series(std::iter::once(TriangleMarker::new(p, 7, ORANGE.filled())))?;
+    } else {
+        chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.filled())))?;
+        chart.draw_series(std::iter::once(Circle::new(p, 5, BLACK.stroke_width(1))))?;
+    }
+    Ok(())
+}
+
+/// Ground truth (left) and the network's prediction (right) over the same
+/// plane: class 0 blue circles, class 1 orange triangles; on the right, the
+/// plane shaded by the predicted class and misclassified samples ringed.
+pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
+    let header = Header::new(&fig.title, &fig.subtitle);
+    let panel = 400u32;
+    let legend_h = 44u32;
+    let height = header.height() + panel + legend_h;
+    let (xr, yr) = plane(&fig.points, fig.grid.as_ref());
+    let pts = &fig.points;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = header.draw(&root)?;
+        let (panels, legend) = body.split_vertically(panel);
+        let (left, right) = panels.split_horizontally(WIDTH / 2);
+        for (area, truth) in [(&left, true), (&right, false)] {
+            let caption = if truth { "ground truth" } else { "prediction" };
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, font(AXIS_PX).style(FontStyle::Bold))
+                .margin(12)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
+            if let (false, Some(g)) = (truth, &fig.grid) {
+                // One rectangle per run of equal cells in a grid row.
+                let (dx, dy) = ((g.x.1 - g.x.0) / g.n as f64, (g.y.1 - g.y.0) / g.n as f64);
+                for iy in 0..g.n {
+                    let (y0, y1) = (g.y.0 + iy as f64 * dy, g.y.0 + (iy + 1) as f64 * dy);
+                    let mut start = 0;
+                    for ix in 1..=g.n {
+                        if ix == g.n || g.class_at(ix, iy) != g.class_at(start, iy) {
+                            let c = if g.class_at(start, iy) { tint(ORANGE, 0.25) } else { tint(BLUE, 0.14) };
+                            let (x0, x1) = (g.x.0 + start as f64 * dx, g.x.0 + ix as f64 * dx);
+                            chart.draw_series(std::iter::once(Rectangle::new(
+                                [(x0, y1), (x1, y0)],
+                                c.filled(),
+                            )))?;
+                            start = ix;
+                        }
+                    }
+                }
+            }
+            chart
+                .configure_mesh()
+                .x_desc("x0")
+                .y_desc("x1")
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|v| fmt_sig(*v))
+                .y_label_formatter(&|v| fmt_sig(*v))
+                .label_style(font(TICK_PX))
+                .axis_desc_style(font(AXIS_PX))
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(BLACK.mix(0.08))
+                .draw()?;
+            for (i, &p) in pts.xy.iter().enumerate() {
+                if !(p.0.is_finite() && p.1.is_finite()) {
+                    continue;
+                }
+                let class = if truth { pts.label[i] } else { pts.predicted[i] };
+                draw_point(&mut chart, p, class)?;
+                if !truth && pts.label[i] != pts.predicted[i] {
+                    chart.draw_series(std::iter::once(Circle::new(p, 10, BLACK.stroke_width(2))))?;
+                }
+            }
+        }
+
+        // Legend row under both panels.
+        let y = (legend_h / 2) as i32;
+        let mut x = 24;
+        let entries: Vec<(u8, String)> = vec![
+            (0, "class 0".to_string()),
+            (1, "class 1".to_string()),
+            (
+                2,
+                format!(
+                    "misclassified ({})",
+                    pts.label.iter().zip(&pts.predicted).filter(|(a, b)| a != b).count()
+                ),
+            ),
+            (
+                3,
+                if fig.grid.is_some() {
+                    "shading: predicted class".to_string()
+                } else {
+                    "no decision boundary".to_string()
+                },
+            ),
+        ];
+        for (kind, text) in entries {
+            match kind {
+                0 => {
+                    legend.draw(&Circle::new((x, y), 5, BLUE.filled()))?;
+                    legend.draw(&Circle::new((x, y), 5, BLACK.stroke_width(1)))?;
+                }
+                1 => {
+                    legend.draw(&TriangleMarker::new((x, y), 9, BLACK.filled()))?;
+                    legend.draw(&TriangleMarker::new((x, y), 7, ORANGE.filled()))?;
+                }
+                2 => legend.draw(&Circle::new((x, y), 9, BLACK.stroke_width(2)))?,
+                _ => {
+                    if fig.grid.is_some() {
+                        legend.draw(&Rectangle::new(
+                            [(x - 10, y - 8), (x, y + 8)],
+                            tint(BLUE, 0.14).filled(),
+                        ))?;
+                        legend.draw(&Rectangle::new(
+                            [(x, y - 8), (x + 10, y + 8)],
+                            tint(ORANGE, 0.25).filled(),
+                        ))?;
+                    }
+                }
+            }
+            draw_text(&legend, &text, LEGEND_PX, &BLACK, (x + 16, y), MID_LEFT, false)?;
+            x += 16 + text_width(&text, LEGEND_PX) + 36;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// One configuration's seeds for the per-seed panel.
+#[derive(Debug, Clone)]
+pub struct SeedRow {
+    pub label: String,
+    /// (seed, final accuracy, diverged), in seed order.
+    pub seeds: Vec<(u64, f64, bool)>,
+}
+
+/// Final training accuracy of every seed, one row per configuration.
+#[derive(Debug, Clone)]
+pub struct SeedsFigure {
+    pub title: String,
+    pub subtitle: String,
+    pub rows: Vec<SeedRow>,
+}
+
+/// Vertical position of the k-th of m seeds inside a configuration's row
+/// (spread over ±0.3 of a row so seeds at one accuracy stay visible).
+fn seed_offset(k: usize, m: usize) -> f64 {
+    if m < 2 { 0.0 } else { -0.3 + 0.6 * k as f64 / (m - 1) as f64 }
+}
+
+/// A strip plot: for each configuration (a row, labelled at the left) one
+/// point per seed at its final accuracy; blue circles reached 100%,
+/// vermillion triangles did not, black crosses diverged (drawn at 0%).
+pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
+    let header = Header::new(&fig.title, &fig.subtitle);
+    let n = fig.rows.len().max(1);
+    const ROW_H: u32 = 30;
+    let legend_h = 40u32;
+    let height = header.height() + (ROW_H * n as u32 + 80).max(220) + legend_h;
+    let widest = fig.rows.iter().map(|r| text_width(&r.label, TICK_PX)).max().unwrap_or(0);
+    let label_w = (widest + 20).clamp(60, (WIDTH as f64 * 0.45) as i32);
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = header.draw(&root)?;
+        let (plot, legend) = body.split_vertically(height - header.height() - legend_h);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(8)
+            .margin_right(24)
+            .margin_top(8)
+            .margin_bottom(4)
+            .x_label_area_size(52)
+            .y_label_area_size(label_w as u32)
+            .build_cartesian_2d(-3f64..103f64, (n as f64 - 0.5)..-0.5f64)?;
+        chart
+            .configure_mesh()
+            .x_desc("final training accuracy (%)")
+            .x_labels(11)
+            .y_labels(0)
+            .disable_y_mesh()
+            .x_label_formatter(&|v| fmt_sig(*v))
+            .label_style(font(TICK_PX))
+            .axis_desc_style(font(AXIS_PX))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.1))
+            .draw()?;
+        for (i, row) in fig.rows.iter().enumerate() {
+            let (_, py) = chart.backend_coord(&(0.0, i as f64));
+            let px = chart.plotting_area().get_pixel_range().0.start;
+            draw_text(
+                &root,
+                &fit(&row.label, TICK_PX, label_w - 16),
+                TICK_PX,
+                &BLACK,
+                (px - 10, py),
+                MID_RIGHT,
+                false,
+            )?;
+            if i > 0 {
+                let (_, sep) = chart.backend_coord(&(0.0, i as f64 - 0.5));
+                let (x_end, _) = chart.backend_coord(&(103.0, 0.0));
+                root.draw(&PathElement::new(vec![(px, sep), (x_end, sep)], BLACK.mix(0.08).stroke_width(1)))?;
+            }
+            let m = row.seeds.len();
+            for (k, &(_, acc, diverged)) in row.seeds.iter().enumerate() {
+                let y = i as f64 + seed_offset(k, m);
+                if diverged || !acc.is_finite() {
+                    chart.draw_series(std::iter::once(Cross::new((0.0, y), 5, BLACK.stroke_width(2))))?;
+                } else if acc >= 1.0 {
+                    chart.draw_series(std::iter::once(Circle::new((100.0 * acc, y), 4, BLUE.filled())))?;
+                } else {
+                    chart.draw_series(std::iter::once(TriangleMarker::new(
+                        (100.0 * acc, y),
+                        6,
+                        VERMILLION.filled(),
+                    )))?;
+                }
+            }
+        }
+
+        let y = (legend_h / 2) as i32;
+        let mut x = 24;
+        for kind in 0..3 {
+            let text = ["reached 100%", "below 100%", "diverged (drawn at 0%)"][kind];
+            match kind {
+                0 => legend.draw(&Circle::new((x, y), 4, BLUE.filled()))?,
+                1 => legend.draw(&TriangleMarker::new((x, y), 6, VERMILLION.filled()))?,
+                _ => legend.draw(&Cross::new((x, y), 5, BLACK.stroke_width(2)))?,
+            }
+            draw_text(&legend, text, LEGEND_PX, &BLACK, (x + 14, y), MID_LEFT, false)?;
+            x += 14 + text_width(text, LEGEND_PX) + 36;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_the_ends() {
+        assert_eq!(thin(3), vec![0, 1, 2]);
+        let t = thin(5001);
+        assert!(t.len() <= MAX_POINTS + 1);
+        assert_eq!((t[0], *t.last().unwrap()), (0, 5000));
+    }
+
+    #[test]
+    fn runs_split_at_gaps() {
+        let ok = [true, true, false, true, false, false, true];
+        assert_eq!(runs(&[0, 1, 2, 3, 4, 5, 6], |i| ok[i]), vec![vec![0, 1], vec![3], vec![6]]);
+    }
+
+    #[test]
+    fn log_range_snaps_to_decades() {
+        let b = Band {
+            epoch: vec![0.0, 1.0],
+            mean: vec![0.5, 0.02],
+            min: vec![0.4, 0.015],
+            max: vec![0.6, 0.03],
+            curves: 2,
+        };
+        let s = Series { label: "a".into(), band: Some(b), jobs: 2, diverged: 0 };
+        assert_eq!(decade_range(&[s]), ((0.01, 1.0), false));
+        let b = Band {
+            epoch: vec![0.0, 1.0],
+            mean: vec![0.5, 1e70],
+            min: vec![0.4, 1e-3],
+            max: vec![0.6, 1e70],
+            curves: 2,
+        };
+        let s = Series { label: "a".into(), band: Some(b), jobs: 2, diverged: 0 };
+        assert_eq!(decade_range(&[s]), ((1e-3, 100.0), true), "capped at 100x the initial 0.6, a decade up");
+    }
+
+    #[test]
+    fn text_is_fitted_and_wrapped() {
+        assert_eq!(fit("abc", 10.0, 100), "abc");
+        assert!(fit(&"x".repeat(100), 10.0, 60).ends_with('…'));
+        let lines = wrap("one two three four five six", 10.0, 80);
+        assert!(lines.len() > 1 && lines.iter().all(|l| l.chars().count() <= 13));
+    }
+
+    #[test]
+    fn an_empty_curve_figure_still_draws() {
+        let fig = CurvesFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            legend_title: "lr".into(),
+            series: vec![Series { label: "100".into(), band: None, jobs: 2, diverged: 2 }],
+        };
+        let svg = curves_svg(&fig).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("all 2 diverged"));
+    }
+}

@@ -1,0 +1,133 @@
+//! The report's Markdown tables: one per swept axis and one of every
+//! configuration. Pure text from the aggregates; numbers to three
+//! significant digits so columns read at a glance.
+
+use crate::store::SummaryRow;
+
+use super::aggregate::{self, Axis, Config, Stats, fmt_epoch, fmt_sig};
+
+/// Columns shared by both tables, after the parameter columns.
+const STAT_HEADER: [&str; 7] = [
+    "jobs",
+    "diverged",
+    "final loss (mean ± std)",
+    "mean accuracy",
+    "100% accuracy",
+    "reached target",
+    "median epoch at target",
+];
+
+/// Escapes what would break a Markdown table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+}
+
+fn row(cells: &[String]) -> String {
+    format!("| {} |\n", cells.join(" | "))
+}
+
+/// Header and alignment rows: parameter columns left, numbers right.
+fn header(params: &[String], extra: &[&str]) -> String {
+    let mut names: Vec<String> = params.iter().map(|p| cell(p)).collect();
+    names.extend(STAT_HEADER.iter().chain(extra).map(|s| s.to_string()));
+    let numbers = params.len()..params.len() + STAT_HEADER.len();
+    let align: Vec<String> =
+        (0..names.len()).map(|i| if numbers.contains(&i) { "--:" } else { ":--" }.to_string()).collect();
+    row(&names) + &row(&align)
+}
+
+/// `0.0123 ± 0.00456`; the mean alone for one job; `—` when every job
+/// diverged.
+pub fn loss_cell(s: &Stats) -> String {
+    match (s.loss_mean, s.loss_std) {
+        (Some(m), Some(sd)) => format!("{} ± {}", fmt_sig(m), fmt_sig(sd)),
+        (Some(m), None) => fmt_sig(m),
+        _ => "—".to_string(),
+    }
+}
+
+fn stat_cells(s: &Stats) -> Vec<String> {
+    vec![
+        s.n.to_string(),
+        if s.diverged > 0 { format!("**{}**", s.diverged) } else { "0".to_string() },
+        loss_cell(s),
+        s.accuracy_mean.map_or("—".to_string(), |a| format!("{}%", fmt_sig(100.0 * a))),
+        format!("{}/{}", s.perfect, s.n),
+        format!("{}/{}", s.reached, s.n),
+        s.median_epoch_at_target.map_or("—".to_string(), fmt_epoch),
+    ]
+}
+
+/// One row per value of `axis`, each summarising every job with that value
+/// (all other axes and seeds pooled).
+pub fn axis_table(axis: &Axis, groups: &[(String, Vec<&SummaryRow>)]) -> String {
+    let mut s = header(std::slice::from_ref(&axis.key), &[]);
+    for (value, rows) in groups {
+        let mut cells = vec![format!("`{}`", cell(value))];
+        cells.extend(stat_cells(&aggregate::stats(rows)));
+        s.push_str(&row(&cells));
+    }
+    s
+}
+
+/// Seeds listed up to a dozen, then how many more.
+fn seed_list(seeds: &[u64]) -> String {
+    const SHOWN: usize = 12;
+    if seeds.is_empty() {
+        return "—".to_string();
+    }
+    let mut s = seeds.iter().take(SHOWN).map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if seeds.len() > SHOWN {
+        s.push_str(&format!(", … (+{})", seeds.len() - SHOWN));
+    }
+    s
+}
+
+/// One row per configuration (every parameter but the seed), with the
+/// seeds that diverged or ended below 100% accuracy.
+pub fn config_table(axes: &[Axis], configs: &[Config]) -> String {
+    let params: Vec<String> = if axes.is_empty() {
+        vec!["configuration".to_string()]
+    } else {
+        axes.iter().map(|a| a.key.clone()).collect()
+    };
+    let mut s = header(&params, &["seeds below 100%"]);
+    for c in configs {
+        let mut cells: Vec<String> = if c.values.is_empty() {
+            vec![c.label()]
+        } else {
+            c.values.iter().map(|(_, v)| format!("`{}`", cell(v))).collect()
+        };
+        let st = aggregate::stats(&c.rows);
+        cells.extend(stat_cells(&st));
+        cells.push(seed_list(&st.failed_seeds));
+        s.push_str(&row(&cells));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_pipes() {
+        assert_eq!(cell("a|b"), "a\\|b");
+    }
+
+    #[test]
+    fn seed_lists_are_capped() {
+        assert_eq!(seed_list(&[]), "—");
+        assert_eq!(seed_list(&[1, 4]), "1, 4");
+        let many: Vec<u64> = (0..15).collect();
+        assert!(seed_list(&many).ends_with("11, … (+3)"));
+    }
+
+    #[test]
+    fn header_aligns_numbers_right() {
+        let h = header(&["lr".to_string()], &[]);
+        let lines: Vec<&str> = h.lines().collect();
+        assert!(lines[0].starts_with("| lr | jobs | diverged |"));
+        assert!(lines[1].starts_with("| :-- | --: |"));
+    }
+}

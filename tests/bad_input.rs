@@ -1,0 +1,193 @@
+//! Bad input is answered with exit code 2, a message that names the file
+//! (and the line, where TOML has one) and the key, and no results written.
+
+mod common;
+
+use common::{stderr, sweep, write};
+
+/// Runs `sweep run` with `args` in a folder holding `files`; asserts exit 2,
+/// that stderr mentions every `needles`, and that nothing was written.
+fn rejects(files: &[(&str, &str)], args: &[&str], needles: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(tmp.path(), name, text);
+    }
+    let out = sweep(tmp.path()).args(args).args(["--out", "out"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}\nstderr:\n{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    assert!(!tmp.path().join("out").exists(), "a rejected run must not create its results folder");
+}
+
+const GOOD_CSV: &str = "x0,x1,label\n0.1,0.2,0\n0.9,0.8,1\n0.3,0.1,0\n0.7,0.9,1\n";
+
+#[test]
+fn unknown_key_suggests_the_right_one() {
+    rejects(
+        &[("m.toml", "[base]\nepochs = 5\nactivaton = \"tanh\"\n")],
+        &["m.toml"],
+        &["m.toml:3:1", "activaton", "did you mean `activation`"],
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    rejects(&[("m.toml", "sedes = 3\n")], &["m.toml"], &["m.toml:1:1", "sedes", "did you mean `seeds`"]);
+}
+
+#[test]
+fn near_miss_value_suggests_the_right_one() {
+    rejects(
+        &[("m.toml", "[grid]\nactivation = [\"tanh\", \"sigmod\"]\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "activation", "did you mean \"sigmoid\""],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    rejects(
+        &[("m.toml", "[base]\nepochs = \"ten\"\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "epochs", "expected an integer"],
+    );
+}
+
+#[test]
+fn negative_learning_rate() {
+    rejects(&[("m.toml", "[base]\nlr = -0.1\n")], &["m.toml"], &["m.toml:2:1", "`lr`", "a number > 0"]);
+}
+
+#[test]
+fn zero_hidden_size() {
+    rejects(&[("m.toml", "[base]\nhidden = [2, 0]\n")], &["m.toml"], &["m.toml:2:1", "hidden", ">= 1"]);
+}
+
+#[test]
+fn zero_epochs() {
+    rejects(&[("m.toml", "[base]\nepochs = 0\n")], &["m.toml"], &["m.toml:2:1", "epochs", ">= 1"]);
+}
+
+#[test]
+fn empty_axis() {
+    rejects(&[("m.toml", "[grid]\nlr = []\n")], &["m.toml"], &["m.toml:2:1", "lr", "empty"]);
+}
+
+#[test]
+fn exclude_that_empties_the_plan() {
+    rejects(
+        &[("m.toml", "[grid]\nlr = [0.1]\n[[exclude]]\nlr = 0.1\n")],
+        &["m.toml"],
+        &["m.toml", "plan is empty", "exclude"],
+    );
+}
+
+#[test]
+fn toml_syntax_error() {
+    rejects(&[("m.toml", "[base]\nepochs = = 3\n")], &["m.toml"], &["m.toml:2:", "TOML syntax error"]);
+}
+
+#[test]
+fn missing_data_file() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"data/nope.csv\"\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "dataset", "nope.csv"],
+    );
+}
+
+#[test]
+fn bad_csv_cell() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,abc,1\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "dataset", "d.csv", "line 3", "abc"],
+    );
+}
+
+#[test]
+fn csv_label_not_0_or_1() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,0.3,2\n")],
+        &["m.toml"],
+        &["dataset", "d.csv", "line 3", "label must be 0 or 1"],
+    );
+}
+
+#[test]
+fn weights_json_of_the_wrong_shape() {
+    let w = r#"{"layers": [{"w": [[1, 2, 3], [4, 5, 6]], "b": null}, {"w": [[1], [2], [3]], "b": null}]}"#;
+    rejects(
+        &[
+            ("m.toml", "[base]\ndataset = \"d.csv\"\nhidden = [2]\ninit = \"w.json\"\n"),
+            ("d.csv", GOOD_CSV),
+            ("w.json", w),
+        ],
+        &["m.toml"],
+        &["m.toml:4:1", "init", "w.json", "layer 0: w is 2x3, expected 2x2"],
+    );
+}
+
+#[test]
+fn bce_with_a_linear_output() {
+    rejects(
+        &[("m.toml", "[base]\nloss = \"bce\"\noutput_activation = \"none\"\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "loss", "bce needs output_activation = \"sigmoid\""],
+    );
+}
+
+#[test]
+fn bad_set() {
+    rejects(&[("m.toml", "")], &["m.toml", "--set", "epochs"], &["--set epochs", "KEY=VALUE"]);
+    rejects(&[("m.toml", "")], &["m.toml", "--set", "grdi.lr=[1]"], &["grdi", "did you mean `grid`"]);
+    rejects(&[("m.toml", "")], &["m.toml", "--set", "lr=-3"], &["--set lr=-3", "`lr`"]);
+}
+
+#[test]
+fn bad_shard() {
+    rejects(&[("m.toml", "")], &["m.toml", "--shard", "3/3"], &["--shard", "0 <= I < N"]);
+    rejects(&[("m.toml", "")], &["m.toml", "--shard", "x"], &["--shard", "I/N"]);
+}
+
+#[test]
+fn shard_auto_without_its_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "");
+    let out = sweep(tmp.path())
+        .args(["m.toml", "--shard", "auto", "--out", "out"])
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("SLURM_ARRAY_TASK_ID"), "{}", stderr(&out));
+}
+
+#[test]
+fn zero_threads() {
+    rejects(&[("m.toml", "")], &["m.toml", "--threads", "0"], &["--threads", "at least 1"]);
+}
+
+#[test]
+fn missing_manifest() {
+    rejects(&[], &["nope.toml"], &["nope.toml", "cannot read the manifest"]);
+}
+
+#[test]
+fn zip_lists_of_different_lengths() {
+    rejects(
+        &[("m.toml", "[zip]\nlr = [0.1, 0.2]\nepochs = [5]\n")],
+        &["m.toml"],
+        &["m.toml:3:1", "one length"],
+    );
+}
+
+#[test]
+fn a_plan_over_the_job_limit_needs_yes() {
+    // 100,001 jobs: refused without --yes (planning is fast; nothing trains).
+    rejects(&[("m.toml", "seeds = 100001\n")], &["m.toml"], &["100001 jobs", "--yes"]);
+}
