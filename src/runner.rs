@@ -117,7 +117,7 @@ pub fn run_plan(
                 return;
             }
             let t0 = Instant::now();
-            match run_job(spec, job_file(plan, job, hash), &dir) {
+            match run_job(spec, job_file(plan, job, hash), &dir, opts.cancel) {
                 Ok(outcome) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     // Timing is informative only; losing a row must not fail the job.
@@ -134,6 +134,7 @@ pub fn run_plan(
                         diverged: outcome.diverged(),
                     });
                 }
+                Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").3 += 1,
                 Err(e) => {
                     let error = e.to_string();
                     on_event(&Event::Failed { job, error: error.clone() });
@@ -167,21 +168,33 @@ pub enum JobFailure {
     Train { id: String, source: train::JobError },
     #[error("job {id}: cannot write its results: {source}")]
     Store { id: String, source: StoreError },
+    #[error("job {id}: stopped before it finished")]
+    Cancelled { id: String },
 }
 
 /// Trains one job and writes its folder (`file` says everything but the
 /// outcome); returns the outcome.
-pub fn run_job(spec: &JobSpec, mut file: JobFile, dir: &ResultsDir) -> Result<JobOutcome, JobFailure> {
+pub fn run_job(
+    spec: &JobSpec,
+    mut file: JobFile,
+    dir: &ResultsDir,
+    cancel: Option<&'static AtomicBool>,
+) -> Result<JobOutcome, JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     let mut writer = dir.begin_job(&id).map_err(store_err)?;
-    let trained = match train::run(spec, &mut |r| writer.record(r)) {
+    writer.cancel = cancel;
+    let trained = match train::run(spec, &mut writer) {
         Ok(t) => t,
         Err(source) => {
             writer.abandon();
             return Err(JobFailure::Train { id: id.clone(), source });
         }
     };
+    if trained.summary.stopped {
+        writer.abandon();
+        return Err(JobFailure::Cancelled { id });
+    }
     file.result = JobOutcome::new(&trained.summary, String::new());
     let (train_set, test_set) = (&trained.data.train, &trained.data.test);
     let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
@@ -237,7 +250,7 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
                 let base = Path::new(&stored.paths_relative_to);
                 let retrained =
                     match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
-                        Ok(spec) => match run_job(&spec, stored.clone(), &scratch) {
+                        Ok(spec) => match run_job(&spec, stored.clone(), &scratch, None) {
                             Ok(o) => o.files_hash,
                             Err(e) => format!("(failed: {e})"),
                         },

@@ -257,6 +257,7 @@ impl ResultsDir {
             line: String::with_capacity(128),
             error: None,
             final_dir: self.job_dir(id),
+            cancel: None,
         })
     }
 }
@@ -304,6 +305,8 @@ pub struct JobWriter {
     line: String,
     error: Option<io::Error>,
     final_dir: PathBuf,
+    /// When set, training stops at the next epoch (Ctrl-C).
+    pub cancel: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 impl JobWriter {
@@ -360,9 +363,19 @@ impl JobWriter {
         Ok(job.result)
     }
 
-    /// Drops a job that failed: its temporary folder goes.
+    /// Drops a job that failed or was stopped: its temporary folder goes.
     pub fn abandon(self) {
         let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+impl crate::train::Sink for JobWriter {
+    fn record(&mut self, r: &EpochRecord) {
+        JobWriter::record(self, r);
+    }
+
+    fn stop(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
@@ -609,7 +622,7 @@ mod tests {
         assert!(store.finished("a_seed-0").is_none());
         let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
         w.record(&rec);
-        let summary = Summary { last: rec, min_loss: 0.5, epoch_at_target: None, diverged_epoch: None };
+        let summary = Summary { last: rec, min_loss: 0.5, ..Summary::empty() };
         let mut params = toml::Table::new();
         params.insert("lr".into(), Value::Float(0.1));
         let job = JobFile {

@@ -26,6 +26,24 @@ pub struct EpochRecord {
     pub test_accuracy: Option<f64>,
 }
 
+/// Where a training run's logged records go.
+pub trait Sink {
+    fn record(&mut self, r: &EpochRecord);
+
+    /// Asked once an epoch; `true` stops training (Ctrl-C): the run is then
+    /// incomplete and [`Summary::stopped`] says so.
+    fn stop(&self) -> bool {
+        false
+    }
+}
+
+/// Any closure taking a record is a sink that never stops.
+impl<F: FnMut(&EpochRecord)> Sink for F {
+    fn record(&mut self, r: &EpochRecord) {
+        self(r)
+    }
+}
+
 /// What a finished (or diverged) training run reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -37,6 +55,8 @@ pub struct Summary {
     pub epoch_at_target: Option<usize>,
     /// First epoch whose training loss is not finite; training stopped there.
     pub diverged_epoch: Option<usize>,
+    /// The sink asked to stop before the last epoch.
+    pub stopped: bool,
 }
 
 impl Summary {
@@ -53,6 +73,7 @@ impl Summary {
             min_loss: f64::NAN,
             epoch_at_target: None,
             diverged_epoch: None,
+            stopped: false,
         }
     }
 
@@ -80,8 +101,8 @@ pub struct Trained {
 }
 
 /// Builds the data and the initial network of `spec`, trains, and hands every
-/// logged record to `on_record`.
-pub fn run(spec: &JobSpec, on_record: &mut dyn FnMut(&EpochRecord)) -> Result<Trained, JobError> {
+/// logged record to `sink`.
+pub fn run(spec: &JobSpec, sink: &mut dyn Sink) -> Result<Trained, JobError> {
     let data = data::build(&spec.data, spec.seed)?;
     if data.train.x.nrows() == 0 {
         return Err(JobError::NoTrainingData {
@@ -91,7 +112,7 @@ pub fn run(spec: &JobSpec, on_record: &mut dyn FnMut(&EpochRecord)) -> Result<Tr
     }
     let mut network = initial_network(spec, data.train.x.ncols())?;
     let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
-    let summary = train(&spec.train, &mut network, &data, &mut shuffle_rng, on_record);
+    let summary = train(&spec.train, &mut network, &data, &mut shuffle_rng, sink);
     Ok(Trained { data, network, summary })
 }
 
@@ -149,7 +170,7 @@ pub fn train(
     net: &mut Network,
     data: &Split,
     shuffle_rng: &mut Rng,
-    on_record: &mut dyn FnMut(&EpochRecord),
+    sink: &mut dyn Sink,
 ) -> Summary {
     let Dataset { x, y } = &data.train;
     let (n, d) = x.dim();
@@ -169,18 +190,7 @@ pub fn train(
     let mut xb = Array2::<f64>::zeros((batch, d));
     let mut yb = Array1::<f64>::zeros(batch);
 
-    let mut summary = Summary {
-        last: EpochRecord {
-            epoch: 0,
-            loss: f64::NAN,
-            accuracy: f64::NAN,
-            test_loss: None,
-            test_accuracy: None,
-        },
-        min_loss: f64::NAN,
-        epoch_at_target: None,
-        diverged_epoch: None,
-    };
+    let mut summary = Summary::empty();
 
     for epoch in 0..=spec.epochs {
         // Evaluate the parameters after `epoch` updates.
@@ -205,13 +215,17 @@ pub fn train(
             }
         }
         if diverged || epoch % spec.log_every == 0 || epoch == spec.epochs {
-            on_record(&record);
+            sink.record(&record);
         }
         if diverged {
             summary.diverged_epoch = Some(epoch);
             break;
         }
         if epoch == spec.epochs {
+            break;
+        }
+        if sink.stop() {
+            summary.stopped = true;
             break;
         }
 

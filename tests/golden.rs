@@ -90,7 +90,7 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
 
     let mut records: Vec<EpochRecord> = Vec::new();
     let mut unused = sweep::rng::stream(0, "shuffle", &[]);
-    let summary = train::train(&spec, &mut net, &data, &mut unused, &mut |r| records.push(*r));
+    let summary = train::train(&spec, &mut net, &data, &mut unused, &mut |r: &EpochRecord| records.push(*r));
 
     let mut bad = Vec::new();
     let mut worst = 0.0f64;
