@@ -18,6 +18,7 @@ pub mod commands;
 pub mod data;
 pub mod diff;
 pub mod export;
+pub mod fastmath;
 pub mod manifest;
 pub mod nn;
 pub mod optim;

@@ -13,8 +13,9 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, s};
 
+use crate::fastmath;
 use crate::spec::{Activation, Backprop, Loss, Reduction};
 
 /// Where one layer's weights and bias sit in the flat parameter vector.
@@ -100,24 +101,25 @@ pub struct Network {
 // Activations. Derivatives are written in terms of the output a = f(z), which
 // is all the backward pass keeps; the forms mirror PyTorch's backward kernels.
 
-#[inline]
+/// 1 / (1 + e^-z), on the vectorisable exp of [`crate::fastmath`].
+#[inline(always)]
 pub fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
+    fastmath::sigmoid(z)
 }
 
 impl Activation {
-    #[inline]
+    #[inline(always)]
     pub fn apply(self, z: f64) -> f64 {
         match self {
             Activation::Sigmoid => sigmoid(z),
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => fastmath::tanh(z),
             Activation::Relu => z.max(0.0),
             Activation::None => z,
         }
     }
 
     /// `g * f'(z)` given `a = f(z)`. For relu, f'(0) = 0 as in PyTorch.
-    #[inline]
+    #[inline(always)]
     pub fn backward(self, g: f64, a: f64) -> f64 {
         match self {
             Activation::Sigmoid => g * (1.0 - a) * a,
@@ -139,7 +141,7 @@ impl Activation {
 
 /// Per-sample loss. bce uses the logit: max(z,0) - z y + ln(1 + e^-|z|),
 /// which never takes the log of 0.
-#[inline]
+#[inline(always)]
 pub fn sample_loss(loss: Loss, z: f64, yhat: f64, y: f64) -> f64 {
     match loss {
         Loss::Mse => (yhat - y) * (yhat - y),
@@ -149,7 +151,7 @@ pub fn sample_loss(loss: Loss, z: f64, yhat: f64, y: f64) -> f64 {
 
 /// dJ/dz for one sample, times `scale` (1 or 1/m). For bce on a sigmoid the
 /// chain through the sigmoid cancels: d/dz = sigmoid(z) - y.
-#[inline]
+#[inline(always)]
 fn output_delta(loss: Loss, out: Activation, scale: f64, yhat: f64, y: f64) -> f64 {
     match loss {
         // d/dyhat (yhat - y)^2 = 2 (yhat - y), then through f_out.
@@ -229,31 +231,153 @@ fn rows_of_mut(a: &mut Array2<f64>, m: usize) -> &mut [f64] {
     &mut a.as_slice_mut().expect("workspace arrays are row-major")[..m * n]
 }
 
-/// c (m, n) = a (m, k) b (k, n).
-fn matmul(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
-    for (ai, ci) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-        ci.fill(0.0);
-        for (&aip, bp) in ai.iter().zip(b.chunks_exact(n)) {
-            for (c, &b) in ci.iter_mut().zip(bp) {
-                *c += aip * b;
+// Tiles: each kernel keeps an R x C block of outputs in registers and runs
+// the whole summation for it, so up to 16 independent add chains hide the
+// add latency. Every output still sums its terms in ascending order from
+// 0.0, whatever the tile or vector width: every build gives the same bits.
+
+/// One R x C tile of c = a b (+ bias): rows i0.., columns j0...
+#[inline(always)]
+fn tile_nn<const R: usize, const C: usize>(
+    a: &[f64],
+    b: &[f64],
+    bias: Option<&[f64]>,
+    c: &mut [f64],
+    (i0, j0): (usize, usize),
+    k: usize,
+    n: usize,
+) {
+    let rows: [&[f64]; R] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
+    let mut acc = [[0.0; C]; R];
+    for (p, bp) in b.chunks_exact(n).take(k).enumerate() {
+        let bp: &[f64; C] = bp[j0..j0 + C].try_into().expect("C columns");
+        for (acc, row) in acc.iter_mut().zip(&rows) {
+            let aip = row[p];
+            for (acc, &b) in acc.iter_mut().zip(bp) {
+                *acc += aip * b;
             }
         }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        let out: &mut [f64; C] =
+            (&mut c[(i0 + r) * n + j0..(i0 + r) * n + j0 + C]).try_into().expect("C columns");
+        for (t, (o, &acc)) in out.iter_mut().zip(acc).enumerate() {
+            *o = acc + bias.map_or(0.0, |b| b[j0 + t]);
+        }
+    }
+}
+
+/// c (m, n) = a (m, k) b (k, n) (+ bias (n) on every row).
+#[inline(always)]
+fn matmul(a: &[f64], b: &[f64], bias: Option<&[f64]>, c: &mut [f64], k: usize, n: usize) {
+    let m = c.len() / n.max(1);
+    let mut i = 0;
+    while i < m {
+        let four_rows = i + 4 <= m;
+        let mut j = 0;
+        while j < n {
+            match (four_rows, j + 4 <= n) {
+                (true, true) => tile_nn::<4, 4>(a, b, bias, c, (i, j), k, n),
+                (true, false) => tile_nn::<4, 1>(a, b, bias, c, (i, j), k, n),
+                (false, true) => tile_nn::<1, 4>(a, b, bias, c, (i, j), k, n),
+                (false, false) => tile_nn::<1, 1>(a, b, bias, c, (i, j), k, n),
+            }
+            j += if j + 4 <= n { 4 } else { 1 };
+        }
+        i += if four_rows { 4 } else { 1 };
+    }
+}
+
+/// One R x C tile of c = a^T b: rows p0.. of c, columns j0...
+#[inline(always)]
+fn tile_tn<const R: usize, const C: usize>(
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    (p0, j0): (usize, usize),
+    k: usize,
+    n: usize,
+) {
+    let mut acc = [[0.0; C]; R];
+    for (ai, bi) in a.chunks_exact(k).zip(b.chunks_exact(n)) {
+        let ai: &[f64; R] = ai[p0..p0 + R].try_into().expect("R rows");
+        let bi: &[f64; C] = bi[j0..j0 + C].try_into().expect("C columns");
+        for (acc, &aip) in acc.iter_mut().zip(ai) {
+            for (acc, &b) in acc.iter_mut().zip(bi) {
+                *acc += aip * b;
+            }
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        c[(p0 + r) * n + j0..(p0 + r) * n + j0 + C].copy_from_slice(acc);
     }
 }
 
 /// c (k, n) = a^T b, with a (m, k) and b (m, n).
+#[inline(always)]
 fn matmul_tn(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
-    c.fill(0.0);
-    for (ai, bi) in a.chunks_exact(k).zip(b.chunks_exact(n)) {
-        for (&aip, cp) in ai.iter().zip(c.chunks_exact_mut(n)) {
-            for (c, &b) in cp.iter_mut().zip(bi) {
-                *c += aip * b;
+    let mut p = 0;
+    while p < k {
+        let four_rows = p + 4 <= k;
+        let mut j = 0;
+        while j < n {
+            match (four_rows, j + 4 <= n) {
+                (true, true) => tile_tn::<4, 4>(a, b, c, (p, j), k, n),
+                (true, false) => tile_tn::<4, 1>(a, b, c, (p, j), k, n),
+                (false, true) => tile_tn::<1, 4>(a, b, c, (p, j), k, n),
+                (false, false) => tile_tn::<1, 1>(a, b, c, (p, j), k, n),
+            }
+            j += if j + 4 <= n { 4 } else { 1 };
+        }
+        p += if four_rows { 4 } else { 1 };
+    }
+}
+
+/// v = f(v) for every element; one monomorphic loop per activation so the
+/// compiler vectorises it.
+#[inline(always)]
+fn activate(f: Activation, v: &mut [f64]) {
+    // Plain `for` loops: iterator adaptors are not always inlined into the
+    // AVX2 copy of the epoch loop, and an un-inlined loop is not vectorised.
+    match f {
+        Activation::Sigmoid => {
+            for v in v {
+                *v = fastmath::sigmoid(*v);
             }
         }
+        Activation::Tanh => {
+            for v in v {
+                *v = fastmath::tanh(*v);
+            }
+        }
+        Activation::Relu => {
+            for v in v {
+                *v = v.max(0.0);
+            }
+        }
+        Activation::None => {}
+    }
+}
+
+/// d = e * f'(z) given a = f(z), elementwise; one loop per activation, as
+/// in [`activate`].
+#[inline(always)]
+fn activation_backward(f: Activation, d: &mut [f64], e: &[f64], a: &[f64]) {
+    let each = |d: &mut [f64], g: &dyn Fn(f64, f64) -> f64| {
+        for ((d, &e), &a) in d.iter_mut().zip(e).zip(a) {
+            *d = g(e, a);
+        }
+    };
+    match f {
+        Activation::Sigmoid => each(d, &|e, a| Activation::Sigmoid.backward(e, a)),
+        Activation::Tanh => each(d, &|e, a| Activation::Tanh.backward(e, a)),
+        Activation::Relu => each(d, &|e, a| Activation::Relu.backward(e, a)),
+        Activation::None => d.copy_from_slice(e),
     }
 }
 
 /// t (n, k) = w^T for w (k, n).
+#[inline(always)]
 fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
     for (p, row) in w.chunks_exact(n).enumerate() {
         for (j, &v) in row.iter().enumerate() {
@@ -264,6 +388,7 @@ fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
 
 impl Network {
     /// Forward pass over the rows of `x` (at most `ws.rows()`).
+    #[inline(always)]
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         let m = x.nrows();
         assert!(m <= ws.rows, "batch larger than the workspace");
@@ -275,42 +400,35 @@ impl Network {
             let input = if l == 0 { x } else { rows_of(&done[l - 1], m) };
             let z = rows_of_mut(&mut rest[0], m);
             // z_l = a_{l-1} W_l + b_l
-            matmul(input, &self.params[shape.w.clone()], z, shape.fan_in, shape.fan_out);
             let bias = shape.b.clone().map(|r| &self.params[r]);
+            matmul(input, &self.params[shape.w.clone()], bias, z, shape.fan_in, shape.fan_out);
             if l < last {
-                // a_l = f(z_l), in place, fused with the bias.
-                let f = self.activation;
-                for row in z.chunks_exact_mut(shape.fan_out) {
-                    match bias {
-                        Some(b) => row.iter_mut().zip(b).for_each(|(v, &b)| *v = f.apply(*v + b)),
-                        None => row.iter_mut().for_each(|v| *v = f.apply(*v)),
-                    }
-                }
+                // a_l = f(z_l), in place.
+                activate(self.activation, z);
             } else {
-                let (f, b) = (self.output_activation, bias.map_or(0.0, |b| b[0]));
+                // yhat = f_out(z_L); z_L stays for the logit-based loss.
                 let yhat = &mut ws.yhat.as_slice_mut().expect("contiguous")[..m];
-                for (y, z) in yhat.iter_mut().zip(z.iter_mut()) {
-                    if bias.is_some() {
-                        *z += b;
-                    }
-                    *y = f.apply(*z);
-                }
+                yhat.copy_from_slice(z);
+                activate(self.output_activation, yhat);
             }
         }
     }
 
     /// Mean per-sample loss and accuracy of the last forward pass over `m`
     /// rows against labels `y`.
+    #[inline(always)]
     pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: ArrayView1<f64>) -> (f64, f64) {
         let m = y.len();
         if m == 0 {
             return (f64::NAN, f64::NAN);
         }
         let (mut total, mut correct) = (0.0, 0usize);
-        Zip::from(ws.logits(m)).and(ws.yhat(m)).and(y).for_each(|&z, &yhat, &y| {
+        let z = rows_of(ws.act.last().expect("at least one layer"), m);
+        let yhat = &ws.yhat.as_slice().expect("contiguous")[..m];
+        for ((&z, &yhat), &y) in z.iter().zip(yhat).zip(y) {
             total += sample_loss(loss, z, yhat, y);
             correct += usize::from((yhat >= 0.5) == (y >= 0.5));
-        });
+        }
         (total / m as f64, correct as f64 / m as f64)
     }
 
@@ -320,6 +438,7 @@ impl Network {
     /// `Backprop::Lab` reproduces the lab report: each hidden layer uses
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
+    #[inline(always)]
     pub fn backward(
         &self,
         x: ArrayView2<f64>,
@@ -341,21 +460,22 @@ impl Network {
 
         // Output layer: d_L = dJ/dz_L, (m, 1).
         let out = self.output_activation;
-        Zip::from(delta[last].slice_mut(s![..m, 0]))
-            .and(yhat.slice(s![..m]))
-            .and(y)
-            .for_each(|d, &yhat, &y| *d = output_delta(obj.loss, out, scale, yhat, y));
+        let yhat = &yhat.as_slice().expect("contiguous")[..m];
+        for ((d, &yhat), &y) in rows_of_mut(&mut delta[last], m).iter_mut().zip(yhat).zip(y) {
+            *d = output_delta(obj.loss, out, scale, yhat, y);
+        }
 
         for (l, shape) in layers.iter().enumerate().rev() {
             let (k, n) = (shape.fan_in, shape.fan_out);
             let input = if l == 0 { x } else { rows_of(&act[l - 1], m) };
             if l < last {
                 // d_l = e_l * f'(z_l), e_l being what the layer above handed down.
-                let f = self.activation;
-                let d = rows_of_mut(&mut delta[l], m);
-                for ((d, &e), &a) in d.iter_mut().zip(rows_of(&err[l], m)).zip(rows_of(&act[l], m)) {
-                    *d = f.backward(e, a);
-                }
+                activation_backward(
+                    self.activation,
+                    rows_of_mut(&mut delta[l], m),
+                    rows_of(&err[l], m),
+                    rows_of(&act[l], m),
+                );
             }
             let d_l = rows_of(&delta[l], m);
             // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l = a_{l-1}^T d_l,  dJ/db_l = sum over rows of d_l
@@ -376,13 +496,14 @@ impl Network {
                 };
                 let t = &mut wt[..k * n];
                 transpose(&self.params[shape.w.clone()], t, k, n);
-                matmul(handed, t, rows_of_mut(&mut below[l - 1], m), n, k);
+                matmul(handed, t, None, rows_of_mut(&mut below[l - 1], m), n, k);
             }
         }
     }
 
     /// Adds the gradient of (l2/2) * sum W^2, i.e. l2 * W, to every weight
     /// gradient (biases are not penalised).
+    #[inline(always)]
     pub fn add_l2(&self, l2: f64, grad: &mut [f64]) {
         if l2 == 0.0 {
             return;

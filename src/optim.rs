@@ -33,6 +33,7 @@ impl Optimizer {
     }
 
     /// One update of `params` from `grad`.
+    #[inline(always)]
     pub fn step(&mut self, lr: f64, params: &mut [f64], grad: &[f64]) {
         match self {
             Optimizer::Sgd => {
