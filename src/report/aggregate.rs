@@ -197,6 +197,8 @@ pub struct Stats {
     pub loss_mean: Option<f64>,
     pub loss_std: Option<f64>,
     pub accuracy_mean: Option<f64>,
+    /// Mean final accuracy on the held-out samples (None without a test split).
+    pub test_accuracy_mean: Option<f64>,
     /// Jobs (not diverged) whose final training accuracy is 100%.
     pub perfect: usize,
     /// Jobs whose training loss reached `target_loss` at some epoch.
@@ -211,6 +213,8 @@ pub fn stats(rows: &[&SummaryRow]) -> Stats {
     let ok: Vec<&&SummaryRow> = rows.iter().filter(|r| !diverged(r)).collect();
     let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss).collect();
     let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy).filter(|a| a.is_finite()).collect();
+    let test_accs: Vec<f64> =
+        ok.iter().filter_map(|r| r.outcome.final_test_accuracy).filter(|a| a.is_finite()).collect();
     let epochs: Vec<f64> = rows.iter().filter_map(|r| r.outcome.epoch_at_target).map(|e| e as f64).collect();
     let perfect = |r: &SummaryRow| !diverged(r) && r.outcome.final_accuracy >= 1.0;
     let mut failed_seeds: Vec<u64> = rows.iter().filter(|r| !perfect(r)).map(|r| r.seed).collect();
@@ -222,6 +226,7 @@ pub fn stats(rows: &[&SummaryRow]) -> Stats {
         loss_mean: mean(&losses),
         loss_std: sample_std(&losses),
         accuracy_mean: mean(&accs),
+        test_accuracy_mean: mean(&test_accs),
         perfect: rows.iter().filter(|r| perfect(r)).count(),
         reached: epochs.len(),
         median_epoch_at_target: median(&epochs),

@@ -309,7 +309,7 @@ impl<'a> Report<'a> {
             "How to read the tables: *final loss* is the mean per-sample training loss at the last epoch, \
              shown as mean ± sample standard deviation (divisor n − 1) over the jobs that did not diverge; \
              diverged jobs (a non-finite loss) are counted in their own column and never averaged. \
-             *Mean accuracy* is the final training accuracy over the same jobs. *100% accuracy* and \
+             *Mean accuracy* is the final training accuracy over the same jobs (and *mean test accuracy*, when samples were held out, the accuracy on those). *100% accuracy* and \
              *reached target* count jobs whose final training accuracy is 100% and whose training loss \
              reached `target_loss`{} at some epoch; the median epoch is over the jobs that reached it. \
              Numbers have three significant digits.\n",

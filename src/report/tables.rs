@@ -6,16 +6,21 @@ use crate::store::SummaryRow;
 
 use super::aggregate::{self, Axis, Config, Stats, fmt_epoch, fmt_sig};
 
-/// Columns shared by both tables, after the parameter columns.
-const STAT_HEADER: [&str; 7] = [
-    "jobs",
-    "diverged",
-    "final loss (mean ± std)",
-    "mean accuracy",
-    "100% accuracy",
-    "reached target",
-    "median epoch at target",
-];
+/// Columns shared by both tables, after the parameter columns; the test
+/// column only when some job held samples out.
+fn stat_header(with_test: bool) -> Vec<&'static str> {
+    let mut h = vec!["jobs", "diverged", "final loss (mean ± std)", "mean accuracy"];
+    if with_test {
+        h.push("mean test accuracy");
+    }
+    h.extend(["100% accuracy", "reached target", "median epoch at target"]);
+    h
+}
+
+/// Whether any of `rows` has a held-out test set.
+fn has_test<'a>(mut rows: impl Iterator<Item = &'a &'a SummaryRow>) -> bool {
+    rows.any(|r| r.outcome.final_test_accuracy.is_some())
+}
 
 /// Escapes what would break a Markdown table cell.
 pub fn cell(s: &str) -> String {
@@ -27,10 +32,11 @@ fn row(cells: &[String]) -> String {
 }
 
 /// Header and alignment rows: parameter columns left, numbers right.
-fn header(params: &[String], extra: &[&str]) -> String {
+fn header(params: &[String], with_test: bool, extra: &[&str]) -> String {
+    let stats = stat_header(with_test);
     let mut names: Vec<String> = params.iter().map(|p| cell(p)).collect();
-    names.extend(STAT_HEADER.iter().chain(extra).map(|s| s.to_string()));
-    let numbers = params.len()..params.len() + STAT_HEADER.len();
+    names.extend(stats.iter().chain(extra).map(|s| s.to_string()));
+    let numbers = params.len()..params.len() + stats.len();
     let align: Vec<String> =
         (0..names.len()).map(|i| if numbers.contains(&i) { "--:" } else { ":--" }.to_string()).collect();
     row(&names) + &row(&align)
@@ -46,25 +52,33 @@ pub fn loss_cell(s: &Stats) -> String {
     }
 }
 
-fn stat_cells(s: &Stats) -> Vec<String> {
-    vec![
+fn stat_cells(s: &Stats, with_test: bool) -> Vec<String> {
+    let percent = |a: Option<f64>| a.map_or("—".to_string(), |a| format!("{}%", fmt_sig(100.0 * a)));
+    let mut cells = vec![
         s.n.to_string(),
         if s.diverged > 0 { format!("**{}**", s.diverged) } else { "0".to_string() },
         loss_cell(s),
-        s.accuracy_mean.map_or("—".to_string(), |a| format!("{}%", fmt_sig(100.0 * a))),
+        percent(s.accuracy_mean),
+    ];
+    if with_test {
+        cells.push(percent(s.test_accuracy_mean));
+    }
+    cells.extend([
         format!("{}/{}", s.perfect, s.n),
         format!("{}/{}", s.reached, s.n),
         s.median_epoch_at_target.map_or("—".to_string(), fmt_epoch),
-    ]
+    ]);
+    cells
 }
 
 /// One row per value of `axis`, each summarising every job with that value
 /// (all other axes and seeds pooled).
 pub fn axis_table(axis: &Axis, groups: &[(String, Vec<&SummaryRow>)]) -> String {
-    let mut s = header(std::slice::from_ref(&axis.key), &[]);
+    let with_test = has_test(groups.iter().flat_map(|(_, rows)| rows));
+    let mut s = header(std::slice::from_ref(&axis.key), with_test, &[]);
     for (value, rows) in groups {
         let mut cells = vec![format!("`{}`", cell(value))];
-        cells.extend(stat_cells(&aggregate::stats(rows)));
+        cells.extend(stat_cells(&aggregate::stats(rows), with_test));
         s.push_str(&row(&cells));
     }
     s
@@ -91,7 +105,8 @@ pub fn config_table(axes: &[Axis], configs: &[Config]) -> String {
     } else {
         axes.iter().map(|a| a.key.clone()).collect()
     };
-    let mut s = header(&params, &["seeds below 100%"]);
+    let with_test = has_test(configs.iter().flat_map(|c| &c.rows));
+    let mut s = header(&params, with_test, &["seeds below 100%"]);
     for c in configs {
         let mut cells: Vec<String> = if c.values.is_empty() {
             vec![c.label()]
@@ -99,7 +114,7 @@ pub fn config_table(axes: &[Axis], configs: &[Config]) -> String {
             c.values.iter().map(|(_, v)| format!("`{}`", cell(v))).collect()
         };
         let st = aggregate::stats(&c.rows);
-        cells.extend(stat_cells(&st));
+        cells.extend(stat_cells(&st, with_test));
         cells.push(seed_list(&st.failed_seeds));
         s.push_str(&row(&cells));
     }
@@ -125,7 +140,7 @@ mod tests {
 
     #[test]
     fn header_aligns_numbers_right() {
-        let h = header(&["lr".to_string()], &[]);
+        let h = header(&["lr".to_string()], false, &[]);
         let lines: Vec<&str> = h.lines().collect();
         assert!(lines[0].starts_with("| lr | jobs | diverged |"));
         assert!(lines[1].starts_with("| :-- | --: |"));
