@@ -222,10 +222,12 @@ impl Workspace {
 // the compiler vectorises them.
 
 /// The row-major data of the first `m` rows of a standard-layout array.
+#[inline(always)]
 fn rows_of(a: &Array2<f64>, m: usize) -> &[f64] {
     &a.as_slice().expect("workspace arrays are row-major")[..m * a.ncols()]
 }
 
+#[inline(always)]
 fn rows_of_mut(a: &mut Array2<f64>, m: usize) -> &mut [f64] {
     let n = a.ncols();
     &mut a.as_slice_mut().expect("workspace arrays are row-major")[..m * n]
@@ -267,24 +269,49 @@ fn tile_nn<const R: usize, const C: usize>(
     }
 }
 
+/// The largest tile side (4, 2 or 1) that fits in `left` rows or columns.
+#[inline(always)]
+fn side(left: usize) -> usize {
+    if left >= 4 {
+        4
+    } else if left >= 2 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Calls `$tile::<R, C>($args)` for the runtime sides `$r`, `$c` (each 4, 2 or 1).
+macro_rules! dispatch_tile {
+    ($tile:ident, $r:expr, $c:expr, $($args:expr),*) => {
+        match ($r, $c) {
+            (4, 4) => $tile::<4, 4>($($args),*),
+            (4, 2) => $tile::<4, 2>($($args),*),
+            (4, _) => $tile::<4, 1>($($args),*),
+            (2, 4) => $tile::<2, 4>($($args),*),
+            (2, 2) => $tile::<2, 2>($($args),*),
+            (2, _) => $tile::<2, 1>($($args),*),
+            (_, 4) => $tile::<1, 4>($($args),*),
+            (_, 2) => $tile::<1, 2>($($args),*),
+            _ => $tile::<1, 1>($($args),*),
+        }
+    };
+}
+
 /// c (m, n) = a (m, k) b (k, n) (+ bias (n) on every row).
 #[inline(always)]
 fn matmul(a: &[f64], b: &[f64], bias: Option<&[f64]>, c: &mut [f64], k: usize, n: usize) {
     let m = c.len() / n.max(1);
     let mut i = 0;
     while i < m {
-        let four_rows = i + 4 <= m;
+        let r = side(m - i);
         let mut j = 0;
         while j < n {
-            match (four_rows, j + 4 <= n) {
-                (true, true) => tile_nn::<4, 4>(a, b, bias, c, (i, j), k, n),
-                (true, false) => tile_nn::<4, 1>(a, b, bias, c, (i, j), k, n),
-                (false, true) => tile_nn::<1, 4>(a, b, bias, c, (i, j), k, n),
-                (false, false) => tile_nn::<1, 1>(a, b, bias, c, (i, j), k, n),
-            }
-            j += if j + 4 <= n { 4 } else { 1 };
+            let cols = side(n - j);
+            dispatch_tile!(tile_nn, r, cols, a, b, bias, c, (i, j), k, n);
+            j += cols;
         }
-        i += if four_rows { 4 } else { 1 };
+        i += r;
     }
 }
 
@@ -318,18 +345,14 @@ fn tile_tn<const R: usize, const C: usize>(
 fn matmul_tn(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
     let mut p = 0;
     while p < k {
-        let four_rows = p + 4 <= k;
+        let r = side(k - p);
         let mut j = 0;
         while j < n {
-            match (four_rows, j + 4 <= n) {
-                (true, true) => tile_tn::<4, 4>(a, b, c, (p, j), k, n),
-                (true, false) => tile_tn::<4, 1>(a, b, c, (p, j), k, n),
-                (false, true) => tile_tn::<1, 4>(a, b, c, (p, j), k, n),
-                (false, false) => tile_tn::<1, 1>(a, b, c, (p, j), k, n),
-            }
-            j += if j + 4 <= n { 4 } else { 1 };
+            let cols = side(n - j);
+            dispatch_tile!(tile_tn, r, cols, a, b, c, (p, j), k, n);
+            j += cols;
         }
-        p += if four_rows { 4 } else { 1 };
+        p += r;
     }
 }
 
