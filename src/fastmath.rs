@@ -16,8 +16,8 @@
 const SHIFT: f64 = 6755399441055744.0;
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split: LN2_HI has 32 significant bits, so k * LN2_HI is exact.
-const LN2_HI: f64 = 0.693_147_180_369_123_816_49;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+const LN2_HI: f64 = 0.693_147_180_369_123_8; // 0x1.62e42fee00000p-1
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // ln 2 - LN2_HI
 
 /// 1/n! for n = 2..=13, Horner order.
 const C: [f64; 12] = [
