@@ -101,10 +101,20 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The default value of a key (the table is static, so parsing cannot fail).
+/// The default value of a key. Parsed once: planning asks for defaults of
+/// every key of every job.
 pub fn default_value(key: &Key) -> Value {
-    let doc: toml::Table = toml::from_str(&format!("v = {}", key.default)).expect("default parses");
-    doc["v"].clone()
+    static DEFAULTS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    let all = DEFAULTS.get_or_init(|| {
+        KEYS.iter()
+            .map(|k| {
+                let doc: toml::Table = toml::from_str(&format!("v = {}", k.default)).expect("default parses");
+                doc["v"].clone()
+            })
+            .collect()
+    });
+    let i = KEYS.iter().position(|k| k.name == key.name).expect("a key of the table");
+    all[i].clone()
 }
 
 /// A value that is not allowed for a key.
