@@ -114,7 +114,15 @@ impl Source<'_> {
 
     /// The value at `span`, re-read as plain TOML (spans cover the literal).
     fn value(&self, v: &toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
-        let literal = &self.text[v.span()];
+        let literal = self.text.get(v.span()).unwrap_or("");
+        if matches!(v.get_ref(), DeValue::Table(_)) && !literal.trim_start().starts_with('{') {
+            // `a.b = 1` or a `[base.a]` header: a table that is not written inline.
+            return Err(ManifestError::at(
+                &self.origin(v.span().start),
+                "a dotted key (`key.x = ..`) or a sub-table header (`[section.key]`) is not allowed here; \
+                 write `key = value`",
+            ));
+        }
         let doc: toml::Table = toml::from_str(&format!("v = {literal}"))
             .map_err(|e| ManifestError::at(&self.origin(v.span().start), e.message().to_string()))?;
         Ok(doc["v"].clone())
@@ -224,7 +232,9 @@ impl Manifest {
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
         let line = |out: &mut String, k: &str, v: &Value| out.push_str(&format!("{} = {}\n", toml_key(k), v));
-        out.push_str(&format!("# The manifest as run, from {}\n", self.path.display()));
+        // No source path here: the folder must not depend on how the
+        // manifest's path was spelled (relative locally, absolute on Slurm).
+        out.push_str("# The manifest as run (after --set); `sweep summarize` reads it for the job order.\n");
         line(&mut out, "name", &Value::String(self.name.clone()));
         if let Some(d) = &self.description {
             line(&mut out, "description", &Value::String(d.clone()));
@@ -361,11 +371,22 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
 
 fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
     let stem = path.file_stem().map_or("sweep".to_string(), |s| s.to_string_lossy().into_owned());
-    let name = match raw.name {
-        None => stem,
-        Some(Entry { value: Value::String(s), .. }) if !s.trim().is_empty() => s,
+    let (name, name_origin) = match raw.name {
+        None => (stem, Origin::File { path: path.to_path_buf(), line: 1, col: 1 }),
+        Some(Entry { value: Value::String(s), origin, .. }) if !s.trim().is_empty() => (s, origin),
         Some(e) => return Err(ManifestError::at(&e.origin, "`name` must be a non-empty string")),
     };
+    // It names the default results folder, results/<name>: one folder, inside.
+    if name == "." || name == ".." || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(ManifestError::at(
+            &name_origin,
+            format!(
+                "`name` = {}: the name is the results folder's (results/<name>), so it must be one \
+                 folder name: no `/`, `\\` or control characters, and not `.` or `..`",
+                Value::String(name.clone())
+            ),
+        ));
+    }
     let description = match raw.description {
         None => None,
         Some(Entry { value: Value::String(s), .. }) => Some(s),
@@ -386,19 +407,19 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
     };
     let zip = raw.zip.into_iter().map(|e| axis(e, "zip")).collect::<Result<Vec<_>, _>>()?;
     let grid = raw.grid.into_iter().map(|e| axis(e, "grid")).collect::<Result<Vec<_>, _>>()?;
-    if let Some(first) = zip.first() {
-        if let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len()) {
-            return Err(ManifestError::at(
-                &other.origin,
-                format!(
-                    "[zip] lists must have one length: `{}` has {}, `{}` has {}",
-                    first.key,
-                    first.values.len(),
-                    other.key,
-                    other.values.len()
-                ),
-            ));
-        }
+    if let Some(first) = zip.first()
+        && let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len())
+    {
+        return Err(ManifestError::at(
+            &other.origin,
+            format!(
+                "[zip] lists must have one length: `{}` has {}, `{}` has {}",
+                first.key,
+                first.values.len(),
+                other.key,
+                other.values.len()
+            ),
+        ));
     }
     if let Some(dup) = grid.iter().find(|g| zip.iter().any(|z| z.key == g.key)) {
         return Err(ManifestError::at(
