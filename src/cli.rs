@@ -19,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   sweep report results/lr                     tables and figures -> results/lr/report.md
   sweep diff results/a results/b              what changed beyond seed noise
 
-Exit codes: 0 success, 1 a run-time failure, 2 bad usage or a bad manifest.")]
+Exit codes: 0 success, 1 a run-time failure, 2 bad usage or a bad manifest,
+130 interrupted (Ctrl-C or SIGTERM; finished jobs are kept, a rerun resumes).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -53,6 +54,9 @@ pub enum Command {
     },
     /// Every curve in one long (tidy) table with its parameters, for pandas/seaborn.
     Export(ExportArgs),
+    /// Submit a manifest to Slurm: a job array of `sweep run --shard auto` tasks,
+    /// then a job that summarizes and reports once they all succeeded.
+    Slurm(SlurmArgs),
 }
 
 #[derive(Debug, Args)]
@@ -82,7 +86,8 @@ pub struct RunArgs {
     /// No progress bar (the closing summary line is still printed).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Run a very large plan (over 100,000 jobs) without asking.
+    /// Run a very large plan (over 100,000 jobs, or over 5 GB of curve files)
+    /// without asking.
     #[arg(long)]
     pub yes: bool,
 }
@@ -167,6 +172,42 @@ pub enum ExportFormat {
     Json,
 }
 
+/// `sweep slurm`. The results folder must be on a filesystem every node sees.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sweep slurm experiments/lr.toml --print           show the sbatch scripts, submit nothing
+  sweep slurm experiments/lr.toml --tasks 64 --partition short --time 1:00:00 \\
+      --out /scratch/$USER/results/lr")]
+pub struct SlurmArgs {
+    /// Manifest file (TOML).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// Array tasks; task i trains the jobs whose plan index is i mod N
+    /// [default: the number of jobs, at most 32].
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub tasks: Option<usize>,
+    /// Results folder, shared by every node [default: results/<name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Slurm partition [default: the cluster's default].
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Time limit of each task, in Slurm's format: 30, 2:00:00, 1-12:00:00.
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// CPUs of each task, which trains with that many threads.
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = parse_threads)]
+    pub cpus_per_task: usize,
+    #[command(flatten)]
+    pub sets: SetArgs,
+    /// Print the sbatch scripts and submit nothing (writes nothing either).
+    #[arg(long)]
+    pub print: bool,
+    /// Submit a very large plan (over 100,000 jobs) without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
 fn parse_threads(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
@@ -176,4 +217,5 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 }
 
 /// Subcommand names, so `sweep MANIFEST` can mean `sweep run MANIFEST`.
-pub const SUBCOMMANDS: &[&str] = &["run", "plan", "report", "diff", "summarize", "verify", "export", "help"];
+pub const SUBCOMMANDS: &[&str] =
+    &["run", "plan", "report", "diff", "summarize", "verify", "export", "slurm", "help"];

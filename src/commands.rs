@@ -8,11 +8,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 
-use crate::cli::{DiffArgs, DiffFormat, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs};
+use crate::cli::{
+    DiffArgs, DiffFormat, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs, SlurmArgs,
+};
+use crate::interrupt;
 use crate::manifest::Manifest;
-use crate::plan::{LARGE_PLAN, Plan, Shard};
+use crate::plan::{CURVE_ROW_BYTES, LARGE_CURVES, LARGE_PLAN, Plan, Shard};
 use crate::progress::Progress;
 use crate::runner::{self, RunOptions};
+use crate::slurm::{self, SlurmJob, SlurmSettings};
 use crate::spec::display_value;
 use crate::store::{self, ResultsDir};
 
@@ -26,12 +30,30 @@ pub enum Failure {
 /// Anything the library reports at run time (I/O above all) exits with 1.
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure::Runtime(e.into())
+        Failure::Runtime(flatten(e.into()))
     }
 }
 
 fn usage(e: impl Into<anyhow::Error>) -> Failure {
-    Failure::Usage(e.into())
+    Failure::Usage(flatten(e.into()))
+}
+
+/// The error's chain as one message, leaving out causes that a message
+/// before them already quotes (our errors print their source inline, so
+/// `{:#}` would say "Read-only file system" twice).
+fn flatten(e: anyhow::Error) -> anyhow::Error {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    anyhow!(message)
 }
 
 /// Writes to stdout; a closed pipe (`sweep plan | head`) ends quietly.
@@ -92,7 +114,34 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Failure> {
     format!("{index}/{count}").parse().map(Some).map_err(|e: String| usage(anyhow!("--shard auto: {e}")))
 }
 
+/// A very large plan, or one whose curves would fill a disk, needs `--yes`.
+fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
+    if plan.jobs.len() > LARGE_PLAN && !yes {
+        return Err(usage(anyhow!(
+            "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
+            plan.manifest.path.display(),
+            plan.jobs.len()
+        )));
+    }
+    let bytes = plan.curve_bytes();
+    if bytes > LARGE_CURVES && !yes {
+        return Err(usage(anyhow!(
+            "{}: the curve files would take about {} ({} jobs, ~{} rows of ~{CURVE_ROW_BYTES} bytes), \
+             over {}; raise `log_every` or check the plan with `sweep plan`, then pass --yes",
+            plan.manifest.path.display(),
+            human_bytes(bytes),
+            plan.jobs.len(),
+            bytes / CURVE_ROW_BYTES,
+            human_bytes(LARGE_CURVES)
+        )));
+    }
+    Ok(())
+}
+
+/// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
+/// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    let cancel = interrupt::install();
     if args.out.is_some() && args.manifests.len() > 1 {
         return Err(usage(anyhow!("--out names one results folder: give a single manifest with it")));
     }
@@ -101,22 +150,16 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
-        if plan.jobs.len() > LARGE_PLAN && !args.yes {
-            return Err(usage(anyhow!(
-                "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
-                plan.manifest.path.display(),
-                plan.jobs.len()
-            )));
-        }
+        check_plan_size(plan, args.yes)?;
     }
     let mut any_failed = false;
-    for plan in &plans {
+    for (n, plan) in plans.iter().enumerate() {
         let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
         let progress = Progress::new(args.quiet);
-        let opts = RunOptions { threads: args.threads, force: args.force, shard, cancel: None };
-        let report = runner::run_plan(plan, &out, &opts, &|e| progress.event(e))
-            .with_context(|| format!("running {}", plan.manifest.path.display()))?;
+        let opts = RunOptions { threads: args.threads, force: args.force, shard, cancel: Some(cancel) };
+        let run = runner::run_plan(plan, &out, &opts, &|e| progress.event(e));
         progress.finish();
+        let report = run.with_context(|| format!("running {}", plan.manifest.path.display()))?;
         let secs = report.wall.as_secs_f64();
         let rate = report.job_epochs as f64 / secs.max(1e-9);
         emit(&format!(
@@ -131,8 +174,68 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             out.join(store::SUMMARY).display()
         ))?;
         any_failed |= !report.failed.is_empty();
+        if let Some(e) = &report.summary_error {
+            any_failed = true;
+            eprintln!(
+                "error: cannot write summary.csv: {e}\nThe job folders are intact; `sweep summarize {}` rebuilds it.",
+                out.display()
+            );
+        }
+        if report.halted > 0 {
+            eprintln!(
+                "error: stopped after a disk error: {} jobs not started; the {} finished jobs are intact. \
+                 Free space or fix permissions, then run the same command again to resume.",
+                report.halted,
+                report.ran + report.skipped
+            );
+        }
+        if interrupt::interrupted() {
+            let total = plan.shard(shard).count();
+            let finished = report.ran + report.skipped;
+            let later = plans.len() - n - 1;
+            eprintln!(
+                "interrupted: {finished} of {total} jobs finished ({} in this run), {} not run{}; \
+                 nothing half-written was kept.\nresume with: {}",
+                report.ran,
+                total - finished,
+                if later > 0 { format!(", {later} more manifest(s) not started") } else { String::new() },
+                resume_command()
+            );
+            return Ok(ExitCode::from(interrupt::EXIT_CODE));
+        }
     }
     Ok(if any_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// This command line, quoted for a POSIX shell, without `--force` (which
+/// would retrain what just finished): it resumes an interrupted run.
+fn resume_command() -> String {
+    std::env::args_os()
+        .enumerate()
+        .filter(|(i, a)| *i == 0 || a != "--force")
+        .map(|(_, a)| shell_quote(&a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// 6.1e9 -> "6.1 GB" (decimal units, as disks are sold).
+fn human_bytes(b: u64) -> String {
+    match b as f64 {
+        v if v >= 1e12 => format!("{:.1} TB", v / 1e12),
+        v if v >= 1e9 => format!("{:.1} GB", v / 1e9),
+        v if v >= 1e6 => format!("{:.1} MB", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} kB", v / 1e3),
+        v => format!("{v:.0} B"),
+    }
 }
 
 /// 1234567 -> "1.23M".
@@ -196,9 +299,10 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
             let mut out = align(&rows);
             let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
             out.push_str(&format!(
-                "{} jobs, {} job-epochs ({})\n",
+                "{} jobs, {} job-epochs, ~{} of curves ({})\n",
                 plan.jobs.len(),
                 epochs,
+                human_bytes(plan.curve_bytes()),
                 plan.manifest.name
             ));
             out
@@ -338,4 +442,56 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
         .with_context(|| format!("cannot compare {} and {}", args.a.display(), args.b.display()))?;
     emit(&outcome.text)?;
     Ok(if args.fail_on_change && outcome.changed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `sweep slurm`: validates the plan as `sweep run` would, then submits it as
+/// a Slurm job array plus a finishing job (or, with `--print`, shows them).
+pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Failure> {
+    let plan = load_plan(&args.manifest, &args.sets.sets)?;
+    check_plan_size(&plan, args.yes)?;
+    let jobs = plan.jobs.len();
+    let tasks = match args.tasks {
+        Some(n) if n > jobs => {
+            eprintln!("note: --tasks {n} is more than the plan's {jobs} jobs; submitting {jobs} tasks");
+            jobs
+        }
+        Some(n) => n,
+        None => jobs.min(slurm::DEFAULT_MAX_TASKS),
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
+    let absolute =
+        |p: &Path| std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()));
+    let job = SlurmJob::new(SlurmSettings {
+        name: plan.manifest.name.clone(),
+        sweep: std::env::current_exe().context("cannot find the path of this sweep binary")?,
+        manifest: std::fs::canonicalize(&args.manifest)
+            .with_context(|| format!("cannot resolve {}", args.manifest.display()))?,
+        out: absolute(&out)?,
+        sets: args.sets.sets.clone(),
+        tasks,
+        cpus_per_task: args.cpus_per_task,
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        yes: args.yes,
+    })
+    .map_err(usage)?;
+    if args.print {
+        emit(&job.print_text())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ids = slurm::submit(&job)?;
+    emit(&format!(
+        "{name}: {jobs} jobs in {tasks} array tasks of {cpus} CPU(s) -> {out}\n\
+         submitted array job {array} and finishing job {finish} (summarize and report, once every task succeeded)\n\
+         watch:   squeue -j {array},{finish}\n\
+         history: sacct -j {array},{finish}   (needs Slurm accounting)\n\
+         logs:    {logs}\n",
+        name = plan.manifest.name,
+        cpus = args.cpus_per_task,
+        out = job.out.display(),
+        array = ids.array,
+        finish = ids.finish,
+        logs = job.scripts_dir().display(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -21,6 +21,17 @@ use crate::weights::WeightsFile;
 /// A plan over this many jobs needs `--yes`.
 pub const LARGE_PLAN: usize = 100_000;
 
+/// The most jobs a manifest may expand to at all (before `[[exclude]]`):
+/// past it, expanding would take gigabytes and minutes before anything ran.
+pub const MAX_PLAN: u64 = 2_000_000;
+
+/// A plan whose curve files would take more bytes than this needs `--yes`.
+pub const LARGE_CURVES: u64 = 5_000_000_000;
+
+/// Bytes of one curve.csv row, roughly: `1234,0.6931471805599453,0.5,,\n`
+/// is 30, with a test split about 60.
+pub const CURVE_ROW_BYTES: u64 = 60;
+
 /// One job: what it sets beyond the base, and its seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
@@ -56,6 +67,7 @@ impl Plan {
     /// Expands and validates every job; errors point at the manifest line
     /// that set the offending value.
     pub fn new(manifest: Manifest) -> Result<Plan, ManifestError> {
+        check_size(&manifest)?;
         let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
         if let Some(first) = manifest.zip.first() {
             combos = (0..first.values.len())
@@ -100,10 +112,15 @@ impl Plan {
                 if !seen_configs.insert(plan.config_text(&job)) {
                     continue;
                 }
-                job.id = job_id(&job.swept, seed);
-                if !seen_ids.insert(job.id.clone()) {
-                    job.id = format!("{}~{}", job.id, &hex_hash(plan.config_text(&job).as_bytes())[..8]);
-                    seen_ids.insert(job.id.clone());
+                // Ids differing only in case are one folder on macOS and
+                // Windows: those count as taken too.
+                let base = job_id(&job.swept, seed);
+                job.id = base.clone();
+                let mut salt = 0u32;
+                while !seen_ids.insert(job.id.to_ascii_lowercase()) {
+                    let text = plan.config_text(&job) + &"#".repeat(salt as usize);
+                    job.id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+                    salt += 1;
                 }
                 plan.jobs.push(job);
             }
@@ -245,6 +262,24 @@ impl Plan {
         self.jobs.iter().filter(move |j| shard.is_none_or(|s| s.contains(j)))
     }
 
+    /// Rows of a job's curve.csv: epoch 0, every `log_every`-th, and the last.
+    pub fn curve_rows(&self, job: &Job) -> u64 {
+        let epochs = self.epochs_of(job);
+        let every = match self.value(job, "log_every") {
+            Value::Integer(k) if k >= 1 => k as u64,
+            _ => 1,
+        };
+        epochs / every + 1 + u64::from(!epochs.is_multiple_of(every))
+    }
+
+    /// Estimated bytes of every curve.csv of the plan: rows x [`CURVE_ROW_BYTES`].
+    pub fn curve_bytes(&self) -> u64 {
+        self.jobs
+            .iter()
+            .fold(0u64, |sum, j| sum.saturating_add(self.curve_rows(j)))
+            .saturating_mul(CURVE_ROW_BYTES)
+    }
+
     /// Total job-epochs (for progress and rates).
     pub fn epochs_of(&self, job: &Job) -> u64 {
         match self.value(job, "epochs") {
@@ -252,6 +287,28 @@ impl Plan {
             _ => 0,
         }
     }
+}
+
+/// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.
+fn check_size(m: &Manifest) -> Result<(), ManifestError> {
+    // In f64: 30 axes of a million values overflow any integer.
+    let axes = m.zip.first().into_iter().chain(&m.grid);
+    let product: f64 = axes.map(|a| a.values.len() as f64).product();
+    let only_includes = m.zip.is_empty() && m.grid.is_empty() && !m.include.is_empty();
+    let combos = if only_includes { 0.0 } else { product } + m.include.len() as f64;
+    let jobs = combos * m.seeds.len() as f64;
+    if jobs <= MAX_PLAN as f64 {
+        return Ok(());
+    }
+    let count = if jobs < 1e15 { format!("{jobs:.0}") } else { format!("{jobs:.2e}") };
+    let origin = Origin::File { path: m.path.clone(), line: 1, col: 1 };
+    Err(ManifestError::at(
+        &origin,
+        format!(
+            "the plan would have {count} jobs (before [[exclude]]), over the limit of {MAX_PLAN}; \
+             split it into several manifests, or use fewer values or seeds"
+        ),
+    ))
 }
 
 /// Longest job id kept as is; longer ones are cut and end in a hash.

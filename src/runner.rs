@@ -5,7 +5,15 @@
 //! atomically as soon as it finishes ("a later failure loses nothing").
 //! A job whose folder exists with the same configuration hash is skipped
 //! (resume); `force` retrains it.
+//!
+//! Several processes may run on one results folder: a job is trained only
+//! under its lock (`.tmp/<id>.lock`), so they never train the same job at
+//! once. A job locked by another process is put off; once the rest is done
+//! the run waits for those locks and trains whatever the other process did
+//! not finish (it may have been killed). A disk error that will hit every
+//! job (full, read-only, not permitted) stops the run from starting more.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,6 +57,16 @@ pub enum Event<'a> {
         job: &'a Job,
         error: String,
     },
+    /// A job another process finished while this one was running.
+    Skipped {
+        job: &'a Job,
+        epochs: u64,
+    },
+    /// The run waits for `jobs` jobs that another process (`owner`) trains.
+    Waiting {
+        jobs: usize,
+        owner: String,
+    },
 }
 
 /// What a run did.
@@ -60,8 +78,12 @@ pub struct RunReport {
     pub diverged: usize,
     /// (job id, error) of jobs that could not run.
     pub failed: Vec<(String, String)>,
-    /// Jobs not started because the run was cancelled.
+    /// Jobs not started (or stopped and dropped) because the run was cancelled.
     pub cancelled: usize,
+    /// Jobs not started because a disk error stopped the run.
+    pub halted: usize,
+    /// Why summary.csv could not be written (the job folders are intact).
+    pub summary_error: Option<String>,
     pub job_epochs: u64,
     pub wall: Duration,
     pub threads: usize,
@@ -88,18 +110,26 @@ pub fn run_plan(
     dir.clean_stale_tmp();
     dir.write_atomic(store::MANIFEST, plan.manifest.to_toml().as_bytes())?;
 
-    // Decide what to train before training anything.
+    // Decide what to train before training anything. The shard's finished
+    // jobs are remembered, for a quick summary.csv after Ctrl-C.
     let mut todo: Vec<(&Job, JobSpec, String)> = Vec::new();
     let mut skipped = 0;
+    let mut known: HashMap<String, SummaryRow> = HashMap::new();
     for job in plan.shard(opts.shard) {
         let spec = plan.spec(job).expect("the plan validated every job");
         let hash = plan.config_hash(job, &spec);
-        if !opts.force && dir.finished(&job.id).is_some_and(|f| f.config_hash == hash) {
+        let finished = dir.finished(&job.id);
+        let same = finished.as_ref().is_some_and(|f| f.config_hash == hash);
+        if let Some(f) = finished {
+            known.insert(job.id.clone(), SummaryRow::from_job(&f));
+        }
+        if same && !opts.force {
             skipped += 1;
         } else {
             todo.push((job, spec, hash));
         }
     }
+    let known = Mutex::new(known);
     let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
 
@@ -109,56 +139,152 @@ pub fn run_plan(
         .map_err(|e| RunError::Pool { threads: opts.threads.unwrap_or(0), message: e.to_string() })?;
     let threads = pool.current_num_threads();
     let failed = Mutex::new(Vec::new());
-    let counts = Mutex::new((0usize, 0usize, 0u64, 0usize)); // ran, diverged, epochs, cancelled
-    pool.install(|| {
-        todo.par_iter().for_each(|(job, spec, hash)| {
-            if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                counts.lock().expect("counts").3 += 1;
-                return;
+    let counts = Mutex::new(Counts::default());
+    let fatal = AtomicBool::new(false);
+    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    // Trains one job under its lock. Returns the lock's owner when another
+    // process holds it and `wait` is false.
+    let attempt = |(job, spec, hash): &(&Job, JobSpec, String), wait: bool| -> Option<String> {
+        let stopped = || {
+            let (c, f) = (cancelled(), fatal.load(Ordering::Relaxed));
+            if c || f {
+                let mut n = counts.lock().expect("counts");
+                if c { n.cancelled += 1 } else { n.halted += 1 }
             }
-            let t0 = Instant::now();
-            match run_job(spec, job_file(plan, job, hash), &dir, opts.cancel) {
-                Ok(outcome) => {
-                    let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
-                    // Timing is informative only; losing a row must not fail the job.
-                    let _ = dir.append_timing(&job.id, wall_ms, threads);
-                    let epochs = outcome.diverged_epoch.unwrap_or(spec.train.epochs as u64);
-                    let mut c = counts.lock().expect("counts");
-                    c.0 += 1;
-                    c.1 += usize::from(outcome.diverged());
-                    c.2 += epochs;
-                    drop(c);
-                    on_event(&Event::Finished {
-                        job,
-                        epochs: spec.train.epochs as u64,
-                        diverged: outcome.diverged(),
-                    });
+            c || f
+        };
+        if stopped() {
+            return None;
+        }
+        let _lock = loop {
+            match dir.lock_job(&job.id) {
+                Ok(Ok(lock)) => break lock,
+                Ok(Err(owner)) if !wait => return Some(owner.to_string()),
+                Ok(Err(_)) => {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if stopped() {
+                        return None;
+                    }
                 }
-                Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").3 += 1,
                 Err(e) => {
-                    let error = e.to_string();
-                    on_event(&Event::Failed { job, error: error.clone() });
-                    failed.lock().expect("failures").push((job.id.clone(), error));
+                    let error = JobFailure::Store { id: job.id.clone(), source: e };
+                    fatal.fetch_or(stops_the_run(&error), Ordering::Relaxed);
+                    on_event(&Event::Failed { job, error: error.to_string() });
+                    failed.lock().expect("failures").push((job.id.clone(), error.to_string()));
+                    return None;
                 }
             }
-        });
+        };
+        // Another process may have finished it since we planned.
+        if !opts.force
+            && let Some(f) = dir.finished(&job.id).filter(|f| f.config_hash == *hash)
+        {
+            known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&f));
+            counts.lock().expect("counts").skipped += 1;
+            on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
+            return None;
+        }
+        let t0 = Instant::now();
+        match run_job(spec, job_file(plan, job, hash), &dir, opts.cancel) {
+            Ok(outcome) => {
+                let file = JobFile { result: outcome.clone(), ..job_file(plan, job, hash) };
+                known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
+                let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
+                // Timing is informative only; losing a row must not fail the job.
+                let _ = dir.append_timing(&job.id, wall_ms, threads);
+                let epochs = outcome.diverged_epoch.unwrap_or(spec.train.epochs as u64);
+                let mut c = counts.lock().expect("counts");
+                c.ran += 1;
+                c.diverged += usize::from(outcome.diverged());
+                c.epochs += epochs;
+                drop(c);
+                on_event(&Event::Finished {
+                    job,
+                    epochs: spec.train.epochs as u64,
+                    diverged: outcome.diverged(),
+                });
+            }
+            Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
+            Err(e) => {
+                fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
+                let error = e.to_string();
+                on_event(&Event::Failed { job, error: error.clone() });
+                failed.lock().expect("failures").push((job.id.clone(), error));
+            }
+        }
+        None
+    };
+    pool.install(|| {
+        let busy: Vec<(usize, String)> =
+            todo.par_iter().enumerate().filter_map(|(i, t)| attempt(t, false).map(|o| (i, o))).collect();
+        if let Some((_, owner)) = busy.first() {
+            on_event(&Event::Waiting { jobs: busy.len(), owner: owner.clone() });
+            busy.par_iter().for_each(|(i, _)| {
+                attempt(&todo[*i], true);
+            });
+        }
     });
 
-    summarize_plan(plan, &dir)?;
-    let (ran, diverged, epochs, cancelled) = *counts.lock().expect("counts");
+    // After Ctrl-C, be quick: the rows known in memory (reading every job
+    // folder again takes seconds on a large plan); else read them all, so
+    // jobs other processes finished are in too.
+    let summary = if cancelled() {
+        let known = known.into_inner().expect("rows");
+        let in_shard = |j: &Job| opts.shard.is_none_or(|s| s.contains(j));
+        let rows: Vec<SummaryRow> = plan
+            .jobs
+            .iter()
+            .filter_map(|j| match known.get(&j.id) {
+                Some(row) => Some(row.clone()),
+                None if in_shard(j) => None,
+                None => dir.finished(&j.id).map(|f| SummaryRow::from_job(&f)),
+            })
+            .collect();
+        dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))
+    } else {
+        summarize_plan(plan, &dir).map(|_| ())
+    };
+    let summary_error = summary.err().map(|e| e.to_string());
+    let c = counts.into_inner().expect("counts");
     let mut failed = failed.into_inner().expect("failures");
     failed.sort();
     Ok(RunReport {
         out: out.to_path_buf(),
-        ran,
-        skipped,
-        diverged,
+        ran: c.ran,
+        skipped: skipped + c.skipped,
+        diverged: c.diverged,
         failed,
-        cancelled,
-        job_epochs: epochs,
+        cancelled: c.cancelled,
+        halted: c.halted,
+        summary_error,
+        job_epochs: c.epochs,
         wall: start.elapsed(),
         threads,
     })
+}
+
+/// What the workers tally.
+#[derive(Debug, Default)]
+struct Counts {
+    ran: usize,
+    diverged: usize,
+    epochs: u64,
+    cancelled: usize,
+    halted: usize,
+    /// Finished by another process while this run was going.
+    skipped: usize,
+}
+
+/// Whether a failure will hit every other job too (a full disk, a
+/// read-only or forbidden folder), so starting more jobs is pointless.
+fn stops_the_run(e: &JobFailure) -> bool {
+    use std::io::ErrorKind::*;
+    match e {
+        JobFailure::Store { source: StoreError::Io { source, .. }, .. } => {
+            matches!(source.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem | PermissionDenied)
+        }
+        _ => false,
+    }
 }
 
 /// A job that could not be trained or written.
@@ -184,15 +310,10 @@ pub fn run_job(
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     let mut writer = dir.begin_job(&id).map_err(store_err)?;
     writer.cancel = cancel;
-    let trained = match train::run(spec, &mut writer) {
-        Ok(t) => t,
-        Err(source) => {
-            writer.abandon();
-            return Err(JobFailure::Train { id: id.clone(), source });
-        }
-    };
+    // On every early return `writer` drops, and its temporary folder with it.
+    let trained =
+        train::run(spec, &mut writer).map_err(|source| JobFailure::Train { id: id.clone(), source })?;
     if trained.summary.stopped {
-        writer.abandon();
         return Err(JobFailure::Cancelled { id });
     }
     file.result = JobOutcome::new(&trained.summary, String::new());

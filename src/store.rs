@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
+use crate::lock::{FileLock, Owner};
 use crate::rng::Fnv64;
 use crate::spec::KEYS;
 use crate::train::{EpochRecord, Summary};
@@ -27,6 +28,8 @@ pub const PARAMS: &str = "params.toml";
 pub const CURVE: &str = "curve.csv";
 pub const PREDICTIONS: &str = "predictions.csv";
 pub const MODEL: &str = "model.json";
+/// `.tmp/<job_id>.lock`: held while a process trains the job (see [`crate::lock`]).
+pub const LOCK_SUFFIX: &str = ".lock";
 
 pub const CURVE_HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy";
 /// Columns of summary.csv after `job_id`, `seed` and one per parameter.
@@ -212,13 +215,20 @@ impl ResultsDir {
         Ok(ids)
     }
 
-    /// Writes `contents` to `name` in the folder atomically (temp + rename).
+    /// Writes `contents` to `name` in the folder atomically (temp + rename);
+    /// on failure (a full disk, say) the temporary file goes and the old
+    /// file stays as it was.
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
         let path = self.root.join(name);
         let tmp = self.root.join(TMP).join(format!("{name}.{}.{}", std::process::id(), unique()));
         fs::create_dir_all(self.root.join(TMP)).map_err(io_at(&tmp))?;
-        fs::write(&tmp, contents).map_err(io_at(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io_at(&path))
+        let written = fs::write(&tmp, contents)
+            .map_err(io_at(&tmp))
+            .and_then(|()| fs::rename(&tmp, &path).map_err(io_at(&path)));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
     }
 
     /// Appends one timing row (one `write` call, so concurrent shards'
@@ -231,34 +241,61 @@ impl ResultsDir {
         f.write_all(format!("{header}{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
     }
 
-    /// Removes temporary job folders left by processes that no longer run.
+    /// Removes what processes that no longer run left in .tmp/: their job
+    /// folders and files (named `<name>.<pid>.<n>`), and lock files nobody
+    /// holds. A folder whose job is locked right now stays: its run is alive,
+    /// on another machine sharing the folder, say.
     pub fn clean_stale_tmp(&self) {
         let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name.rsplit('.').nth(1).and_then(|p| p.parse::<u32>().ok());
-            if pid.is_some_and(|p| !process_alive(p)) {
+            if let Some(id) = name.strip_suffix(LOCK_SUFFIX) {
+                // Taking a lock nobody holds, then dropping it, removes it.
+                let _ = self.lock_job(id);
+                continue;
+            }
+            let mut parts = name.rsplitn(3, '.');
+            let (_, pid, stem) = (parts.next(), parts.next(), parts.next());
+            let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };
+            let in_use = process_alive(pid) || stem.is_some_and(|id| matches!(self.lock_job(id), Ok(Err(_))));
+            if !in_use {
                 let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
             }
         }
     }
 
-    /// Starts writing a job: a fresh folder under .tmp/.
+    /// Takes the lock of job `id` without waiting; `Ok(Err(owner))` when
+    /// another process (or thread) trains it now.
+    pub fn lock_job(&self, id: &str) -> Result<Result<FileLock, Owner>, StoreError> {
+        let path = self.root.join(TMP).join(format!("{id}{LOCK_SUFFIX}"));
+        FileLock::try_acquire(&path).map_err(io_at(&path))
+    }
+
+    /// Starts writing a job: a fresh folder under .tmp/ (removed again if
+    /// the job does not finish: see [`JobWriter`]).
     pub fn begin_job(&self, id: &str) -> Result<JobWriter, StoreError> {
         let tmp = self.root.join(TMP).join(format!("{id}.{}.{}", std::process::id(), unique()));
         fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
         let curve_path = tmp.join(CURVE);
-        let file = File::create(&curve_path).map_err(io_at(&curve_path))?;
-        let mut curve = HashingWriter { inner: BufWriter::new(file), hash: Fnv64::default() };
-        writeln!(curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
-        Ok(JobWriter {
+        let file = match File::create(&curve_path) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(StoreError::Io { path: curve_path, source: e });
+            }
+        };
+        let mut w = JobWriter {
             tmp,
-            curve,
+            curve: HashingWriter { inner: BufWriter::new(file), hash: Fnv64::default() },
             line: String::with_capacity(128),
             error: None,
             final_dir: self.job_dir(id),
             cancel: None,
-        })
+            kept: false,
+        };
+        // On error `w` drops, taking its folder along.
+        writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
+        Ok(w)
     }
 }
 
@@ -297,7 +334,9 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// One job's files being written; nothing is visible in jobs/ until
-/// [`JobWriter::finish`] renames the whole folder into place.
+/// [`JobWriter::finish`] renames the whole folder into place. A writer
+/// dropped without finishing (a failed or stopped job, a write error)
+/// removes its temporary folder.
 pub struct JobWriter {
     tmp: PathBuf,
     curve: HashingWriter<BufWriter<File>>,
@@ -307,6 +346,8 @@ pub struct JobWriter {
     final_dir: PathBuf,
     /// When set, training stops at the next epoch (Ctrl-C).
     pub cancel: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The folder was renamed into jobs/: nothing to clean up.
+    kept: bool,
 }
 
 impl JobWriter {
@@ -338,7 +379,12 @@ impl JobWriter {
     /// Writes the remaining files and moves the folder into jobs/ (replacing
     /// an older result of the same id). `job` gets its `files_hash` here;
     /// the final outcome is returned.
-    pub fn finish(mut self, mut job: JobFile, predictions: &str, model: &str) -> Result<JobOutcome, StoreError> {
+    pub fn finish(
+        mut self,
+        mut job: JobFile,
+        predictions: &str,
+        model: &str,
+    ) -> Result<JobOutcome, StoreError> {
         let curve_path = self.tmp.join(CURVE);
         if let Some(e) = self.error.take() {
             return Err(StoreError::Io { path: curve_path, source: e });
@@ -350,22 +396,39 @@ impl JobWriter {
             let p = self.tmp.join(name);
             fs::write(&p, text).map_err(io_at(&p))?;
         }
-        // Make the files durable before they become visible.
-        if let Ok(f) = File::open(&curve_path) {
-            let _ = f.sync_all();
+        // Make the files durable before they become visible. Some file
+        // systems report a full disk only here (NFS, delayed allocation);
+        // some cannot sync at all, which is no reason to fail a job.
+        match self.curve.inner.get_ref().sync_all() {
+            Err(e) if !matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => {
+                return Err(StoreError::Io { path: curve_path, source: e });
+            }
+            _ => {}
         }
-        if self.final_dir.exists() {
-            let old = self.tmp.with_extension("old");
+        let old = self.tmp.with_extension("old");
+        let replaced = self.final_dir.exists();
+        if replaced {
             fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
+        }
+        if let Err(e) = fs::rename(&self.tmp, &self.final_dir) {
+            if replaced {
+                let _ = fs::rename(&old, &self.final_dir); // put the old result back
+            }
+            return Err(StoreError::Io { path: self.final_dir.clone(), source: e });
+        }
+        self.kept = true;
+        if replaced {
             let _ = fs::remove_dir_all(&old);
         }
-        fs::rename(&self.tmp, &self.final_dir).map_err(io_at(&self.final_dir))?;
         Ok(job.result)
     }
+}
 
-    /// Drops a job that failed or was stopped: its temporary folder goes.
-    pub fn abandon(self) {
-        let _ = fs::remove_dir_all(&self.tmp);
+impl Drop for JobWriter {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
     }
 }
 

@@ -191,10 +191,10 @@ impl<'a> Report<'a> {
 
     /// A job's folder: where its curve is, else `jobs/<id>`.
     fn job_dir(&self, row: &SummaryRow) -> PathBuf {
-        if !row.curve.is_empty() {
-            if let Some(p) = self.dir.join(&row.curve).parent() {
-                return p.to_path_buf();
-            }
+        if !row.curve.is_empty()
+            && let Some(p) = self.dir.join(&row.curve).parent()
+        {
+            return p.to_path_buf();
         }
         self.dir.join(store::JOBS).join(&row.job_id)
     }

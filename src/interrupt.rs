@@ -1,0 +1,65 @@
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `sweep run`.
+//!
+//! The first signal sets [`INTERRUPTED`], which the runner passes to every
+//! job (`RunOptions::cancel`): jobs stop at their next epoch, drop their
+//! temporary folders and release their locks, finished jobs stay, and
+//! `sweep run` prints what finished and the command that resumes, then exits
+//! with 130. A second signal exits at once with 130; temporary folders it
+//! leaves behind are removed by the next run on that folder.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
+
+/// Set by the first signal.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The exit code after an interrupt (128 + SIGINT, as shells report it).
+pub const EXIT_CODE: u8 = 130;
+
+/// Prints a line for the user (above the progress bar, when there is one).
+pub type Notice = Box<dyn Fn(&str) + Send + Sync>;
+
+/// Where the first signal's "stopping" line goes; stderr when unset.
+static NOTICE: Mutex<Option<Notice>> = Mutex::new(None);
+
+/// Sets (or, with None, clears) where the "stopping" line goes.
+pub fn set_notice(notice: Option<Notice>) {
+    *NOTICE.lock().unwrap_or_else(|e| e.into_inner()) = notice;
+}
+
+const STOPPING: &str = "stopping: running jobs end at their next epoch and are dropped, finished ones are kept \
+     (Ctrl-C again quits at once)";
+
+/// Installs the handler (once per process) and returns the flag it sets.
+/// Without a handler (one was installed by someone else, say) the flag is
+/// still returned and signals keep their default effect.
+pub fn install() -> &'static AtomicBool {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if !INTERRUPTED.swap(true, Ordering::SeqCst) {
+                match &*NOTICE.lock().unwrap_or_else(|e| e.into_inner()) {
+                    Some(notice) => notice(STOPPING),
+                    // Not eprintln!: after SIGHUP stderr may be gone.
+                    None => drop(writeln!(std::io::stderr(), "{STOPPING}")),
+                }
+            } else {
+                let mut err = std::io::stderr().lock();
+                if err.is_terminal() {
+                    // Wipe a half-drawn progress bar before leaving.
+                    let _ = err.write_all(b"\r\x1b[2K");
+                }
+                let _ = writeln!(err, "interrupted again: exiting now");
+                let _ = err.flush();
+                std::process::exit(i32::from(EXIT_CODE));
+            }
+        });
+    });
+    &INTERRUPTED
+}
+
+/// Whether an interrupt arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
