@@ -23,7 +23,7 @@ use ndarray::{Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::plan::{Job, Plan, Shard};
-use crate::spec::JobSpec;
+use crate::spec::{DataSource, Init, JobSpec};
 use crate::store::{self, JobFile, JobOutcome, ResultsDir, StoreError, SummaryRow};
 use crate::train;
 use crate::weights::WeightsFile;
@@ -185,9 +185,9 @@ pub fn run_plan(
             return None;
         }
         let t0 = Instant::now();
-        match run_job(spec, job_file(plan, job, hash), &dir, opts.cancel) {
+        match run_job(spec, job_file(plan, job, spec, hash), &dir, opts.cancel) {
             Ok(outcome) => {
-                let file = JobFile { result: outcome.clone(), ..job_file(plan, job, hash) };
+                let file = JobFile { result: outcome.clone(), ..job_file(plan, job, spec, hash) };
                 known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
                 let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                 // Timing is informative only; losing a row must not fail the job.
@@ -327,12 +327,17 @@ pub fn run_job(
 }
 
 /// A job's params.toml before it has an outcome.
-fn job_file(plan: &Plan, job: &Job, hash: &str) -> JobFile {
+fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str) -> JobFile {
+    let reads_a_file =
+        matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
+    let dir = &plan.manifest.dir;
+    let absolute = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .unwrap_or_else(|_| dir.clone());
     JobFile {
         job_id: job.id.clone(),
         seed: job.seed,
         config_hash: hash.to_string(),
-        paths_relative_to: plan.manifest.dir.display().to_string(),
+        paths_relative_to: reads_a_file.then(|| absolute.display().to_string()),
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
     }
@@ -368,7 +373,7 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
         ids.par_iter()
             .map(|id| -> Result<Option<Mismatch>, RunError> {
                 let stored = store::read_job(&dir.job_dir(id))?;
-                let base = Path::new(&stored.paths_relative_to);
+                let base = Path::new(stored.paths_relative_to.as_deref().unwrap_or("."));
                 let retrained =
                     match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
                         Ok(spec) => match run_job(&spec, stored.clone(), &scratch, None) {

@@ -129,8 +129,10 @@ pub struct JobFile {
     pub seed: u64,
     pub config_hash: String,
     /// The folder that relative paths in `params` (a CSV data set, a weights
-    /// file) resolve against: the manifest's.
-    pub paths_relative_to: String,
+    /// file) resolve against: the manifest's, absolute. Only jobs that read a
+    /// file have it, so other results do not depend on where they ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths_relative_to: Option<String>,
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
     pub result: JobOutcome,
@@ -148,10 +150,10 @@ impl JobFile {
         s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
         s.push_str(&format!("seed = {}\n", self.seed));
         s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
-        s.push_str(&format!(
-            "paths_relative_to = {}\n\n[params]\n",
-            Value::String(self.paths_relative_to.clone())
-        ));
+        if let Some(dir) = &self.paths_relative_to {
+            s.push_str(&format!("paths_relative_to = {}\n", Value::String(dir.clone())));
+        }
+        s.push_str("\n[params]\n");
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
                 s.push_str(&format!("{} = {v}\n", k.name));
@@ -692,7 +694,7 @@ mod tests {
             job_id: "a_seed-0".into(),
             seed: 0,
             config_hash: "abc".into(),
-            paths_relative_to: ".".into(),
+            paths_relative_to: None,
             params,
             result: JobOutcome::new(&summary, String::new()),
         };

@@ -608,7 +608,7 @@ fn mutated_results() -> impl Strategy<Value = String> {
     let files = vec![
         "epoch,loss,accuracy,test_loss,test_accuracy\n0,0.5,0.5,,\n1,NaN,inf,0.1,1.0\n",
         "x0,x1,label,output,predicted\n0.1,0.2,0,0.4,0\n0.5,0.5,1,NaN,0\n",
-        "job_id = \"a\"\nseed = 0\nconfig_hash = \"0\"\npaths_relative_to = \"\"\n\n[params]\nlr = 0.1\n\n\
+        "job_id = \"a\"\nseed = 0\nconfig_hash = \"0\"\n\n[params]\nlr = 0.1\n\n\
          [result]\nstatus = \"ok\"\nfinal_loss = 0.1\nfinal_accuracy = 1.0\nmin_loss = 0.1\nfiles_hash = \"x\"\n",
     ];
     let edit = (any::<prop::sample::Index>(), any::<char>());
