@@ -213,18 +213,9 @@ fn resume_command() -> String {
     std::env::args_os()
         .enumerate()
         .filter(|(i, a)| *i == 0 || a != "--force")
-        .map(|(_, a)| shell_quote(&a.to_string_lossy()))
+        .map(|(_, a)| crate::slurm::shell_quote(&a.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn shell_quote(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// 6.1e9 -> "6.1 GB" (decimal units, as disks are sold).
