@@ -123,6 +123,26 @@ fn more_epochs_are_the_base_difference_and_lower_the_loss_beyond_noise() {
     // Accuracy is higher-is-better: the same runs must not read as worse.
     let acc = diff(&a, &b, &DiffOptions { metric: Metric::FinalAccuracy, ..DiffOptions::default() }).unwrap();
     assert_eq!(acc.worsened, 0, "{}", acc.text);
+
+    // The binary: --fail-on-change turns a change into exit code 1 ...
+    let out = common::sweep(tmp.path())
+        .args(["diff", "results/a", "results/b", "--fail-on-change"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    assert!(common::stdout(&out).contains("`epochs: 300 -> 3000`"));
+    // ... and a folder compared with itself passes the guard.
+    let out = common::sweep(tmp.path())
+        .args(["diff", "results/b", "results/b", "--fail-on-change"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    let out = common::sweep(tmp.path())
+        .args(["diff", "results/a", "results/b", "--metric", "final_los"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("did you mean \"final_loss\""), "{}", common::stderr(&out));
 }
 
 #[test]
