@@ -9,11 +9,13 @@
 //!
 //! Every parameter lives in one flat `Vec<f64>` described by a [`Layout`], so
 //! optimizers are plain loops over slices and gradients share the layout.
-//! A [`Workspace`] holds every per-sample buffer and is allocated once per job.
+//! A [`Workspace`] holds every per-sample buffer and is allocated once per job;
+//! inside it, values are stored feature-major (one row per unit, samples
+//! along the row) so that every loop runs along the samples.
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, s};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::fastmath;
 use crate::spec::{Activation, Backprop, Loss, Reduction};
@@ -168,32 +170,39 @@ pub struct Objective {
     pub backprop: Backprop,
 }
 
-/// Per-row buffers for one batch size, allocated once per job.
+/// Buffers for one batch size, allocated once per job.
+///
+/// Layout: feature-major. A layer's values for a batch of `m` samples are a
+/// (fan, m) block, sample index fastest, in the first fan * m entries of its
+/// buffer. Every kernel then runs its inner loop along the samples, which is
+/// long and contiguous even when a layer has two units, as the lab's do.
 #[derive(Debug)]
 pub struct Workspace {
     rows: usize,
-    /// a_l for every layer; for the last layer this is the logit z_L.
-    /// Shapes (rows, fan_out_l), row-major.
-    act: Vec<Array2<f64>>,
-    /// yhat = f_out(z_L): (rows,)
-    yhat: Array1<f64>,
-    /// dJ/dz_l: (rows, fan_out_l); empty when built without gradients.
-    delta: Vec<Array2<f64>>,
-    /// e_l = dJ/da_l as handed down (lab variant: without f'): (rows, fan_out_l).
-    err: Vec<Array2<f64>>,
-    /// W_l^T of the layer being back-propagated: (fan_out, fan_in), largest layer.
+    /// The input batch, transposed: (inputs, m).
+    x: Vec<f64>,
+    /// a_l for every layer, (fan_out_l, m); for the last layer the logits z_L.
+    act: Vec<Vec<f64>>,
+    /// yhat = f_out(z_L): (m,)
+    yhat: Vec<f64>,
+    /// dJ/dz_l: (fan_out_l, m); empty when built without gradients.
+    delta: Vec<Vec<f64>>,
+    /// e_l = dJ/da_l as handed down (lab variant: without f'): (fan_out_l, m).
+    err: Vec<Vec<f64>>,
+    /// Scratch for transposes (W_l^T, d_l^T): the largest of them.
     wt: Vec<f64>,
 }
 
 impl Workspace {
     /// `with_grad = false` gives a forward-only workspace (evaluation).
     pub fn new(layout: &Layout, rows: usize, with_grad: bool) -> Workspace {
-        let make = || layout.layers.iter().map(|l| Array2::zeros((rows, l.fan_out))).collect();
-        let widest = layout.layers.iter().map(|l| l.fan_in * l.fan_out).max().unwrap_or(0);
+        let make = || layout.layers.iter().map(|l| vec![0.0; rows * l.fan_out]).collect();
+        let widest = layout.layers.iter().map(|l| (l.fan_in.max(rows)) * l.fan_out).max().unwrap_or(0);
         Workspace {
             rows,
+            x: vec![0.0; rows * layout.inputs()],
             act: make(),
-            yhat: Array1::zeros(rows),
+            yhat: vec![0.0; rows],
             delta: if with_grad { make() } else { Vec::new() },
             err: if with_grad { make() } else { Vec::new() },
             wt: if with_grad { vec![0.0; widest] } else { Vec::new() },
@@ -206,37 +215,99 @@ impl Workspace {
 
     /// Outputs of the last forward pass over `m` rows.
     pub fn yhat(&self, m: usize) -> ArrayView1<'_, f64> {
-        self.yhat.slice(s![..m])
+        ArrayView1::from(&self.yhat[..m])
     }
 
     /// Output logits of the last forward pass over `m` rows.
     pub fn logits(&self, m: usize) -> ArrayView1<'_, f64> {
-        self.act.last().expect("at least one layer").slice(s![..m, 0])
+        ArrayView1::from(&self.act.last().expect("at least one layer")[..m])
     }
 }
 
 // ---------------------------------------------------------------------------
-// Matrix kernels on row-major slices, writing into existing buffers. Hand
-// loops, not a GEMM: the matrices are tiny, and a GEMM call would allocate a
-// packing buffer each time. The inner loops run along contiguous rows, so
-// the compiler vectorises them.
+// Kernels on feature-major blocks, writing into existing buffers. Hand loops,
+// not a GEMM: the matrices are tiny, and a GEMM call would allocate a packing
+// buffer each time.
+//
+// Bit-reproducibility: every output sums its terms in an order fixed by this
+// code -- ascending for the products along features, four interleaved
+// partial sums (combined as (s0 + s1) + (s2 + s3), then the tail) for the
+// sums along samples -- never by the vector width, so the portable and the
+// AVX2 builds compute the same bits.
 
-/// The row-major data of the first `m` rows of a standard-layout array.
+/// Samples handled together by one tile (two AVX2 vectors).
+const LANES: usize = 8;
+
+/// One R x C tile of `out (rows, m) = coef^T src (+ bias)`, coef (terms,
+/// rows) row-major, src (terms, m): out[r0 + r][i] = sum over q, ascending,
+/// of coef[q][r0 + r] * src[q][i] (+ bias[r0 + r]), for samples i0..i0 + C.
 #[inline(always)]
-fn rows_of(a: &Array2<f64>, m: usize) -> &[f64] {
-    &a.as_slice().expect("workspace arrays are row-major")[..m * a.ncols()]
+#[allow(clippy::too_many_arguments)]
+fn tile_mix<const R: usize, const C: usize>(
+    coef: &[f64],
+    src: &[f64],
+    terms: usize,
+    bias: Option<&[f64]>,
+    out: &mut [f64],
+    (r0, i0): (usize, usize),
+    rows: usize,
+    m: usize,
+) {
+    let mut acc = [[0.0; C]; R];
+    for q in 0..terms {
+        let s: &[f64; C] = src[q * m + i0..q * m + i0 + C].try_into().expect("C samples");
+        let w: &[f64; R] = coef[q * rows + r0..q * rows + r0 + R].try_into().expect("R rows");
+        for (acc, &w) in acc.iter_mut().zip(w) {
+            for (acc, &s) in acc.iter_mut().zip(s) {
+                *acc += w * s;
+            }
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        let b = bias.map_or(0.0, |b| b[r0 + r]);
+        let o: &mut [f64; C] =
+            (&mut out[(r0 + r) * m + i0..(r0 + r) * m + i0 + C]).try_into().expect("C samples");
+        for (o, &acc) in o.iter_mut().zip(acc) {
+            *o = acc + b;
+        }
+    }
 }
 
+/// out (rows, m) = coef^T src (+ bias), coef (terms, rows), src (terms, m).
 #[inline(always)]
-fn rows_of_mut(a: &mut Array2<f64>, m: usize) -> &mut [f64] {
-    let n = a.ncols();
-    &mut a.as_slice_mut().expect("workspace arrays are row-major")[..m * n]
+fn mix(coef: &[f64], src: &[f64], terms: usize, bias: Option<&[f64]>, out: &mut [f64], m: usize) {
+    let rows = out.len() / m.max(1);
+    let mut r = 0;
+    while r < rows {
+        let rr = if rows - r >= 4 { 4 } else { 1 };
+        let mut i = 0;
+        while i + LANES <= m {
+            match rr {
+                4 => tile_mix::<4, LANES>(coef, src, terms, bias, out, (r, i), rows, m),
+                _ => tile_mix::<1, LANES>(coef, src, terms, bias, out, (r, i), rows, m),
+            }
+            i += LANES;
+        }
+        while i < m {
+            match rr {
+                4 => tile_mix::<4, 1>(coef, src, terms, bias, out, (r, i), rows, m),
+                _ => tile_mix::<1, 1>(coef, src, terms, bias, out, (r, i), rows, m),
+            }
+            i += 1;
+        }
+        r += rr;
+    }
 }
 
-// Tiles: each kernel keeps an R x C block of outputs in registers and runs
-// the whole summation for it, so up to 16 independent add chains hide the
-// add latency. Every output still sums its terms in ascending order from
-// 0.0, whatever the tile or vector width: every build gives the same bits.
+/// t (n, k) = w^T for w (k, n).
+#[inline(always)]
+fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
+    for (p, row) in w.chunks_exact(n).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            t[j * k + p] = v;
+        }
+    }
+}
 
 /// One R x C tile of c = a b (+ bias): rows i0.., columns j0...
 #[inline(always)]
@@ -315,45 +386,22 @@ fn matmul(a: &[f64], b: &[f64], bias: Option<&[f64]>, c: &mut [f64], k: usize, n
     }
 }
 
-/// One R x C tile of c = a^T b: rows p0.. of c, columns j0...
+/// Sum of a[..m] as four interleaved partial sums, combined as
+/// (s0 + s1) + (s2 + s3), then the tail.
 #[inline(always)]
-fn tile_tn<const R: usize, const C: usize>(
-    a: &[f64],
-    b: &[f64],
-    c: &mut [f64],
-    (p0, j0): (usize, usize),
-    k: usize,
-    n: usize,
-) {
-    let mut acc = [[0.0; C]; R];
-    for (ai, bi) in a.chunks_exact(k).zip(b.chunks_exact(n)) {
-        let ai: &[f64; R] = ai[p0..p0 + R].try_into().expect("R rows");
-        let bi: &[f64; C] = bi[j0..j0 + C].try_into().expect("C columns");
-        for (acc, &aip) in acc.iter_mut().zip(ai) {
-            for (acc, &b) in acc.iter_mut().zip(bi) {
-                *acc += aip * b;
-            }
+fn sum(a: &[f64], m: usize) -> f64 {
+    let mut s = [0.0; 4];
+    let body = m - m % 4;
+    for a4 in a[..body].chunks_exact(4) {
+        for t in 0..4 {
+            s[t] += a4[t];
         }
     }
-    for (r, acc) in acc.iter().enumerate() {
-        c[(p0 + r) * n + j0..(p0 + r) * n + j0 + C].copy_from_slice(acc);
+    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    for &v in &a[body..m] {
+        total += v;
     }
-}
-
-/// c (k, n) = a^T b, with a (m, k) and b (m, n).
-#[inline(always)]
-fn matmul_tn(a: &[f64], b: &[f64], c: &mut [f64], k: usize, n: usize) {
-    let mut p = 0;
-    while p < k {
-        let r = side(k - p);
-        let mut j = 0;
-        while j < n {
-            let cols = side(n - j);
-            dispatch_tile!(tile_tn, r, cols, a, b, c, (p, j), k, n);
-            j += cols;
-        }
-        p += r;
-    }
+    total
 }
 
 /// v = f(v) for every element; one monomorphic loop per activation so the
@@ -399,38 +447,33 @@ fn activation_backward(f: Activation, d: &mut [f64], e: &[f64], a: &[f64]) {
     }
 }
 
-/// t (n, k) = w^T for w (k, n).
-#[inline(always)]
-fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
-    for (p, row) in w.chunks_exact(n).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            t[j * k + p] = v;
-        }
-    }
-}
-
 impl Network {
     /// Forward pass over the rows of `x` (at most `ws.rows()`).
     #[inline(always)]
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
-        let m = x.nrows();
+        let (m, d) = x.dim();
         assert!(m <= ws.rows, "batch larger than the workspace");
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
+        // a_0 = x, feature-major.
+        for (i, row) in x.rows().into_iter().enumerate() {
+            for (p, &v) in row.iter().enumerate() {
+                ws.x[p * m + i] = v;
+            }
+        }
         let last = self.layout.layers.len() - 1;
         for (l, shape) in self.layout.layers.iter().enumerate() {
             let (done, rest) = ws.act.split_at_mut(l);
-            let input = if l == 0 { x } else { rows_of(&done[l - 1], m) };
-            let z = rows_of_mut(&mut rest[0], m);
-            // z_l = a_{l-1} W_l + b_l
+            let input = if l == 0 { &ws.x[..d * m] } else { &done[l - 1][..shape.fan_in * m] };
+            let z = &mut rest[0][..shape.fan_out * m];
+            // z_l = a_{l-1} W_l + b_l:  z[j][i] = sum_p W[p][j] a[p][i] + b[j]
             let bias = shape.b.clone().map(|r| &self.params[r]);
-            matmul(input, &self.params[shape.w.clone()], bias, z, shape.fan_in, shape.fan_out);
+            let w = &self.params[shape.w.clone()];
+            mix(w, input, shape.fan_in, bias, z, m);
             if l < last {
                 // a_l = f(z_l), in place.
                 activate(self.activation, z);
             } else {
                 // yhat = f_out(z_L); z_L stays for the logit-based loss.
-                let yhat = &mut ws.yhat.as_slice_mut().expect("contiguous")[..m];
+                let yhat = &mut ws.yhat[..m];
                 yhat.copy_from_slice(z);
                 activate(self.output_activation, yhat);
             }
@@ -446,9 +489,8 @@ impl Network {
             return (f64::NAN, f64::NAN);
         }
         let (mut total, mut correct) = (0.0, 0usize);
-        let z = rows_of(ws.act.last().expect("at least one layer"), m);
-        let yhat = &ws.yhat.as_slice().expect("contiguous")[..m];
-        for ((&z, &yhat), &y) in z.iter().zip(yhat).zip(y) {
+        let z = &ws.act.last().expect("at least one layer")[..m];
+        for ((&z, &yhat), &y) in z.iter().zip(&ws.yhat[..m]).zip(y) {
             total += sample_loss(loss, z, yhat, y);
             correct += usize::from((yhat >= 0.5) == (y >= 0.5));
         }
@@ -470,56 +512,56 @@ impl Network {
         ws: &mut Workspace,
         grad: &mut [f64],
     ) {
-        let m = x.nrows();
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
+        let (m, d) = x.dim();
         let layers = &self.layout.layers;
         let last = layers.len() - 1;
         let scale = match obj.reduction {
             Reduction::Sum => 1.0,
             Reduction::Mean => 1.0 / m as f64,
         };
-        let Workspace { act, yhat, delta, err, wt, .. } = ws;
+        let Workspace { x: xt, act, yhat, delta, err, wt, .. } = ws;
 
-        // Output layer: d_L = dJ/dz_L, (m, 1).
+        // Output layer: d_L = dJ/dz_L, (1, m).
         let out = self.output_activation;
-        let yhat = &yhat.as_slice().expect("contiguous")[..m];
-        for ((d, &yhat), &y) in rows_of_mut(&mut delta[last], m).iter_mut().zip(yhat).zip(y) {
+        for ((d, &yhat), &y) in delta[last][..m].iter_mut().zip(&yhat[..m]).zip(y) {
             *d = output_delta(obj.loss, out, scale, yhat, y);
         }
 
         for (l, shape) in layers.iter().enumerate().rev() {
             let (k, n) = (shape.fan_in, shape.fan_out);
-            let input = if l == 0 { x } else { rows_of(&act[l - 1], m) };
+            let input = if l == 0 { &xt[..d * m] } else { &act[l - 1][..k * m] };
             if l < last {
                 // d_l = e_l * f'(z_l), e_l being what the layer above handed down.
                 activation_backward(
                     self.activation,
-                    rows_of_mut(&mut delta[l], m),
-                    rows_of(&err[l], m),
-                    rows_of(&act[l], m),
+                    &mut delta[l][..n * m],
+                    &err[l][..n * m],
+                    &act[l][..n * m],
                 );
             }
-            let d_l = rows_of(&delta[l], m);
-            // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l = a_{l-1}^T d_l,  dJ/db_l = sum over rows of d_l
-            matmul_tn(input, d_l, &mut grad[shape.w.clone()], k, n);
+            let d_l = &delta[l][..n * m];
+            // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l[p][j] = sum_i a_{l-1}[p][i] d_l[j][i],
+            //                              dJ/db_l[j]    = sum_i d_l[j][i]
+            // As a product over the samples: dW_l (k, n) = a_{l-1} (k, m) d_l^T (m, n).
+            let dt = &mut wt[..m * n];
+            transpose(d_l, dt, n, m);
+            matmul(input, dt, None, &mut grad[shape.w.clone()], m, n);
             if let Some(r) = shape.b.clone() {
-                let db = &mut grad[r];
-                db.fill(0.0);
-                for row in d_l.chunks_exact(n) {
-                    db.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
+                for (j, g) in grad[r].iter_mut().enumerate() {
+                    *g = sum(&d_l[j * m..], m);
                 }
             }
             if l > 0 {
-                // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T.
+                // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T:
+                // e_{l-1}[p][i] = sum_j W[p][j] handed[j][i]
                 let (below, above) = err.split_at_mut(l);
                 let handed = match obj.backprop {
-                    Backprop::Lab if l < last => rows_of(&above[0], m),
+                    Backprop::Lab if l < last => &above[0][..n * m],
                     _ => d_l,
                 };
-                let t = &mut wt[..k * n];
-                transpose(&self.params[shape.w.clone()], t, k, n);
-                matmul(handed, t, None, rows_of_mut(&mut below[l - 1], m), n, k);
+                let wt = &mut wt[..k * n];
+                transpose(&self.params[shape.w.clone()], wt, k, n);
+                mix(wt, handed, n, None, &mut below[l - 1][..k * m], m);
             }
         }
     }
@@ -543,7 +585,7 @@ impl Network {
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
         self.forward(x, &mut ws);
-        ws.yhat.clone()
+        Array1::from(ws.yhat)
     }
 
     /// The objective J (sum or mean of the per-sample loss over `x`), without
@@ -563,6 +605,7 @@ impl Network {
 mod tests {
     use super::*;
     use crate::rng;
+    use ndarray::Array2;
 
     fn random_net(sizes: &[usize], bias: bool, f: Activation, out: Activation, seed: u64) -> Network {
         let layout = Layout::new(sizes, bias);
