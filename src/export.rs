@@ -52,7 +52,11 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
     let n = match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            let csv_err = |e: csv::Error| io(std::io::Error::other(e.to_string()));
+            // Keep the I/O error's kind: a closed pipe must stay a BrokenPipe.
+            let csv_err = |e: csv::Error| match e.into_kind() {
+                csv::ErrorKind::Io(source) => io(source),
+                other => io(std::io::Error::other(format!("{other:?}"))),
+            };
             w.write_record(&columns).map_err(csv_err)?;
             let n = each_row(&mut |cells| w.write_record(&cells).map_err(csv_err))?;
             w.flush().map_err(io)?;

@@ -199,3 +199,27 @@ fn export_gives_one_tidy_row_per_job_and_logged_epoch() {
     assert_eq!(rows[0]["lr"], 0.1);
     assert_eq!(rows[2]["epoch"], 10);
 }
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    // `sweep plan | head -1`, `sweep export | head -1`: no error, exit 0.
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 3000\n[base]\nepochs = 2\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r", "--quiet"]).assert().success();
+    let bin = assert_cmd::cargo::cargo_bin("sweep");
+    for args in [&["plan", "m.toml"][..], &["export", "r"][..]] {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(tmp.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take()); // the reader goes away, as `head` does
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
