@@ -289,6 +289,13 @@ impl Reader<'_> {
     }
 }
 
+/// A value names a file when it has the expected extension or a folder in
+/// it (`data/points.txt`); a bare word is a misspelt choice instead, which
+/// gets a "did you mean".
+fn looks_like_path(value: &str, extension: &str) -> bool {
+    value.to_ascii_lowercase().ends_with(extension) || value.contains('/') || value.contains('\\')
+}
+
 /// "unknown value `x`" plus "did you mean `y`?" when one choice is close.
 pub fn unknown_value(got: &str, choices: &[&str]) -> String {
     match did_you_mean(got, choices) {
@@ -348,7 +355,7 @@ impl JobSpec {
             "xor-hard" => DataSource::XorHard,
             "circle" => DataSource::Circle,
             "spiral" => DataSource::Spiral,
-            path if path.to_ascii_lowercase().ends_with(".csv") => DataSource::Csv(base_dir.join(path)),
+            path if looks_like_path(path, ".csv") => DataSource::Csv(base_dir.join(path)),
             other => return Err(r.err("dataset", unknown_value(other, DATASETS))),
         };
         let conv = match r.value("conv") {
@@ -389,7 +396,7 @@ impl JobSpec {
         let init = match r.string("init")?.as_str() {
             "normal" => Init::Normal,
             "xavier" => Init::Xavier,
-            path if path.to_ascii_lowercase().ends_with(".json") => Init::File(base_dir.join(path)),
+            path if looks_like_path(path, ".json") => Init::File(base_dir.join(path)),
             other => return Err(r.err("init", unknown_value(other, &["normal", "xavier"]))),
         };
         let model = ModelSpec {
@@ -502,5 +509,9 @@ mod tests {
     fn paths_resolve_against_the_manifest_folder() {
         let j = with(&[("dataset", "\"data/x.csv\"")]).unwrap();
         assert_eq!(j.data.source, DataSource::Csv(PathBuf::from("/m/data/x.csv")));
+        let j = with(&[("dataset", "\"data/points.txt\""), ("init", "\"w/start\"")]).unwrap();
+        assert_eq!(j.data.source, DataSource::Csv(PathBuf::from("/m/data/points.txt")));
+        assert_eq!(j.model.init, Init::File(PathBuf::from("/m/w/start")));
+        assert_eq!(with(&[("dataset", "\"points\"")]).unwrap_err().key, "dataset");
     }
 }
