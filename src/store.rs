@@ -181,7 +181,27 @@ impl ResultsDir {
         for p in [self.root.join(JOBS), self.root.join(TMP)] {
             fs::create_dir_all(&p).map_err(io_at(&p))?;
         }
-        Ok(())
+        self.create_timing()
+    }
+
+    /// Creates timing.csv with its header, atomically: written aside, then
+    /// hard-linked into place, which fails if another process (a second run
+    /// or shard on this folder) got there first. So the header is written
+    /// once, and appended rows never see an empty file.
+    fn create_timing(&self) -> Result<(), StoreError> {
+        let path = self.root.join(TIMING);
+        if path.exists() {
+            return Ok(());
+        }
+        let tmp = self.root.join(TMP).join(format!("{TIMING}.{}.{}", std::process::id(), unique()));
+        fs::write(&tmp, "job_id,wall_ms,threads\n").map_err(io_at(&tmp))?;
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -236,11 +256,10 @@ impl ResultsDir {
     /// Appends one timing row (one `write` call, so concurrent shards'
     /// rows do not interleave).
     pub fn append_timing(&self, job_id: &str, wall_ms: f64, threads: usize) -> Result<(), StoreError> {
+        self.create_timing()?; // in case it was deleted mid-run
         let path = self.root.join(TIMING);
-        let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io_at(&path))?;
-        let header =
-            if f.metadata().map(|m| m.len() == 0).unwrap_or(false) { "job_id,wall_ms,threads\n" } else { "" };
-        f.write_all(format!("{header}{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
+        let mut f = OpenOptions::new().append(true).open(&path).map_err(io_at(&path))?;
+        f.write_all(format!("{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
     }
 
     /// Removes what processes that no longer run left in .tmp/: their job
