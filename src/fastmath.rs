@@ -148,6 +148,7 @@ mod tests {
         }
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(0.0), 0.5);
         assert_eq!(tanh(-50.0), -1.0);
         assert_eq!(tanh(0.0), 0.0);
         assert!(tanh(-0.0).is_sign_negative());

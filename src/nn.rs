@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use crate::fastmath;
 use crate::spec::{Activation, Backprop, Loss, Reduction};
@@ -60,10 +60,6 @@ impl Layout {
         self.layers[0].fan_in
     }
 
-    pub fn has_bias(&self) -> bool {
-        self.layers[0].b.is_some()
-    }
-
     /// `[inputs, hidden.., outputs]`.
     pub fn sizes(&self) -> Vec<usize> {
         let mut v = vec![self.inputs()];
@@ -76,17 +72,8 @@ impl Layout {
         ArrayView2::from_shape((s.fan_in, s.fan_out), &params[s.w.clone()]).expect("layout shape")
     }
 
-    pub fn w_mut<'a>(&self, params: &'a mut [f64], l: usize) -> ArrayViewMut2<'a, f64> {
-        let s = &self.layers[l];
-        ArrayViewMut2::from_shape((s.fan_in, s.fan_out), &mut params[s.w.clone()]).expect("layout shape")
-    }
-
     pub fn b<'a>(&self, params: &'a [f64], l: usize) -> Option<ArrayView1<'a, f64>> {
         self.layers[l].b.clone().map(|r| ArrayView1::from(&params[r]))
-    }
-
-    pub fn b_mut<'a>(&self, params: &'a mut [f64], l: usize) -> Option<ArrayViewMut1<'a, f64>> {
-        self.layers[l].b.clone().map(|r| ArrayViewMut1::from(&mut params[r]))
     }
 }
 
@@ -103,23 +90,7 @@ pub struct Network {
 // Activations. Derivatives are written in terms of the output a = f(z), which
 // is all the backward pass keeps; the forms mirror PyTorch's backward kernels.
 
-/// 1 / (1 + e^-z), on the vectorisable exp of [`crate::fastmath`].
-#[inline(always)]
-pub fn sigmoid(z: f64) -> f64 {
-    fastmath::sigmoid(z)
-}
-
 impl Activation {
-    #[inline(always)]
-    pub fn apply(self, z: f64) -> f64 {
-        match self {
-            Activation::Sigmoid => sigmoid(z),
-            Activation::Tanh => fastmath::tanh(z),
-            Activation::Relu => z.max(0.0),
-            Activation::None => z,
-        }
-    }
-
     /// `g * f'(z)` given `a = f(z)`. For relu, f'(0) = 0 as in PyTorch.
     #[inline(always)]
     pub fn backward(self, g: f64, a: f64) -> f64 {
@@ -713,14 +684,7 @@ mod tests {
     fn bce_is_stable_at_saturation() {
         assert_eq!(sample_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
         assert!((sample_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
-        assert!(sample_loss(Loss::Bce, 40.0, sigmoid(40.0), 0.0).is_finite());
-    }
-
-    #[test]
-    fn sigmoid_saturates_without_nan() {
-        assert_eq!(sigmoid(-1000.0), 0.0);
-        assert_eq!(sigmoid(1000.0), 1.0);
-        assert_eq!(sigmoid(0.0), 0.5);
+        assert!(sample_loss(Loss::Bce, 40.0, fastmath::sigmoid(40.0), 0.0).is_finite());
     }
 
     #[test]

@@ -182,7 +182,7 @@ pub fn train(
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { train_avx2(spec, net, data, shuffle_rng, sink) };
     }
-    train_portable(spec, net, data, shuffle_rng, sink)
+    train_loop(spec, net, data, shuffle_rng, sink)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -197,19 +197,10 @@ fn train_avx2(
     train_loop(spec, net, data, shuffle_rng, sink)
 }
 
-/// The baseline build (SSE2 on x86-64), for CPUs without AVX2 and for tests.
-pub fn train_portable(
-    spec: &TrainSpec,
-    net: &mut Network,
-    data: &Split,
-    shuffle_rng: &mut Rng,
-    sink: &mut dyn Sink,
-) -> Summary {
-    train_loop(spec, net, data, shuffle_rng, sink)
-}
-
+/// The loop itself, inlined into [`train`] (the baseline build: SSE2 on
+/// x86-64) and into `train_avx2`.
 #[inline(always)]
-fn train_loop(
+pub(crate) fn train_loop(
     spec: &TrainSpec,
     net: &mut Network,
     data: &Split,
@@ -366,7 +357,7 @@ mod tests {
                 let mut rng = rng::stream(spec.seed, "shuffle", &[]);
                 let mut sink = |r: &EpochRecord| losses.push(r.loss.to_bits());
                 if portable {
-                    train_portable(&spec.train, &mut net, &data, &mut rng, &mut sink);
+                    train_loop(&spec.train, &mut net, &data, &mut rng, &mut sink);
                 } else {
                     train(&spec.train, &mut net, &data, &mut rng, &mut sink);
                 }
