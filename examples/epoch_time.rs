@@ -149,10 +149,12 @@ fn main() -> ExitCode {
         }
     }
     #[cfg(target_arch = "x86_64")]
-    let avx2 = std::is_x86_feature_detected!("avx2");
+    let kernels = train::Kernels::chosen().name();
     #[cfg(not(target_arch = "x86_64"))]
     let avx2 = false;
-    println!("# sweep train::train, single thread, avx2 path: {avx2}; case us_per_epoch epochs");
+    println!(
+        "# sweep train::train, single thread, kernels: {kernels} (SWEEP_KERNELS); case us_per_epoch epochs"
+    );
     for (id, toml_text) in CASES {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == id) {
             continue;

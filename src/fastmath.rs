@@ -3,8 +3,10 @@
 //!
 //! libm's `exp` is a call the compiler cannot vectorise; on the lab's tiny
 //! networks it is most of an epoch. This one uses only adds, multiplies and
-//! bit moves (no fused multiply-add, no data-dependent branches), so every
-//! machine and every vector width computes the same bits.
+//! bit moves, with every multiply-add fused (`mul_add`: one correctly rounded
+//! operation, whether the CPU's FMA unit or libm computes it) and no
+//! data-dependent branches, so every machine and every vector width computes
+//! the same bits.
 //!
 //! Method: x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2
 //! (Cody-Waite, ln2 split in two so k ln2 is exact); e^r by its Taylor
@@ -45,13 +47,13 @@ fn pow2(k: f64) -> f64 {
 /// x = k ln2 + r: returns (e^r - 1, k), for x already clamped.
 #[inline(always)]
 fn reduce(x: f64) -> (f64, f64) {
-    let k = (x * LOG2E + SHIFT) - SHIFT;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let k = x.mul_add(LOG2E, SHIFT) - SHIFT;
+    let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
     let mut p = C[0];
-    for c in &C[1..] {
-        p = p * r + c;
+    for &c in &C[1..] {
+        p = p.mul_add(r, c);
     }
-    (p * r * r + r, k)
+    ((p * r).mul_add(r, r), k)
 }
 
 /// e^x. NaN stays NaN; overflow gives inf, underflow 0 (through subnormals).
@@ -69,7 +71,7 @@ pub fn exp(x: f64) -> f64 {
 fn expm1_moderate(x: f64) -> f64 {
     let (q, k) = reduce(x);
     let s = pow2(k);
-    s * q + (s - 1.0)
+    s.mul_add(q, s - 1.0)
 }
 
 /// 1 / (1 + e^-z).

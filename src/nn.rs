@@ -18,6 +18,7 @@ use std::ops::Range;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use crate::fastmath;
+use crate::simd::{Lanes8, Portable};
 use crate::spec::{Activation, Backprop, Loss, Reduction};
 
 /// Where one layer's weights and bias sit in the flat parameter vector.
@@ -90,22 +91,68 @@ pub struct Network {
 // Activations. Derivatives are written in terms of the output a = f(z), which
 // is all the backward pass keeps; the forms mirror PyTorch's backward kernels.
 
+/// `g * f'(z)` given `a = f(z)`, one function per activation.
+mod derivative {
+    #[inline(always)]
+    pub fn sigmoid(g: f64, a: f64) -> f64 {
+        g * (1.0 - a) * a
+    }
+    #[inline(always)]
+    pub fn tanh(g: f64, a: f64) -> f64 {
+        g * (1.0 - a * a)
+    }
+    /// f'(0) = 0, as in PyTorch.
+    #[inline(always)]
+    pub fn relu(g: f64, a: f64) -> f64 {
+        if a > 0.0 { g } else { 0.0 }
+    }
+    #[inline(always)]
+    pub fn identity(g: f64, _a: f64) -> f64 {
+        g
+    }
+}
+
+#[inline(always)]
+fn relu(z: f64) -> f64 {
+    z.max(0.0)
+}
+
+#[inline(always)]
+fn identity(z: f64) -> f64 {
+    z
+}
+
+/// Runs `$body` with `$f` bound to the activation's function and `$df` to
+/// its derivative (`g, a -> g f'(z)`). Both are function items, so each arm
+/// is compiled, inlined and vectorised on its own: no per-element match.
+macro_rules! with_activation {
+    ($act:expr, |$f:ident, $df:ident| $body:expr) => {
+        match $act {
+            Activation::Sigmoid => {
+                let ($f, $df) = (fastmath::sigmoid, derivative::sigmoid);
+                $body
+            }
+            Activation::Tanh => {
+                let ($f, $df) = (fastmath::tanh, derivative::tanh);
+                $body
+            }
+            Activation::Relu => {
+                let ($f, $df) = (relu, derivative::relu);
+                $body
+            }
+            Activation::None => {
+                let ($f, $df) = (identity, derivative::identity);
+                $body
+            }
+        }
+    };
+}
+
 impl Activation {
-    /// `g * f'(z)` given `a = f(z)`. For relu, f'(0) = 0 as in PyTorch.
+    /// `g * f'(z)` given `a = f(z)`.
     #[inline(always)]
     pub fn backward(self, g: f64, a: f64) -> f64 {
-        match self {
-            Activation::Sigmoid => g * (1.0 - a) * a,
-            Activation::Tanh => g * (1.0 - a * a),
-            Activation::Relu => {
-                if a > 0.0 {
-                    g
-                } else {
-                    0.0
-                }
-            }
-            Activation::None => g,
-        }
+        with_activation!(self, |_f, df| df(g, a))
     }
 }
 
@@ -141,39 +188,55 @@ pub struct Objective {
     pub backprop: Backprop,
 }
 
+// ---------------------------------------------------------------------------
+// The workspace.
+
+/// Sums along the samples are kept as this many interleaved partial sums,
+/// and every per-sample row is padded with zeros to a multiple of it, so
+/// that kernels work in whole vectors and never need a scalar tail.
+pub const LANES: usize = 8;
+
+/// `m` samples padded to whole groups of [`LANES`].
+#[inline(always)]
+fn padded(m: usize) -> usize {
+    m.div_ceil(LANES) * LANES
+}
+
 /// Buffers for one batch size, allocated once per job.
 ///
 /// Layout: feature-major. A layer's values for a batch of `m` samples are a
-/// (fan, m) block, sample index fastest, in the first fan * m entries of its
-/// buffer. Every kernel then runs its inner loop along the samples, which is
-/// long and contiguous even when a layer has two units, as the lab's do.
+/// (fan, s) block, s = `padded(m)`, sample index fastest, in the first
+/// fan * s entries of its buffer. Every kernel then runs its inner loop along
+/// the samples, which is long and contiguous even when a layer has two
+/// units, as the lab's do. Padding samples have input 0 and gradient 0.
 #[derive(Debug)]
 pub struct Workspace {
     rows: usize,
-    /// The input batch, transposed: (inputs, m).
+    /// The input batch, transposed: (inputs, s).
     x: Vec<f64>,
-    /// a_l for every layer, (fan_out_l, m); for the last layer the logits z_L.
+    /// a_l for every layer, (fan_out_l, s); for the last layer the logits z_L.
     act: Vec<Vec<f64>>,
-    /// yhat = f_out(z_L): (m,)
+    /// yhat = f_out(z_L): (s,)
     yhat: Vec<f64>,
-    /// dJ/dz_l: (fan_out_l, m); empty when built without gradients.
+    /// dJ/dz_l: (fan_out_l, s); empty when built without gradients.
     delta: Vec<Vec<f64>>,
-    /// e_l = dJ/da_l as handed down (lab variant: without f'): (fan_out_l, m).
+    /// e_l = dJ/da_l as handed down (lab variant: without f'): (fan_out_l, s).
     err: Vec<Vec<f64>>,
-    /// Scratch for transposes (W_l^T, d_l^T): the largest of them.
+    /// Scratch for W_l^T: the largest of them.
     wt: Vec<f64>,
 }
 
 impl Workspace {
     /// `with_grad = false` gives a forward-only workspace (evaluation).
     pub fn new(layout: &Layout, rows: usize, with_grad: bool) -> Workspace {
-        let make = || layout.layers.iter().map(|l| vec![0.0; rows * l.fan_out]).collect();
-        let widest = layout.layers.iter().map(|l| (l.fan_in.max(rows)) * l.fan_out).max().unwrap_or(0);
+        let s = padded(rows);
+        let make = || layout.layers.iter().map(|l| vec![0.0; s * l.fan_out]).collect();
+        let widest = layout.layers.iter().map(|l| l.fan_in * l.fan_out).max().unwrap_or(0);
         Workspace {
             rows,
-            x: vec![0.0; rows * layout.inputs()],
+            x: vec![0.0; s * layout.inputs()],
             act: make(),
-            yhat: vec![0.0; rows],
+            yhat: vec![0.0; s],
             delta: if with_grad { make() } else { Vec::new() },
             err: if with_grad { make() } else { Vec::new() },
             wt: if with_grad { vec![0.0; widest] } else { Vec::new() },
@@ -196,77 +259,171 @@ impl Workspace {
 }
 
 // ---------------------------------------------------------------------------
-// Kernels on feature-major blocks, writing into existing buffers. Hand loops,
-// not a GEMM: the matrices are tiny, and a GEMM call would allocate a packing
+// Kernels on feature-major blocks of `s` (padded) samples, in groups of
+// eight lanes (`Lanes8`: plain arrays, AVX2 or AVX-512). Hand loops, not a
+// GEMM: the matrices are tiny, and a GEMM call would allocate a packing
 // buffer each time.
 //
-// Bit-reproducibility: every output sums its terms in an order fixed by this
-// code -- ascending for the products along features, four interleaved
-// partial sums (combined as (s0 + s1) + (s2 + s3), then the tail) for the
-// sums along samples -- never by the vector width, so the portable and the
-// AVX2 builds compute the same bits.
+// Bit-reproducibility: every multiply-add is fused (correctly rounded by
+// IEEE 754, whether the CPU or libm computes it), and every output sums its
+// terms in an order fixed by this code -- ascending along features, `LANES`
+// interleaved partial sums combined by `combine` along samples -- never by
+// the tile shape or the vector width. So every build and every machine
+// computes the same bits.
 
-/// Samples handled together by one tile (two AVX2 vectors).
-const LANES: usize = 8;
-
-/// One R x C tile of `out (rows, m) = coef^T src (+ bias)`, coef (terms,
-/// rows) row-major, src (terms, m): out[r0 + r][i] = sum over q, ascending,
-/// of coef[q][r0 + r] * src[q][i] (+ bias[r0 + r]), for samples i0..i0 + C.
+/// The largest tile side (4, 2 or 1) that fits in `left` rows.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile_mix<const R: usize, const C: usize>(
+fn side(left: usize) -> usize {
+    if left >= 4 {
+        4
+    } else if left >= 2 {
+        2
+    } else {
+        1
+    }
+}
+
+/// One tile of `mix`: R rows from r0, G groups of samples from group g0.
+#[inline(always)]
+fn tile_mix<V: Lanes8, const R: usize, const G: usize>(
     coef: &[f64],
     src: &[f64],
-    terms: usize,
-    bias: Option<&[f64]>,
+    (rows, s): (usize, usize),
+    (r0, g0): (usize, usize),
     out: &mut [f64],
-    (r0, i0): (usize, usize),
-    rows: usize,
-    m: usize,
 ) {
-    let mut acc = [[0.0; C]; R];
-    for q in 0..terms {
-        let s: &[f64; C] = src[q * m + i0..q * m + i0 + C].try_into().expect("C samples");
-        let w: &[f64; R] = coef[q * rows + r0..q * rows + r0 + R].try_into().expect("R rows");
-        for (acc, &w) in acc.iter_mut().zip(w) {
-            for (acc, &s) in acc.iter_mut().zip(s) {
-                *acc += w * s;
+    assert!(r0 + R <= rows && (g0 + G) * LANES <= s);
+    let mut acc = [[V::zero(); G]; R];
+    for (w, x) in coef.chunks_exact(rows).zip(src.chunks_exact(s)) {
+        let mut xv = [V::zero(); G];
+        for (g, xv) in xv.iter_mut().enumerate() {
+            // SAFETY: (g0 + G) * LANES <= s = x.len(), asserted above.
+            *xv = unsafe { V::load_at(x, (g0 + g) * LANES) };
+        }
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: r0 + R <= rows = w.len(), asserted above.
+            let w = V::splat(unsafe { *w.get_unchecked(r0 + r) });
+            for (acc, &x) in acc.iter_mut().zip(&xv) {
+                *acc = V::mul_add(w, x, *acc);
             }
         }
     }
     for (r, acc) in acc.iter().enumerate() {
-        let b = bias.map_or(0.0, |b| b[r0 + r]);
-        let o: &mut [f64; C] =
-            (&mut out[(r0 + r) * m + i0..(r0 + r) * m + i0 + C]).try_into().expect("C samples");
-        for (o, &acc) in o.iter_mut().zip(acc) {
-            *o = acc + b;
+        let row = &mut out[(r0 + r) * s..][..s];
+        for (g, acc) in acc.iter().enumerate() {
+            let at = (g0 + g) * LANES;
+            acc.store((&mut row[at..at + LANES]).try_into().expect("whole groups"));
         }
     }
 }
 
-/// out (rows, m) = coef^T src (+ bias), coef (terms, rows), src (terms, m).
+/// out (rows, s) = coef^T src, coef (terms, rows) row-major, src (terms, s):
+/// out[r][i] = sum over q, ascending, of coef[q][r] * src[q][i].
 #[inline(always)]
-fn mix(coef: &[f64], src: &[f64], terms: usize, bias: Option<&[f64]>, out: &mut [f64], m: usize) {
-    let rows = out.len() / m.max(1);
+fn mix<V: Lanes8>(coef: &[f64], src: &[f64], out: &mut [f64], (rows, s): (usize, usize)) {
+    let groups = s / LANES;
     let mut r = 0;
     while r < rows {
-        let rr = if rows - r >= 4 { 4 } else { 1 };
-        let mut i = 0;
-        while i + LANES <= m {
-            match rr {
-                4 => tile_mix::<4, LANES>(coef, src, terms, bias, out, (r, i), rows, m),
-                _ => tile_mix::<1, LANES>(coef, src, terms, bias, out, (r, i), rows, m),
+        let rr = side(rows - r);
+        let mut g = 0;
+        while g < groups {
+            let gg = if V::WIDE && groups - g >= 2 { 2 } else { 1 };
+            let shape = (rows, s);
+            match (rr, gg) {
+                (4, 2) => tile_mix::<V, 4, 2>(coef, src, shape, (r, g), out),
+                (2, 2) => tile_mix::<V, 2, 2>(coef, src, shape, (r, g), out),
+                (_, 2) => tile_mix::<V, 1, 2>(coef, src, shape, (r, g), out),
+                (4, _) => tile_mix::<V, 4, 1>(coef, src, shape, (r, g), out),
+                (2, _) => tile_mix::<V, 2, 1>(coef, src, shape, (r, g), out),
+                _ => tile_mix::<V, 1, 1>(coef, src, shape, (r, g), out),
             }
-            i += LANES;
-        }
-        while i < m {
-            match rr {
-                4 => tile_mix::<4, 1>(coef, src, terms, bias, out, (r, i), rows, m),
-                _ => tile_mix::<1, 1>(coef, src, terms, bias, out, (r, i), rows, m),
-            }
-            i += 1;
+            g += gg;
         }
         r += rr;
+    }
+}
+
+/// The partial sums of a sum along samples, combined in a fixed tree (the
+/// natural reduction of one 512-bit or two 256-bit vectors).
+#[inline(always)]
+fn combine<V: Lanes8>(v: V) -> f64 {
+    let mut l = [0.0; LANES];
+    v.store(&mut l);
+    let h = [l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]];
+    (h[0] + h[2]) + (h[1] + h[3])
+}
+
+/// Sum of one padded row of samples.
+#[inline(always)]
+fn sum<V: Lanes8>(row: &[f64]) -> f64 {
+    let mut acc = V::zero();
+    for g in row.as_chunks::<LANES>().0 {
+        acc = V::add(acc, V::load(g));
+    }
+    combine(acc)
+}
+
+/// One R x C tile of `dot`: outputs (p0.., j0..).
+#[inline(always)]
+fn tile_dot<V: Lanes8, const R: usize, const C: usize>(
+    a: &[f64],
+    b: &[f64],
+    out: &mut [f64],
+    (n, s): (usize, usize),
+    (p0, j0): (usize, usize),
+) {
+    let (a, b) = (&a[p0 * s..(p0 + R) * s], &b[j0 * s..(j0 + C) * s]);
+    assert!(s % LANES == 0);
+    let mut acc = [[V::zero(); C]; R];
+    for at in (0..s).step_by(LANES) {
+        let mut bv = [V::zero(); C];
+        for (c, bv) in bv.iter_mut().enumerate() {
+            // SAFETY: c * s + at + LANES <= C * s = b.len(), as s is whole groups.
+            *bv = unsafe { V::load_at(b, c * s + at) };
+        }
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: as for b.
+            let av = unsafe { V::load_at(a, r * s + at) };
+            for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                *acc = V::mul_add(av, bv, *acc);
+            }
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        for (c, &acc) in acc.iter().enumerate() {
+            out[(p0 + r) * n + j0 + c] = combine(acc);
+        }
+    }
+}
+
+/// out (k, n) = a (k, s) b (n, s)^T: every output a dot product of two
+/// padded rows of samples, in `LANES` partial sums.
+#[inline(always)]
+fn dot<V: Lanes8>(a: &[f64], b: &[f64], out: &mut [f64], (k, n, s): (usize, usize, usize)) {
+    // 2 x 2 tiles of 8-lane sums fill the sixteen 256-bit registers;
+    // with thirty-two 512-bit ones, 4 x 4.
+    let most = if V::WIDE { 4 } else { 2 };
+    let mut p = 0;
+    while p < k {
+        let rp = side(k - p).min(most);
+        let mut j = 0;
+        while j < n {
+            let rj = side(n - j).min(most);
+            let shape = (n, s);
+            match (rp, rj) {
+                (4, 4) => tile_dot::<V, 4, 4>(a, b, out, shape, (p, j)),
+                (4, 2) => tile_dot::<V, 4, 2>(a, b, out, shape, (p, j)),
+                (4, _) => tile_dot::<V, 4, 1>(a, b, out, shape, (p, j)),
+                (2, 4) => tile_dot::<V, 2, 4>(a, b, out, shape, (p, j)),
+                (2, 2) => tile_dot::<V, 2, 2>(a, b, out, shape, (p, j)),
+                (2, _) => tile_dot::<V, 2, 1>(a, b, out, shape, (p, j)),
+                (_, 4) => tile_dot::<V, 1, 4>(a, b, out, shape, (p, j)),
+                (_, 2) => tile_dot::<V, 1, 2>(a, b, out, shape, (p, j)),
+                _ => tile_dot::<V, 1, 1>(a, b, out, shape, (p, j)),
+            }
+            j += rj;
+        }
+        p += rp;
     }
 }
 
@@ -280,175 +437,62 @@ fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
     }
 }
 
-/// One R x C tile of c = a b (+ bias): rows i0.., columns j0...
-#[inline(always)]
-fn tile_nn<const R: usize, const C: usize>(
-    a: &[f64],
-    b: &[f64],
-    bias: Option<&[f64]>,
-    c: &mut [f64],
-    (i0, j0): (usize, usize),
-    k: usize,
-    n: usize,
-) {
-    let rows: [&[f64]; R] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
-    let mut acc = [[0.0; C]; R];
-    for (p, bp) in b.chunks_exact(n).take(k).enumerate() {
-        let bp: &[f64; C] = bp[j0..j0 + C].try_into().expect("C columns");
-        for (acc, row) in acc.iter_mut().zip(&rows) {
-            let aip = row[p];
-            for (acc, &b) in acc.iter_mut().zip(bp) {
-                *acc += aip * b;
-            }
-        }
-    }
-    for (r, acc) in acc.iter().enumerate() {
-        let out: &mut [f64; C] =
-            (&mut c[(i0 + r) * n + j0..(i0 + r) * n + j0 + C]).try_into().expect("C columns");
-        for (t, (o, &acc)) in out.iter_mut().zip(acc).enumerate() {
-            *o = acc + bias.map_or(0.0, |b| b[j0 + t]);
-        }
-    }
-}
-
-/// The largest tile side (4, 2 or 1) that fits in `left` rows or columns.
-#[inline(always)]
-fn side(left: usize) -> usize {
-    if left >= 4 {
-        4
-    } else if left >= 2 {
-        2
-    } else {
-        1
-    }
-}
-
-/// Calls `$tile::<R, C>($args)` for the runtime sides `$r`, `$c` (each 4, 2 or 1).
-macro_rules! dispatch_tile {
-    ($tile:ident, $r:expr, $c:expr, $($args:expr),*) => {
-        match ($r, $c) {
-            (4, 4) => $tile::<4, 4>($($args),*),
-            (4, 2) => $tile::<4, 2>($($args),*),
-            (4, _) => $tile::<4, 1>($($args),*),
-            (2, 4) => $tile::<2, 4>($($args),*),
-            (2, 2) => $tile::<2, 2>($($args),*),
-            (2, _) => $tile::<2, 1>($($args),*),
-            (_, 4) => $tile::<1, 4>($($args),*),
-            (_, 2) => $tile::<1, 2>($($args),*),
-            _ => $tile::<1, 1>($($args),*),
-        }
-    };
-}
-
-/// c (m, n) = a (m, k) b (k, n) (+ bias (n) on every row).
-#[inline(always)]
-fn matmul(a: &[f64], b: &[f64], bias: Option<&[f64]>, c: &mut [f64], k: usize, n: usize) {
-    let m = c.len() / n.max(1);
-    let mut i = 0;
-    while i < m {
-        let r = side(m - i);
-        let mut j = 0;
-        while j < n {
-            let cols = side(n - j);
-            dispatch_tile!(tile_nn, r, cols, a, b, bias, c, (i, j), k, n);
-            j += cols;
-        }
-        i += r;
-    }
-}
-
-/// Sum of a[..m] as four interleaved partial sums, combined as
-/// (s0 + s1) + (s2 + s3), then the tail.
-#[inline(always)]
-fn sum(a: &[f64], m: usize) -> f64 {
-    let mut s = [0.0; 4];
-    let body = m - m % 4;
-    for a4 in a[..body].chunks_exact(4) {
-        for t in 0..4 {
-            s[t] += a4[t];
-        }
-    }
-    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
-    for &v in &a[body..m] {
-        total += v;
-    }
-    total
-}
-
-/// v = f(v) for every element; one monomorphic loop per activation so the
-/// compiler vectorises it.
-#[inline(always)]
-fn activate(f: Activation, v: &mut [f64]) {
-    // Plain `for` loops: iterator adaptors are not always inlined into the
-    // AVX2 copy of the epoch loop, and an un-inlined loop is not vectorised.
-    match f {
-        Activation::Sigmoid => {
-            for v in v {
-                *v = fastmath::sigmoid(*v);
-            }
-        }
-        Activation::Tanh => {
-            for v in v {
-                *v = fastmath::tanh(*v);
-            }
-        }
-        Activation::Relu => {
-            for v in v {
-                *v = v.max(0.0);
-            }
-        }
-        Activation::None => {}
-    }
-}
-
-/// d = e * f'(z) given a = f(z), elementwise; one loop per activation, as
-/// in [`activate`].
-#[inline(always)]
-fn activation_backward(f: Activation, d: &mut [f64], e: &[f64], a: &[f64]) {
-    let each = |d: &mut [f64], g: &dyn Fn(f64, f64) -> f64| {
-        for ((d, &e), &a) in d.iter_mut().zip(e).zip(a) {
-            *d = g(e, a);
-        }
-    };
-    match f {
-        Activation::Sigmoid => each(d, &|e, a| Activation::Sigmoid.backward(e, a)),
-        Activation::Tanh => each(d, &|e, a| Activation::Tanh.backward(e, a)),
-        Activation::Relu => each(d, &|e, a| Activation::Relu.backward(e, a)),
-        Activation::None => d.copy_from_slice(e),
-    }
-}
-
 impl Network {
     /// Forward pass over the rows of `x` (at most `ws.rows()`).
-    #[inline(always)]
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
+        self.forward_in::<Portable>(x, ws)
+    }
+
+    /// [`Network::forward`] on the vector unit `V`; the same bits for every
+    /// `V`.
+    #[inline(always)]
+    pub(crate) fn forward_in<V: Lanes8>(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         let (m, d) = x.dim();
         assert!(m <= ws.rows, "batch larger than the workspace");
-        // a_0 = x, feature-major.
+        let s = padded(m);
+        // a_0 = x, feature-major, padding samples 0.
+        let xt = &mut ws.x[..d * s];
         for (i, row) in x.rows().into_iter().enumerate() {
             for (p, &v) in row.iter().enumerate() {
-                ws.x[p * m + i] = v;
+                xt[p * s + i] = v;
             }
+        }
+        for p in 0..d {
+            xt[p * s + m..(p + 1) * s].fill(0.0);
         }
         let last = self.layout.layers.len() - 1;
         for (l, shape) in self.layout.layers.iter().enumerate() {
             let (done, rest) = ws.act.split_at_mut(l);
-            let input = if l == 0 { &ws.x[..d * m] } else { &done[l - 1][..shape.fan_in * m] };
-            let z = &mut rest[0][..shape.fan_out * m];
-            // z_l = a_{l-1} W_l + b_l:  z[j][i] = sum_p W[p][j] a[p][i] + b[j]
+            let input = if l == 0 { &ws.x[..d * s] } else { &done[l - 1][..shape.fan_in * s] };
+            let z = &mut rest[0][..shape.fan_out * s];
             let bias = shape.b.clone().map(|r| &self.params[r]);
             let w = &self.params[shape.w.clone()];
-            mix(w, input, shape.fan_in, bias, z, m);
+            // z_l = a_{l-1} W_l + b_l:  z[j][i] = sum_p W[p][j] a[p][i] + b[j],
+            // a_l = f(z_l); the last layer keeps z_L for the logit-based loss.
+            mix::<V>(w, input, z, (shape.fan_out, s));
+            if let Some(b) = bias {
+                for (z, &b) in z.chunks_exact_mut(s).zip(b) {
+                    for z in z {
+                        *z += b;
+                    }
+                }
+            }
             if l < last {
-                // a_l = f(z_l), in place.
-                activate(self.activation, z);
-            } else {
-                // yhat = f_out(z_L); z_L stays for the logit-based loss.
-                let yhat = &mut ws.yhat[..m];
-                yhat.copy_from_slice(z);
-                activate(self.output_activation, yhat);
+                with_activation!(self.activation, |f, _df| {
+                    for z in z.iter_mut() {
+                        *z = f(*z);
+                    }
+                });
             }
         }
+        // yhat = f_out(z_L).
+        let z = &ws.act[last][..s];
+        let yhat = &mut ws.yhat[..s];
+        with_activation!(self.output_activation, |f, _df| {
+            for (y, &z) in yhat.iter_mut().zip(z) {
+                *y = f(z);
+            }
+        });
     }
 
     /// Mean per-sample loss and accuracy of the last forward pass over `m`
@@ -474,7 +518,6 @@ impl Network {
     /// `Backprop::Lab` reproduces the lab report: each hidden layer uses
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
-    #[inline(always)]
     pub fn backward(
         &self,
         x: ArrayView2<f64>,
@@ -483,7 +526,21 @@ impl Network {
         ws: &mut Workspace,
         grad: &mut [f64],
     ) {
+        self.backward_in::<Portable>(x, y, obj, ws, grad)
+    }
+
+    /// [`Network::backward`] on the vector unit `V`.
+    #[inline(always)]
+    pub(crate) fn backward_in<V: Lanes8>(
+        &self,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        obj: Objective,
+        ws: &mut Workspace,
+        grad: &mut [f64],
+    ) {
         let (m, d) = x.dim();
+        let s = padded(m);
         let layers = &self.layout.layers;
         let last = layers.len() - 1;
         let scale = match obj.reduction {
@@ -492,48 +549,48 @@ impl Network {
         };
         let Workspace { x: xt, act, yhat, delta, err, wt, .. } = ws;
 
-        // Output layer: d_L = dJ/dz_L, (1, m).
+        // Output layer: d_L = dJ/dz_L, (1, s); padding samples contribute 0.
         let out = self.output_activation;
-        for ((d, &yhat), &y) in delta[last][..m].iter_mut().zip(&yhat[..m]).zip(y) {
+        let d_out = &mut delta[last][..s];
+        for ((d, &yhat), &y) in d_out.iter_mut().zip(&yhat[..m]).zip(y) {
             *d = output_delta(obj.loss, out, scale, yhat, y);
         }
+        d_out[m..].fill(0.0);
 
         for (l, shape) in layers.iter().enumerate().rev() {
             let (k, n) = (shape.fan_in, shape.fan_out);
-            let input = if l == 0 { &xt[..d * m] } else { &act[l - 1][..k * m] };
-            if l < last {
-                // d_l = e_l * f'(z_l), e_l being what the layer above handed down.
-                activation_backward(
-                    self.activation,
-                    &mut delta[l][..n * m],
-                    &err[l][..n * m],
-                    &act[l][..n * m],
-                );
-            }
-            let d_l = &delta[l][..n * m];
+            let input = if l == 0 { &xt[..d * s] } else { &act[l - 1][..k * s] };
+            let (d_below, d_above) = delta.split_at_mut(l);
+            let d_l = &d_above[0][..n * s];
             // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l[p][j] = sum_i a_{l-1}[p][i] d_l[j][i],
             //                              dJ/db_l[j]    = sum_i d_l[j][i]
-            // As a product over the samples: dW_l (k, n) = a_{l-1} (k, m) d_l^T (m, n).
-            let dt = &mut wt[..m * n];
-            transpose(d_l, dt, n, m);
-            matmul(input, dt, None, &mut grad[shape.w.clone()], m, n);
+            dot::<V>(input, d_l, &mut grad[shape.w.clone()], (k, n, s));
             if let Some(r) = shape.b.clone() {
-                for (j, g) in grad[r].iter_mut().enumerate() {
-                    *g = sum(&d_l[j * m..], m);
+                for (g, row) in grad[r].iter_mut().zip(d_l.chunks_exact(s)) {
+                    *g = sum::<V>(row);
                 }
             }
-            if l > 0 {
-                // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T:
-                // e_{l-1}[p][i] = sum_j W[p][j] handed[j][i]
-                let (below, above) = err.split_at_mut(l);
-                let handed = match obj.backprop {
-                    Backprop::Lab if l < last => &above[0][..n * m],
-                    _ => d_l,
-                };
-                let wt = &mut wt[..k * n];
-                transpose(&self.params[shape.w.clone()], wt, k, n);
-                mix(wt, handed, n, None, &mut below[l - 1][..k * m], m);
+            if l == 0 {
+                break;
             }
+            // dJ/da_{l-1} = d_l W_l^T (exact); the lab hands down e_l W_l^T:
+            //   e_{l-1}[p][i] = sum_j W[p][j] handed[j][i],
+            // then the layer below's own d_{l-1} = e_{l-1} * f'(z_{l-1}).
+            let (e_below, e_above) = err.split_at_mut(l);
+            let handed = match obj.backprop {
+                Backprop::Lab if l < last => &e_above[0][..n * s],
+                _ => d_l,
+            };
+            let wt = &mut wt[..k * n];
+            transpose(&self.params[shape.w.clone()], wt, k, n);
+            let a = &act[l - 1][..k * s];
+            let (e, d) = (&mut e_below[l - 1][..k * s], &mut d_below[l - 1][..k * s]);
+            mix::<V>(wt, handed, e, (k, s));
+            with_activation!(self.activation, |_f, df| {
+                for ((d, &e), &a) in d.iter_mut().zip(&*e).zip(a) {
+                    *d = df(e, a);
+                }
+            });
         }
     }
 

@@ -13,6 +13,7 @@ use crate::data::{self, DataError, Dataset, Split};
 use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
+use crate::simd::{self, Lanes8, Portable};
 use crate::spec::{Init, JobSpec, TrainSpec};
 use crate::weights::{WeightsError, WeightsFile};
 
@@ -154,22 +155,86 @@ fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
 
 /// Forward over `x` in `ws`, then (mean loss, accuracy) against `y`.
 #[inline(always)]
-fn eval(
+fn eval<V: Lanes8>(
     net: &Network,
     spec: &TrainSpec,
     x: ArrayView2<f64>,
     y: ArrayView1<f64>,
     ws: &mut Workspace,
 ) -> (f64, f64) {
-    net.forward(x, ws);
+    net.forward_in::<V>(x, ws);
     net.evaluate(spec.loss, ws, y)
 }
 
-/// The epoch loop. Buffers are made here, once; the loop allocates nothing.
-///
-/// On x86-64 with AVX2 the same code runs compiled for 256-bit vectors,
-/// picked at run time so one binary runs anywhere. No fused multiply-add is
-/// enabled and no sum is reordered, so both paths give the same bits.
+/// The kernels an epoch loop is compiled for, picked at run time so that
+/// one binary runs anywhere. All of them compute the same bits: no sum is
+/// reordered, and every multiply-add is fused, in hardware or by libm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// The target's baseline (SSE2 on x86-64: `mul_add` is a libm call).
+    Portable,
+    /// 256-bit vectors with hardware FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// 512-bit vectors, wider tiles.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernels {
+    /// The fastest this CPU runs.
+    pub fn detect() -> Kernels {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+                return Kernels::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Kernels::Avx2;
+            }
+        }
+        Kernels::Portable
+    }
+
+    /// `detect`, or the build named by `SWEEP_KERNELS` (portable, avx2,
+    /// avx512), for benchmarks and for checking a result on another path.
+    /// Read once; an unknown or unsupported name falls back to `detect`.
+    pub fn chosen() -> Kernels {
+        static CHOSEN: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let wanted = std::env::var("SWEEP_KERNELS").unwrap_or_default();
+            Kernels::available().into_iter().find(|k| k.name() == wanted).unwrap_or_else(Kernels::detect)
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => "avx512",
+        }
+    }
+
+    /// Every build this CPU can run, slowest first.
+    pub fn available() -> Vec<Kernels> {
+        let mut all = vec![Kernels::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            let best = Kernels::detect();
+            if best != Kernels::Portable {
+                all.push(Kernels::Avx2);
+            }
+            if best == Kernels::Avx512 {
+                all.push(Kernels::Avx512);
+            }
+        }
+        all
+    }
+}
+
+/// The epoch loop, on the fastest kernels this CPU runs.
 pub fn train(
     spec: &TrainSpec,
     net: &mut Network,
@@ -177,16 +242,37 @@ pub fn train(
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
+    train_with(Kernels::chosen(), spec, net, data, shuffle_rng, sink)
+}
+
+/// The epoch loop on the given kernels, which the CPU must support
+/// (checked: unsupported ones fall back to `Portable`).
+pub fn train_with(
+    kernels: Kernels,
+    spec: &TrainSpec,
+    net: &mut Network,
+    data: &Split,
+    shuffle_rng: &mut Rng,
+    sink: &mut dyn Sink,
+) -> Summary {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { train_avx2(spec, net, data, shuffle_rng, sink) };
+    {
+        let best = Kernels::detect();
+        if kernels == Kernels::Avx512 && best == Kernels::Avx512 {
+            // SAFETY: the CPU supports AVX-512F and FMA (detect).
+            return unsafe { train_avx512(spec, net, data, shuffle_rng, sink) };
+        }
+        if kernels != Kernels::Portable && best != Kernels::Portable {
+            // SAFETY: the CPU supports AVX2 and FMA (detect).
+            return unsafe { train_avx2(spec, net, data, shuffle_rng, sink) };
+        }
     }
-    train_loop(spec, net, data, shuffle_rng, sink)
+    let _ = kernels;
+    train_loop::<Portable>(spec, net, data, shuffle_rng, sink)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn train_avx2(
     spec: &TrainSpec,
     net: &mut Network,
@@ -194,13 +280,25 @@ fn train_avx2(
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
-    train_loop(spec, net, data, shuffle_rng, sink)
+    train_loop::<simd::Avx2>(spec, net, data, shuffle_rng, sink)
 }
 
-/// The loop itself, inlined into [`train`] (the baseline build: SSE2 on
-/// x86-64) and into `train_avx2`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn train_avx512(
+    spec: &TrainSpec,
+    net: &mut Network,
+    data: &Split,
+    shuffle_rng: &mut Rng,
+    sink: &mut dyn Sink,
+) -> Summary {
+    train_loop::<simd::Avx512>(spec, net, data, shuffle_rng, sink)
+}
+
+/// The loop itself, inlined into each build. Buffers are made here, once;
+/// the loop allocates nothing.
 #[inline(always)]
-pub(crate) fn train_loop(
+fn train_loop<V: Lanes8>(
     spec: &TrainSpec,
     net: &mut Network,
     data: &Split,
@@ -230,10 +328,10 @@ pub(crate) fn train_loop(
     for epoch in 0..=spec.epochs {
         // Evaluate the parameters after `epoch` updates.
         let ws = eval_ws.as_mut().unwrap_or(&mut step_ws);
-        let (loss, accuracy) = eval(net, spec, x.view(), y.view(), ws);
+        let (loss, accuracy) = eval::<V>(net, spec, x.view(), y.view(), ws);
         let (test_loss, test_accuracy) = match test_ws.as_mut() {
             Some(tws) => {
-                let (l, a) = eval(net, spec, test.x.view(), test.y.view(), tws);
+                let (l, a) = eval::<V>(net, spec, test.x.view(), test.y.view(), tws);
                 (Some(l), Some(a))
             }
             None => (None, None),
@@ -267,7 +365,7 @@ pub(crate) fn train_loop(
         // One epoch of updates.
         if full_batch {
             // step_ws still holds the forward pass of the evaluation above.
-            update(net, spec, x.view(), y.view(), &mut step_ws, &mut grad, &mut optimizer);
+            update::<V>(net, spec, x.view(), y.view(), &mut step_ws, &mut grad, &mut optimizer);
         } else {
             if spec.shuffle {
                 rng::shuffle(shuffle_rng, &mut order);
@@ -279,8 +377,8 @@ pub(crate) fn train_loop(
                     yb[k] = y[i];
                 }
                 let (xm, ym) = (xb.slice(ndarray::s![..m, ..]), yb.slice(ndarray::s![..m]));
-                net.forward(xm, &mut step_ws);
-                update(net, spec, xm, ym, &mut step_ws, &mut grad, &mut optimizer);
+                net.forward_in::<V>(xm, &mut step_ws);
+                update::<V>(net, spec, xm, ym, &mut step_ws, &mut grad, &mut optimizer);
             }
         }
     }
@@ -289,7 +387,7 @@ pub(crate) fn train_loop(
 
 /// Back-propagation after a forward pass in `ws`, then one optimizer step.
 #[inline(always)]
-fn update(
+fn update<V: Lanes8>(
     net: &mut Network,
     spec: &TrainSpec,
     x: ArrayView2<f64>,
@@ -298,7 +396,7 @@ fn update(
     grad: &mut [f64],
     optimizer: &mut Optimizer,
 ) {
-    net.backward(
+    net.backward_in::<V>(
         x,
         y,
         Objective { loss: spec.loss, reduction: spec.reduction, backprop: spec.backprop },
@@ -332,14 +430,24 @@ mod tests {
         JobSpec::from_values(3, &|k| table.get(k).cloned(), Path::new(".")).unwrap()
     }
 
-    /// The run-time-dispatched (AVX2) build and the portable build must give
-    /// the same bits, or results would depend on the machine.
+    /// Every build of the epoch loop this CPU runs (portable, AVX2,
+    /// AVX-512) must give the same bits, or results would depend on the
+    /// machine.
     #[test]
     fn every_build_of_the_epoch_loop_computes_the_same_bits() {
+        let builds = Kernels::available();
+        eprintln!("comparing builds {builds:?}");
         for pairs in [
             &[("hidden", "[32, 8]"), ("epochs", "50")][..],
             &[("activation", "\"tanh\""), ("bias", "true"), ("hidden", "[5, 7, 3]"), ("epochs", "50")],
             &[("activation", "\"relu\""), ("optimizer", "\"adam\""), ("batch_size", "8"), ("epochs", "20")],
+            &[
+                ("backprop", "\"lab\""),
+                ("bias", "true"),
+                ("hidden", "[19, 6]"),
+                ("n_samples", "37"),
+                ("epochs", "30"),
+            ],
             &[
                 ("loss", "\"bce\""),
                 ("reduction", "\"mean\""),
@@ -351,19 +459,18 @@ mod tests {
             let spec = job(pairs);
             let data = data::build(&spec.data, spec.seed).unwrap();
             let start = initial_network(&spec, 2).unwrap();
-            let run = |portable: bool| {
+            let run = |kernels: Kernels| {
                 let mut net = start.clone();
                 let mut losses = Vec::new();
                 let mut rng = rng::stream(spec.seed, "shuffle", &[]);
                 let mut sink = |r: &EpochRecord| losses.push(r.loss.to_bits());
-                if portable {
-                    train_loop(&spec.train, &mut net, &data, &mut rng, &mut sink);
-                } else {
-                    train(&spec.train, &mut net, &data, &mut rng, &mut sink);
-                }
+                train_with(kernels, &spec.train, &mut net, &data, &mut rng, &mut sink);
                 (net.params.iter().map(|p| p.to_bits()).collect::<Vec<_>>(), losses)
             };
-            assert_eq!(run(true), run(false), "{pairs:?}");
+            let want = run(Kernels::Portable);
+            for &kernels in &builds[1..] {
+                assert_eq!(run(kernels), want, "{kernels:?} {pairs:?}");
+            }
         }
     }
 }

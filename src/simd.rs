@@ -1,0 +1,159 @@
+//! Eight f64 lanes: the unit of the network kernels' vector work, with one
+//! implementation per instruction set the epoch loop is built for.
+//!
+//! Every operation is lane-wise and every multiply-add fused, so the three
+//! implementations compute the same bits; only their speed differs. The
+//! compiler's auto-vectoriser was not reliable enough for the tiles (the
+//! same loop came out as 512-bit, 128-bit or scalar code depending on its
+//! neighbours), so the vector operations are spelled out here. (Nor is
+//! `std::array::from_fn` always inlined: the kernels avoid it.)
+
+/// Eight f64 lanes.
+///
+/// # Safety
+/// An implementation may use instructions the CPU must support; the kernels
+/// are instantiated with it only inside a function that checked them (see
+/// `train::Kernels`).
+pub unsafe trait Lanes8: Copy {
+    /// Registers are plentiful (32 of 512 bits): kernels take larger tiles.
+    const WIDE: bool;
+    fn zero() -> Self;
+    fn splat(x: f64) -> Self;
+    fn load(x: &[f64; 8]) -> Self;
+    /// `load(&row[at..at + 8])` without the bounds check, for the kernels'
+    /// inner loops, which check their whole range once beforehand.
+    ///
+    /// # Safety
+    /// `at + 8 <= row.len()`.
+    #[inline(always)]
+    unsafe fn load_at(row: &[f64], at: usize) -> Self {
+        debug_assert!(at + 8 <= row.len());
+        // SAFETY: in bounds by the caller's promise; [f64; 8] has f64's alignment.
+        Self::load(unsafe { &*row.as_ptr().add(at).cast::<[f64; 8]>() })
+    }
+    fn store(self, out: &mut [f64; 8]);
+    /// a * b + c, rounded once.
+    fn mul_add(a: Self, b: Self, c: Self) -> Self;
+    fn add(a: Self, b: Self) -> Self;
+}
+
+/// Plain arrays: any CPU (`mul_add` is the FPU's or libm's fused
+/// multiply-add, correctly rounded either way).
+#[derive(Clone, Copy)]
+pub struct Portable([f64; 8]);
+
+// SAFETY: plain Rust, no special instructions.
+unsafe impl Lanes8 for Portable {
+    const WIDE: bool = false;
+    #[inline(always)]
+    fn zero() -> Self {
+        Portable([0.0; 8])
+    }
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        Portable([x; 8])
+    }
+    #[inline(always)]
+    fn load(x: &[f64; 8]) -> Self {
+        Portable(*x)
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [f64; 8]) {
+        *out = self.0;
+    }
+    #[inline(always)]
+    fn mul_add(a: Self, b: Self, mut c: Self) -> Self {
+        for ((c, a), b) in c.0.iter_mut().zip(a.0).zip(b.0) {
+            *c = a.mul_add(b, *c);
+        }
+        c
+    }
+    #[inline(always)]
+    fn add(mut a: Self, b: Self) -> Self {
+        for (a, b) in a.0.iter_mut().zip(b.0) {
+            *a += b;
+        }
+        a
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub use x86::{Avx2, Avx512};
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Lanes8;
+    use std::arch::x86_64::*;
+
+    /// Two 256-bit registers; needs AVX2 and FMA.
+    #[derive(Clone, Copy)]
+    pub struct Avx2(__m256d, __m256d);
+
+    // SAFETY: instantiated only in `train_avx2`, which runs only after
+    // AVX2 and FMA were detected. Loads and stores go through references to
+    // eight f64, so they stay in bounds.
+    unsafe impl Lanes8 for Avx2 {
+        const WIDE: bool = false;
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { Avx2(_mm256_setzero_pd(), _mm256_setzero_pd()) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            unsafe { Avx2(_mm256_set1_pd(x), _mm256_set1_pd(x)) }
+        }
+        #[inline(always)]
+        fn load(x: &[f64; 8]) -> Self {
+            unsafe { Avx2(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(x.as_ptr().add(4))) }
+        }
+        #[inline(always)]
+        fn store(self, out: &mut [f64; 8]) {
+            unsafe {
+                _mm256_storeu_pd(out.as_mut_ptr(), self.0);
+                _mm256_storeu_pd(out.as_mut_ptr().add(4), self.1);
+            }
+        }
+        #[inline(always)]
+        fn mul_add(a: Self, b: Self, c: Self) -> Self {
+            unsafe { Avx2(_mm256_fmadd_pd(a.0, b.0, c.0), _mm256_fmadd_pd(a.1, b.1, c.1)) }
+        }
+        #[inline(always)]
+        fn add(a: Self, b: Self) -> Self {
+            unsafe { Avx2(_mm256_add_pd(a.0, b.0), _mm256_add_pd(a.1, b.1)) }
+        }
+    }
+
+    /// One 512-bit register; needs AVX-512F.
+    #[derive(Clone, Copy)]
+    pub struct Avx512(__m512d);
+
+    // SAFETY: instantiated only in `train_avx512`, which runs only after
+    // AVX-512F and FMA were detected; loads and stores as for `Avx2`.
+    unsafe impl Lanes8 for Avx512 {
+        const WIDE: bool = true;
+        #[inline(always)]
+        fn zero() -> Self {
+            unsafe { Avx512(_mm512_setzero_pd()) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            unsafe { Avx512(_mm512_set1_pd(x)) }
+        }
+        #[inline(always)]
+        fn load(x: &[f64; 8]) -> Self {
+            unsafe { Avx512(_mm512_loadu_pd(x.as_ptr())) }
+        }
+        #[inline(always)]
+        fn store(self, out: &mut [f64; 8]) {
+            unsafe { _mm512_storeu_pd(out.as_mut_ptr(), self.0) }
+        }
+        #[inline(always)]
+        fn mul_add(a: Self, b: Self, c: Self) -> Self {
+            unsafe { Avx512(_mm512_fmadd_pd(a.0, b.0, c.0)) }
+        }
+        #[inline(always)]
+        fn add(a: Self, b: Self) -> Self {
+            unsafe { Avx512(_mm512_add_pd(a.0, b.0)) }
+        }
+    }
+}
