@@ -212,6 +212,8 @@ fn padded(m: usize) -> usize {
 #[derive(Debug)]
 pub struct Workspace {
     rows: usize,
+    /// Samples loaded by the last `load` (at most `rows`).
+    m: usize,
     /// The input batch, transposed: (inputs, s).
     x: Vec<f64>,
     /// a_l for every layer, (fan_out_l, s); for the last layer the logits z_L.
@@ -234,6 +236,7 @@ impl Workspace {
         let widest = layout.layers.iter().map(|l| l.fan_in * l.fan_out).max().unwrap_or(0);
         Workspace {
             rows,
+            m: 0,
             x: vec![0.0; s * layout.inputs()],
             act: make(),
             yhat: vec![0.0; s],
@@ -245,6 +248,32 @@ impl Workspace {
 
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Loads the rows of `x` (at most `rows()`) as the input batch. The
+    /// training loop loads a full batch once and reuses it every epoch.
+    pub fn load(&mut self, x: ArrayView2<f64>) {
+        let m = x.nrows();
+        self.load_with(m, x.ncols(), |i| x.row(i));
+    }
+
+    /// Loads rows `pick` of `x` as the input batch (a mini-batch).
+    pub fn load_rows(&mut self, x: ArrayView2<f64>, pick: &[usize]) {
+        self.load_with(pick.len(), x.ncols(), |k| x.row(pick[k]));
+    }
+
+    #[inline(always)]
+    fn load_with<'a>(&mut self, m: usize, d: usize, row: impl Fn(usize) -> ArrayView1<'a, f64>) {
+        assert!(m <= self.rows, "batch larger than the workspace");
+        let s = padded(m);
+        let xt = &mut self.x[..d * s];
+        xt.fill(0.0);
+        for i in 0..m {
+            for (p, &v) in row(i).iter().enumerate() {
+                xt[p * s + i] = v;
+            }
+        }
+        self.m = m;
     }
 
     /// Outputs of the last forward pass over `m` rows.
@@ -440,26 +469,16 @@ fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
 impl Network {
     /// Forward pass over the rows of `x` (at most `ws.rows()`).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
-        self.forward_in::<Portable>(x, ws)
+        ws.load(x);
+        self.forward_in::<Portable>(ws)
     }
 
-    /// [`Network::forward`] on the vector unit `V`; the same bits for every
-    /// `V`.
+    /// Forward pass over the batch loaded in `ws`, on the vector unit `V`;
+    /// the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn forward_in<V: Lanes8>(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
-        let (m, d) = x.dim();
-        assert!(m <= ws.rows, "batch larger than the workspace");
-        let s = padded(m);
-        // a_0 = x, feature-major, padding samples 0.
-        let xt = &mut ws.x[..d * s];
-        for (i, row) in x.rows().into_iter().enumerate() {
-            for (p, &v) in row.iter().enumerate() {
-                xt[p * s + i] = v;
-            }
-        }
-        for p in 0..d {
-            xt[p * s + m..(p + 1) * s].fill(0.0);
-        }
+    pub(crate) fn forward_in<V: Lanes8>(&self, ws: &mut Workspace) {
+        let s = padded(ws.m);
+        let d = self.layout.inputs();
         let last = self.layout.layers.len() - 1;
         for (l, shape) in self.layout.layers.iter().enumerate() {
             let (done, rest) = ws.act.split_at_mut(l);
@@ -498,7 +517,7 @@ impl Network {
     /// Mean per-sample loss and accuracy of the last forward pass over `m`
     /// rows against labels `y`.
     #[inline(always)]
-    pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: ArrayView1<f64>) -> (f64, f64) {
+    pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: &[f64]) -> (f64, f64) {
         let m = y.len();
         if m == 0 {
             return (f64::NAN, f64::NAN);
@@ -512,34 +531,27 @@ impl Network {
         (total / m as f64, correct as f64 / m as f64)
     }
 
-    /// Back-propagation after `forward(x, ws)`: writes dJ/dparams into `grad`
-    /// (same layout as `params`), overwriting it.
+    /// Back-propagation after a forward pass over a batch with labels `y`:
+    /// writes dJ/dparams into `grad` (same layout as `params`), overwriting it.
     ///
     /// `Backprop::Lab` reproduces the lab report: each hidden layer uses
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
-    pub fn backward(
-        &self,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        obj: Objective,
-        ws: &mut Workspace,
-        grad: &mut [f64],
-    ) {
-        self.backward_in::<Portable>(x, y, obj, ws, grad)
+    pub fn backward(&self, y: &[f64], obj: Objective, ws: &mut Workspace, grad: &mut [f64]) {
+        self.backward_in::<Portable>(y, obj, ws, grad)
     }
 
     /// [`Network::backward`] on the vector unit `V`.
     #[inline(always)]
     pub(crate) fn backward_in<V: Lanes8>(
         &self,
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
+        y: &[f64],
         obj: Objective,
         ws: &mut Workspace,
         grad: &mut [f64],
     ) {
-        let (m, d) = x.dim();
+        let (m, d) = (ws.m, self.layout.inputs());
+        assert_eq!(y.len(), m, "one label per loaded sample");
         let s = padded(m);
         let layers = &self.layout.layers;
         let last = layers.len() - 1;
@@ -621,7 +633,7 @@ impl Network {
     pub fn objective(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, loss: Loss, reduction: Reduction) -> f64 {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
         self.forward(x, &mut ws);
-        let (mean, _) = self.evaluate(loss, &ws, y);
+        let (mean, _) = self.evaluate(loss, &ws, &y.to_vec());
         match reduction {
             Reduction::Sum => mean * y.len() as f64,
             Reduction::Mean => mean,
@@ -667,8 +679,7 @@ mod tests {
         net.forward(x.view(), &mut ws);
         let mut grad = vec![0.0; net.layout.len];
         net.backward(
-            x.view(),
-            y.view(),
+            y.as_slice().unwrap(),
             Objective { loss, reduction, backprop: Backprop::Exact },
             &mut ws,
             &mut grad,
@@ -730,8 +741,8 @@ mod tests {
         let mut lab = vec![0.0; net.layout.len];
         let obj = |backprop| Objective { loss: Loss::Mse, reduction: Reduction::Sum, backprop };
         net.forward(x.view(), &mut ws);
-        net.backward(x.view(), y.view(), obj(Backprop::Exact), &mut ws, &mut exact);
-        net.backward(x.view(), y.view(), obj(Backprop::Lab), &mut ws, &mut lab);
+        net.backward(y.as_slice().unwrap(), obj(Backprop::Exact), &mut ws, &mut exact);
+        net.backward(y.as_slice().unwrap(), obj(Backprop::Lab), &mut ws, &mut lab);
         let top = net.layout.layers[1].w.start; // layers 1 and 2 see the same signal
         assert_eq!(exact[top..], lab[top..]);
         assert_ne!(exact[..top], lab[..top]);

@@ -7,7 +7,7 @@
 //! `min_loss`, `epoch_at_target` and divergence); only every `log_every`-th
 //! (and the last, and a diverged one) is handed to the caller.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2, Zip};
 
 use crate::data::{self, DataError, Dataset, Split};
 use crate::nn::{Layout, Network, Objective, Workspace};
@@ -153,16 +153,11 @@ fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
     params
 }
 
-/// Forward over `x` in `ws`, then (mean loss, accuracy) against `y`.
+/// Forward over the batch loaded in `ws`, then (mean loss, accuracy)
+/// against `y`.
 #[inline(always)]
-fn eval<V: Lanes8>(
-    net: &Network,
-    spec: &TrainSpec,
-    x: ArrayView2<f64>,
-    y: ArrayView1<f64>,
-    ws: &mut Workspace,
-) -> (f64, f64) {
-    net.forward_in::<V>(x, ws);
+fn eval<V: Lanes8>(net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspace) -> (f64, f64) {
+    net.forward_in::<V>(ws);
     net.evaluate(spec.loss, ws, y)
 }
 
@@ -298,40 +293,48 @@ fn train_avx512(
 /// The loop itself, inlined into each build. Buffers are made here, once;
 /// the loop allocates nothing.
 #[inline(always)]
-fn train_loop<V: Lanes8>(
+fn train_loop<'a, V: Lanes8>(
     spec: &TrainSpec,
     net: &mut Network,
-    data: &Split,
+    data: &'a Split,
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
     let Dataset { x, y } = &data.train;
-    let (n, d) = x.dim();
+    let n = x.nrows();
+    let labels = |y: &'a Array1<f64>| y.as_slice().expect("data sets are built contiguous");
+    let (y, test_y) = (labels(y), labels(&data.test.y));
     let full_batch = spec.batch_size == 0;
     let batch = if full_batch { n } else { spec.batch_size.min(n) };
     let layout = net.layout.clone();
 
     // In full-batch mode the evaluation's forward pass is also the training
-    // step's; mini-batches need their own evaluation buffers.
-    let mut step_ws = Workspace::new(&layout, batch, true);
-    let mut eval_ws = (!full_batch).then(|| Workspace::new(&layout, n, false));
+    // step's; mini-batches need their own evaluation buffers. Whole sets are
+    // loaded once: only mini-batches change from one step to the next.
+    let loaded = |rows: usize, x: ArrayView2<f64>, with_grad: bool| {
+        let mut ws = Workspace::new(&layout, rows, with_grad);
+        ws.load(x);
+        ws
+    };
+    let mut step_ws =
+        if full_batch { loaded(n, x.view(), true) } else { Workspace::new(&layout, batch, true) };
+    let mut eval_ws = (!full_batch).then(|| loaded(n, x.view(), false));
     let test = &data.test;
-    let mut test_ws = (test.x.nrows() > 0).then(|| Workspace::new(&layout, test.x.nrows(), false));
+    let mut test_ws = (test.x.nrows() > 0).then(|| loaded(test.x.nrows(), test.x.view(), false));
     let mut grad = vec![0.0; layout.len];
     let mut optimizer = Optimizer::new(spec.optimizer, layout.len);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut xb = Array2::<f64>::zeros((batch, d));
-    let mut yb = Array1::<f64>::zeros(batch);
+    let mut yb = vec![0.0; batch];
 
     let mut summary = Summary::empty();
 
     for epoch in 0..=spec.epochs {
         // Evaluate the parameters after `epoch` updates.
         let ws = eval_ws.as_mut().unwrap_or(&mut step_ws);
-        let (loss, accuracy) = eval::<V>(net, spec, x.view(), y.view(), ws);
+        let (loss, accuracy) = eval::<V>(net, spec, y, ws);
         let (test_loss, test_accuracy) = match test_ws.as_mut() {
             Some(tws) => {
-                let (l, a) = eval::<V>(net, spec, test.x.view(), test.y.view(), tws);
+                let (l, a) = eval::<V>(net, spec, test_y, tws);
                 (Some(l), Some(a))
             }
             None => (None, None),
@@ -365,20 +368,18 @@ fn train_loop<V: Lanes8>(
         // One epoch of updates.
         if full_batch {
             // step_ws still holds the forward pass of the evaluation above.
-            update::<V>(net, spec, x.view(), y.view(), &mut step_ws, &mut grad, &mut optimizer);
+            update::<V>(net, spec, y, &mut step_ws, &mut grad, &mut optimizer);
         } else {
             if spec.shuffle {
                 rng::shuffle(shuffle_rng, &mut order);
             }
             for rows in order.chunks(batch) {
-                let m = rows.len();
-                for (k, &i) in rows.iter().enumerate() {
-                    xb.row_mut(k).assign(&x.row(i));
-                    yb[k] = y[i];
+                step_ws.load_rows(x.view(), rows);
+                for (yb, &i) in yb.iter_mut().zip(rows) {
+                    *yb = y[i];
                 }
-                let (xm, ym) = (xb.slice(ndarray::s![..m, ..]), yb.slice(ndarray::s![..m]));
-                net.forward_in::<V>(xm, &mut step_ws);
-                update::<V>(net, spec, xm, ym, &mut step_ws, &mut grad, &mut optimizer);
+                net.forward_in::<V>(&mut step_ws);
+                update::<V>(net, spec, &yb[..rows.len()], &mut step_ws, &mut grad, &mut optimizer);
             }
         }
     }
@@ -390,14 +391,12 @@ fn train_loop<V: Lanes8>(
 fn update<V: Lanes8>(
     net: &mut Network,
     spec: &TrainSpec,
-    x: ArrayView2<f64>,
-    y: ArrayView1<f64>,
+    y: &[f64],
     ws: &mut Workspace,
     grad: &mut [f64],
     optimizer: &mut Optimizer,
 ) {
     net.backward_in::<V>(
-        x,
         y,
         Objective { loss: spec.loss, reduction: spec.reduction, backprop: spec.backprop },
         ws,
