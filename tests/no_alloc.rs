@@ -109,6 +109,8 @@ fn the_epoch_loop_allocates_nothing_in_any_configuration() {
         ),
         ("lab back-propagation", "backprop = \"lab\""),
     ];
+    // Which kernels to run is read once per process (SWEEP_KERNELS), not per job.
+    train::Kernels::chosen();
     let mut failures = Vec::new();
     for (name, toml_text) in configs {
         let spec = job(3, toml_text);
