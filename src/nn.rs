@@ -317,21 +317,23 @@ fn side(left: usize) -> usize {
 fn tile_mix<V: Lanes8, const R: usize, const G: usize>(
     coef: &[f64],
     src: &[f64],
-    (rows, s): (usize, usize),
+    (terms, rows, s): (usize, usize, usize),
     (r0, g0): (usize, usize),
     out: &mut [f64],
 ) {
     assert!(r0 + R <= rows && (g0 + G) * LANES <= s);
+    assert!(coef.len() >= terms * rows && src.len() >= terms * s);
     let mut acc = [[V::zero(); G]; R];
-    for (w, x) in coef.chunks_exact(rows).zip(src.chunks_exact(s)) {
+    for q in 0..terms {
         let mut xv = [V::zero(); G];
         for (g, xv) in xv.iter_mut().enumerate() {
-            // SAFETY: (g0 + G) * LANES <= s = x.len(), asserted above.
-            *xv = unsafe { V::load_at(x, (g0 + g) * LANES) };
+            // SAFETY: q * s + (g0 + G) * LANES <= terms * s <= src.len(),
+            // asserted above.
+            *xv = unsafe { V::load_at(src, q * s + (g0 + g) * LANES) };
         }
         for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: r0 + R <= rows = w.len(), asserted above.
-            let w = V::splat(unsafe { *w.get_unchecked(r0 + r) });
+            // SAFETY: q * rows + r0 + R <= terms * rows <= coef.len(), as above.
+            let w = V::splat(unsafe { *coef.get_unchecked(q * rows + r0 + r) });
             for (acc, &x) in acc.iter_mut().zip(&xv) {
                 *acc = V::mul_add(w, x, *acc);
             }
@@ -351,13 +353,15 @@ fn tile_mix<V: Lanes8, const R: usize, const G: usize>(
 #[inline(always)]
 fn mix<V: Lanes8>(coef: &[f64], src: &[f64], out: &mut [f64], (rows, s): (usize, usize)) {
     let groups = s / LANES;
+    let terms = src.len() / s;
+    assert_eq!(coef.len(), terms * rows, "one coefficient per term and row");
     let mut r = 0;
     while r < rows {
         let rr = side(rows - r);
         let mut g = 0;
         while g < groups {
             let gg = if V::WIDE && groups - g >= 2 { 2 } else { 1 };
-            let shape = (rows, s);
+            let shape = (terms, rows, s);
             match (rr, gg) {
                 (4, 2) => tile_mix::<V, 4, 2>(coef, src, shape, (r, g), out),
                 (2, 2) => tile_mix::<V, 2, 2>(coef, src, shape, (r, g), out),
@@ -404,7 +408,8 @@ fn tile_dot<V: Lanes8, const R: usize, const C: usize>(
     let (a, b) = (&a[p0 * s..(p0 + R) * s], &b[j0 * s..(j0 + C) * s]);
     assert!(s % LANES == 0);
     let mut acc = [[V::zero(); C]; R];
-    for at in (0..s).step_by(LANES) {
+    for g in 0..s / LANES {
+        let at = g * LANES;
         let mut bv = [V::zero(); C];
         for (c, bv) in bv.iter_mut().enumerate() {
             // SAFETY: c * s + at + LANES <= C * s = b.len(), as s is whole groups.
