@@ -296,7 +296,7 @@ impl Workspace {
 // Bit-reproducibility: every multiply-add is fused (correctly rounded by
 // IEEE 754, whether the CPU or libm computes it), and every output sums its
 // terms in an order fixed by this code -- ascending along features, `LANES`
-// interleaved partial sums combined by `combine` along samples -- never by
+// interleaved partial sums combined by `Lanes8::sum` along samples -- never by
 // the tile shape or the vector width. So every build and every machine
 // computes the same bits.
 
@@ -376,16 +376,6 @@ fn mix<V: Lanes8>(coef: &[f64], src: &[f64], out: &mut [f64], (rows, s): (usize,
     }
 }
 
-/// The partial sums of a sum along samples, combined in a fixed tree (the
-/// natural reduction of one 512-bit or two 256-bit vectors).
-#[inline(always)]
-fn combine<V: Lanes8>(v: V) -> f64 {
-    let mut l = [0.0; LANES];
-    v.store(&mut l);
-    let h = [l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]];
-    (h[0] + h[2]) + (h[1] + h[3])
-}
-
 /// Sum of one padded row of samples.
 #[inline(always)]
 fn sum<V: Lanes8>(row: &[f64]) -> f64 {
@@ -393,7 +383,7 @@ fn sum<V: Lanes8>(row: &[f64]) -> f64 {
     for g in row.as_chunks::<LANES>().0 {
         acc = V::add(acc, V::load(g));
     }
-    combine(acc)
+    acc.sum()
 }
 
 /// One R x C tile of `dot`: outputs (p0.., j0..).
@@ -425,7 +415,7 @@ fn tile_dot<V: Lanes8, const R: usize, const C: usize>(
     }
     for (r, acc) in acc.iter().enumerate() {
         for (c, &acc) in acc.iter().enumerate() {
-            out[(p0 + r) * n + j0 + c] = combine(acc);
+            out[(p0 + r) * n + j0 + c] = acc.sum();
         }
     }
 }

@@ -35,6 +35,16 @@ pub unsafe trait Lanes8: Copy {
     /// a * b + c, rounded once.
     fn mul_add(a: Self, b: Self, c: Self) -> Self;
     fn add(a: Self, b: Self) -> Self;
+    /// The lanes' sum in a fixed tree, ((l0 + l4) + (l2 + l6)) + ((l1 + l5)
+    /// + (l3 + l7)): the natural reduction of one 512-bit or two 256-bit
+    /// registers, so every implementation adds in this order.
+    #[inline(always)]
+    fn sum(self) -> f64 {
+        let mut l = [0.0; 8];
+        self.store(&mut l);
+        let h = [l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]];
+        (h[0] + h[2]) + (h[1] + h[3])
+    }
 }
 
 /// Plain arrays: any CPU (`mul_add` is the FPU's or libm's fused
@@ -121,6 +131,14 @@ mod x86 {
         fn add(a: Self, b: Self) -> Self {
             unsafe { Avx2(_mm256_add_pd(a.0, b.0), _mm256_add_pd(a.1, b.1)) }
         }
+        #[inline(always)]
+        fn sum(self) -> f64 {
+            unsafe {
+                let h = _mm256_add_pd(self.0, self.1); // l_t + l_{t+4}
+                let q = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1)); // h0+h2, h1+h3
+                _mm_cvtsd_f64(_mm_add_sd(q, _mm_unpackhi_pd(q, q)))
+            }
+        }
     }
 
     /// One 512-bit register; needs AVX-512F.
@@ -154,6 +172,14 @@ mod x86 {
         #[inline(always)]
         fn add(a: Self, b: Self) -> Self {
             unsafe { Avx512(_mm512_add_pd(a.0, b.0)) }
+        }
+        #[inline(always)]
+        fn sum(self) -> f64 {
+            unsafe {
+                let h = _mm256_add_pd(_mm512_castpd512_pd256(self.0), _mm512_extractf64x4_pd(self.0, 1));
+                let q = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+                _mm_cvtsd_f64(_mm_add_sd(q, _mm_unpackhi_pd(q, q)))
+            }
         }
     }
 }
