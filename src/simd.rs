@@ -35,9 +35,9 @@ pub unsafe trait Lanes8: Copy {
     /// a * b + c, rounded once.
     fn mul_add(a: Self, b: Self, c: Self) -> Self;
     fn add(a: Self, b: Self) -> Self;
-    /// The lanes' sum in a fixed tree, ((l0 + l4) + (l2 + l6)) + ((l1 + l5)
-    /// + (l3 + l7)): the natural reduction of one 512-bit or two 256-bit
-    /// registers, so every implementation adds in this order.
+    /// The lanes' sum in a fixed tree, `((l0 + l4) + (l2 + l6)) + ((l1 +
+    /// l5) + (l3 + l7))`: the natural reduction of one 512-bit or two
+    /// 256-bit registers, so every implementation adds in this order.
     #[inline(always)]
     fn sum(self) -> f64 {
         let mut l = [0.0; 8];

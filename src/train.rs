@@ -13,7 +13,7 @@ use crate::data::{self, DataError, Dataset, Split};
 use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
-use crate::simd::{self, Lanes8, Portable};
+use crate::simd::{Lanes8, Portable};
 use crate::spec::{Init, JobSpec, TrainSpec};
 use crate::weights::{WeightsError, WeightsFile};
 
@@ -214,18 +214,16 @@ impl Kernels {
 
     /// Every build this CPU can run, slowest first.
     pub fn available() -> Vec<Kernels> {
-        let mut all = vec![Kernels::Portable];
         #[cfg(target_arch = "x86_64")]
         {
-            let best = Kernels::detect();
-            if best != Kernels::Portable {
-                all.push(Kernels::Avx2);
-            }
-            if best == Kernels::Avx512 {
-                all.push(Kernels::Avx512);
+            match Kernels::detect() {
+                Kernels::Avx512 => vec![Kernels::Portable, Kernels::Avx2, Kernels::Avx512],
+                Kernels::Avx2 => vec![Kernels::Portable, Kernels::Avx2],
+                Kernels::Portable => vec![Kernels::Portable],
             }
         }
-        all
+        #[cfg(not(target_arch = "x86_64"))]
+        vec![Kernels::Portable]
     }
 }
 
@@ -275,7 +273,7 @@ fn train_avx2(
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
-    train_loop::<simd::Avx2>(spec, net, data, shuffle_rng, sink)
+    train_loop::<crate::simd::Avx2>(spec, net, data, shuffle_rng, sink)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -287,7 +285,7 @@ fn train_avx512(
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
-    train_loop::<simd::Avx512>(spec, net, data, shuffle_rng, sink)
+    train_loop::<crate::simd::Avx512>(spec, net, data, shuffle_rng, sink)
 }
 
 /// The loop itself, inlined into each build. Buffers are made here, once;
