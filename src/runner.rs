@@ -2,7 +2,10 @@
 //! rayon code. Progress goes out as [`Event`]s; the CLI draws them.
 //!
 //! Each job is single-threaded and deterministic, and writes its folder
-//! atomically as soon as it finishes ("a later failure loses nothing").
+//! atomically as soon as it finishes ("a later failure loses nothing"):
+//! the worker writes the files under .tmp/, and one committer thread syncs
+//! them and renames the folder into jobs/, so workers never wait for the
+//! disk.
 //! A job whose folder exists with the same configuration hash is skipped
 //! (resume); `force` retrains it.
 //!
@@ -17,6 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use ndarray::{Axis, concatenate};
@@ -98,8 +102,8 @@ pub enum RunError {
 }
 
 /// Trains every job of `plan` (in `opts.shard`) into the results folder `out`.
-pub fn run_plan(
-    plan: &Plan,
+pub fn run_plan<'p>(
+    plan: &'p Plan,
     out: &Path,
     opts: &RunOptions,
     on_event: &(dyn Fn(&Event) + Sync),
@@ -142,9 +146,40 @@ pub fn run_plan(
     let counts = Mutex::new(Counts::default());
     let fatal = AtomicBool::new(false);
     let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let fail = |job: &Job, e: JobFailure| {
+        fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
+        let error = e.to_string();
+        on_event(&Event::Failed { job, error: error.clone() });
+        failed.lock().expect("failures").push((job.id.clone(), error));
+    };
+    // Makes a trained job's folder durable and moves it into place, on the
+    // committer thread: the workers never wait for the disk. The job's lock
+    // is released only once its folder is in place.
+    let commit = |done: Done| {
+        let Done { job, epochs, file, prepared, wall_ms, lock } = done;
+        match prepared.commit() {
+            Ok(outcome) => {
+                let file = JobFile { result: outcome.clone(), ..file };
+                known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
+                // Timing is informative only; losing a row must not fail the job.
+                let _ = dir.append_timing(&job.id, wall_ms, threads);
+                let mut c = counts.lock().expect("counts");
+                c.ran += 1;
+                c.diverged += usize::from(outcome.diverged());
+                c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
+                drop(c);
+                on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+            }
+            Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
+        }
+        drop(lock);
+    };
     // Trains one job under its lock. Returns the lock's owner when another
     // process holds it and `wait` is false.
-    let attempt = |(job, spec, hash): &(&Job, JobSpec, String), wait: bool| -> Option<String> {
+    let attempt = |(job, spec, hash): &(&'p Job, JobSpec, String),
+                   wait: bool,
+                   to_commit: &SyncSender<Done<'p>>|
+     -> Option<String> {
         let stopped = || {
             let (c, f) = (cancelled(), fatal.load(Ordering::Relaxed));
             if c || f {
@@ -156,7 +191,7 @@ pub fn run_plan(
         if stopped() {
             return None;
         }
-        let _lock = loop {
+        let lock = loop {
             match dir.lock_job(&job.id) {
                 Ok(Ok(lock)) => break lock,
                 Ok(Err(owner)) if !wait => return Some(owner.to_string()),
@@ -167,10 +202,7 @@ pub fn run_plan(
                     }
                 }
                 Err(e) => {
-                    let error = JobFailure::Store { id: job.id.clone(), source: e };
-                    fatal.fetch_or(stops_the_run(&error), Ordering::Relaxed);
-                    on_event(&Event::Failed { job, error: error.to_string() });
-                    failed.lock().expect("failures").push((job.id.clone(), error.to_string()));
+                    fail(job, JobFailure::Store { id: job.id.clone(), source: e });
                     return None;
                 }
             }
@@ -185,43 +217,45 @@ pub fn run_plan(
             return None;
         }
         let t0 = Instant::now();
-        match run_job(spec, job_file(plan, job, spec, hash), &dir, opts.cancel) {
-            Ok(outcome) => {
-                let file = JobFile { result: outcome.clone(), ..job_file(plan, job, spec, hash) };
-                known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
+        match prepare_job(spec, job_file(plan, job, spec, hash), &dir, opts.cancel) {
+            Ok((file, prepared)) => {
                 let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
-                // Timing is informative only; losing a row must not fail the job.
-                let _ = dir.append_timing(&job.id, wall_ms, threads);
-                let epochs = outcome.diverged_epoch.unwrap_or(spec.train.epochs as u64);
-                let mut c = counts.lock().expect("counts");
-                c.ran += 1;
-                c.diverged += usize::from(outcome.diverged());
-                c.epochs += epochs;
-                drop(c);
-                on_event(&Event::Finished {
-                    job,
-                    epochs: spec.train.epochs as u64,
-                    diverged: outcome.diverged(),
-                });
+                let done = Done { job, epochs: spec.train.epochs as u64, file, prepared, wall_ms, lock };
+                // The committer makes it durable and visible; if it is gone
+                // (it panicked), do it here.
+                if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
+                    commit(done);
+                }
             }
             Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
-            Err(e) => {
-                fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
-                let error = e.to_string();
-                on_event(&Event::Failed { job, error: error.clone() });
-                failed.lock().expect("failures").push((job.id.clone(), error));
-            }
+            Err(e) => fail(job, e),
         }
         None
     };
-    pool.install(|| {
-        let busy: Vec<(usize, String)> =
-            todo.par_iter().enumerate().filter_map(|(i, t)| attempt(t, false).map(|o| (i, o))).collect();
-        if let Some((_, owner)) = busy.first() {
-            on_event(&Event::Waiting { jobs: busy.len(), owner: owner.clone() });
-            busy.par_iter().for_each(|(i, _)| {
-                attempt(&todo[*i], true);
-            });
+    std::thread::scope(|scope| {
+        // A few jobs may wait for the committer; more would only hold disk space.
+        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(2 * threads);
+        let committer = scope.spawn(|| {
+            for done in committing {
+                commit(done);
+            }
+        });
+        pool.install(|| {
+            let busy: Vec<(usize, String)> = todo
+                .par_iter()
+                .enumerate()
+                .filter_map(|(i, t)| attempt(t, false, &to_commit).map(|o| (i, o)))
+                .collect();
+            if let Some((_, owner)) = busy.first() {
+                on_event(&Event::Waiting { jobs: busy.len(), owner: owner.clone() });
+                busy.par_iter().for_each(|(i, _)| {
+                    attempt(&todo[*i], true, &to_commit);
+                });
+            }
+        });
+        drop(to_commit); // the committer drains the channel and ends
+        if let Err(panic) = committer.join() {
+            std::panic::resume_unwind(panic);
         }
     });
 
@@ -298,14 +332,37 @@ pub enum JobFailure {
     Cancelled { id: String },
 }
 
+/// A trained job waiting for the committer, with its lock.
+struct Done<'p> {
+    job: &'p Job,
+    epochs: u64,
+    file: JobFile,
+    prepared: store::Prepared,
+    wall_ms: f64,
+    lock: crate::lock::FileLock,
+}
+
 /// Trains one job and writes its folder (`file` says everything but the
 /// outcome); returns the outcome.
 pub fn run_job(
     spec: &JobSpec,
-    mut file: JobFile,
+    file: JobFile,
     dir: &ResultsDir,
     cancel: Option<&'static AtomicBool>,
 ) -> Result<JobOutcome, JobFailure> {
+    let id = file.job_id.clone();
+    let (_, prepared) = prepare_job(spec, file, dir, cancel)?;
+    prepared.commit().map_err(|source| JobFailure::Store { id, source })
+}
+
+/// Trains one job and writes its files under .tmp/; returns its params
+/// (with the outcome) and the folder, to be committed.
+fn prepare_job(
+    spec: &JobSpec,
+    mut file: JobFile,
+    dir: &ResultsDir,
+    cancel: Option<&'static AtomicBool>,
+) -> Result<(JobFile, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     let mut writer = dir.begin_job(&id).map_err(store_err)?;
@@ -323,7 +380,8 @@ pub fn run_job(
     let outputs = trained.network.predict(x.view());
     let predictions = store::predictions_csv(x.view(), y.view(), outputs.view());
     let model = WeightsFile::from_params(&trained.network.layout, &trained.network.params).to_json();
-    writer.finish(file, &predictions, &model).map_err(store_err)
+    let prepared = writer.prepare(file.clone(), &predictions, &model).map_err(store_err)?;
+    Ok((file, prepared))
 }
 
 /// A job's params.toml before it has an outcome.

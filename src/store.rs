@@ -398,14 +398,23 @@ impl JobWriter {
     }
 
     /// Writes the remaining files and moves the folder into jobs/ (replacing
-    /// an older result of the same id). `job` gets its `files_hash` here;
-    /// the final outcome is returned.
-    pub fn finish(
+    /// an older result of the same id): [`JobWriter::prepare`], then
+    /// [`Prepared::commit`]. `job` gets its `files_hash` here; the final
+    /// outcome is returned.
+    pub fn finish(self, job: JobFile, predictions: &str, model: &str) -> Result<JobOutcome, StoreError> {
+        self.prepare(job, predictions, model)?.commit()
+    }
+
+    /// Writes the remaining files, still under .tmp/: the job is complete
+    /// but neither durable nor visible until [`Prepared::commit`], which a
+    /// runner may leave to another thread so training never waits for the
+    /// disk.
+    pub fn prepare(
         mut self,
         mut job: JobFile,
         predictions: &str,
         model: &str,
-    ) -> Result<JobOutcome, StoreError> {
+    ) -> Result<Prepared, StoreError> {
         let curve_path = self.tmp.join(CURVE);
         if let Some(e) = self.error.take() {
             return Err(StoreError::Io { path: curve_path, source: e });
@@ -417,12 +426,40 @@ impl JobWriter {
             let p = self.tmp.join(name);
             fs::write(&p, text).map_err(io_at(&p))?;
         }
+        let curve = self.curve.inner.get_ref().try_clone().map_err(io_at(&curve_path))?;
+        // From here on the folder is the Prepared's to keep or remove.
+        self.kept = true;
+        Ok(Prepared {
+            tmp: self.tmp.clone(),
+            final_dir: self.final_dir.clone(),
+            curve,
+            result: job.result,
+            kept: false,
+        })
+    }
+}
+
+/// A job folder written under .tmp/, waiting to be made durable and moved
+/// into jobs/. Dropped without `commit`, it removes its folder.
+#[derive(Debug)]
+pub struct Prepared {
+    tmp: PathBuf,
+    final_dir: PathBuf,
+    curve: File,
+    result: JobOutcome,
+    kept: bool,
+}
+
+impl Prepared {
+    /// Makes the files durable, then moves the folder into jobs/ (replacing
+    /// an older result of the same id).
+    pub fn commit(mut self) -> Result<JobOutcome, StoreError> {
         // Make the files durable before they become visible. Some file
         // systems report a full disk only here (NFS, delayed allocation);
         // some cannot sync at all, which is no reason to fail a job.
-        match self.curve.inner.get_ref().sync_all() {
+        match self.curve.sync_all() {
             Err(e) if !matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => {
-                return Err(StoreError::Io { path: curve_path, source: e });
+                return Err(StoreError::Io { path: self.tmp.join(CURVE), source: e });
             }
             _ => {}
         }
@@ -441,7 +478,15 @@ impl JobWriter {
         if replaced {
             let _ = fs::remove_dir_all(&old);
         }
-        Ok(job.result)
+        Ok(self.result.clone())
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
     }
 }
 
@@ -731,5 +776,31 @@ mod tests {
         let mut want = rows;
         want[0].outcome.files_hash.clear();
         assert_eq!(read_summary(&p).unwrap(), want);
+    }
+
+    /// A prepared job is invisible until committed, and a prepared job that
+    /// is never committed (the run died first) leaves nothing behind.
+    #[test]
+    fn a_prepared_job_is_visible_only_once_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path());
+        store.create().unwrap();
+        let job = |id: &str| JobFile {
+            job_id: id.into(),
+            seed: 0,
+            config_hash: "abc".into(),
+            paths_relative_to: None,
+            params: toml::Table::new(),
+            result: JobOutcome::new(&Summary::empty(), String::new()),
+        };
+        let prepared = store.begin_job("kept").unwrap().prepare(job("kept"), "p\n", "{}\n").unwrap();
+        assert!(store.finished("kept").is_none(), "not visible before commit");
+        let dropped = store.begin_job("dropped").unwrap().prepare(job("dropped"), "p\n", "{}\n").unwrap();
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 2);
+        drop(dropped);
+        let outcome = prepared.commit().unwrap();
+        assert_eq!(store.finished("kept").unwrap().result.files_hash, outcome.files_hash);
+        assert!(store.finished("dropped").is_none());
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
     }
 }
