@@ -29,7 +29,7 @@ pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod runner;
-pub mod simd;
+mod simd;
 pub mod slurm;
 pub mod spec;
 pub mod store;

@@ -7,6 +7,9 @@
 //! same loop came out as 512-bit, 128-bit or scalar code depending on its
 //! neighbours), so the vector operations are spelled out here. (Nor is
 //! `std::array::from_fn` always inlined: the kernels avoid it.)
+//!
+//! The module is private to the crate: the x86 types run instructions the
+//! CPU may lack, and only `train`'s feature checks decide where they run.
 
 /// Eight f64 lanes.
 ///
