@@ -307,13 +307,18 @@ pub fn conv_filter(x: &mut Array2<f64>, kernel: &[f64]) {
     }
 }
 
+/// How many of `n` samples `test_fraction` holds out: round(n * fraction).
+pub fn held_out(n: usize, test_fraction: f64) -> usize {
+    ((n as f64 * test_fraction).round() as usize).min(n)
+}
+
 /// Splits by a permutation: the last round(n * test_fraction) indices of
 /// `order` are the test part, the rest training. Both parts keep the data's
 /// original relative order (the index sets are sorted), so a conv-filtered or
 /// time-ordered set stays in order within each part.
 pub fn split(data: &Dataset, order: &[usize], test_fraction: f64) -> Split {
     let n = order.len();
-    let n_test = ((n as f64 * test_fraction).round() as usize).min(n);
+    let n_test = held_out(n, test_fraction);
     let mut train_idx = order[..n - n_test].to_vec();
     let mut test_idx = order[n - n_test..].to_vec();
     train_idx.sort_unstable();

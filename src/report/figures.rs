@@ -388,6 +388,8 @@ pub struct Points {
     pub xy: Vec<(f64, f64)>,
     pub label: Vec<bool>,
     pub predicted: Vec<bool>,
+    /// Held out of training (the test split): drawn hollow.
+    pub held_out: Vec<bool>,
 }
 
 /// The lab's "ground truth vs prediction" pair.
@@ -446,26 +448,42 @@ fn draw_point<DB: DrawingBackend>(
     >,
     p: (f64, f64),
     class: bool,
+    held_out: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    if class {
+    match (class, held_out) {
         // plotters always fills a triangle marker: the outline is a larger
-        // black triangle underneath (inradius 1 px larger).
-        chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, BLACK.filled())))?;
-        chart.draw_series(std::iter::once(TriangleMarker::new(p, 7, ORANGE.filled())))?;
-    } else {
-        chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.filled())))?;
-        chart.draw_series(std::iter::once(Circle::new(p, 5, BLACK.stroke_width(1))))?;
+        // triangle underneath (inradius 1 px larger).
+        (true, false) => {
+            chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, BLACK.filled())))?;
+            chart.draw_series(std::iter::once(TriangleMarker::new(p, 7, ORANGE.filled())))?;
+        }
+        // Held out: the same shapes, hollow.
+        (true, true) => {
+            chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, ORANGE.filled())))?;
+            chart.draw_series(std::iter::once(TriangleMarker::new(p, 5, WHITE.filled())))?;
+        }
+        (false, false) => {
+            chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.filled())))?;
+            chart.draw_series(std::iter::once(Circle::new(p, 5, BLACK.stroke_width(1))))?;
+        }
+        (false, true) => {
+            chart.draw_series(std::iter::once(Circle::new(p, 5, WHITE.filled())))?;
+            chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.stroke_width(2))))?;
+        }
     }
     Ok(())
 }
 
 /// Ground truth (left) and the network's prediction (right) over the same
-/// plane: class 0 blue circles, class 1 orange triangles; on the right, the
-/// plane shaded by the predicted class and misclassified samples ringed.
+/// plane: class 0 blue circles, class 1 orange triangles, held-out samples
+/// hollow; on the right, the plane shaded by the predicted class and
+/// misclassified samples ringed.
 pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
     let header = Header::new(&fig.title, &fig.subtitle);
     let panel = 400u32;
-    let legend_h = 44u32;
+    let held = fig.points.held_out.iter().filter(|&&h| h).count();
+    // A second legend row for the held-out samples, when there are any.
+    let legend_h = if held > 0 { 74u32 } else { 44u32 };
     let height = header.height() + panel + legend_h;
     let (xr, yr) = plane(&fig.points, fig.grid.as_ref());
     let pts = &fig.points;
@@ -522,7 +540,7 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
                     continue;
                 }
                 let class = if truth { pts.label[i] } else { pts.predicted[i] };
-                draw_point(&mut chart, p, class)?;
+                draw_point(&mut chart, p, class, pts.held_out.get(i).copied().unwrap_or(false))?;
                 if !truth && pts.label[i] != pts.predicted[i] {
                     chart.draw_series(std::iter::once(Circle::new(p, 10, BLACK.stroke_width(2))))?;
                 }
@@ -530,17 +548,25 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
         }
 
         // Legend row under both panels.
-        let y = (legend_h / 2) as i32;
+        let y = 22;
         let mut x = 24;
+        let wrong = |test: bool| {
+            (0..pts.label.len())
+                .filter(|&i| {
+                    pts.label[i] != pts.predicted[i] && pts.held_out.get(i).copied().unwrap_or(false) == test
+                })
+                .count()
+        };
         let entries: Vec<(u8, String)> = vec![
             (0, "class 0".to_string()),
             (1, "class 1".to_string()),
             (
                 2,
-                format!(
-                    "misclassified ({})",
-                    pts.label.iter().zip(&pts.predicted).filter(|(a, b)| a != b).count()
-                ),
+                if held > 0 {
+                    format!("misclassified ({} trained, {} held out)", wrong(false), wrong(true))
+                } else {
+                    format!("misclassified ({})", wrong(false))
+                },
             ),
             (
                 3,
@@ -577,6 +603,15 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
             }
             draw_text(&legend, &text, LEGEND_PX, &BLACK, (x + 16, y), MID_LEFT, false)?;
             x += 16 + text_width(&text, LEGEND_PX) + 36;
+        }
+        if held > 0 {
+            let (x, y) = (24, 52);
+            legend.draw(&Circle::new((x - 6, y), 5, WHITE.filled()))?;
+            legend.draw(&Circle::new((x - 6, y), 5, BLUE.stroke_width(2)))?;
+            legend.draw(&TriangleMarker::new((x + 8, y), 9, ORANGE.filled()))?;
+            legend.draw(&TriangleMarker::new((x + 8, y), 5, WHITE.filled()))?;
+            let text = format!("hollow: held out of training ({held} of {})", pts.label.len());
+            draw_text(&legend, &text, LEGEND_PX, &BLACK, (x + 24, y), MID_LEFT, false)?;
         }
         root.present()?;
     }
@@ -753,5 +788,29 @@ mod tests {
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("all 2 diverged"));
+    }
+
+    #[test]
+    fn held_out_samples_are_drawn_hollow_and_counted_apart() {
+        let fig = |held_out: Vec<bool>| PredictionFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            points: Points {
+                xy: vec![(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)],
+                label: vec![false, true, false, true],
+                predicted: vec![true, true, true, true],
+                held_out,
+            },
+            grid: None,
+        };
+        let split = prediction_svg(&fig(vec![false, false, false, true])).unwrap();
+        assert!(split.contains("held out of training (1 of 4)"), "{split}");
+        assert!(split.contains("misclassified (2 trained, 0 held out)"));
+        let whole = prediction_svg(&fig(vec![false; 4])).unwrap();
+        assert!(!whole.contains("held out"));
+        assert!(whole.contains("misclassified (2)"));
+        // Hollow markers are white-filled: only the split figure has them.
+        let white = |svg: &str| svg.matches("fill=\"#FFFFFF\"").count();
+        assert!(white(&split) > white(&whole), "{} vs {}", white(&split), white(&whole));
     }
 }

@@ -486,6 +486,13 @@ impl<'a> Report<'a> {
                     .collect(),
                 label: preds.label.iter().map(|&y| y >= 0.5).collect(),
                 predicted: preds.output.iter().map(|&o| o >= 0.5).collect(),
+                held_out: {
+                    // predictions.csv lists the training samples, then the held-out ones.
+                    let n = preds.x.len();
+                    let fraction = job.param("test_fraction").and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                    let test = crate::data::held_out(n, fraction);
+                    (0..n).map(|i| i >= n - test).collect()
+                },
             };
             let grid = if width == 2 { self.grid(job, &job_dir, &points) } else { None };
             let o = &job.outcome;
