@@ -618,9 +618,18 @@ impl Network {
 
     /// Outputs for every row of `x` (allocates; for final predictions only).
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
+        self.predict_in::<Portable>(x)
+    }
+
+    /// [`Network::predict`] on the vector unit `V`; the same bits for every `V`.
+    #[inline(always)]
+    pub(crate) fn predict_in<V: Lanes8>(&self, x: ArrayView2<f64>) -> Array1<f64> {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
-        self.forward(x, &mut ws);
-        Array1::from(ws.yhat)
+        ws.load(x);
+        self.forward_in::<V>(&mut ws);
+        let mut yhat = ws.yhat;
+        yhat.truncate(x.nrows()); // drop the padding samples
+        Array1::from(yhat)
     }
 
     /// The objective J (sum or mean of the per-sample loss over `x`), without

@@ -404,9 +404,31 @@ fn update<V: Lanes8>(
     optimizer.step(spec.lr, &mut net.params, grad);
 }
 
-/// Final outputs for every sample of `data`, train rows then test rows.
+/// Final outputs for every sample of `data`.
 pub fn predictions(net: &Network, data: &Dataset) -> Array1<f64> {
-    net.predict(data.x.view())
+    predict(net, data.x.view())
+}
+
+/// `net.predict(x)` on the fastest kernels this CPU runs (the same bits).
+pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
+            net.predict_in::<crate::simd::Avx2>(x)
+        }
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        fn avx512(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
+            net.predict_in::<crate::simd::Avx512>(x)
+        }
+        match Kernels::chosen() {
+            // SAFETY: `chosen` picks only builds the CPU supports.
+            Kernels::Avx512 => return unsafe { avx512(net, x) },
+            Kernels::Avx2 => return unsafe { avx2(net, x) },
+            Kernels::Portable => {}
+        }
+    }
+    net.predict(x)
 }
 
 /// Share of samples whose thresholded output matches the label.
@@ -469,5 +491,21 @@ mod tests {
                 assert_eq!(run(kernels), want, "{kernels:?} {pairs:?}");
             }
         }
+    }
+
+    /// Predictions: one output per row (not per padded sample), the same
+    /// bits from the fastest build as from the portable one.
+    #[test]
+    fn predictions_have_one_output_per_row_and_the_portable_bits() {
+        let spec =
+            job(&[("hidden", "[9, 5]"), ("bias", "true"), ("activation", "\"tanh\""), ("n_samples", "37")]);
+        let data = data::build(&spec.data, spec.seed).unwrap();
+        let net = initial_network(&spec, 2).unwrap();
+        let fast = predict(&net, data.train.x.view());
+        let portable = net.predict(data.train.x.view());
+        assert_eq!(fast.len(), data.train.x.nrows());
+        assert_eq!(portable.len(), data.train.x.nrows());
+        let bits = |a: &Array1<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&portable), "{:?}", Kernels::chosen());
     }
 }
