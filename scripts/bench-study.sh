@@ -10,9 +10,9 @@
 # target/bench-study, emptied first). Prints wall, user and system seconds.
 #
 # System time depends on the file system more than on sweep: on this
-# project's VM (ext4), merely creating the study's 960 folders of files in a
-# brand-new directory under /tmp took a script 3.7 s of system time, and
-# 0.3 s in a directory that had been used before.
+# project's VM (ext4), merely creating the study's 960 folders of files took
+# a script 0.3 s of system time at some times and 3.7 s at others. Look at
+# the user time too, and repeat runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
