@@ -11,12 +11,115 @@
 //! The module is private to the crate: the x86 types run instructions the
 //! CPU may lack, and only `train`'s feature checks decide where they run.
 
+/// The builds of the kernels, picked at run time so that one binary runs
+/// anywhere. All of them compute the same bits: no sum is reordered, and
+/// every multiply-add is fused, in hardware or by libm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// The target's baseline (SSE2 on x86-64: `mul_add` is a libm call).
+    Portable,
+    /// 256-bit vectors with hardware FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// 512-bit vectors, wider tiles.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernels {
+    /// The fastest this CPU runs.
+    pub fn detect() -> Kernels {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+                return Kernels::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Kernels::Avx2;
+            }
+        }
+        Kernels::Portable
+    }
+
+    /// `detect`, or the build named by `SWEEP_KERNELS` (portable, avx2,
+    /// avx512), for benchmarks and for checking a result on another path.
+    /// Read once; an unknown or unsupported name falls back to `detect`.
+    pub fn chosen() -> Kernels {
+        static CHOSEN: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let wanted = std::env::var("SWEEP_KERNELS").unwrap_or_default();
+            Kernels::available().into_iter().find(|k| k.name() == wanted).unwrap_or_else(Kernels::detect)
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => "avx512",
+        }
+    }
+
+    /// Every build this CPU can run, slowest first.
+    pub fn available() -> Vec<Kernels> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match Kernels::detect() {
+                Kernels::Avx512 => vec![Kernels::Portable, Kernels::Avx2, Kernels::Avx512],
+                Kernels::Avx2 => vec![Kernels::Portable, Kernels::Avx2],
+                Kernels::Portable => vec![Kernels::Portable],
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        vec![Kernels::Portable]
+    }
+}
+
+/// Work generic over the vector unit, for [`Kernels::run`] to compile once
+/// per build.
+pub(crate) trait OnLanes {
+    type Out;
+    fn run<V: Lanes8>(self) -> Self::Out;
+}
+
+impl Kernels {
+    /// Runs `task` on these kernels, or on the fastest the CPU has if it
+    /// lacks them. The one place that turns a feature check into the right
+    /// to use `Avx2` or `Avx512`.
+    pub(crate) fn run<T: OnLanes>(self, task: T) -> T::Out {
+        #[cfg(target_arch = "x86_64")]
+        match (self, Kernels::detect()) {
+            // SAFETY: the CPU has AVX-512F and FMA (detect).
+            (Kernels::Avx512, Kernels::Avx512) => return unsafe { on_avx512(task) },
+            // SAFETY: the CPU has AVX2 and FMA (detect).
+            (Kernels::Avx512 | Kernels::Avx2, Kernels::Avx512 | Kernels::Avx2) => {
+                return unsafe { on_avx2(task) };
+            }
+            _ => {}
+        }
+        task.run::<Portable>()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn on_avx2<T: OnLanes>(task: T) -> T::Out {
+    task.run::<Avx2>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn on_avx512<T: OnLanes>(task: T) -> T::Out {
+    task.run::<Avx512>()
+}
+
 /// Eight f64 lanes.
 ///
 /// # Safety
 /// An implementation may use instructions the CPU must support; the kernels
-/// are instantiated with it only inside a function that checked them (see
-/// `train::Kernels`).
+/// are instantiated with it only through [`Kernels::run`], which checked them.
 pub unsafe trait Lanes8: Copy {
     /// Registers are plentiful (32 of 512 bits): kernels take larger tiles.
     const WIDE: bool;
@@ -102,7 +205,7 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub struct Avx2(__m256d, __m256d);
 
-    // SAFETY: instantiated only in `train_avx2`, which runs only after
+    // SAFETY: instantiated only in `on_avx2`, which runs only after
     // AVX2 and FMA were detected. Loads and stores go through references to
     // eight f64, so they stay in bounds.
     unsafe impl Lanes8 for Avx2 {
@@ -148,7 +251,7 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub struct Avx512(__m512d);
 
-    // SAFETY: instantiated only in `train_avx512`, which runs only after
+    // SAFETY: instantiated only in `on_avx512`, which runs only after
     // AVX-512F and FMA were detected; loads and stores as for `Avx2`.
     unsafe impl Lanes8 for Avx512 {
         const WIDE: bool = true;

@@ -13,7 +13,8 @@ use crate::data::{self, DataError, Dataset, Split};
 use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
-use crate::simd::{Lanes8, Portable};
+pub use crate::simd::Kernels;
+use crate::simd::{Lanes8, OnLanes};
 use crate::spec::{Init, JobSpec, TrainSpec};
 use crate::weights::{WeightsError, WeightsFile};
 
@@ -161,72 +162,6 @@ fn eval<V: Lanes8>(net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspac
     net.evaluate(spec.loss, ws, y)
 }
 
-/// The kernels an epoch loop is compiled for, picked at run time so that
-/// one binary runs anywhere. All of them compute the same bits: no sum is
-/// reordered, and every multiply-add is fused, in hardware or by libm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernels {
-    /// The target's baseline (SSE2 on x86-64: `mul_add` is a libm call).
-    Portable,
-    /// 256-bit vectors with hardware FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// 512-bit vectors, wider tiles.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Kernels {
-    /// The fastest this CPU runs.
-    pub fn detect() -> Kernels {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
-                return Kernels::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Kernels::Avx2;
-            }
-        }
-        Kernels::Portable
-    }
-
-    /// `detect`, or the build named by `SWEEP_KERNELS` (portable, avx2,
-    /// avx512), for benchmarks and for checking a result on another path.
-    /// Read once; an unknown or unsupported name falls back to `detect`.
-    pub fn chosen() -> Kernels {
-        static CHOSEN: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
-        *CHOSEN.get_or_init(|| {
-            let wanted = std::env::var("SWEEP_KERNELS").unwrap_or_default();
-            Kernels::available().into_iter().find(|k| k.name() == wanted).unwrap_or_else(Kernels::detect)
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kernels::Portable => "portable",
-            #[cfg(target_arch = "x86_64")]
-            Kernels::Avx2 => "avx2",
-            #[cfg(target_arch = "x86_64")]
-            Kernels::Avx512 => "avx512",
-        }
-    }
-
-    /// Every build this CPU can run, slowest first.
-    pub fn available() -> Vec<Kernels> {
-        #[cfg(target_arch = "x86_64")]
-        {
-            match Kernels::detect() {
-                Kernels::Avx512 => vec![Kernels::Portable, Kernels::Avx2, Kernels::Avx512],
-                Kernels::Avx2 => vec![Kernels::Portable, Kernels::Avx2],
-                Kernels::Portable => vec![Kernels::Portable],
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        vec![Kernels::Portable]
-    }
-}
-
 /// The epoch loop, on the fastest kernels this CPU runs.
 pub fn train(
     spec: &TrainSpec,
@@ -238,8 +173,7 @@ pub fn train(
     train_with(Kernels::chosen(), spec, net, data, shuffle_rng, sink)
 }
 
-/// The epoch loop on the given kernels, which the CPU must support
-/// (checked: unsupported ones fall back to `Portable`).
+/// The epoch loop on the given kernels (see [`Kernels::run`]).
 pub fn train_with(
     kernels: Kernels,
     spec: &TrainSpec,
@@ -248,44 +182,24 @@ pub fn train_with(
     shuffle_rng: &mut Rng,
     sink: &mut dyn Sink,
 ) -> Summary {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let best = Kernels::detect();
-        if kernels == Kernels::Avx512 && best == Kernels::Avx512 {
-            // SAFETY: the CPU supports AVX-512F and FMA (detect).
-            return unsafe { train_avx512(spec, net, data, shuffle_rng, sink) };
-        }
-        if kernels != Kernels::Portable && best != Kernels::Portable {
-            // SAFETY: the CPU supports AVX2 and FMA (detect).
-            return unsafe { train_avx2(spec, net, data, shuffle_rng, sink) };
-        }
+    kernels.run(Training { spec, net, data, shuffle_rng, sink })
+}
+
+/// The epoch loop's arguments, as a task for [`Kernels::run`].
+struct Training<'a, 'b> {
+    spec: &'b TrainSpec,
+    net: &'b mut Network,
+    data: &'a Split,
+    shuffle_rng: &'b mut Rng,
+    sink: &'b mut dyn Sink,
+}
+
+impl OnLanes for Training<'_, '_> {
+    type Out = Summary;
+    #[inline(always)]
+    fn run<V: Lanes8>(self) -> Summary {
+        train_loop::<V>(self.spec, self.net, self.data, self.shuffle_rng, self.sink)
     }
-    let _ = kernels;
-    train_loop::<Portable>(spec, net, data, shuffle_rng, sink)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn train_avx2(
-    spec: &TrainSpec,
-    net: &mut Network,
-    data: &Split,
-    shuffle_rng: &mut Rng,
-    sink: &mut dyn Sink,
-) -> Summary {
-    train_loop::<crate::simd::Avx2>(spec, net, data, shuffle_rng, sink)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn train_avx512(
-    spec: &TrainSpec,
-    net: &mut Network,
-    data: &Split,
-    shuffle_rng: &mut Rng,
-    sink: &mut dyn Sink,
-) -> Summary {
-    train_loop::<crate::simd::Avx512>(spec, net, data, shuffle_rng, sink)
 }
 
 /// The loop itself, inlined into each build. Buffers are made here, once;
@@ -411,24 +325,15 @@ pub fn predictions(net: &Network, data: &Dataset) -> Array1<f64> {
 
 /// `net.predict(x)` on the fastest kernels this CPU runs (the same bits).
 pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
-            net.predict_in::<crate::simd::Avx2>(x)
-        }
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        fn avx512(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
-            net.predict_in::<crate::simd::Avx512>(x)
-        }
-        match Kernels::chosen() {
-            // SAFETY: `chosen` picks only builds the CPU supports.
-            Kernels::Avx512 => return unsafe { avx512(net, x) },
-            Kernels::Avx2 => return unsafe { avx2(net, x) },
-            Kernels::Portable => {}
+    struct Prediction<'a>(&'a Network, ArrayView2<'a, f64>);
+    impl OnLanes for Prediction<'_> {
+        type Out = Array1<f64>;
+        #[inline(always)]
+        fn run<V: Lanes8>(self) -> Array1<f64> {
+            self.0.predict_in::<V>(self.1)
         }
     }
-    net.predict(x)
+    Kernels::chosen().run(Prediction(net, x))
 }
 
 /// Share of samples whose thresholded output matches the label.
