@@ -246,11 +246,7 @@ impl Workspace {
         }
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Loads the rows of `x` (at most `rows()`) as the input batch. The
+    /// Loads the rows of `x` (at most the workspace's rows) as the input batch. The
     /// training loop loads a full batch once and reuses it every epoch.
     pub fn load(&mut self, x: ArrayView2<f64>) {
         let m = x.nrows();
@@ -274,16 +270,6 @@ impl Workspace {
             }
         }
         self.m = m;
-    }
-
-    /// Outputs of the last forward pass over `m` rows.
-    pub fn yhat(&self, m: usize) -> ArrayView1<'_, f64> {
-        ArrayView1::from(&self.yhat[..m])
-    }
-
-    /// Output logits of the last forward pass over `m` rows.
-    pub fn logits(&self, m: usize) -> ArrayView1<'_, f64> {
-        ArrayView1::from(&self.act.last().expect("at least one layer")[..m])
     }
 }
 
@@ -462,7 +448,7 @@ fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
 }
 
 impl Network {
-    /// Forward pass over the rows of `x` (at most `ws.rows()`).
+    /// Forward pass over the rows of `x` (at most the workspace's rows).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         ws.load(x);
         self.forward_in::<Portable>(ws)

@@ -355,8 +355,8 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// One job's files being written; nothing is visible in jobs/ until
-/// [`JobWriter::finish`] renames the whole folder into place. A writer
-/// dropped without finishing (a failed or stopped job, a write error)
+/// [`Prepared::commit`] renames the whole folder into place. A writer
+/// dropped before `prepare` (a failed or stopped job, a write error)
 /// removes its temporary folder.
 pub struct JobWriter {
     tmp: PathBuf,
@@ -372,7 +372,7 @@ pub struct JobWriter {
 }
 
 impl JobWriter {
-    /// Appends one curve row. The first I/O error is kept for `finish`.
+    /// Appends one curve row. The first I/O error is kept for `prepare`.
     pub fn record(&mut self, r: &EpochRecord) {
         if self.error.is_some() {
             return;
@@ -397,15 +397,8 @@ impl JobWriter {
         }
     }
 
-    /// Writes the remaining files and moves the folder into jobs/ (replacing
-    /// an older result of the same id): [`JobWriter::prepare`], then
-    /// [`Prepared::commit`]. `job` gets its `files_hash` here; the final
-    /// outcome is returned.
-    pub fn finish(self, job: JobFile, predictions: &str, model: &str) -> Result<JobOutcome, StoreError> {
-        self.prepare(job, predictions, model)?.commit()
-    }
-
-    /// Writes the remaining files, still under .tmp/: the job is complete
+    /// Writes the remaining files, still under .tmp/ (`job` gets its
+    /// `files_hash` here): the job is complete
     /// but neither durable nor visible until [`Prepared::commit`], which a
     /// runner may leave to another thread so training never waits for the
     /// disk.
@@ -762,7 +755,7 @@ mod tests {
             params,
             result: JobOutcome::new(&summary, String::new()),
         };
-        w.finish(job, "x0,label,output,predicted\n", "{}\n").unwrap();
+        w.prepare(job, "x0,label,output,predicted\n", "{}\n").unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
         assert_eq!(back.config_hash, "abc");
         assert_eq!(back.result.final_loss, 0.5);
