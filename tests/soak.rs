@@ -1,8 +1,8 @@
 //! Soak test, ignored by default (minutes long):
 //!
 //! ```text
-//! cargo test --release --test soak -- --ignored --nocapture
-//! SOAK_RNG=42 SOAK_SEEDS=200 cargo test --release --test soak -- --ignored --nocapture
+//! cargo test --test soak -- --ignored --nocapture
+//! SOAK_RNG=42 SOAK_SEEDS=200 cargo test --test soak -- --ignored --nocapture
 //! ```
 //!
 //! A 20,000-job sweep (10 epochs each; `SOAK_SEEDS` x 10 jobs, default 2000
@@ -13,6 +13,7 @@
 //! Finally the results must be byte-identical (timing.csv aside) to an
 //! uninterrupted run's. `SOAK_RNG` seeds the kill schedule (printed).
 
+#[path = "it/common.rs"]
 mod common;
 
 use std::path::Path;
@@ -55,7 +56,7 @@ fn whole_jobs(results: &Path) -> usize {
 }
 
 #[test]
-#[ignore = "minutes long: cargo test --release --test soak -- --ignored --nocapture"]
+#[ignore = "minutes long: cargo test --test soak -- --ignored --nocapture"]
 fn a_20000_job_sweep_killed_at_random_resumes_to_the_bytes_of_an_uninterrupted_run() {
     let seeds: usize = std::env::var("SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let rng_seed: u64 = std::env::var("SOAK_RNG").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {

@@ -1,11 +1,9 @@
 //! `sweep run` end to end: reproducible bytes whatever the threads, shards
 //! or resume history; crash safety; paired seeds.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{assert_same_tree, stdout, sweep, tree, write};
+use crate::common::{assert_same_tree, stdout, sweep, tree, write};
 
 const SMALL: &str = r#"
 seeds = 3

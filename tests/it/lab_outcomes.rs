@@ -4,7 +4,7 @@
 //! The outcome tables are printed to stdout. The full 50,000-epoch tables
 //! (linear, and xor with exact and lab back-propagation) are ignored tests,
 //! too slow for a debug build; see them with
-//! `cargo test --release --test lab_outcomes -- --ignored outcomes --nocapture`.
+//! `cargo test --test it -- --ignored outcomes --nocapture`.
 
 use std::path::Path;
 
@@ -138,7 +138,7 @@ fn the_labs_default_network_separates_linear_for_most_seeds() {
 
 /// The full 50,000-epoch table for linear (final loss included). Slow in
 /// debug builds; run with
-/// `cargo test --release --test lab_outcomes -- --ignored outcomes --nocapture`.
+/// `cargo test --test it -- --ignored outcomes --nocapture`.
 #[test]
 #[ignore = "slow in debug; run with --release -- --ignored outcomes --nocapture"]
 fn linear_outcomes() {
@@ -149,7 +149,7 @@ fn linear_outcomes() {
 /// Prints how the default network fares on the lab's XOR set, with exact
 /// and with the lab's back-propagation. No assertion: this documents what
 /// the lab's setup achieves. Slow in debug builds, hence ignored; run with
-/// `cargo test --release --test lab_outcomes -- --ignored xor_outcomes --nocapture`.
+/// `cargo test --test it -- --ignored xor_outcomes --nocapture`.
 #[test]
 #[ignore = "slow in debug; run with --release -- --ignored outcomes --nocapture"]
 fn xor_outcomes() {

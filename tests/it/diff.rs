@@ -2,8 +2,6 @@
 //! three situations issue 5 names (identical folders, disjoint seed sets,
 //! 300 vs 3000 epochs) and a missing folder.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use sweep::diff::{DiffError, DiffOptions, Format, Metric, diff};
@@ -18,7 +16,7 @@ const BASE: &str = "dataset = \"linear\"\nn_samples = 20\nhidden = [2, 2]\nlog_e
 /// under [grid]) into `root/results/name` and returns the folder.
 fn run(root: &Path, name: &str, seeds: &str, base: &str, grid: &str, threads: usize) -> PathBuf {
     let text = format!("seeds = {seeds}\n[base]\n{BASE}{base}\n[grid]\n{grid}\n");
-    let path = common::write(root, &format!("{name}.toml"), &text);
+    let path = crate::common::write(root, &format!("{name}.toml"), &text);
     let plan = Plan::new(Manifest::load(&path, &[]).expect("manifest")).expect("plan");
     let out = root.join("results").join(name);
     let opts = RunOptions { threads: Some(threads), ..RunOptions::default() };
@@ -125,24 +123,28 @@ fn more_epochs_are_the_base_difference_and_lower_the_loss_beyond_noise() {
     assert_eq!(acc.worsened, 0, "{}", acc.text);
 
     // The binary: --fail-on-change turns a change into exit code 1 ...
-    let out = common::sweep(tmp.path())
+    let out = crate::common::sweep(tmp.path())
         .args(["diff", "results/a", "results/b", "--fail-on-change"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
-    assert!(common::stdout(&out).contains("`epochs: 300 -> 3000`"));
+    assert_eq!(out.status.code(), Some(1), "{}", crate::common::stdout(&out));
+    assert!(crate::common::stdout(&out).contains("`epochs: 300 -> 3000`"));
     // ... and a folder compared with itself passes the guard.
-    let out = common::sweep(tmp.path())
+    let out = crate::common::sweep(tmp.path())
         .args(["diff", "results/b", "results/b", "--fail-on-change"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
-    let out = common::sweep(tmp.path())
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::stdout(&out));
+    let out = crate::common::sweep(tmp.path())
         .args(["diff", "results/a", "results/b", "--metric", "final_los"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::stderr(&out).contains("did you mean \"final_loss\""), "{}", common::stderr(&out));
+    assert!(
+        crate::common::stderr(&out).contains("did you mean \"final_loss\""),
+        "{}",
+        crate::common::stderr(&out)
+    );
 }
 
 #[test]

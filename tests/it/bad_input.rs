@@ -1,9 +1,7 @@
 //! Bad input is answered with exit code 2, a message that names the file
 //! (and the line, where TOML has one) and the key, and no results written.
 
-mod common;
-
-use common::{stderr, sweep, write};
+use crate::common::{stderr, sweep, write};
 
 /// Runs `sweep run` with `args` in a folder holding `files`; asserts exit 2,
 /// that stderr mentions every `needles`, and that nothing was written.

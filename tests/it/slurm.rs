@@ -2,15 +2,13 @@
 //! SWEEP_SLURM=1, against the real one-node Slurm of scripts/slurm-local.sh)
 //! a job array whose results are byte-identical to a local run.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, sweep, tree, write};
+use crate::common::{stderr, stdout, sweep, tree, write};
 
 /// 36 short jobs: a few seconds of training in all.
 const GRID: &str = r#"

@@ -7,7 +7,7 @@
 //! CI runs the default case count (fast). A long run, as done for issue 6:
 //!
 //! ```text
-//! PROPTEST_CASES=200000 cargo test --release --test fuzz
+//! PROPTEST_CASES=200000 cargo test --test it fuzz::
 //! ```
 //!
 //! Failing cases proptest finds are saved under `tests/regressions/` (and
@@ -40,10 +40,10 @@ fn config() -> Config {
 
 /// Real manifests, as starting points for mutation.
 const SEEDS: &[&str] = &[
-    include_str!("../experiments/lr.toml"),
-    include_str!("../experiments/hidden.toml"),
-    include_str!("../experiments/conv.toml"),
-    include_str!("../experiments/optimizers.toml"),
+    include_str!("../../experiments/lr.toml"),
+    include_str!("../../experiments/hidden.toml"),
+    include_str!("../../experiments/conv.toml"),
+    include_str!("../../experiments/optimizers.toml"),
     "seeds = [0, 7]\n[base]\nepochs = 10\n[zip]\nlr = [1, 2]\nbias = [true, false]\n[grid]\n\
      hidden = [[2], [3, 3]]\n[[exclude]]\nlr = 1\n[[include]]\ndataset = \"../d.csv\"\n",
     "[grid]\nlr = { log = [1e-4, 1.0, 5] }\nl2 = { lin = [0.0, 1.0, 3] }\n",

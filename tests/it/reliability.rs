@@ -3,14 +3,12 @@
 //! must never lose finished work, never leave a half result, and say what
 //! happened.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_same_tree, stderr, stdout, sweep, tree, write};
+use crate::common::{assert_same_tree, stderr, stdout, sweep, tree, write};
 
 /// About 0.1 s a job in a release build, 40 jobs: long enough to interrupt.
 const LONG: &str =

@@ -1,0 +1,18 @@
+//! The integration tests, as one test binary: one link step instead of one
+//! per file, so an edit to the library rebuilds the suite once.
+//!
+//! Run a group by its module path: `cargo test --test it golden::`,
+//! `cargo test --test it slurm::` (the Slurm group needs SWEEP_SLURM=1 and
+//! a running Slurm, see `scripts/slurm-local.sh`).
+
+mod bad_input;
+mod common;
+mod diff;
+mod fuzz;
+mod golden;
+mod lab_outcomes;
+mod no_alloc;
+mod reliability;
+mod report;
+mod run;
+mod slurm;
