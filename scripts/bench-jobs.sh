@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Per-job cost of the harness: many tiny jobs (10 epochs, [2, 2], 100 samples;
+# 5 learning rates x 2 activations x N/10 seeds), on the disk and on tmpfs,
+# then every reader of the finished folder. Prints one table: wall seconds,
+# CPU seconds (user + system) and peak RSS of each whole process.
+#
+#   scripts/bench-jobs.sh [--jobs "1000 10000 100000"] [--sweep PATH]
+#                         [--disk DIR] [--tmpfs DIR] [--readers]
+#
+# --jobs: the sizes (default: 1000 10000 100000); --sweep: the binary to time
+# (default: this checkout's release build, built first); --disk / --tmpfs:
+# parent folders on each kind of file system (default: target/bench-jobs and
+# /dev/shm/sweep-bench-jobs, both emptied first); --readers: also time
+# summarize, report, export and diff (A against itself) on the tmpfs folder.
+#
+# Ratios within one run are what to compare (disk / tmpfs, 100k / 1k RSS):
+# this workplace's machines are shared and their disks vary by the hour.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+sizes="1000 10000 100000"
+sweep=""
+disk=""
+tmpfs=""
+readers=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --jobs) sizes="$2"; shift 2 ;;
+        --sweep) sweep="$2"; shift 2 ;;
+        --disk) disk="$2"; shift 2 ;;
+        --tmpfs) tmpfs="$2"; shift 2 ;;
+        --readers) readers=1; shift ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench-jobs: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "$sweep" ]; then
+    cargo build --quiet --release
+    sweep="${CARGO_TARGET_DIR:-$root/target}/release/sweep"
+fi
+[ -x /usr/bin/time ] || { echo "bench-jobs: needs GNU time (apt-get install time)" >&2; exit 1; }
+disk="${disk:-${CARGO_TARGET_DIR:-$root/target}/bench-jobs}"
+tmpfs="${tmpfs:-/dev/shm/sweep-bench-jobs}"
+rm -rf "$disk" "$tmpfs"
+mkdir -p "$disk" "$tmpfs"
+trap 'rm -rf "$tmpfs"' EXIT
+
+manifest() { # seeds -> a manifest file
+    local f="$tmpfs/tiny-$1.toml"
+    cat >"$f" <<EOF
+name = "tiny"
+seeds = $1
+[base]
+epochs = 10
+n_samples = 100
+hidden = [2, 2]
+[grid]
+lr = [1.0, 0.3, 0.1, 0.03, 0.01]
+activation = ["sigmoid", "tanh"]
+EOF
+    echo "$f"
+}
+
+# measure LABEL CMD...: one row of the table (wall s, cpu s, peak RSS MB).
+measure() {
+    local label="$1"; shift
+    local log
+    log=$(mktemp)
+    /usr/bin/time -f '%e %U %S %M' -o "$log" "$@" >/dev/null 2>&1 || {
+        echo "bench-jobs: '$*' failed:" >&2; "$@" 2>&1 >/dev/null | tail -3 >&2; exit 1; }
+    read -r wall user sys rss <"$log"
+    rm -f "$log"
+    printf '| %-32s | %8.2f | %8.2f | %8.1f |\n' "$label" "$wall" "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+}
+
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "sweep: $sweep"
+echo
+echo "| what                             |  wall s  |  CPU s   | peak MB  |"
+echo "|----------------------------------|---------:|---------:|---------:|"
+for n in $sizes; do
+    m=$(manifest $((n / 10)))
+    measure "run $n, disk" "$sweep" run "$m" --out "$disk/tiny-$n" --quiet --yes
+    measure "run $n, tmpfs" "$sweep" run "$m" --out "$tmpfs/tiny-$n" --quiet --yes
+    measure "resume $n (all done), tmpfs" "$sweep" run "$m" --out "$tmpfs/tiny-$n" --quiet --yes
+    if [ "$readers" = 1 ]; then
+        measure "summarize $n" "$sweep" summarize "$tmpfs/tiny-$n"
+        measure "export $n" "$sweep" export "$tmpfs/tiny-$n" --out "$tmpfs/export-$n.csv"
+        measure "report $n" "$sweep" report "$tmpfs/tiny-$n"
+        measure "diff $n (itself)" "$sweep" diff "$tmpfs/tiny-$n" "$tmpfs/tiny-$n" --format csv
+        rm -f "$tmpfs/export-$n.csv"
+    fi
+    rm -rf "$disk/tiny-$n"
+done
