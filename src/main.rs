@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sweep::cli::{Cli, Command, SUBCOMMANDS};
-use sweep::commands::{self, Failure};
+use sweep::commands;
+use sweep::error::{Error, Kind};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
@@ -21,15 +22,24 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+        Err(e) => report(&e),
+    }
+}
+
+/// The one place a failure is printed: `error: ...`, then one `caused by:`
+/// line per inner link; the exit code is the error's kind's. A closed stdout
+/// (`sweep plan m.toml | head`) ends quietly.
+fn report(e: &Error) -> ExitCode {
+    if e.kind() != Kind::ClosedOutput {
+        let mut chain = e.chain();
+        if let Some(first) = chain.next() {
+            eprintln!("error: {first}");
         }
-        Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+        for cause in chain {
+            eprintln!("caused by: {cause}");
         }
     }
+    ExitCode::from(e.kind().exit_code())
 }
 
 /// `sweep MANIFEST...` means `sweep run MANIFEST...`.
