@@ -10,20 +10,44 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// trains them in parallel with seeded RNGs, and writes one folder per job
 /// under results/<name>/ (params.toml, curve.csv, predictions.csv,
 /// model.json) plus summary.csv. Re-running skips finished jobs.
+///
+/// Without a command, `sweep MANIFEST... [OPTIONS]` is `sweep run`: the
+/// options listed below are run's.
 #[derive(Debug, Parser)]
 #[command(name = "sweep", version, max_term_width = 100)]
+// `run` is the default: arguments before any subcommand name are run's, and a
+// subcommand name first picks that subcommand (a manifest named like one is
+// `sweep run plan`).
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true
+)]
+#[command(subcommand_value_name = "COMMAND", subcommand_help_heading = "Commands")]
 #[command(after_help = "Examples:
   sweep experiments/lr.toml                   train a sweep (same as `sweep run ...`)
+  sweep experiments/lr.toml --threads 2 -q    options of run work without `run`
   sweep plan experiments/lr.toml              list its jobs without training
   sweep run experiments/lr.toml --set epochs=500 --set 'grid.lr=[0.1, 0.01]'
   sweep report results/lr                     tables and figures -> results/lr/report.md
   sweep diff results/a results/b              what changed beyond seed noise
 
-Exit codes: 0 success, 1 a run-time failure, 2 bad usage or a bad manifest,
-130 interrupted (Ctrl-C or SIGTERM; finished jobs are kept, a rerun resumes).")]
+Exit codes: 0 success (also when a reader such as `head` closes the output early),
+1 a run-time failure, 2 bad usage, a bad manifest or a refusal (a huge plan without
+--yes), 130 interrupted (Ctrl-C or SIGTERM; finished jobs are kept, a rerun resumes).")]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Option<Command>,
+    /// `sweep MANIFEST...`: run's arguments, when no command is named.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+impl Cli {
+    /// The command to execute: the one named, else `run`.
+    pub fn command(self) -> Command {
+        self.command.unwrap_or(Command::Run(self.run))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,7 +239,3 @@ fn parse_threads(s: &str) -> Result<usize, String> {
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
 }
-
-/// Subcommand names, so `sweep MANIFEST` can mean `sweep run MANIFEST`.
-pub const SUBCOMMANDS: &[&str] =
-    &["run", "plan", "report", "diff", "summarize", "verify", "export", "slurm", "help"];

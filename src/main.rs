@@ -4,13 +4,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sweep::cli::{Cli, Command, SUBCOMMANDS};
+use sweep::cli::{Cli, Command};
 use sweep::commands;
 use sweep::error::{Error, Kind};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
-    let result = match cli.command {
+    let result = match Cli::parse().command() {
         Command::Run(args) => commands::run(&args),
         Command::Plan(args) => commands::plan(&args),
         Command::Report(args) => commands::report(&args),
@@ -40,16 +39,4 @@ fn report(e: &Error) -> ExitCode {
         }
     }
     ExitCode::from(e.kind().exit_code())
-}
-
-/// `sweep MANIFEST...` means `sweep run MANIFEST...`.
-fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
-    if let Some(first) = first
-        && !first.starts_with('-')
-        && !SUBCOMMANDS.contains(&first.as_str())
-    {
-        args.insert(1, "run".into());
-    }
-    args
 }

@@ -55,3 +55,70 @@ fn a_bad_manifest_exits_2_with_file_line_column_and_what_is_allowed() {
         assert!(lines[0].contains("(did you mean `activation`?); allowed: "), "{cmd}: {err}");
     }
 }
+
+const TINY: &str = "seeds = 2\n[base]\nepochs = 3\n";
+
+/// `sweep ARGS` in a fresh folder holding m.toml; asserts it trained both
+/// jobs into `r/` and returns its stdout.
+fn runs(args: &[&str]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", TINY);
+    let out = sweep(tmp.path()).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    let text = crate::common::stdout(&out);
+    assert!(text.contains("2 jobs run, 0 skipped"), "{args:?}: {text}");
+    assert!(tmp.path().join("r/summary.csv").is_file(), "{args:?}");
+    text
+}
+
+#[test]
+fn run_is_the_default_command_with_its_options_before_or_after_the_manifest() {
+    runs(&["run", "m.toml", "--out", "r"]);
+    runs(&["m.toml", "--out", "r"]);
+    runs(&["--quiet", "m.toml", "--out", "r"]);
+    runs(&["-q", "--out", "r", "m.toml"]);
+    runs(&["m.toml", "--threads", "2", "--out", "r"]);
+    runs(&["--threads", "1", "m.toml", "--set", "epochs=2", "--out", "r"]);
+}
+
+#[test]
+fn a_subcommand_name_first_picks_that_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", TINY);
+    let out = sweep(tmp.path()).args(["plan", "m.toml", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(crate::common::stdout(&out).starts_with("index,job_id,seed\n0,seed-0,0\n"));
+    assert!(!tmp.path().join("results").exists(), "plan trained something");
+}
+
+#[test]
+fn bad_usage_exits_2_and_says_what_is_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", TINY);
+    for (args, needle) in [
+        (&["m.toml", "--threads", "0"][..], "must be at least 1"),
+        (&["m.toml", "--threads", "two"][..], "`two` is not a whole number"),
+        (&["m.toml", "--no-such-flag"][..], "--no-such-flag"),
+        (&["plan", "m.toml", "--format", "yaml"][..], "possible values: table, csv, json"),
+    ] {
+        let out = sweep(tmp.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!tmp.path().join("results").exists(), "bad usage trained something");
+}
+
+#[test]
+fn help_teaches_the_default_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = sweep(tmp.path()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = crate::common::stdout(&out);
+    assert!(help.contains("Usage: sweep [OPTIONS] <MANIFEST>...\n       sweep <COMMAND>"), "{help}");
+    assert!(help.contains("`sweep MANIFEST... [OPTIONS]` is `sweep run`"), "{help}");
+    assert!(help.contains("--threads <N>") && help.contains("-q, --quiet"), "run's options: {help}");
+    // Without arguments: the help, on stderr, as bad usage.
+    let bare = sweep(tmp.path()).output().unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(stderr(&bare).contains("Usage: sweep [OPTIONS] <MANIFEST>..."), "{}", stderr(&bare));
+}
