@@ -9,7 +9,8 @@ use sweep::commands;
 use sweep::error::{Error, Kind};
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command() {
+    let command = Cli::parse().into_command().unwrap_or_else(|e| e.exit());
+    let result = match command {
         Command::Run(args) => commands::run(&args),
         Command::Plan(args) => commands::plan(&args),
         Command::Report(args) => commands::report(&args),

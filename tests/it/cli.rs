@@ -122,3 +122,48 @@ fn help_teaches_the_default_command() {
     assert_eq!(bare.status.code(), Some(2));
     assert!(stderr(&bare).contains("Usage: sweep [OPTIONS] <MANIFEST>..."), "{}", stderr(&bare));
 }
+
+#[test]
+fn every_command_s_help_shows_an_example_of_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["run", "plan", "report", "diff", "summarize", "verify", "export", "slurm"] {
+        let out = sweep(tmp.path()).args([name, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let help = crate::common::stdout(&out);
+        assert!(help.contains("Example"), "{name} --help has no example:\n{help}");
+        assert!(
+            help.contains(&format!("\n  sweep {name} ")),
+            "{name} --help shows no `sweep {name} ...`:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_mistyped_command_is_named_as_one_not_read_as_a_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", TINY);
+    let out = sweep(tmp.path()).args(["plann", "m.toml"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`plann` is neither a manifest file nor a command (did you mean `sweep plan`?)"),
+        "{err}"
+    );
+    assert!(err.contains("commands: run, plan, report, diff, summarize, verify, export, slurm"), "{err}");
+    assert!(!tmp.path().join("results").exists());
+    // A manifest that is a file is run, whatever its name.
+    write(tmp.path(), "plann", TINY);
+    let out = sweep(tmp.path()).args(["plann", "--out", "r"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn counts_must_be_at_least_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [&["verify", ".", "--sample", "0"][..], &["m.toml", "--shard", "auto", "--shard-count", "0"]]
+    {
+        let out = sweep(tmp.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("must be at least 1"), "{args:?}: {}", stderr(&out));
+    }
+}
