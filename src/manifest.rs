@@ -563,7 +563,7 @@ fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
     let bad = || {
         ManifestError::at(
             &e.origin,
-            format!("`seeds` = {}: not a seed count or a list of distinct seeds", e.value),
+            format!("`seeds` must be a seed count or a list of distinct seeds, not {}", e.value),
         )
         .key("seeds")
         .allowed(
