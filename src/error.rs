@@ -68,6 +68,9 @@ impl Classify for ManifestError {
     }
 }
 
+/// A [`StoreError`] returned as is comes from writing standard output
+/// (`sweep export`), where a closed pipe is the reader leaving; inside the
+/// other library errors it comes from the results folder, a run-time failure.
 impl Classify for StoreError {
     fn kind(&self) -> Kind {
         match self {
@@ -80,8 +83,7 @@ impl Classify for StoreError {
 impl Classify for RunError {
     fn kind(&self) -> Kind {
         match self {
-            RunError::Store(e) => e.kind(),
-            RunError::Pool { .. } => Kind::Runtime,
+            RunError::Store(_) | RunError::Pool { .. } => Kind::Runtime,
         }
     }
 }
@@ -89,7 +91,7 @@ impl Classify for RunError {
 impl Classify for DiffError {
     fn kind(&self) -> Kind {
         match self {
-            DiffError::Store(e) => e.kind(),
+            DiffError::Store(_) => Kind::Runtime,
             DiffError::NotAFolder { .. }
             | DiffError::NoJobs { .. }
             | DiffError::Alpha { .. }
@@ -101,9 +103,8 @@ impl Classify for DiffError {
 impl Classify for ReportError {
     fn kind(&self) -> Kind {
         match self {
-            ReportError::Store(e) => e.kind(),
             ReportError::NoJobs { .. } => Kind::Usage,
-            ReportError::Write { .. } | ReportError::Figure { .. } => Kind::Runtime,
+            ReportError::Store(_) | ReportError::Write { .. } | ReportError::Figure { .. } => Kind::Runtime,
         }
     }
 }
@@ -244,11 +245,25 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_pipe_is_its_own_kind_wherever_it_surfaces() {
+    fn a_closed_pipe_on_standard_output_is_its_own_kind() {
         let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
         assert_eq!(Error::from(pipe()).kind(), Kind::ClosedOutput);
-        let store = StoreError::Io { path: PathBuf::from("-"), source: pipe() };
-        assert_eq!(Error::from(store).kind(), Kind::ClosedOutput);
+        let store = || StoreError::Io { path: PathBuf::from("-"), source: pipe() };
+        assert_eq!(Error::from(store()).kind(), Kind::ClosedOutput);
+        // Inside a run, a broken pipe is a results file's failure, not a reader leaving.
+        assert_eq!(Error::from(RunError::Store(store())).kind(), Kind::Runtime);
+    }
+
+    #[test]
+    fn bad_input_is_usage_and_a_failed_submission_run_time() {
+        let origin = crate::manifest::Origin::Set("x".into());
+        assert_eq!(Error::from(ManifestError::at(&origin, "bad")).kind(), Kind::Usage);
+        let unscriptable = SlurmError::Unscriptable { what: "--time", value: "\n".into(), why: "a newline" };
+        assert_eq!(Error::from(unscriptable).kind(), Kind::Usage);
+        assert_eq!(Error::from(SlurmError::NoSbatch).kind(), Kind::Runtime);
+        assert_eq!(Error::from(ReportError::NoJobs { dir: PathBuf::from("r") }).kind(), Kind::Usage);
+        assert_eq!(Error::usage("x").kind(), Kind::Usage);
+        assert_eq!(Error::runtime("x").kind(), Kind::Runtime);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `sweep`: parse the command line, dispatch, print errors in one place and
-//! map them to exit codes (0 ok, 1 run-time failure, 2 bad usage/manifest).
+//! map them to exit codes by their kind (0 ok, or a reader closed stdout;
+//! 1 a run-time failure; 2 bad usage, a bad manifest or a refusal; 130 an
+//! interrupted run, returned by `run` itself).
 
 use std::process::ExitCode;
 
