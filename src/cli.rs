@@ -58,14 +58,20 @@ impl Cli {
             let cli = Cli::command();
             let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
             let first = first.to_string_lossy();
-            if let Some(name) = did_you_mean(&first, &names) {
-                let message = format!(
+            let message = match did_you_mean(&first, &names) {
+                // `sweep --quiet plan m.toml`: options first make every word a manifest.
+                Some(name) if name == first => format!(
+                    "`{first}` after an option is read as a manifest, and there is no such file; \
+                     a command goes first: `sweep {first} ...`"
+                ),
+                Some(name) => format!(
                     "`{first}` is neither a manifest file nor a command (did you mean `sweep {name}`?); \
                      commands: {}",
                     names.join(", ")
-                );
-                return Err(cli.clone().error(ErrorKind::InvalidSubcommand, message));
-            }
+                ),
+                None => return Ok(Command::Run(self.run)),
+            };
+            return Err(cli.clone().error(ErrorKind::InvalidSubcommand, message));
         }
         Ok(Command::Run(self.run))
     }

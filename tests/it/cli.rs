@@ -151,6 +151,9 @@ fn a_mistyped_command_is_named_as_one_not_read_as_a_manifest() {
     );
     assert!(err.contains("commands: run, plan, report, diff, summarize, verify, export, slurm"), "{err}");
     assert!(!tmp.path().join("results").exists());
+    let out = sweep(tmp.path()).args(["--quiet", "plan", "m.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a command goes first: `sweep plan ...`"), "{}", stderr(&out));
     // A manifest that is a file is run, whatever its name.
     write(tmp.path(), "plann", TINY);
     let out = sweep(tmp.path()).args(["plann", "--out", "r"]).output().unwrap();
