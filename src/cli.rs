@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::spec::did_you_mean;
 
 /// Train many small neural networks from a TOML manifest and compare them.
 ///
@@ -10,49 +13,137 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// trains them in parallel with seeded RNGs, and writes one folder per job
 /// under results/<name>/ (params.toml, curve.csv, predictions.csv,
 /// model.json) plus summary.csv. Re-running skips finished jobs.
+///
+/// Without a command, `sweep MANIFEST... [OPTIONS]` is `sweep run`: the
+/// options listed below are run's.
 #[derive(Debug, Parser)]
 #[command(name = "sweep", version, max_term_width = 100)]
+// `run` is the default: arguments before any subcommand name are run's, and a
+// subcommand name first picks that subcommand (a manifest named like one is
+// `sweep run plan`).
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true
+)]
+#[command(subcommand_value_name = "COMMAND", subcommand_help_heading = "Commands")]
 #[command(after_help = "Examples:
   sweep experiments/lr.toml                   train a sweep (same as `sweep run ...`)
+  sweep experiments/lr.toml --threads 2 -q    options of run work without `run`
   sweep plan experiments/lr.toml              list its jobs without training
   sweep run experiments/lr.toml --set epochs=500 --set 'grid.lr=[0.1, 0.01]'
   sweep report results/lr                     tables and figures -> results/lr/report.md
   sweep diff results/a results/b              what changed beyond seed noise
 
-Exit codes: 0 success, 1 a run-time failure, 2 bad usage or a bad manifest,
-130 interrupted (Ctrl-C or SIGTERM; finished jobs are kept, a rerun resumes).")]
+Exit codes: 0 success (also when a reader such as `head` closes the output early),
+1 a run-time failure, 2 bad usage, a bad manifest or a refusal (a huge plan without
+--yes), 130 interrupted (Ctrl-C or SIGTERM; finished jobs are kept, a rerun resumes).")]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Option<Command>,
+    /// `sweep MANIFEST...`: run's arguments, when no command is named.
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+impl Cli {
+    /// The command to execute: the one named, else `run`. A first argument
+    /// that is no file but close to a command's name (`sweep plann m.toml`)
+    /// is a mistyped command, reported as clap reports bad usage.
+    pub fn into_command(self) -> Result<Command, clap::Error> {
+        if let Some(command) = self.command {
+            return Ok(command);
+        }
+        if let Some(first) = self.run.manifests.first().filter(|m| !m.exists()) {
+            let cli = Cli::command();
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            let first = first.to_string_lossy();
+            let message = match did_you_mean(&first, &names) {
+                // `sweep --quiet plan m.toml`: options first make every word a manifest.
+                Some(name) if name == first => format!(
+                    "`{first}` after an option is read as a manifest, and there is no such file; \
+                     a command goes first: `sweep {first} ...`"
+                ),
+                Some(name) => format!(
+                    "`{first}` is neither a manifest file nor a command (did you mean `sweep {name}`?); \
+                     commands: {}",
+                    names.join(", ")
+                ),
+                None => return Ok(Command::Run(self.run)),
+            };
+            return Err(cli.clone().error(ErrorKind::InvalidSubcommand, message));
+        }
+        Ok(Command::Run(self.run))
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train every job of one or more manifests (the default command).
+    ///
+    /// Jobs run in parallel, each into results/<name>/jobs/<job_id>/ as soon
+    /// as it finishes; a rerun skips finished jobs whose parameters did not
+    /// change, so an interrupted run resumes where it stopped.
+    #[command(after_help = "Examples:
+  sweep run experiments/lr.toml                      train into results/lr
+  sweep experiments/lr.toml                          the same: run is the default command
+  sweep run a.toml b.toml --threads 4 --quiet        several manifests, one after the other
+  sweep run m.toml --set epochs=500 --out /tmp/try   a variant, in a folder of its own
+  sweep run m.toml --shard 0/4                       the jobs whose plan index is 0 mod 4")]
     Run(RunArgs),
     /// Show the jobs a manifest expands to, without training.
+    ///
+    /// One row per job in plan order (the order --shard splits), with its id,
+    /// seed and swept values; the table ends with the count of jobs and
+    /// epochs and the size the curve files will take.
+    #[command(after_help = "Examples:
+  sweep plan experiments/lr.toml                     the jobs as a table
+  sweep plan experiments/lr.toml --set seeds=3 --format csv
+  sweep plan experiments/lr.toml | head              a closed pipe is a quiet exit")]
     Plan(PlanArgs),
     /// Write report.md and SVG figures for a results folder.
+    #[command(after_help = "Examples:
+  sweep report results/lr                  -> results/lr/report.md and results/lr/figures/*.svg
+  sweep report results/lr --out lr.md      the Markdown elsewhere (figures stay in results/lr)")]
     Report(ReportArgs),
     /// Compare two results folders, configuration by configuration, across seeds.
+    ///
+    /// Configurations are matched on their parameters; each metric is
+    /// compared across seeds (paired t-test over shared seeds, Welch's
+    /// otherwise), and a change counts when it is beyond seed noise at --alpha.
+    #[command(after_help = "Examples:
+  sweep diff results/lr-old results/lr                 Markdown: what changed beyond seed noise
+  sweep diff results/a results/b --metric final_accuracy --format csv
+  sweep diff results/main results/pr --fail-on-change  exit 1 when any configuration changed (CI)")]
     Diff(DiffArgs),
     /// Rebuild summary.csv from the job folders.
+    #[command(after_help = "Example:
+  sweep summarize results/lr     after a run could not write summary.csv (a full disk, say)")]
     Summarize {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
     },
     /// Retrain finished jobs and check that their files come out byte-identical.
+    #[command(after_help = "Examples:
+  sweep verify results/lr                  retrain every job; exit 1 if any file differs
+  sweep verify results/lr --sample 10      10 jobs evenly spread over the folder")]
     Verify {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
-        /// Retrain only N jobs, evenly spread over the folder (default: all).
-        #[arg(long, value_name = "N")]
+        /// Retrain only N jobs (N >= 1), evenly spread over the folder (default: all).
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
         /// Worker threads (default: all cores).
-        #[arg(long, value_name = "N", value_parser = parse_threads)]
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         threads: Option<usize>,
     },
     /// Every curve in one long (tidy) table with its parameters, for pandas/seaborn.
+    ///
+    /// One row per job and logged epoch: the job's id, seed and every
+    /// parameter, then epoch, loss, accuracy, test_loss and test_accuracy.
+    #[command(after_help = "Examples:
+  sweep export results/lr --out lr.csv          then pandas.read_csv(\"lr.csv\")
+  sweep export results/lr --format json | head  a closed pipe is a quiet exit")]
     Export(ExportArgs),
     /// Submit a manifest to Slurm: a job array of `sweep run --shard auto` tasks,
     /// then a job that summarizes and reports once they all succeeded.
@@ -68,7 +159,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
-    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub sets: SetArgs,
@@ -78,7 +169,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
     /// N for `--shard auto` with JOB_COMPLETION_INDEX.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub shard_count: Option<usize>,
     /// Retrain jobs that already have results.
     #[arg(long)]
@@ -184,7 +275,7 @@ pub struct SlurmArgs {
     pub manifest: PathBuf,
     /// Array tasks; task i trains the jobs whose plan index is i mod N
     /// [default: the number of jobs, at most 32].
-    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub tasks: Option<usize>,
     /// Results folder, shared by every node [default: results/<name>].
     #[arg(long, value_name = "DIR")]
@@ -196,7 +287,7 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
     /// CPUs of each task, which trains with that many threads.
-    #[arg(long, value_name = "C", default_value_t = 1, value_parser = parse_threads)]
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = at_least_one)]
     pub cpus_per_task: usize,
     #[command(flatten)]
     pub sets: SetArgs,
@@ -208,14 +299,11 @@ pub struct SlurmArgs {
     pub yes: bool,
 }
 
-fn parse_threads(s: &str) -> Result<usize, String> {
+/// A count of at least 1 (threads, tasks, a sample).
+fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
-        Err(_) => Err(format!("`{s}` is not a whole number")),
+        Err(_) => Err(format!("`{s}` is not a whole number; allowed: 1, 2, 3, ...")),
     }
 }
-
-/// Subcommand names, so `sweep MANIFEST` can mean `sweep run MANIFEST`.
-pub const SUBCOMMANDS: &[&str] =
-    &["run", "plan", "report", "diff", "summarize", "verify", "export", "slurm", "help"];

@@ -1,16 +1,16 @@
 //! One function per subcommand: turn parsed arguments into library calls and
-//! user-facing text. Errors get their context here (anyhow) and a kind that
-//! decides the exit code.
+//! user-facing text. Library errors keep the [`Kind`](crate::error::Kind)
+//! they say (it decides the exit code) and get their context here; `main`
+//! prints them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
-
 use crate::cli::{
     DiffArgs, DiffFormat, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs, SlurmArgs,
 };
+use crate::error::{Context, Error};
 use crate::interrupt;
 use crate::manifest::Manifest;
 use crate::plan::{CURVE_ROW_BYTES, LARGE_CURVES, LARGE_PLAN, Plan, Shard};
@@ -20,69 +20,31 @@ use crate::slurm::{self, SlurmJob, SlurmSettings};
 use crate::spec::display_value;
 use crate::store::{self, ResultsDir};
 
-/// Why a command failed: bad input (exit 2) or a run-time failure (exit 1).
-#[derive(Debug)]
-pub enum Failure {
-    Usage(anyhow::Error),
-    Runtime(anyhow::Error),
-}
-
-/// Anything the library reports at run time (I/O above all) exits with 1.
-impl<E: Into<anyhow::Error>> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure::Runtime(flatten(e.into()))
-    }
-}
-
-fn usage(e: impl Into<anyhow::Error>) -> Failure {
-    Failure::Usage(flatten(e.into()))
-}
-
-/// The error's chain as one message, leaving out causes that a message
-/// before them already quotes (our errors print their source inline, so
-/// `{:#}` would say "Read-only file system" twice).
-fn flatten(e: anyhow::Error) -> anyhow::Error {
-    let mut message = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if message.contains(&text) {
-            continue;
-        }
-        if !message.is_empty() {
-            message.push_str(": ");
-        }
-        message.push_str(&text);
-    }
-    anyhow!(message)
-}
-
-/// Writes to stdout; a closed pipe (`sweep plan | head`) ends quietly.
-fn emit(text: &str) -> Result<(), Failure> {
+/// Writes to stdout. A closed pipe (`sweep plan | head`) is an error of kind
+/// [`ClosedOutput`](crate::error::Kind::ClosedOutput), which `main` ends quietly.
+fn emit(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        other => other.context("cannot write to standard output").map_err(Failure::Runtime),
-    }
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).context("cannot write to standard output")
 }
 
-fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Failure> {
-    let manifest = Manifest::load(path, sets).map_err(usage)?;
-    let plan = Plan::new(manifest).map_err(usage)?;
-    plan.check_inputs().map_err(usage)?;
+fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
+    let manifest = Manifest::load(path, sets)?;
+    let plan = Plan::new(manifest)?;
+    plan.check_inputs()?;
     Ok(plan)
 }
 
 /// `--shard I/N` or `--shard auto` (Slurm array or Kubernetes indexed job).
-fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Failure> {
+fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
     let Some(text) = &args.shard else { return Ok(None) };
     if text != "auto" {
-        return text.parse().map(Some).map_err(|e: String| usage(anyhow!("--shard: {e}")));
+        return text.parse().map(Some).map_err(|e: String| Error::usage(format!("--shard: {e}")));
     }
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let num = |name: &str, v: String| {
         v.trim()
             .parse::<usize>()
-            .map_err(|_| usage(anyhow!("--shard auto: {name}=`{v}` is not a whole number")))
+            .map_err(|_| Error::usage(format!("--shard auto: {name}=`{v}` is not a whole number")))
     };
     let (index, count) =
         if let (Some(id), Some(count)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
@@ -94,30 +56,33 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Failure> {
             let id = num("SLURM_ARRAY_TASK_ID", id)?;
             (
                 id.checked_sub(min).ok_or_else(|| {
-                    usage(anyhow!("--shard auto: SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN"))
+                    Error::usage("--shard auto: SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN")
                 })?,
                 num("SLURM_ARRAY_TASK_COUNT", count)?,
             )
         } else if let Some(index) = var("JOB_COMPLETION_INDEX") {
             let count = args.shard_count.ok_or_else(|| {
-                usage(anyhow!(
-                    "--shard auto with JOB_COMPLETION_INDEX needs --shard-count N (the job's completions)"
-                ))
+                Error::usage(
+                    "--shard auto with JOB_COMPLETION_INDEX needs --shard-count N (the job's completions)",
+                )
             })?;
             (num("JOB_COMPLETION_INDEX", index)?, count)
         } else {
-            return Err(usage(anyhow!(
+            return Err(Error::usage(
                 "--shard auto: neither SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (a Slurm job array) nor \
-             JOB_COMPLETION_INDEX (a Kubernetes indexed job) is set"
-            )));
+             JOB_COMPLETION_INDEX (a Kubernetes indexed job) is set",
+            ));
         };
-    format!("{index}/{count}").parse().map(Some).map_err(|e: String| usage(anyhow!("--shard auto: {e}")))
+    format!("{index}/{count}")
+        .parse()
+        .map(Some)
+        .map_err(|e: String| Error::usage(format!("--shard auto: {e}")))
 }
 
 /// A very large plan, or one whose curves would fill a disk, needs `--yes`.
-fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
+fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Error> {
     if plan.jobs.len() > LARGE_PLAN && !yes {
-        return Err(usage(anyhow!(
+        return Err(Error::usage(format!(
             "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
             plan.jobs.len()
@@ -125,7 +90,7 @@ fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
     }
     let bytes = plan.curve_bytes();
     if bytes > LARGE_CURVES && !yes {
-        return Err(usage(anyhow!(
+        return Err(Error::usage(format!(
             "{}: the curve files would take about {} ({} jobs, ~{} rows of ~{CURVE_ROW_BYTES} bytes), \
              over {}; raise `log_every` or check the plan with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
@@ -140,10 +105,10 @@ fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
 
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
-pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     let cancel = interrupt::install();
     if args.out.is_some() && args.manifests.len() > 1 {
-        return Err(usage(anyhow!("--out names one results folder: give a single manifest with it")));
+        return Err(Error::usage("--out names one results folder: give a single manifest with it"));
     }
     let shard = resolve_shard(args)?;
     // Plan everything first: a bad second manifest fails before any training.
@@ -239,7 +204,7 @@ fn human(v: f64) -> String {
     }
 }
 
-pub fn plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
+pub fn plan(args: &PlanArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
     let keys = plan.swept_keys();
     let cells = |j: &crate::plan::Job| -> Vec<String> {
@@ -319,9 +284,9 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn results_dir(dir: &Path) -> Result<ResultsDir, Failure> {
+fn results_dir(dir: &Path) -> Result<ResultsDir, Error> {
     if !dir.is_dir() {
-        return Err(usage(anyhow!("{}: not a results folder (no such directory)", dir.display())));
+        return Err(Error::usage(format!("{}: not a results folder (no such directory)", dir.display())));
     }
     Ok(ResultsDir::new(dir))
 }
@@ -332,7 +297,7 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
     Plan::new(manifest).ok()
 }
 
-pub fn summarize(dir: &Path) -> Result<ExitCode, Failure> {
+pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir(dir)?;
     let n = match stored_plan(&rd) {
         Some(plan) => runner::summarize_plan(&plan, &rd)?,
@@ -351,7 +316,7 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Failure> {
+pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
     let rd = results_dir(dir)?;
     let all = rd.job_ids()?;
     let ids: Vec<String> = match sample {
@@ -359,7 +324,7 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         _ => all,
     };
     if ids.is_empty() {
-        return Err(usage(anyhow!("{}: no finished jobs to verify", dir.display())));
+        return Err(Error::usage(format!("{}: no finished jobs to verify", dir.display())));
     }
     let mismatches = runner::verify(&rd, &ids, threads)?;
     for m in &mismatches {
@@ -374,7 +339,7 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
+pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     results_dir(&args.dir)?;
     let format = match args.format {
         ExportFormat::Csv => crate::export::ExportFormat::Csv,
@@ -389,20 +354,13 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
             eprintln!("{}: {n} rows", path.display());
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            match crate::export::export(&args.dir, format, &mut out) {
-                Err(store::StoreError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => {
-                    other?;
-                }
-            }
+            crate::export::export(&args.dir, format, &mut std::io::stdout().lock())?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
+pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
     results_dir(&args.dir)?;
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)
@@ -417,12 +375,12 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
+pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
     results_dir(&args.a)?;
     results_dir(&args.b)?;
-    let metric = args.metric.parse().map_err(|e| usage(anyhow!("--metric: {e}")))?;
+    let metric = args.metric.parse::<crate::diff::Metric>()?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return Err(usage(anyhow!("--alpha must be in (0, 1), got {}", args.alpha)));
+        return Err(Error::usage(format!("--alpha must be in (0, 1), got {}", args.alpha)));
     }
     let format = match args.format {
         DiffFormat::Md => crate::diff::Format::Md,
@@ -437,7 +395,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
 
 /// `sweep slurm`: validates the plan as `sweep run` would, then submits it as
 /// a Slurm job array plus a finishing job (or, with `--print`, shows them).
-pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Failure> {
+pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
     check_plan_size(&plan, args.yes)?;
     let jobs = plan.jobs.len();
@@ -464,8 +422,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Failure> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         yes: args.yes,
-    })
-    .map_err(usage)?;
+    })?;
     if args.print {
         emit(&job.print_text())?;
         return Ok(ExitCode::SUCCESS);

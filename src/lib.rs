@@ -17,6 +17,7 @@ pub mod cli;
 pub mod commands;
 pub mod data;
 pub mod diff;
+pub mod error;
 pub mod export;
 pub mod fastmath;
 pub mod interrupt;

@@ -1,15 +1,18 @@
 //! `sweep`: parse the command line, dispatch, print errors in one place and
-//! map them to exit codes (0 ok, 1 run-time failure, 2 bad usage/manifest).
+//! map them to exit codes by their kind (0 ok, or a reader closed stdout;
+//! 1 a run-time failure; 2 bad usage, a bad manifest or a refusal; 130 an
+//! interrupted run, returned by `run` itself).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use sweep::cli::{Cli, Command, SUBCOMMANDS};
-use sweep::commands::{self, Failure};
+use sweep::cli::{Cli, Command};
+use sweep::commands;
+use sweep::error::{Error, Kind};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(with_default_command(std::env::args_os().collect()));
-    let result = match cli.command {
+    let command = Cli::parse().into_command().unwrap_or_else(|e| e.exit());
+    let result = match command {
         Command::Run(args) => commands::run(&args),
         Command::Plan(args) => commands::plan(&args),
         Command::Report(args) => commands::report(&args),
@@ -21,25 +24,22 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+        Err(e) => report(&e),
     }
 }
 
-/// `sweep MANIFEST...` means `sweep run MANIFEST...`.
-fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
-    if let Some(first) = first
-        && !first.starts_with('-')
-        && !SUBCOMMANDS.contains(&first.as_str())
-    {
-        args.insert(1, "run".into());
+/// The one place a failure is printed: `error: ...`, then one `caused by:`
+/// line per inner link; the exit code is the error's kind's. A closed stdout
+/// (`sweep plan m.toml | head`) ends quietly.
+fn report(e: &Error) -> ExitCode {
+    if e.kind() != Kind::ClosedOutput {
+        let mut chain = e.chain();
+        if let Some(first) = chain.next() {
+            eprintln!("error: {first}");
+        }
+        for cause in chain {
+            eprintln!("caused by: {cause}");
+        }
     }
-    args
+    ExitCode::from(e.kind().exit_code())
 }

@@ -28,19 +28,104 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A bad manifest or override. Displayed as `file:line:col: message`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{location}: {message}")]
+/// A bad manifest or override: where (file, line, column, or the `--set`
+/// argument), which key, what is wrong, what is allowed, and a likely fix.
+///
+/// Displayed as `file:line:col: message (did you mean `x`?); allowed: ...`,
+/// each part only when known.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ManifestError {
-    pub location: String,
+    /// The manifest file (None for an error in a `--set` argument).
+    pub file: Option<PathBuf>,
+    /// 1-based line and column (None when the whole file is at fault).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The `--set KEY=VALUE` argument at fault, when the value came from one.
+    pub set: Option<String>,
+    /// The key at fault (a parameter, or a top-level key such as `seeds`).
+    pub key: Option<String>,
+    /// What is wrong, as a sentence.
     pub message: String,
+    /// What is allowed instead, e.g. a list of keys or a range.
+    pub allowed: Option<String>,
+    /// The closest allowed word, for a misspelling (`activaton` -> `activation`).
+    pub suggestion: Option<String>,
 }
 
 impl ManifestError {
+    /// An error at `origin`; add the key, allowed values and a suggestion
+    /// with the builder methods.
     pub fn at(origin: &Origin, message: impl Into<String>) -> Self {
-        ManifestError { location: origin.to_string(), message: message.into() }
+        let (file, line, column, set) = match origin {
+            Origin::File { path, line, col } => (Some(path.clone()), Some(*line), Some(*col), None),
+            Origin::Set(arg) => (None, None, None, Some(arg.clone())),
+        };
+        ManifestError {
+            file,
+            line,
+            column,
+            set,
+            key: None,
+            message: message.into(),
+            allowed: None,
+            suggestion: None,
+        }
+    }
+
+    /// An error about a whole file (it cannot be read, say).
+    pub fn in_file(path: &Path, message: impl Into<String>) -> Self {
+        ManifestError {
+            file: Some(path.to_path_buf()),
+            line: None,
+            column: None,
+            set: None,
+            key: None,
+            message: message.into(),
+            allowed: None,
+            suggestion: None,
+        }
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn allowed(mut self, allowed: impl Into<String>) -> Self {
+        self.allowed = Some(allowed.into());
+        self
+    }
+
+    pub fn suggestion(mut self, suggestion: Option<impl Into<String>>) -> Self {
+        self.suggestion = suggestion.map(Into::into);
+        self
+    }
+
+    /// `file:line:col`, `file`, or `--set KEY=VALUE`.
+    pub fn location(&self) -> String {
+        match (&self.set, &self.file, self.line, self.column) {
+            (Some(arg), ..) => format!("--set {arg}"),
+            (None, Some(file), Some(line), Some(col)) => format!("{}:{line}:{col}", file.display()),
+            (None, Some(file), ..) => file.display().to_string(),
+            (None, None, ..) => "the manifest".to_string(),
+        }
     }
 }
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean `{s}`?)")?;
+        }
+        if let Some(a) = &self.allowed {
+            write!(f, "; allowed: {a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ManifestError {}
 
 /// `key = value` and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,10 +264,8 @@ impl Source<'_> {
 impl Manifest {
     /// Reads, overrides (`--set KEY=VALUE`, in order) and validates a manifest.
     pub fn load(path: &Path, sets: &[String]) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
-            location: path.display().to_string(),
-            message: format!("cannot read the manifest: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ManifestError::in_file(path, format!("cannot read the manifest: {e}")))?;
         Manifest::parse(path, &text, sets)
     }
 
@@ -283,14 +366,15 @@ fn toml_key(k: &str) -> String {
 }
 
 fn unknown_top_key(key: &str, origin: &Origin) -> ManifestError {
-    let hint = if spec::find_key(key).is_some() {
-        format!(" (`{key}` is a job parameter: put it under [base] or [grid])")
-    } else if let Some(m) = did_you_mean(key, TOP_KEYS) {
-        format!(" (did you mean `{m}`?)")
+    let (hint, suggestion) = if spec::find_key(key).is_some() {
+        (format!(" (`{key}` is a job parameter: put it under [base] or [grid])"), None)
     } else {
-        String::new()
+        (String::new(), did_you_mean(key, TOP_KEYS))
     };
-    ManifestError::at(origin, format!("unknown key `{key}`{hint}; allowed: {}", TOP_KEYS.join(", ")))
+    ManifestError::at(origin, format!("unknown key `{key}`{hint}"))
+        .key(key)
+        .suggestion(suggestion)
+        .allowed(TOP_KEYS.join(", "))
 }
 
 /// `KEY=VALUE`, VALUE in TOML syntax; a bare word is taken as a string so
@@ -343,14 +427,10 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         "grid" => upsert(&mut raw.grid, entry),
         "zip" => upsert(&mut raw.zip, entry),
         other => {
-            let hint = did_you_mean(other, &["base", "grid", "zip"])
-                .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
-            return Err(ManifestError::at(
-                &origin,
-                format!(
-                    "unknown section `{other}`{hint}; use base.KEY, grid.KEY, zip.KEY, seeds, name or description"
-                ),
-            ));
+            return Err(ManifestError::at(&origin, format!("unknown section `{other}`"))
+                .key(key)
+                .suggestion(did_you_mean(other, &["base", "grid", "zip"]))
+                .allowed("base.KEY, grid.KEY, zip.KEY, seeds, name or description"));
         }
     }
     Ok(())
@@ -362,11 +442,10 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
         return Ok(());
     }
     let names: Vec<&str> = spec::KEYS.iter().map(|k| k.name).collect();
-    let hint = match did_you_mean(&e.key, &names) {
-        Some(m) => format!(" (did you mean `{m}`?)"),
-        None => format!("; allowed: {}", names.join(", ")),
-    };
-    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`{hint}", e.key)))
+    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`", e.key))
+        .key(&e.key)
+        .suggestion(did_you_mean(&e.key, &names))
+        .allowed(names.join(", ")))
 }
 
 fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
@@ -374,7 +453,7 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
     let (name, name_origin) = match raw.name {
         None => (stem, Origin::File { path: path.to_path_buf(), line: 1, col: 1 }),
         Some(Entry { value: Value::String(s), origin, .. }) if !s.trim().is_empty() => (s, origin),
-        Some(e) => return Err(ManifestError::at(&e.origin, "`name` must be a non-empty string")),
+        Some(e) => return Err(ManifestError::at(&e.origin, "`name` must be a non-empty string").key("name")),
     };
     // It names the default results folder, results/<name>: one folder, inside.
     if name == "." || name == ".." || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
@@ -385,12 +464,15 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
                  folder name: no `/`, `\\` or control characters, and not `.` or `..`",
                 Value::String(name.clone())
             ),
-        ));
+        )
+        .key("name"));
     }
     let description = match raw.description {
         None => None,
         Some(Entry { value: Value::String(s), .. }) => Some(s),
-        Some(e) => return Err(ManifestError::at(&e.origin, "`description` must be a string")),
+        Some(e) => {
+            return Err(ManifestError::at(&e.origin, "`description` must be a string").key("description"));
+        }
     };
     let (seeds, seeds_written) = match raw.seeds {
         None => (vec![0], Value::Integer(1)),
@@ -419,13 +501,15 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
                 other.key,
                 other.values.len()
             ),
-        ));
+        )
+        .key(&other.key));
     }
     if let Some(dup) = grid.iter().find(|g| zip.iter().any(|z| z.key == g.key)) {
         return Err(ManifestError::at(
             &dup.origin,
             format!("`{}` is both in [zip] and [grid]; keep one", dup.key),
-        ));
+        )
+        .key(&dup.key));
     }
 
     let axis_keys: Vec<&str> = zip.iter().chain(&grid).map(|a| a.key.as_str()).collect();
@@ -435,16 +519,20 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
         }
         for e in &g.entries {
             if !axis_keys.contains(&e.key.as_str()) {
-                let hint = did_you_mean(&e.key, &axis_keys)
-                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
                 return Err(ManifestError::at(
                     &e.origin,
                     format!(
-                        "[[exclude]] key `{}` is not swept{hint}; exclude matches values of the axes: {}",
-                        e.key,
-                        if axis_keys.is_empty() { "(none)".to_string() } else { axis_keys.join(", ") }
+                        "[[exclude]] key `{}` is not swept: [[exclude]] matches values of the swept axes",
+                        e.key
                     ),
-                ));
+                )
+                .key(&e.key)
+                .suggestion(did_you_mean(&e.key, &axis_keys))
+                .allowed(if axis_keys.is_empty() {
+                    "(no axis is swept)".to_string()
+                } else {
+                    axis_keys.join(", ")
+                }));
             }
         }
     }
@@ -475,7 +563,11 @@ fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
     let bad = || {
         ManifestError::at(
             &e.origin,
-            "`seeds` must be a count >= 1 (seeds 0..n-1) or a list of distinct integers >= 0, e.g. [0, 7, 42]",
+            format!("`seeds` must be a seed count or a list of distinct seeds, not {}", e.value),
+        )
+        .key("seeds")
+        .allowed(
+            "a count from 1 to 1000000 (seeds 0..n-1) or a list of distinct integers >= 0, e.g. [0, 7, 42]",
         )
     };
     match &e.value {
@@ -502,7 +594,8 @@ fn round12(v: f64) -> f64 {
 
 /// An axis's values: a non-empty list, or `{ log = [a, b, n] }` / `{ lin = [a, b, n] }`.
 fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
-    let here = |msg: String| ManifestError::at(&e.origin, format!("[{section}] `{}`: {msg}", e.key));
+    let here =
+        |msg: String| ManifestError::at(&e.origin, format!("[{section}] `{}`: {msg}", e.key)).key(&e.key);
     match &e.value {
         Value::Array(items) if items.is_empty() => {
             Err(here("empty list: an axis needs at least one value".into()))
@@ -576,14 +669,21 @@ mod tests {
     #[test]
     fn errors_name_file_line_column_and_suggest() {
         let e = parse("[grid]\nlr = [0.1]\nactivaton = [\"tanh\"]\n", &[]).unwrap_err();
-        assert_eq!(e.location, "exp/m.toml:3:1");
-        assert!(e.message.contains("did you mean `activation`"), "{e}");
+        assert_eq!(e.location(), "exp/m.toml:3:1");
+        assert_eq!((e.file.as_deref(), e.line, e.column), (Some(Path::new("exp/m.toml")), Some(3), Some(1)));
+        assert_eq!(e.key.as_deref(), Some("activaton"));
+        assert_eq!(e.suggestion.as_deref(), Some("activation"));
+        assert!(e.allowed.as_deref().is_some_and(|a| a.contains("activation, ")), "{e}");
+        assert!(e.to_string().contains("did you mean `activation`"), "{e}");
         let e = parse("sed = 3\n", &[]).unwrap_err();
-        assert!(e.message.contains("did you mean `seeds`"), "{e}");
+        assert_eq!(e.suggestion.as_deref(), Some("seeds"));
+        assert!(e.to_string().contains("did you mean `seeds`"), "{e}");
         let e = parse("lr = 0.1\n", &[]).unwrap_err();
         assert!(e.message.contains("job parameter"), "{e}");
+        assert_eq!((e.key.as_deref(), e.suggestion.as_deref()), (Some("lr"), None));
         let e = parse("[grid]\nlr = [0.1\n", &[]).unwrap_err();
-        assert!(e.message.contains("TOML syntax error") && e.location.starts_with("exp/m.toml:"), "{e}");
+        assert!(e.message.contains("TOML syntax error") && e.location().starts_with("exp/m.toml:"), "{e}");
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]
@@ -604,7 +704,8 @@ mod tests {
         assert_eq!(m.grid[0].values.len(), 2);
         assert_eq!(m.seeds, vec![0, 1, 2]);
         let e = parse("", &["epochs"]).unwrap_err();
-        assert!(e.location.starts_with("--set"), "{e}");
+        assert!(e.location().starts_with("--set"), "{e}");
+        assert_eq!((e.set.as_deref(), e.file.as_deref()), (Some("epochs"), None));
         let e = parse("[grid]\nlr = [0.1]\n", &["lr=0.5"]).unwrap_err();
         assert!(e.message.contains("grid.lr"), "{e}");
     }
@@ -615,6 +716,9 @@ mod tests {
         assert!(e.message.contains("one length"), "{e}");
         let e = parse("[grid]\nlr = [1]\n[[exclude]]\nepoch = 3\n", &[]).unwrap_err();
         assert!(e.message.contains("not swept"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("epoch"));
+        assert_eq!(e.allowed.as_deref(), Some("lr"));
+        assert_eq!(e.suggestion, None, "`epoch` is not close to `lr`");
         let e = parse("[grid]\nlr = []\n", &[]).unwrap_err();
         assert!(e.message.contains("empty"), "{e}");
     }

@@ -145,12 +145,12 @@ impl Plan {
         for job in &self.jobs {
             let spec = self.spec(job)?;
             let at = |key: &str, e: &dyn std::fmt::Display| {
-                let origin = self.origin_of(job, key);
-                ManifestError {
-                    location: origin
-                        .map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
-                    message: format!("`{key}`: {e}"),
-                }
+                let message = format!("`{key}`: {e}");
+                let error = match self.origin_of(job, key) {
+                    Some(origin) => ManifestError::at(&origin, message),
+                    None => ManifestError::in_file(&self.manifest.path, message),
+                };
+                error.key(key)
             };
             let width = match &spec.data.source {
                 DataSource::Csv(path) => match inputs.get(path) {
@@ -193,12 +193,13 @@ impl Plan {
     /// The job's validated parameters.
     pub fn spec(&self, job: &Job) -> Result<JobSpec, ManifestError> {
         JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
-            let origin = self.origin_of(job, &e.key);
             let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
-            ManifestError {
-                location: origin.map_or_else(|| self.manifest.path.display().to_string(), |o| o.to_string()),
-                message: format!("{e}{context}"),
-            }
+            let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
+            let error = match self.origin_of(job, &e.key) {
+                Some(origin) => ManifestError::at(&origin, message),
+                None => ManifestError::in_file(&self.manifest.path, message),
+            };
+            error.key(&e.key).allowed(&e.allowed)
         })
     }
 
@@ -423,10 +424,12 @@ mod tests {
     #[test]
     fn invalid_job_values_point_at_the_axis_that_set_them() {
         let e = plan("[base]\nepochs = 5\n[grid]\nlr = [0.1, -1.0]\n").unwrap_err();
-        assert_eq!(e.location, "m.toml:4:1");
+        assert_eq!(e.location(), "m.toml:4:1");
+        assert_eq!((e.line, e.column, e.key.as_deref()), (Some(4), Some(1), Some("lr")));
+        assert!(e.allowed.is_some(), "{e}");
         assert!(e.message.contains("`lr`") && e.message.contains("lr--1.0_seed-0"), "{e}");
         let e = plan("[base]\nhidden = [2, 0]\n").unwrap_err();
-        assert_eq!(e.location, "m.toml:2:1");
+        assert_eq!(e.location(), "m.toml:2:1");
     }
 
     #[test]

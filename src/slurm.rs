@@ -34,20 +34,20 @@ pub enum SlurmError {
     NoSbatch,
     #[error("{what} `{value}` cannot go into an sbatch script: {why}")]
     Unscriptable { what: &'static str, value: String, why: &'static str },
-    #[error("cannot write {}", path.display())]
+    #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot run sbatch")]
+    #[error("cannot run sbatch: {0}")]
     Spawn(#[source] std::io::Error),
     #[error("`sbatch {}` failed ({status}): {stderr}", script.display())]
     Sbatch { script: PathBuf, status: String, stderr: String },
     #[error("`sbatch --parsable` printed `{0}`, not a job id")]
     BadJobId(String),
     #[error(
-        "array job {array} was submitted but its finishing job was not; submit it with \
+        "array job {array} was submitted but its finishing job was not ({source}); submit it with \
          `sbatch {}`, or cancel the array with `scancel {array}`",
         shell_quote(&script.to_string_lossy())
     )]

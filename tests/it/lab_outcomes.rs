@@ -1,10 +1,9 @@
 //! What the lab's network does with the default settings, and the seeding
 //! contract of SPEC 5 (common random numbers across the jobs of a seed).
 //!
-//! The outcome tables are printed to stdout. The full 50,000-epoch tables
-//! (linear, and xor with exact and lab back-propagation) are ignored tests,
-//! too slow for a debug build; see them with
-//! `cargo test --test it -- --ignored outcomes --nocapture`.
+//! The 50,000-epoch outcome tests (linear, and xor with exact and lab
+//! back-propagation) assert what the lab's setup achieves and print their
+//! tables; see them with `cargo test --test it -- outcomes --nocapture`.
 
 use std::path::Path;
 
@@ -136,27 +135,48 @@ fn the_labs_default_network_separates_linear_for_most_seeds() {
     );
 }
 
-/// The full 50,000-epoch table for linear (final loss included). Slow in
-/// debug builds; run with
-/// `cargo test --test it -- --ignored outcomes --nocapture`.
+/// Linear with the defaults: every seed separates the set within 50,000
+/// epochs and ends with a small loss.
 #[test]
-#[ignore = "slow in debug; run with --release -- --ignored outcomes --nocapture"]
-fn linear_outcomes() {
+fn linear_outcomes_every_seed_ends_separated_with_a_small_loss() {
     let rows: Vec<Outcome> = SEEDS.map(|seed| outcome(seed, "dataset = \"linear\"")).collect();
     print_table("linear, defaults, backprop exact", &rows);
+    for o in &rows {
+        assert!(o.first_perfect.is_some(), "seed {}: never reached 100% on linear", o.seed);
+        assert_eq!(o.final_accuracy, 1.0, "seed {}: lost the separation again", o.seed);
+        assert!(o.final_loss < 1e-3, "seed {}: final loss {}", o.seed, o.final_loss);
+        assert!(o.min_loss <= o.final_loss, "seed {}", o.seed);
+    }
 }
 
-/// Prints how the default network fares on the lab's XOR set, with exact
-/// and with the lab's back-propagation. No assertion: this documents what
-/// the lab's setup achieves. Slow in debug builds, hence ignored; run with
-/// `cargo test --test it -- --ignored xor_outcomes --nocapture`.
+/// XOR with the defaults ([2, 2] sigmoid, mse sum, sgd lr 0.01) defeats the
+/// network for most seeds, with exact and with the lab's back-propagation:
+/// three seeds of ten reach 100% within 50,000 epochs, the others stop
+/// between chance and 100%. The seeds that succeed are pinned: training is
+/// bit-reproducible, so a change here is a change in the math.
 #[test]
-#[ignore = "slow in debug; run with --release -- --ignored outcomes --nocapture"]
-fn xor_outcomes() {
-    for backprop in ["exact", "lab"] {
+fn xor_outcomes_most_seeds_stay_stuck_with_either_backprop() {
+    let mut finals = Vec::new();
+    for (backprop, solved) in [("exact", [3, 5, 7]), ("lab", [3, 5, 6])] {
         let toml_text = format!("dataset = \"xor\"\nbackprop = \"{backprop}\"");
         let rows: Vec<Outcome> = SEEDS.map(|seed| outcome(seed, &toml_text)).collect();
         print_table(&format!("xor, defaults, backprop {backprop}"), &rows);
+        let reached: Vec<u64> = rows.iter().filter(|o| o.first_perfect.is_some()).map(|o| o.seed).collect();
+        assert_eq!(reached, solved, "backprop {backprop}: seeds that reach 100% on xor");
+        for o in &rows {
+            if o.first_perfect.is_none() {
+                assert!(
+                    o.final_accuracy > 0.5 && o.final_accuracy < 1.0,
+                    "backprop {backprop}, seed {}: final accuracy {}",
+                    o.seed,
+                    o.final_accuracy
+                );
+            }
+        }
+        finals.push(rows.iter().map(|o| o.final_loss).collect::<Vec<_>>());
+    }
+    for (seed, (exact, lab)) in finals[0].iter().zip(&finals[1]).enumerate() {
+        assert_ne!(exact, lab, "seed {seed}: the lab's back-propagation should train differently");
     }
 }
 

@@ -6,6 +6,7 @@
 //! a running Slurm, see `scripts/slurm-local.sh`).
 
 mod bad_input;
+mod cli;
 mod common;
 mod diff;
 mod fuzz;

@@ -36,6 +36,8 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok.success(), "kill -{sig} failed");
 }
 
+/// The child's exit status, or None if it is still running after `limit`: a
+/// hang guard (callers fail with a message), never a claim about speed.
 fn wait_for(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
@@ -86,7 +88,7 @@ fn resume_command(err: &str) -> String {
 }
 
 #[test]
-fn ctrl_c_stops_within_a_second_keeps_finished_jobs_and_prints_the_command_that_resumes() {
+fn ctrl_c_stops_keeps_finished_jobs_and_prints_the_command_that_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
     write(cwd, "m.toml", LONG);
@@ -94,10 +96,7 @@ fn ctrl_c_stops_within_a_second_keeps_finished_jobs_and_prints_the_command_that_
     let mut child = spawn(cwd, &["run", "m.toml", "--out", "r", "--threads", "2", "--force"], "run");
     wait_until("3 finished jobs", || count(&cwd.join("r/jobs")) >= 3);
     signal(&child, "INT");
-    let t0 = Instant::now();
-    let status = wait_for(&mut child, Duration::from_secs(10)).expect("the run stops");
-    let took = t0.elapsed();
-    assert!(took < Duration::from_secs(1), "stopping took {took:?}");
+    let status = wait_for(&mut child, Duration::from_secs(60)).expect("the run did not stop after Ctrl-C");
     assert_eq!(status.code(), Some(130));
 
     let err = read(cwd, "run.err");
@@ -124,6 +123,28 @@ fn ctrl_c_stops_within_a_second_keeps_finished_jobs_and_prints_the_command_that_
 }
 
 #[test]
+fn ctrl_c_stops_a_running_job_at_its_next_epoch_not_at_its_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    // A billion epochs: hours of training, so only a stop between epochs
+    // ends this run; a run that finished the job first would hang here.
+    write(cwd, "m.toml", "[base]\nepochs = 1000000000\nlog_every = 1000000000\n");
+    let mut child = spawn(cwd, &["m.toml", "--out", "r"], "run");
+    wait_until("the job to start", || !entries(&cwd.join("r/.tmp")).is_empty());
+    signal(&child, "INT");
+    let Some(status) = wait_for(&mut child, Duration::from_secs(120)) else {
+        let _ = child.kill();
+        panic!("a running job did not stop at its next epoch after Ctrl-C");
+    };
+    assert_eq!(status.code(), Some(130));
+    let err = read(cwd, "run.err");
+    assert!(err.contains("interrupted: 0 of 1 jobs finished"), "{err}");
+    assert!(!err.contains("interrupted again"), "one Ctrl-C was enough: {err}");
+    assert_eq!(entries(&cwd.join("r/jobs")), Vec::<String>::new(), "the stopped job is not kept");
+    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new(), "its temporary folder is dropped");
+}
+
+#[test]
 fn sigterm_stops_like_ctrl_c() {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
@@ -131,7 +152,7 @@ fn sigterm_stops_like_ctrl_c() {
     let mut child = spawn(cwd, &["m.toml", "--out", "r", "--threads", "2"], "run");
     wait_until("a finished job", || count(&cwd.join("r/jobs")) >= 1);
     signal(&child, "TERM");
-    let status = wait_for(&mut child, Duration::from_secs(5)).expect("the run stops");
+    let status = wait_for(&mut child, Duration::from_secs(60)).expect("the run did not stop after SIGTERM");
     assert_eq!(status.code(), Some(130));
     assert!(read(cwd, "run.err").contains("resume with: "), "{}", read(cwd, "run.err"));
     assert_whole_jobs(&cwd.join("r"));
@@ -150,11 +171,14 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(20));
     signal(&child, "INT");
-    let t0 = Instant::now();
-    let status = wait_for(&mut child, Duration::from_secs(10)).expect("the run stops");
-    assert!(t0.elapsed() < Duration::from_millis(500), "took {:?}", t0.elapsed());
+    let status =
+        wait_for(&mut child, Duration::from_secs(60)).expect("the run did not stop after two Ctrl-Cs");
     assert_eq!(status.code(), Some(130));
-    assert!(read(cwd, "run.err").contains("interrupted again: exiting now"), "{}", read(cwd, "run.err"));
+    let err = read(cwd, "run.err");
+    assert!(err.contains("interrupted again: exiting now"), "{err}");
+    // At once: not after the epoch (the first Ctrl-C's way, which ends with
+    // the resume line and removes the job's temporary folder).
+    assert!(!err.contains("resume with: "), "the run waited for the epoch to end: {err}");
     assert_eq!(count(&cwd.join("r/jobs")), 0);
     // The job's temporary folder (and lock file) stayed; any next run on the
     // folder removes them.
@@ -557,15 +581,15 @@ fn a_plan_too_large_to_expand_is_refused_before_expanding() {
         "m.toml",
         "seeds = 1000000\n[grid]\nlr = { log = [1e-6, 1, 1000000] }\nl2 = { lin = [0, 1, 1000000] }\n",
     );
-    let t0 = Instant::now();
-    let out = sweep(cwd).args(["plan", "m.toml"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("1.00e18 jobs") && stderr(&out).contains("over the limit"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(t0.elapsed() < Duration::from_secs(10));
+    let mut child = spawn(cwd, &["plan", "m.toml"], "plan");
+    let Some(status) = wait_for(&mut child, Duration::from_secs(60)) else {
+        let _ = child.kill();
+        panic!("`sweep plan` is expanding a plan of 10^18 jobs instead of refusing it");
+    };
+    assert_eq!(status.code(), Some(2));
+    let err = read(cwd, "plan.err");
+    assert!(err.contains("1.00e18 jobs") && err.contains("over the limit"), "{err}");
+    assert_eq!(read(cwd, "plan.out"), "", "nothing was planned");
 }
 
 /// Hostile manifests found while fuzzing and probing (tests/regressions/

@@ -76,7 +76,8 @@ fn a_killed_run_leaves_only_whole_job_folders_and_resumes_to_the_same_bytes() {
     // Kill once a few jobs have finished, while others are mid-write.
     let jobs = tmp.path().join("killed/jobs");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_dir(&jobs).map_or(0, |d| d.count()) < 3 && Instant::now() < deadline {
+    while std::fs::read_dir(&jobs).map_or(0, |d| d.count()) < 3 {
+        assert!(Instant::now() < deadline, "no 3 jobs finished in a minute: the run hangs");
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
@@ -201,11 +202,20 @@ fn export_gives_one_tidy_row_per_job_and_logged_epoch() {
 #[test]
 fn a_closed_stdout_is_a_quiet_exit() {
     // `sweep plan | head -1`, `sweep export | head -1`: no error, exit 0.
+    // Each output is over 64 KiB, a pipe's buffer, so sweep is still writing
+    // when the reader leaves.
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "m.toml", "seeds = 3000\n[base]\nepochs = 2\n");
-    sweep(tmp.path()).args(["m.toml", "--out", "r", "--quiet"]).assert().success();
+    write(tmp.path(), "plan.toml", "seeds = 5000\n");
+    write(tmp.path(), "long.toml", "[base]\nepochs = 3000\n");
+    sweep(tmp.path()).args(["long.toml", "--out", "r", "--quiet"]).assert().success();
     let bin = assert_cmd::cargo::cargo_bin("sweep");
-    for args in [&["plan", "m.toml"][..], &["export", "r"][..]] {
+    for args in [&["plan", "plan.toml"][..], &["export", "r"][..]] {
+        let whole = sweep(tmp.path()).args(args).output().unwrap();
+        assert!(
+            whole.status.success() && whole.stdout.len() > 64 << 10,
+            "{args:?}: {} bytes",
+            whole.stdout.len()
+        );
         let mut child = std::process::Command::new(&bin)
             .current_dir(tmp.path())
             .args(args)
@@ -215,6 +225,7 @@ fn a_closed_stdout_is_a_quiet_exit() {
             .unwrap();
         let mut first = [0u8; 16];
         std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        assert_eq!(first[..], whole.stdout[..16], "{args:?}");
         drop(child.stdout.take()); // the reader goes away, as `head` does
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
