@@ -160,7 +160,9 @@ pub struct DiffArgs {
 pub enum DiffFormat {
     /// Aligned plain text within 100 columns, with a legend.
     Text,
+    /// A Markdown page: header, one table row per configuration.
     Md,
+    /// One row per configuration, every figure (raw and adjusted p) in its own column.
     Csv,
 }
 
