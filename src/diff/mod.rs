@@ -309,11 +309,14 @@ struct Side {
     not_reached: usize,
     /// Jobs without the metric at all (a held-out metric without a test split).
     missing: usize,
+    /// The seed of every job, in row order.
+    seeds: Vec<u64>,
 }
 
 impl Side {
     fn new(rows: &[&SummaryRow], metric: Metric) -> Side {
-        let mut side = Side { jobs: rows.len(), ..Side::default() };
+        let seeds = rows.iter().map(|r| r.seed).collect();
+        let mut side = Side { jobs: rows.len(), seeds, ..Side::default() };
         for r in rows {
             if r.outcome.diverged() {
                 side.diverged += 1;
@@ -831,6 +834,14 @@ fn decide(d: &mut ConfigDiff, opts: &DiffOptions) {
                 ));
             }
         }
+    } else if let ([seed], true) = (&d.a.seeds[..], d.a.seeds == d.b.seeds && d.a.failed() != d.b.failed()) {
+        // One shared seed that failed on one side only: the same data and
+        // start gave a different outcome, compared exactly.
+        let (side, verdict) = if d.b.failed() > 0 { ("B", Verdict::Worse) } else { ("A", Verdict::Better) };
+        d.verdict = verdict;
+        d.notes
+            .insert(0, format!("1 shared seed ({seed}), which {failure} in {side} only: compared exactly"));
+        return;
     } else {
         // No comparison of the metric: say why.
         d.verdict = Verdict::Undecided;
@@ -941,6 +952,15 @@ mod tests {
         let c = &report(vec![row(1, "0.1", "300", 0.5)], vec![row(1, "0.1", "300", 0.6)], Metric::FinalLoss)
             .matched[0];
         assert_eq!((c.method.clone(), c.verdict), (Method::OneSeed(1), Verdict::Worse));
+        // The same seed diverging on one side only is an exact change too.
+        let mut b = vec![row(1, "0.1", "300", 0.6)];
+        b[0].outcome.status = "diverged".into();
+        let c = &report(vec![row(1, "0.1", "300", 0.5)], b.clone(), Metric::FinalLoss).matched[0];
+        assert_eq!(c.verdict, Verdict::Worse, "{:?}", c.notes);
+        assert_eq!(c.notes[0], "1 shared seed (1), which diverged in B only: compared exactly");
+        // On different seeds it is not.
+        let c = &report(vec![row(0, "0.1", "300", 0.5)], b, Metric::FinalLoss).matched[0];
+        assert_eq!(c.verdict, Verdict::Undecided, "{:?}", c.notes);
     }
 
     #[test]
