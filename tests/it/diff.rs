@@ -258,6 +258,14 @@ fn case_3_many_configurations_are_held_to_a_family_wise_level() {
     let row = lucky[0];
     assert_eq!((row["lr"].as_str(), row["activation"].as_str()), ("0.2", "sigmoid"));
     assert_eq!((row["correction"].as_str(), row["verdict"].as_str()), ("holm", "no_detectable_change"));
+    // SciPy 1.17.1 on this row's final losses (from the two summary.csv
+    // files): scipy.stats.ttest_ind(b, a, equal_var=False), confidence_interval(0.95).
+    let close = |key: &str, want: f64| approx::assert_relative_eq!(num(row, key), want, max_relative = 1e-9);
+    close("t", 2.7089231139014935);
+    close("p_value", 0.0383886392030612);
+    close("df", 5.498495185096274);
+    close("ci_low", 0.004041635897546185);
+    close("ci_high", 0.10180182939653837);
     // Holm: the smallest of 8 p-values is multiplied by 8.
     approx::assert_relative_eq!(num(row, "p_adjusted"), 8.0 * num(row, "p_value"), max_relative = 1e-12);
     assert!(row["notes"].contains("for this row alone"), "{row:?}");
@@ -327,6 +335,17 @@ fn case_5_partly_shared_seeds_show_the_means_the_pairs_compare() {
             max_relative = 1e-12
         );
     }
+    // SciPy 1.17.1 on these rows' final losses (seeds 4-7, from the two
+    // summary.csv files): scipy.stats.ttest_rel(b, a), confidence_interval(0.95);
+    // statsmodels 0.15.0 multipletests([p_lr_0.5, p_lr_0.05], method="holm").
+    let row = rows.iter().find(|r| r["lr"] == "0.5").unwrap();
+    let close = |key: &str, want: f64| approx::assert_relative_eq!(num(row, key), want, max_relative = 1e-9);
+    close("t", -2.009289219496086);
+    close("p_value", 0.13807837705815504);
+    close("ci_low", -0.05244066729456358);
+    close("ci_high", 0.01184982172655219);
+    close("p_adjusted", 0.19229397045529917);
+
     let (_, text, _) = sweep_diff(tmp.path(), "a", "b", &["--format", "text"]);
     assert!(text.contains("4 paired"), "{text}");
     assert!(
