@@ -225,24 +225,44 @@ pub struct DiffArgs {
     pub a: PathBuf,
     /// The results folder compared with it.
     pub b: PathBuf,
-    /// final_loss, final_accuracy, min_loss or epoch_at_target.
+    /// Any numeric result column of summary.csv: final_loss, final_accuracy,
+    /// final_test_loss, final_test_accuracy, min_loss or epoch_at_target.
     #[arg(long, default_value = "final_loss")]
     pub metric: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
-    pub format: DiffFormat,
-    /// Exit with 1 when any configuration changed beyond seed noise.
+    /// Output format [default: text on a terminal, md otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Exit with 1 when any configuration changed beyond seed noise, when a
+    /// configuration is in one folder only, or when nothing matched.
     #[arg(long)]
     pub fail_on_change: bool,
-    /// Significance level of the tests.
+    /// With --fail-on-change: accept configurations present in one folder only.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Family-wise significance level of the tests.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+    /// Adjustment for testing many configurations at once.
+    #[arg(long, value_enum, default_value_t = DiffCorrection::Holm)]
+    pub correction: DiffCorrection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
+    /// Aligned plain text within 100 columns, with a legend.
+    Text,
+    /// A Markdown page: header, one table row per configuration.
     Md,
+    /// One row per configuration, every figure (raw and adjusted p) in its own column.
     Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffCorrection {
+    /// Holm-Bonferroni: family-wise error at --alpha over every test.
+    Holm,
+    /// Each test at --alpha on its own.
+    None,
 }
 
 #[derive(Debug, Args)]

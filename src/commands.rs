@@ -376,6 +376,9 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
 }
 
 pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
+    use crate::cli::DiffCorrection;
+    use std::io::IsTerminal;
+
     results_dir(&args.a)?;
     results_dir(&args.b)?;
     let metric = args.metric.parse::<crate::diff::Metric>()?;
@@ -383,14 +386,49 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
         return Err(Error::usage(format!("--alpha must be in (0, 1), got {}", args.alpha)));
     }
     let format = match args.format {
-        DiffFormat::Md => crate::diff::Format::Md,
-        DiffFormat::Csv => crate::diff::Format::Csv,
+        Some(DiffFormat::Text) => crate::diff::Format::Text,
+        Some(DiffFormat::Md) => crate::diff::Format::Md,
+        Some(DiffFormat::Csv) => crate::diff::Format::Csv,
+        None if std::io::stdout().is_terminal() => crate::diff::Format::Text,
+        None => crate::diff::Format::Md,
     };
-    let opts = crate::diff::DiffOptions { metric, alpha: args.alpha, format };
-    let outcome = crate::diff::diff(&args.a, &args.b, &opts)
-        .with_context(|| format!("cannot compare {} and {}", args.a.display(), args.b.display()))?;
+    let correction = match args.correction {
+        DiffCorrection::Holm => crate::diff::Correction::Holm,
+        DiffCorrection::None => crate::diff::Correction::None,
+    };
+    let opts = crate::diff::DiffOptions { metric, alpha: args.alpha, format, correction };
+    let outcome = crate::diff::diff(&args.a, &args.b, &opts).map_err(|e| match e {
+        // A metric these folders do not hold is a question they cannot answer.
+        e @ crate::diff::DiffError::NoTestSplit { .. } => Error::from(e).context("--metric"),
+        e => Error::from(e).context(format!("cannot compare {} and {}", args.a.display(), args.b.display())),
+    })?;
     emit(&outcome.text)?;
-    Ok(if args.fail_on_change && outcome.changed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    if !args.fail_on_change {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A CI guard must not pass on a broken run: one-sided configurations
+    // and an empty match fail it too.
+    let mut reasons = Vec::new();
+    if outcome.configs == 0 {
+        reasons.push("nothing matched: no configuration is in both folders".to_string());
+    }
+    if outcome.changed > 0 {
+        reasons.push(format!(
+            "{} configuration(s) changed ({} better, {} worse)",
+            outcome.changed, outcome.improved, outcome.worsened
+        ));
+    }
+    if outcome.only_a + outcome.only_b > 0 && !args.allow_missing {
+        reasons.push(format!(
+            "configurations in one folder only: {} only in A, {} only in B (--allow-missing accepts them)",
+            outcome.only_a, outcome.only_b
+        ));
+    }
+    if reasons.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("--fail-on-change: {}", reasons.join("; "));
+    Ok(ExitCode::from(1))
 }
 
 /// `sweep slurm`: validates the plan as `sweep run` would, then submits it as

@@ -95,7 +95,9 @@ impl Classify for DiffError {
             DiffError::NotAFolder { .. }
             | DiffError::NoJobs { .. }
             | DiffError::Alpha { .. }
-            | DiffError::UnknownChoice { .. } => Kind::Usage,
+            | DiffError::UnknownChoice { .. }
+            | DiffError::NotAMetric { .. }
+            | DiffError::NoTestSplit { .. } => Kind::Usage,
         }
     }
 }

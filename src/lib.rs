@@ -33,6 +33,7 @@ pub mod runner;
 mod simd;
 pub mod slurm;
 pub mod spec;
+pub mod stats;
 pub mod store;
 pub mod train;
 pub mod weights;

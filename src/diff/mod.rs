@@ -1,26 +1,37 @@
 //! `sweep diff A B` (SPEC 7): match the configurations of two results
 //! folders, compare one metric across seeds, and give each configuration a
-//! verdict: `identical` (the same seeds gave byte-identical files), `same`
-//! (within seed noise) or `changed` (beyond it, at level alpha).
+//! verdict a reader can take at its word: `better` or `worse` (beyond seed
+//! noise, at a family-wise level), `no detectable change` (the tests found
+//! nothing; the interval says how large a change could hide), `no verdict`
+//! (too few seeds to estimate the noise) or `identical` (the same seeds gave
+//! byte-identical files).
 //!
-//! Why these tests: a seed fixes a job's data and initial weights (SPEC 5,
-//! common random numbers), so when both folders ran the same seeds the
-//! per-seed differences are paired and far less noisy than two independent
-//! samples: the paired t-test. Otherwise Welch's t-test, which does not
-//! assume equal variances (300 and 3000 epochs rarely have them). With one
-//! value on a side there is no noise estimate; the values are compared
-//! exactly and the verdict says it is weak.
+//! Why these tests:
+//! - A seed fixes a job's data and initial weights (SPEC 5, common random
+//!   numbers), so when both folders ran the same seeds the per-seed
+//!   differences are paired and far less noisy than two independent samples:
+//!   the paired t-test, over the shared seeds only, and the means shown are
+//!   over those seeds, so `B − A` is the difference of the two means shown.
+//!   Otherwise Welch's t-test, which does not assume equal variances.
+//! - One shared seed is compared exactly (same data, same start); one seed
+//!   a side on different seeds has no noise estimate at all: no verdict.
+//! - Diverged seeds are an outcome, not missing data: the shares of seeds
+//!   that failed (diverged; for `epoch_at_target` also never reached the
+//!   target) are compared by Fisher's exact test, and a configuration whose
+//!   share rises is worse whatever its survivors do.
+//! - Every p-value of the comparison (t-tests and Fisher tests, over all
+//!   configurations) is one family: Holm's adjustment keeps the chance of any
+//!   false `better`/`worse` at alpha, however many configurations there are.
 //!
 //! Matching: every parameter but the seed is part of a configuration's key,
 //! except the parameters that are constant within each folder yet differ
 //! between them (`epochs: 300 -> 3000`): those are the difference under
 //! study, printed once at the top.
 //!
-//! This module reads and decides; `render` turns the decisions into text,
-//! `stats` holds the tests.
+//! This module reads and decides; `render` turns the decisions into text;
+//! the statistics live in [`crate::stats`].
 
 mod render;
-mod stats;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -28,45 +39,59 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::spec::did_you_mean;
+use crate::stats::{self, Test};
 use crate::store::{self, JobOutcome, ResultsDir, StoreError, SummaryRow};
-use stats::Test;
 
-/// What is compared across seeds.
+/// What is compared across seeds: a numeric result column of summary.csv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Metric {
     #[default]
     FinalLoss,
     FinalAccuracy,
+    /// Held-out metrics: only in folders trained with `test_fraction > 0`.
+    FinalTestLoss,
+    FinalTestAccuracy,
     MinLoss,
     /// First epoch whose loss reached `target_loss`; jobs that never reached
-    /// it are counted, not averaged.
+    /// it are an outcome (counted with the diverged ones), not averaged.
     EpochAtTarget,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 4] =
-        [Metric::FinalLoss, Metric::FinalAccuracy, Metric::MinLoss, Metric::EpochAtTarget];
+    pub const ALL: [Metric; 6] = [
+        Metric::FinalLoss,
+        Metric::FinalAccuracy,
+        Metric::FinalTestLoss,
+        Metric::FinalTestAccuracy,
+        Metric::MinLoss,
+        Metric::EpochAtTarget,
+    ];
 
     /// The summary.csv column name, which is also the `--metric` value.
     pub fn name(self) -> &'static str {
         match self {
             Metric::FinalLoss => "final_loss",
             Metric::FinalAccuracy => "final_accuracy",
+            Metric::FinalTestLoss => "final_test_loss",
+            Metric::FinalTestAccuracy => "final_test_accuracy",
             Metric::MinLoss => "min_loss",
             Metric::EpochAtTarget => "epoch_at_target",
         }
     }
 
-    /// Accuracy improves upwards; losses and epochs-to-target downwards.
+    /// Accuracies improve upwards; losses and epochs-to-target downwards.
     pub fn higher_is_better(self) -> bool {
-        self == Metric::FinalAccuracy
+        matches!(self, Metric::FinalAccuracy | Metric::FinalTestAccuracy)
     }
 
-    /// A finished job's value (None: the target was never reached).
+    /// A finished job's value (None: the target was never reached, or the
+    /// folder has no test split).
     fn value(self, o: &JobOutcome) -> Option<f64> {
         match self {
             Metric::FinalLoss => Some(o.final_loss),
             Metric::FinalAccuracy => Some(o.final_accuracy),
+            Metric::FinalTestLoss => o.final_test_loss,
+            Metric::FinalTestAccuracy => o.final_test_accuracy,
             Metric::MinLoss => Some(o.min_loss),
             Metric::EpochAtTarget => o.epoch_at_target.map(|e| e as f64),
         }
@@ -83,9 +108,23 @@ impl FromStr for Metric {
     type Err = DiffError;
 
     fn from_str(s: &str) -> Result<Metric, DiffError> {
-        Metric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-            DiffError::UnknownChoice { what: "metric", got: s.to_string(), choices: names }
+        if let Some(m) = Metric::ALL.into_iter().find(|m| m.name() == s) {
+            return Ok(m);
+        }
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        let why = match s {
+            "diverged_epoch" => {
+                Some("diverged jobs are compared as a share in every diff (Fisher's exact test)")
+            }
+            "seed" => Some("seeds are the repetitions the statistics run over"),
+            _ if crate::spec::KEYS.iter().any(|k| k.name == s) => {
+                Some("it is a parameter: configurations are matched on it")
+            }
+            _ => None,
+        };
+        Err(match why {
+            Some(why) => DiffError::NotAMetric { got: s.to_string(), why, choices: names },
+            None => DiffError::UnknownChoice { what: "metric", got: s.to_string(), choices: names },
         })
     }
 }
@@ -93,8 +132,10 @@ impl FromStr for Metric {
 /// How the comparison is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// A Markdown report: header, one table row per configuration, a closing line.
+    /// Aligned plain text for a terminal, within 100 columns, with a legend.
     #[default]
+    Text,
+    /// A Markdown report: header, one table row per configuration, a closing line.
     Md,
     /// One row per configuration with every figure in its own column.
     Csv,
@@ -105,37 +146,54 @@ impl FromStr for Format {
 
     fn from_str(s: &str) -> Result<Format, DiffError> {
         match s {
+            "text" => Ok(Format::Text),
             "md" => Ok(Format::Md),
             "csv" => Ok(Format::Csv),
             _ => Err(DiffError::UnknownChoice {
                 what: "format",
                 got: s.to_string(),
-                choices: vec!["md", "csv"],
+                choices: vec!["text", "md", "csv"],
             }),
         }
     }
+}
+
+/// How the p-values of many configurations are adjusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Correction {
+    /// Holm-Bonferroni: family-wise error at alpha over every test printed.
+    #[default]
+    Holm,
+    /// Each test at alpha on its own (more false alarms as configurations grow).
+    None,
 }
 
 /// What `sweep diff` was asked.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DiffOptions {
     pub metric: Metric,
-    /// Significance level of the tests; the intervals are at 1 − alpha.
+    /// Family-wise significance level; the intervals are at 1 − alpha.
     pub alpha: f64,
     pub format: Format,
+    pub correction: Correction,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { metric: Metric::FinalLoss, alpha: 0.05, format: Format::Md }
+        DiffOptions {
+            metric: Metric::FinalLoss,
+            alpha: 0.05,
+            format: Format::Text,
+            correction: Correction::Holm,
+        }
     }
 }
 
-/// The rendered comparison and its counts (`--fail-on-change` reads `changed`).
+/// The rendered comparison and its counts (`--fail-on-change` reads them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffOutcome {
     pub text: String,
-    /// Configurations whose verdict is `changed`...
+    /// Configurations whose verdict is `better` or `worse`...
     pub changed: usize,
     /// ...of which B is better...
     pub improved: usize,
@@ -143,6 +201,11 @@ pub struct DiffOutcome {
     pub worsened: usize,
     /// Configurations present in both folders (those compared).
     pub configs: usize,
+    /// Compared configurations without a verdict (too few seeds).
+    pub no_verdict: usize,
+    /// Configurations present in A only, and in B only.
+    pub only_a: usize,
+    pub only_b: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +220,14 @@ pub enum DiffError {
     Alpha { alpha: f64 },
     #[error("unknown {what} \"{got}\"{}; choose one of: {}", suggestion(got, choices), choices.join(", "))]
     UnknownChoice { what: &'static str, got: String, choices: Vec<&'static str> },
+    #[error("\"{got}\" is not a metric: {why}; choose one of: {}", choices.join(", "))]
+    NotAMetric { got: String, why: &'static str, choices: Vec<&'static str> },
+    #[error(
+        "neither {} nor {} has a {metric} value: held-out metrics need a test split (test_fraction > 0)",
+        a.display(),
+        b.display()
+    )]
+    NoTestSplit { metric: Metric, a: PathBuf, b: PathBuf },
 }
 
 fn suggestion(got: &str, choices: &[&str]) -> String {
@@ -169,17 +240,28 @@ pub fn diff(a: &Path, b: &Path, opts: &DiffOptions) -> Result<DiffOutcome, DiffE
         return Err(DiffError::Alpha { alpha: opts.alpha });
     }
     let (side_a, side_b) = (Folder::load(a)?, Folder::load(b)?);
+    let has_value = |f: &Folder| f.rows.iter().any(|r| opts.metric.value(&r.outcome).is_some());
+    if matches!(opts.metric, Metric::FinalTestLoss | Metric::FinalTestAccuracy)
+        && !has_value(&side_a)
+        && !has_value(&side_b)
+    {
+        return Err(DiffError::NoTestSplit { metric: opts.metric, a: a.to_path_buf(), b: b.to_path_buf() });
+    }
     let report = Report::build(&side_a, &side_b, opts);
-    let changed: Vec<&ConfigDiff> = report.matched.iter().filter(|c| c.verdict == Verdict::Changed).collect();
+    let count = |v: Verdict| report.matched.iter().filter(|c| c.verdict == v).count();
     Ok(DiffOutcome {
         text: match opts.format {
+            Format::Text => render::text(&report),
             Format::Md => render::markdown(&report),
             Format::Csv => render::csv(&report),
         },
-        changed: changed.len(),
-        improved: changed.iter().filter(|c| c.direction == Some(Direction::Improved)).count(),
-        worsened: changed.iter().filter(|c| c.direction == Some(Direction::Worsened)).count(),
+        changed: count(Verdict::Better) + count(Verdict::Worse),
+        improved: count(Verdict::Better),
+        worsened: count(Verdict::Worse),
         configs: report.matched.len(),
+        no_verdict: count(Verdict::Undecided),
+        only_a: report.only_a.len(),
+        only_b: report.only_b.len(),
     })
 }
 
@@ -221,18 +303,20 @@ struct Side {
     jobs: usize,
     /// (seed, value) of the jobs that have a value.
     values: Vec<(u64, f64)>,
-    /// Diverged jobs: counted, never averaged.
+    /// Diverged jobs (or a non-finite metric value): an outcome, never averaged.
     diverged: usize,
     /// Jobs that never reached `target_loss` (epoch_at_target only).
     not_reached: usize,
-    mean: Option<f64>,
-    /// None with fewer than two values: no noise estimate.
-    std: Option<f64>,
+    /// Jobs without the metric at all (a held-out metric without a test split).
+    missing: usize,
+    /// The seed of every job, in row order.
+    seeds: Vec<u64>,
 }
 
 impl Side {
     fn new(rows: &[&SummaryRow], metric: Metric) -> Side {
-        let mut side = Side { jobs: rows.len(), ..Side::default() };
+        let seeds = rows.iter().map(|r| r.seed).collect();
+        let mut side = Side { jobs: rows.len(), seeds, ..Side::default() };
         for r in rows {
             if r.outcome.diverged() {
                 side.diverged += 1;
@@ -243,76 +327,113 @@ impl Side {
                 // count it with the diverged ones.
                 Some(v) if !v.is_finite() => side.diverged += 1,
                 Some(v) => side.values.push((r.seed, v)),
-                None => side.not_reached += 1,
+                None if metric == Metric::EpochAtTarget => side.not_reached += 1,
+                None => side.missing += 1,
             }
         }
-        let xs: Vec<f64> = side.values.iter().map(|(_, v)| *v).collect();
-        (side.mean, side.std) = stats::mean_std(&xs);
         side
     }
 
     fn n(&self) -> usize {
         self.values.len()
     }
+
+    /// Jobs whose outcome was a failure: diverged, or never reached the target.
+    fn failed(&self) -> usize {
+        self.diverged + self.not_reached
+    }
+
+    /// Jobs with an outcome (a value or a failure), the denominator of the
+    /// failure share.
+    fn outcomes(&self) -> usize {
+        self.jobs - self.missing
+    }
+}
+
+/// What a row shows for one side: the values the test used.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Shown {
+    n: usize,
+    mean: Option<f64>,
+    /// None with fewer than two values.
+    std: Option<f64>,
+}
+
+impl Shown {
+    fn of(xs: &[f64]) -> Shown {
+        Shown { n: xs.len(), mean: stats::mean(xs), std: stats::sample_std(xs) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Identical,
-    Same,
-    Changed,
+    Better,
+    Worse,
+    NoDetectableChange,
+    /// Too few seeds to estimate the noise ("no verdict"): never a change.
+    Undecided,
 }
 
 impl Verdict {
-    fn name(self) -> &'static str {
+    fn words(self) -> &'static str {
         match self {
             Verdict::Identical => "identical",
-            Verdict::Same => "same",
-            Verdict::Changed => "changed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Improved,
-    Worsened,
-}
-
-/// How a configuration was compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    /// The same seeds with byte-identical files: no test needed.
-    Identical,
-    /// Paired t-test over this many shared seeds.
-    Paired(usize),
-    Welch,
-    /// One value on a side: no noise estimate, compared exactly.
-    Exact,
-    /// A side without any value (all diverged, or never reached the target).
-    NoValues,
-}
-
-impl Method {
-    fn name(self) -> String {
-        match self {
-            Method::Identical => "identical files".into(),
-            Method::Paired(n) => format!("paired ({n} seeds)"),
-            Method::Welch => "Welch".into(),
-            Method::Exact => "exact".into(),
-            Method::NoValues => "none".into(),
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::NoDetectableChange => "no detectable change",
+            Verdict::Undecided => "no verdict",
         }
     }
 
     fn csv_name(self) -> &'static str {
         match self {
+            Verdict::NoDetectableChange => "no_detectable_change",
+            Verdict::Undecided => "no_verdict",
+            v => v.words(),
+        }
+    }
+}
+
+/// How the metric was compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Method {
+    /// The same seeds with byte-identical files: no test needed.
+    Identical,
+    /// Paired t-test over these shared seeds (ascending).
+    Paired(Vec<u64>),
+    Welch,
+    /// One shared seed: its two values compared exactly.
+    OneSeed(u64),
+    /// No comparison of the metric (a side has no value, or one unpaired seed).
+    None,
+}
+
+impl Method {
+    fn csv_name(&self) -> &'static str {
+        match self {
             Method::Identical => "identical",
             Method::Paired(_) => "paired",
             Method::Welch => "welch",
-            Method::Exact => "exact",
-            Method::NoValues => "none",
+            Method::OneSeed(_) => "exact",
+            Method::None => "none",
         }
     }
+}
+
+/// A p-value, before and after the adjustment for many tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PValue {
+    raw: f64,
+    adjusted: f64,
+}
+
+/// Fisher's exact test on the shares of failed jobs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ShareTest {
+    p: PValue,
+    /// Whether B's share is the higher one.
+    b_higher: bool,
 }
 
 /// One configuration present in both folders.
@@ -323,16 +444,27 @@ struct ConfigDiff {
     a: Side,
     b: Side,
     method: Method,
-    /// The test's figures (None for identical or value-less sides).
+    /// The values each row shows: over the paired seeds when paired.
+    shown_a: Shown,
+    shown_b: Shown,
+    /// The metric's test (None when identical or not compared).
     test: Option<Test>,
-    /// Share of shared seeds where B beats A, ties counting half (paired only).
-    p_improvement: Option<f64>,
+    metric_p: Option<PValue>,
+    /// Fisher's test on the failure shares (None when no job failed).
+    share: Option<ShareTest>,
+    /// Paired seeds where B is better, and where B is worse.
+    seeds_better: usize,
+    seeds_worse: usize,
     verdict: Verdict,
-    /// For `changed`: whether B is better.
-    direction: Option<Direction>,
+    /// Why the verdict is `no verdict`, or what decided a change.
     notes: Vec<String>,
-    /// Fewer than 3 seeds a side (or no noise estimate): the verdict is weak.
-    weak: bool,
+}
+
+impl ConfigDiff {
+    /// B's mean minus A's, as shown (None when a side has no value).
+    fn shown_difference(&self) -> Option<f64> {
+        Some(self.shown_b.mean? - self.shown_a.mean?)
+    }
 }
 
 /// A configuration present in one folder only.
@@ -350,6 +482,9 @@ struct Report<'p> {
     jobs_b: usize,
     metric: Metric,
     alpha: f64,
+    correction: Correction,
+    /// p-values in the family (t-tests and Fisher tests).
+    tests: usize,
     /// (key, value in A, value in B): constant within each folder, differing between.
     base: Vec<(String, String, String)>,
     /// The parameters that tell configurations apart (SPEC order).
@@ -426,6 +561,8 @@ impl<'p> Report<'p> {
             jobs_b: b.rows.len(),
             metric: opts.metric,
             alpha: opts.alpha,
+            correction: opts.correction,
+            tests: 0,
             base,
             columns,
             matched: Vec::new(),
@@ -447,6 +584,10 @@ impl<'p> Report<'p> {
         for key in gb.order.iter().filter(|k| !ga.rows.contains_key(*k)) {
             report.only_b.push(OneSided { params: shown(key), side: Side::new(&gb.rows[key], opts.metric) });
         }
+        report.tests = adjust(&mut report.matched, opts.correction);
+        for c in &mut report.matched {
+            decide(c, opts);
+        }
         report
     }
 }
@@ -467,106 +608,262 @@ fn identical(a: &Folder, rows_a: &[&SummaryRow], b: &Folder, rows_b: &[&SummaryR
     })
 }
 
-/// Values of the seeds both sides have a value for, in A's order.
-fn pairs(a: &Side, b: &Side) -> (Vec<f64>, Vec<f64>) {
+/// (seed, A's value, B's value) for the seeds both sides have a value for,
+/// by ascending seed (a seed listed twice counts once).
+fn pairs(a: &Side, b: &Side) -> Vec<(u64, f64, f64)> {
     let mut seen = BTreeSet::new();
-    a.values
+    let mut out: Vec<(u64, f64, f64)> = a
+        .values
         .iter()
         .filter(|(s, _)| seen.insert(*s))
-        .filter_map(|(s, va)| b.values.iter().find(|(sb, _)| sb == s).map(|(_, vb)| (*va, *vb)))
-        .unzip()
+        .filter_map(|(s, va)| b.values.iter().find(|(sb, _)| sb == s).map(|(_, vb)| (*s, *va, *vb)))
+        .collect();
+    out.sort_by_key(|p| p.0);
+    out
 }
 
-/// Picks the test, runs it, and words the verdict.
+/// Seeds as a short list: `0-3, 7, 9`.
+fn seed_list(seeds: &[u64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < seeds.len() {
+        let mut j = i;
+        while j + 1 < seeds.len() && seeds[j + 1] == seeds[j] + 1 {
+            j += 1;
+        }
+        parts.push(match j - i {
+            0 => seeds[i].to_string(),
+            1 => format!("{}, {}", seeds[i], seeds[j]),
+            _ => format!("{}-{}", seeds[i], seeds[j]),
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Picks the test and runs it; the verdict waits for the adjustment.
 fn compare(params: Vec<String>, a: Side, b: Side, identical: bool, opts: &DiffOptions) -> ConfigDiff {
-    let better = |estimate: f64| {
-        if opts.metric.higher_is_better() { estimate > 0.0 } else { estimate < 0.0 }
-    };
+    let values = |s: &Side| s.values.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
     let mut d = ConfigDiff {
         params,
-        method: Method::NoValues,
+        method: Method::None,
+        shown_a: Shown::of(&values(&a)),
+        shown_b: Shown::of(&values(&b)),
         test: None,
-        p_improvement: None,
-        verdict: Verdict::Same,
-        direction: None,
+        metric_p: None,
+        share: None,
+        seeds_better: 0,
+        seeds_worse: 0,
+        verdict: Verdict::Undecided,
         notes: Vec::new(),
-        weak: false,
         a,
         b,
     };
-    let (a, b) = (&d.a, &d.b);
-    let (pa, pb) = pairs(a, b);
     if identical {
         d.method = Method::Identical;
         d.verdict = Verdict::Identical;
-    } else if a.n() == 0 || b.n() == 0 {
-        // Nothing to average on a side: every job diverged or never reached
-        // the target. A side with values is better than one without.
-        if a.n() != b.n() {
-            d.verdict = Verdict::Changed;
-            d.direction = Some(if b.n() > 0 { Direction::Improved } else { Direction::Worsened });
-        }
-        let empty = if a.n() == 0 && b.n() == 0 {
-            "either side"
-        } else if a.n() == 0 {
-            "A"
-        } else {
-            "B"
-        };
-        d.notes.push(format!("no {} value on {empty}", opts.metric));
-    } else {
-        let test = if pa.len() >= 2 {
-            d.method = Method::Paired(pa.len());
-            let wins: f64 = pa
-                .iter()
-                .zip(&pb)
-                .map(|(&va, &vb)| {
-                    if vb == va {
-                        0.5
-                    } else if better(vb - va) {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .sum();
-            d.p_improvement = Some(wins / pa.len() as f64);
-            stats::paired(&pa, &pb, opts.alpha)
-        } else if a.n() >= 2 && b.n() >= 2 {
-            d.method = Method::Welch;
-            let xs = |s: &Side| s.values.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
-            stats::welch(&xs(a), &xs(b), opts.alpha)
-        } else {
-            d.method = Method::Exact;
-            d.notes.push("no noise estimate (n = 1): compared exactly".into());
-            Test::NoVariance { estimate: b.mean.unwrap_or(0.0) - a.mean.unwrap_or(0.0) }
-        };
-        if matches!(test, Test::NoVariance { .. }) && d.method != Method::Exact {
-            d.notes.push("zero variance: compared exactly".into());
-        }
-        if test.significant(opts.alpha) {
-            d.verdict = Verdict::Changed;
-            d.direction =
-                Some(if better(test.estimate()) { Direction::Improved } else { Direction::Worsened });
-        }
-        d.test = Some(test);
-        let fewest = match d.method {
-            Method::Paired(n) => n,
-            _ => a.n().min(b.n()),
-        };
-        if fewest < 3 {
-            d.weak = true;
-            d.notes.push("weak verdict: fewer than 3 seeds a side".into());
-        }
+        return d;
     }
-    let counted = |what: &str, na: usize, nb: usize| format!("{what}: A {na}, B {nb}");
-    if d.a.diverged + d.b.diverged > 0 {
-        d.notes.push(counted("diverged", d.a.diverged, d.b.diverged));
+    let (a, b) = (&d.a, &d.b);
+    let p = pairs(a, b);
+    if a.n() == 0 || b.n() == 0 {
+        // Nothing to average on a side: the failure shares decide, if anything.
+    } else if p.len() >= 2 {
+        let (pa, pb): (Vec<f64>, Vec<f64>) = p.iter().map(|&(_, va, vb)| (va, vb)).unzip();
+        let seeds: Vec<u64> = p.iter().map(|&(s, _, _)| s).collect();
+        let better = |va: f64, vb: f64| if opts.metric.higher_is_better() { vb > va } else { vb < va };
+        d.seeds_better = p.iter().filter(|&&(_, va, vb)| better(va, vb)).count();
+        d.seeds_worse = p.iter().filter(|&&(_, va, vb)| better(vb, va)).count();
+        let unpaired = |s: &Side| {
+            let mut left: Vec<u64> = s.values.iter().map(|v| v.0).filter(|x| !seeds.contains(x)).collect();
+            left.sort_unstable();
+            left.dedup();
+            left
+        };
+        let (left_a, left_b) = (unpaired(a), unpaired(b));
+        if !left_a.is_empty() || !left_b.is_empty() {
+            let list = |side: &str, l: &[u64]| {
+                (!l.is_empty()).then(|| format!("{side}'s seed{} {}", plural(l.len()), seed_list(l)))
+            };
+            let unused: Vec<String> =
+                [list("A", &left_a), list("B", &left_b)].into_iter().flatten().collect();
+            d.notes.push(format!(
+                "paired over seeds {} (a value on both sides); {} not used",
+                seed_list(&seeds),
+                unused.join(" and ")
+            ));
+        }
+        d.test = Some(stats::paired(&pa, &pb, opts.alpha));
+        (d.shown_a, d.shown_b) = (Shown::of(&pa), Shown::of(&pb));
+        d.method = Method::Paired(seeds);
+    } else if a.n() >= 2 && b.n() >= 2 {
+        d.test = Some(stats::welch(&values(a), &values(b), opts.alpha));
+        d.method = Method::Welch;
+    } else if let [(seed, va, vb)] = p[..] {
+        // One shared seed: same data, same start, so the values compare exactly.
+        d.test = Some(Test::NoVariance { estimate: vb - va });
+        (d.shown_a, d.shown_b) = (Shown::of(&[va]), Shown::of(&[vb]));
+        d.method = Method::OneSeed(seed);
+        d.notes.push(format!("1 shared seed ({seed}): compared exactly, no noise estimate"));
     }
-    if d.a.not_reached + d.b.not_reached > 0 {
-        d.notes.push(counted("target never reached", d.a.not_reached, d.b.not_reached));
+    if matches!(d.test, Some(Test::NoVariance { .. })) && !matches!(d.method, Method::OneSeed(_)) {
+        d.notes.push("zero variance: compared exactly".into());
+    }
+    let (a, b) = (&d.a, &d.b);
+    if a.failed() + b.failed() > 0 && a.outcomes() > 0 && b.outcomes() > 0 {
+        let (fa, na, fb, nb) = (a.failed(), a.outcomes(), b.failed(), b.outcomes());
+        let raw = stats::fisher_exact(fa as u64, na as u64, fb as u64, nb as u64);
+        // Compare the shares fb/nb and fa/na without division.
+        d.share = Some(ShareTest { p: PValue { raw, adjusted: raw }, b_higher: fb * na > fa * nb });
     }
     d
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Adjusts every p-value of the family together; returns the family's size.
+fn adjust(matched: &mut [ConfigDiff], correction: Correction) -> usize {
+    let mut raw: Vec<f64> = Vec::new();
+    for c in matched.iter_mut() {
+        if let Some(p) = c.test.as_ref().and_then(Test::p) {
+            c.metric_p = Some(PValue { raw: p, adjusted: p });
+            raw.push(p);
+        }
+        if let Some(s) = &c.share {
+            raw.push(s.p.raw);
+        }
+    }
+    if correction == Correction::Holm {
+        let mut adjusted = stats::holm(&raw).into_iter();
+        for c in matched.iter_mut() {
+            if let Some(p) = &mut c.metric_p {
+                p.adjusted = adjusted.next().unwrap_or(1.0);
+            }
+            if let Some(s) = &mut c.share {
+                s.p.adjusted = adjusted.next().unwrap_or(1.0);
+            }
+        }
+    }
+    raw.len()
+}
+
+/// Words the verdict from the adjusted p-values: a failure share that
+/// changed decides first, then the metric.
+fn decide(d: &mut ConfigDiff, opts: &DiffOptions) {
+    if d.verdict == Verdict::Identical {
+        return;
+    }
+    let alpha = opts.alpha;
+    let failure = if opts.metric == Metric::EpochAtTarget {
+        "failed (diverged or never reached the target)"
+    } else {
+        "diverged"
+    };
+    let share_text = |d: &ConfigDiff| {
+        format!(
+            "{failure}: {} of {} in A, {} of {} in B",
+            d.a.failed(),
+            d.a.outcomes(),
+            d.b.failed(),
+            d.b.outcomes()
+        )
+    };
+    let metric_direction = |d: &ConfigDiff| {
+        let est = d.test.map(|t| t.estimate()).unwrap_or(0.0);
+        if est == 0.0 {
+            None
+        } else if (est > 0.0) == opts.metric.higher_is_better() {
+            Some(Verdict::Better)
+        } else {
+            Some(Verdict::Worse)
+        }
+    };
+    let metric_significant = |d: &ConfigDiff| match (d.test, d.metric_p) {
+        (Some(Test::NoVariance { estimate }), _) => estimate != 0.0,
+        (_, Some(p)) => p.adjusted < alpha,
+        _ => false,
+    };
+
+    if let Some(s) = d.share.filter(|s| s.p.adjusted < alpha) {
+        d.verdict = if s.b_higher { Verdict::Worse } else { Verdict::Better };
+        let text = share_text(d);
+        d.notes.insert(
+            0,
+            if s.b_higher {
+                format!("more seeds {failure} in B ({text}): worse whatever its survivors do")
+            } else {
+                format!("fewer seeds {failure} in B ({text})")
+            },
+        );
+        if metric_significant(d) && metric_direction(d) != Some(d.verdict) {
+            let how = if d.verdict == Verdict::Worse { "better" } else { "worse" };
+            d.notes.push(format!("its survivors are {how} on {}", opts.metric));
+        }
+        return;
+    }
+    if d.test.is_some() {
+        d.verdict = match metric_significant(d).then(|| metric_direction(d)).flatten() {
+            Some(v) => v,
+            None => Verdict::NoDetectableChange,
+        };
+        if let Some(p) = d.metric_p
+            && d.verdict == Verdict::NoDetectableChange
+            && p.raw < alpha
+        {
+            d.notes.push(format!(
+                "p = {} for this row alone, {} after Holm's adjustment: not beyond noise over all tests",
+                render::p_value(p.raw),
+                render::p_value(p.adjusted)
+            ));
+        }
+        let paired = match &d.method {
+            Method::Paired(s) => s.len(),
+            _ => 0,
+        };
+        if paired > 0 && d.verdict == Verdict::NoDetectableChange {
+            let (k, how) = if d.seeds_worse >= d.seeds_better {
+                (d.seeds_worse, "worse")
+            } else {
+                (d.seeds_better, "better")
+            };
+            if k * 2 > paired {
+                d.notes.push(format!(
+                    "B {how} on {k} of {paired} paired seeds, but the differences vary too much in size to call it"
+                ));
+            }
+        }
+    } else if let ([seed], true) = (&d.a.seeds[..], d.a.seeds == d.b.seeds && d.a.failed() != d.b.failed()) {
+        // One shared seed that failed on one side only: the same data and
+        // start gave a different outcome, compared exactly.
+        let (side, verdict) = if d.b.failed() > 0 { ("B", Verdict::Worse) } else { ("A", Verdict::Better) };
+        d.verdict = verdict;
+        d.notes
+            .insert(0, format!("1 shared seed ({seed}), which {failure} in {side} only: compared exactly"));
+        return;
+    } else {
+        // No comparison of the metric: say why.
+        d.verdict = Verdict::Undecided;
+        let (a, b) = (&d.a, &d.b);
+        let why = if a.n() == 0 || b.n() == 0 {
+            let empty = match (a.n(), b.n()) {
+                (0, 0) => "either side",
+                (0, _) => "A",
+                _ => "B",
+            };
+            format!("no {} value in {empty}", opts.metric)
+        } else if a.n() == 1 && b.n() == 1 {
+            "1 seed each, not paired: no verdict".to_string()
+        } else {
+            let one = if a.n() == 1 { "A" } else { "B" };
+            format!("1 seed in {one}, not shared with the other side: no noise estimate")
+        };
+        d.notes.insert(0, why);
+    }
+    if let Some(s) = d.share {
+        d.notes.push(format!("{}; Fisher p = {}", share_text(d), render::p_value(s.p.adjusted)));
+    }
 }
 
 #[cfg(test)]
@@ -599,15 +896,20 @@ mod tests {
     }
 
     #[test]
-    fn metric_names_parse_and_unknown_ones_list_the_choices() {
+    fn metric_names_parse_and_others_say_why_not() {
         for m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>().unwrap(), m);
         }
         let err = "final_los".parse::<Metric>().unwrap_err().to_string();
         assert!(err.contains("did you mean \"final_loss\"?"), "{err}");
-        assert!(err.contains("final_loss, final_accuracy, min_loss, epoch_at_target"), "{err}");
-        assert_eq!("csv".parse::<Format>().unwrap(), Format::Csv);
-        assert!("json".parse::<Format>().unwrap_err().to_string().contains("md, csv"));
+        assert!(err.contains("final_loss, final_accuracy, final_test_loss"), "{err}");
+        let err = "lr".parse::<Metric>().unwrap_err().to_string();
+        assert!(err.contains("is a parameter"), "{err}");
+        let err = "diverged_epoch".parse::<Metric>().unwrap_err().to_string();
+        assert!(err.contains("Fisher"), "{err}");
+        assert!(Metric::FinalTestAccuracy.higher_is_better() && !Metric::FinalTestLoss.higher_is_better());
+        assert_eq!("text".parse::<Format>().unwrap(), Format::Text);
+        assert!("json".parse::<Format>().unwrap_err().to_string().contains("text, md, csv"));
     }
 
     #[test]
@@ -623,64 +925,68 @@ mod tests {
     }
 
     #[test]
-    fn shared_seeds_are_paired_and_disjoint_seeds_use_welch() {
+    fn partly_shared_seeds_are_paired_and_shown_over_the_shared_ones() {
+        // A: seeds 0-3, B: seeds 2-5; shared 2 and 3.
         let a: Vec<_> = (0..4).map(|s| row(s, "0.1", "300", 0.5 + s as f64 * 0.01)).collect();
-        let b: Vec<_> = (0..4).map(|s| row(s, "0.1", "300", 0.4 + s as f64 * 0.011)).collect();
-        let r = report(a.clone(), b, Metric::FinalLoss);
-        let c = &r.matched[0];
-        assert_eq!(c.method, Method::Paired(4));
-        assert_eq!(c.verdict, Verdict::Changed);
-        assert_eq!(c.direction, Some(Direction::Improved));
-        assert_eq!(c.p_improvement, Some(1.0));
-
-        let b: Vec<_> = (10..13).map(|s| row(s, "0.1", "300", 0.5 + s as f64 * 0.001)).collect();
+        let b: Vec<_> = (2..6).map(|s| row(s, "0.1", "300", 0.4 + s as f64 * 0.011)).collect();
         let c = &report(a, b, Metric::FinalLoss).matched[0];
-        assert_eq!(c.method, Method::Welch);
-        assert_eq!((c.a.n(), c.b.n()), (4, 3));
-        assert_eq!(c.p_improvement, None);
+        assert_eq!(c.method, Method::Paired(vec![2, 3]));
+        assert_eq!((c.shown_a.n, c.shown_b.n), (2, 2));
+        let diff = c.shown_b.mean.unwrap() - c.shown_a.mean.unwrap();
+        assert!((c.test.unwrap().estimate() - diff).abs() < 1e-15, "the row adds up");
+        assert!(
+            c.notes[0].contains(
+                "paired over seeds 2, 3 (a value on both sides); A's seeds 0, 1 and B's seeds 4, 5 not used"
+            ),
+            "{:?}",
+            c.notes
+        );
     }
 
     #[test]
-    fn single_values_are_compared_exactly_and_flagged_weak() {
-        let c = &report(vec![row(0, "0.1", "300", 0.5)], vec![row(1, "0.1", "300", 0.5)], Metric::FinalLoss)
-            .matched[0];
-        assert_eq!((c.method, c.verdict, c.weak), (Method::Exact, Verdict::Same, true));
+    fn one_seed_each_gives_no_verdict_unless_it_is_the_same_seed() {
         let c = &report(vec![row(0, "0.1", "300", 0.5)], vec![row(1, "0.1", "300", 0.6)], Metric::FinalLoss)
             .matched[0];
-        assert_eq!((c.verdict, c.direction), (Verdict::Changed, Some(Direction::Worsened)));
+        assert_eq!(c.verdict, Verdict::Undecided);
+        assert_eq!(c.notes[0], "1 seed each, not paired: no verdict");
+        let c = &report(vec![row(1, "0.1", "300", 0.5)], vec![row(1, "0.1", "300", 0.6)], Metric::FinalLoss)
+            .matched[0];
+        assert_eq!((c.method.clone(), c.verdict), (Method::OneSeed(1), Verdict::Worse));
+        // The same seed diverging on one side only is an exact change too.
+        let mut b = vec![row(1, "0.1", "300", 0.6)];
+        b[0].outcome.status = "diverged".into();
+        let c = &report(vec![row(1, "0.1", "300", 0.5)], b.clone(), Metric::FinalLoss).matched[0];
+        assert_eq!(c.verdict, Verdict::Worse, "{:?}", c.notes);
+        assert_eq!(c.notes[0], "1 shared seed (1), which diverged in B only: compared exactly");
+        // On different seeds it is not.
+        let c = &report(vec![row(0, "0.1", "300", 0.5)], b, Metric::FinalLoss).matched[0];
+        assert_eq!(c.verdict, Verdict::Undecided, "{:?}", c.notes);
     }
 
     #[test]
-    fn diverged_and_unreached_jobs_are_counted_not_averaged() {
-        let mut a: Vec<_> = (0..3).map(|s| row(s, "0.1", "300", 0.5)).collect();
-        a[0].outcome.status = "diverged".into();
-        a[0].outcome.final_loss = f64::NAN;
-        a[1].outcome.epoch_at_target = Some(40);
-        a[2].outcome.epoch_at_target = Some(60);
-        let b: Vec<_> = (0..3).map(|s| row(s, "0.1", "300", 0.5)).collect();
-        let r = report(a.clone(), b.clone(), Metric::FinalLoss);
-        let c = &r.matched[0];
-        assert_eq!((c.a.n(), c.a.diverged, c.a.mean), (2, 1, Some(0.5)));
-        assert!(c.notes.iter().any(|n| n == "diverged: A 1, B 0"), "{:?}", c.notes);
-
-        let c = &report(a, b, Metric::EpochAtTarget).matched[0];
-        assert_eq!((c.a.n(), c.a.mean, c.b.not_reached), (2, Some(50.0), 3));
-        // B never reaches the target where A does: worse, though nothing is averaged.
-        assert_eq!((c.verdict, c.direction), (Verdict::Changed, Some(Direction::Worsened)));
+    fn a_rising_divergence_share_is_worse_whatever_the_survivors_do() {
+        let a: Vec<_> = (0..12).map(|s| row(s, "0.1", "300", 0.5 + s as f64 * 0.01)).collect();
+        let mut b: Vec<_> = (0..12).map(|s| row(s, "0.1", "300", 0.1 + s as f64 * 0.001)).collect();
+        for r in &mut b[..10] {
+            r.outcome.status = "diverged".into();
+            r.outcome.final_loss = f64::NAN;
+        }
+        let c = &report(a, b, Metric::FinalLoss).matched[0];
+        assert_eq!(c.verdict, Verdict::Worse);
+        assert!(c.notes[0].starts_with("more seeds diverged in B (diverged: 0 of 12 in A, 10 of 12 in B)"));
+        assert!(c.notes.iter().any(|n| n == "its survivors are better on final_loss"), "{:?}", c.notes);
     }
 
     #[test]
-    fn accuracy_improves_upwards() {
-        let mut a: Vec<_> = (0..3).map(|s| row(s, "0.1", "300", 0.5)).collect();
-        let mut b = a.clone();
+    fn epoch_at_target_counts_never_reached_as_failures() {
+        let mut a: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
         for (i, r) in a.iter_mut().enumerate() {
-            r.outcome.final_accuracy = 0.5 + i as f64 * 0.01;
+            r.outcome.epoch_at_target = Some(40 + i as u64);
         }
-        for (i, r) in b.iter_mut().enumerate() {
-            r.outcome.final_accuracy = 0.9 + i as f64 * 0.012;
-        }
-        let c = &report(a, b, Metric::FinalAccuracy).matched[0];
-        assert_eq!((c.verdict, c.direction), (Verdict::Changed, Some(Direction::Improved)));
-        assert_eq!(c.p_improvement, Some(1.0));
+        let b: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
+        let c = &report(a, b, Metric::EpochAtTarget).matched[0];
+        assert_eq!((c.a.n(), c.b.not_reached), (6, 6));
+        // 0 of 6 vs 6 of 6 failed: Fisher p = 0.002, worse.
+        assert_eq!(c.verdict, Verdict::Worse, "{:?}", c.notes);
     }
 }

@@ -1,19 +1,24 @@
-//! Text for a [`Report`]: a Markdown page for people, a tidy CSV for
-//! programs. Both return a `String`; the caller decides where it goes.
+//! Text for a [`Report`]: aligned plain text for a terminal (the default
+//! there), a Markdown page, a tidy CSV for programs. Each returns a
+//! `String`; the caller decides where it goes.
 //!
 //! Nothing undefined is ever printed as a number: a missing mean, standard
-//! deviation or test figure is `—` in Markdown and an empty cell in CSV.
+//! deviation or test figure is `—` in text and Markdown, an empty cell in CSV.
+//! Every format shows, per row, the means the test compared, so `B − A` is
+//! the difference of the two means beside it.
 
 use std::fmt::Write as _;
 
-use super::{ConfigDiff, Direction, Method, OneSided, Report, Side, Verdict};
-use crate::diff::stats::Test;
+use super::{ConfigDiff, Correction, Method, OneSided, Report, Shown, Side, Verdict};
+use crate::stats::Test;
 use crate::store::fmt_f64;
 
 const NONE: &str = "—";
+/// The terminal format stays within this many columns.
+const WIDTH: usize = 100;
 
-/// Four significant digits, fixed notation for everyday magnitudes.
-fn num(v: f64) -> String {
+/// `digits` significant digits, fixed notation for everyday magnitudes.
+fn sig(v: f64, digits: i32) -> String {
     if !v.is_finite() {
         return NONE.into();
     }
@@ -22,41 +27,36 @@ fn num(v: f64) -> String {
     }
     let magnitude = v.abs().log10().floor() as i32;
     if (-3..5).contains(&magnitude) {
-        let decimals = (3 - magnitude).max(0) as usize;
+        let decimals = (digits - 1 - magnitude).max(0) as usize;
         format!("{v:.decimals$}")
     } else {
-        format!("{v:.3e}")
+        format!("{v:.prec$e}", prec = (digits - 1).max(0) as usize)
     }
 }
 
-fn p_value(p: f64) -> String {
+/// Four significant digits (means).
+fn num(v: f64) -> String {
+    sig(v, 4)
+}
+
+pub(super) fn p_value(p: f64) -> String {
     if p < 0.001 { "< 0.001".into() } else { format!("{p:.3}") }
 }
 
-/// `mean ± std`, or the single value, or `—`.
-fn spread(s: &Side) -> String {
+/// `mean ± std` (the mean to `digits` significant digits, the std to two),
+/// or the single value, or `—`.
+fn spread(s: &Shown, digits: i32) -> String {
     match (s.mean, s.std) {
-        (Some(m), Some(sd)) if m.is_finite() && sd.is_finite() => format!("{} ± {}", num(m), num(sd)),
-        (Some(m), _) => num(m),
+        (Some(m), Some(sd)) if m.is_finite() && sd.is_finite() => {
+            format!("{} ± {}", sig(m, digits), sig(sd, 2))
+        }
+        (Some(m), _) => sig(m, digits),
         _ => NONE.into(),
     }
 }
 
-/// A Markdown table cell: pipes escaped so a value cannot split the row.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
 fn confidence(alpha: f64) -> String {
     format!("{}%", num((1.0 - alpha) * 100.0).trim_end_matches('0').trim_end_matches('.'))
-}
-
-fn verdict(c: &ConfigDiff) -> String {
-    match (c.verdict, c.direction) {
-        (Verdict::Changed, Some(Direction::Improved)) => "**changed** (better)".into(),
-        (Verdict::Changed, Some(Direction::Worsened)) => "**changed** (worse)".into(),
-        (v, _) => v.name().into(),
-    }
 }
 
 fn params_text(columns: &[String], values: &[String]) -> String {
@@ -66,17 +66,108 @@ fn params_text(columns: &[String], values: &[String]) -> String {
     columns.iter().zip(values).map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The closing line: how many configurations changed, improved, worsened.
-fn closing(r: &Report) -> String {
-    let changed: Vec<&ConfigDiff> = r.matched.iter().filter(|c| c.verdict == Verdict::Changed).collect();
-    let count = |d: Direction| changed.iter().filter(|c| c.direction == Some(d)).count();
-    let mut s = format!(
-        "{} of {} configurations changed: {} improved, {} worsened",
-        changed.len(),
-        r.matched.len(),
-        count(Direction::Improved),
-        count(Direction::Worsened)
+/// The `n` cell: `10 paired` (the shared seeds compared), or `12/10` (A/B).
+fn n_cell(c: &ConfigDiff) -> String {
+    match &c.method {
+        Method::Paired(s) => format!("{} paired", s.len()),
+        Method::OneSeed(_) => "1 paired".into(),
+        _ => format!("{}/{}", c.shown_a.n, c.shown_b.n),
+    }
+}
+
+/// The `diverged` cell: `0/12 → 9/12`.
+fn failed_cell(c: &ConfigDiff) -> String {
+    format!("{}/{} → {}/{}", c.a.failed(), c.a.outcomes(), c.b.failed(), c.b.outcomes())
+}
+
+/// B − A, its interval and the p shown in a row: (difference, interval, p).
+fn figures(c: &ConfigDiff) -> (String, String, String) {
+    match (&c.method, c.test) {
+        (Method::Identical, _) => ("0".into(), NONE.into(), NONE.into()),
+        (_, Some(Test::T(t))) => (
+            sig(t.estimate, 3),
+            format!("[{}, {}]", sig(t.ci.0, 2), sig(t.ci.1, 2)),
+            c.metric_p.map_or_else(|| NONE.into(), |p| p_value(p.adjusted)),
+        ),
+        (_, Some(Test::NoVariance { estimate })) => (sig(estimate, 3), "exact".into(), "exact".into()),
+        (_, None) => {
+            (c.shown_difference().map_or_else(|| NONE.into(), |d| sig(d, 3)), NONE.into(), NONE.into())
+        }
+    }
+}
+
+/// The p that decided a row: the failure share's when it decided.
+fn deciding_p(c: &ConfigDiff, alpha: f64) -> Option<String> {
+    c.share.filter(|s| s.p.adjusted < alpha).map(|s| p_value(s.p.adjusted))
+}
+
+/// The header lines every human format shares (without Markdown marks).
+fn header_lines(r: &Report) -> Vec<String> {
+    let direction = if r.metric.higher_is_better() { "higher" } else { "lower" };
+    let mut lines = vec![
+        format!("A: {} ({} jobs)", r.a.display(), r.jobs_a),
+        format!("B: {} ({} jobs)", r.b.display(), r.jobs_b),
+        format!("metric: {}, {direction} is better; differences are B − A", r.metric),
+    ];
+    if r.base.is_empty() {
+        lines.push("base: no base parameter differs between the folders".into());
+    } else {
+        let base: Vec<String> = r.base.iter().map(|(k, va, vb)| format!("{k}: {va} -> {vb}")).collect();
+        lines.push(format!("base: {} (configurations are matched without it)", base.join(", ")));
+    }
+    lines.push(
+        "tests: paired t over the seeds both ran, else Welch's t; diverged shares: Fisher's exact test"
+            .into(),
     );
+    lines.push(match r.correction {
+        _ if r.tests == 0 => {
+            format!("level: no p-value to adjust; {} intervals per row", confidence(r.alpha))
+        }
+        Correction::Holm => format!(
+            "level: Holm-Bonferroni over {} tests, family-wise error {}; {} intervals per row",
+            r.tests,
+            pct(r.alpha),
+            confidence(r.alpha)
+        ),
+        Correction::None => format!(
+            "level: each of {} tests at {} on its own (no correction: false alarms add up); {} intervals",
+            r.tests,
+            pct(r.alpha),
+            confidence(r.alpha)
+        ),
+    });
+    lines
+}
+
+fn pct(alpha: f64) -> String {
+    format!("{}%", num(alpha * 100.0).trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// The closing line: what changed, and what could not be compared.
+fn closing(r: &Report) -> String {
+    if r.matched.is_empty() {
+        return format!(
+            "Nothing matched: no configuration is in both folders ({} only in A, {} only in B).",
+            r.only_a.len(),
+            r.only_b.len()
+        );
+    }
+    let count = |v: Verdict| r.matched.iter().filter(|c| c.verdict == v).count();
+    let (better, worse) = (count(Verdict::Better), count(Verdict::Worse));
+    let mut s = format!(
+        "{} of {} configurations changed: {better} better, {worse} worse",
+        better + worse,
+        r.matched.len()
+    );
+    for (v, what) in [
+        (Verdict::NoDetectableChange, "no detectable change"),
+        (Verdict::Identical, "identical"),
+        (Verdict::Undecided, "no verdict"),
+    ] {
+        if count(v) > 0 {
+            let _ = write!(s, "; {} {what}", count(v));
+        }
+    }
     if !r.only_a.is_empty() || !r.only_b.is_empty() {
         let _ = write!(s, "; {} only in A, {} only in B", r.only_a.len(), r.only_b.len());
     }
@@ -84,30 +175,184 @@ fn closing(r: &Report) -> String {
     s
 }
 
-pub(super) fn markdown(r: &Report) -> String {
+fn any_failed(r: &Report) -> bool {
+    r.matched.iter().any(|c| c.a.failed() + c.b.failed() > 0)
+}
+
+/// Aligned columns: left-aligned text, right-aligned figures, two spaces apart.
+fn align(rows: &[Vec<String>], right: &[bool]) -> Vec<String> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let width: Vec<usize> =
+        (0..cols).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    let pad = " ".repeat(width[i] - cell.chars().count());
+                    if right[i] { format!("{pad}{cell}") } else { format!("{cell}{pad}") }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
+/// `text` wrapped at spaces to `width` columns: the first line starts with
+/// `first`, the others with `rest`.
+fn wrap(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![first.to_string()];
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let last = lines.last_mut().expect("never empty");
+        if !empty && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(format!("{rest}{word}"));
+        } else {
+            if !empty {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+        empty = false;
+    }
+    lines
+}
+
+/// The terminal format: a short header, one aligned row per configuration
+/// (notes indented below it), a legend and the closing line, all within
+/// [`WIDTH`] columns. When the parameter columns would push a row past it,
+/// each configuration gets its own line above its figures.
+pub(super) fn text(r: &Report) -> String {
     let mut s = String::new();
-    let direction = if r.metric.higher_is_better() { "higher" } else { "lower" };
+    let put = |s: &mut String, text: &str, first: &str, rest: &str| {
+        for l in wrap(text, first, rest, WIDTH) {
+            let _ = writeln!(s, "{l}");
+        }
+    };
+    let _ = writeln!(s, "sweep diff: {}", r.metric);
+    for line in header_lines(r) {
+        put(&mut s, &line, "", "  ");
+    }
+    s.push('\n');
+    let failed = any_failed(r);
     let level = confidence(r.alpha);
-    let _ = writeln!(s, "# sweep diff: {}\n", r.metric);
-    let _ = writeln!(s, "- A: `{}` ({} jobs)", r.a.display(), r.jobs_a);
-    let _ = writeln!(s, "- B: `{}` ({} jobs)", r.b.display(), r.jobs_b);
-    let _ = writeln!(s, "- Metric: `{}`, {direction} is better; differences are B − A.", r.metric);
-    let _ = writeln!(
-        s,
-        "- Test: paired t-test over shared seeds (2 or more), else Welch's t-test; \
-         alpha = {}, {level} confidence intervals.\n",
-        r.alpha
-    );
-    if r.base.is_empty() {
-        s.push_str("No base parameter differs between the folders.\n\n");
-    } else {
-        s.push_str("Base parameters that differ (configurations are matched without them):\n\n");
-        for (k, va, vb) in &r.base {
-            let _ = writeln!(s, "- `{k}: {va} -> {vb}`");
+    if !r.matched.is_empty() {
+        let mut head: Vec<String> = vec!["n".into()];
+        if failed {
+            head.push("diverged".into());
+        }
+        head.extend(["A mean ± std".into(), "B mean ± std".into(), "B − A".into(), format!("{level} CI")]);
+        head.extend(["p".into(), "verdict".into()]);
+        // Figures right-aligned, the verdict left.
+        let mut right: Vec<bool> = vec![true; head.len()];
+        right[head.len() - 1] = false;
+        let figure_rows: Vec<Vec<String>> = std::iter::once(head)
+            .chain(r.matched.iter().map(|c| {
+                let (difference, ci, p) = figures(c);
+                let mut row = vec![n_cell(c)];
+                if failed {
+                    row.push(failed_cell(c));
+                }
+                row.extend([spread(&c.shown_a, 3), spread(&c.shown_b, 3), difference, ci]);
+                row.extend([deciding_p(c, r.alpha).unwrap_or(p), c.verdict.words().into()]);
+                row
+            }))
+            .collect();
+        // The parameters as leading columns when the rows still fit, else
+        // as a line of their own above each row's figures.
+        let with_params: Vec<Vec<String>> = std::iter::once(r.columns.clone())
+            .chain(r.matched.iter().map(|c| c.params.clone()))
+            .zip(&figure_rows)
+            .map(|(p, f)| p.into_iter().chain(f.iter().cloned()).collect())
+            .collect();
+        let mut params_right = vec![false; r.columns.len()];
+        params_right.extend(&right);
+        let wide = align(&with_params, &params_right);
+        let inline = r.columns.is_empty() || wide.iter().all(|l| l.chars().count() <= WIDTH);
+        let (lines, indent) = if inline { (wide, "") } else { (align(&figure_rows, &right), "  ") };
+        let _ = writeln!(s, "{indent}{}", lines[0]);
+        for (c, line) in r.matched.iter().zip(&lines[1..]) {
+            if !inline {
+                put(&mut s, &params_text(&r.columns, &c.params), "", "  ");
+            }
+            let _ = writeln!(s, "{indent}{line}");
+            for note in &c.notes {
+                put(&mut s, note, &format!("{indent}  "), &format!("{indent}    "));
+            }
         }
         s.push('\n');
     }
+    for (name, list) in [("A", &r.only_a), ("B", &r.only_b)] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "Only in {name} (not compared):");
+        for o in list {
+            let line = format!(
+                "{}: n = {}, {}",
+                params_text(&r.columns, &o.params),
+                o.side.n(),
+                side_spread(&o.side)
+            );
+            put(&mut s, &line, "  ", "    ");
+        }
+        s.push('\n');
+    }
+    if !r.matched.is_empty() {
+        let mut legend =
+            vec!["n: seeds compared, A/B; \"k paired\": the k seeds with a value on both sides".to_string()];
+        if failed {
+            legend.push("diverged: failed/jobs, A → B; a rise is worse whatever the survivors do".into());
+        }
+        legend.push(format!(
+            "B − A: the difference of the two means shown; {level} CI: its interval, this row alone"
+        ));
+        legend.push(match r.correction {
+            Correction::Holm => {
+                "p: Holm-adjusted p of the deciding test (raw in --format csv); exact: no noise".into()
+            }
+            Correction::None => {
+                "p: the deciding test's p-value, not adjusted; exact: no noise to test".into()
+            }
+        });
+        legend.push(format!(
+            "better/worse: B beats/trails A beyond seed noise (p < {}); identical: byte-identical files",
+            r.alpha
+        ));
+        legend.push(
+            "no detectable change: none found, not proof of none (see the CI); no verdict: too few seeds"
+                .into(),
+        );
+        let _ = writeln!(s, "Legend:");
+        for l in &legend {
+            put(&mut s, l, "  ", "    ");
+        }
+        s.push('\n');
+    }
+    put(&mut s, &closing(r), "", "  ");
+    s
+}
 
+/// A one-sided configuration's spread over every value it has.
+fn side_spread(side: &Side) -> String {
+    let xs: Vec<f64> = side.values.iter().map(|v| v.1).collect();
+    spread(&Shown::of(&xs), 4)
+}
+
+/// A Markdown table cell: pipes escaped so a value cannot split the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+pub(super) fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# sweep diff: {}\n", r.metric);
+    for line in header_lines(r) {
+        let _ = writeln!(s, "- {line}");
+    }
+    s.push('\n');
+    let level = confidence(r.alpha);
     if r.matched.is_empty() {
         s.push_str("No configuration is present in both folders.\n\n");
     } else {
@@ -117,18 +362,17 @@ pub(super) fn markdown(r: &Report) -> String {
             r.columns.iter().map(|c| cell(c)).collect()
         };
         let params = header.len();
-        for h in ["n A", "A mean ± std", "n B", "B mean ± std", "B − A"] {
+        for h in ["n", "diverged A → B", "A mean ± std", "B mean ± std", "B − A"] {
             header.push(h.into());
         }
         header.push(format!("{level} CI"));
-        for h in ["test", "p", "P(B better)", "verdict", "notes"] {
+        let p_adj = if r.correction == Correction::Holm { "p (Holm)" } else { "p (not adjusted)" };
+        for h in ["p", p_adj, "verdict", "notes"] {
             header.push(h.into());
         }
         let _ = writeln!(s, "| {} |", header.join(" | "));
-        // Figures right-aligned; parameters, test, verdict and notes left.
-        let test_col = params + 6;
         let align: Vec<&str> = (0..header.len())
-            .map(|i| if i < params || i == test_col || i >= header.len() - 2 { "---" } else { "---:" })
+            .map(|i| if i < params || i >= header.len() - 2 { "---" } else { "---:" })
             .collect();
         let _ = writeln!(s, "|{}|", align.join("|"));
         for c in &r.matched {
@@ -137,34 +381,29 @@ pub(super) fn markdown(r: &Report) -> String {
             } else {
                 c.params.iter().map(|v| cell(v)).collect()
             };
-            let (difference, ci, p) = match (c.method, c.test) {
-                (Method::Identical, _) => ("0".into(), NONE.into(), NONE.into()),
-                (_, Some(Test::T(t))) => {
-                    (num(t.estimate), format!("[{}, {}]", num(t.ci.0), num(t.ci.1)), p_value(t.p))
-                }
-                (_, Some(Test::NoVariance { estimate })) => (num(estimate), "exact".into(), NONE.into()),
-                (_, None) => (NONE.into(), NONE.into(), NONE.into()),
+            let (difference, ci, _) = figures(c);
+            let (raw, adjusted) = match (c.metric_p, c.test) {
+                (Some(p), _) => (p_value(p.raw), p_value(p.adjusted)),
+                (None, Some(Test::NoVariance { .. })) => ("exact".into(), "exact".into()),
+                _ => (NONE.into(), NONE.into()),
             };
             row.extend([
-                c.a.n().to_string(),
-                spread(&c.a),
-                c.b.n().to_string(),
-                spread(&c.b),
+                n_cell(c),
+                failed_cell(c),
+                spread(&c.shown_a, 4),
+                spread(&c.shown_b, 4),
                 difference,
                 ci,
             ]);
-            row.extend([
-                c.method.name(),
-                p,
-                c.p_improvement.map_or_else(|| NONE.into(), |p| format!("{:.0}%", p * 100.0)),
-                verdict(c),
-                cell(&c.notes.join("; ")),
-            ]);
+            let verdict = match c.verdict {
+                Verdict::Better | Verdict::Worse => format!("**{}**", c.verdict.words()),
+                v => v.words().into(),
+            };
+            row.extend([raw, adjusted, verdict, cell(&c.notes.join("; "))]);
             let _ = writeln!(s, "| {} |", row.join(" | "));
         }
         s.push('\n');
     }
-
     for (name, list) in [("A", &r.only_a), ("B", &r.only_b)] {
         if list.is_empty() {
             continue;
@@ -176,18 +415,17 @@ pub(super) fn markdown(r: &Report) -> String {
                 "- {}: n = {}, {}",
                 params_text(&r.columns, &o.params),
                 o.side.n(),
-                spread(&o.side)
+                side_spread(&o.side)
             );
         }
         s.push('\n');
     }
-
-    let weak = r.matched.iter().filter(|c| c.weak).count();
-    if weak > 0 {
-        let _ = writeln!(
-            s,
-            "Warning: {weak} of {} configurations have fewer than 3 seeds a side; their verdicts are weak.\n",
-            r.matched.len()
+    if !r.matched.is_empty() {
+        s.push_str(
+            "`n`: seeds compared (A/B), or the seeds both ran when paired (the means are over those). \
+             `better`/`worse`: beyond seed noise at the family-wise level; `no detectable change`: \
+             the tests found none, which is not proof of none (see the interval); `no verdict`: \
+             too few seeds to estimate the noise.\n\n",
         );
     }
     let _ = writeln!(s, "**{}**", closing(r));
@@ -199,22 +437,19 @@ fn csv_num(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite()).map(fmt_f64).unwrap_or_default()
 }
 
-fn side_cells(s: Option<&Side>) -> [String; 6] {
-    match s {
-        Some(s) => [
-            s.jobs.to_string(),
-            s.n().to_string(),
-            csv_num(s.mean),
-            csv_num(s.std),
-            s.diverged.to_string(),
-            s.not_reached.to_string(),
-        ],
-        None => Default::default(),
-    }
+/// jobs, n, mean, std, diverged, not_reached for one side.
+fn side_cells(jobs: usize, shown: &Shown, side: &Side) -> [String; 6] {
+    [
+        jobs.to_string(),
+        shown.n.to_string(),
+        csv_num(shown.mean),
+        csv_num(shown.std),
+        side.diverged.to_string(),
+        side.not_reached.to_string(),
+    ]
 }
 
 pub(super) fn csv(r: &Report) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["metric".into()];
     header.extend(r.columns.iter().cloned());
     for side in ["a", "b"] {
@@ -225,71 +460,94 @@ pub(super) fn csv(r: &Report) -> String {
     for h in [
         "test",
         "pairs",
+        "paired_seeds",
         "difference",
         "ci_low",
         "ci_high",
         "t",
         "df",
         "p_value",
-        "p_improvement",
+        "p_adjusted",
+        "seeds_b_better",
+        "seeds_b_worse",
+        "failed_p_value",
+        "failed_p_adjusted",
+        "correction",
         "verdict",
-        "direction",
         "notes",
     ] {
         header.push(h.into());
     }
+    let correction = match r.correction {
+        Correction::Holm => "holm",
+        Correction::None => "none",
+    };
     let mut rows: Vec<Vec<String>> = vec![header];
     let metric = r.metric.name().to_string();
     for c in &r.matched {
         let mut row = vec![metric.clone()];
         row.extend(c.params.iter().cloned());
-        row.extend(side_cells(Some(&c.a)));
-        row.extend(side_cells(Some(&c.b)));
-        let pairs = match c.method {
-            Method::Paired(n) => n.to_string(),
-            _ => String::new(),
-        };
-        let (estimate, ci, t, df, p) = match (c.method, c.test) {
-            (Method::Identical, _) => (Some(0.0), None, None, None, None),
-            (_, Some(Test::T(t))) => (Some(t.estimate), Some(t.ci), Some(t.t), Some(t.df), Some(t.p)),
-            (_, Some(Test::NoVariance { estimate })) => {
-                (Some(estimate), Some((estimate, estimate)), None, None, None)
+        row.extend(side_cells(c.a.jobs, &c.shown_a, &c.a));
+        row.extend(side_cells(c.b.jobs, &c.shown_b, &c.b));
+        let (pairs, seeds) = match &c.method {
+            Method::Paired(s) => {
+                (s.len().to_string(), s.iter().map(u64::to_string).collect::<Vec<_>>().join(" "))
             }
-            (_, None) => (None, None, None, None, None),
+            Method::OneSeed(s) => ("1".into(), s.to_string()),
+            _ => (String::new(), String::new()),
         };
+        let (estimate, ci, t, df) = match (&c.method, c.test) {
+            (Method::Identical, _) => (Some(0.0), None, None, None),
+            (_, Some(Test::T(t))) => (Some(t.estimate), Some(t.ci), Some(t.t), Some(t.df)),
+            (_, Some(Test::NoVariance { estimate })) => {
+                (Some(estimate), Some((estimate, estimate)), None, None)
+            }
+            (_, None) => (c.shown_difference(), None, None, None),
+        };
+        let paired = matches!(c.method, Method::Paired(_));
         row.extend([
             c.method.csv_name().to_string(),
             pairs,
+            seeds,
             csv_num(estimate),
             csv_num(ci.map(|c| c.0)),
             csv_num(ci.map(|c| c.1)),
             csv_num(t),
             csv_num(df),
-            csv_num(p),
-            csv_num(c.p_improvement),
-            c.verdict.name().to_string(),
-            match c.direction {
-                Some(Direction::Improved) => "improved".into(),
-                Some(Direction::Worsened) => "worsened".into(),
-                None => String::new(),
-            },
+            csv_num(c.metric_p.map(|p| p.raw)),
+            csv_num(c.metric_p.map(|p| p.adjusted)),
+            if paired { c.seeds_better.to_string() } else { String::new() },
+            if paired { c.seeds_worse.to_string() } else { String::new() },
+            csv_num(c.share.map(|s| s.p.raw)),
+            csv_num(c.share.map(|s| s.p.adjusted)),
+            correction.to_string(),
+            c.verdict.csv_name().to_string(),
             c.notes.join("; "),
         ]);
         rows.push(row);
     }
+    let width = rows[0].len();
     let one_sided = |o: &OneSided, a_side: bool| {
         let mut row = vec![metric.clone()];
         row.extend(o.params.iter().cloned());
-        let (sa, sb) = if a_side { (Some(&o.side), None) } else { (None, Some(&o.side)) };
-        row.extend(side_cells(sa));
-        row.extend(side_cells(sb));
-        row.extend(["none".into(), String::new(), String::new(), String::new(), String::new()]);
-        row.extend([String::new(), String::new(), String::new(), String::new()]);
-        row.extend([if a_side { "only_a" } else { "only_b" }.into(), String::new(), String::new()]);
+        let xs: Vec<f64> = o.side.values.iter().map(|v| v.1).collect();
+        let cells = side_cells(o.side.jobs, &Shown::of(&xs), &o.side);
+        let blank: [String; 6] = Default::default();
+        if a_side {
+            row.extend(cells);
+            row.extend(blank);
+        } else {
+            row.extend(blank);
+            row.extend(cells);
+        }
+        row.push("none".into());
+        row.resize(width - 2, String::new());
+        row.extend([if a_side { "only_a" } else { "only_b" }.into(), String::new()]);
         row
     };
     rows.extend(r.only_a.iter().map(|o| one_sided(o, true)));
     rows.extend(r.only_b.iter().map(|o| one_sided(o, false)));
+    let mut w = csv::Writer::from_writer(Vec::new());
     for row in &rows {
         w.write_record(row).expect("in-memory write");
     }
@@ -302,14 +560,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_keep_four_significant_digits_and_never_print_nan() {
+    fn numbers_keep_their_significant_digits_and_never_print_nan() {
         assert_eq!(num(0.0123456), "0.01235");
         assert_eq!(num(250.44), "250.4");
         assert_eq!(num(-1.2e-5), "-1.200e-5");
+        assert_eq!(sig(0.0045678, 2), "0.0046");
         assert_eq!(num(f64::NAN), "—");
         assert_eq!(csv_num(Some(f64::NAN)), "");
         assert_eq!(confidence(0.05), "95%");
         assert_eq!(confidence(0.1), "90%");
         assert_eq!(confidence(0.001), "99.9%");
+    }
+
+    #[test]
+    fn long_notes_wrap_within_the_width() {
+        let text = "word ".repeat(60);
+        let lines = wrap(text.trim(), "  ", "    ", 30);
+        assert!(lines.len() > 1 && lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert!(lines[0].starts_with("  word") && lines[1].starts_with("    word"), "{lines:?}");
     }
 }

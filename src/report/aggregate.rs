@@ -146,34 +146,9 @@ pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: 
     configs
 }
 
-/// Arithmetic mean; None for no values. Computed as a running mean so
-/// that huge (nearly diverged) losses do not overflow the sum.
-pub fn mean(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    let mut m = 0.0;
-    for (k, x) in xs.iter().enumerate() {
-        m += (x - m) / (k + 1) as f64;
-    }
-    Some(m)
-}
-
-/// Sample standard deviation (divisor n - 1); None for fewer than 2 values.
-/// Deviations are scaled by the largest one before squaring, so values
-/// near 1e200 give a finite answer instead of `inf`.
-pub fn sample_std(xs: &[f64]) -> Option<f64> {
-    if xs.len() < 2 {
-        return None;
-    }
-    let m = mean(xs)?;
-    let scale = xs.iter().map(|x| (x - m).abs()).fold(0.0, f64::max);
-    if scale == 0.0 || !scale.is_finite() {
-        return Some(scale);
-    }
-    let ss: f64 = xs.iter().map(|x| ((x - m) / scale).powi(2)).sum();
-    Some(scale * (ss / (xs.len() - 1) as f64).sqrt())
-}
+/// The mean and sample std every table prints: one implementation, shared
+/// with `sweep diff` (overflow-safe; see [`crate::stats`]).
+pub use crate::stats::{mean, sample_std};
 
 /// Median (mean of the two middle values for an even count); None if empty.
 pub fn median(xs: &[f64]) -> Option<f64> {
