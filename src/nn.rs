@@ -2,10 +2,12 @@
 //! back-propagation. This is the one place to check the math against the
 //! chain rule (SPEC 4).
 //!
-//! Notation (one row per sample, `m` rows in a batch):
+//! Notation (one row per sample, `m` rows in a batch, `k` output units):
 //!   z_l = a_{l-1} W_l + b_l      a_0 = x,  W_l: (fan_in, fan_out)
 //!   a_l = f(z_l)                 f = `activation` (hidden), `output_activation` (last)
-//!   J   = sum_i loss(yhat_i, y_i)          (times 1/m for reduction = "mean")
+//!   J   = sum_i loss(yhat_i, t_i)          (times 1/m for reduction = "mean")
+//! Labels y_i are class indices; the target t_i is y_i itself for one output
+//! unit, the one-hot row of class y_i for several (SPEC 4).
 //!
 //! Every parameter lives in one flat `Vec<f64>` described by a [`Layout`], so
 //! optimizers are plain loops over slices and gradients share the layout.
@@ -15,7 +17,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::fastmath;
 use crate::simd::{Lanes8, Portable};
@@ -59,6 +61,11 @@ impl Layout {
 
     pub fn inputs(&self) -> usize {
         self.layers[0].fan_in
+    }
+
+    /// Output units.
+    pub fn outputs(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.fan_out)
     }
 
     /// `[inputs, hidden.., outputs]`.
@@ -125,9 +132,12 @@ fn identity(z: f64) -> f64 {
 /// Runs `$body` with `$f` bound to the activation's function and `$df` to
 /// its derivative (`g, a -> g f'(z)`). Both are function items, so each arm
 /// is compiled, inlined and vectorised on its own: no per-element match.
+/// Softmax mixes the units of a sample, so it has no element-wise form: the
+/// caller says what to do for it in `$softmax`.
 macro_rules! with_activation {
-    ($act:expr, |$f:ident, $df:ident| $body:expr) => {
+    ($act:expr, |$f:ident, $df:ident| $body:expr, softmax => $softmax:expr) => {
         match $act {
+            Activation::Softmax => $softmax,
             Activation::Sigmoid => {
                 let ($f, $df) = (fastmath::sigmoid, derivative::sigmoid);
                 $body
@@ -148,36 +158,121 @@ macro_rules! with_activation {
     };
 }
 
-impl Activation {
-    /// `g * f'(z)` given `a = f(z)`.
-    #[inline(always)]
-    pub fn backward(self, g: f64, a: f64) -> f64 {
-        with_activation!(self, |_f, df| df(g, a))
+/// a = softmax(z) over the units of each sample, in place on a (units, s)
+/// block: a_j = exp(z_j - max_u z_u) / sum_u exp(z_u - max_u z_u), which
+/// never overflows.
+fn softmax(za: &mut [f64], s: usize) {
+    let units = za.len() / s;
+    for i in 0..s {
+        let mut top = za[i];
+        for j in 1..units {
+            top = top.max(za[j * s + i]);
+        }
+        let mut sum = 0.0;
+        for j in 0..units {
+            let e = fastmath::exp(za[j * s + i] - top);
+            za[j * s + i] = e;
+            sum += e;
+        }
+        for j in 0..units {
+            za[j * s + i] /= sum;
+        }
     }
+}
+
+/// Back through a = softmax(z), in place on a (units, s) block: g = dJ/da
+/// becomes dJ/dz_j = a_j (g_j - sum_u g_u a_u) (the softmax's Jacobian is
+/// diag(a) - a a^T).
+fn softmax_backward(g: &mut [f64], a: &[f64], s: usize) {
+    let units = g.len() / s;
+    for i in 0..s {
+        let mut ga = 0.0;
+        for j in 0..units {
+            ga += g[j * s + i] * a[j * s + i];
+        }
+        for j in 0..units {
+            g[j * s + i] = a[j * s + i] * (g[j * s + i] - ga);
+        }
+    }
+}
+
+/// a = f(z) in place on a (units, s) block.
+#[inline(always)]
+fn activate(act: Activation, za: &mut [f64], s: usize) {
+    with_activation!(
+        act,
+        |f, _df| {
+            for z in za.iter_mut() {
+                *z = f(*z);
+            }
+        },
+        softmax => softmax(za, s)
+    )
+}
+
+/// d = dJ/dz from g = dJ/da and a = f(z), on (units, s) blocks.
+#[inline(always)]
+fn activate_backward(act: Activation, g: &[f64], a: &[f64], d: &mut [f64], s: usize) {
+    with_activation!(
+        act,
+        |_f, df| {
+            for ((d, &g), &a) in d.iter_mut().zip(g).zip(a) {
+                *d = df(g, a);
+            }
+        },
+        softmax => {
+            d.copy_from_slice(g);
+            softmax_backward(d, a, s)
+        }
+    )
 }
 
 // ---------------------------------------------------------------------------
-// Losses, per sample. `z` is the output logit, `yhat = f_out(z)`.
+// Losses (SPEC 4). `z` is an output logit, `yhat = f_out(z)`, `t` its target.
 
-/// Per-sample loss. bce uses the logit: max(z,0) - z y + ln(1 + e^-|z|),
-/// which never takes the log of 0.
+/// The loss of one output unit: mse (yhat - t)^2; bce from the logit,
+/// max(z,0) - z t + ln(1 + e^-|z|), which never takes the log of 0. With
+/// several units a sample's mse or bce is the sum over them. ce is not a sum
+/// over units ([`cross_entropy`]); on a single unit it is 0, as the softmax
+/// of one logit is 1.
 #[inline(always)]
-pub fn sample_loss(loss: Loss, z: f64, yhat: f64, y: f64) -> f64 {
+pub fn unit_loss(loss: Loss, z: f64, yhat: f64, t: f64) -> f64 {
     match loss {
-        Loss::Mse => (yhat - y) * (yhat - y),
-        Loss::Bce => z.max(0.0) - z * y + (-z.abs()).exp().ln_1p(),
+        Loss::Mse => (yhat - t) * (yhat - t),
+        Loss::Bce => z.max(0.0) - z * t + (-z.abs()).exp().ln_1p(),
+        Loss::Ce => 0.0,
     }
 }
 
-/// dJ/dz for one sample, times `scale` (1 or 1/m). For bce on a sigmoid the
-/// chain through the sigmoid cancels: d/dz = sigmoid(z) - y.
+/// ce = -ln softmax(z)_c = log-sum-exp(z) - z_c, from one sample's logits,
+/// stably: max + ln sum exp(z - max).
+pub fn cross_entropy(z: impl Iterator<Item = f64> + Clone, c: usize) -> f64 {
+    let top = z.clone().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = z.clone().map(|z| fastmath::exp(z - top)).sum();
+    let zc = z.clone().nth(c).unwrap_or(f64::NAN);
+    top + sum.ln() - zc
+}
+
+/// Target of output unit `j` of `k` for class index `y`: the label itself
+/// for one unit, one-hot for several.
 #[inline(always)]
-fn output_delta(loss: Loss, out: Activation, scale: f64, yhat: f64, y: f64) -> f64 {
-    match loss {
-        // d/dyhat (yhat - y)^2 = 2 (yhat - y), then through f_out.
-        Loss::Mse => out.backward(2.0 * (yhat - y) * scale, yhat),
-        Loss::Bce => (yhat - y) * scale,
+fn target(y: f64, j: usize, k: usize) -> f64 {
+    if k == 1 { y } else { f64::from(u8::from(y == j as f64)) }
+}
+
+/// The predicted class of one sample from its `k` outputs: for one unit,
+/// class 1 when yhat >= 0.5; for several, the first unit with the largest
+/// output (argmax).
+pub fn predicted_class(outputs: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    let mut k = 0;
+    for (j, o) in outputs.enumerate() {
+        if o > best.1 || j == 0 {
+            best = (j, o);
+        }
+        k += 1;
     }
+    if k == 1 { usize::from(best.1 >= 0.5) } else { best.0 }
 }
 
 /// The objective and how its gradient is passed down.
@@ -218,7 +313,7 @@ pub struct Workspace {
     x: Vec<f64>,
     /// a_l for every layer, (fan_out_l, s); for the last layer the logits z_L.
     act: Vec<Vec<f64>>,
-    /// yhat = f_out(z_L): (s,)
+    /// yhat = f_out(z_L): (k, s), k output units.
     yhat: Vec<f64>,
     /// dJ/dz_l: (fan_out_l, s); empty when built without gradients.
     delta: Vec<Vec<f64>>,
@@ -239,7 +334,7 @@ impl Workspace {
             m: 0,
             x: vec![0.0; s * layout.inputs()],
             act: make(),
-            yhat: vec![0.0; s],
+            yhat: vec![0.0; s * layout.outputs()],
             delta: if with_grad { make() } else { Vec::new() },
             err: if with_grad { make() } else { Vec::new() },
             wt: if with_grad { vec![0.0; widest] } else { Vec::new() },
@@ -478,36 +573,58 @@ impl Network {
                 }
             }
             if l < last {
-                with_activation!(self.activation, |f, _df| {
-                    for z in z.iter_mut() {
-                        *z = f(*z);
-                    }
-                });
+                activate(self.activation, z, s);
             }
         }
-        // yhat = f_out(z_L).
-        let z = &ws.act[last][..s];
-        let yhat = &mut ws.yhat[..s];
-        with_activation!(self.output_activation, |f, _df| {
-            for (y, &z) in yhat.iter_mut().zip(z) {
-                *y = f(z);
+        // yhat = f_out(z_L): (k, s).
+        let k = self.layout.outputs();
+        let (z, yhat) = (&ws.act[last][..k * s], &mut ws.yhat[..k * s]);
+        with_activation!(
+            self.output_activation,
+            |f, _df| {
+                for (y, &z) in yhat.iter_mut().zip(z) {
+                    *y = f(z);
+                }
+            },
+            softmax => {
+                yhat.copy_from_slice(z);
+                softmax(yhat, s)
             }
-        });
+        );
     }
 
-    /// Mean per-sample loss and accuracy of the last forward pass over `m`
-    /// rows against labels `y`.
+    /// Mean per-sample loss and accuracy (SPEC 4) of the last forward pass
+    /// over `m` rows against class indices `y`.
     #[inline(always)]
     pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: &[f64]) -> (f64, f64) {
         let m = y.len();
         if m == 0 {
             return (f64::NAN, f64::NAN);
         }
+        let (k, s) = (self.layout.outputs(), padded(ws.m));
+        let z = &ws.act.last().expect("at least one layer")[..k * s];
+        let yhat = &ws.yhat[..k * s];
         let (mut total, mut correct) = (0.0, 0usize);
-        let z = &ws.act.last().expect("at least one layer")[..m];
-        for ((&z, &yhat), &y) in z.iter().zip(&ws.yhat[..m]).zip(y) {
-            total += sample_loss(loss, z, yhat, y);
-            correct += usize::from((yhat >= 0.5) == (y >= 0.5));
+        if k == 1 {
+            // One unit: the label is the target; class 1 when yhat >= 0.5.
+            for ((&z, &yhat), &y) in z.iter().zip(yhat).zip(y) {
+                total += unit_loss(loss, z, yhat, y);
+                correct += usize::from((yhat >= 0.5) == (y >= 0.5));
+            }
+        } else {
+            // Several: sample i's values are column i of the (k, s) blocks.
+            for (i, &y) in y.iter().enumerate() {
+                let (z_i, yhat_i) = ((0..k).map(|j| z[j * s + i]), (0..k).map(|j| yhat[j * s + i]));
+                total += match loss {
+                    Loss::Ce => cross_entropy(z_i, y as usize),
+                    _ => z_i
+                        .zip(yhat_i.clone())
+                        .enumerate()
+                        .map(|(j, (z, yhat))| unit_loss(loss, z, yhat, target(y, j, k)))
+                        .sum(),
+                };
+                correct += usize::from(predicted_class(yhat_i) as f64 == y);
+            }
         }
         (total / m as f64, correct as f64 / m as f64)
     }
@@ -542,13 +659,37 @@ impl Network {
         };
         let Workspace { x: xt, act, yhat, delta, err, wt, .. } = ws;
 
-        // Output layer: d_L = dJ/dz_L, (1, s); padding samples contribute 0.
-        let out = self.output_activation;
-        let d_out = &mut delta[last][..s];
-        for ((d, &yhat), &y) in d_out.iter_mut().zip(&yhat[..m]).zip(y) {
-            *d = output_delta(obj.loss, out, scale, yhat, y);
+        // Output layer: d_L = dJ/dz_L, (k, s); padding samples contribute 0.
+        //   J = sum_i loss_i (times `scale` = 1/m for the mean), and
+        //   bce on a sigmoid, ce on a softmax: the chain through f_out cancels,
+        //     d_L = scale (yhat - t);
+        //   mse: dJ/dyhat = scale 2 (yhat - t), then back through yhat = f_out(z_L).
+        let k = layers[last].fan_out;
+        let d_out = &mut delta[last][..k * s];
+        let yhat = &yhat[..k * s];
+        for (j, (d, yhat)) in d_out.chunks_exact_mut(s).zip(yhat.chunks_exact(s)).enumerate() {
+            for ((d, &yhat), &y) in d.iter_mut().zip(yhat).zip(y) {
+                let t = target(y, j, k);
+                *d = match obj.loss {
+                    Loss::Bce | Loss::Ce => (yhat - t) * scale,
+                    Loss::Mse => 2.0 * (yhat - t) * scale,
+                };
+            }
+            d[m..].fill(0.0);
         }
-        d_out[m..].fill(0.0);
+        if obj.loss == Loss::Mse {
+            // In place: each element reads only its own g (softmax: after the sum).
+            let g = &mut *d_out;
+            with_activation!(
+                self.output_activation,
+                |_f, df| {
+                    for (g, &a) in g.iter_mut().zip(yhat) {
+                        *g = df(*g, a);
+                    }
+                },
+                softmax => softmax_backward(g, yhat, s)
+            );
+        }
 
         for (l, shape) in layers.iter().enumerate().rev() {
             let (k, n) = (shape.fan_in, shape.fan_out);
@@ -579,11 +720,7 @@ impl Network {
             let a = &act[l - 1][..k * s];
             let (e, d) = (&mut e_below[l - 1][..k * s], &mut d_below[l - 1][..k * s]);
             mix::<V>(wt, handed, e, (k, s));
-            with_activation!(self.activation, |_f, df| {
-                for ((d, &e), &a) in d.iter_mut().zip(&*e).zip(a) {
-                    *d = df(e, a);
-                }
-            });
+            activate_backward(self.activation, e, a, d, s);
         }
     }
 
@@ -602,20 +739,21 @@ impl Network {
         }
     }
 
-    /// Outputs for every row of `x` (allocates; for final predictions only).
-    pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
+    /// Outputs yhat for every row of `x`: (rows, output units). Allocates;
+    /// for final predictions only.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Array2<f64> {
         self.predict_in::<Portable>(x)
     }
 
     /// [`Network::predict`] on the vector unit `V`; the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn predict_in<V: Lanes8>(&self, x: ArrayView2<f64>) -> Array1<f64> {
+    pub(crate) fn predict_in<V: Lanes8>(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
         ws.load(x);
         self.forward_in::<V>(&mut ws);
-        let mut yhat = ws.yhat;
-        yhat.truncate(x.nrows()); // drop the padding samples
-        Array1::from(yhat)
+        let (n, s) = (x.nrows(), padded(x.nrows()));
+        // yhat is (k, s) with padding samples: keep the first n of each unit.
+        Array2::from_shape_fn((n, self.layout.outputs()), |(i, j)| ws.yhat[j * s + i])
     }
 
     /// The objective J (sum or mean of the per-sample loss over `x`), without
@@ -635,7 +773,7 @@ impl Network {
 mod tests {
     use super::*;
     use crate::rng;
-    use ndarray::Array2;
+    use ndarray::Array1;
 
     fn random_net(sizes: &[usize], bias: bool, f: Activation, out: Activation, seed: u64) -> Network {
         let layout = Layout::new(sizes, bias);
@@ -644,18 +782,22 @@ mod tests {
         Network { layout, activation: f, output_activation: out, params }
     }
 
-    fn random_data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    /// `n` samples of `d` inputs with class indices in 0..classes.
+    fn random_data(n: usize, d: usize, classes: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
         let mut r = rng::stream(seed, "test-data", &[]);
         // Shift away from 0 so relu kinks are not hit by the finite differences.
         let x = Array2::from_shape_fn((n, d), |_| 2.0 * rng::uniform01(&mut r) - 1.0);
-        let y = Array1::from_shape_fn(n, |_| f64::from(rng::uniform01(&mut r) > 0.5));
+        let y = Array1::from_shape_fn(n, |_| (rng::uniform01(&mut r) * classes as f64).floor());
         (x, y)
     }
 
     /// Central-difference check of `backward` (+ `add_l2`) against
-    /// J + (l2/2) sum W^2, for one configuration.
+    /// J + (l2/2) sum W^2, for one configuration; `classes` classes (two for
+    /// one output unit, else one per unit).
+    #[allow(clippy::too_many_arguments)]
     fn check_gradient(
         sizes: &[usize],
+        classes: usize,
         bias: bool,
         f: Activation,
         out: Activation,
@@ -663,7 +805,7 @@ mod tests {
         reduction: Reduction,
         l2: f64,
     ) {
-        let (x, y) = random_data(7, sizes[0], 11);
+        let (x, y) = random_data(7, sizes[0], classes, 11);
         let mut net = random_net(sizes, bias, f, out, 5);
         let mut ws = Workspace::new(&net.layout, x.nrows(), true);
         net.forward(x.view(), &mut ws);
@@ -712,8 +854,41 @@ mod tests {
                         for reduction in [Reduction::Sum, Reduction::Mean] {
                             for bias in [false, true] {
                                 for l2 in [0.0, 0.3] {
-                                    check_gradient(sizes, bias, f, out, loss, reduction, l2);
+                                    check_gradient(sizes, 2, bias, f, out, loss, reduction, l2);
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Several output units with one-hot targets (SPEC 4): softmax with ce
+    /// or mse, sigmoid with bce or mse, a linear output with mse; two
+    /// classes on a softmax take two units. A hidden softmax is checked too.
+    #[test]
+    fn gradients_match_finite_differences_with_several_output_units() {
+        let acts =
+            [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::None, Activation::Softmax];
+        let outputs = [
+            (Activation::Softmax, Loss::Ce),
+            (Activation::Softmax, Loss::Mse),
+            (Activation::Sigmoid, Loss::Bce),
+            (Activation::Sigmoid, Loss::Mse),
+            (Activation::None, Loss::Mse),
+        ];
+        for sizes in [&[2, 3, 2, 3][..], &[3, 4, 3, 2, 4][..], &[2, 3, 2][..]] {
+            let classes = *sizes.last().unwrap();
+            for f in acts {
+                for (out, loss) in outputs {
+                    if classes == 2 && out != Activation::Softmax {
+                        continue; // two classes on a sigmoid or linear output: one unit
+                    }
+                    for reduction in [Reduction::Sum, Reduction::Mean] {
+                        for bias in [false, true] {
+                            for l2 in [0.0, 0.3] {
+                                check_gradient(sizes, classes, bias, f, out, loss, reduction, l2);
                             }
                         }
                     }
@@ -724,7 +899,7 @@ mod tests {
 
     #[test]
     fn lab_backprop_differs_from_exact_only_below_the_top_hidden_layer() {
-        let (x, y) = random_data(9, 2, 3);
+        let (x, y) = random_data(9, 2, 2, 3);
         let net = random_net(&[2, 3, 3, 1], true, Activation::Sigmoid, Activation::Sigmoid, 8);
         let mut ws = Workspace::new(&net.layout, 9, true);
         let mut exact = vec![0.0; net.layout.len];
@@ -740,9 +915,41 @@ mod tests {
 
     #[test]
     fn bce_is_stable_at_saturation() {
-        assert_eq!(sample_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
-        assert!((sample_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
-        assert!(sample_loss(Loss::Bce, 40.0, fastmath::sigmoid(40.0), 0.0).is_finite());
+        assert_eq!(unit_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
+        assert!((unit_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
+        assert!(unit_loss(Loss::Bce, 40.0, fastmath::sigmoid(40.0), 0.0).is_finite());
+    }
+
+    #[test]
+    fn cross_entropy_is_stable_for_large_logits() {
+        let z = [800.0, -800.0, 0.0];
+        assert_eq!(cross_entropy(z.iter().copied(), 0), 0.0);
+        assert!((cross_entropy(z.iter().copied(), 1) - 1600.0).abs() < 1e-9);
+        assert!((cross_entropy(z.iter().copied(), 2) - 800.0).abs() < 1e-9);
+        // Equal logits: ln k.
+        assert!((cross_entropy([3.0; 4].into_iter(), 2) - 4f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn softmax_of_large_logits_is_finite_and_sums_to_one() {
+        // Two samples (s = 2) of three units, feature-major.
+        let mut za = [1000.0, -5.0, 999.0, -5.0, -1000.0, -5.0];
+        softmax(&mut za, 2);
+        assert!(za.iter().all(|a| a.is_finite()));
+        for i in 0..2 {
+            assert!((za[i] + za[2 + i] + za[4 + i] - 1.0).abs() < 1e-15);
+        }
+        assert!((za[0] - 1.0 / (1.0 + (-1f64).exp())).abs() < 1e-15);
+        assert!((za[1] - 1.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_predicted_class_is_the_threshold_for_one_unit_and_the_first_argmax_for_several() {
+        assert_eq!(predicted_class([0.5].into_iter()), 1);
+        assert_eq!(predicted_class([0.49].into_iter()), 0);
+        assert_eq!(predicted_class([0.2, 0.7, 0.1].into_iter()), 1);
+        assert_eq!(predicted_class([0.4, 0.2, 0.4].into_iter()), 0);
+        assert_eq!(predicted_class([0.1, 0.9].into_iter()), 1);
     }
 
     #[test]

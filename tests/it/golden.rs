@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2};
 use serde_json::Value;
 use sweep::data::{Dataset, Split};
 use sweep::nn::{Layout, Network};
-use sweep::spec::{Activation, Backprop, Loss, Optimizer, Reduction, TrainSpec};
+use sweep::spec::{Activation, Backprop, Init, Loss, ModelSpec, Optimizer, Reduction, TrainSpec};
 use sweep::train::{self, EpochRecord};
 use sweep::weights::WeightsFile;
 
@@ -44,6 +44,7 @@ fn activation(name: &str) -> Activation {
         "tanh" => Activation::Tanh,
         "relu" => Activation::Relu,
         "none" => Activation::None,
+        "softmax" => Activation::Softmax,
         other => panic!("golden file uses unknown activation {other}"),
     }
 }
@@ -72,24 +73,43 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
         test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
     };
 
+    // Output units by SPEC 4's rule, as a job would have them; the file
+    // states its count when it has several.
+    let classes = doc["data"].get("classes").and_then(Value::as_u64).map_or(2, |k| k as usize);
+    assert_eq!(classes, data.n_classes(), "data.classes");
     let hidden: Vec<usize> = field(&model["hidden"], "model.hidden");
     let bias = model["bias"].as_bool().expect("model.bias");
+    let output_activation = activation(str_of(model, "output_activation"));
+    let model_spec = ModelSpec {
+        hidden: hidden.clone(),
+        activation: activation(str_of(model, "activation")),
+        output_activation,
+        bias,
+        init: Init::Normal,
+    };
+    let units = model_spec.output_units(classes);
+    assert_eq!(
+        units,
+        model.get("outputs").and_then(Value::as_u64).map_or(1, |k| k as usize),
+        "model.outputs"
+    );
     let mut sizes = vec![d];
     sizes.extend(&hidden);
-    sizes.push(1);
+    sizes.push(units);
     let layout = Layout::new(&sizes, bias);
     let init = WeightsFile { layers: field(&doc["init"]["layers"], "init.layers") };
     let mut net = Network {
         params: init.to_params(&layout).expect("init fits the network"),
         layout,
-        activation: activation(str_of(model, "activation")),
-        output_activation: activation(str_of(model, "output_activation")),
+        activation: model_spec.activation,
+        output_activation,
     };
 
     let spec = TrainSpec {
         loss: match str_of(tr, "loss") {
             "mse" => Loss::Mse,
             "bce" => Loss::Bce,
+            "ce" => Loss::Ce,
             other => panic!("unknown loss {other}"),
         },
         reduction: if str_of(tr, "reduction") == "mean" { Reduction::Mean } else { Reduction::Sum },
@@ -144,11 +164,17 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     for (i, (&g, &w)) in net.params.iter().zip(&want_params).enumerate() {
         compare(&|| format!("final param {i}"), g, w, &mut bad);
     }
-    let want_pred: Vec<f64> = field(&doc["expected"]["final_predictions"], "expected.final_predictions");
+    // One output per sample for one unit, a row of outputs for several.
+    let want_pred: Vec<f64> = match &doc["expected"]["final_predictions"] {
+        Value::Array(rows) if rows.first().is_some_and(Value::is_array) => {
+            rows.iter().flat_map(|r| field::<Vec<f64>>(r, "expected.final_predictions")).collect()
+        }
+        flat => field(flat, "expected.final_predictions"),
+    };
     let pred = train::predictions(&net, &data.train);
-    assert_eq!(pred.len(), want_pred.len(), "one prediction per sample");
+    assert_eq!(pred.len(), want_pred.len(), "one output per sample and unit");
     for (i, (&g, &w)) in pred.iter().zip(&want_pred).enumerate() {
-        compare(&|| format!("prediction {i}"), g, w, &mut bad);
+        compare(&|| format!("prediction {} unit {}", i / units, i % units), g, w, &mut bad);
     }
     (bad, worst)
 }
