@@ -14,13 +14,17 @@
 //! A [`Workspace`] holds every per-sample buffer and is allocated once per job;
 //! inside it, values are stored feature-major (one row per unit, samples
 //! along the row) so that every loop runs along the samples.
+//! The matrix products run in `kernels` (tiled, on the instruction set
+//! whose token the caller holds); this file says which product each step
+//! of the chain rule needs.
 
 use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::fastmath;
-use crate::simd::{Lanes8, Portable};
+use crate::kernels::{self, padded};
+use crate::simd::{Isa, Portable};
 use crate::spec::{Activation, Backprop, Loss, Reduction};
 
 /// Where one layer's weights and bias sit in the flat parameter vector.
@@ -286,17 +290,6 @@ pub struct Objective {
 // ---------------------------------------------------------------------------
 // The workspace.
 
-/// Sums along the samples are kept as this many interleaved partial sums,
-/// and every per-sample row is padded with zeros to a multiple of it, so
-/// that kernels work in whole vectors and never need a scalar tail.
-pub const LANES: usize = 8;
-
-/// `m` samples padded to whole groups of [`LANES`].
-#[inline(always)]
-fn padded(m: usize) -> usize {
-    m.div_ceil(LANES) * LANES
-}
-
 /// Buffers for one batch size, allocated once per job.
 ///
 /// Layout: feature-major. A layer's values for a batch of `m` samples are a
@@ -368,191 +361,17 @@ impl Workspace {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Kernels on feature-major blocks of `s` (padded) samples, in groups of
-// eight lanes (`Lanes8`: plain arrays, AVX2 or AVX-512). Hand loops, not a
-// GEMM: the matrices are tiny, and a GEMM call would allocate a packing
-// buffer each time.
-//
-// Bit-reproducibility: every multiply-add is fused (correctly rounded by
-// IEEE 754, whether the CPU or libm computes it), and every output sums its
-// terms in an order fixed by this code -- ascending along features, `LANES`
-// interleaved partial sums combined by `Lanes8::sum` along samples -- never by
-// the tile shape or the vector width. So every build and every machine
-// computes the same bits.
-
-/// The largest tile side (4, 2 or 1) that fits in `left` rows.
-#[inline(always)]
-fn side(left: usize) -> usize {
-    if left >= 4 {
-        4
-    } else if left >= 2 {
-        2
-    } else {
-        1
-    }
-}
-
-/// One tile of `mix`: R rows from r0, G groups of samples from group g0.
-#[inline(always)]
-fn tile_mix<V: Lanes8, const R: usize, const G: usize>(
-    coef: &[f64],
-    src: &[f64],
-    (terms, rows, s): (usize, usize, usize),
-    (r0, g0): (usize, usize),
-    out: &mut [f64],
-) {
-    assert!(r0 + R <= rows && (g0 + G) * LANES <= s);
-    assert!(coef.len() >= terms * rows && src.len() >= terms * s);
-    let mut acc = [[V::zero(); G]; R];
-    for q in 0..terms {
-        let mut xv = [V::zero(); G];
-        for (g, xv) in xv.iter_mut().enumerate() {
-            // SAFETY: q * s + (g0 + G) * LANES <= terms * s <= src.len(),
-            // asserted above.
-            *xv = unsafe { V::load_at(src, q * s + (g0 + g) * LANES) };
-        }
-        for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: q * rows + r0 + R <= terms * rows <= coef.len(), as above.
-            let w = V::splat(unsafe { *coef.get_unchecked(q * rows + r0 + r) });
-            for (acc, &x) in acc.iter_mut().zip(&xv) {
-                *acc = V::mul_add(w, x, *acc);
-            }
-        }
-    }
-    for (r, acc) in acc.iter().enumerate() {
-        let row = &mut out[(r0 + r) * s..][..s];
-        for (g, acc) in acc.iter().enumerate() {
-            let at = (g0 + g) * LANES;
-            acc.store((&mut row[at..at + LANES]).try_into().expect("whole groups"));
-        }
-    }
-}
-
-/// out (rows, s) = coef^T src, coef (terms, rows) row-major, src (terms, s):
-/// out[r][i] = sum over q, ascending, of coef[q][r] * src[q][i].
-#[inline(always)]
-fn mix<V: Lanes8>(coef: &[f64], src: &[f64], out: &mut [f64], (rows, s): (usize, usize)) {
-    let groups = s / LANES;
-    let terms = src.len() / s;
-    assert_eq!(coef.len(), terms * rows, "one coefficient per term and row");
-    let mut r = 0;
-    while r < rows {
-        let rr = side(rows - r);
-        let mut g = 0;
-        while g < groups {
-            let gg = if V::WIDE && groups - g >= 2 { 2 } else { 1 };
-            let shape = (terms, rows, s);
-            match (rr, gg) {
-                (4, 2) => tile_mix::<V, 4, 2>(coef, src, shape, (r, g), out),
-                (2, 2) => tile_mix::<V, 2, 2>(coef, src, shape, (r, g), out),
-                (_, 2) => tile_mix::<V, 1, 2>(coef, src, shape, (r, g), out),
-                (4, _) => tile_mix::<V, 4, 1>(coef, src, shape, (r, g), out),
-                (2, _) => tile_mix::<V, 2, 1>(coef, src, shape, (r, g), out),
-                _ => tile_mix::<V, 1, 1>(coef, src, shape, (r, g), out),
-            }
-            g += gg;
-        }
-        r += rr;
-    }
-}
-
-/// Sum of one padded row of samples.
-#[inline(always)]
-fn sum<V: Lanes8>(row: &[f64]) -> f64 {
-    let mut acc = V::zero();
-    for g in row.as_chunks::<LANES>().0 {
-        acc = V::add(acc, V::load(g));
-    }
-    acc.sum()
-}
-
-/// One R x C tile of `dot`: outputs (p0.., j0..).
-#[inline(always)]
-fn tile_dot<V: Lanes8, const R: usize, const C: usize>(
-    a: &[f64],
-    b: &[f64],
-    out: &mut [f64],
-    (n, s): (usize, usize),
-    (p0, j0): (usize, usize),
-) {
-    let (a, b) = (&a[p0 * s..(p0 + R) * s], &b[j0 * s..(j0 + C) * s]);
-    assert!(s % LANES == 0);
-    let mut acc = [[V::zero(); C]; R];
-    for g in 0..s / LANES {
-        let at = g * LANES;
-        let mut bv = [V::zero(); C];
-        for (c, bv) in bv.iter_mut().enumerate() {
-            // SAFETY: c * s + at + LANES <= C * s = b.len(), as s is whole groups.
-            *bv = unsafe { V::load_at(b, c * s + at) };
-        }
-        for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: as for b.
-            let av = unsafe { V::load_at(a, r * s + at) };
-            for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                *acc = V::mul_add(av, bv, *acc);
-            }
-        }
-    }
-    for (r, acc) in acc.iter().enumerate() {
-        for (c, &acc) in acc.iter().enumerate() {
-            out[(p0 + r) * n + j0 + c] = acc.sum();
-        }
-    }
-}
-
-/// out (k, n) = a (k, s) b (n, s)^T: every output a dot product of two
-/// padded rows of samples, in `LANES` partial sums.
-#[inline(always)]
-fn dot<V: Lanes8>(a: &[f64], b: &[f64], out: &mut [f64], (k, n, s): (usize, usize, usize)) {
-    // 2 x 2 tiles of 8-lane sums fill the sixteen 256-bit registers;
-    // with thirty-two 512-bit ones, 4 x 4.
-    let most = if V::WIDE { 4 } else { 2 };
-    let mut p = 0;
-    while p < k {
-        let rp = side(k - p).min(most);
-        let mut j = 0;
-        while j < n {
-            let rj = side(n - j).min(most);
-            let shape = (n, s);
-            match (rp, rj) {
-                (4, 4) => tile_dot::<V, 4, 4>(a, b, out, shape, (p, j)),
-                (4, 2) => tile_dot::<V, 4, 2>(a, b, out, shape, (p, j)),
-                (4, _) => tile_dot::<V, 4, 1>(a, b, out, shape, (p, j)),
-                (2, 4) => tile_dot::<V, 2, 4>(a, b, out, shape, (p, j)),
-                (2, 2) => tile_dot::<V, 2, 2>(a, b, out, shape, (p, j)),
-                (2, _) => tile_dot::<V, 2, 1>(a, b, out, shape, (p, j)),
-                (_, 4) => tile_dot::<V, 1, 4>(a, b, out, shape, (p, j)),
-                (_, 2) => tile_dot::<V, 1, 2>(a, b, out, shape, (p, j)),
-                _ => tile_dot::<V, 1, 1>(a, b, out, shape, (p, j)),
-            }
-            j += rj;
-        }
-        p += rp;
-    }
-}
-
-/// t (n, k) = w^T for w (k, n).
-#[inline(always)]
-fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
-    for (p, row) in w.chunks_exact(n).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            t[j * k + p] = v;
-        }
-    }
-}
-
 impl Network {
     /// Forward pass over the rows of `x` (at most the workspace's rows).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         ws.load(x);
-        self.forward_in::<Portable>(ws)
+        self.forward_in(Portable, ws)
     }
 
-    /// Forward pass over the batch loaded in `ws`, on the vector unit `V`;
+    /// Forward pass over the batch loaded in `ws`, on the instruction set `isa`;
     /// the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn forward_in<V: Lanes8>(&self, ws: &mut Workspace) {
+    pub(crate) fn forward_in<I: Isa>(&self, isa: I, ws: &mut Workspace) {
         let s = padded(ws.m);
         let d = self.layout.inputs();
         let last = self.layout.layers.len() - 1;
@@ -564,7 +383,7 @@ impl Network {
             let w = &self.params[shape.w.clone()];
             // z_l = a_{l-1} W_l + b_l:  z[j][i] = sum_p W[p][j] a[p][i] + b[j],
             // a_l = f(z_l); the last layer keeps z_L for the logit-based loss.
-            mix::<V>(w, input, z, (shape.fan_out, s));
+            kernels::mix(isa, w, input, z, (shape.fan_out, s));
             if let Some(b) = bias {
                 for (z, &b) in z.chunks_exact_mut(s).zip(b) {
                     for z in z {
@@ -636,13 +455,14 @@ impl Network {
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
     pub fn backward(&self, y: &[f64], obj: Objective, ws: &mut Workspace, grad: &mut [f64]) {
-        self.backward_in::<Portable>(y, obj, ws, grad)
+        self.backward_in(Portable, y, obj, ws, grad)
     }
 
-    /// [`Network::backward`] on the vector unit `V`.
+    /// [`Network::backward`] on the instruction set `isa`.
     #[inline(always)]
-    pub(crate) fn backward_in<V: Lanes8>(
+    pub(crate) fn backward_in<I: Isa>(
         &self,
+        isa: I,
         y: &[f64],
         obj: Objective,
         ws: &mut Workspace,
@@ -698,10 +518,10 @@ impl Network {
             let d_l = &d_above[0][..n * s];
             // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l[p][j] = sum_i a_{l-1}[p][i] d_l[j][i],
             //                              dJ/db_l[j]    = sum_i d_l[j][i]
-            dot::<V>(input, d_l, &mut grad[shape.w.clone()], (k, n, s));
+            kernels::dot(isa, input, d_l, &mut grad[shape.w.clone()], (k, n, s));
             if let Some(r) = shape.b.clone() {
                 for (g, row) in grad[r].iter_mut().zip(d_l.chunks_exact(s)) {
-                    *g = sum::<V>(row);
+                    *g = kernels::sum(isa, row);
                 }
             }
             if l == 0 {
@@ -716,10 +536,10 @@ impl Network {
                 _ => d_l,
             };
             let wt = &mut wt[..k * n];
-            transpose(&self.params[shape.w.clone()], wt, k, n);
+            kernels::transpose(&self.params[shape.w.clone()], wt, k, n);
             let a = &act[l - 1][..k * s];
             let (e, d) = (&mut e_below[l - 1][..k * s], &mut d_below[l - 1][..k * s]);
-            mix::<V>(wt, handed, e, (k, s));
+            kernels::mix(isa, wt, handed, e, (k, s));
             activate_backward(self.activation, e, a, d, s);
         }
     }
@@ -742,15 +562,15 @@ impl Network {
     /// Outputs yhat for every row of `x`: (rows, output units). Allocates;
     /// for final predictions only.
     pub fn predict(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        self.predict_in::<Portable>(x)
+        self.predict_in(Portable, x)
     }
 
-    /// [`Network::predict`] on the vector unit `V`; the same bits for every `V`.
+    /// [`Network::predict`] on the instruction set `isa`; the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn predict_in<V: Lanes8>(&self, x: ArrayView2<f64>) -> Array2<f64> {
+    pub(crate) fn predict_in<I: Isa>(&self, isa: I, x: ArrayView2<f64>) -> Array2<f64> {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
         ws.load(x);
-        self.forward_in::<V>(&mut ws);
+        self.forward_in(isa, &mut ws);
         let (n, s) = (x.nrows(), padded(x.nrows()));
         // yhat is (k, s) with padding samples: keep the first n of each unit.
         Array2::from_shape_fn((n, self.layout.outputs()), |(i, j)| ws.yhat[j * s + i])
@@ -891,6 +711,131 @@ mod tests {
                                 check_gradient(sizes, classes, bias, f, out, loss, reduction, l2);
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// SPEC 4's forward pass and gradient (exact or the lab's) written
+    /// plainly with ndarray, one row per sample: the reference the kernels'
+    /// feature-major products are checked against. Returns yhat (m, k) and
+    /// the gradient in the network's layout.
+    fn reference(net: &Network, x: &Array2<f64>, y: &Array1<f64>, obj: Objective) -> (Array2<f64>, Vec<f64>) {
+        use ndarray::Axis;
+        let f = |act: Activation, z: &Array2<f64>| match act {
+            Activation::Sigmoid => z.mapv(|z| 1.0 / (1.0 + (-z).exp())),
+            Activation::Tanh => z.mapv(f64::tanh),
+            Activation::Relu => z.mapv(|z| z.max(0.0)),
+            Activation::None => z.clone(),
+            Activation::Softmax => {
+                let mut a = z.clone();
+                for mut row in a.rows_mut() {
+                    let top = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - top).exp());
+                    let total = row.sum();
+                    row /= total;
+                }
+                a
+            }
+        };
+        // dJ/dz from g = dJ/da and a = f(z).
+        let back = |act: Activation, a: &Array2<f64>, g: &Array2<f64>| match act {
+            Activation::Sigmoid => g * &a.mapv(|a| a * (1.0 - a)),
+            Activation::Tanh => g * &a.mapv(|a| 1.0 - a * a),
+            Activation::Relu => g * &a.mapv(|a| f64::from(u8::from(a > 0.0))),
+            Activation::None => g.clone(),
+            Activation::Softmax => {
+                let ga = (g * a).sum_axis(Axis(1)).insert_axis(Axis(1));
+                a * &(g - &ga)
+            }
+        };
+        let layers = &net.layout.layers;
+        let mut acts = vec![x.clone()];
+        let mut z = x.clone();
+        for (l, shape) in layers.iter().enumerate() {
+            z = acts[l].dot(&net.layout.w(&net.params, l));
+            if let Some(b) = net.layout.b(&net.params, l) {
+                z += &b;
+            }
+            if l + 1 < layers.len() {
+                acts.push(f(net.activation, &z));
+            }
+            assert_eq!(z.ncols(), shape.fan_out);
+        }
+        let yhat = f(net.output_activation, &z);
+        let (m, k) = yhat.dim();
+        let t =
+            Array2::from_shape_fn(
+                (m, k),
+                |(i, j)| if k == 1 { y[i] } else { f64::from(u8::from(y[i] == j as f64)) },
+            );
+        let scale = if obj.reduction == Reduction::Mean { 1.0 / m as f64 } else { 1.0 };
+        let mut d = match obj.loss {
+            Loss::Bce | Loss::Ce => (&yhat - &t) * scale,
+            Loss::Mse => back(net.output_activation, &yhat, &((&yhat - &t) * (2.0 * scale))),
+        };
+        let mut handed = d.clone();
+        let mut grad = vec![0.0; net.layout.len];
+        for (l, shape) in layers.iter().enumerate().rev() {
+            let gw = acts[l].t().dot(&d);
+            grad[shape.w.clone()].copy_from_slice(gw.as_standard_layout().as_slice().unwrap());
+            if let Some(r) = shape.b.clone() {
+                grad[r].copy_from_slice(d.sum_axis(Axis(0)).as_slice().unwrap());
+            }
+            if l == 0 {
+                break;
+            }
+            let e = handed.dot(&net.layout.w(&net.params, l).t());
+            d = back(net.activation, &acts[l], &e);
+            handed = if obj.backprop == Backprop::Lab { e } else { d.clone() };
+        }
+        (yhat, grad)
+    }
+
+    /// The network's forward and backward passes, on every instruction set
+    /// this CPU runs, against the plain ndarray reference.
+    #[test]
+    fn forward_and_backward_match_a_plain_ndarray_reference_on_every_instruction_set() {
+        use crate::simd::{Kernels, OnLanes};
+        struct Pass<'a>(&'a Network, &'a Array2<f64>, &'a Array1<f64>, Objective);
+        impl OnLanes for Pass<'_> {
+            type Out = (Array2<f64>, Vec<f64>);
+            fn run<I: Isa>(self, isa: I) -> Self::Out {
+                let Pass(net, x, y, obj) = self;
+                let mut ws = Workspace::new(&net.layout, x.nrows(), true);
+                ws.load(x.view());
+                net.forward_in(isa, &mut ws);
+                let mut grad = vec![0.0; net.layout.len];
+                net.backward_in(isa, y.as_slice().unwrap(), obj, &mut ws, &mut grad);
+                (net.predict_in(isa, x.view()), grad)
+            }
+        }
+        use Activation::*;
+        let obj = |loss, reduction, backprop| Objective { loss, reduction, backprop };
+        let cases = [
+            (&[3, 5, 4, 2, 1][..], false, Sigmoid, Sigmoid, obj(Loss::Mse, Reduction::Sum, Backprop::Exact)),
+            (&[2, 6, 3, 1], true, Tanh, Sigmoid, obj(Loss::Bce, Reduction::Mean, Backprop::Lab)),
+            (&[4, 9, 3], true, Relu, Softmax, obj(Loss::Ce, Reduction::Mean, Backprop::Exact)),
+            (&[2, 17, 6, 3], true, Sigmoid, Sigmoid, obj(Loss::Bce, Reduction::Sum, Backprop::Exact)),
+            (&[5, 8, 4], false, Tanh, None, obj(Loss::Mse, Reduction::Sum, Backprop::Lab)),
+            (&[2, 12, 5, 10], true, Tanh, Softmax, obj(Loss::Mse, Reduction::Mean, Backprop::Exact)),
+        ];
+        for (c, (sizes, bias, f, out, obj)) in cases.into_iter().enumerate() {
+            let classes = (*sizes.last().unwrap()).max(2);
+            for m in [1, 13, 37] {
+                let (x, y) = random_data(m, sizes[0], classes, 40 + c as u64);
+                let net = random_net(sizes, bias, f, out, 50 + c as u64);
+                let (want_yhat, want_grad) = reference(&net, &x, &y, obj);
+                for k in Kernels::available() {
+                    let (yhat, grad) = k.run(Pass(&net, &x, &y, obj));
+                    let what = format!("{k:?} case {c} m {m}");
+                    assert_eq!(yhat.dim(), want_yhat.dim(), "{what}");
+                    for (g, w) in yhat.iter().zip(&want_yhat) {
+                        assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "{what}: yhat {g} vs {w}");
+                    }
+                    for (i, (g, w)) in grad.iter().zip(&want_grad).enumerate() {
+                        assert!((g - w).abs() <= 1e-10 * (1.0 + w.abs()), "{what}: grad {i} {g} vs {w}");
                     }
                 }
             }

@@ -14,7 +14,7 @@ use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
 pub use crate::simd::Kernels;
-use crate::simd::{Lanes8, OnLanes};
+use crate::simd::{Isa, OnLanes};
 use crate::spec::{Init, JobSpec, TrainSpec};
 use crate::weights::{WeightsError, WeightsFile};
 
@@ -158,8 +158,8 @@ fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
 /// Forward over the batch loaded in `ws`, then (mean loss, accuracy)
 /// against `y`.
 #[inline(always)]
-fn eval<V: Lanes8>(net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspace) -> (f64, f64) {
-    net.forward_in::<V>(ws);
+fn eval<I: Isa>(isa: I, net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspace) -> (f64, f64) {
+    net.forward_in(isa, ws);
     net.evaluate(spec.loss, ws, y)
 }
 
@@ -198,15 +198,16 @@ struct Training<'a, 'b> {
 impl OnLanes for Training<'_, '_> {
     type Out = Summary;
     #[inline(always)]
-    fn run<V: Lanes8>(self) -> Summary {
-        train_loop::<V>(self.spec, self.net, self.data, self.shuffle_rng, self.sink)
+    fn run<I: Isa>(self, isa: I) -> Summary {
+        train_loop(isa, self.spec, self.net, self.data, self.shuffle_rng, self.sink)
     }
 }
 
 /// The loop itself, inlined into each build. Buffers are made here, once;
 /// the loop allocates nothing.
 #[inline(always)]
-fn train_loop<'a, V: Lanes8>(
+fn train_loop<'a, I: Isa>(
+    isa: I,
     spec: &TrainSpec,
     net: &mut Network,
     data: &'a Split,
@@ -244,10 +245,10 @@ fn train_loop<'a, V: Lanes8>(
     for epoch in 0..=spec.epochs {
         // Evaluate the parameters after `epoch` updates.
         let ws = eval_ws.as_mut().unwrap_or(&mut step_ws);
-        let (loss, accuracy) = eval::<V>(net, spec, y, ws);
+        let (loss, accuracy) = eval(isa, net, spec, y, ws);
         let (test_loss, test_accuracy) = match test_ws.as_mut() {
             Some(tws) => {
-                let (l, a) = eval::<V>(net, spec, test_y, tws);
+                let (l, a) = eval(isa, net, spec, test_y, tws);
                 (Some(l), Some(a))
             }
             None => (None, None),
@@ -281,7 +282,7 @@ fn train_loop<'a, V: Lanes8>(
         // One epoch of updates.
         if full_batch {
             // step_ws still holds the forward pass of the evaluation above.
-            update::<V>(net, spec, y, &mut step_ws, &mut grad, &mut optimizer);
+            update(isa, net, spec, y, &mut step_ws, &mut grad, &mut optimizer);
         } else {
             if spec.shuffle {
                 rng::shuffle(shuffle_rng, &mut order);
@@ -291,8 +292,8 @@ fn train_loop<'a, V: Lanes8>(
                 for (yb, &i) in yb.iter_mut().zip(rows) {
                     *yb = y[i];
                 }
-                net.forward_in::<V>(&mut step_ws);
-                update::<V>(net, spec, &yb[..rows.len()], &mut step_ws, &mut grad, &mut optimizer);
+                net.forward_in(isa, &mut step_ws);
+                update(isa, net, spec, &yb[..rows.len()], &mut step_ws, &mut grad, &mut optimizer);
             }
         }
     }
@@ -301,7 +302,8 @@ fn train_loop<'a, V: Lanes8>(
 
 /// Back-propagation after a forward pass in `ws`, then one optimizer step.
 #[inline(always)]
-fn update<V: Lanes8>(
+fn update<I: Isa>(
+    isa: I,
     net: &mut Network,
     spec: &TrainSpec,
     y: &[f64],
@@ -309,7 +311,8 @@ fn update<V: Lanes8>(
     grad: &mut [f64],
     optimizer: &mut Optimizer,
 ) {
-    net.backward_in::<V>(
+    net.backward_in(
+        isa,
         y,
         Objective { loss: spec.loss, reduction: spec.reduction, backprop: spec.backprop },
         ws,
@@ -331,8 +334,8 @@ pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array2<f64> {
     impl OnLanes for Prediction<'_> {
         type Out = Array2<f64>;
         #[inline(always)]
-        fn run<V: Lanes8>(self) -> Array2<f64> {
-            self.0.predict_in::<V>(self.1)
+        fn run<I: Isa>(self, isa: I) -> Array2<f64> {
+            self.0.predict_in(isa, self.1)
         }
     }
     Kernels::chosen().run(Prediction(net, x))
