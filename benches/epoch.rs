@@ -39,7 +39,8 @@ fn epochs(c: &mut Criterion) {
         let mut spec = job(toml_text);
         spec.train.log_every = 1000;
         let split = sweep::data::build(&spec.data, spec.seed).expect("data builds");
-        let start = train::initial_network(&spec, split.train.x.ncols()).expect("network builds");
+        let start =
+            train::initial_network(&spec, split.train.x.ncols(), split.n_classes()).expect("network builds");
         group.bench_function(id, |b| {
             b.iter_custom(|iters| {
                 let mut train_spec = spec.train.clone();

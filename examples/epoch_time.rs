@@ -52,7 +52,8 @@ fn case(toml_text: &str) -> Case {
     // Every epoch is evaluated anyway; hand few records to the sink, as a sweep would.
     spec.train.log_every = usize::MAX;
     let split = sweep::data::build(&spec.data, spec.seed).expect("data builds");
-    let start = train::initial_network(&spec, split.train.x.ncols()).expect("network builds");
+    let start =
+        train::initial_network(&spec, split.train.x.ncols(), split.n_classes()).expect("network builds");
     Case { spec, split, start }
 }
 

@@ -44,6 +44,19 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Dataset {
         Dataset { x: self.x.select(Axis(0), idx), y: self.y.select(Axis(0), idx) }
     }
+
+    /// Number of classes: labels are class indices 0..k-1, so one more than
+    /// the largest; at least 2 (the lab's two classes).
+    pub fn n_classes(&self) -> usize {
+        self.y.iter().fold(1.0f64, |top, &y| top.max(y)) as usize + 1
+    }
+}
+
+impl Split {
+    /// Number of classes of the whole data set, both parts.
+    pub fn n_classes(&self) -> usize {
+        self.train.n_classes().max(self.test.n_classes())
+    }
 }
 
 /// Training part and held-out part (test may have 0 rows).

@@ -11,7 +11,8 @@
 //!   -> report / diff (read the files back)
 //! ```
 //!
-//! The math lives in [`nn`] (forward, back-propagation, losses) and [`optim`].
+//! The math lives in [`nn`] (forward, back-propagation, losses) and [`optim`];
+//! nn's matrix products in `kernels`, on the instruction sets of `simd`.
 
 pub mod cli;
 pub mod commands;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod export;
 pub mod fastmath;
 pub mod interrupt;
+mod kernels;
 pub mod lock;
 pub mod manifest;
 pub mod nn;

@@ -2,23 +2,29 @@
 //! back-propagation. This is the one place to check the math against the
 //! chain rule (SPEC 4).
 //!
-//! Notation (one row per sample, `m` rows in a batch):
+//! Notation (one row per sample, `m` rows in a batch, `k` output units):
 //!   z_l = a_{l-1} W_l + b_l      a_0 = x,  W_l: (fan_in, fan_out)
 //!   a_l = f(z_l)                 f = `activation` (hidden), `output_activation` (last)
-//!   J   = sum_i loss(yhat_i, y_i)          (times 1/m for reduction = "mean")
+//!   J   = sum_i loss(yhat_i, t_i)          (times 1/m for reduction = "mean")
+//! Labels y_i are class indices; the target t_i is y_i itself for one output
+//! unit, the one-hot row of class y_i for several (SPEC 4).
 //!
 //! Every parameter lives in one flat `Vec<f64>` described by a [`Layout`], so
 //! optimizers are plain loops over slices and gradients share the layout.
 //! A [`Workspace`] holds every per-sample buffer and is allocated once per job;
 //! inside it, values are stored feature-major (one row per unit, samples
 //! along the row) so that every loop runs along the samples.
+//! The matrix products run in `kernels` (tiled, on the instruction set
+//! whose token the caller holds); this file says which product each step
+//! of the chain rule needs.
 
 use std::ops::Range;
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::fastmath;
-use crate::simd::{Lanes8, Portable};
+use crate::kernels::{self, padded};
+use crate::simd::{Isa, Portable};
 use crate::spec::{Activation, Backprop, Loss, Reduction};
 
 /// Where one layer's weights and bias sit in the flat parameter vector.
@@ -59,6 +65,11 @@ impl Layout {
 
     pub fn inputs(&self) -> usize {
         self.layers[0].fan_in
+    }
+
+    /// Output units.
+    pub fn outputs(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.fan_out)
     }
 
     /// `[inputs, hidden.., outputs]`.
@@ -125,9 +136,12 @@ fn identity(z: f64) -> f64 {
 /// Runs `$body` with `$f` bound to the activation's function and `$df` to
 /// its derivative (`g, a -> g f'(z)`). Both are function items, so each arm
 /// is compiled, inlined and vectorised on its own: no per-element match.
+/// Softmax mixes the units of a sample, so it has no element-wise form: the
+/// caller says what to do for it in `$softmax`.
 macro_rules! with_activation {
-    ($act:expr, |$f:ident, $df:ident| $body:expr) => {
+    ($act:expr, |$f:ident, $df:ident| $body:expr, softmax => $softmax:expr) => {
         match $act {
+            Activation::Softmax => $softmax,
             Activation::Sigmoid => {
                 let ($f, $df) = (fastmath::sigmoid, derivative::sigmoid);
                 $body
@@ -148,36 +162,121 @@ macro_rules! with_activation {
     };
 }
 
-impl Activation {
-    /// `g * f'(z)` given `a = f(z)`.
-    #[inline(always)]
-    pub fn backward(self, g: f64, a: f64) -> f64 {
-        with_activation!(self, |_f, df| df(g, a))
+/// a = softmax(z) over the units of each sample, in place on a (units, s)
+/// block: a_j = exp(z_j - max_u z_u) / sum_u exp(z_u - max_u z_u), which
+/// never overflows.
+fn softmax(za: &mut [f64], s: usize) {
+    let units = za.len() / s;
+    for i in 0..s {
+        let mut top = za[i];
+        for j in 1..units {
+            top = top.max(za[j * s + i]);
+        }
+        let mut sum = 0.0;
+        for j in 0..units {
+            let e = fastmath::exp(za[j * s + i] - top);
+            za[j * s + i] = e;
+            sum += e;
+        }
+        for j in 0..units {
+            za[j * s + i] /= sum;
+        }
     }
+}
+
+/// Back through a = softmax(z), in place on a (units, s) block: g = dJ/da
+/// becomes dJ/dz_j = a_j (g_j - sum_u g_u a_u) (the softmax's Jacobian is
+/// diag(a) - a a^T).
+fn softmax_backward(g: &mut [f64], a: &[f64], s: usize) {
+    let units = g.len() / s;
+    for i in 0..s {
+        let mut ga = 0.0;
+        for j in 0..units {
+            ga += g[j * s + i] * a[j * s + i];
+        }
+        for j in 0..units {
+            g[j * s + i] = a[j * s + i] * (g[j * s + i] - ga);
+        }
+    }
+}
+
+/// a = f(z) in place on a (units, s) block.
+#[inline(always)]
+fn activate(act: Activation, za: &mut [f64], s: usize) {
+    with_activation!(
+        act,
+        |f, _df| {
+            for z in za.iter_mut() {
+                *z = f(*z);
+            }
+        },
+        softmax => softmax(za, s)
+    )
+}
+
+/// d = dJ/dz from g = dJ/da and a = f(z), on (units, s) blocks.
+#[inline(always)]
+fn activate_backward(act: Activation, g: &[f64], a: &[f64], d: &mut [f64], s: usize) {
+    with_activation!(
+        act,
+        |_f, df| {
+            for ((d, &g), &a) in d.iter_mut().zip(g).zip(a) {
+                *d = df(g, a);
+            }
+        },
+        softmax => {
+            d.copy_from_slice(g);
+            softmax_backward(d, a, s)
+        }
+    )
 }
 
 // ---------------------------------------------------------------------------
-// Losses, per sample. `z` is the output logit, `yhat = f_out(z)`.
+// Losses (SPEC 4). `z` is an output logit, `yhat = f_out(z)`, `t` its target.
 
-/// Per-sample loss. bce uses the logit: max(z,0) - z y + ln(1 + e^-|z|),
-/// which never takes the log of 0.
+/// The loss of one output unit: mse (yhat - t)^2; bce from the logit,
+/// max(z,0) - z t + ln(1 + e^-|z|), which never takes the log of 0. With
+/// several units a sample's mse or bce is the sum over them. ce is not a sum
+/// over units ([`cross_entropy`]); on a single unit it is 0, as the softmax
+/// of one logit is 1.
 #[inline(always)]
-pub fn sample_loss(loss: Loss, z: f64, yhat: f64, y: f64) -> f64 {
+pub fn unit_loss(loss: Loss, z: f64, yhat: f64, t: f64) -> f64 {
     match loss {
-        Loss::Mse => (yhat - y) * (yhat - y),
-        Loss::Bce => z.max(0.0) - z * y + (-z.abs()).exp().ln_1p(),
+        Loss::Mse => (yhat - t) * (yhat - t),
+        Loss::Bce => z.max(0.0) - z * t + (-z.abs()).exp().ln_1p(),
+        Loss::Ce => 0.0,
     }
 }
 
-/// dJ/dz for one sample, times `scale` (1 or 1/m). For bce on a sigmoid the
-/// chain through the sigmoid cancels: d/dz = sigmoid(z) - y.
+/// ce = -ln softmax(z)_c = log-sum-exp(z) - z_c, from one sample's logits,
+/// stably: max + ln sum exp(z - max).
+pub fn cross_entropy(z: impl Iterator<Item = f64> + Clone, c: usize) -> f64 {
+    let top = z.clone().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = z.clone().map(|z| fastmath::exp(z - top)).sum();
+    let zc = z.clone().nth(c).unwrap_or(f64::NAN);
+    top + sum.ln() - zc
+}
+
+/// Target of output unit `j` of `k` for class index `y`: the label itself
+/// for one unit, one-hot for several.
 #[inline(always)]
-fn output_delta(loss: Loss, out: Activation, scale: f64, yhat: f64, y: f64) -> f64 {
-    match loss {
-        // d/dyhat (yhat - y)^2 = 2 (yhat - y), then through f_out.
-        Loss::Mse => out.backward(2.0 * (yhat - y) * scale, yhat),
-        Loss::Bce => (yhat - y) * scale,
+fn target(y: f64, j: usize, k: usize) -> f64 {
+    if k == 1 { y } else { f64::from(u8::from(y == j as f64)) }
+}
+
+/// The predicted class of one sample from its `k` outputs: for one unit,
+/// class 1 when yhat >= 0.5; for several, the first unit with the largest
+/// output (argmax).
+pub fn predicted_class(outputs: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    let mut k = 0;
+    for (j, o) in outputs.enumerate() {
+        if o > best.1 || j == 0 {
+            best = (j, o);
+        }
+        k += 1;
     }
+    if k == 1 { usize::from(best.1 >= 0.5) } else { best.0 }
 }
 
 /// The objective and how its gradient is passed down.
@@ -190,17 +289,6 @@ pub struct Objective {
 
 // ---------------------------------------------------------------------------
 // The workspace.
-
-/// Sums along the samples are kept as this many interleaved partial sums,
-/// and every per-sample row is padded with zeros to a multiple of it, so
-/// that kernels work in whole vectors and never need a scalar tail.
-pub const LANES: usize = 8;
-
-/// `m` samples padded to whole groups of [`LANES`].
-#[inline(always)]
-fn padded(m: usize) -> usize {
-    m.div_ceil(LANES) * LANES
-}
 
 /// Buffers for one batch size, allocated once per job.
 ///
@@ -218,7 +306,7 @@ pub struct Workspace {
     x: Vec<f64>,
     /// a_l for every layer, (fan_out_l, s); for the last layer the logits z_L.
     act: Vec<Vec<f64>>,
-    /// yhat = f_out(z_L): (s,)
+    /// yhat = f_out(z_L): (k, s), k output units.
     yhat: Vec<f64>,
     /// dJ/dz_l: (fan_out_l, s); empty when built without gradients.
     delta: Vec<Vec<f64>>,
@@ -239,7 +327,7 @@ impl Workspace {
             m: 0,
             x: vec![0.0; s * layout.inputs()],
             act: make(),
-            yhat: vec![0.0; s],
+            yhat: vec![0.0; s * layout.outputs()],
             delta: if with_grad { make() } else { Vec::new() },
             err: if with_grad { make() } else { Vec::new() },
             wt: if with_grad { vec![0.0; widest] } else { Vec::new() },
@@ -273,191 +361,17 @@ impl Workspace {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Kernels on feature-major blocks of `s` (padded) samples, in groups of
-// eight lanes (`Lanes8`: plain arrays, AVX2 or AVX-512). Hand loops, not a
-// GEMM: the matrices are tiny, and a GEMM call would allocate a packing
-// buffer each time.
-//
-// Bit-reproducibility: every multiply-add is fused (correctly rounded by
-// IEEE 754, whether the CPU or libm computes it), and every output sums its
-// terms in an order fixed by this code -- ascending along features, `LANES`
-// interleaved partial sums combined by `Lanes8::sum` along samples -- never by
-// the tile shape or the vector width. So every build and every machine
-// computes the same bits.
-
-/// The largest tile side (4, 2 or 1) that fits in `left` rows.
-#[inline(always)]
-fn side(left: usize) -> usize {
-    if left >= 4 {
-        4
-    } else if left >= 2 {
-        2
-    } else {
-        1
-    }
-}
-
-/// One tile of `mix`: R rows from r0, G groups of samples from group g0.
-#[inline(always)]
-fn tile_mix<V: Lanes8, const R: usize, const G: usize>(
-    coef: &[f64],
-    src: &[f64],
-    (terms, rows, s): (usize, usize, usize),
-    (r0, g0): (usize, usize),
-    out: &mut [f64],
-) {
-    assert!(r0 + R <= rows && (g0 + G) * LANES <= s);
-    assert!(coef.len() >= terms * rows && src.len() >= terms * s);
-    let mut acc = [[V::zero(); G]; R];
-    for q in 0..terms {
-        let mut xv = [V::zero(); G];
-        for (g, xv) in xv.iter_mut().enumerate() {
-            // SAFETY: q * s + (g0 + G) * LANES <= terms * s <= src.len(),
-            // asserted above.
-            *xv = unsafe { V::load_at(src, q * s + (g0 + g) * LANES) };
-        }
-        for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: q * rows + r0 + R <= terms * rows <= coef.len(), as above.
-            let w = V::splat(unsafe { *coef.get_unchecked(q * rows + r0 + r) });
-            for (acc, &x) in acc.iter_mut().zip(&xv) {
-                *acc = V::mul_add(w, x, *acc);
-            }
-        }
-    }
-    for (r, acc) in acc.iter().enumerate() {
-        let row = &mut out[(r0 + r) * s..][..s];
-        for (g, acc) in acc.iter().enumerate() {
-            let at = (g0 + g) * LANES;
-            acc.store((&mut row[at..at + LANES]).try_into().expect("whole groups"));
-        }
-    }
-}
-
-/// out (rows, s) = coef^T src, coef (terms, rows) row-major, src (terms, s):
-/// out[r][i] = sum over q, ascending, of coef[q][r] * src[q][i].
-#[inline(always)]
-fn mix<V: Lanes8>(coef: &[f64], src: &[f64], out: &mut [f64], (rows, s): (usize, usize)) {
-    let groups = s / LANES;
-    let terms = src.len() / s;
-    assert_eq!(coef.len(), terms * rows, "one coefficient per term and row");
-    let mut r = 0;
-    while r < rows {
-        let rr = side(rows - r);
-        let mut g = 0;
-        while g < groups {
-            let gg = if V::WIDE && groups - g >= 2 { 2 } else { 1 };
-            let shape = (terms, rows, s);
-            match (rr, gg) {
-                (4, 2) => tile_mix::<V, 4, 2>(coef, src, shape, (r, g), out),
-                (2, 2) => tile_mix::<V, 2, 2>(coef, src, shape, (r, g), out),
-                (_, 2) => tile_mix::<V, 1, 2>(coef, src, shape, (r, g), out),
-                (4, _) => tile_mix::<V, 4, 1>(coef, src, shape, (r, g), out),
-                (2, _) => tile_mix::<V, 2, 1>(coef, src, shape, (r, g), out),
-                _ => tile_mix::<V, 1, 1>(coef, src, shape, (r, g), out),
-            }
-            g += gg;
-        }
-        r += rr;
-    }
-}
-
-/// Sum of one padded row of samples.
-#[inline(always)]
-fn sum<V: Lanes8>(row: &[f64]) -> f64 {
-    let mut acc = V::zero();
-    for g in row.as_chunks::<LANES>().0 {
-        acc = V::add(acc, V::load(g));
-    }
-    acc.sum()
-}
-
-/// One R x C tile of `dot`: outputs (p0.., j0..).
-#[inline(always)]
-fn tile_dot<V: Lanes8, const R: usize, const C: usize>(
-    a: &[f64],
-    b: &[f64],
-    out: &mut [f64],
-    (n, s): (usize, usize),
-    (p0, j0): (usize, usize),
-) {
-    let (a, b) = (&a[p0 * s..(p0 + R) * s], &b[j0 * s..(j0 + C) * s]);
-    assert!(s % LANES == 0);
-    let mut acc = [[V::zero(); C]; R];
-    for g in 0..s / LANES {
-        let at = g * LANES;
-        let mut bv = [V::zero(); C];
-        for (c, bv) in bv.iter_mut().enumerate() {
-            // SAFETY: c * s + at + LANES <= C * s = b.len(), as s is whole groups.
-            *bv = unsafe { V::load_at(b, c * s + at) };
-        }
-        for (r, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: as for b.
-            let av = unsafe { V::load_at(a, r * s + at) };
-            for (acc, &bv) in acc.iter_mut().zip(&bv) {
-                *acc = V::mul_add(av, bv, *acc);
-            }
-        }
-    }
-    for (r, acc) in acc.iter().enumerate() {
-        for (c, &acc) in acc.iter().enumerate() {
-            out[(p0 + r) * n + j0 + c] = acc.sum();
-        }
-    }
-}
-
-/// out (k, n) = a (k, s) b (n, s)^T: every output a dot product of two
-/// padded rows of samples, in `LANES` partial sums.
-#[inline(always)]
-fn dot<V: Lanes8>(a: &[f64], b: &[f64], out: &mut [f64], (k, n, s): (usize, usize, usize)) {
-    // 2 x 2 tiles of 8-lane sums fill the sixteen 256-bit registers;
-    // with thirty-two 512-bit ones, 4 x 4.
-    let most = if V::WIDE { 4 } else { 2 };
-    let mut p = 0;
-    while p < k {
-        let rp = side(k - p).min(most);
-        let mut j = 0;
-        while j < n {
-            let rj = side(n - j).min(most);
-            let shape = (n, s);
-            match (rp, rj) {
-                (4, 4) => tile_dot::<V, 4, 4>(a, b, out, shape, (p, j)),
-                (4, 2) => tile_dot::<V, 4, 2>(a, b, out, shape, (p, j)),
-                (4, _) => tile_dot::<V, 4, 1>(a, b, out, shape, (p, j)),
-                (2, 4) => tile_dot::<V, 2, 4>(a, b, out, shape, (p, j)),
-                (2, 2) => tile_dot::<V, 2, 2>(a, b, out, shape, (p, j)),
-                (2, _) => tile_dot::<V, 2, 1>(a, b, out, shape, (p, j)),
-                (_, 4) => tile_dot::<V, 1, 4>(a, b, out, shape, (p, j)),
-                (_, 2) => tile_dot::<V, 1, 2>(a, b, out, shape, (p, j)),
-                _ => tile_dot::<V, 1, 1>(a, b, out, shape, (p, j)),
-            }
-            j += rj;
-        }
-        p += rp;
-    }
-}
-
-/// t (n, k) = w^T for w (k, n).
-#[inline(always)]
-fn transpose(w: &[f64], t: &mut [f64], k: usize, n: usize) {
-    for (p, row) in w.chunks_exact(n).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            t[j * k + p] = v;
-        }
-    }
-}
-
 impl Network {
     /// Forward pass over the rows of `x` (at most the workspace's rows).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
         ws.load(x);
-        self.forward_in::<Portable>(ws)
+        self.forward_in(Portable, ws)
     }
 
-    /// Forward pass over the batch loaded in `ws`, on the vector unit `V`;
+    /// Forward pass over the batch loaded in `ws`, on the instruction set `isa`;
     /// the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn forward_in<V: Lanes8>(&self, ws: &mut Workspace) {
+    pub(crate) fn forward_in<I: Isa>(&self, isa: I, ws: &mut Workspace) {
         let s = padded(ws.m);
         let d = self.layout.inputs();
         let last = self.layout.layers.len() - 1;
@@ -469,7 +383,7 @@ impl Network {
             let w = &self.params[shape.w.clone()];
             // z_l = a_{l-1} W_l + b_l:  z[j][i] = sum_p W[p][j] a[p][i] + b[j],
             // a_l = f(z_l); the last layer keeps z_L for the logit-based loss.
-            mix::<V>(w, input, z, (shape.fan_out, s));
+            kernels::mix(isa, w, input, z, (shape.fan_out, s));
             if let Some(b) = bias {
                 for (z, &b) in z.chunks_exact_mut(s).zip(b) {
                     for z in z {
@@ -478,36 +392,58 @@ impl Network {
                 }
             }
             if l < last {
-                with_activation!(self.activation, |f, _df| {
-                    for z in z.iter_mut() {
-                        *z = f(*z);
-                    }
-                });
+                activate(self.activation, z, s);
             }
         }
-        // yhat = f_out(z_L).
-        let z = &ws.act[last][..s];
-        let yhat = &mut ws.yhat[..s];
-        with_activation!(self.output_activation, |f, _df| {
-            for (y, &z) in yhat.iter_mut().zip(z) {
-                *y = f(z);
+        // yhat = f_out(z_L): (k, s).
+        let k = self.layout.outputs();
+        let (z, yhat) = (&ws.act[last][..k * s], &mut ws.yhat[..k * s]);
+        with_activation!(
+            self.output_activation,
+            |f, _df| {
+                for (y, &z) in yhat.iter_mut().zip(z) {
+                    *y = f(z);
+                }
+            },
+            softmax => {
+                yhat.copy_from_slice(z);
+                softmax(yhat, s)
             }
-        });
+        );
     }
 
-    /// Mean per-sample loss and accuracy of the last forward pass over `m`
-    /// rows against labels `y`.
+    /// Mean per-sample loss and accuracy (SPEC 4) of the last forward pass
+    /// over `m` rows against class indices `y`.
     #[inline(always)]
     pub fn evaluate(&self, loss: Loss, ws: &Workspace, y: &[f64]) -> (f64, f64) {
         let m = y.len();
         if m == 0 {
             return (f64::NAN, f64::NAN);
         }
+        let (k, s) = (self.layout.outputs(), padded(ws.m));
+        let z = &ws.act.last().expect("at least one layer")[..k * s];
+        let yhat = &ws.yhat[..k * s];
         let (mut total, mut correct) = (0.0, 0usize);
-        let z = &ws.act.last().expect("at least one layer")[..m];
-        for ((&z, &yhat), &y) in z.iter().zip(&ws.yhat[..m]).zip(y) {
-            total += sample_loss(loss, z, yhat, y);
-            correct += usize::from((yhat >= 0.5) == (y >= 0.5));
+        if k == 1 {
+            // One unit: the label is the target; class 1 when yhat >= 0.5.
+            for ((&z, &yhat), &y) in z.iter().zip(yhat).zip(y) {
+                total += unit_loss(loss, z, yhat, y);
+                correct += usize::from((yhat >= 0.5) == (y >= 0.5));
+            }
+        } else {
+            // Several: sample i's values are column i of the (k, s) blocks.
+            for (i, &y) in y.iter().enumerate() {
+                let (z_i, yhat_i) = ((0..k).map(|j| z[j * s + i]), (0..k).map(|j| yhat[j * s + i]));
+                total += match loss {
+                    Loss::Ce => cross_entropy(z_i, y as usize),
+                    _ => z_i
+                        .zip(yhat_i.clone())
+                        .enumerate()
+                        .map(|(j, (z, yhat))| unit_loss(loss, z, yhat, target(y, j, k)))
+                        .sum(),
+                };
+                correct += usize::from(predicted_class(yhat_i) as f64 == y);
+            }
         }
         (total / m as f64, correct as f64 / m as f64)
     }
@@ -519,13 +455,14 @@ impl Network {
     /// d_l = e_l * f'(z_l) for its own gradient but hands down e_l W_l^T
     /// instead of d_l W_l^T. It is not a gradient (SPEC 4).
     pub fn backward(&self, y: &[f64], obj: Objective, ws: &mut Workspace, grad: &mut [f64]) {
-        self.backward_in::<Portable>(y, obj, ws, grad)
+        self.backward_in(Portable, y, obj, ws, grad)
     }
 
-    /// [`Network::backward`] on the vector unit `V`.
+    /// [`Network::backward`] on the instruction set `isa`.
     #[inline(always)]
-    pub(crate) fn backward_in<V: Lanes8>(
+    pub(crate) fn backward_in<I: Isa>(
         &self,
+        isa: I,
         y: &[f64],
         obj: Objective,
         ws: &mut Workspace,
@@ -542,13 +479,37 @@ impl Network {
         };
         let Workspace { x: xt, act, yhat, delta, err, wt, .. } = ws;
 
-        // Output layer: d_L = dJ/dz_L, (1, s); padding samples contribute 0.
-        let out = self.output_activation;
-        let d_out = &mut delta[last][..s];
-        for ((d, &yhat), &y) in d_out.iter_mut().zip(&yhat[..m]).zip(y) {
-            *d = output_delta(obj.loss, out, scale, yhat, y);
+        // Output layer: d_L = dJ/dz_L, (k, s); padding samples contribute 0.
+        //   J = sum_i loss_i (times `scale` = 1/m for the mean), and
+        //   bce on a sigmoid, ce on a softmax: the chain through f_out cancels,
+        //     d_L = scale (yhat - t);
+        //   mse: dJ/dyhat = scale 2 (yhat - t), then back through yhat = f_out(z_L).
+        let k = layers[last].fan_out;
+        let d_out = &mut delta[last][..k * s];
+        let yhat = &yhat[..k * s];
+        for (j, (d, yhat)) in d_out.chunks_exact_mut(s).zip(yhat.chunks_exact(s)).enumerate() {
+            for ((d, &yhat), &y) in d.iter_mut().zip(yhat).zip(y) {
+                let t = target(y, j, k);
+                *d = match obj.loss {
+                    Loss::Bce | Loss::Ce => (yhat - t) * scale,
+                    Loss::Mse => 2.0 * (yhat - t) * scale,
+                };
+            }
+            d[m..].fill(0.0);
         }
-        d_out[m..].fill(0.0);
+        if obj.loss == Loss::Mse {
+            // In place: each element reads only its own g (softmax: after the sum).
+            let g = &mut *d_out;
+            with_activation!(
+                self.output_activation,
+                |_f, df| {
+                    for (g, &a) in g.iter_mut().zip(yhat) {
+                        *g = df(*g, a);
+                    }
+                },
+                softmax => softmax_backward(g, yhat, s)
+            );
+        }
 
         for (l, shape) in layers.iter().enumerate().rev() {
             let (k, n) = (shape.fan_in, shape.fan_out);
@@ -557,10 +518,10 @@ impl Network {
             let d_l = &d_above[0][..n * s];
             // z_l = a_{l-1} W_l + b_l  =>  dJ/dW_l[p][j] = sum_i a_{l-1}[p][i] d_l[j][i],
             //                              dJ/db_l[j]    = sum_i d_l[j][i]
-            dot::<V>(input, d_l, &mut grad[shape.w.clone()], (k, n, s));
+            kernels::dot(isa, input, d_l, &mut grad[shape.w.clone()], (k, n, s));
             if let Some(r) = shape.b.clone() {
                 for (g, row) in grad[r].iter_mut().zip(d_l.chunks_exact(s)) {
-                    *g = sum::<V>(row);
+                    *g = kernels::sum(isa, row);
                 }
             }
             if l == 0 {
@@ -575,15 +536,11 @@ impl Network {
                 _ => d_l,
             };
             let wt = &mut wt[..k * n];
-            transpose(&self.params[shape.w.clone()], wt, k, n);
+            kernels::transpose(&self.params[shape.w.clone()], wt, k, n);
             let a = &act[l - 1][..k * s];
             let (e, d) = (&mut e_below[l - 1][..k * s], &mut d_below[l - 1][..k * s]);
-            mix::<V>(wt, handed, e, (k, s));
-            with_activation!(self.activation, |_f, df| {
-                for ((d, &e), &a) in d.iter_mut().zip(&*e).zip(a) {
-                    *d = df(e, a);
-                }
-            });
+            kernels::mix(isa, wt, handed, e, (k, s));
+            activate_backward(self.activation, e, a, d, s);
         }
     }
 
@@ -602,20 +559,21 @@ impl Network {
         }
     }
 
-    /// Outputs for every row of `x` (allocates; for final predictions only).
-    pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        self.predict_in::<Portable>(x)
+    /// Outputs yhat for every row of `x`: (rows, output units). Allocates;
+    /// for final predictions only.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        self.predict_in(Portable, x)
     }
 
-    /// [`Network::predict`] on the vector unit `V`; the same bits for every `V`.
+    /// [`Network::predict`] on the instruction set `isa`; the same bits for every `V`.
     #[inline(always)]
-    pub(crate) fn predict_in<V: Lanes8>(&self, x: ArrayView2<f64>) -> Array1<f64> {
+    pub(crate) fn predict_in<I: Isa>(&self, isa: I, x: ArrayView2<f64>) -> Array2<f64> {
         let mut ws = Workspace::new(&self.layout, x.nrows(), false);
         ws.load(x);
-        self.forward_in::<V>(&mut ws);
-        let mut yhat = ws.yhat;
-        yhat.truncate(x.nrows()); // drop the padding samples
-        Array1::from(yhat)
+        self.forward_in(isa, &mut ws);
+        let (n, s) = (x.nrows(), padded(x.nrows()));
+        // yhat is (k, s) with padding samples: keep the first n of each unit.
+        Array2::from_shape_fn((n, self.layout.outputs()), |(i, j)| ws.yhat[j * s + i])
     }
 
     /// The objective J (sum or mean of the per-sample loss over `x`), without
@@ -635,7 +593,7 @@ impl Network {
 mod tests {
     use super::*;
     use crate::rng;
-    use ndarray::Array2;
+    use ndarray::Array1;
 
     fn random_net(sizes: &[usize], bias: bool, f: Activation, out: Activation, seed: u64) -> Network {
         let layout = Layout::new(sizes, bias);
@@ -644,18 +602,22 @@ mod tests {
         Network { layout, activation: f, output_activation: out, params }
     }
 
-    fn random_data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    /// `n` samples of `d` inputs with class indices in 0..classes.
+    fn random_data(n: usize, d: usize, classes: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
         let mut r = rng::stream(seed, "test-data", &[]);
         // Shift away from 0 so relu kinks are not hit by the finite differences.
         let x = Array2::from_shape_fn((n, d), |_| 2.0 * rng::uniform01(&mut r) - 1.0);
-        let y = Array1::from_shape_fn(n, |_| f64::from(rng::uniform01(&mut r) > 0.5));
+        let y = Array1::from_shape_fn(n, |_| (rng::uniform01(&mut r) * classes as f64).floor());
         (x, y)
     }
 
     /// Central-difference check of `backward` (+ `add_l2`) against
-    /// J + (l2/2) sum W^2, for one configuration.
+    /// J + (l2/2) sum W^2, for one configuration; `classes` classes (two for
+    /// one output unit, else one per unit).
+    #[allow(clippy::too_many_arguments)]
     fn check_gradient(
         sizes: &[usize],
+        classes: usize,
         bias: bool,
         f: Activation,
         out: Activation,
@@ -663,7 +625,7 @@ mod tests {
         reduction: Reduction,
         l2: f64,
     ) {
-        let (x, y) = random_data(7, sizes[0], 11);
+        let (x, y) = random_data(7, sizes[0], classes, 11);
         let mut net = random_net(sizes, bias, f, out, 5);
         let mut ws = Workspace::new(&net.layout, x.nrows(), true);
         net.forward(x.view(), &mut ws);
@@ -712,7 +674,7 @@ mod tests {
                         for reduction in [Reduction::Sum, Reduction::Mean] {
                             for bias in [false, true] {
                                 for l2 in [0.0, 0.3] {
-                                    check_gradient(sizes, bias, f, out, loss, reduction, l2);
+                                    check_gradient(sizes, 2, bias, f, out, loss, reduction, l2);
                                 }
                             }
                         }
@@ -722,9 +684,167 @@ mod tests {
         }
     }
 
+    /// Several output units with one-hot targets (SPEC 4): softmax with ce
+    /// or mse, sigmoid with bce or mse, a linear output with mse; two
+    /// classes on a softmax take two units. A hidden softmax is checked too.
+    #[test]
+    fn gradients_match_finite_differences_with_several_output_units() {
+        let acts =
+            [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::None, Activation::Softmax];
+        let outputs = [
+            (Activation::Softmax, Loss::Ce),
+            (Activation::Softmax, Loss::Mse),
+            (Activation::Sigmoid, Loss::Bce),
+            (Activation::Sigmoid, Loss::Mse),
+            (Activation::None, Loss::Mse),
+        ];
+        for sizes in [&[2, 3, 2, 3][..], &[3, 4, 3, 2, 4][..], &[2, 3, 2][..]] {
+            let classes = *sizes.last().unwrap();
+            for f in acts {
+                for (out, loss) in outputs {
+                    if classes == 2 && out != Activation::Softmax {
+                        continue; // two classes on a sigmoid or linear output: one unit
+                    }
+                    for reduction in [Reduction::Sum, Reduction::Mean] {
+                        for bias in [false, true] {
+                            for l2 in [0.0, 0.3] {
+                                check_gradient(sizes, classes, bias, f, out, loss, reduction, l2);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// SPEC 4's forward pass and gradient (exact or the lab's) written
+    /// plainly with ndarray, one row per sample: the reference the kernels'
+    /// feature-major products are checked against. Returns yhat (m, k) and
+    /// the gradient in the network's layout.
+    fn reference(net: &Network, x: &Array2<f64>, y: &Array1<f64>, obj: Objective) -> (Array2<f64>, Vec<f64>) {
+        use ndarray::Axis;
+        let f = |act: Activation, z: &Array2<f64>| match act {
+            Activation::Sigmoid => z.mapv(|z| 1.0 / (1.0 + (-z).exp())),
+            Activation::Tanh => z.mapv(f64::tanh),
+            Activation::Relu => z.mapv(|z| z.max(0.0)),
+            Activation::None => z.clone(),
+            Activation::Softmax => {
+                let mut a = z.clone();
+                for mut row in a.rows_mut() {
+                    let top = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - top).exp());
+                    let total = row.sum();
+                    row /= total;
+                }
+                a
+            }
+        };
+        // dJ/dz from g = dJ/da and a = f(z).
+        let back = |act: Activation, a: &Array2<f64>, g: &Array2<f64>| match act {
+            Activation::Sigmoid => g * &a.mapv(|a| a * (1.0 - a)),
+            Activation::Tanh => g * &a.mapv(|a| 1.0 - a * a),
+            Activation::Relu => g * &a.mapv(|a| f64::from(u8::from(a > 0.0))),
+            Activation::None => g.clone(),
+            Activation::Softmax => {
+                let ga = (g * a).sum_axis(Axis(1)).insert_axis(Axis(1));
+                a * &(g - &ga)
+            }
+        };
+        let layers = &net.layout.layers;
+        let mut acts = vec![x.clone()];
+        let mut z = x.clone();
+        for (l, shape) in layers.iter().enumerate() {
+            z = acts[l].dot(&net.layout.w(&net.params, l));
+            if let Some(b) = net.layout.b(&net.params, l) {
+                z += &b;
+            }
+            if l + 1 < layers.len() {
+                acts.push(f(net.activation, &z));
+            }
+            assert_eq!(z.ncols(), shape.fan_out);
+        }
+        let yhat = f(net.output_activation, &z);
+        let (m, k) = yhat.dim();
+        let t =
+            Array2::from_shape_fn(
+                (m, k),
+                |(i, j)| if k == 1 { y[i] } else { f64::from(u8::from(y[i] == j as f64)) },
+            );
+        let scale = if obj.reduction == Reduction::Mean { 1.0 / m as f64 } else { 1.0 };
+        let mut d = match obj.loss {
+            Loss::Bce | Loss::Ce => (&yhat - &t) * scale,
+            Loss::Mse => back(net.output_activation, &yhat, &((&yhat - &t) * (2.0 * scale))),
+        };
+        let mut handed = d.clone();
+        let mut grad = vec![0.0; net.layout.len];
+        for (l, shape) in layers.iter().enumerate().rev() {
+            let gw = acts[l].t().dot(&d);
+            grad[shape.w.clone()].copy_from_slice(gw.as_standard_layout().as_slice().unwrap());
+            if let Some(r) = shape.b.clone() {
+                grad[r].copy_from_slice(d.sum_axis(Axis(0)).as_slice().unwrap());
+            }
+            if l == 0 {
+                break;
+            }
+            let e = handed.dot(&net.layout.w(&net.params, l).t());
+            d = back(net.activation, &acts[l], &e);
+            handed = if obj.backprop == Backprop::Lab { e } else { d.clone() };
+        }
+        (yhat, grad)
+    }
+
+    /// The network's forward and backward passes, on every instruction set
+    /// this CPU runs, against the plain ndarray reference.
+    #[test]
+    fn forward_and_backward_match_a_plain_ndarray_reference_on_every_instruction_set() {
+        use crate::simd::{Kernels, OnLanes};
+        struct Pass<'a>(&'a Network, &'a Array2<f64>, &'a Array1<f64>, Objective);
+        impl OnLanes for Pass<'_> {
+            type Out = (Array2<f64>, Vec<f64>);
+            fn run<I: Isa>(self, isa: I) -> Self::Out {
+                let Pass(net, x, y, obj) = self;
+                let mut ws = Workspace::new(&net.layout, x.nrows(), true);
+                ws.load(x.view());
+                net.forward_in(isa, &mut ws);
+                let mut grad = vec![0.0; net.layout.len];
+                net.backward_in(isa, y.as_slice().unwrap(), obj, &mut ws, &mut grad);
+                (net.predict_in(isa, x.view()), grad)
+            }
+        }
+        use Activation::*;
+        let obj = |loss, reduction, backprop| Objective { loss, reduction, backprop };
+        let cases = [
+            (&[3, 5, 4, 2, 1][..], false, Sigmoid, Sigmoid, obj(Loss::Mse, Reduction::Sum, Backprop::Exact)),
+            (&[2, 6, 3, 1], true, Tanh, Sigmoid, obj(Loss::Bce, Reduction::Mean, Backprop::Lab)),
+            (&[4, 9, 3], true, Relu, Softmax, obj(Loss::Ce, Reduction::Mean, Backprop::Exact)),
+            (&[2, 17, 6, 3], true, Sigmoid, Sigmoid, obj(Loss::Bce, Reduction::Sum, Backprop::Exact)),
+            (&[5, 8, 4], false, Tanh, None, obj(Loss::Mse, Reduction::Sum, Backprop::Lab)),
+            (&[2, 12, 5, 10], true, Tanh, Softmax, obj(Loss::Mse, Reduction::Mean, Backprop::Exact)),
+        ];
+        for (c, (sizes, bias, f, out, obj)) in cases.into_iter().enumerate() {
+            let classes = (*sizes.last().unwrap()).max(2);
+            for m in [1, 13, 37] {
+                let (x, y) = random_data(m, sizes[0], classes, 40 + c as u64);
+                let net = random_net(sizes, bias, f, out, 50 + c as u64);
+                let (want_yhat, want_grad) = reference(&net, &x, &y, obj);
+                for k in Kernels::available() {
+                    let (yhat, grad) = k.run(Pass(&net, &x, &y, obj));
+                    let what = format!("{k:?} case {c} m {m}");
+                    assert_eq!(yhat.dim(), want_yhat.dim(), "{what}");
+                    for (g, w) in yhat.iter().zip(&want_yhat) {
+                        assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "{what}: yhat {g} vs {w}");
+                    }
+                    for (i, (g, w)) in grad.iter().zip(&want_grad).enumerate() {
+                        assert!((g - w).abs() <= 1e-10 * (1.0 + w.abs()), "{what}: grad {i} {g} vs {w}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn lab_backprop_differs_from_exact_only_below_the_top_hidden_layer() {
-        let (x, y) = random_data(9, 2, 3);
+        let (x, y) = random_data(9, 2, 2, 3);
         let net = random_net(&[2, 3, 3, 1], true, Activation::Sigmoid, Activation::Sigmoid, 8);
         let mut ws = Workspace::new(&net.layout, 9, true);
         let mut exact = vec![0.0; net.layout.len];
@@ -740,9 +860,41 @@ mod tests {
 
     #[test]
     fn bce_is_stable_at_saturation() {
-        assert_eq!(sample_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
-        assert!((sample_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
-        assert!(sample_loss(Loss::Bce, 40.0, fastmath::sigmoid(40.0), 0.0).is_finite());
+        assert_eq!(unit_loss(Loss::Bce, 800.0, 1.0, 1.0), 0.0);
+        assert!((unit_loss(Loss::Bce, -800.0, 0.0, 1.0) - 800.0).abs() < 1e-12);
+        assert!(unit_loss(Loss::Bce, 40.0, fastmath::sigmoid(40.0), 0.0).is_finite());
+    }
+
+    #[test]
+    fn cross_entropy_is_stable_for_large_logits() {
+        let z = [800.0, -800.0, 0.0];
+        assert_eq!(cross_entropy(z.iter().copied(), 0), 0.0);
+        assert!((cross_entropy(z.iter().copied(), 1) - 1600.0).abs() < 1e-9);
+        assert!((cross_entropy(z.iter().copied(), 2) - 800.0).abs() < 1e-9);
+        // Equal logits: ln k.
+        assert!((cross_entropy([3.0; 4].into_iter(), 2) - 4f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn softmax_of_large_logits_is_finite_and_sums_to_one() {
+        // Two samples (s = 2) of three units, feature-major.
+        let mut za = [1000.0, -5.0, 999.0, -5.0, -1000.0, -5.0];
+        softmax(&mut za, 2);
+        assert!(za.iter().all(|a| a.is_finite()));
+        for i in 0..2 {
+            assert!((za[i] + za[2 + i] + za[4 + i] - 1.0).abs() < 1e-15);
+        }
+        assert!((za[0] - 1.0 / (1.0 + (-1f64).exp())).abs() < 1e-15);
+        assert!((za[1] - 1.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_predicted_class_is_the_threshold_for_one_unit_and_the_first_argmax_for_several() {
+        assert_eq!(predicted_class([0.5].into_iter()), 1);
+        assert_eq!(predicted_class([0.49].into_iter()), 0);
+        assert_eq!(predicted_class([0.2, 0.7, 0.1].into_iter()), 1);
+        assert_eq!(predicted_class([0.4, 0.2, 0.4].into_iter()), 0);
+        assert_eq!(predicted_class([0.1, 0.9].into_iter()), 1);
     }
 
     #[test]

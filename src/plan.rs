@@ -140,7 +140,7 @@ impl Plan {
     /// missing file, a bad CSV cell or a weights file of the wrong shape is a
     /// manifest error before anything trains.
     pub fn check_inputs(&self) -> Result<(), ManifestError> {
-        let mut inputs: HashMap<PathBuf, usize> = HashMap::new();
+        let mut inputs: HashMap<PathBuf, (usize, usize)> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
         for job in &self.jobs {
             let spec = self.spec(job)?;
@@ -152,19 +152,20 @@ impl Plan {
                 };
                 error.key(key)
             };
-            let width = match &spec.data.source {
+            let (width, classes) = match &spec.data.source {
                 DataSource::Csv(path) => match inputs.get(path) {
-                    Some(&w) => w,
+                    Some(&shape) => shape,
                     None => {
-                        let w = data::load_csv(path).map_err(|e| at("dataset", &e))?.x.ncols();
-                        inputs.insert(path.clone(), w);
-                        w
+                        let data = data::load_csv(path).map_err(|e| at("dataset", &e))?;
+                        let shape = (data.x.ncols(), data.n_classes());
+                        inputs.insert(path.clone(), shape);
+                        shape
                     }
                 },
-                _ => 2,
+                _ => (2, 2),
             };
             if let Init::File(path) = &spec.model.init {
-                let sizes = spec.layer_sizes(width);
+                let sizes = spec.layer_sizes(width, classes);
                 if checked.insert((path.clone(), sizes.clone(), spec.model.bias)) {
                     WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
                         .map_err(|e| at("init", &e))?;

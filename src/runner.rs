@@ -377,7 +377,7 @@ fn prepare_job(
     let (train_set, test_set) = (&trained.data.train, &trained.data.test);
     let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
     let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
-    let outputs = train::predict(&trained.network, x.view());
+    let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
     let predictions = store::predictions_csv(x.view(), y.view(), outputs.view());
     let model = WeightsFile::from_params(&trained.network.layout, &trained.network.params).to_json();
     let prepared = writer.prepare(file.clone(), &predictions, &model).map_err(store_err)?;

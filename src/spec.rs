@@ -21,10 +21,14 @@ pub const KEYS: &[Key] = &[
     key("test_fraction", "0.0", "a number in [0, 0.9]"),
     key("hidden", "[2, 2]", "a non-empty list of layer sizes, each >= 1"),
     key("activation", "\"sigmoid\"", "\"sigmoid\", \"tanh\", \"relu\", \"none\""),
-    key("output_activation", "\"sigmoid\"", "\"sigmoid\", \"none\""),
+    key("output_activation", "\"sigmoid\"", "\"sigmoid\", \"none\", \"softmax\" (one output unit per class)"),
     key("bias", "false", "true or false"),
     key("init", "\"normal\"", "\"normal\", \"xavier\", or a path to a weights JSON file"),
-    key("loss", "\"mse\"", "\"mse\", \"bce\" (bce needs output_activation = \"sigmoid\")"),
+    key(
+        "loss",
+        "\"mse\"",
+        "\"mse\", \"bce\" (needs output_activation = \"sigmoid\"), \"ce\" (needs output_activation = \"softmax\")",
+    ),
     key("reduction", "\"sum\"", "\"sum\", \"mean\""),
     key("backprop", "\"exact\"", "\"exact\", \"lab\""),
     key("optimizer", "\"sgd\"", "\"sgd\", \"momentum\", \"adam\""),
@@ -154,6 +158,8 @@ pub enum Activation {
     Tanh,
     Relu,
     None,
+    /// Over the units of a layer: `exp(z_j) / sum_u exp(z_u)`. Output layer only.
+    Softmax,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +173,7 @@ pub enum Init {
 pub struct ModelSpec {
     pub hidden: Vec<usize>,
     pub activation: Activation,
-    /// Only `Sigmoid` or `None` (validated).
+    /// Only `Sigmoid`, `None` or `Softmax` (validated).
     pub output_activation: Activation,
     pub bias: bool,
     pub init: Init,
@@ -177,6 +183,8 @@ pub struct ModelSpec {
 pub enum Loss {
     Mse,
     Bce,
+    /// Cross-entropy of a softmax output.
+    Ce,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -391,8 +399,10 @@ impl JobSpec {
             }
             other => return Err(r.err("hidden", format!("expected a list, found {}", other.type_str()))),
         };
-        let output_activation =
-            r.choice("output_activation", &[("sigmoid", Activation::Sigmoid), ("none", Activation::None)])?;
+        let output_activation = r.choice(
+            "output_activation",
+            &[("sigmoid", Activation::Sigmoid), ("none", Activation::None), ("softmax", Activation::Softmax)],
+        )?;
         let init = match r.string("init")?.as_str() {
             "normal" => Init::Normal,
             "xavier" => Init::Xavier,
@@ -407,9 +417,12 @@ impl JobSpec {
             init,
         };
 
-        let loss = r.choice("loss", &[("mse", Loss::Mse), ("bce", Loss::Bce)])?;
+        let loss = r.choice("loss", &[("mse", Loss::Mse), ("bce", Loss::Bce), ("ce", Loss::Ce)])?;
         if loss == Loss::Bce && output_activation != Activation::Sigmoid {
             return Err(r.err("loss", "bce needs output_activation = \"sigmoid\""));
+        }
+        if loss == Loss::Ce && output_activation != Activation::Softmax {
+            return Err(r.err("loss", "ce needs output_activation = \"softmax\""));
         }
         let optimizer = match r.choice("optimizer", &[("sgd", 0), ("momentum", 1), ("adam", 2)])? {
             0 => Optimizer::Sgd,
@@ -441,13 +454,23 @@ impl JobSpec {
         JobSpec::from_values(seed, &|_| None, Path::new(".")).expect("defaults are valid")
     }
 
-    /// Layer sizes from input to output: `[inputs, hidden.., 1]`.
-    pub fn layer_sizes(&self, inputs: usize) -> Vec<usize> {
+    /// Layer sizes from input to output: `[inputs, hidden.., outputs]` for
+    /// data with `classes` classes (see [`ModelSpec::output_units`]).
+    pub fn layer_sizes(&self, inputs: usize, classes: usize) -> Vec<usize> {
         let mut sizes = Vec::with_capacity(self.model.hidden.len() + 2);
         sizes.push(inputs);
         sizes.extend_from_slice(&self.model.hidden);
-        sizes.push(1);
+        sizes.push(self.model.output_units(classes));
         sizes
+    }
+}
+
+impl ModelSpec {
+    /// Output units (SPEC 4): one for two classes and a sigmoid or no output
+    /// activation (the lab's network: the output is the second class's
+    /// score); one per class otherwise (three or more classes, or softmax).
+    pub fn output_units(&self, classes: usize) -> usize {
+        if classes <= 2 && self.output_activation != Activation::Softmax { 1 } else { classes.max(2) }
     }
 }
 
@@ -469,7 +492,7 @@ mod tests {
         assert!(!j.model.bias);
         assert_eq!(j.train.lr, 0.01);
         assert_eq!(j.train.epochs, 5000);
-        assert_eq!(j.layer_sizes(2), vec![2, 2, 2, 1]);
+        assert_eq!(j.layer_sizes(2, 2), vec![2, 2, 2, 1]);
     }
 
     #[test]
@@ -503,6 +526,29 @@ mod tests {
         }
         let e = with(&[("loss", "\"bce\""), ("output_activation", "\"none\"")]).unwrap_err();
         assert_eq!(e.key, "loss");
+        for out in ["\"sigmoid\"", "\"none\""] {
+            let e = with(&[("loss", "\"ce\""), ("output_activation", out)]).unwrap_err();
+            assert_eq!(e.key, "loss", "{e}");
+            assert!(e.problem.contains("ce needs output_activation = \"softmax\""), "{e}");
+        }
+        let e = with(&[("loss", "\"bce\""), ("output_activation", "\"softmax\"")]).unwrap_err();
+        assert_eq!(e.key, "loss");
+        // softmax is for the output layer only.
+        assert_eq!(with(&[("activation", "\"softmax\"")]).unwrap_err().key, "activation");
+    }
+
+    #[test]
+    fn softmax_takes_one_output_unit_per_class_and_sigmoid_one_for_two_classes() {
+        let sigmoid = with(&[]).unwrap();
+        assert_eq!(sigmoid.layer_sizes(4, 2), vec![4, 2, 2, 1]);
+        assert_eq!(sigmoid.layer_sizes(4, 3), vec![4, 2, 2, 3]);
+        let none = with(&[("output_activation", "\"none\"")]).unwrap();
+        assert_eq!(none.model.output_units(2), 1);
+        assert_eq!(none.model.output_units(10), 10);
+        let softmax = with(&[("output_activation", "\"softmax\""), ("loss", "\"ce\"")]).unwrap();
+        assert_eq!(softmax.train.loss, Loss::Ce);
+        assert_eq!(softmax.model.output_units(2), 2);
+        assert_eq!(softmax.model.output_units(3), 3);
     }
 
     #[test]

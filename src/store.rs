@@ -508,24 +508,34 @@ pub fn read_job(dir: &Path) -> Result<JobFile, StoreError> {
     toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
 }
 
-/// predictions.csv: inputs, label, output, predicted.
+/// predictions.csv: inputs, label (class index), the outputs (`output` for
+/// one unit, `p_<class>` for several), predicted class.
 pub fn predictions_csv(
     x: ndarray::ArrayView2<f64>,
     labels: ndarray::ArrayView1<f64>,
-    outputs: ndarray::ArrayView1<f64>,
+    outputs: ndarray::ArrayView2<f64>,
 ) -> String {
     let mut s = String::new();
-    let header: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+    let mut header: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+    header.push("label".into());
+    match outputs.ncols() {
+        1 => header.push("output".into()),
+        k => header.extend((0..k).map(|c| format!("p_{c}"))),
+    }
+    header.push("predicted".into());
     s.push_str(&header.join(","));
-    s.push_str(",label,output,predicted\n");
-    for ((row, &y), &o) in x.rows().into_iter().zip(labels).zip(outputs) {
+    s.push('\n');
+    for ((row, &y), out) in x.rows().into_iter().zip(labels).zip(outputs.rows()) {
         for v in row {
             write_f64(&mut s, *v);
             s.push(',');
         }
-        s.push_str(if y >= 0.5 { "1," } else { "0," });
-        write_f64(&mut s, o);
-        s.push_str(if o >= 0.5 { ",1\n" } else { ",0\n" });
+        s.push_str(&format!("{},", y as usize));
+        for &o in out {
+            write_f64(&mut s, o);
+            s.push(',');
+        }
+        s.push_str(&format!("{}\n", crate::nn::predicted_class(out.iter().copied())));
     }
     s
 }

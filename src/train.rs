@@ -7,14 +7,14 @@
 //! `min_loss`, `epoch_at_target` and divergence); only every `log_every`-th
 //! (and the last, and a diverged one) is handed to the caller.
 
-use ndarray::{Array1, ArrayView1, ArrayView2, Zip};
+use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::data::{self, DataError, Dataset, Split};
 use crate::nn::{Layout, Network, Objective, Workspace};
 use crate::optim::Optimizer;
 use crate::rng::{self, Rng};
 pub use crate::simd::Kernels;
-use crate::simd::{Lanes8, OnLanes};
+use crate::simd::{Isa, OnLanes};
 use crate::spec::{Init, JobSpec, TrainSpec};
 use crate::weights::{WeightsError, WeightsFile};
 
@@ -112,17 +112,18 @@ pub fn run(spec: &JobSpec, sink: &mut dyn Sink) -> Result<Trained, JobError> {
             fraction: spec.data.test_fraction,
         });
     }
-    let mut network = initial_network(spec, data.train.x.ncols())?;
+    let mut network = initial_network(spec, data.train.x.ncols(), data.n_classes())?;
     let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
     let summary = train(&spec.train, &mut network, &data, &mut shuffle_rng, sink);
     Ok(Trained { data, network, summary })
 }
 
-/// The initial network. The init stream depends only on the seed, the layer
-/// sizes, bias and init (SPEC 5), so every lr/optimizer/activation variant of
-/// a seed starts from the same weights.
-pub fn initial_network(spec: &JobSpec, inputs: usize) -> Result<Network, WeightsError> {
-    let layout = Layout::new(&spec.layer_sizes(inputs), spec.model.bias);
+/// The initial network for data of `inputs` columns and `classes` classes.
+/// The init stream depends only on the seed, the layer sizes, bias and init
+/// (SPEC 5), so every lr/optimizer/activation variant of a seed starts from
+/// the same weights.
+pub fn initial_network(spec: &JobSpec, inputs: usize, classes: usize) -> Result<Network, WeightsError> {
+    let layout = Layout::new(&spec.layer_sizes(inputs, classes), spec.model.bias);
     let params = match &spec.model.init {
         Init::File(path) => WeightsFile::load_params(path, &layout)?,
         init => {
@@ -157,8 +158,8 @@ fn random_params(layout: &Layout, xavier: bool, r: &mut Rng) -> Vec<f64> {
 /// Forward over the batch loaded in `ws`, then (mean loss, accuracy)
 /// against `y`.
 #[inline(always)]
-fn eval<V: Lanes8>(net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspace) -> (f64, f64) {
-    net.forward_in::<V>(ws);
+fn eval<I: Isa>(isa: I, net: &Network, spec: &TrainSpec, y: &[f64], ws: &mut Workspace) -> (f64, f64) {
+    net.forward_in(isa, ws);
     net.evaluate(spec.loss, ws, y)
 }
 
@@ -197,15 +198,16 @@ struct Training<'a, 'b> {
 impl OnLanes for Training<'_, '_> {
     type Out = Summary;
     #[inline(always)]
-    fn run<V: Lanes8>(self) -> Summary {
-        train_loop::<V>(self.spec, self.net, self.data, self.shuffle_rng, self.sink)
+    fn run<I: Isa>(self, isa: I) -> Summary {
+        train_loop(isa, self.spec, self.net, self.data, self.shuffle_rng, self.sink)
     }
 }
 
 /// The loop itself, inlined into each build. Buffers are made here, once;
 /// the loop allocates nothing.
 #[inline(always)]
-fn train_loop<'a, V: Lanes8>(
+fn train_loop<'a, I: Isa>(
+    isa: I,
     spec: &TrainSpec,
     net: &mut Network,
     data: &'a Split,
@@ -243,10 +245,10 @@ fn train_loop<'a, V: Lanes8>(
     for epoch in 0..=spec.epochs {
         // Evaluate the parameters after `epoch` updates.
         let ws = eval_ws.as_mut().unwrap_or(&mut step_ws);
-        let (loss, accuracy) = eval::<V>(net, spec, y, ws);
+        let (loss, accuracy) = eval(isa, net, spec, y, ws);
         let (test_loss, test_accuracy) = match test_ws.as_mut() {
             Some(tws) => {
-                let (l, a) = eval::<V>(net, spec, test_y, tws);
+                let (l, a) = eval(isa, net, spec, test_y, tws);
                 (Some(l), Some(a))
             }
             None => (None, None),
@@ -280,7 +282,7 @@ fn train_loop<'a, V: Lanes8>(
         // One epoch of updates.
         if full_batch {
             // step_ws still holds the forward pass of the evaluation above.
-            update::<V>(net, spec, y, &mut step_ws, &mut grad, &mut optimizer);
+            update(isa, net, spec, y, &mut step_ws, &mut grad, &mut optimizer);
         } else {
             if spec.shuffle {
                 rng::shuffle(shuffle_rng, &mut order);
@@ -290,8 +292,8 @@ fn train_loop<'a, V: Lanes8>(
                 for (yb, &i) in yb.iter_mut().zip(rows) {
                     *yb = y[i];
                 }
-                net.forward_in::<V>(&mut step_ws);
-                update::<V>(net, spec, &yb[..rows.len()], &mut step_ws, &mut grad, &mut optimizer);
+                net.forward_in(isa, &mut step_ws);
+                update(isa, net, spec, &yb[..rows.len()], &mut step_ws, &mut grad, &mut optimizer);
             }
         }
     }
@@ -300,7 +302,8 @@ fn train_loop<'a, V: Lanes8>(
 
 /// Back-propagation after a forward pass in `ws`, then one optimizer step.
 #[inline(always)]
-fn update<V: Lanes8>(
+fn update<I: Isa>(
+    isa: I,
     net: &mut Network,
     spec: &TrainSpec,
     y: &[f64],
@@ -308,7 +311,8 @@ fn update<V: Lanes8>(
     grad: &mut [f64],
     optimizer: &mut Optimizer,
 ) {
-    net.backward_in::<V>(
+    net.backward_in(
+        isa,
         y,
         Objective { loss: spec.loss, reduction: spec.reduction, backprop: spec.backprop },
         ws,
@@ -318,29 +322,23 @@ fn update<V: Lanes8>(
     optimizer.step(spec.lr, &mut net.params, grad);
 }
 
-/// Final outputs for every sample of `data`.
-pub fn predictions(net: &Network, data: &Dataset) -> Array1<f64> {
+/// Final outputs for every sample of `data`: (samples, output units).
+pub fn predictions(net: &Network, data: &Dataset) -> Array2<f64> {
     predict(net, data.x.view())
 }
 
-/// `net.predict(x)` on the fastest kernels this CPU runs (the same bits).
-pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array1<f64> {
+/// `net.predict(x)` on the fastest kernels this CPU runs (the same bits):
+/// (rows, output units). [`crate::nn::predicted_class`] reads a row.
+pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array2<f64> {
     struct Prediction<'a>(&'a Network, ArrayView2<'a, f64>);
     impl OnLanes for Prediction<'_> {
-        type Out = Array1<f64>;
+        type Out = Array2<f64>;
         #[inline(always)]
-        fn run<V: Lanes8>(self) -> Array1<f64> {
-            self.0.predict_in::<V>(self.1)
+        fn run<I: Isa>(self, isa: I) -> Array2<f64> {
+            self.0.predict_in(isa, self.1)
         }
     }
     Kernels::chosen().run(Prediction(net, x))
-}
-
-/// Share of samples whose thresholded output matches the label.
-pub fn accuracy(outputs: ArrayView1<f64>, labels: ArrayView1<f64>) -> f64 {
-    let mut correct = 0usize;
-    Zip::from(outputs).and(labels).for_each(|&o, &y| correct += usize::from((o >= 0.5) == (y >= 0.5)));
-    correct as f64 / outputs.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -354,6 +352,17 @@ mod tests {
         JobSpec::from_values(3, &|k| table.get(k).cloned(), Path::new(".")).unwrap()
     }
 
+    /// Relabels the points of a built-in set (in [0, 1)^2) into `classes`
+    /// bands along x0 + x1, for networks with several outputs.
+    fn with_classes(mut data: Split, classes: usize) -> Split {
+        for part in [&mut data.train, &mut data.test] {
+            for (y, x) in part.y.iter_mut().zip(part.x.rows()) {
+                *y = ((x[0] + x[1]) / 2.0 * classes as f64).floor().min(classes as f64 - 1.0);
+            }
+        }
+        data
+    }
+
     /// Every build of the epoch loop this CPU runs (portable, AVX2,
     /// AVX-512) must give the same bits, or results would depend on the
     /// machine.
@@ -361,28 +370,76 @@ mod tests {
     fn every_build_of_the_epoch_loop_computes_the_same_bits() {
         let builds = Kernels::available();
         eprintln!("comparing builds {builds:?}");
-        for pairs in [
-            &[("hidden", "[32, 8]"), ("epochs", "50")][..],
-            &[("activation", "\"tanh\""), ("bias", "true"), ("hidden", "[5, 7, 3]"), ("epochs", "50")],
-            &[("activation", "\"relu\""), ("optimizer", "\"adam\""), ("batch_size", "8"), ("epochs", "20")],
-            &[
-                ("backprop", "\"lab\""),
-                ("bias", "true"),
-                ("hidden", "[19, 6]"),
-                ("n_samples", "37"),
-                ("epochs", "30"),
-            ],
-            &[
-                ("loss", "\"bce\""),
-                ("reduction", "\"mean\""),
-                ("l2", "0.1"),
-                ("test_fraction", "0.2"),
-                ("epochs", "30"),
-            ],
+        let softmax = [("output_activation", "\"softmax\""), ("loss", "\"ce\"")];
+        for (classes, pairs) in [
+            (2, &[("hidden", "[32, 8]"), ("epochs", "50")][..]),
+            (2, &[("activation", "\"tanh\""), ("bias", "true"), ("hidden", "[5, 7, 3]"), ("epochs", "50")]),
+            (
+                2,
+                &[
+                    ("activation", "\"relu\""),
+                    ("optimizer", "\"adam\""),
+                    ("batch_size", "8"),
+                    ("epochs", "20"),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("backprop", "\"lab\""),
+                    ("bias", "true"),
+                    ("hidden", "[19, 6]"),
+                    ("n_samples", "37"),
+                    ("epochs", "30"),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("loss", "\"bce\""),
+                    ("reduction", "\"mean\""),
+                    ("l2", "0.1"),
+                    ("test_fraction", "0.2"),
+                    ("epochs", "30"),
+                ],
+            ),
+            // Several output units.
+            (2, &[softmax[0], softmax[1], ("hidden", "[9, 5]"), ("bias", "true"), ("epochs", "30")]),
+            (
+                3,
+                &[
+                    softmax[0],
+                    softmax[1],
+                    ("activation", "\"tanh\""),
+                    ("test_fraction", "0.2"),
+                    ("epochs", "30"),
+                ],
+            ),
+            (
+                4,
+                &[
+                    softmax[0],
+                    ("hidden", "[11, 6]"),
+                    ("optimizer", "\"adam\""),
+                    ("batch_size", "8"),
+                    ("epochs", "20"),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("loss", "\"bce\""),
+                    ("reduction", "\"mean\""),
+                    ("l2", "0.1"),
+                    ("bias", "true"),
+                    ("epochs", "30"),
+                ],
+            ),
+            (5, &[("backprop", "\"lab\""), ("hidden", "[19, 6]"), ("n_samples", "37"), ("epochs", "30")]),
         ] {
             let spec = job(pairs);
-            let data = data::build(&spec.data, spec.seed).unwrap();
-            let start = initial_network(&spec, 2).unwrap();
+            let data = with_classes(data::build(&spec.data, spec.seed).unwrap(), classes);
+            let start = initial_network(&spec, 2, classes).unwrap();
             let run = |kernels: Kernels| {
                 let mut net = start.clone();
                 let mut losses = Vec::new();
@@ -398,19 +455,55 @@ mod tests {
         }
     }
 
-    /// Predictions: one output per row (not per padded sample), the same
-    /// bits from the fastest build as from the portable one.
+    /// Predictions: one row of outputs per sample (not per padded sample),
+    /// the same bits from the fastest build as from the portable one.
     #[test]
-    fn predictions_have_one_output_per_row_and_the_portable_bits() {
+    fn predictions_have_one_row_per_sample_and_the_portable_bits() {
         let spec =
             job(&[("hidden", "[9, 5]"), ("bias", "true"), ("activation", "\"tanh\""), ("n_samples", "37")]);
         let data = data::build(&spec.data, spec.seed).unwrap();
-        let net = initial_network(&spec, 2).unwrap();
-        let fast = predict(&net, data.train.x.view());
-        let portable = net.predict(data.train.x.view());
-        assert_eq!(fast.len(), data.train.x.nrows());
-        assert_eq!(portable.len(), data.train.x.nrows());
-        let bits = |a: &Array1<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&fast), bits(&portable), "{:?}", Kernels::chosen());
+        for (classes, units) in [(2, 1), (3, 3)] {
+            let net = initial_network(&spec, 2, classes).unwrap();
+            let fast = predict(&net, data.train.x.view());
+            let portable = net.predict(data.train.x.view());
+            assert_eq!(fast.dim(), (data.train.x.nrows(), units));
+            assert_eq!(portable.dim(), (data.train.x.nrows(), units));
+            let bits = |a: &Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&portable), "{:?}", Kernels::chosen());
+        }
+    }
+
+    /// A softmax network's outputs are probabilities over the classes, and the
+    /// reported accuracy is that of the argmax.
+    #[test]
+    fn softmax_outputs_sum_to_one_and_accuracy_counts_the_argmax() {
+        let spec = job(&[
+            ("output_activation", "\"softmax\""),
+            ("loss", "\"ce\""),
+            ("activation", "\"tanh\""),
+            ("hidden", "[8]"),
+            ("bias", "true"),
+            ("reduction", "\"mean\""),
+            ("lr", "0.5"),
+            ("epochs", "300"),
+        ]);
+        let data = with_classes(data::build(&spec.data, spec.seed).unwrap(), 3);
+        let mut net = initial_network(&spec, 2, 3).unwrap();
+        let mut last = None;
+        let mut rng = rng::stream(spec.seed, "shuffle", &[]);
+        train(&spec.train, &mut net, &data, &mut rng, &mut |r: &EpochRecord| last = Some(*r));
+        let outputs = predictions(&net, &data.train);
+        for row in outputs.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-12, "{row}");
+        }
+        let hits = outputs
+            .rows()
+            .into_iter()
+            .zip(&data.train.y)
+            .filter(|(row, y)| crate::nn::predicted_class(row.iter().copied()) as f64 == **y)
+            .count();
+        let last = last.expect("a record");
+        assert_eq!(last.accuracy, hits as f64 / data.train.len() as f64);
+        assert!(last.accuracy > 0.8, "{last:?}");
     }
 }

@@ -71,7 +71,7 @@ pub fn grid(net: &Network, x: (f64, f64), y: (f64, f64), n: usize) -> Result<Gri
         if j == 0 { x.0 + (ix as f64 + 0.5) * dx } else { y.0 + (iy as f64 + 0.5) * dy }
     });
     let out = crate::train::predict(net, points.view());
-    Ok(Grid { x, y, n, class: out.iter().map(|&o| o >= 0.5).collect() })
+    Ok(Grid { x, y, n, class: out.column(0).iter().map(|&o| o >= 0.5).collect() })
 }
 
 #[cfg(test)]

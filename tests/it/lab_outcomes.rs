@@ -80,7 +80,8 @@ fn first_perfect_epoch(spec: &JobSpec, max_epochs: usize) -> Option<(usize, f64)
     const CHUNK: usize = 250;
     assert!(spec.train.batch_size == 0 && spec.train.optimizer == Optimizer::Sgd);
     let split = data::build(&spec.data, spec.seed).expect("data builds");
-    let mut net = train::initial_network(spec, split.train.x.ncols()).expect("network builds");
+    let mut net =
+        train::initial_network(spec, split.train.x.ncols(), split.n_classes()).expect("network builds");
     let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
     let mut chunk = spec.train.clone();
     chunk.log_every = 1;
@@ -189,8 +190,8 @@ fn data_of(spec: &JobSpec) -> Split {
 }
 
 fn params_of(spec: &JobSpec) -> Vec<f64> {
-    let inputs = data_of(spec).train.x.ncols();
-    train::initial_network(spec, inputs).expect("network builds").params
+    let data = data_of(spec);
+    train::initial_network(spec, data.train.x.ncols(), data.n_classes()).expect("network builds").params
 }
 
 /// Jobs that differ only in training settings (and hidden activation) of a

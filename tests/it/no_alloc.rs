@@ -78,12 +78,22 @@ fn job(seed: u64, toml_text: &str) -> JobSpec {
     JobSpec::from_values(seed, &|k| table.get(k).cloned(), Path::new(".")).expect("test job is valid")
 }
 
-/// Allocations made by `train::train` for `spec` run for `epochs` epochs.
-fn train_allocations(spec: &JobSpec, epochs: usize) -> usize {
+/// Allocations made by `train::train` for `spec` run for `epochs` epochs, on
+/// its data relabelled into `classes` bands along x0 + x1 when `classes` > 2
+/// (the built-in sets have two classes).
+fn train_allocations(spec: &JobSpec, classes: usize, epochs: usize) -> usize {
     let mut spec = spec.clone();
     spec.train.epochs = epochs;
-    let split = data::build(&spec.data, spec.seed).expect("data builds");
-    let mut net = train::initial_network(&spec, split.train.x.ncols()).expect("network builds");
+    let mut split = data::build(&spec.data, spec.seed).expect("data builds");
+    if classes > 2 {
+        for part in [&mut split.train, &mut split.test] {
+            for (y, x) in part.y.iter_mut().zip(part.x.rows()) {
+                *y = ((x[0] + x[1]) / 2.0 * classes as f64).floor().min(classes as f64 - 1.0);
+            }
+        }
+    }
+    let mut net =
+        train::initial_network(&spec, split.train.x.ncols(), split.n_classes()).expect("network builds");
     let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
     let mut loss_sum = 0.0;
     let mut records = 0usize;
@@ -100,22 +110,42 @@ fn train_allocations(spec: &JobSpec, epochs: usize) -> usize {
 
 #[test]
 fn the_epoch_loop_allocates_nothing_in_any_configuration() {
+    let softmax = "output_activation = \"softmax\"\nloss = \"ce\"\n";
     let configs = [
-        ("full batch, sigmoid, [2, 2] (defaults)", ""),
-        ("mini-batch 8, shuffled, adam", "batch_size = 8\nshuffle = true\noptimizer = \"adam\"\nlr = 0.001"),
+        ("full batch, sigmoid, [2, 2] (defaults)", 2, String::new()),
+        (
+            "mini-batch 8, shuffled, adam",
+            2,
+            "batch_size = 8\nshuffle = true\noptimizer = \"adam\"\nlr = 0.001".into(),
+        ),
         (
             "tanh, bias, momentum, l2, test split",
-            "activation = \"tanh\"\nbias = true\noptimizer = \"momentum\"\nl2 = 0.01\ntest_fraction = 0.2",
+            2,
+            "activation = \"tanh\"\nbias = true\noptimizer = \"momentum\"\nl2 = 0.01\ntest_fraction = 0.2"
+                .into(),
         ),
-        ("lab back-propagation", "backprop = \"lab\""),
+        ("lab back-propagation", 2, "backprop = \"lab\"".into()),
+        ("softmax + ce, two classes", 2, softmax.into()),
+        (
+            "softmax + ce, 3 classes, mini-batch 8, adam, test split",
+            3,
+            format!("{softmax}batch_size = 8\noptimizer = \"adam\"\nlr = 0.001\ntest_fraction = 0.2"),
+        ),
+        (
+            "softmax + mse, 4 classes, bias, mean",
+            4,
+            "output_activation = \"softmax\"\nbias = true\nreduction = \"mean\"".into(),
+        ),
+        ("3 sigmoid outputs + bce, l2", 3, "loss = \"bce\"\nl2 = 0.01".into()),
+        ("3 sigmoid outputs + mse, lab back-propagation", 3, "backprop = \"lab\"".into()),
     ];
     // Which kernels to run is read once per process (SWEEP_KERNELS), not per job.
     train::Kernels::chosen();
     let mut failures = Vec::new();
-    for (name, toml_text) in configs {
-        let spec = job(3, toml_text);
-        let short = train_allocations(&spec, 10);
-        let long = train_allocations(&spec, 1000);
+    for (name, classes, toml_text) in configs {
+        let spec = job(3, &toml_text);
+        let short = train_allocations(&spec, classes, 10);
+        let long = train_allocations(&spec, classes, 1000);
         if short != long {
             failures.push(format!(
                 "{name}: {short} allocations for 10 epochs, {long} for 1000 (~{:.1} per epoch)",
