@@ -38,6 +38,22 @@ fn usage(e: impl Into<anyhow::Error>) -> Failure {
     Failure::Usage(flatten(e.into()))
 }
 
+/// A folder sweep refuses to write into is a usage error (exit 2); any
+/// other store error is a run-time failure.
+fn store_failure(e: store::StoreError) -> Failure {
+    match e {
+        store::StoreError::Refused { .. } => usage(e),
+        e => Failure::from(e),
+    }
+}
+
+fn run_failure(e: runner::RunError, context: String) -> Failure {
+    match e {
+        runner::RunError::Store(e @ store::StoreError::Refused { .. }) => usage(e),
+        e => Failure::Runtime(flatten(anyhow::Error::new(e).context(context))),
+    }
+}
+
 /// The error's chain as one message, leaving out causes that a message
 /// before them already quotes (our errors print their source inline, so
 /// `{:#}` would say "Read-only file system" twice).
@@ -159,7 +175,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         let opts = RunOptions { threads: args.threads, force: args.force, shard, cancel: Some(cancel) };
         let run = runner::run_plan(plan, &out, &opts, &|e| progress.event(e));
         progress.finish();
-        let report = run.with_context(|| format!("running {}", plan.manifest.path.display()))?;
+        let report = run.map_err(|e| run_failure(e, format!("running {}", plan.manifest.path.display())))?;
         let secs = report.wall.as_secs_f64();
         let rate = report.job_epochs as f64 / secs.max(1e-9);
         emit(&format!(
@@ -319,11 +335,19 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A results folder to read (SPEC 6, Ownership): anything else is refused.
 fn results_dir(dir: &Path) -> Result<ResultsDir, Failure> {
-    if !dir.is_dir() {
-        return Err(usage(anyhow!("{}: not a results folder (no such directory)", dir.display())));
-    }
-    Ok(ResultsDir::new(dir))
+    let rd = ResultsDir::new(dir);
+    rd.open().map_err(store_failure)?;
+    Ok(rd)
+}
+
+/// A results folder to write into: an older sweep's folder gets the marker;
+/// anything that is not a results folder is refused before any change.
+fn results_dir_to_write(dir: &Path) -> Result<ResultsDir, Failure> {
+    let rd = results_dir(dir)?;
+    rd.create().map_err(store_failure)?;
+    Ok(rd)
 }
 
 /// The plan a results folder was made from (its manifest.toml), if readable.
@@ -333,7 +357,7 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
 }
 
 pub fn summarize(dir: &Path) -> Result<ExitCode, Failure> {
-    let rd = results_dir(dir)?;
+    let rd = results_dir_to_write(dir)?;
     let n = match stored_plan(&rd) {
         Some(plan) => runner::summarize_plan(&plan, &rd)?,
         None => {
@@ -352,7 +376,7 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Failure> {
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Failure> {
-    let rd = results_dir(dir)?;
+    let rd = results_dir_to_write(dir)?;
     let all = rd.job_ids()?;
     let ids: Vec<String> = match sample {
         Some(n) if n < all.len() => (0..n).map(|i| all[i * all.len() / n].clone()).collect(),
@@ -382,10 +406,7 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     };
     match &args.out {
         Some(path) => {
-            let file =
-                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            let n = crate::export::export(&args.dir, format, &mut w)?;
+            let n = export_whole(&args.dir, format, path)?;
             eprintln!("{}: {n} rows", path.display());
         }
         None => {
@@ -402,8 +423,60 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `export --out FILE`, whole or not at all: streamed into a temporary file
+/// beside FILE, synced, then renamed over it. Errors name FILE.
+fn export_whole(dir: &Path, format: crate::export::ExportFormat, path: &Path) -> Result<usize, Failure> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.sweep-{}.tmp", std::process::id()));
+    let cannot = |e: std::io::Error| anyhow!("cannot write {}: {e}", path.display());
+    let result = (|| -> Result<usize, Failure> {
+        let file = std::fs::File::create(&tmp).map_err(cannot)?;
+        let mut w = WriteErrors { inner: std::io::BufWriter::new(file), error: None };
+        let n = match crate::export::export(dir, format, &mut w) {
+            Ok(n) => n,
+            Err(e) => match w.error.take() {
+                Some(io) => return Err(Failure::Runtime(cannot(io))),
+                None => return Err(e.into()),
+            },
+        };
+        let file = w.inner.into_inner().map_err(|e| cannot(e.into_error()))?;
+        file.sync_all().map_err(cannot)?;
+        std::fs::rename(&tmp, path).map_err(cannot)?;
+        Ok(n)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A writer that remembers its first error, so a failed export names the
+/// file being written rather than the folder being read.
+struct WriteErrors<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for WriteErrors<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.error.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.error.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
 pub fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
-    results_dir(&args.dir)?;
+    results_dir_to_write(&args.dir)?;
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)
         .with_context(|| format!("cannot report on {}", args.dir.display()))?;

@@ -110,9 +110,11 @@ pub fn run_plan<'p>(
 ) -> Result<RunReport, RunError> {
     let start = Instant::now();
     let dir = ResultsDir::new(out);
+    let manifest_text = plan.manifest.to_toml();
+    refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
     dir.create()?;
     dir.clean_stale_tmp();
-    dir.write_atomic(store::MANIFEST, plan.manifest.to_toml().as_bytes())?;
+    dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
 
     // Decide what to train before training anything. The shard's finished
     // jobs are remembered, for a quick summary.csv after Ctrl-C.
@@ -297,6 +299,26 @@ pub fn run_plan<'p>(
     })
 }
 
+/// Refuses a run whose manifest is the results folder's own manifest.toml
+/// (`--out .` beside it) unless the run would write it back unchanged:
+/// sweep never overwrites an input file.
+fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Result<(), StoreError> {
+    let target = dir.path(store::MANIFEST);
+    let same = match (std::fs::canonicalize(&target), std::fs::canonicalize(manifest)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same && std::fs::read(&target).ok().as_deref() != Some(text.as_bytes()) {
+        return Err(StoreError::Refused {
+            path: target,
+            message: "is the manifest being run: the run would overwrite it with the manifest as run; \
+                      choose another --out"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 /// What the workers tally.
 #[derive(Debug, Default)]
 struct Counts {
@@ -421,7 +443,7 @@ pub struct Mismatch {
 /// Retrains the finished jobs `ids` from their own params.toml into a
 /// scratch folder and compares their result hashes with the stored ones.
 pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
-    let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
+    let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.{}", std::process::id(), 0)));
     scratch.create()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))

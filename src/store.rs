@@ -4,8 +4,15 @@
 //! ```text
 //! <out>/manifest.toml  summary.csv  timing.csv
 //! <out>/jobs/<job_id>/{params.toml, curve.csv, predictions.csv, model.json}
-//! <out>/.tmp/          job folders being written (renamed into jobs/ when whole)
+//! <out>/.sweep/results-folder   the marker: this folder is sweep's own
+//! <out>/.sweep/tmp/              sweep's temporary place: job folders and
+//!                                files being written (renamed when whole)
 //! ```
+//!
+//! Ownership (SPEC 6): sweep writes into a folder only once it carries the
+//! marker, which it adds to a new or empty folder (or a results folder of an
+//! older sweep: `manifest.toml` and `jobs/` and nothing foreign). It cleans
+//! up only inside its own temporary place, never through a symbolic link.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -23,7 +30,18 @@ pub const MANIFEST: &str = "manifest.toml";
 pub const SUMMARY: &str = "summary.csv";
 pub const TIMING: &str = "timing.csv";
 pub const JOBS: &str = "jobs";
-pub const TMP: &str = ".tmp";
+/// sweep's own folder inside a results folder: the marker and the
+/// temporary place.
+pub const OWN: &str = ".sweep";
+/// The marker file, inside [`OWN`].
+pub const MARKER: &str = "results-folder";
+const MARKER_TEXT: &str =
+    "This folder is a sweep results folder. sweep keeps its temporary files in .sweep/tmp/.\n";
+/// The temporary place, relative to the results folder.
+pub const TMP: &str = ".sweep/tmp";
+/// What a results folder of an older sweep (before the marker) may hold.
+const LEGACY_ENTRIES: &[&str] =
+    &["manifest.toml", "summary.csv", "timing.csv", "jobs", ".tmp", "report.md", "figures", ".sweep"];
 pub const PARAMS: &str = "params.toml";
 pub const CURVE: &str = "curve.csv";
 pub const PREDICTIONS: &str = "predictions.csv";
@@ -52,6 +70,10 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("{}: {message}", path.display())]
     Format { path: PathBuf, message: String },
+    /// A folder sweep may not write into (not a results folder, or a link
+    /// where sweep keeps its own files): a usage error, nothing was changed.
+    #[error("{}: {message}", path.display())]
+    Refused { path: PathBuf, message: String },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -176,12 +198,104 @@ impl ResultsDir {
         ResultsDir { root: root.into() }
     }
 
-    /// Creates the folder (and jobs/, .tmp/) if needed.
+    /// Opens `root` for writing: creates it (with the marker) when it does
+    /// not exist, adopts an empty folder or an older sweep's results folder,
+    /// and refuses anything else (a home folder, a project folder, `/`)
+    /// with [`StoreError::Refused`], before changing anything.
     pub fn create(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results => {}
+            FolderKind::Missing | FolderKind::Empty | FolderKind::Legacy => {
+                let own = self.root.join(OWN);
+                fs::create_dir_all(&own).map_err(io_at(&own))?;
+                let marker = own.join(MARKER);
+                fs::write(&marker, MARKER_TEXT).map_err(io_at(&marker))?;
+            }
+            FolderKind::Foreign(entries) => return Err(self.not_ours(&entries)),
+        }
         for p in [self.root.join(JOBS), self.root.join(TMP)] {
             fs::create_dir_all(&p).map_err(io_at(&p))?;
         }
+        self.check_no_links()?;
         self.create_timing()
+    }
+
+    /// Checks that `root` is a results folder (with the marker, or an older
+    /// sweep's), for the commands that read one.
+    pub fn open(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results | FolderKind::Legacy => Ok(()),
+            FolderKind::Missing => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (no such directory)".into(),
+            }),
+            FolderKind::Empty => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (an empty folder)".into(),
+            }),
+            FolderKind::Foreign(entries) => Err(self.not_ours(&entries)),
+        }
+    }
+
+    /// Whether sweep's own folder is there, so sweep may write into this one.
+    pub fn has_marker(&self) -> bool {
+        matches!(self.kind(), Ok(FolderKind::Results))
+    }
+
+    fn not_ours(&self, entries: &[String]) -> StoreError {
+        let shown: Vec<&str> = entries.iter().take(3).map(String::as_str).collect();
+        let more = if entries.len() > 3 { format!(" and {} more", entries.len() - 3) } else { String::new() };
+        StoreError::Refused {
+            path: self.root.clone(),
+            message: format!(
+                "not a results folder (no {OWN}/{MARKER}, and it holds {}{more}); sweep writes only into a new \
+                 or empty folder or one of its own: choose another --out",
+                shown.join(", ")
+            ),
+        }
+    }
+
+    /// What `root` is, judged without changing anything.
+    fn kind(&self) -> Result<FolderKind, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FolderKind::Missing),
+            Err(e) => return Err(StoreError::Io { path: self.root.clone(), source: e }),
+        };
+        let own = self.root.join(OWN);
+        let own_is_dir = fs::symlink_metadata(&own).is_ok_and(|m| m.is_dir());
+        if own_is_dir && fs::symlink_metadata(own.join(MARKER)).is_ok_and(|m| m.is_file()) {
+            return Ok(FolderKind::Results);
+        }
+        let mut names: Vec<String> =
+            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        if names.is_empty() {
+            return Ok(FolderKind::Empty);
+        }
+        let is_dir = |name: &str| fs::symlink_metadata(self.root.join(name)).is_ok_and(|m| m.is_dir());
+        let legacy = names.iter().all(|n| LEGACY_ENTRIES.contains(&n.as_str()))
+            && names.iter().any(|n| n == MANIFEST)
+            && is_dir(JOBS)
+            && !names.iter().any(|n| n == OWN);
+        Ok(if legacy { FolderKind::Legacy } else { FolderKind::Foreign(names) })
+    }
+
+    /// sweep's own folders must be folders, not links to somewhere else:
+    /// it would create and delete files there.
+    fn check_no_links(&self) -> Result<(), StoreError> {
+        for rel in [OWN, TMP, JOBS] {
+            let p = self.root.join(rel);
+            if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                return Err(StoreError::Refused {
+                    path: p,
+                    message: "is not a folder (a symbolic link?): sweep never writes or deletes through a \
+                              link in a results folder"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Creates timing.csv with its header, atomically: written aside, then
@@ -237,20 +351,12 @@ impl ResultsDir {
         Ok(ids)
     }
 
-    /// Writes `contents` to `name` in the folder atomically (temp + rename);
-    /// on failure (a full disk, say) the temporary file goes and the old
-    /// file stays as it was.
+    /// Writes `contents` to `name` (a path relative to the folder, such as
+    /// `figures/seeds.svg`) whole or not at all: written and synced in the
+    /// temporary place, then renamed over the old file. On failure (a full
+    /// disk, say) the old file stays as it was; the error names `name`.
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
-        let path = self.root.join(name);
-        let tmp = self.root.join(TMP).join(format!("{name}.{}.{}", std::process::id(), unique()));
-        fs::create_dir_all(self.root.join(TMP)).map_err(io_at(&tmp))?;
-        let written = fs::write(&tmp, contents)
-            .map_err(io_at(&tmp))
-            .and_then(|()| fs::rename(&tmp, &path).map_err(io_at(&path)));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written
+        write_whole(&self.root.join(name), contents, &self.root.join(TMP))
     }
 
     /// Appends one timing row (one `write` call, so concurrent shards'
@@ -267,6 +373,10 @@ impl ResultsDir {
     /// holds. A folder whose job is locked right now stays: its run is alive,
     /// on another machine sharing the folder, say.
     pub fn clean_stale_tmp(&self) {
+        // Only inside sweep's own temporary place, and never through a link.
+        if !self.has_marker() || self.check_no_links().is_err() {
+            return;
+        }
         let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -318,6 +428,48 @@ impl ResultsDir {
         writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
         Ok(w)
     }
+}
+
+/// Writes `contents` to `path` whole or not at all: into a fresh file in
+/// `tmp_dir` (which must be on the same file system), synced, then renamed
+/// over `path`. A failure removes the temporary file, leaves `path` as it
+/// was, and names `path`.
+pub fn write_whole(path: &Path, contents: &[u8], tmp_dir: &Path) -> Result<(), StoreError> {
+    let file_name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    fs::create_dir_all(tmp_dir).map_err(io_at(path))?;
+    let tmp = tmp_dir.join(format!("{file_name}.{}.{}", std::process::id(), unique()));
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(contents)?;
+        sync(&f)?;
+        fs::rename(&tmp, path)
+    })()
+    .map_err(io_at(path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// `fsync`, where the file system can; one that cannot is no reason to fail.
+fn sync(f: &File) -> io::Result<()> {
+    match f.sync_all() {
+        Err(e) if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => Ok(()),
+        other => other,
+    }
+}
+
+/// What a folder given as a results folder is.
+#[derive(Debug)]
+enum FolderKind {
+    Missing,
+    Empty,
+    /// Has sweep's marker.
+    Results,
+    /// A results folder of a sweep before the marker.
+    Legacy,
+    /// Anything else; its entries, sorted.
+    Foreign(Vec<String>),
 }
 
 /// Whether a process id is alive (Linux /proc; elsewhere assume it is).

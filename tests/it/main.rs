@@ -16,3 +16,4 @@ mod reliability;
 mod report;
 mod run;
 mod slurm;
+mod trust;

@@ -105,7 +105,7 @@ fn ctrl_c_stops_within_a_second_keeps_finished_jobs_and_prints_the_command_that_
     assert!(finished < 40, "the run ended before the interrupt; make the jobs longer");
     assert!(err.contains(&format!("interrupted: {finished} of 40 jobs finished")), "{err}");
     assert_whole_jobs(&cwd.join("r"));
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new(), "no temporary files left");
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "no temporary files left");
     let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), finished + 1, "summary.csv lists the finished jobs");
     assert!(read(cwd, "run.out").contains(&format!("{finished} jobs run")), "the summary line is printed");
@@ -135,7 +135,7 @@ fn sigterm_stops_like_ctrl_c() {
     assert_eq!(status.code(), Some(130));
     assert!(read(cwd, "run.err").contains("resume with: "), "{}", read(cwd, "run.err"));
     assert_whole_jobs(&cwd.join("r"));
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     // Epochs of seconds: the first Ctrl-C alone would wait for the epoch's end.
     write(cwd, "slow.toml", "[base]\nepochs = 1000\nn_samples = 50000\nhidden = [256, 256]\n");
     let mut child = spawn(cwd, &["slow.toml", "--out", "r", "--threads", "1"], "run");
-    wait_until("the job to start", || !entries(&cwd.join("r/.tmp")).is_empty());
+    wait_until("the job to start", || !entries(&cwd.join("r/.sweep/tmp")).is_empty());
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(20));
@@ -158,12 +158,12 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     assert_eq!(count(&cwd.join("r/jobs")), 0);
     // The job's temporary folder (and lock file) stayed; any next run on the
     // folder removes them.
-    assert!(!entries(&cwd.join("r/.tmp")).is_empty());
+    assert!(!entries(&cwd.join("r/.sweep/tmp")).is_empty());
     sweep(cwd)
         .args(["slow.toml", "--out", "r", "--set", "epochs=1", "--set", "n_samples=10"])
         .assert()
         .success();
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 /// job_id -> rows in timing.csv (one per time the job was trained).
@@ -201,7 +201,7 @@ fn two_unsharded_runs_on_one_folder_train_every_job_exactly_once() {
     assert_eq!(counts.len(), 16, "{counts:?}");
     assert!(counts.values().all(|&n| n == 1), "a job was trained twice: {counts:?}");
     assert_eq!(jobs_run(&read(cwd, "a.out")) + jobs_run(&read(cwd, "b.out")), 16);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
     sweep(cwd).args(["m.toml", "--out", "clean"]).assert().success();
     assert_same_tree(&cwd.join("r"), &cwd.join("clean"));
 }
@@ -211,11 +211,12 @@ fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_ov
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
     write(cwd, "m.toml", "seeds = 4\n[base]\nepochs = 50\n");
-    fs::create_dir_all(cwd.join("r/.tmp")).unwrap();
+    fs::create_dir_all(cwd.join("r/.sweep/tmp")).unwrap();
+    fs::write(cwd.join("r/.sweep/results-folder"), "").unwrap();
     // A killed run's lock: the file with a dead pid, locked by nobody.
-    fs::write(cwd.join("r/.tmp/seed-0.lock"), "4194999").unwrap();
+    fs::write(cwd.join("r/.sweep/tmp/seed-0.lock"), "4194999").unwrap();
     // A live holder: this test process.
-    let held = sweep::lock::FileLock::try_acquire(&cwd.join("r/.tmp/seed-1.lock")).unwrap().unwrap();
+    let held = sweep::lock::FileLock::try_acquire(&cwd.join("r/.sweep/tmp/seed-1.lock")).unwrap().unwrap();
     let mut child = spawn(cwd, &["m.toml", "--out", "r"], "run");
     wait_until("the run to wait", || read(cwd, "run.err").contains("waiting for 1 job(s)"));
     let err = read(cwd, "run.err");
@@ -228,7 +229,7 @@ fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_ov
     let status = wait_for(&mut child, Duration::from_secs(30)).expect("the run ends");
     assert!(status.success(), "{}", read(cwd, "run.err"));
     assert_eq!(entries(&cwd.join("r/jobs")).len(), 4);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 #[test]
@@ -330,8 +331,10 @@ fn a_full_disk_fails_the_job_with_its_path_keeps_finished_jobs_and_exits_1() {
     let kept = entries(&cwd.join("disk/r/jobs"));
     assert!(!kept.is_empty() && kept.len() < 30, "{} jobs fit", kept.len());
     assert_whole_jobs(&cwd.join("disk/r"));
-    let tmp_left: Vec<String> =
-        entries(&cwd.join("disk/r/.tmp")).into_iter().filter(|e| !e.starts_with("summary.csv")).collect();
+    let tmp_left: Vec<String> = entries(&cwd.join("disk/r/.sweep/tmp"))
+        .into_iter()
+        .filter(|e| !e.starts_with("summary.csv"))
+        .collect();
     assert_eq!(tmp_left, Vec::<String>::new(), "no half-written job is left");
 
     sweep(cwd).args(["m.toml", "--out", "clean"]).assert().success();
@@ -390,7 +393,7 @@ fn an_unwritable_jobs_folder_fails_each_job_naming_it_and_keeps_the_rest() {
     assert!(err.contains("r/jobs/seed-2") || err.contains("r/jobs/seed-3"), "names the path: {err}");
     assert!(stdout(&out).contains("0 jobs run, 2 skipped"), "{}", stdout(&out));
     assert_eq!(entries(&jobs), ["seed-0", "seed-1"]);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
     if !root {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&jobs, fs::Permissions::from_mode(0o755)).unwrap();

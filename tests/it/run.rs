@@ -92,7 +92,7 @@ fn a_killed_run_leaves_only_whole_job_folders_and_resumes_to_the_same_bytes() {
     let out = sweep(tmp.path()).args(["m.toml", "--out", "killed"]).output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains(&format!("{} skipped", finished)), "{}", stdout(&out));
-    let leftovers = std::fs::read_dir(tmp.path().join("killed/.tmp")).unwrap().count();
+    let leftovers = std::fs::read_dir(tmp.path().join("killed/.sweep/tmp")).unwrap().count();
     assert_eq!(leftovers, 0, "the rerun cleans the killed run's temporary folders");
     sweep(tmp.path()).args(["m.toml", "--out", "clean"]).assert().success();
     assert_same_tree(&tmp.path().join("killed"), &tmp.path().join("clean"));

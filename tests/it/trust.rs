@@ -1,0 +1,122 @@
+//! A results folder you can trust under misuse (issue 12, SPEC 6): one test
+//! per way a careless or new user broke it. Each runs the real binary on
+//! temporary folders.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use crate::common::{stderr, stdout, sweep, write};
+
+const SMALL: &str = "seeds = 2\n[base]\nepochs = 20\n[grid]\nlr = [0.1, 0.5]\n";
+
+/// Every entry under `root`, hidden ones and links included (a link as its
+/// target, never followed), as relative path -> contents.
+fn snapshot(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.file_type().is_symlink() {
+                out.insert(rel, format!("-> {}", fs::read_link(&p).unwrap().display()));
+            } else if meta.is_dir() {
+                out.insert(rel.clone(), "/".into());
+                walk(root, &p, out);
+            } else {
+                out.insert(rel, String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// A home folder as a careless `--out "$HOME"` finds it: files in `.tmp/`
+/// shaped like sweep's temporary names, a lock file, and a `.cache` link to
+/// scratch space.
+fn fake_home(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let home = root.join("home");
+    let scratch = root.join("scratch");
+    write(&home, ".tmp/thesis.2024.tex", "\\documentclass{article}\n");
+    write(&home, ".tmp/site.2019.bak/deep/index.html", "<html></html>\n");
+    write(&home, ".tmp/editor.lock", "1\n");
+    write(&home, "notes.txt", "mine\n");
+    write(&scratch, "big.2020.dat", "data\n");
+    write(&scratch, "job.lock", "2\n");
+    std::os::unix::fs::symlink(&scratch, home.join(".cache")).unwrap();
+    (home, scratch)
+}
+
+/// Repro 1: `--out "$HOME"` deleted files in `.tmp/` it did not create.
+/// Now no command writes into, or deletes from, a folder that is not a
+/// results folder: each is refused with exit 2 and the folder is unchanged.
+#[test]
+fn a_folder_with_foreign_files_is_untouched_by_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    let (home, scratch) = fake_home(cwd);
+    let (before, scratch_before) = (snapshot(&home), snapshot(&scratch));
+    let h = home.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["run", "m.toml", "--out", h],
+        &["summarize", h],
+        &["report", h],
+        &["verify", h],
+        &["export", h],
+        &["export", h, "--out", "e.csv"],
+    ];
+    for args in commands {
+        let out = sweep(cwd).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("not a results folder"), "{args:?}: {}", stderr(&out));
+        assert_eq!(snapshot(&home), before, "{args:?} changed the folder");
+        assert_eq!(snapshot(&scratch), scratch_before, "{args:?} changed the link's target");
+    }
+}
+
+/// Repro 1, the link: a results folder whose temporary place is a link to
+/// scratch space is refused; nothing in the link's target is deleted.
+#[test]
+fn sweep_never_cleans_up_through_a_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "r"]).assert().success();
+    let scratch = cwd.join("scratch");
+    write(&scratch, "seed-0.123456.0/keep.txt", "keep\n");
+    write(&scratch, "seed-1.lock", "9\n");
+    fs::remove_dir_all(cwd.join("r/.sweep/tmp")).unwrap();
+    std::os::unix::fs::symlink(&scratch, cwd.join("r/.sweep/tmp")).unwrap();
+    let before = snapshot(&scratch);
+    let out = sweep(cwd).args(["m.toml", "--out", "r", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("link"), "{}", stderr(&out));
+    assert_eq!(snapshot(&scratch), before);
+}
+
+/// Repro 2: `sweep run manifest.toml --out . --set epochs=5` rewrote the
+/// user's manifest; `summarize` replaced an unrelated summary.csv.
+#[test]
+fn out_dot_beside_a_manifest_and_summarize_of_a_foreign_folder_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = tmp.path().join("proj");
+    let text = "# my study, with comments\nseeds = 2\n[base]\nepochs = 20 # short\n";
+    write(&proj, "manifest.toml", text);
+    let out =
+        sweep(&proj).args(["run", "manifest.toml", "--out", ".", "--set", "epochs=5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(proj.join("manifest.toml")).unwrap(), text);
+    assert_eq!(snapshot(&proj).len(), 1, "nothing written: {:?}", snapshot(&proj).keys());
+
+    let other = tmp.path().join("some-folder");
+    write(&other, "summary.csv", "name,score\nada,3\n");
+    let before = snapshot(&other);
+    let out = sweep(tmp.path()).args(["summarize", "some-folder/"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(snapshot(&other), before);
+    let _ = stdout(&out);
+}
