@@ -190,6 +190,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             out.join(store::SUMMARY).display()
         ))?;
         any_failed |= !report.failed.is_empty();
+        if !report.repaired.is_empty() {
+            let (id, what) = &report.repaired[0];
+            let more = report.repaired.len() - 1;
+            eprintln!(
+                "note: retrained {} finished job(s) whose files no longer matched their recorded hashes \
+                 ({}/{id}: {what}{})",
+                report.repaired.len(),
+                store::JOBS,
+                if more > 0 { format!("; and {more} more") } else { String::new() }
+            );
+        }
         if let Some(e) = &report.summary_error {
             any_failed = true;
             eprintln!(
@@ -377,7 +388,12 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Failure> {
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Failure> {
     let rd = results_dir_to_write(dir)?;
-    let all = rd.job_ids()?;
+    // The study's jobs (SPEC 6): every job of the plan that has a folder,
+    // whole or not; without a readable manifest.toml, every job folder.
+    let all: Vec<String> = match store::stored_plan(dir) {
+        Some(plan) => plan.jobs.iter().filter(|j| rd.has_job(&j.id)).map(|j| j.id.clone()).collect(),
+        None => rd.job_ids()?,
+    };
     let ids: Vec<String> = match sample {
         Some(n) if n < all.len() => (0..n).map(|i| all[i * all.len() / n].clone()).collect(),
         _ => all,
@@ -387,7 +403,9 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     }
     let mismatches = runner::verify(&rd, &ids, threads)?;
     for m in &mismatches {
-        emit(&format!("DIFFERS {}: stored {} retrained {}\n", m.job_id, m.stored, m.retrained))?;
+        for problem in &m.problems {
+            emit(&format!("{problem} in {}/{}\n", store::JOBS, m.job_id))?;
+        }
     }
     emit(&format!(
         "verified {} jobs: {} identical, {} differ\n",

@@ -227,21 +227,20 @@ impl Plan {
     /// The configuration hash recorded in params.toml; resume compares it.
     /// Data and weights files are hashed by content, so editing one retrains.
     pub fn config_hash(&self, job: &Job, spec: &JobSpec) -> String {
-        let mut h = Fnv64::default().field(&self.config_text(job));
-        let files = [
-            match &spec.data.source {
-                spec::DataSource::Csv(p) => Some(p),
-                _ => None,
-            },
-            match &spec.model.init {
-                spec::Init::File(p) => Some(p),
-                _ => None,
-            },
-        ];
-        for path in files.into_iter().flatten() {
-            h = h.bytes(&std::fs::read(path).unwrap_or_default()).field("");
-        }
-        format!("{:016x}", h.finish())
+        config_hash_of(job.seed, &self.values(job), &input_files(spec), &mut HashMap::new())
+    }
+
+    /// [`Plan::config_hash`] of every job, by plan index; each input file
+    /// is read once.
+    pub fn config_hashes(&self) -> Vec<String> {
+        let mut contents = HashMap::new();
+        self.jobs
+            .iter()
+            .map(|job| match self.spec(job) {
+                Ok(spec) => config_hash_of(job.seed, &self.values(job), &input_files(&spec), &mut contents),
+                Err(_) => String::new(),
+            })
+            .collect()
     }
 
     /// Keys that vary across the plan, in order of first appearance.
@@ -287,6 +286,41 @@ impl Plan {
             _ => 0,
         }
     }
+}
+
+/// The files a job reads besides its parameters: a CSV data set, a weights
+/// file.
+pub fn input_files(spec: &JobSpec) -> Vec<PathBuf> {
+    let data = match &spec.data.source {
+        DataSource::Csv(p) => Some(p.clone()),
+        _ => None,
+    };
+    let init = match &spec.model.init {
+        Init::File(p) => Some(p.clone()),
+        _ => None,
+    };
+    data.into_iter().chain(init).collect()
+}
+
+/// A configuration hash: the seed and every parameter (in [`KEYS`] order),
+/// then the contents of each input file (`contents` caches the reads; an
+/// unreadable file counts as empty).
+pub fn config_hash_of(
+    seed: u64,
+    values: &[(&str, Value)],
+    files: &[PathBuf],
+    contents: &mut HashMap<PathBuf, Vec<u8>>,
+) -> String {
+    let mut text = format!("seed = {seed}\n");
+    for (k, v) in values {
+        text.push_str(&format!("{k} = {v}\n"));
+    }
+    let mut h = Fnv64::default().field(&text);
+    for path in files {
+        let bytes = contents.entry(path.clone()).or_insert_with(|| std::fs::read(path).unwrap_or_default());
+        h = h.bytes(bytes).field("");
+    }
+    format!("{:016x}", h.finish())
 }
 
 /// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.

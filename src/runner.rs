@@ -86,6 +86,9 @@ pub struct RunReport {
     pub cancelled: usize,
     /// Jobs not started because a disk error stopped the run.
     pub halted: usize,
+    /// (job id, what did not match) of finished jobs retrained because
+    /// their files no longer matched their recorded hashes.
+    pub repaired: Vec<(String, String)>,
     /// Why summary.csv could not be written (the job folders are intact).
     pub summary_error: Option<String>,
     pub job_epochs: u64,
@@ -121,19 +124,28 @@ pub fn run_plan<'p>(
     let mut todo: Vec<(&Job, JobSpec, String)> = Vec::new();
     let mut skipped = 0;
     let mut known: HashMap<String, SummaryRow> = HashMap::new();
+    let mut repaired = Vec::new();
+    let hashes = plan.config_hashes();
     for job in plan.shard(opts.shard) {
         let spec = plan.spec(job).expect("the plan validated every job");
-        let hash = plan.config_hash(job, &spec);
-        let finished = dir.finished(&job.id);
-        let same = finished.as_ref().is_some_and(|f| f.config_hash == hash);
-        if let Some(f) = finished {
-            known.insert(job.id.clone(), SummaryRow::from_job(&f));
+        let hash = hashes[job.index].clone();
+        match store::read_job_checked(&dir.job_dir(&job.id)) {
+            Ok(Ok(f)) if f.config_hash == hash => {
+                known.insert(job.id.clone(), SummaryRow::from_job(&f));
+                if !opts.force {
+                    skipped += 1;
+                    continue;
+                }
+            }
+            // A job of this configuration whose files were changed,
+            // truncated or deleted since it was written: retrained, and said.
+            Ok(Err((damage, Some(f)))) if f.config_hash == hash && dir.has_job(&job.id) => {
+                let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+                repaired.push((job.id.clone(), what.join(", ")));
+            }
+            _ => {}
         }
-        if same && !opts.force {
-            skipped += 1;
-        } else {
-            todo.push((job, spec, hash));
-        }
+        todo.push((job, spec, hash));
     }
     let known = Mutex::new(known);
     let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
@@ -273,7 +285,10 @@ pub fn run_plan<'p>(
             .filter_map(|j| match known.get(&j.id) {
                 Some(row) => Some(row.clone()),
                 None if in_shard(j) => None,
-                None => dir.finished(&j.id).map(|f| SummaryRow::from_job(&f)),
+                None => dir
+                    .finished(&j.id)
+                    .filter(|f| f.config_text() == plan.config_text(j))
+                    .map(|f| SummaryRow::from_job(&f)),
             })
             .collect();
         dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))
@@ -290,6 +305,7 @@ pub fn run_plan<'p>(
         skipped: skipped + c.skipped,
         diverged: c.diverged,
         failed,
+        repaired,
         cancelled: c.cancelled,
         halted: c.halted,
         summary_error,
@@ -420,30 +436,33 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str) -> JobFile {
         paths_relative_to: reads_a_file.then(|| absolute.display().to_string()),
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
+        files: Default::default(),
     }
 }
 
 /// Rewrites summary.csv: one row per plan job whose folder exists, in plan
 /// order. Returns the number of rows.
 pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError> {
-    let rows: Vec<SummaryRow> =
-        plan.jobs.iter().filter_map(|j| dir.finished(&j.id)).map(|f| SummaryRow::from_job(&f)).collect();
+    let rows = store::plan_rows(plan, dir, &mut Vec::new())?;
     dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
     Ok(rows.len())
 }
 
-/// A job retrained by `verify` whose files differ from the stored ones.
+/// A job `verify` found wrong: its problems, one line each (`MISSING
+/// curve.csv`, `CHANGED model.json`, `DIFFERS predictions.csv`, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
     pub job_id: String,
-    pub stored: String,
-    pub retrained: String,
+    pub problems: Vec<String>,
 }
 
-/// Retrains the finished jobs `ids` from their own params.toml into a
-/// scratch folder and compares their result hashes with the stored ones.
+/// Checks the finished jobs `ids`: first every file against the hash its
+/// params.toml records, then (for whole jobs) retrains them from their own
+/// params.toml into the temporary place and compares each file's hash. When
+/// a retrained job differs and an input file (a CSV data set, a weights
+/// file) changed since the job ran, the message names it as the cause.
 pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
-    let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.{}", std::process::id(), 0)));
+    let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
@@ -452,24 +471,60 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
     let result = pool.install(|| {
         ids.par_iter()
             .map(|id| -> Result<Option<Mismatch>, RunError> {
-                let stored = store::read_job(&dir.job_dir(id))?;
+                let mismatch = |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), problems });
+                let stored = match store::read_job_checked(&dir.job_dir(id))? {
+                    Ok(stored) => stored,
+                    Err((damage, _)) => {
+                        return Ok(mismatch(damage.iter().map(ToString::to_string).collect()));
+                    }
+                };
                 let base = Path::new(stored.paths_relative_to.as_deref().unwrap_or("."));
-                let retrained =
-                    match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
-                        Ok(spec) => match run_job(&spec, stored.clone(), &scratch, None) {
-                            Ok(o) => o.files_hash,
-                            Err(e) => format!("(failed: {e})"),
-                        },
-                        Err(e) => format!("(invalid params.toml: {e})"),
-                    };
-                Ok((retrained != stored.result.files_hash).then(|| Mismatch {
-                    job_id: id.clone(),
-                    stored: stored.result.files_hash,
-                    retrained,
-                }))
+                let spec = match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
+                    Ok(spec) => spec,
+                    Err(e) => return Ok(mismatch(vec![format!("INVALID {}: {e}", store::PARAMS)])),
+                };
+                let retrained = match run_job(
+                    &spec,
+                    JobFile { files: Default::default(), ..stored.clone() },
+                    &scratch,
+                    None,
+                ) {
+                    Ok(_) => match store::read_job(&scratch.job_dir(id)) {
+                        Ok(f) => f,
+                        Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
+                    },
+                    Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
+                };
+                let mut problems: Vec<String> = [store::CURVE, store::PREDICTIONS, store::MODEL]
+                    .into_iter()
+                    .filter(|name| stored.files.get(*name) != retrained.files.get(*name))
+                    .map(|name| format!("DIFFERS {name} (retrained)"))
+                    .collect();
+                if !problems.is_empty() {
+                    for input in changed_inputs(&stored, &spec) {
+                        problems.push(format!("CAUSE {input} changed since the job ran"));
+                    }
+                }
+                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), problems }))
             })
             .collect::<Result<Vec<_>, _>>()
     });
     let _ = std::fs::remove_dir_all(&scratch.root);
     Ok(result?.into_iter().flatten().collect())
+}
+
+/// The input files (CSV data, weights) of a job whose contents no longer
+/// give the configuration hash the job recorded.
+fn changed_inputs(stored: &JobFile, spec: &JobSpec) -> Vec<String> {
+    let files = crate::plan::input_files(spec);
+    let values: Vec<(&str, toml::Value)> = crate::spec::KEYS
+        .iter()
+        .filter_map(|k| stored.params.get(k.name).map(|v| (k.name, v.clone())))
+        .collect();
+    let now = crate::plan::config_hash_of(stored.seed, &values, &files, &mut HashMap::new());
+    if now == stored.config_hash {
+        Vec::new()
+    } else {
+        files.iter().map(|p| p.display().to_string()).collect()
+    }
 }

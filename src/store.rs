@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
+use sha2::{Digest, Sha256};
+
 use crate::lock::{FileLock, Owner};
-use crate::rng::Fnv64;
 use crate::spec::KEYS;
 use crate::train::{EpochRecord, Summary};
 
@@ -119,7 +120,9 @@ pub struct JobOutcome {
     pub min_loss: f64,
     pub epoch_at_target: Option<u64>,
     pub diverged_epoch: Option<u64>,
-    /// Hash of curve.csv, predictions.csv and model.json: `verify` compares it.
+    /// SHA-256 of the [`JobFile::files`] hashes of curve.csv,
+    /// predictions.csv and model.json (first 16 hex digits): one value that
+    /// says whether two jobs wrote the same bytes (`diff` compares it).
     pub files_hash: String,
 }
 
@@ -158,12 +161,70 @@ pub struct JobFile {
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
     pub result: JobOutcome,
+    /// SHA-256 (hex) of every file of the job, by file name; params.toml's
+    /// covers its own text above the `[files]` table. Empty in folders
+    /// written before hashes were recorded.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// The files of a job folder whose hashes params.toml records, in the order
+/// `verify` reports them.
+pub const HASHED_FILES: [&str; 4] = [PARAMS, CURVE, PREDICTIONS, MODEL];
+
+/// Where the hashes start in params.toml: what comes before is what
+/// params.toml's own hash covers.
+const FILES_TABLE: &str = "\n[files]\n";
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A job file that does not match its recorded hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    Missing(&'static str),
+    Changed(&'static str),
+    /// params.toml records no hashes (written by an older sweep).
+    Unrecorded,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Missing(name) => write!(f, "MISSING {name}"),
+            Damage::Changed(name) => write!(f, "CHANGED {name}"),
+            Damage::Unrecorded => write!(f, "UNRECORDED {PARAMS} records no file hashes"),
+        }
+    }
 }
 
 impl JobFile {
     /// A parameter as a person reads it (strings bare, lists inline).
     pub fn param(&self, key: &str) -> String {
         self.params.get(key).map(crate::spec::display_value).unwrap_or_default()
+    }
+
+    /// The configuration as text: seed and every parameter in SPEC order,
+    /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
+    pub fn config_text(&self) -> String {
+        let mut s = format!("seed = {}\n", self.seed);
+        for k in KEYS {
+            if let Some(v) = self.params.get(k.name) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
+        }
+        s
     }
 
     fn to_toml(&self) -> String {
@@ -183,6 +244,15 @@ impl JobFile {
         }
         s.push_str("\n[result]\n");
         s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
+        let own = sha256_hex(s.as_bytes());
+        s.push_str(FILES_TABLE);
+        s.push_str(&format!("# SHA-256 of each file; {PARAMS}'s covers the lines above [files]\n"));
+        for name in HASHED_FILES {
+            let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
+            if let Some(h) = hash {
+                s.push_str(&format!("\"{name}\" = \"{h}\"\n"));
+            }
+        }
         s
     }
 }
@@ -326,9 +396,15 @@ impl ResultsDir {
         self.root.join(JOBS).join(id)
     }
 
-    /// A finished job's params.toml, if the job folder exists and is whole.
+    /// A finished job's params.toml, if the job folder exists and every
+    /// file matches its recorded hash.
     pub fn finished(&self, id: &str) -> Option<JobFile> {
-        read_job(&self.job_dir(id)).ok()
+        read_job_checked(&self.job_dir(id)).ok()?.ok()
+    }
+
+    /// Whether a job folder exists at all (whole or damaged).
+    pub fn has_job(&self, id: &str) -> bool {
+        fs::symlink_metadata(self.job_dir(id)).is_ok()
     }
 
     /// Ids of all job folders present, sorted.
@@ -417,7 +493,7 @@ impl ResultsDir {
         };
         let mut w = JobWriter {
             tmp,
-            curve: HashingWriter { inner: BufWriter::new(file), hash: Fnv64::default() },
+            curve: HashingWriter { inner: BufWriter::new(file), hash: Sha256::new() },
             line: String::with_capacity(128),
             error: None,
             final_dir: self.job_dir(id),
@@ -491,13 +567,13 @@ fn unique() -> u64 {
 /// A writer that hashes what passes through it.
 struct HashingWriter<W: Write> {
     inner: W,
-    hash: Fnv64,
+    hash: Sha256,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hash = self.hash.bytes(&buf[..n]);
+        self.hash.update(&buf[..n]);
         Ok(n)
     }
 
@@ -565,8 +641,14 @@ impl JobWriter {
             return Err(StoreError::Io { path: curve_path, source: e });
         }
         self.curve.flush().map_err(io_at(&curve_path))?;
-        let hash = self.curve.hash.field("").bytes(predictions.as_bytes()).field("").bytes(model.as_bytes());
-        job.result.files_hash = format!("{:016x}", hash.finish());
+        let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
+        job.files = [
+            (CURVE.to_string(), curve_hash),
+            (PREDICTIONS.to_string(), sha256_hex(predictions.as_bytes())),
+            (MODEL.to_string(), sha256_hex(model.as_bytes())),
+        ]
+        .into();
+        job.result.files_hash = files_digest(&job.files);
         for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
             let p = self.tmp.join(name);
             fs::write(&p, text).map_err(io_at(&p))?;
@@ -651,6 +733,60 @@ impl crate::train::Sink for JobWriter {
     fn stop(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
+}
+
+/// The digest of a job's data files that [`JobOutcome::files_hash`] holds.
+fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for name in [CURVE, PREDICTIONS, MODEL] {
+        h.update(name.as_bytes());
+        h.update(b"=");
+        h.update(files.get(name).map_or("", String::as_str).as_bytes());
+        h.update(b"\n");
+    }
+    hex(&h.finalize()[..8])
+}
+
+/// A job folder read and checked: whole, or what does not match (with its
+/// params.toml when that parses).
+pub type Checked = Result<JobFile, (Vec<Damage>, Option<JobFile>)>;
+
+/// Reads a job folder's params.toml and checks every file of the job against
+/// its recorded hash. `Ok(Err(damage))` lists what does not match (the
+/// params.toml read, when it parses, comes along for messages).
+pub fn read_job_checked(dir: &Path) -> Result<Checked, StoreError> {
+    let path = dir.join(PARAMS);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Err((vec![Damage::Missing(PARAMS)], None)));
+        }
+        Err(e) => return Err(StoreError::Io { path, source: e }),
+    };
+    let Ok(job) = toml::from_str::<JobFile>(&text) else {
+        return Ok(Err((vec![Damage::Changed(PARAMS)], None)));
+    };
+    if job.files.is_empty() {
+        return Ok(Err((vec![Damage::Unrecorded], Some(job))));
+    }
+    let mut damage = Vec::new();
+    let own = text.find(FILES_TABLE).map(|at| sha256_hex(&text.as_bytes()[..at]));
+    if own.as_ref() != job.files.get(PARAMS) {
+        damage.push(Damage::Changed(PARAMS));
+    }
+    for name in [CURVE, PREDICTIONS, MODEL] {
+        let p = dir.join(name);
+        match fs::read(&p) {
+            Ok(bytes) => {
+                if job.files.get(name) != Some(&sha256_hex(&bytes)) {
+                    damage.push(Damage::Changed(name));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => damage.push(Damage::Missing(name)),
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        }
+    }
+    Ok(if damage.is_empty() { Ok(job) } else { Err((damage, Some(job))) })
 }
 
 /// Reads a job folder's params.toml.
@@ -801,15 +937,93 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     Ok(rows)
 }
 
-/// The rows of a results folder: summary.csv when present, else rebuilt
-/// from the job folders (sorted by id), so partial folders work too.
-pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
-    let summary = root.join(SUMMARY);
-    if summary.is_file() {
-        return read_summary(&summary);
+/// The plan a results folder was run with (its manifest.toml), if readable.
+pub fn stored_plan(root: &Path) -> Option<crate::plan::Plan> {
+    let manifest = crate::manifest::Manifest::load(&root.join(MANIFEST), &[]).ok()?;
+    crate::plan::Plan::new(manifest).ok()
+}
+
+/// The summary rows of a plan: its jobs whose folder is whole (every file
+/// matches its hash) and whose stored configuration is the plan's, in plan
+/// order; a job folder of another configuration is left out, so a summary
+/// never mixes studies. `damaged` gets the jobs of the plan's configuration
+/// whose files do not match their hashes.
+pub fn plan_rows(
+    plan: &crate::plan::Plan,
+    dir: &ResultsDir,
+    damaged: &mut Vec<(String, Vec<Damage>)>,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows = Vec::new();
+    for job in &plan.jobs {
+        if !dir.has_job(&job.id) {
+            continue;
+        }
+        match read_job_checked(&dir.job_dir(&job.id))? {
+            Ok(f) if f.config_text() == plan.config_text(job) => rows.push(SummaryRow::from_job(&f)),
+            Ok(_) => {}
+            Err((damage, f)) => {
+                if f.is_none_or(|f| f.config_text() == plan.config_text(job)) {
+                    damaged.push((job.id.clone(), damage));
+                }
+            }
+        }
     }
+    Ok(rows)
+}
+
+/// The rows of a results folder, for the readers (report, export, diff):
+/// the jobs of its manifest.toml (every whole job folder, sorted by id, when
+/// there is none), each checked against its recorded hashes. A damaged job
+/// stops the reader with a message naming the file. summary.csv is checked
+/// against the rows: one that does not match is rebuilt (said on stderr),
+/// or refused when the folder is not sweep's to write.
+pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     let dir = ResultsDir::new(root);
-    dir.job_ids()?.iter().map(|id| read_job(&dir.job_dir(id)).map(|j| SummaryRow::from_job(&j))).collect()
+    let mut damaged = Vec::new();
+    let rows = match stored_plan(root) {
+        Some(plan) => plan_rows(&plan, &dir, &mut damaged)?,
+        None => {
+            let mut rows = Vec::new();
+            for id in dir.job_ids()? {
+                match read_job_checked(&dir.job_dir(&id))? {
+                    Ok(f) => rows.push(SummaryRow::from_job(&f)),
+                    Err((damage, _)) => damaged.push((id, damage)),
+                }
+            }
+            rows
+        }
+    };
+    if let Some((id, damage)) = damaged.first() {
+        let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+        return Err(StoreError::Format {
+            path: dir.job_dir(id),
+            message: format!(
+                "{} (and {} more damaged job(s)): the files no longer match the hashes recorded when the \
+                 job was written; `sweep verify {}` lists them, running the manifest again retrains them",
+                what.join(", "),
+                damaged.len() - 1,
+                root.display()
+            ),
+        });
+    }
+    let summary = root.join(SUMMARY);
+    let want = summary_csv(&rows);
+    match fs::read(&summary) {
+        Ok(have) if have == want => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Ok(_) if dir.has_marker() => {
+            dir.write_atomic(SUMMARY, &want)?;
+            eprintln!("note: {} did not match the job folders: rebuilt from them", summary.display());
+        }
+        Ok(_) => {
+            return Err(StoreError::Format {
+                path: summary,
+                message: "does not match the job folders; `sweep summarize` rebuilds it".into(),
+            });
+        }
+        Err(e) => return Err(StoreError::Io { path: summary, source: e }),
+    }
+    Ok(rows)
 }
 
 /// Reads a curve.csv.
@@ -906,6 +1120,7 @@ mod tests {
             paths_relative_to: None,
             params,
             result: JobOutcome::new(&summary, String::new()),
+            files: Default::default(),
         };
         w.prepare(job, "x0,label,output,predicted\n", "{}\n").unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
@@ -937,6 +1152,7 @@ mod tests {
             paths_relative_to: None,
             params: toml::Table::new(),
             result: JobOutcome::new(&Summary::empty(), String::new()),
+            files: Default::default(),
         };
         let prepared = store.begin_job("kept").unwrap().prepare(job("kept"), "p\n", "{}\n").unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");

@@ -140,7 +140,7 @@ fn verify_retrains_and_finds_the_same_bytes_and_catches_tampering() {
     std::fs::write(&params, p.replace(&line, "files_hash = \"0000000000000000\"")).unwrap();
     let out = sweep(tmp.path()).args(["verify", "r", "--sample", "4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("DIFFERS lr-0.1_seed-0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("CHANGED params.toml in jobs/lr-0.1_seed-0"), "{}", stdout(&out));
     assert!(stdout(&out).contains("verified 4 jobs: 3 identical, 1 differ"), "{}", stdout(&out));
 }
 

@@ -120,3 +120,83 @@ fn out_dot_beside_a_manifest_and_summarize_of_a_foreign_folder_are_refused() {
     assert_eq!(snapshot(&other), before);
     let _ = stdout(&out);
 }
+
+/// Copies a folder's files (no links in job folders).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Repro 5: a truncated curve, a deleted predictions.csv, an edited
+/// model.json or params.toml were certified `identical`. Now `verify`
+/// catches a one-byte change, a truncation and a deletion of each kind of
+/// job file, naming it; `report` and `export` refuse the damaged folder; and
+/// `run` retrains the damaged job, saying so.
+#[test]
+fn verify_run_and_readers_catch_every_damage_to_every_job_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "r"]).assert().success();
+    let job = cwd.join("r/jobs/lr-0.1_seed-0");
+    copy_dir(&job, &cwd.join("backup"));
+    let clean = fs::read(cwd.join("r/summary.csv")).unwrap();
+    for file in ["params.toml", "curve.csv", "predictions.csv", "model.json"] {
+        let p = job.join(file);
+        let bytes = fs::read(&p).unwrap();
+        let mut one_byte = bytes.clone();
+        let at = bytes.iter().position(u8::is_ascii_digit).unwrap();
+        one_byte[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
+        let damages: [(&str, Option<Vec<u8>>, &str); 3] = [
+            ("one byte", Some(one_byte), "CHANGED"),
+            ("truncated", Some(bytes[..bytes.len() / 2].to_vec()), "CHANGED"),
+            ("deleted", None, "MISSING"),
+        ];
+        for (what, damaged, word) in damages {
+            match &damaged {
+                Some(b) => fs::write(&p, b).unwrap(),
+                None => fs::remove_file(&p).unwrap(),
+            }
+            let out = sweep(cwd).args(["verify", "r"]).output().unwrap();
+            let text = stdout(&out);
+            assert_eq!(out.status.code(), Some(1), "{file} {what}: {text}{}", stderr(&out));
+            assert!(text.contains(&format!("{word} {file} in jobs/lr-0.1_seed-0")), "{file} {what}: {text}");
+            assert!(text.contains("3 identical, 1 differ"), "{file} {what}: {text}");
+            for reader in [&["report", "r"][..], &["export", "r"]] {
+                let out = sweep(cwd).args(reader).output().unwrap();
+                assert_eq!(out.status.code(), Some(1), "{reader:?} {file} {what}");
+                assert!(stderr(&out).contains(word), "{reader:?} {file} {what}: {}", stderr(&out));
+            }
+            fs::write(&p, &bytes).unwrap();
+        }
+    }
+    // `run` retrains a damaged job and says so.
+    fs::write(job.join("curve.csv"), "epoch,loss\n").unwrap();
+    let out = sweep(cwd).args(["m.toml", "--out", "r"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 jobs run, 3 skipped"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("CHANGED curve.csv"), "{}", stderr(&out));
+    assert_eq!(fs::read(job.join("curve.csv")).unwrap(), fs::read(cwd.join("backup/curve.csv")).unwrap());
+    assert_eq!(fs::read(cwd.join("r/summary.csv")).unwrap(), clean);
+}
+
+/// Repro 5, the summary: an edited summary.csv (or params.toml) no longer
+/// flows into a report: readers check summary.csv against the job folders
+/// and rebuild it.
+#[test]
+fn readers_rebuild_a_summary_that_does_not_match_the_job_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "r"]).assert().success();
+    let clean = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
+    fs::write(cwd.join("r/summary.csv"), clean.replacen("lr-0.1_seed-0", "lr-9_seed-0", 1)).unwrap();
+    let out = sweep(cwd).args(["export", "r"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did not match the job folders"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("lr-9"));
+    assert_eq!(fs::read_to_string(cwd.join("r/summary.csv")).unwrap(), clean);
+}
