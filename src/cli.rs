@@ -54,6 +54,14 @@ pub enum Command {
     },
     /// Every curve in one long (tidy) table with its parameters, for pandas/seaborn.
     Export(ExportArgs),
+    /// List the job folders outside the folder's plan (its manifest.toml); --delete removes them.
+    Prune {
+        /// A results folder, e.g. results/lr.
+        dir: PathBuf,
+        /// Remove them (only whole job folders sweep wrote); without it, only list them.
+        #[arg(long)]
+        delete: bool,
+    },
     /// Submit a manifest to Slurm: a job array of `sweep run --shard auto` tasks,
     /// then a job that summarizes and reports once they all succeeded.
     Slurm(SlurmArgs),
@@ -218,4 +226,4 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 
 /// Subcommand names, so `sweep MANIFEST` can mean `sweep run MANIFEST`.
 pub const SUBCOMMANDS: &[&str] =
-    &["run", "plan", "report", "diff", "summarize", "verify", "export", "slurm", "help"];
+    &["run", "plan", "report", "diff", "summarize", "verify", "export", "prune", "slurm", "help"];

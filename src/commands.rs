@@ -178,8 +178,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         let report = run.map_err(|e| run_failure(e, format!("running {}", plan.manifest.path.display())))?;
         let secs = report.wall.as_secs_f64();
         let rate = report.job_epochs as f64 / secs.max(1e-9);
+        let outside = if report.outside > 0 {
+            format!(
+                "; {} job folders outside this plan kept (`sweep prune {}` lists them)",
+                report.outside,
+                crate::slurm::shell_quote(&out.display().to_string())
+            )
+        } else {
+            String::new()
+        };
         emit(&format!(
-            "{}: {} jobs run, {} skipped, {} diverged, {} failed in {secs:.2} s ({} job-epochs/s, {} threads) -> {}\n",
+            "{}: {} jobs run, {} skipped, {} diverged, {} failed in {secs:.2} s ({} job-epochs/s, {} threads) -> {}{outside}\n",
             plan.manifest.name,
             report.ran,
             report.skipped,
@@ -414,6 +423,51 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         mismatches.len()
     ))?;
     Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,
+/// listed, or removed with `--delete`. Only whole job folders sweep wrote
+/// (params.toml and every file matching its hashes, not a link) are removed;
+/// each goes through the temporary place, so a kill never leaves half a job
+/// in jobs/.
+pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Failure> {
+    let rd = if delete { results_dir_to_write(dir)? } else { results_dir(dir)? };
+    let plan = store::stored_plan(dir).ok_or_else(|| {
+        usage(anyhow!(
+            "{}: no readable {}: cannot tell which jobs are in the plan",
+            dir.display(),
+            store::MANIFEST
+        ))
+    })?;
+    let outside = runner::jobs_outside(&plan, &rd)?;
+    let mut removed = 0;
+    for id in &outside {
+        let job = rd.job_dir(id);
+        let ours = std::fs::symlink_metadata(&job).is_ok_and(|m| m.is_dir())
+            && matches!(store::read_job_checked(&job), Ok(Ok(f)) if f.job_id == *id);
+        if !ours {
+            emit(&format!("kept {}/{id}: not a whole job folder written by sweep\n", store::JOBS))?;
+            continue;
+        }
+        if !delete {
+            emit(&format!("outside the plan: {}/{id}\n", store::JOBS))?;
+            continue;
+        }
+        let doomed = rd.path(store::TMP).join(format!("{id}.{}.pruned", std::process::id()));
+        std::fs::rename(&job, &doomed).with_context(|| format!("cannot remove {}", job.display()))?;
+        std::fs::remove_dir_all(&doomed).with_context(|| format!("cannot remove {}", doomed.display()))?;
+        removed += 1;
+    }
+    let shown = crate::slurm::shell_quote(&dir.display().to_string());
+    emit(&if delete {
+        format!("removed {removed} job folders outside the plan of {shown}\n")
+    } else {
+        format!(
+            "{} job folders outside the plan of {shown}; `sweep prune {shown} --delete` removes them\n",
+            outside.len()
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn export(args: &ExportArgs) -> Result<ExitCode, Failure> {

@@ -89,6 +89,9 @@ pub struct RunReport {
     /// (job id, what did not match) of finished jobs retrained because
     /// their files no longer matched their recorded hashes.
     pub repaired: Vec<(String, String)>,
+    /// Job folders of the results folder outside this plan: kept, counted
+    /// by nothing (`sweep prune` removes them).
+    pub outside: usize,
     /// Why summary.csv could not be written (the job folders are intact).
     pub summary_error: Option<String>,
     pub job_epochs: u64,
@@ -116,8 +119,24 @@ pub fn run_plan<'p>(
     let manifest_text = plan.manifest.to_toml();
     refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
     dir.create()?;
+    // One study per folder: held until the run ends.
+    let study = store::sha256_hex(manifest_text.as_bytes())[..16].to_string();
+    let own = dir.path(store::OWN);
+    let _study_lock = match crate::lock::hold_study(&own, &study, &plan.manifest.name) {
+        Ok(Ok(lock)) => lock,
+        Ok(Err(owner)) => {
+            return Err(StoreError::Refused {
+                path: out.to_path_buf(),
+                message: format!(
+                    "{owner} is running another study in this folder (one study per folder); wait for it \
+                     to finish, or choose another --out"
+                ),
+            }
+            .into());
+        }
+        Err(source) => return Err(StoreError::Io { path: own, source }.into()),
+    };
     dir.clean_stale_tmp();
-    dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
 
     // Decide what to train before training anything. The shard's finished
     // jobs are remembered, for a quick summary.csv after Ctrl-C.
@@ -125,6 +144,7 @@ pub fn run_plan<'p>(
     let mut skipped = 0;
     let mut known: HashMap<String, SummaryRow> = HashMap::new();
     let mut repaired = Vec::new();
+    let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let hashes = plan.config_hashes();
     for job in plan.shard(opts.shard) {
         let spec = plan.spec(job).expect("the plan validated every job");
@@ -143,10 +163,21 @@ pub fn run_plan<'p>(
                 let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
                 repaired.push((job.id.clone(), what.join(", ")));
             }
+            // A finished job of another configuration: replaced only with --force.
+            Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
             _ => {}
         }
         todo.push((job, spec, hash));
     }
+    if !other_study.is_empty() && !opts.force {
+        return Err(StoreError::Refused {
+            path: out.to_path_buf(),
+            message: replaced_message(plan, &other_study),
+        }
+        .into());
+    }
+    dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
+    let outside = jobs_outside(plan, &dir)?.len();
     let known = Mutex::new(known);
     let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
@@ -306,6 +337,7 @@ pub fn run_plan<'p>(
         diverged: c.diverged,
         failed,
         repaired,
+        outside,
         cancelled: c.cancelled,
         halted: c.halted,
         summary_error,
@@ -313,6 +345,38 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
+}
+
+/// What differs between the plan and the finished jobs of another
+/// configuration it would replace: `epochs: 3000 -> 10, 6 finished jobs`.
+fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
+    let mut changes: Vec<String> = Vec::new();
+    for (job, stored) in jobs {
+        for (key, now) in plan.values(job) {
+            let before =
+                stored.params.get(key).map_or_else(|| "(none)".to_string(), crate::spec::display_value);
+            let now = crate::spec::display_value(&now);
+            let change = format!("{key}: {before} -> {now}");
+            if before != now && !changes.contains(&change) {
+                changes.push(change);
+            }
+        }
+    }
+    let shown = changes.len().min(6);
+    let more =
+        if changes.len() > shown { format!(" and {} more", changes.len() - shown) } else { String::new() };
+    format!(
+        "holds finished jobs of another study that this run would replace ({}{more}; {} finished jobs); \
+         run with --force to replace them, or choose another --out",
+        changes[..shown].join(", "),
+        jobs.len()
+    )
+}
+
+/// Ids of the job folders of `dir` that are not jobs of `plan`, sorted.
+pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
+    let ids: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
+    Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
 }
 
 /// Refuses a run whose manifest is the results folder's own manifest.toml

@@ -344,10 +344,10 @@ impl ResultsDir {
             return Ok(FolderKind::Empty);
         }
         let is_dir = |name: &str| fs::symlink_metadata(self.root.join(name)).is_ok_and(|m| m.is_dir());
+        // Nothing but sweep's own names: an older sweep's folder, or one a
+        // concurrent run (a shard) is creating right now.
         let legacy = names.iter().all(|n| LEGACY_ENTRIES.contains(&n.as_str()))
-            && names.iter().any(|n| n == MANIFEST)
-            && is_dir(JOBS)
-            && !names.iter().any(|n| n == OWN);
+            && ((names.iter().any(|n| n == MANIFEST) && is_dir(JOBS)) || own_is_dir);
         Ok(if legacy { FolderKind::Legacy } else { FolderKind::Foreign(names) })
     }
 

@@ -52,8 +52,13 @@ fn adding_an_axis_value_trains_only_the_new_jobs_and_force_retrains() {
     assert!(stdout(&out).contains("2 jobs run, 2 skipped"), "{}", stdout(&out));
     let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--force"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
-    // A changed base value changes every configuration hash.
+    // A changed base value changes every configuration: another study, so
+    // replacing the finished jobs needs --force (SPEC 2).
     let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "epochs=60"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("epochs: 50 -> 60"), "{out:?}");
+    let out =
+        sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "epochs=60", "--force"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
     let manifest = std::fs::read_to_string(tmp.path().join("r/manifest.toml")).unwrap();
     assert!(manifest.contains("epochs = 60"), "the manifest as run records --set:\n{manifest}");

@@ -200,3 +200,99 @@ fn readers_rebuild_a_summary_that_does_not_match_the_job_folders() {
     assert!(!stdout(&out).contains("lr-9"));
     assert_eq!(fs::read_to_string(cwd.join("r/summary.csv")).unwrap(), clean);
 }
+
+/// Repro 3: another manifest of the same name (`b` adds `dataset = "xor"`
+/// to `[base]`) silently retrained `a`'s finished jobs in place. Now it is
+/// refused with what differs and how many jobs, unless --force.
+#[test]
+fn another_study_into_an_existing_folder_is_refused_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "a/study.toml", SMALL);
+    write(cwd, "b/study.toml", &SMALL.replace("[base]\n", "[base]\ndataset = \"xor\"\n"));
+    sweep(cwd).args(["a/study.toml"]).assert().success();
+    let before = snapshot(&cwd.join("results/study/jobs"));
+    for args in [
+        &["b/study.toml"][..],
+        &["a/study.toml", "b/study.toml"],
+        &["b/study.toml", "--out", "results/study"],
+    ] {
+        let out = sweep(cwd).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains("dataset: linear -> xor") && err.contains("4 finished jobs"), "{args:?}: {err}");
+        assert_eq!(snapshot(&cwd.join("results/study/jobs")), before, "{args:?}");
+    }
+    let out = sweep(cwd).args(["b/study.toml", "--force"]).output().unwrap();
+    assert!(out.status.success() && stdout(&out).contains("4 jobs run"), "{}", stderr(&out));
+}
+
+/// A plan that drops jobs keeps their folders, counts them nowhere, names
+/// them in the closing line; `sweep prune` lists them, `--delete` removes
+/// exactly those.
+#[test]
+fn jobs_outside_the_plan_are_kept_named_and_pruned_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "r"]).assert().success();
+    let out = sweep(cwd).args(["m.toml", "--out", "r", "--set", "grid.lr=[0.1]"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 jobs run, 2 skipped"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 job folders outside this plan kept"), "{}", stdout(&out));
+    let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+    assert!(!summary.contains("lr-0.5"), "{summary}");
+    let out = sweep(cwd).args(["verify", "r"]).output().unwrap();
+    assert!(stdout(&out).contains("verified 2 jobs"), "{}", stdout(&out));
+    let out = sweep(cwd).args(["prune", "r"]).output().unwrap();
+    assert!(stdout(&out).contains("outside the plan: jobs/lr-0.5_seed-1"), "{}", stdout(&out));
+    assert_eq!(fs::read_dir(cwd.join("r/jobs")).unwrap().count(), 4, "a dry run removes nothing");
+    write(cwd, "r/jobs/mine/notes.txt", "not sweep's\n");
+    let out = sweep(cwd).args(["prune", "r", "--delete"]).output().unwrap();
+    assert!(stdout(&out).contains("removed 2 job folders"), "{}", stdout(&out));
+    let mut left: Vec<String> = fs::read_dir(cwd.join("r/jobs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["lr-0.1_seed-0", "lr-0.1_seed-1", "mine"]);
+}
+
+/// Repro 4: two runs at once on one folder with different studies mixed
+/// their jobs. Now the second is refused, naming the first, and the folder
+/// holds one study.
+#[test]
+fn two_concurrent_different_studies_never_mix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(
+        cwd,
+        "m.toml",
+        "seeds = 20\n[base]\nepochs = 3000\nhidden = [16, 16]\nlog_every = 100\n[grid]\nlr = [0.1, 0.01]\n",
+    );
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("sweep"))
+        .current_dir(cwd)
+        .args(["m.toml", "--out", "r", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cwd.join("r/manifest.toml").exists() {
+        assert!(std::time::Instant::now() < deadline, "the first run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = sweep(cwd).args(["m.toml", "--out", "r", "--set", "epochs=2000"]).output().unwrap();
+    let still_running = first.try_wait().unwrap().is_none();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    if still_running {
+        assert!(stderr(&out).contains(&format!("pid {}", first.id())), "{}", stderr(&out));
+    }
+    assert!(first.wait().unwrap().success());
+    let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 41);
+    assert!(summary.lines().skip(1).all(|l| l.contains(",3000,")), "{summary}");
+    let out = sweep(cwd).args(["verify", "r", "--sample", "4"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+}
