@@ -102,7 +102,6 @@ impl Plan {
 
         let mut plan = Plan { manifest, jobs: Vec::new() };
         let mut seen_configs = HashSet::new();
-        let mut seen_ids = HashSet::new();
         for combo in combos {
             let swept: Vec<(String, Value)> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
@@ -112,19 +111,11 @@ impl Plan {
                 if !seen_configs.insert(plan.config_text(&job)) {
                     continue;
                 }
-                // Ids differing only in case are one folder on macOS and
-                // Windows: those count as taken too.
-                let base = job_id(&job.swept, seed);
-                job.id = base.clone();
-                let mut salt = 0u32;
-                while !seen_ids.insert(job.id.to_ascii_lowercase()) {
-                    let text = plan.config_text(&job) + &"#".repeat(salt as usize);
-                    job.id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
-                    salt += 1;
-                }
+                job.id = job_id(&job.swept, seed);
                 plan.jobs.push(job);
             }
         }
+        plan.disambiguate_ids();
         if plan.jobs.is_empty() {
             let origin = Origin::File { path: plan.manifest.path.clone(), line: 1, col: 1 };
             let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
@@ -134,6 +125,33 @@ impl Plan {
             plan.spec(job)?;
         }
         Ok(plan)
+    }
+
+    /// Ids that name one folder (equal, or differing only in case: one
+    /// folder on macOS and Windows) all get a suffix from their own
+    /// configuration, so every job's id depends on its configuration alone,
+    /// never on which value the manifest lists first.
+    fn disambiguate_ids(&mut self) {
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for job in &self.jobs {
+            *count.entry(job.id.to_ascii_lowercase()).or_default() += 1;
+        }
+        let mut seen = HashSet::new();
+        for i in 0..self.jobs.len() {
+            let base = self.jobs[i].id.clone();
+            if count[&base.to_ascii_lowercase()] > 1 {
+                let text = self.config_text(&self.jobs[i]);
+                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+            }
+            // Two configurations whose hashes share 8 hex digits as well:
+            // astronomically rare, settled in plan order.
+            let mut salt = 0usize;
+            while !seen.insert(self.jobs[i].id.to_ascii_lowercase()) {
+                salt += 1;
+                let text = self.config_text(&self.jobs[i]) + &"#".repeat(salt);
+                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+            }
+        }
     }
 
     /// Reads every data and weights file the plan names, once each, so a
@@ -485,6 +503,24 @@ mod tests {
                 0
             )
         );
+    }
+
+    #[test]
+    fn job_ids_do_not_depend_on_the_order_of_values() {
+        // `a b` and `a_b` both read `a~b` in an id; `X` and `x` are one
+        // folder on macOS: each job keeps its id whichever value comes first.
+        let by_config = |text: &str| -> Vec<(String, String)> {
+            let p = plan(text).unwrap();
+            let mut v: Vec<(String, String)> =
+                p.jobs.iter().map(|j| (p.config_text(j), j.id.clone())).collect();
+            v.sort();
+            v
+        };
+        let a = by_config("[grid]\ninit = [\"a b.json\", \"a_b.json\", \"W.json\", \"w.json\"]\n");
+        let b = by_config("[grid]\ninit = [\"w.json\", \"a_b.json\", \"W.json\", \"a b.json\"]\n");
+        assert_eq!(a, b);
+        let ids: HashSet<String> = a.iter().map(|(_, id)| id.to_ascii_lowercase()).collect();
+        assert_eq!(ids.len(), 4, "{a:?}");
     }
 
     #[test]

@@ -296,3 +296,32 @@ fn two_concurrent_different_studies_never_mix() {
     let out = sweep(cwd).args(["verify", "r", "--sample", "4"]).output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+/// Repro 6: a CSV study gave different test sets (and so different results)
+/// run from its folder, from the parent, and on Slurm (absolute path): the
+/// data stream was keyed by the path as resolved. Now it is keyed by the
+/// file's contents: the same bytes from any working directory, through a
+/// link and with an absolute path, and `verify` finds them identical.
+#[test]
+fn one_csv_study_gives_the_same_bytes_from_any_working_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let mut csv = String::from("a,b,label\n");
+    for i in 0..30 {
+        let (a, b) = (f64::from(i) / 30.0, f64::from((i * 7) % 30) / 30.0);
+        csv.push_str(&format!("{a},{b},{}\n", u8::from(a + b > 1.0)));
+    }
+    write(cwd, "m/bc.csv", &csv);
+    write(cwd, "m/bc.toml", "seeds = 3\n[base]\ndataset = \"bc.csv\"\ntest_fraction = 0.2\nepochs = 30\n");
+    std::os::unix::fs::symlink(cwd.join("m"), cwd.join("link")).unwrap();
+    let absolute = cwd.join("m/bc.toml");
+    sweep(&cwd.join("m")).args(["bc.toml", "--out", "../inside"]).assert().success();
+    sweep(cwd).args(["m/bc.toml", "--out", "parent"]).assert().success();
+    sweep(cwd).args([absolute.to_str().unwrap(), "--out", "absolute"]).assert().success();
+    sweep(cwd).args(["link/bc.toml", "--out", "linked"]).assert().success();
+    for other in ["parent", "absolute", "linked"] {
+        crate::common::assert_same_tree(&cwd.join("inside"), &cwd.join(other));
+    }
+    let out = sweep(cwd).args(["verify", "parent"]).output().unwrap();
+    assert!(stdout(&out).contains("3 identical, 0 differ"), "{}", stdout(&out));
+}
