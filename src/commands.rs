@@ -13,7 +13,7 @@ use crate::cli::{
 };
 use crate::interrupt;
 use crate::manifest::Manifest;
-use crate::plan::{CURVE_ROW_BYTES, LARGE_CURVES, LARGE_PLAN, Plan, Shard};
+use crate::plan::{LARGE_DISK, LARGE_PLAN, Plan, PlanSize, Shard};
 use crate::progress::Progress;
 use crate::runner::{self, RunOptions};
 use crate::slurm::{self, SlurmJob, SlurmSettings};
@@ -131,7 +131,7 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Failure> {
 }
 
 /// A very large plan, or one whose curves would fill a disk, needs `--yes`.
-fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
+fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(), Failure> {
     if plan.jobs.len() > LARGE_PLAN && !yes {
         return Err(usage(anyhow!(
             "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
@@ -139,19 +139,61 @@ fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Failure> {
             plan.jobs.len()
         )));
     }
-    let bytes = plan.curve_bytes();
-    if bytes > LARGE_CURVES && !yes {
+    let size = plan.size();
+    // Memory: refused always (an allocation abort loses the run and leaves
+    // temporaries); every worker may hold a job this size at once.
+    if let Some(total) = machine_memory() {
+        let at_once = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let at_once = at_once.min(plan.jobs.len()).max(1) as f64;
+        if size.memory * at_once > total {
+            return Err(usage(anyhow!(
+                "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
+                 machine's {}; use fewer samples or smaller layers{}",
+                plan.manifest.path.display(),
+                plan.jobs[size.memory_job].id,
+                human_bytes_f(size.memory),
+                if at_once > 1.0 { format!(", {at_once} at once") } else { String::new() },
+                human_bytes_f(total),
+                if at_once > 1.0 { " (or fewer --threads)" } else { "" }
+            )));
+        }
+    }
+    if size.disk() > LARGE_DISK as f64 && !yes {
         return Err(usage(anyhow!(
-            "{}: the curve files would take about {} ({} jobs, ~{} rows of ~{CURVE_ROW_BYTES} bytes), \
-             over {}; raise `log_every` or check the plan with `sweep plan`, then pass --yes",
+            "{}: the results would take about {} on disk ({} jobs: {}; the largest, {}, {}), over {}; \
+             raise `log_every`, use fewer samples, or check the plan with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
-            human_bytes(bytes),
+            human_bytes_f(size.disk()),
             plan.jobs.len(),
-            bytes / CURVE_ROW_BYTES,
-            human_bytes(LARGE_CURVES)
+            disk_parts(&size),
+            plan.jobs[size.disk_job].id,
+            human_bytes_f(size.largest_disk),
+            human_bytes(LARGE_DISK)
         )));
     }
     Ok(())
+}
+
+/// `~6.0 GB of curves, ~12 kB of predictions, ~1.2 kB of models`.
+fn disk_parts(size: &PlanSize) -> String {
+    format!(
+        "~{} of curves, ~{} of predictions, ~{} of models",
+        human_bytes_f(size.curves),
+        human_bytes_f(size.predictions),
+        human_bytes_f(size.models)
+    )
+}
+
+/// This machine's memory in bytes (Linux: MemTotal of /proc/meminfo).
+fn machine_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+fn human_bytes_f(b: f64) -> String {
+    if b >= 1e18 { format!("{b:.1e} B") } else { human_bytes(b as u64) }
 }
 
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
@@ -166,7 +208,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
-        check_plan_size(plan, args.yes)?;
+        check_plan_size(plan, args.yes, args.threads)?;
     }
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
@@ -325,11 +367,14 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
             }
             let mut out = align(&rows);
             let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
+            let size = plan.size();
             out.push_str(&format!(
-                "{} jobs, {} job-epochs, ~{} of curves ({})\n",
+                "{} jobs, {} job-epochs, ~{} on disk ({}), up to ~{} of memory per job ({})\n",
                 plan.jobs.len(),
                 epochs,
-                human_bytes(plan.curve_bytes()),
+                human_bytes_f(size.disk()),
+                disk_parts(&size),
+                human_bytes_f(size.memory),
                 plan.manifest.name
             ));
             out
@@ -584,7 +629,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
 /// a Slurm job array plus a finishing job (or, with `--print`, shows them).
 pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Failure> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
-    check_plan_size(&plan, args.yes)?;
+    check_plan_size(&plan, args.yes, Some(args.cpus_per_task))?;
     let jobs = plan.jobs.len();
     let tasks = match args.tasks {
         Some(n) if n > jobs => {

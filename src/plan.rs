@@ -25,8 +25,12 @@ pub const LARGE_PLAN: usize = 100_000;
 /// past it, expanding would take gigabytes and minutes before anything ran.
 pub const MAX_PLAN: u64 = 2_000_000;
 
-/// A plan whose curve files would take more bytes than this needs `--yes`.
-pub const LARGE_CURVES: u64 = 5_000_000_000;
+/// A plan whose files would take more bytes than this needs `--yes`.
+pub const LARGE_DISK: u64 = 5_000_000_000;
+
+/// Bytes of one predictions.csv cell or model.json number, roughly
+/// (`0.123456789012345678,`).
+pub const CELL_BYTES: f64 = 20.0;
 
 /// Bytes of one curve.csv row, roughly: `1234,0.6931471805599453,0.5,,\n`
 /// is 30, with a test split about 60.
@@ -48,6 +52,27 @@ pub struct Job {
 pub struct Plan {
     pub manifest: Manifest,
     pub jobs: Vec<Job>,
+}
+
+/// What a plan is estimated to need (bytes, as f64: no plan overflows it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlanSize {
+    /// Every job's curve.csv, predictions.csv and model.json.
+    pub curves: f64,
+    pub predictions: f64,
+    pub models: f64,
+    /// The most memory one job needs, and that job's plan index.
+    pub memory: f64,
+    pub memory_job: usize,
+    /// The most disk one job needs, and that job's plan index.
+    pub largest_disk: f64,
+    pub disk_job: usize,
+}
+
+impl PlanSize {
+    pub fn disk(&self) -> f64 {
+        self.curves + self.predictions + self.models
+    }
 }
 
 /// `--shard I/N`.
@@ -295,6 +320,55 @@ impl Plan {
             .iter()
             .fold(0u64, |sum, j| sum.saturating_add(self.curve_rows(j)))
             .saturating_mul(CURVE_ROW_BYTES)
+    }
+
+    /// Estimated memory and disk of every job (SPEC 6, Size), from the
+    /// parameters alone: nothing is allocated or trained. CSV files are read
+    /// once each for their rows and columns.
+    pub fn size(&self) -> PlanSize {
+        let mut csv_shape: HashMap<PathBuf, (f64, f64)> = HashMap::new();
+        let mut size = PlanSize::default();
+        for job in &self.jobs {
+            let Ok(spec) = self.spec(job) else { continue };
+            let (rows, inputs) = match &spec.data.source {
+                DataSource::Csv(path) => *csv_shape.entry(path.clone()).or_insert_with(|| {
+                    let text = std::fs::read_to_string(path).unwrap_or_default();
+                    let width = text.lines().next().map_or(1, |h| h.split(',').count()).max(2) - 1;
+                    (text.lines().count().saturating_sub(1) as f64, width as f64)
+                }),
+                DataSource::Xor => (21.0, 2.0),
+                _ => (spec.data.n_samples as f64, 2.0),
+            };
+            let sizes: Vec<f64> = spec.layer_sizes(inputs as usize).iter().map(|&n| n as f64).collect();
+            let params: f64 = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+            let units: f64 = sizes.iter().sum();
+            let batch =
+                if spec.train.batch_size == 0 { rows } else { (spec.train.batch_size as f64).min(rows) };
+            let curves = self.curve_rows(job) as f64 * CURVE_ROW_BYTES as f64;
+            let predictions = rows * (inputs + 4.0) * CELL_BYTES;
+            let model = params * CELL_BYTES;
+            // The data (loaded, split, joined again for predictions), five
+            // copies of the parameters (weights, gradients, optimizer state,
+            // the model's text), three activations per unit and sample of a
+            // batch (forward, backward) and of the whole set (predictions),
+            // and the predictions' text.
+            let memory = rows * (inputs + 1.0) * 8.0 * 3.0
+                + params * 8.0 * 5.0
+                + (batch + rows) * units * 8.0 * 3.0
+                + predictions
+                + model;
+            size.curves += curves;
+            size.predictions += predictions;
+            size.models += model;
+            let disk = curves + predictions + model;
+            if memory > size.memory {
+                (size.memory, size.memory_job) = (memory, job.index);
+            }
+            if disk > size.largest_disk {
+                (size.largest_disk, size.disk_job) = (disk, job.index);
+            }
+        }
+        size
     }
 
     /// Total job-epochs (for progress and rates).

@@ -325,3 +325,32 @@ fn one_csv_study_gives_the_same_bytes_from_any_working_directory() {
     let out = sweep(cwd).args(["verify", "parent"]).output().unwrap();
     assert!(stdout(&out).contains("3 identical, 0 differ"), "{}", stdout(&out));
 }
+
+/// Repro 7: huge layers or sample counts planned as a few bytes of curves,
+/// then aborted on allocation (exit 134, a temporary folder left), and the
+/// 5 GB gate counted curves only. Now memory and disk are estimated per job
+/// (data, network buffers, predictions, model) and an oversized plan exits
+/// 2 with the estimate, before anything is created.
+#[test]
+fn oversized_plans_exit_2_with_the_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "wide.toml", "[base]\nhidden = [100000, 100000]\nepochs = 1\n");
+    write(cwd, "many.toml", "[base]\nn_samples = 1000000000000\nepochs = 1\n");
+    write(cwd, "big.toml", "seeds = 20\n[base]\nn_samples = 10000000\nepochs = 1\n");
+    for (manifest, words) in [
+        ("wide.toml", &["of memory", "beyond this machine"][..]),
+        ("many.toml", &["of memory", "beyond this machine"]),
+        ("big.toml", &["of predictions"]),
+    ] {
+        let out = sweep(cwd).args([manifest, "--out", "r", "--threads", "1"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{manifest}: {err}");
+        assert!(words.iter().all(|w| err.contains(w)), "{manifest}: {err}");
+        assert!(!cwd.join("r").exists(), "{manifest}: nothing created");
+    }
+    let plan = sweep(cwd).args(["plan", "big.toml"]).output().unwrap();
+    let text = stdout(&plan);
+    assert!(text.contains("GB on disk") && text.contains("GB of predictions"), "{text}");
+    assert!(text.contains("of memory per job"), "{text}");
+}
