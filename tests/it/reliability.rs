@@ -608,3 +608,30 @@ fn a_results_folder_named_by_the_manifest_stays_under_results() {
     sweep(cwd).args(["m.toml", "--set", "name=études 1"]).assert().success();
     assert_eq!(entries(&cwd.join("results")), ["études 1"]);
 }
+
+/// Repro 8 (issue 12): `timeout` sends SIGTERM to sweep and again to its
+/// process group, tmux sends SIGHUP to every process; the repeat was taken
+/// as "interrupted again: exiting now" (no summary, temporaries left, no
+/// resume command). Repeated SIGTERM and SIGHUP are one stop request.
+#[test]
+fn a_double_sigterm_or_sighup_is_one_stop_request() {
+    for sig in ["TERM", "HUP"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cwd = tmp.path();
+        write(cwd, "m.toml", LONG);
+        let mut child = spawn(cwd, &["run", "m.toml", "--out", "r", "--threads", "2"], "run");
+        wait_until("2 finished jobs", || count(&cwd.join("r/jobs")) >= 2);
+        for _ in 0..3 {
+            signal(&child, sig);
+        }
+        let status = wait_for(&mut child, Duration::from_secs(20)).expect("the run stops");
+        let err = read(cwd, "run.err");
+        assert_eq!(status.code(), Some(130), "{sig}: {err}");
+        assert!(!err.contains("interrupted again"), "{sig}: {err}");
+        assert!(err.contains("resume with: "), "{sig}: {err}");
+        let finished = count(&cwd.join("r/jobs"));
+        let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
+        assert_eq!(summary.lines().count(), finished + 1, "{sig}: a whole summary.csv");
+        assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "{sig}: no temporaries");
+    }
+}
