@@ -635,3 +635,38 @@ fn a_double_sigterm_or_sighup_is_one_stop_request() {
         assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "{sig}: no temporaries");
     }
 }
+
+/// Repro 9 (issue 12): on a full disk `report` left a truncated SVG and
+/// report.md, and `export --out` a file cut mid-row whose error named the
+/// input folder. Now each file is written whole (temporary file + rename):
+/// the previous report and export stay as they were, and the error names
+/// the file being written.
+#[test]
+fn a_full_disk_during_report_and_export_keeps_the_previous_files_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 3\n[base]\nepochs = 200\n[grid]\nlr = [0.1, 1.0]\n");
+    let _mnt = mount_or_skip!(&cwd.join("disk"), "4m");
+    sweep(cwd).args(["m.toml", "--out", "disk/r"]).assert().success();
+    sweep(cwd).args(["report", "disk/r"]).assert().success();
+    sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv"]).assert().success();
+    let before = tree(&cwd.join("disk/r"));
+    let export = fs::read(cwd.join("disk/e.csv")).unwrap();
+    // Fill the disk.
+    let mut filler = fs::File::create(cwd.join("disk/filler")).unwrap();
+    let block = vec![7u8; 4096];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    let out = sweep(cwd).args(["report", "disk/r"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device") && err.contains("disk/r/"), "{err}");
+    let out = sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write disk/e.csv") && err.contains("No space left"), "{err}");
+    assert_eq!(tree(&cwd.join("disk/r")), before, "the previous report and figures are whole");
+    assert_eq!(fs::read(cwd.join("disk/e.csv")).unwrap(), export);
+    assert_eq!(entries(&cwd.join("disk")), ["e.csv", "filler", "r"], "no temporary file left");
+    assert_eq!(entries(&cwd.join("disk/r/.sweep/tmp")), Vec::<String>::new());
+}
