@@ -197,27 +197,36 @@ pub fn run_plan<'p>(
         on_event(&Event::Failed { job, error: error.clone() });
         failed.lock().expect("failures").push((job.id.clone(), error));
     };
-    // Makes a trained job's folder durable and moves it into place, on the
-    // committer thread: the workers never wait for the disk. The job's lock
-    // is released only once its folder is in place.
-    let commit = |done: Done| {
-        let Done { job, epochs, file, prepared, wall_ms, lock } = done;
-        match prepared.commit() {
-            Ok(outcome) => {
-                let file = JobFile { result: outcome.clone(), ..file };
-                known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
-                // Timing is informative only; losing a row must not fail the job.
-                let _ = dir.append_timing(&job.id, wall_ms, threads);
-                let mut c = counts.lock().expect("counts");
-                c.ran += 1;
-                c.diverged += usize::from(outcome.diverged());
-                c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
-                drop(c);
-                on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+    // Makes trained jobs' folders durable and moves them into place, a
+    // batch at a time, on the committer thread: the workers never wait for
+    // the disk. Each job's lock is released only once its folder is in place.
+    let commit = |batch: Vec<Done>| {
+        let (done, prepared): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|Done { job, epochs, file, prepared, wall_ms, lock }| {
+                ((job, epochs, file, wall_ms, lock), prepared)
+            })
+            .unzip();
+        for ((job, epochs, file, wall_ms, lock), committed) in
+            done.into_iter().zip(store::commit_batch(prepared))
+        {
+            match committed {
+                Ok(outcome) => {
+                    let file = JobFile { result: outcome.clone(), ..file };
+                    known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
+                    // Timing is informative only; losing a row must not fail the job.
+                    let _ = dir.append_timing(&job.id, wall_ms, threads);
+                    let mut c = counts.lock().expect("counts");
+                    c.ran += 1;
+                    c.diverged += usize::from(outcome.diverged());
+                    c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
+                    drop(c);
+                    on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+                }
+                Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
             }
-            Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
+            drop(lock);
         }
-        drop(lock);
     };
     // Trains one job under its lock. Returns the lock's owner when another
     // process holds it and `wait` is false.
@@ -269,7 +278,7 @@ pub fn run_plan<'p>(
                 // The committer makes it durable and visible; if it is gone
                 // (it panicked), do it here.
                 if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
-                    commit(done);
+                    commit(vec![done]);
                 }
             }
             Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
@@ -278,11 +287,19 @@ pub fn run_plan<'p>(
         None
     };
     std::thread::scope(|scope| {
-        // A few jobs may wait for the committer; more would only hold disk space.
-        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(2 * threads);
-        let committer = scope.spawn(|| {
-            for done in committing {
-                commit(done);
+        // Jobs wait for the committer in batches: while one batch syncs,
+        // the next gathers (bounded, so temporaries stay few).
+        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(COMMIT_BATCH.max(2 * threads));
+        let commit = &commit;
+        let committer = scope.spawn(move || {
+            while let Ok(first) = committing.recv() {
+                let mut batch = vec![first];
+                while batch.len() < COMMIT_BATCH
+                    && let Ok(done) = committing.try_recv()
+                {
+                    batch.push(done);
+                }
+                commit(batch);
             }
         });
         pool.install(|| {
@@ -398,6 +415,9 @@ fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Re
     }
     Ok(())
 }
+
+/// The most finished jobs made durable by one sync.
+const COMMIT_BATCH: usize = 256;
 
 /// What the workers tally.
 #[derive(Debug, Default)]
