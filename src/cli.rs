@@ -145,6 +145,14 @@ pub enum Command {
   sweep export results/lr --out lr.csv          then pandas.read_csv(\"lr.csv\")
   sweep export results/lr --format json | head  a closed pipe is a quiet exit")]
     Export(ExportArgs),
+    /// List the job folders outside the folder's plan (its manifest.toml); --delete removes them.
+    Prune {
+        /// A results folder, e.g. results/lr.
+        dir: PathBuf,
+        /// Remove them (only whole job folders sweep wrote); without it, only list them.
+        #[arg(long)]
+        delete: bool,
+    },
     /// Submit a manifest to Slurm: a job array of `sweep run --shard auto` tasks,
     /// then a job that summarizes and reports once they all succeeded.
     Slurm(SlurmArgs),

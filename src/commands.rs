@@ -13,7 +13,7 @@ use crate::cli::{
 use crate::error::{Context, Error};
 use crate::interrupt;
 use crate::manifest::Manifest;
-use crate::plan::{CURVE_ROW_BYTES, LARGE_CURVES, LARGE_PLAN, Plan, Shard};
+use crate::plan::{LARGE_DISK, LARGE_PLAN, Plan, PlanSize, Shard};
 use crate::progress::Progress;
 use crate::runner::{self, RunOptions};
 use crate::slurm::{self, SlurmJob, SlurmSettings};
@@ -80,7 +80,7 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
 }
 
 /// A very large plan, or one whose curves would fill a disk, needs `--yes`.
-fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Error> {
+fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(), Error> {
     if plan.jobs.len() > LARGE_PLAN && !yes {
         return Err(Error::usage(format!(
             "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
@@ -88,19 +88,61 @@ fn check_plan_size(plan: &Plan, yes: bool) -> Result<(), Error> {
             plan.jobs.len()
         )));
     }
-    let bytes = plan.curve_bytes();
-    if bytes > LARGE_CURVES && !yes {
+    let size = plan.size();
+    // Memory: refused always (an allocation abort loses the run and leaves
+    // temporaries); every worker may hold a job this size at once.
+    if let Some(total) = machine_memory() {
+        let at_once = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let at_once = at_once.min(plan.jobs.len()).max(1) as f64;
+        if size.memory * at_once > total {
+            return Err(Error::usage(format!(
+                "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
+                 machine's {}; use fewer samples or smaller layers{}",
+                plan.manifest.path.display(),
+                plan.jobs[size.memory_job].id,
+                human_bytes_f(size.memory),
+                if at_once > 1.0 { format!(", {at_once} at once") } else { String::new() },
+                human_bytes_f(total),
+                if at_once > 1.0 { " (or fewer --threads)" } else { "" }
+            )));
+        }
+    }
+    if size.disk() > LARGE_DISK as f64 && !yes {
         return Err(Error::usage(format!(
-            "{}: the curve files would take about {} ({} jobs, ~{} rows of ~{CURVE_ROW_BYTES} bytes), \
-             over {}; raise `log_every` or check the plan with `sweep plan`, then pass --yes",
+            "{}: the results would take about {} on disk ({} jobs: {}; the largest, {}, {}), over {}; \
+             raise `log_every`, use fewer samples, or check the plan with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
-            human_bytes(bytes),
+            human_bytes_f(size.disk()),
             plan.jobs.len(),
-            bytes / CURVE_ROW_BYTES,
-            human_bytes(LARGE_CURVES)
+            disk_parts(&size),
+            plan.jobs[size.disk_job].id,
+            human_bytes_f(size.largest_disk),
+            human_bytes(LARGE_DISK)
         )));
     }
     Ok(())
+}
+
+/// `~6.0 GB of curves, ~12 kB of predictions, ~1.2 kB of models`.
+fn disk_parts(size: &PlanSize) -> String {
+    format!(
+        "~{} of curves, ~{} of predictions, ~{} of models",
+        human_bytes_f(size.curves),
+        human_bytes_f(size.predictions),
+        human_bytes_f(size.models)
+    )
+}
+
+/// This machine's memory in bytes (Linux: MemTotal of /proc/meminfo).
+fn machine_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+fn human_bytes_f(b: f64) -> String {
+    if b >= 1e18 { format!("{b:.1e} B") } else { human_bytes(b as u64) }
 }
 
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
@@ -115,7 +157,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
-        check_plan_size(plan, args.yes)?;
+        check_plan_size(plan, args.yes, args.threads)?;
     }
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
@@ -127,8 +169,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         let report = run.with_context(|| format!("running {}", plan.manifest.path.display()))?;
         let secs = report.wall.as_secs_f64();
         let rate = report.job_epochs as f64 / secs.max(1e-9);
+        let outside = if report.outside > 0 {
+            format!(
+                "; {} job folders outside this plan kept (`sweep prune {}` lists them)",
+                report.outside,
+                crate::slurm::shell_quote(&out.display().to_string())
+            )
+        } else {
+            String::new()
+        };
         emit(&format!(
-            "{}: {} jobs run, {} skipped, {} diverged, {} failed in {secs:.2} s ({} job-epochs/s, {} threads) -> {}\n",
+            "{}: {} jobs run, {} skipped, {} diverged, {} failed in {secs:.2} s ({} job-epochs/s, {} threads) -> {}{outside}\n",
             plan.manifest.name,
             report.ran,
             report.skipped,
@@ -139,6 +190,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             out.join(store::SUMMARY).display()
         ))?;
         any_failed |= !report.failed.is_empty();
+        if !report.repaired.is_empty() {
+            let (id, what) = &report.repaired[0];
+            let more = report.repaired.len() - 1;
+            eprintln!(
+                "note: retrained {} finished job(s) whose files no longer matched their recorded hashes \
+                 ({}/{id}: {what}{})",
+                report.repaired.len(),
+                store::JOBS,
+                if more > 0 { format!("; and {more} more") } else { String::new() }
+            );
+        }
         if let Some(e) = &report.summary_error {
             any_failed = true;
             eprintln!(
@@ -254,11 +316,14 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode, Error> {
             }
             let mut out = align(&rows);
             let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
+            let size = plan.size();
             out.push_str(&format!(
-                "{} jobs, {} job-epochs, ~{} of curves ({})\n",
+                "{} jobs, {} job-epochs, ~{} on disk ({}), up to ~{} of memory per job ({})\n",
                 plan.jobs.len(),
                 epochs,
-                human_bytes(plan.curve_bytes()),
+                human_bytes_f(size.disk()),
+                disk_parts(&size),
+                human_bytes_f(size.memory),
                 plan.manifest.name
             ));
             out
@@ -284,11 +349,19 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A results folder to read (SPEC 6, Ownership): anything else is refused.
 fn results_dir(dir: &Path) -> Result<ResultsDir, Error> {
-    if !dir.is_dir() {
-        return Err(Error::usage(format!("{}: not a results folder (no such directory)", dir.display())));
-    }
-    Ok(ResultsDir::new(dir))
+    let rd = ResultsDir::new(dir);
+    rd.open()?;
+    Ok(rd)
+}
+
+/// A results folder to write into: an older sweep's folder gets the marker;
+/// anything that is not a results folder is refused before any change.
+fn results_dir_to_write(dir: &Path) -> Result<ResultsDir, Error> {
+    let rd = results_dir(dir)?;
+    rd.create()?;
+    Ok(rd)
 }
 
 /// The plan a results folder was made from (its manifest.toml), if readable.
@@ -298,7 +371,7 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
 }
 
 pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
-    let rd = results_dir(dir)?;
+    let rd = results_dir_to_write(dir)?;
     let n = match stored_plan(&rd) {
         Some(plan) => runner::summarize_plan(&plan, &rd)?,
         None => {
@@ -317,8 +390,13 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
-    let rd = results_dir(dir)?;
-    let all = rd.job_ids()?;
+    let rd = results_dir_to_write(dir)?;
+    // The study's jobs (SPEC 6): every job of the plan that has a folder,
+    // whole or not; without a readable manifest.toml, every job folder.
+    let all: Vec<String> = match store::stored_plan(dir) {
+        Some(plan) => plan.jobs.iter().filter(|j| rd.has_job(&j.id)).map(|j| j.id.clone()).collect(),
+        None => rd.job_ids()?,
+    };
     let ids: Vec<String> = match sample {
         Some(n) if n < all.len() => (0..n).map(|i| all[i * all.len() / n].clone()).collect(),
         _ => all,
@@ -328,7 +406,9 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     }
     let mismatches = runner::verify(&rd, &ids, threads)?;
     for m in &mismatches {
-        emit(&format!("DIFFERS {}: stored {} retrained {}\n", m.job_id, m.stored, m.retrained))?;
+        for problem in &m.problems {
+            emit(&format!("{problem} in {}/{}\n", store::JOBS, m.job_id))?;
+        }
     }
     emit(&format!(
         "verified {} jobs: {} identical, {} differ\n",
@@ -339,6 +419,51 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,
+/// listed, or removed with `--delete`. Only whole job folders sweep wrote
+/// (params.toml and every file matching its hashes, not a link) are removed;
+/// each goes through the temporary place, so a kill never leaves half a job
+/// in jobs/.
+pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
+    let rd = if delete { results_dir_to_write(dir)? } else { results_dir(dir)? };
+    let plan = store::stored_plan(dir).ok_or_else(|| {
+        Error::usage(format!(
+            "{}: no readable {}: cannot tell which jobs are in the plan",
+            dir.display(),
+            store::MANIFEST
+        ))
+    })?;
+    let outside = runner::jobs_outside(&plan, &rd)?;
+    let mut removed = 0;
+    for id in &outside {
+        let job = rd.job_dir(id);
+        let ours = std::fs::symlink_metadata(&job).is_ok_and(|m| m.is_dir())
+            && matches!(store::read_job_checked(&job), Ok(Ok(f)) if f.job_id == *id);
+        if !ours {
+            emit(&format!("kept {}/{id}: not a whole job folder written by sweep\n", store::JOBS))?;
+            continue;
+        }
+        if !delete {
+            emit(&format!("outside the plan: {}/{id}\n", store::JOBS))?;
+            continue;
+        }
+        let doomed = rd.path(store::TMP).join(format!("{id}.{}.pruned", std::process::id()));
+        std::fs::rename(&job, &doomed).with_context(|| format!("cannot remove {}", job.display()))?;
+        std::fs::remove_dir_all(&doomed).with_context(|| format!("cannot remove {}", doomed.display()))?;
+        removed += 1;
+    }
+    let shown = crate::slurm::shell_quote(&dir.display().to_string());
+    emit(&if delete {
+        format!("removed {removed} job folders outside the plan of {shown}\n")
+    } else {
+        format!(
+            "{} job folders outside the plan of {shown}; `sweep prune {shown} --delete` removes them\n",
+            outside.len()
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     results_dir(&args.dir)?;
     let format = match args.format {
@@ -347,10 +472,7 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     };
     match &args.out {
         Some(path) => {
-            let file =
-                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            let n = crate::export::export(&args.dir, format, &mut w)?;
+            let n = export_whole(&args.dir, format, path)?;
             eprintln!("{}: {n} rows", path.display());
         }
         None => {
@@ -360,8 +482,60 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `export --out FILE`, whole or not at all: streamed into a temporary file
+/// beside FILE, synced, then renamed over it. Errors name FILE.
+fn export_whole(dir: &Path, format: crate::export::ExportFormat, path: &Path) -> Result<usize, Error> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.sweep-{}.tmp", std::process::id()));
+    let cannot = |e: std::io::Error| Error::runtime(format!("cannot write {}: {e}", path.display()));
+    let result = (|| -> Result<usize, Error> {
+        let file = std::fs::File::create(&tmp).map_err(cannot)?;
+        let mut w = WriteErrors { inner: std::io::BufWriter::new(file), error: None };
+        let n = match crate::export::export(dir, format, &mut w) {
+            Ok(n) => n,
+            Err(e) => match w.error.take() {
+                Some(io) => return Err(cannot(io)),
+                None => return Err(e.into()),
+            },
+        };
+        let file = w.inner.into_inner().map_err(|e| cannot(e.into_error()))?;
+        file.sync_all().map_err(cannot)?;
+        std::fs::rename(&tmp, path).map_err(cannot)?;
+        Ok(n)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A writer that remembers its first error, so a failed export names the
+/// file being written rather than the folder being read.
+struct WriteErrors<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for WriteErrors<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.error.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.error.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
 pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
-    results_dir(&args.dir)?;
+    results_dir_to_write(&args.dir)?;
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)
         .with_context(|| format!("cannot report on {}", args.dir.display()))?;
@@ -435,7 +609,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
 /// a Slurm job array plus a finishing job (or, with `--print`, shows them).
 pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
-    check_plan_size(&plan, args.yes)?;
+    check_plan_size(&plan, args.yes, Some(args.cpus_per_task))?;
     let jobs = plan.jobs.len();
     let tasks = match args.tasks {
         Some(n) if n > jobs => {

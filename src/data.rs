@@ -101,8 +101,8 @@ pub enum DataError {
 /// Builds the job's data: generate (or load the CSV), add noise (generated
 /// sets only), apply the conv pre-filter, then split.
 ///
-/// All randomness comes from one data stream keyed by the data set and
-/// `n_samples` only. Noise and test_fraction are deliberately not in the key,
+/// All randomness comes from one data stream keyed by the data set (a CSV
+/// file by the SHA-256 of its bytes) and `n_samples` only. Noise and test_fraction are deliberately not in the key,
 /// and the number of draws does not depend on them: the points are drawn,
 /// then one normal per input cell (even when noise = 0), then a full
 /// permutation of the samples (even when test_fraction = 0). So for one seed,
@@ -110,8 +110,15 @@ pub enum DataError {
 /// only in test_fraction share their permutation (common random numbers).
 pub fn build(spec: &DataSpec, seed: u64) -> Result<Split, DataError> {
     let n_key = spec.n_samples.to_string();
+    // A CSV file is keyed by its contents, never its path (SPEC 5): any
+    // working directory, link or Slurm node gives the same split.
     let name = match &spec.source {
-        DataSource::Csv(path) => format!("csv:{}", path.to_string_lossy()),
+        DataSource::Csv(path) => {
+            use sha2::Digest as _;
+            let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.clone(), source })?;
+            let digest = sha2::Sha256::digest(&bytes);
+            format!("csv:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        }
         builtin => builtin_name(builtin).to_string(),
     };
     let mut rng = rng::stream(seed, "data", &[&name, &n_key]);

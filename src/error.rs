@@ -76,6 +76,9 @@ impl Classify for StoreError {
         match self {
             StoreError::Io { source, .. } => Kind::of_io(source),
             StoreError::Format { .. } => Kind::Runtime,
+            // A folder sweep will not write into (not its own, another
+            // study's): nothing was changed, and the user must choose.
+            StoreError::Refused { .. } => Kind::Usage,
         }
     }
 }
@@ -83,6 +86,9 @@ impl Classify for StoreError {
 impl Classify for RunError {
     fn kind(&self) -> Kind {
         match self {
+            // A refusal keeps its kind (exit 2, nothing changed); a closed
+            // pipe inside a run is a results file failing, not a reader leaving.
+            RunError::Store(e) if e.kind() == Kind::Usage => Kind::Usage,
             RunError::Store(_) | RunError::Pool { .. } => Kind::Runtime,
         }
     }

@@ -4,8 +4,14 @@
 //! job (`RunOptions::cancel`): jobs stop at their next epoch, drop their
 //! temporary folders and release their locks, finished jobs stay, and
 //! `sweep run` prints what finished and the command that resumes, then exits
-//! with 130. A second signal exits at once with 130; temporary folders it
-//! leaves behind are removed by the next run on that folder.
+//! with 130.
+//!
+//! Repeated SIGTERM and SIGHUP are one stop request: coreutils `timeout`
+//! signals the child and then its process group, tmux and terminals send
+//! SIGHUP to every process of the session, so one request often arrives
+//! twice. Only a SIGINT after the first request (Ctrl-C pressed again)
+//! exits at once with 130; temporary folders it leaves behind are removed
+//! by the next run on that folder.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,27 +38,34 @@ const STOPPING: &str = "stopping: running jobs end at their next epoch and are d
      (Ctrl-C again quits at once)";
 
 /// Installs the handler (once per process) and returns the flag it sets.
-/// Without a handler (one was installed by someone else, say) the flag is
+/// Without a handler (the signal thread could not start, say) the flag is
 /// still returned and signals keep their default effect.
 pub fn install() -> &'static AtomicBool {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
-            if !INTERRUPTED.swap(true, Ordering::SeqCst) {
-                match &*NOTICE.lock().unwrap_or_else(|e| e.into_inner()) {
-                    Some(notice) => notice(STOPPING),
-                    // Not eprintln!: after SIGHUP stderr may be gone.
-                    None => drop(writeln!(std::io::stderr(), "{STOPPING}")),
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+        // Signals are handled on a thread of their own, so the handler may
+        // lock and print (nothing here runs in the signal handler itself).
+        let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
+            for signal in signals.forever() {
+                if !INTERRUPTED.swap(true, Ordering::SeqCst) {
+                    match &*NOTICE.lock().unwrap_or_else(|e| e.into_inner()) {
+                        Some(notice) => notice(STOPPING),
+                        // Not eprintln!: after SIGHUP stderr may be gone.
+                        None => drop(writeln!(std::io::stderr(), "{STOPPING}")),
+                    }
+                } else if signal == SIGINT {
+                    let mut err = std::io::stderr().lock();
+                    if err.is_terminal() {
+                        // Wipe a half-drawn progress bar before leaving.
+                        let _ = err.write_all(b"\r\x1b[2K");
+                    }
+                    let _ = writeln!(err, "interrupted again: exiting now");
+                    let _ = err.flush();
+                    std::process::exit(i32::from(EXIT_CODE));
                 }
-            } else {
-                let mut err = std::io::stderr().lock();
-                if err.is_terminal() {
-                    // Wipe a half-drawn progress bar before leaving.
-                    let _ = err.write_all(b"\r\x1b[2K");
-                }
-                let _ = writeln!(err, "interrupted again: exiting now");
-                let _ = err.flush();
-                std::process::exit(i32::from(EXIT_CODE));
+                // A repeated SIGTERM or SIGHUP: the same stop request.
             }
         });
     });

@@ -105,6 +105,79 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
+/// A results folder held for one study (SPEC 6, One study per folder):
+/// every process running that study holds a shared lock on
+/// `.sweep/run-<study>.lock`, so shards and second runs of one study share
+/// the folder, while a process of another study finds the lock held and is
+/// refused. Like job locks, the kernel drops it however the process dies.
+#[derive(Debug)]
+pub struct StudyLock {
+    // Held for its shared flock; released when closed.
+    _file: File,
+}
+
+/// Who holds a folder for another study.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyOwner {
+    /// `pid N (study NAME)` lines its holders wrote, the first one.
+    pub holder: String,
+}
+
+impl std::fmt::Display for StudyOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.holder.is_empty() { f.write_str("another process") } else { f.write_str(&self.holder) }
+    }
+}
+
+/// Takes the folder `own` (sweep's own folder of a results folder) for the
+/// study `study` (a short hash of the manifest as run; `name` is for
+/// messages). `Ok(Err(owner))` when a live process holds it for another
+/// study. Lock files of studies nobody runs any more are removed.
+pub fn hold_study(own: &Path, study: &str, name: &str) -> io::Result<Result<StudyLock, StudyOwner>> {
+    // One process at a time looks and takes: a short exclusive gate.
+    let gate =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(own.join("gate.lock"))?;
+    match gate.lock() {
+        Err(e) if unsupported(&e) => {}
+        other => other?,
+    }
+    let mine = format!("run-{study}.lock");
+    for e in fs::read_dir(own)?.flatten() {
+        let file_name = e.file_name().to_string_lossy().into_owned();
+        if file_name == mine || !file_name.starts_with("run-") || !file_name.ends_with(".lock") {
+            continue;
+        }
+        let mut other = OpenOptions::new().read(true).write(true).open(e.path())?;
+        match other.try_lock() {
+            Ok(()) => {
+                // Nobody runs that study any more.
+                let _ = fs::remove_file(e.path());
+            }
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = other.read_to_string(&mut text);
+                let holder = text.lines().next().unwrap_or("").trim().to_string();
+                return Ok(Err(StudyOwner { holder }));
+            }
+            Err(TryLockError::Error(e)) if unsupported(&e) => {}
+            Err(TryLockError::Error(e)) => return Err(e),
+        }
+    }
+    let mut file = OpenOptions::new().read(true).append(true).create(true).open(own.join(&mine))?;
+    match file.try_lock_shared() {
+        Ok(()) => {}
+        Err(TryLockError::Error(e)) if unsupported(&e) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(io::Error::other("the study lock is held exclusively (a clean-up in progress)"));
+        }
+        Err(TryLockError::Error(e)) => return Err(e),
+    }
+    // For messages only: a full disk must not fail the lock.
+    let _ = writeln!(file, "pid {} (study {name})", std::process::id());
+    drop(gate);
+    Ok(Ok(StudyLock { _file: file }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Summarize { dir } => commands::summarize(&dir),
         Command::Verify { dir, sample, threads } => commands::verify(&dir, sample, threads),
         Command::Export(args) => commands::export(&args),
+        Command::Prune { dir, delete } => commands::prune(&dir, delete),
         Command::Slurm(args) => commands::slurm(&args),
     };
     match result {

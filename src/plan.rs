@@ -25,8 +25,12 @@ pub const LARGE_PLAN: usize = 100_000;
 /// past it, expanding would take gigabytes and minutes before anything ran.
 pub const MAX_PLAN: u64 = 2_000_000;
 
-/// A plan whose curve files would take more bytes than this needs `--yes`.
-pub const LARGE_CURVES: u64 = 5_000_000_000;
+/// A plan whose files would take more bytes than this needs `--yes`.
+pub const LARGE_DISK: u64 = 5_000_000_000;
+
+/// Bytes of one predictions.csv cell or model.json number, roughly
+/// (`0.123456789012345678,`).
+pub const CELL_BYTES: f64 = 20.0;
 
 /// Bytes of one curve.csv row, roughly: `1234,0.6931471805599453,0.5,,\n`
 /// is 30, with a test split about 60.
@@ -48,6 +52,27 @@ pub struct Job {
 pub struct Plan {
     pub manifest: Manifest,
     pub jobs: Vec<Job>,
+}
+
+/// What a plan is estimated to need (bytes, as f64: no plan overflows it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlanSize {
+    /// Every job's curve.csv, predictions.csv and model.json.
+    pub curves: f64,
+    pub predictions: f64,
+    pub models: f64,
+    /// The most memory one job needs, and that job's plan index.
+    pub memory: f64,
+    pub memory_job: usize,
+    /// The most disk one job needs, and that job's plan index.
+    pub largest_disk: f64,
+    pub disk_job: usize,
+}
+
+impl PlanSize {
+    pub fn disk(&self) -> f64 {
+        self.curves + self.predictions + self.models
+    }
 }
 
 /// `--shard I/N`.
@@ -102,7 +127,6 @@ impl Plan {
 
         let mut plan = Plan { manifest, jobs: Vec::new() };
         let mut seen_configs = HashSet::new();
-        let mut seen_ids = HashSet::new();
         for combo in combos {
             let swept: Vec<(String, Value)> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
@@ -112,19 +136,11 @@ impl Plan {
                 if !seen_configs.insert(plan.config_text(&job)) {
                     continue;
                 }
-                // Ids differing only in case are one folder on macOS and
-                // Windows: those count as taken too.
-                let base = job_id(&job.swept, seed);
-                job.id = base.clone();
-                let mut salt = 0u32;
-                while !seen_ids.insert(job.id.to_ascii_lowercase()) {
-                    let text = plan.config_text(&job) + &"#".repeat(salt as usize);
-                    job.id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
-                    salt += 1;
-                }
+                job.id = job_id(&job.swept, seed);
                 plan.jobs.push(job);
             }
         }
+        plan.disambiguate_ids();
         if plan.jobs.is_empty() {
             let origin = Origin::File { path: plan.manifest.path.clone(), line: 1, col: 1 };
             let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
@@ -134,6 +150,33 @@ impl Plan {
             plan.spec(job)?;
         }
         Ok(plan)
+    }
+
+    /// Ids that name one folder (equal, or differing only in case: one
+    /// folder on macOS and Windows) all get a suffix from their own
+    /// configuration, so every job's id depends on its configuration alone,
+    /// never on which value the manifest lists first.
+    fn disambiguate_ids(&mut self) {
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for job in &self.jobs {
+            *count.entry(job.id.to_ascii_lowercase()).or_default() += 1;
+        }
+        let mut seen = HashSet::new();
+        for i in 0..self.jobs.len() {
+            let base = self.jobs[i].id.clone();
+            if count[&base.to_ascii_lowercase()] > 1 {
+                let text = self.config_text(&self.jobs[i]);
+                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+            }
+            // Two configurations whose hashes share 8 hex digits as well:
+            // astronomically rare, settled in plan order.
+            let mut salt = 0usize;
+            while !seen.insert(self.jobs[i].id.to_ascii_lowercase()) {
+                salt += 1;
+                let text = self.config_text(&self.jobs[i]) + &"#".repeat(salt);
+                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+            }
+        }
     }
 
     /// Reads every data and weights file the plan names, once each, so a
@@ -229,21 +272,20 @@ impl Plan {
     /// The configuration hash recorded in params.toml; resume compares it.
     /// Data and weights files are hashed by content, so editing one retrains.
     pub fn config_hash(&self, job: &Job, spec: &JobSpec) -> String {
-        let mut h = Fnv64::default().field(&self.config_text(job));
-        let files = [
-            match &spec.data.source {
-                spec::DataSource::Csv(p) => Some(p),
-                _ => None,
-            },
-            match &spec.model.init {
-                spec::Init::File(p) => Some(p),
-                _ => None,
-            },
-        ];
-        for path in files.into_iter().flatten() {
-            h = h.bytes(&std::fs::read(path).unwrap_or_default()).field("");
-        }
-        format!("{:016x}", h.finish())
+        config_hash_of(job.seed, &self.values(job), &input_files(spec), &mut HashMap::new())
+    }
+
+    /// [`Plan::config_hash`] of every job, by plan index; each input file
+    /// is read once.
+    pub fn config_hashes(&self) -> Vec<String> {
+        let mut contents = HashMap::new();
+        self.jobs
+            .iter()
+            .map(|job| match self.spec(job) {
+                Ok(spec) => config_hash_of(job.seed, &self.values(job), &input_files(&spec), &mut contents),
+                Err(_) => String::new(),
+            })
+            .collect()
     }
 
     /// Keys that vary across the plan, in order of first appearance.
@@ -282,6 +324,56 @@ impl Plan {
             .saturating_mul(CURVE_ROW_BYTES)
     }
 
+    /// Estimated memory and disk of every job (SPEC 6, Size), from the
+    /// parameters alone: nothing is allocated or trained. CSV files are read
+    /// once each for their rows and columns.
+    pub fn size(&self) -> PlanSize {
+        let mut csv_shape: HashMap<PathBuf, (f64, f64)> = HashMap::new();
+        let mut size = PlanSize::default();
+        for job in &self.jobs {
+            let Ok(spec) = self.spec(job) else { continue };
+            let (rows, inputs) = match &spec.data.source {
+                DataSource::Csv(path) => *csv_shape.entry(path.clone()).or_insert_with(|| {
+                    let text = std::fs::read_to_string(path).unwrap_or_default();
+                    let width = text.lines().next().map_or(1, |h| h.split(',').count()).max(2) - 1;
+                    (text.lines().count().saturating_sub(1) as f64, width as f64)
+                }),
+                DataSource::Xor => (21.0, 2.0),
+                _ => (spec.data.n_samples as f64, 2.0),
+            };
+            // Two classes: the output layer is the smallest part of any estimate.
+            let sizes: Vec<f64> = spec.layer_sizes(inputs as usize, 2).iter().map(|&n| n as f64).collect();
+            let params: f64 = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+            let units: f64 = sizes.iter().sum();
+            let batch =
+                if spec.train.batch_size == 0 { rows } else { (spec.train.batch_size as f64).min(rows) };
+            let curves = self.curve_rows(job) as f64 * CURVE_ROW_BYTES as f64;
+            let predictions = rows * (inputs + 4.0) * CELL_BYTES;
+            let model = params * CELL_BYTES;
+            // The data (loaded, split, joined again for predictions), five
+            // copies of the parameters (weights, gradients, optimizer state,
+            // the model's text), three activations per unit and sample of a
+            // batch (forward, backward) and of the whole set (predictions),
+            // and the predictions' text.
+            let memory = rows * (inputs + 1.0) * 8.0 * 3.0
+                + params * 8.0 * 5.0
+                + (batch + rows) * units * 8.0 * 3.0
+                + predictions
+                + model;
+            size.curves += curves;
+            size.predictions += predictions;
+            size.models += model;
+            let disk = curves + predictions + model;
+            if memory > size.memory {
+                (size.memory, size.memory_job) = (memory, job.index);
+            }
+            if disk > size.largest_disk {
+                (size.largest_disk, size.disk_job) = (disk, job.index);
+            }
+        }
+        size
+    }
+
     /// Total job-epochs (for progress and rates).
     pub fn epochs_of(&self, job: &Job) -> u64 {
         match self.value(job, "epochs") {
@@ -289,6 +381,41 @@ impl Plan {
             _ => 0,
         }
     }
+}
+
+/// The files a job reads besides its parameters: a CSV data set, a weights
+/// file.
+pub fn input_files(spec: &JobSpec) -> Vec<PathBuf> {
+    let data = match &spec.data.source {
+        DataSource::Csv(p) => Some(p.clone()),
+        _ => None,
+    };
+    let init = match &spec.model.init {
+        Init::File(p) => Some(p.clone()),
+        _ => None,
+    };
+    data.into_iter().chain(init).collect()
+}
+
+/// A configuration hash: the seed and every parameter (in [`KEYS`] order),
+/// then the contents of each input file (`contents` caches the reads; an
+/// unreadable file counts as empty).
+pub fn config_hash_of(
+    seed: u64,
+    values: &[(&str, Value)],
+    files: &[PathBuf],
+    contents: &mut HashMap<PathBuf, Vec<u8>>,
+) -> String {
+    let mut text = format!("seed = {seed}\n");
+    for (k, v) in values {
+        text.push_str(&format!("{k} = {v}\n"));
+    }
+    let mut h = Fnv64::default().field(&text);
+    for path in files {
+        let bytes = contents.entry(path.clone()).or_insert_with(|| std::fs::read(path).unwrap_or_default());
+        h = h.bytes(bytes).field("");
+    }
+    format!("{:016x}", h.finish())
 }
 
 /// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.
@@ -455,6 +582,24 @@ mod tests {
                 0
             )
         );
+    }
+
+    #[test]
+    fn job_ids_do_not_depend_on_the_order_of_values() {
+        // `a b` and `a_b` both read `a~b` in an id; `X` and `x` are one
+        // folder on macOS: each job keeps its id whichever value comes first.
+        let by_config = |text: &str| -> Vec<(String, String)> {
+            let p = plan(text).unwrap();
+            let mut v: Vec<(String, String)> =
+                p.jobs.iter().map(|j| (p.config_text(j), j.id.clone())).collect();
+            v.sort();
+            v
+        };
+        let a = by_config("[grid]\ninit = [\"a b.json\", \"a_b.json\", \"W.json\", \"w.json\"]\n");
+        let b = by_config("[grid]\ninit = [\"w.json\", \"a_b.json\", \"W.json\", \"a b.json\"]\n");
+        assert_eq!(a, b);
+        let ids: HashSet<String> = a.iter().map(|(_, id)| id.to_ascii_lowercase()).collect();
+        assert_eq!(ids.len(), 4, "{a:?}");
     }
 
     #[test]

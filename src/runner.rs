@@ -86,6 +86,12 @@ pub struct RunReport {
     pub cancelled: usize,
     /// Jobs not started because a disk error stopped the run.
     pub halted: usize,
+    /// (job id, what did not match) of finished jobs retrained because
+    /// their files no longer matched their recorded hashes.
+    pub repaired: Vec<(String, String)>,
+    /// Job folders of the results folder outside this plan: kept, counted
+    /// by nothing (`sweep prune` removes them).
+    pub outside: usize,
     /// Why summary.csv could not be written (the job folders are intact).
     pub summary_error: Option<String>,
     pub job_epochs: u64,
@@ -110,29 +116,68 @@ pub fn run_plan<'p>(
 ) -> Result<RunReport, RunError> {
     let start = Instant::now();
     let dir = ResultsDir::new(out);
+    let manifest_text = plan.manifest.to_toml();
+    refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
     dir.create()?;
+    // One study per folder: held until the run ends.
+    let study = store::sha256_hex(manifest_text.as_bytes())[..16].to_string();
+    let own = dir.path(store::OWN);
+    let _study_lock = match crate::lock::hold_study(&own, &study, &plan.manifest.name) {
+        Ok(Ok(lock)) => lock,
+        Ok(Err(owner)) => {
+            return Err(StoreError::Refused {
+                path: out.to_path_buf(),
+                message: format!(
+                    "{owner} is running another study in this folder (one study per folder); wait for it \
+                     to finish, or choose another --out"
+                ),
+            }
+            .into());
+        }
+        Err(source) => return Err(StoreError::Io { path: own, source }.into()),
+    };
     dir.clean_stale_tmp();
-    dir.write_atomic(store::MANIFEST, plan.manifest.to_toml().as_bytes())?;
 
     // Decide what to train before training anything. The shard's finished
     // jobs are remembered, for a quick summary.csv after Ctrl-C.
     let mut todo: Vec<(&Job, JobSpec, String)> = Vec::new();
     let mut skipped = 0;
     let mut known: HashMap<String, SummaryRow> = HashMap::new();
+    let mut repaired = Vec::new();
+    let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
+    let hashes = plan.config_hashes();
     for job in plan.shard(opts.shard) {
         let spec = plan.spec(job).expect("the plan validated every job");
-        let hash = plan.config_hash(job, &spec);
-        let finished = dir.finished(&job.id);
-        let same = finished.as_ref().is_some_and(|f| f.config_hash == hash);
-        if let Some(f) = finished {
-            known.insert(job.id.clone(), SummaryRow::from_job(&f));
+        let hash = hashes[job.index].clone();
+        match store::read_job_checked(&dir.job_dir(&job.id)) {
+            Ok(Ok(f)) if f.config_hash == hash => {
+                known.insert(job.id.clone(), SummaryRow::from_job(&f));
+                if !opts.force {
+                    skipped += 1;
+                    continue;
+                }
+            }
+            // A job of this configuration whose files were changed,
+            // truncated or deleted since it was written: retrained, and said.
+            Ok(Err((damage, Some(f)))) if f.config_hash == hash && dir.has_job(&job.id) => {
+                let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+                repaired.push((job.id.clone(), what.join(", ")));
+            }
+            // A finished job of another configuration: replaced only with --force.
+            Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
+            _ => {}
         }
-        if same && !opts.force {
-            skipped += 1;
-        } else {
-            todo.push((job, spec, hash));
-        }
+        todo.push((job, spec, hash));
     }
+    if !other_study.is_empty() && !opts.force {
+        return Err(StoreError::Refused {
+            path: out.to_path_buf(),
+            message: replaced_message(plan, &other_study),
+        }
+        .into());
+    }
+    dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
+    let outside = jobs_outside(plan, &dir)?.len();
     let known = Mutex::new(known);
     let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
@@ -152,27 +197,36 @@ pub fn run_plan<'p>(
         on_event(&Event::Failed { job, error: error.clone() });
         failed.lock().expect("failures").push((job.id.clone(), error));
     };
-    // Makes a trained job's folder durable and moves it into place, on the
-    // committer thread: the workers never wait for the disk. The job's lock
-    // is released only once its folder is in place.
-    let commit = |done: Done| {
-        let Done { job, epochs, file, prepared, wall_ms, lock } = done;
-        match prepared.commit() {
-            Ok(outcome) => {
-                let file = JobFile { result: outcome.clone(), ..file };
-                known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
-                // Timing is informative only; losing a row must not fail the job.
-                let _ = dir.append_timing(&job.id, wall_ms, threads);
-                let mut c = counts.lock().expect("counts");
-                c.ran += 1;
-                c.diverged += usize::from(outcome.diverged());
-                c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
-                drop(c);
-                on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+    // Makes trained jobs' folders durable and moves them into place, a
+    // batch at a time, on the committer thread: the workers never wait for
+    // the disk. Each job's lock is released only once its folder is in place.
+    let commit = |batch: Vec<Done>| {
+        let (done, prepared): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|Done { job, epochs, file, prepared, wall_ms, lock }| {
+                ((job, epochs, file, wall_ms, lock), prepared)
+            })
+            .unzip();
+        for ((job, epochs, file, wall_ms, lock), committed) in
+            done.into_iter().zip(store::commit_batch(prepared))
+        {
+            match committed {
+                Ok(outcome) => {
+                    let file = JobFile { result: outcome.clone(), ..file };
+                    known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
+                    // Timing is informative only; losing a row must not fail the job.
+                    let _ = dir.append_timing(&job.id, wall_ms, threads);
+                    let mut c = counts.lock().expect("counts");
+                    c.ran += 1;
+                    c.diverged += usize::from(outcome.diverged());
+                    c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
+                    drop(c);
+                    on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+                }
+                Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
             }
-            Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
+            drop(lock);
         }
-        drop(lock);
     };
     // Trains one job under its lock. Returns the lock's owner when another
     // process holds it and `wait` is false.
@@ -224,7 +278,7 @@ pub fn run_plan<'p>(
                 // The committer makes it durable and visible; if it is gone
                 // (it panicked), do it here.
                 if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
-                    commit(done);
+                    commit(vec![done]);
                 }
             }
             Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
@@ -233,11 +287,19 @@ pub fn run_plan<'p>(
         None
     };
     std::thread::scope(|scope| {
-        // A few jobs may wait for the committer; more would only hold disk space.
-        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(2 * threads);
-        let committer = scope.spawn(|| {
-            for done in committing {
-                commit(done);
+        // Jobs wait for the committer in batches: while one batch syncs,
+        // the next gathers (bounded, so temporaries stay few).
+        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(COMMIT_BATCH.max(2 * threads));
+        let commit = &commit;
+        let committer = scope.spawn(move || {
+            while let Ok(first) = committing.recv() {
+                let mut batch = vec![first];
+                while batch.len() < COMMIT_BATCH
+                    && let Ok(done) = committing.try_recv()
+                {
+                    batch.push(done);
+                }
+                commit(batch);
             }
         });
         pool.install(|| {
@@ -271,7 +333,10 @@ pub fn run_plan<'p>(
             .filter_map(|j| match known.get(&j.id) {
                 Some(row) => Some(row.clone()),
                 None if in_shard(j) => None,
-                None => dir.finished(&j.id).map(|f| SummaryRow::from_job(&f)),
+                None => dir
+                    .finished(&j.id)
+                    .filter(|f| f.config_text() == plan.config_text(j))
+                    .map(|f| SummaryRow::from_job(&f)),
             })
             .collect();
         dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))
@@ -288,6 +353,8 @@ pub fn run_plan<'p>(
         skipped: skipped + c.skipped,
         diverged: c.diverged,
         failed,
+        repaired,
+        outside,
         cancelled: c.cancelled,
         halted: c.halted,
         summary_error,
@@ -296,6 +363,61 @@ pub fn run_plan<'p>(
         threads,
     })
 }
+
+/// What differs between the plan and the finished jobs of another
+/// configuration it would replace: `epochs: 3000 -> 10, 6 finished jobs`.
+fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
+    let mut changes: Vec<String> = Vec::new();
+    for (job, stored) in jobs {
+        for (key, now) in plan.values(job) {
+            let before =
+                stored.params.get(key).map_or_else(|| "(none)".to_string(), crate::spec::display_value);
+            let now = crate::spec::display_value(&now);
+            let change = format!("{key}: {before} -> {now}");
+            if before != now && !changes.contains(&change) {
+                changes.push(change);
+            }
+        }
+    }
+    let shown = changes.len().min(6);
+    let more =
+        if changes.len() > shown { format!(" and {} more", changes.len() - shown) } else { String::new() };
+    format!(
+        "holds finished jobs of another study that this run would replace ({}{more}; {} finished jobs); \
+         run with --force to replace them, or choose another --out",
+        changes[..shown].join(", "),
+        jobs.len()
+    )
+}
+
+/// Ids of the job folders of `dir` that are not jobs of `plan`, sorted.
+pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
+    let ids: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
+    Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
+}
+
+/// Refuses a run whose manifest is the results folder's own manifest.toml
+/// (`--out .` beside it) unless the run would write it back unchanged:
+/// sweep never overwrites an input file.
+fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Result<(), StoreError> {
+    let target = dir.path(store::MANIFEST);
+    let same = match (std::fs::canonicalize(&target), std::fs::canonicalize(manifest)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same && std::fs::read(&target).ok().as_deref() != Some(text.as_bytes()) {
+        return Err(StoreError::Refused {
+            path: target,
+            message: "is the manifest being run: the run would overwrite it with the manifest as run; \
+                      choose another --out"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The most finished jobs made durable by one sync.
+const COMMIT_BATCH: usize = 256;
 
 /// What the workers tally.
 #[derive(Debug, Default)]
@@ -398,28 +520,31 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str) -> JobFile {
         paths_relative_to: reads_a_file.then(|| absolute.display().to_string()),
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
+        files: Default::default(),
     }
 }
 
 /// Rewrites summary.csv: one row per plan job whose folder exists, in plan
 /// order. Returns the number of rows.
 pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError> {
-    let rows: Vec<SummaryRow> =
-        plan.jobs.iter().filter_map(|j| dir.finished(&j.id)).map(|f| SummaryRow::from_job(&f)).collect();
+    let rows = store::plan_rows(plan, dir, &mut Vec::new())?;
     dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
     Ok(rows.len())
 }
 
-/// A job retrained by `verify` whose files differ from the stored ones.
+/// A job `verify` found wrong: its problems, one line each (`MISSING
+/// curve.csv`, `CHANGED model.json`, `DIFFERS predictions.csv`, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
     pub job_id: String,
-    pub stored: String,
-    pub retrained: String,
+    pub problems: Vec<String>,
 }
 
-/// Retrains the finished jobs `ids` from their own params.toml into a
-/// scratch folder and compares their result hashes with the stored ones.
+/// Checks the finished jobs `ids`: first every file against the hash its
+/// params.toml records, then (for whole jobs) retrains them from their own
+/// params.toml into the temporary place and compares each file's hash. When
+/// a retrained job differs and an input file (a CSV data set, a weights
+/// file) changed since the job ran, the message names it as the cause.
 pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
@@ -430,24 +555,60 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
     let result = pool.install(|| {
         ids.par_iter()
             .map(|id| -> Result<Option<Mismatch>, RunError> {
-                let stored = store::read_job(&dir.job_dir(id))?;
+                let mismatch = |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), problems });
+                let stored = match store::read_job_checked(&dir.job_dir(id))? {
+                    Ok(stored) => stored,
+                    Err((damage, _)) => {
+                        return Ok(mismatch(damage.iter().map(ToString::to_string).collect()));
+                    }
+                };
                 let base = Path::new(stored.paths_relative_to.as_deref().unwrap_or("."));
-                let retrained =
-                    match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
-                        Ok(spec) => match run_job(&spec, stored.clone(), &scratch, None) {
-                            Ok(o) => o.files_hash,
-                            Err(e) => format!("(failed: {e})"),
-                        },
-                        Err(e) => format!("(invalid params.toml: {e})"),
-                    };
-                Ok((retrained != stored.result.files_hash).then(|| Mismatch {
-                    job_id: id.clone(),
-                    stored: stored.result.files_hash,
-                    retrained,
-                }))
+                let spec = match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
+                    Ok(spec) => spec,
+                    Err(e) => return Ok(mismatch(vec![format!("INVALID {}: {e}", store::PARAMS)])),
+                };
+                let retrained = match run_job(
+                    &spec,
+                    JobFile { files: Default::default(), ..stored.clone() },
+                    &scratch,
+                    None,
+                ) {
+                    Ok(_) => match store::read_job(&scratch.job_dir(id)) {
+                        Ok(f) => f,
+                        Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
+                    },
+                    Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
+                };
+                let mut problems: Vec<String> = [store::CURVE, store::PREDICTIONS, store::MODEL]
+                    .into_iter()
+                    .filter(|name| stored.files.get(*name) != retrained.files.get(*name))
+                    .map(|name| format!("DIFFERS {name} (retrained)"))
+                    .collect();
+                if !problems.is_empty() {
+                    for input in changed_inputs(&stored, &spec) {
+                        problems.push(format!("CAUSE {input} changed since the job ran"));
+                    }
+                }
+                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), problems }))
             })
             .collect::<Result<Vec<_>, _>>()
     });
     let _ = std::fs::remove_dir_all(&scratch.root);
     Ok(result?.into_iter().flatten().collect())
+}
+
+/// The input files (CSV data, weights) of a job whose contents no longer
+/// give the configuration hash the job recorded.
+fn changed_inputs(stored: &JobFile, spec: &JobSpec) -> Vec<String> {
+    let files = crate::plan::input_files(spec);
+    let values: Vec<(&str, toml::Value)> = crate::spec::KEYS
+        .iter()
+        .filter_map(|k| stored.params.get(k.name).map(|v| (k.name, v.clone())))
+        .collect();
+    let now = crate::plan::config_hash_of(stored.seed, &values, &files, &mut HashMap::new());
+    if now == stored.config_hash {
+        Vec::new()
+    } else {
+        files.iter().map(|p| p.display().to_string()).collect()
+    }
 }

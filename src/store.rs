@@ -4,8 +4,15 @@
 //! ```text
 //! <out>/manifest.toml  summary.csv  timing.csv
 //! <out>/jobs/<job_id>/{params.toml, curve.csv, predictions.csv, model.json}
-//! <out>/.tmp/          job folders being written (renamed into jobs/ when whole)
+//! <out>/.sweep/results-folder   the marker: this folder is sweep's own
+//! <out>/.sweep/tmp/              sweep's temporary place: job folders and
+//!                                files being written (renamed when whole)
 //! ```
+//!
+//! Ownership (SPEC 6): sweep writes into a folder only once it carries the
+//! marker, which it adds to a new or empty folder (or a results folder of an
+//! older sweep: `manifest.toml` and `jobs/` and nothing foreign). It cleans
+//! up only inside its own temporary place, never through a symbolic link.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -14,8 +21,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Value;
 
+use sha2::{Digest, Sha256};
+
 use crate::lock::{FileLock, Owner};
-use crate::rng::Fnv64;
 use crate::spec::KEYS;
 use crate::train::{EpochRecord, Summary};
 
@@ -23,7 +31,18 @@ pub const MANIFEST: &str = "manifest.toml";
 pub const SUMMARY: &str = "summary.csv";
 pub const TIMING: &str = "timing.csv";
 pub const JOBS: &str = "jobs";
-pub const TMP: &str = ".tmp";
+/// sweep's own folder inside a results folder: the marker and the
+/// temporary place.
+pub const OWN: &str = ".sweep";
+/// The marker file, inside [`OWN`].
+pub const MARKER: &str = "results-folder";
+const MARKER_TEXT: &str =
+    "This folder is a sweep results folder. sweep keeps its temporary files in .sweep/tmp/.\n";
+/// The temporary place, relative to the results folder.
+pub const TMP: &str = ".sweep/tmp";
+/// What a results folder of an older sweep (before the marker) may hold.
+const LEGACY_ENTRIES: &[&str] =
+    &["manifest.toml", "summary.csv", "timing.csv", "jobs", ".tmp", "report.md", "figures", ".sweep"];
 pub const PARAMS: &str = "params.toml";
 pub const CURVE: &str = "curve.csv";
 pub const PREDICTIONS: &str = "predictions.csv";
@@ -52,6 +71,10 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("{}: {message}", path.display())]
     Format { path: PathBuf, message: String },
+    /// A folder sweep may not write into (not a results folder, or a link
+    /// where sweep keeps its own files): a usage error, nothing was changed.
+    #[error("{}: {message}", path.display())]
+    Refused { path: PathBuf, message: String },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -97,7 +120,9 @@ pub struct JobOutcome {
     pub min_loss: f64,
     pub epoch_at_target: Option<u64>,
     pub diverged_epoch: Option<u64>,
-    /// Hash of curve.csv, predictions.csv and model.json: `verify` compares it.
+    /// SHA-256 of the [`JobFile::files`] hashes of curve.csv,
+    /// predictions.csv and model.json (first 16 hex digits): one value that
+    /// says whether two jobs wrote the same bytes (`diff` compares it).
     pub files_hash: String,
 }
 
@@ -136,12 +161,70 @@ pub struct JobFile {
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
     pub result: JobOutcome,
+    /// SHA-256 (hex) of every file of the job, by file name; params.toml's
+    /// covers its own text above the `[files]` table. Empty in folders
+    /// written before hashes were recorded.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// The files of a job folder whose hashes params.toml records, in the order
+/// `verify` reports them.
+pub const HASHED_FILES: [&str; 4] = [PARAMS, CURVE, PREDICTIONS, MODEL];
+
+/// Where the hashes start in params.toml: what comes before is what
+/// params.toml's own hash covers.
+const FILES_TABLE: &str = "\n[files]\n";
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A job file that does not match its recorded hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    Missing(&'static str),
+    Changed(&'static str),
+    /// params.toml records no hashes (written by an older sweep).
+    Unrecorded,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Missing(name) => write!(f, "MISSING {name}"),
+            Damage::Changed(name) => write!(f, "CHANGED {name}"),
+            Damage::Unrecorded => write!(f, "UNRECORDED {PARAMS} records no file hashes"),
+        }
+    }
 }
 
 impl JobFile {
     /// A parameter as a person reads it (strings bare, lists inline).
     pub fn param(&self, key: &str) -> String {
         self.params.get(key).map(crate::spec::display_value).unwrap_or_default()
+    }
+
+    /// The configuration as text: seed and every parameter in SPEC order,
+    /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
+    pub fn config_text(&self) -> String {
+        let mut s = format!("seed = {}\n", self.seed);
+        for k in KEYS {
+            if let Some(v) = self.params.get(k.name) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
+        }
+        s
     }
 
     fn to_toml(&self) -> String {
@@ -161,6 +244,15 @@ impl JobFile {
         }
         s.push_str("\n[result]\n");
         s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
+        let own = sha256_hex(s.as_bytes());
+        s.push_str(FILES_TABLE);
+        s.push_str(&format!("# SHA-256 of each file; {PARAMS}'s covers the lines above [files]\n"));
+        for name in HASHED_FILES {
+            let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
+            if let Some(h) = hash {
+                s.push_str(&format!("\"{name}\" = \"{h}\"\n"));
+            }
+        }
         s
     }
 }
@@ -176,12 +268,104 @@ impl ResultsDir {
         ResultsDir { root: root.into() }
     }
 
-    /// Creates the folder (and jobs/, .tmp/) if needed.
+    /// Opens `root` for writing: creates it (with the marker) when it does
+    /// not exist, adopts an empty folder or an older sweep's results folder,
+    /// and refuses anything else (a home folder, a project folder, `/`)
+    /// with [`StoreError::Refused`], before changing anything.
     pub fn create(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results => {}
+            FolderKind::Missing | FolderKind::Empty | FolderKind::Legacy => {
+                let own = self.root.join(OWN);
+                fs::create_dir_all(&own).map_err(io_at(&own))?;
+                let marker = own.join(MARKER);
+                fs::write(&marker, MARKER_TEXT).map_err(io_at(&marker))?;
+            }
+            FolderKind::Foreign(entries) => return Err(self.not_ours(&entries)),
+        }
         for p in [self.root.join(JOBS), self.root.join(TMP)] {
             fs::create_dir_all(&p).map_err(io_at(&p))?;
         }
+        self.check_no_links()?;
         self.create_timing()
+    }
+
+    /// Checks that `root` is a results folder (with the marker, or an older
+    /// sweep's), for the commands that read one.
+    pub fn open(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results | FolderKind::Legacy => Ok(()),
+            FolderKind::Missing => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (no such directory)".into(),
+            }),
+            FolderKind::Empty => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (an empty folder)".into(),
+            }),
+            FolderKind::Foreign(entries) => Err(self.not_ours(&entries)),
+        }
+    }
+
+    /// Whether sweep's own folder is there, so sweep may write into this one.
+    pub fn has_marker(&self) -> bool {
+        matches!(self.kind(), Ok(FolderKind::Results))
+    }
+
+    fn not_ours(&self, entries: &[String]) -> StoreError {
+        let shown: Vec<&str> = entries.iter().take(3).map(String::as_str).collect();
+        let more = if entries.len() > 3 { format!(" and {} more", entries.len() - 3) } else { String::new() };
+        StoreError::Refused {
+            path: self.root.clone(),
+            message: format!(
+                "not a results folder (no {OWN}/{MARKER}, and it holds {}{more}); sweep writes only into a new \
+                 or empty folder or one of its own: choose another --out",
+                shown.join(", ")
+            ),
+        }
+    }
+
+    /// What `root` is, judged without changing anything.
+    fn kind(&self) -> Result<FolderKind, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FolderKind::Missing),
+            Err(e) => return Err(StoreError::Io { path: self.root.clone(), source: e }),
+        };
+        let own = self.root.join(OWN);
+        let own_is_dir = fs::symlink_metadata(&own).is_ok_and(|m| m.is_dir());
+        if own_is_dir && fs::symlink_metadata(own.join(MARKER)).is_ok_and(|m| m.is_file()) {
+            return Ok(FolderKind::Results);
+        }
+        let mut names: Vec<String> =
+            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        if names.is_empty() {
+            return Ok(FolderKind::Empty);
+        }
+        let is_dir = |name: &str| fs::symlink_metadata(self.root.join(name)).is_ok_and(|m| m.is_dir());
+        // Nothing but sweep's own names: an older sweep's folder, or one a
+        // concurrent run (a shard) is creating right now.
+        let legacy = names.iter().all(|n| LEGACY_ENTRIES.contains(&n.as_str()))
+            && ((names.iter().any(|n| n == MANIFEST) && is_dir(JOBS)) || own_is_dir);
+        Ok(if legacy { FolderKind::Legacy } else { FolderKind::Foreign(names) })
+    }
+
+    /// sweep's own folders must be folders, not links to somewhere else:
+    /// it would create and delete files there.
+    fn check_no_links(&self) -> Result<(), StoreError> {
+        for rel in [OWN, TMP, JOBS] {
+            let p = self.root.join(rel);
+            if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                return Err(StoreError::Refused {
+                    path: p,
+                    message: "is not a folder (a symbolic link?): sweep never writes or deletes through a \
+                              link in a results folder"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Creates timing.csv with its header, atomically: written aside, then
@@ -212,9 +396,15 @@ impl ResultsDir {
         self.root.join(JOBS).join(id)
     }
 
-    /// A finished job's params.toml, if the job folder exists and is whole.
+    /// A finished job's params.toml, if the job folder exists and every
+    /// file matches its recorded hash.
     pub fn finished(&self, id: &str) -> Option<JobFile> {
-        read_job(&self.job_dir(id)).ok()
+        read_job_checked(&self.job_dir(id)).ok()?.ok()
+    }
+
+    /// Whether a job folder exists at all (whole or damaged).
+    pub fn has_job(&self, id: &str) -> bool {
+        fs::symlink_metadata(self.job_dir(id)).is_ok()
     }
 
     /// Ids of all job folders present, sorted.
@@ -237,20 +427,12 @@ impl ResultsDir {
         Ok(ids)
     }
 
-    /// Writes `contents` to `name` in the folder atomically (temp + rename);
-    /// on failure (a full disk, say) the temporary file goes and the old
-    /// file stays as it was.
+    /// Writes `contents` to `name` (a path relative to the folder, such as
+    /// `figures/seeds.svg`) whole or not at all: written and synced in the
+    /// temporary place, then renamed over the old file. On failure (a full
+    /// disk, say) the old file stays as it was; the error names `name`.
     pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
-        let path = self.root.join(name);
-        let tmp = self.root.join(TMP).join(format!("{name}.{}.{}", std::process::id(), unique()));
-        fs::create_dir_all(self.root.join(TMP)).map_err(io_at(&tmp))?;
-        let written = fs::write(&tmp, contents)
-            .map_err(io_at(&tmp))
-            .and_then(|()| fs::rename(&tmp, &path).map_err(io_at(&path)));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written
+        write_whole(&self.root.join(name), contents, &self.root.join(TMP))
     }
 
     /// Appends one timing row (one `write` call, so concurrent shards'
@@ -267,6 +449,10 @@ impl ResultsDir {
     /// holds. A folder whose job is locked right now stays: its run is alive,
     /// on another machine sharing the folder, say.
     pub fn clean_stale_tmp(&self) {
+        // Only inside sweep's own temporary place, and never through a link.
+        if !self.has_marker() || self.check_no_links().is_err() {
+            return;
+        }
         let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -307,7 +493,7 @@ impl ResultsDir {
         };
         let mut w = JobWriter {
             tmp,
-            curve: HashingWriter { inner: BufWriter::new(file), hash: Fnv64::default() },
+            curve: HashingWriter { inner: BufWriter::new(file), hash: Sha256::new() },
             line: String::with_capacity(128),
             error: None,
             final_dir: self.job_dir(id),
@@ -318,6 +504,48 @@ impl ResultsDir {
         writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
         Ok(w)
     }
+}
+
+/// Writes `contents` to `path` whole or not at all: into a fresh file in
+/// `tmp_dir` (which must be on the same file system), synced, then renamed
+/// over `path`. A failure removes the temporary file, leaves `path` as it
+/// was, and names `path`.
+pub fn write_whole(path: &Path, contents: &[u8], tmp_dir: &Path) -> Result<(), StoreError> {
+    let file_name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    fs::create_dir_all(tmp_dir).map_err(io_at(path))?;
+    let tmp = tmp_dir.join(format!("{file_name}.{}.{}", std::process::id(), unique()));
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(contents)?;
+        sync(&f)?;
+        fs::rename(&tmp, path)
+    })()
+    .map_err(io_at(path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// `fsync`, where the file system can; one that cannot is no reason to fail.
+fn sync(f: &File) -> io::Result<()> {
+    match f.sync_all() {
+        Err(e) if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => Ok(()),
+        other => other,
+    }
+}
+
+/// What a folder given as a results folder is.
+#[derive(Debug)]
+enum FolderKind {
+    Missing,
+    Empty,
+    /// Has sweep's marker.
+    Results,
+    /// A results folder of a sweep before the marker.
+    Legacy,
+    /// Anything else; its entries, sorted.
+    Foreign(Vec<String>),
 }
 
 /// Whether a process id is alive (Linux /proc; elsewhere assume it is).
@@ -339,13 +567,13 @@ fn unique() -> u64 {
 /// A writer that hashes what passes through it.
 struct HashingWriter<W: Write> {
     inner: W,
-    hash: Fnv64,
+    hash: Sha256,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hash = self.hash.bytes(&buf[..n]);
+        self.hash.update(&buf[..n]);
         Ok(n)
     }
 
@@ -413,8 +641,14 @@ impl JobWriter {
             return Err(StoreError::Io { path: curve_path, source: e });
         }
         self.curve.flush().map_err(io_at(&curve_path))?;
-        let hash = self.curve.hash.field("").bytes(predictions.as_bytes()).field("").bytes(model.as_bytes());
-        job.result.files_hash = format!("{:016x}", hash.finish());
+        let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
+        job.files = [
+            (CURVE.to_string(), curve_hash),
+            (PREDICTIONS.to_string(), sha256_hex(predictions.as_bytes())),
+            (MODEL.to_string(), sha256_hex(model.as_bytes())),
+        ]
+        .into();
+        job.result.files_hash = files_digest(&job.files);
         for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
             let p = self.tmp.join(name);
             fs::write(&p, text).map_err(io_at(&p))?;
@@ -445,19 +679,18 @@ pub struct Prepared {
 
 impl Prepared {
     /// Makes the files durable, then moves the folder into jobs/ (replacing
-    /// an older result of the same id).
-    pub fn commit(mut self) -> Result<JobOutcome, StoreError> {
-        // Make the files durable before they become visible. Some file
-        // systems report a full disk only here (NFS, delayed allocation);
-        // some cannot sync at all, which is no reason to fail a job.
-        match self.curve.sync_all() {
-            Err(e) if !matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => {
-                return Err(StoreError::Io { path: self.tmp.join(CURVE), source: e });
-            }
-            _ => {}
-        }
+    /// an older result of the same id): [`commit_batch`] of one.
+    pub fn commit(self) -> Result<JobOutcome, StoreError> {
+        let mut results = commit_batch(vec![self]);
+        results.pop().unwrap_or_else(|| {
+            Err(StoreError::Format { path: PathBuf::new(), message: "empty batch".into() })
+        })
+    }
+
+    /// Moves the (durable) folder into jobs/, replacing an older result.
+    fn publish(mut self) -> Result<JobOutcome, StoreError> {
         let old = self.tmp.with_extension("old");
-        let replaced = self.final_dir.exists();
+        let replaced = fs::symlink_metadata(&self.final_dir).is_ok();
         if replaced {
             fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
         }
@@ -472,6 +705,69 @@ impl Prepared {
             let _ = fs::remove_dir_all(&old);
         }
         Ok(self.result.clone())
+    }
+}
+
+/// Makes a batch of prepared job folders durable and moves them into jobs/
+/// (durability batched, not one `fsync` per job):
+///
+/// 1. every file of the batch reaches the disk: one `syncfs` of the results
+///    folder's file system on Linux (elsewhere an `fsync` per file);
+/// 2. each folder is renamed into jobs/;
+/// 3. jobs/ is synced, so the renames are durable too.
+///
+/// So after a power cut, a job folder in jobs/ is whole, and a job whose
+/// rename was not yet durable is absent (its temporary folder is cleaned up
+/// and the job trained again). Some file systems report a full disk only
+/// when syncing (NFS, delayed allocation): then the whole batch fails and
+/// its temporary folders go. A file system that cannot sync is no reason to
+/// fail a job.
+pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>> {
+    if let Err((path, e)) = sync_files(&batch) {
+        return batch
+            .into_iter()
+            .map(|_| {
+                Err(StoreError::Io { path: path.clone(), source: io::Error::new(e.kind(), e.to_string()) })
+            })
+            .collect();
+    }
+    let jobs_dir = batch.first().and_then(|p| p.final_dir.parent().map(Path::to_path_buf));
+    let results: Vec<_> = batch.into_iter().map(Prepared::publish).collect();
+    if let Some(dir) = jobs_dir {
+        // Best effort: the folders are in place whatever this says.
+        let _ = File::open(&dir).and_then(|d| sync(&d));
+    }
+    results
+}
+
+/// Step 1 of [`commit_batch`].
+fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
+    let Some(first) = batch.first() else { return Ok(()) };
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `syncfs` takes any open file descriptor and only reads it;
+        // `first.curve` stays open for the whole call.
+        let rc = unsafe { libc::syncfs(first.curve.as_raw_fd()) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) {
+            return Ok(());
+        }
+        Err((first.tmp.clone(), e))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = first;
+        for p in batch {
+            for name in HASHED_FILES {
+                let path = p.tmp.join(name);
+                File::open(&path).and_then(|f| sync(&f)).map_err(|e| (path, e))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -499,6 +795,60 @@ impl crate::train::Sink for JobWriter {
     fn stop(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
+}
+
+/// The digest of a job's data files that [`JobOutcome::files_hash`] holds.
+fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for name in [CURVE, PREDICTIONS, MODEL] {
+        h.update(name.as_bytes());
+        h.update(b"=");
+        h.update(files.get(name).map_or("", String::as_str).as_bytes());
+        h.update(b"\n");
+    }
+    hex(&h.finalize()[..8])
+}
+
+/// A job folder read and checked: whole, or what does not match (with its
+/// params.toml when that parses).
+pub type Checked = Result<JobFile, (Vec<Damage>, Option<JobFile>)>;
+
+/// Reads a job folder's params.toml and checks every file of the job against
+/// its recorded hash. `Ok(Err(damage))` lists what does not match (the
+/// params.toml read, when it parses, comes along for messages).
+pub fn read_job_checked(dir: &Path) -> Result<Checked, StoreError> {
+    let path = dir.join(PARAMS);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Err((vec![Damage::Missing(PARAMS)], None)));
+        }
+        Err(e) => return Err(StoreError::Io { path, source: e }),
+    };
+    let Ok(job) = toml::from_str::<JobFile>(&text) else {
+        return Ok(Err((vec![Damage::Changed(PARAMS)], None)));
+    };
+    if job.files.is_empty() {
+        return Ok(Err((vec![Damage::Unrecorded], Some(job))));
+    }
+    let mut damage = Vec::new();
+    let own = text.find(FILES_TABLE).map(|at| sha256_hex(&text.as_bytes()[..at]));
+    if own.as_ref() != job.files.get(PARAMS) {
+        damage.push(Damage::Changed(PARAMS));
+    }
+    for name in [CURVE, PREDICTIONS, MODEL] {
+        let p = dir.join(name);
+        match fs::read(&p) {
+            Ok(bytes) => {
+                if job.files.get(name) != Some(&sha256_hex(&bytes)) {
+                    damage.push(Damage::Changed(name));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => damage.push(Damage::Missing(name)),
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        }
+    }
+    Ok(if damage.is_empty() { Ok(job) } else { Err((damage, Some(job))) })
 }
 
 /// Reads a job folder's params.toml.
@@ -659,15 +1009,93 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     Ok(rows)
 }
 
-/// The rows of a results folder: summary.csv when present, else rebuilt
-/// from the job folders (sorted by id), so partial folders work too.
-pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
-    let summary = root.join(SUMMARY);
-    if summary.is_file() {
-        return read_summary(&summary);
+/// The plan a results folder was run with (its manifest.toml), if readable.
+pub fn stored_plan(root: &Path) -> Option<crate::plan::Plan> {
+    let manifest = crate::manifest::Manifest::load(&root.join(MANIFEST), &[]).ok()?;
+    crate::plan::Plan::new(manifest).ok()
+}
+
+/// The summary rows of a plan: its jobs whose folder is whole (every file
+/// matches its hash) and whose stored configuration is the plan's, in plan
+/// order; a job folder of another configuration is left out, so a summary
+/// never mixes studies. `damaged` gets the jobs of the plan's configuration
+/// whose files do not match their hashes.
+pub fn plan_rows(
+    plan: &crate::plan::Plan,
+    dir: &ResultsDir,
+    damaged: &mut Vec<(String, Vec<Damage>)>,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows = Vec::new();
+    for job in &plan.jobs {
+        if !dir.has_job(&job.id) {
+            continue;
+        }
+        match read_job_checked(&dir.job_dir(&job.id))? {
+            Ok(f) if f.config_text() == plan.config_text(job) => rows.push(SummaryRow::from_job(&f)),
+            Ok(_) => {}
+            Err((damage, f)) => {
+                if f.is_none_or(|f| f.config_text() == plan.config_text(job)) {
+                    damaged.push((job.id.clone(), damage));
+                }
+            }
+        }
     }
+    Ok(rows)
+}
+
+/// The rows of a results folder, for the readers (report, export, diff):
+/// the jobs of its manifest.toml (every whole job folder, sorted by id, when
+/// there is none), each checked against its recorded hashes. A damaged job
+/// stops the reader with a message naming the file. summary.csv is checked
+/// against the rows: one that does not match is rebuilt (said on stderr),
+/// or refused when the folder is not sweep's to write.
+pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     let dir = ResultsDir::new(root);
-    dir.job_ids()?.iter().map(|id| read_job(&dir.job_dir(id)).map(|j| SummaryRow::from_job(&j))).collect()
+    let mut damaged = Vec::new();
+    let rows = match stored_plan(root) {
+        Some(plan) => plan_rows(&plan, &dir, &mut damaged)?,
+        None => {
+            let mut rows = Vec::new();
+            for id in dir.job_ids()? {
+                match read_job_checked(&dir.job_dir(&id))? {
+                    Ok(f) => rows.push(SummaryRow::from_job(&f)),
+                    Err((damage, _)) => damaged.push((id, damage)),
+                }
+            }
+            rows
+        }
+    };
+    if let Some((id, damage)) = damaged.first() {
+        let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+        return Err(StoreError::Format {
+            path: dir.job_dir(id),
+            message: format!(
+                "{} (and {} more damaged job(s)): the files no longer match the hashes recorded when the \
+                 job was written; `sweep verify {}` lists them, running the manifest again retrains them",
+                what.join(", "),
+                damaged.len() - 1,
+                root.display()
+            ),
+        });
+    }
+    let summary = root.join(SUMMARY);
+    let want = summary_csv(&rows);
+    match fs::read(&summary) {
+        Ok(have) if have == want => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Ok(_) if dir.has_marker() => {
+            dir.write_atomic(SUMMARY, &want)?;
+            eprintln!("note: {} did not match the job folders: rebuilt from them", summary.display());
+        }
+        Ok(_) => {
+            return Err(StoreError::Format {
+                path: summary,
+                message: "does not match the job folders; `sweep summarize` rebuilds it".into(),
+            });
+        }
+        Err(e) => return Err(StoreError::Io { path: summary, source: e }),
+    }
+    Ok(rows)
 }
 
 /// Reads a curve.csv.
@@ -764,6 +1192,7 @@ mod tests {
             paths_relative_to: None,
             params,
             result: JobOutcome::new(&summary, String::new()),
+            files: Default::default(),
         };
         w.prepare(job, "x0,label,output,predicted\n", "{}\n").unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
@@ -795,6 +1224,7 @@ mod tests {
             paths_relative_to: None,
             params: toml::Table::new(),
             result: JobOutcome::new(&Summary::empty(), String::new()),
+            files: Default::default(),
         };
         let prepared = store.begin_job("kept").unwrap().prepare(job("kept"), "p\n", "{}\n").unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");

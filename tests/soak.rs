@@ -110,7 +110,7 @@ fn a_20000_job_sweep_killed_at_random_resumes_to_the_bytes_of_an_uninterrupted_r
             assert!(matches!(out.status.code(), Some(130) | Some(0)), "run {runs}: {:?} {err}", out.status);
             if out.status.code() == Some(130) {
                 assert!(err.contains("resume with: "), "{err}");
-                let left: Vec<_> = std::fs::read_dir(cwd.join("r/.tmp")).unwrap().flatten().collect();
+                let left: Vec<_> = std::fs::read_dir(cwd.join("r/.sweep/tmp")).unwrap().flatten().collect();
                 assert!(left.is_empty(), "Ctrl-C left {} entries in .tmp", left.len());
             }
             eprintln!("run {runs}: Ctrl-C after {delay:.1?}, stopped in {took:.2?}");
@@ -126,7 +126,7 @@ fn a_20000_job_sweep_killed_at_random_resumes_to_the_bytes_of_an_uninterrupted_r
     }
     let soak_time = start.elapsed();
     assert_eq!(whole_jobs(&cwd.join("r")), jobs);
-    let left: Vec<_> = std::fs::read_dir(cwd.join("r/.tmp")).unwrap().flatten().collect();
+    let left: Vec<_> = std::fs::read_dir(cwd.join("r/.sweep/tmp")).unwrap().flatten().collect();
     assert!(left.is_empty(), "the last run leaves .tmp empty: {left:?}");
 
     let t0 = Instant::now();

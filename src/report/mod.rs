@@ -87,7 +87,8 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let mut written = Vec::with_capacity(report.figures.len());
     for f in &report.figures {
         let path = fig_dir.join(&f.file);
-        fs::write(&path, &f.svg).map_err(|source| ReportError::Write { path: path.clone(), source })?;
+        // Whole or not at all (SPEC 6): a full disk or a kill keeps the old figure.
+        store::write_whole(&path, f.svg.as_bytes(), &dir.join(store::TMP))?;
         written.push(path);
     }
 
@@ -98,8 +99,9 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
     let prefix = relative(&fig_dir, &parent);
     let markdown = body.replace(LINK_PREFIX, &prefix);
-    fs::write(&report_path, markdown)
-        .map_err(|source| ReportError::Write { path: report_path.clone(), source })?;
+    // The temporary file must be on the report's file system for the rename.
+    let tmp_dir = if parent.starts_with(dir) { dir.join(store::TMP) } else { parent.clone() };
+    store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
     Ok(Written { report: report_path, figures: written, jobs: rows.len() })
 }
 

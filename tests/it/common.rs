@@ -31,7 +31,7 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel == "timing.csv" || rel == ".tmp" {
+            if rel == "timing.csv" || rel == ".tmp" || rel == ".sweep" {
                 continue;
             }
             if p.is_dir() {

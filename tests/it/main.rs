@@ -17,3 +17,4 @@ mod reliability;
 mod report;
 mod run;
 mod slurm;
+mod trust;

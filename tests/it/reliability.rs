@@ -104,7 +104,7 @@ fn ctrl_c_stops_keeps_finished_jobs_and_prints_the_command_that_resumes() {
     assert!(finished < 40, "the run ended before the interrupt; make the jobs longer");
     assert!(err.contains(&format!("interrupted: {finished} of 40 jobs finished")), "{err}");
     assert_whole_jobs(&cwd.join("r"));
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new(), "no temporary files left");
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "no temporary files left");
     let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), finished + 1, "summary.csv lists the finished jobs");
     assert!(read(cwd, "run.out").contains(&format!("{finished} jobs run")), "the summary line is printed");
@@ -130,7 +130,7 @@ fn ctrl_c_stops_a_running_job_at_its_next_epoch_not_at_its_end() {
     // ends this run; a run that finished the job first would hang here.
     write(cwd, "m.toml", "[base]\nepochs = 1000000000\nlog_every = 1000000000\n");
     let mut child = spawn(cwd, &["m.toml", "--out", "r"], "run");
-    wait_until("the job to start", || !entries(&cwd.join("r/.tmp")).is_empty());
+    wait_until("the job to start", || !entries(&cwd.join("r/.sweep/tmp")).is_empty());
     signal(&child, "INT");
     let Some(status) = wait_for(&mut child, Duration::from_secs(120)) else {
         let _ = child.kill();
@@ -141,7 +141,7 @@ fn ctrl_c_stops_a_running_job_at_its_next_epoch_not_at_its_end() {
     assert!(err.contains("interrupted: 0 of 1 jobs finished"), "{err}");
     assert!(!err.contains("interrupted again"), "one Ctrl-C was enough: {err}");
     assert_eq!(entries(&cwd.join("r/jobs")), Vec::<String>::new(), "the stopped job is not kept");
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new(), "its temporary folder is dropped");
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "its temporary folder is dropped");
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn sigterm_stops_like_ctrl_c() {
     assert_eq!(status.code(), Some(130));
     assert!(read(cwd, "run.err").contains("resume with: "), "{}", read(cwd, "run.err"));
     assert_whole_jobs(&cwd.join("r"));
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     // Epochs of seconds: the first Ctrl-C alone would wait for the epoch's end.
     write(cwd, "slow.toml", "[base]\nepochs = 1000\nn_samples = 50000\nhidden = [256, 256]\n");
     let mut child = spawn(cwd, &["slow.toml", "--out", "r", "--threads", "1"], "run");
-    wait_until("the job to start", || !entries(&cwd.join("r/.tmp")).is_empty());
+    wait_until("the job to start", || !entries(&cwd.join("r/.sweep/tmp")).is_empty());
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(20));
@@ -182,12 +182,12 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     assert_eq!(count(&cwd.join("r/jobs")), 0);
     // The job's temporary folder (and lock file) stayed; any next run on the
     // folder removes them.
-    assert!(!entries(&cwd.join("r/.tmp")).is_empty());
+    assert!(!entries(&cwd.join("r/.sweep/tmp")).is_empty());
     sweep(cwd)
         .args(["slow.toml", "--out", "r", "--set", "epochs=1", "--set", "n_samples=10"])
         .assert()
         .success();
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 /// job_id -> rows in timing.csv (one per time the job was trained).
@@ -225,7 +225,7 @@ fn two_unsharded_runs_on_one_folder_train_every_job_exactly_once() {
     assert_eq!(counts.len(), 16, "{counts:?}");
     assert!(counts.values().all(|&n| n == 1), "a job was trained twice: {counts:?}");
     assert_eq!(jobs_run(&read(cwd, "a.out")) + jobs_run(&read(cwd, "b.out")), 16);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
     sweep(cwd).args(["m.toml", "--out", "clean"]).assert().success();
     assert_same_tree(&cwd.join("r"), &cwd.join("clean"));
 }
@@ -235,11 +235,12 @@ fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_ov
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
     write(cwd, "m.toml", "seeds = 4\n[base]\nepochs = 50\n");
-    fs::create_dir_all(cwd.join("r/.tmp")).unwrap();
+    fs::create_dir_all(cwd.join("r/.sweep/tmp")).unwrap();
+    fs::write(cwd.join("r/.sweep/results-folder"), "").unwrap();
     // A killed run's lock: the file with a dead pid, locked by nobody.
-    fs::write(cwd.join("r/.tmp/seed-0.lock"), "4194999").unwrap();
+    fs::write(cwd.join("r/.sweep/tmp/seed-0.lock"), "4194999").unwrap();
     // A live holder: this test process.
-    let held = sweep::lock::FileLock::try_acquire(&cwd.join("r/.tmp/seed-1.lock")).unwrap().unwrap();
+    let held = sweep::lock::FileLock::try_acquire(&cwd.join("r/.sweep/tmp/seed-1.lock")).unwrap().unwrap();
     let mut child = spawn(cwd, &["m.toml", "--out", "r"], "run");
     wait_until("the run to wait", || read(cwd, "run.err").contains("waiting for 1 job(s)"));
     let err = read(cwd, "run.err");
@@ -252,7 +253,7 @@ fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_ov
     let status = wait_for(&mut child, Duration::from_secs(30)).expect("the run ends");
     assert!(status.success(), "{}", read(cwd, "run.err"));
     assert_eq!(entries(&cwd.join("r/jobs")).len(), 4);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
 }
 
 #[test]
@@ -354,8 +355,10 @@ fn a_full_disk_fails_the_job_with_its_path_keeps_finished_jobs_and_exits_1() {
     let kept = entries(&cwd.join("disk/r/jobs"));
     assert!(!kept.is_empty() && kept.len() < 30, "{} jobs fit", kept.len());
     assert_whole_jobs(&cwd.join("disk/r"));
-    let tmp_left: Vec<String> =
-        entries(&cwd.join("disk/r/.tmp")).into_iter().filter(|e| !e.starts_with("summary.csv")).collect();
+    let tmp_left: Vec<String> = entries(&cwd.join("disk/r/.sweep/tmp"))
+        .into_iter()
+        .filter(|e| !e.starts_with("summary.csv"))
+        .collect();
     assert_eq!(tmp_left, Vec::<String>::new(), "no half-written job is left");
 
     sweep(cwd).args(["m.toml", "--out", "clean"]).assert().success();
@@ -414,7 +417,7 @@ fn an_unwritable_jobs_folder_fails_each_job_naming_it_and_keeps_the_rest() {
     assert!(err.contains("r/jobs/seed-2") || err.contains("r/jobs/seed-3"), "names the path: {err}");
     assert!(stdout(&out).contains("0 jobs run, 2 skipped"), "{}", stdout(&out));
     assert_eq!(entries(&jobs), ["seed-0", "seed-1"]);
-    assert_eq!(entries(&cwd.join("r/.tmp")), Vec::<String>::new());
+    assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new());
     if !root {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&jobs, fs::Permissions::from_mode(0o755)).unwrap();
@@ -628,4 +631,66 @@ fn a_results_folder_named_by_the_manifest_stays_under_results() {
     }
     sweep(cwd).args(["m.toml", "--set", "name=études 1"]).assert().success();
     assert_eq!(entries(&cwd.join("results")), ["études 1"]);
+}
+
+/// Repro 8 (issue 12): `timeout` sends SIGTERM to sweep and again to its
+/// process group, tmux sends SIGHUP to every process; the repeat was taken
+/// as "interrupted again: exiting now" (no summary, temporaries left, no
+/// resume command). Repeated SIGTERM and SIGHUP are one stop request.
+#[test]
+fn a_double_sigterm_or_sighup_is_one_stop_request() {
+    for sig in ["TERM", "HUP"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cwd = tmp.path();
+        write(cwd, "m.toml", LONG);
+        let mut child = spawn(cwd, &["run", "m.toml", "--out", "r", "--threads", "2"], "run");
+        wait_until("2 finished jobs", || count(&cwd.join("r/jobs")) >= 2);
+        for _ in 0..3 {
+            signal(&child, sig);
+        }
+        let status = wait_for(&mut child, Duration::from_secs(20)).expect("the run stops");
+        let err = read(cwd, "run.err");
+        assert_eq!(status.code(), Some(130), "{sig}: {err}");
+        assert!(!err.contains("interrupted again"), "{sig}: {err}");
+        assert!(err.contains("resume with: "), "{sig}: {err}");
+        let finished = count(&cwd.join("r/jobs"));
+        let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
+        assert_eq!(summary.lines().count(), finished + 1, "{sig}: a whole summary.csv");
+        assert_eq!(entries(&cwd.join("r/.sweep/tmp")), Vec::<String>::new(), "{sig}: no temporaries");
+    }
+}
+
+/// Repro 9 (issue 12): on a full disk `report` left a truncated SVG and
+/// report.md, and `export --out` a file cut mid-row whose error named the
+/// input folder. Now each file is written whole (temporary file + rename):
+/// the previous report and export stay as they were, and the error names
+/// the file being written.
+#[test]
+fn a_full_disk_during_report_and_export_keeps_the_previous_files_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 3\n[base]\nepochs = 200\n[grid]\nlr = [0.1, 1.0]\n");
+    let _mnt = mount_or_skip!(&cwd.join("disk"), "4m");
+    sweep(cwd).args(["m.toml", "--out", "disk/r"]).assert().success();
+    sweep(cwd).args(["report", "disk/r"]).assert().success();
+    sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv"]).assert().success();
+    let before = tree(&cwd.join("disk/r"));
+    let export = fs::read(cwd.join("disk/e.csv")).unwrap();
+    // Fill the disk.
+    let mut filler = fs::File::create(cwd.join("disk/filler")).unwrap();
+    let block = vec![7u8; 4096];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    let out = sweep(cwd).args(["report", "disk/r"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device") && err.contains("disk/r/"), "{err}");
+    let out = sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write disk/e.csv") && err.contains("No space left"), "{err}");
+    assert_eq!(tree(&cwd.join("disk/r")), before, "the previous report and figures are whole");
+    assert_eq!(fs::read(cwd.join("disk/e.csv")).unwrap(), export);
+    assert_eq!(entries(&cwd.join("disk")), ["e.csv", "filler", "r"], "no temporary file left");
+    assert_eq!(entries(&cwd.join("disk/r/.sweep/tmp")), Vec::<String>::new());
 }

@@ -189,16 +189,17 @@ fn a_partial_folder_without_summary_reports_what_is_there() {
 }
 
 #[test]
-fn a_summary_naming_missing_job_folders_still_reports_with_notes() {
+fn a_summary_naming_missing_job_folders_is_rebuilt_from_the_job_folders() {
+    // SPEC 6 (Integrity): readers never trust summary.csv silently.
     let tmp = tempfile::tempdir().unwrap();
     let dir = run(tmp.path(), "stale", SMALL);
     let ids = store::ResultsDir::new(&dir).job_ids().unwrap();
     std::fs::remove_dir_all(dir.join("jobs").join(&ids[0])).unwrap();
 
     let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
-    assert_eq!(written.jobs, 24, "summary.csv still lists every job");
-    let md = std::fs::read_to_string(&written.report).unwrap();
-    assert!(md.contains("## Notes") && md.contains(&ids[0]), "the missing curve is noted:\n{md}");
+    assert_eq!(written.jobs, 23, "the report covers the job folders that exist");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(!summary.contains(&ids[0]) && summary.lines().count() == 24, "summary.csv rebuilt:\n{summary}");
 }
 
 #[test]

@@ -52,8 +52,13 @@ fn adding_an_axis_value_trains_only_the_new_jobs_and_force_retrains() {
     assert!(stdout(&out).contains("2 jobs run, 2 skipped"), "{}", stdout(&out));
     let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--force"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
-    // A changed base value changes every configuration hash.
+    // A changed base value changes every configuration: another study, so
+    // replacing the finished jobs needs --force (SPEC 2).
     let out = sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "epochs=60"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("epochs: 50 -> 60"), "{out:?}");
+    let out =
+        sweep(tmp.path()).args(["m.toml", "--out", "r", "--set", "epochs=60", "--force"]).output().unwrap();
     assert!(stdout(&out).contains("2 jobs run, 0 skipped"), "{}", stdout(&out));
     let manifest = std::fs::read_to_string(tmp.path().join("r/manifest.toml")).unwrap();
     assert!(manifest.contains("epochs = 60"), "the manifest as run records --set:\n{manifest}");
@@ -93,7 +98,7 @@ fn a_killed_run_leaves_only_whole_job_folders_and_resumes_to_the_same_bytes() {
     let out = sweep(tmp.path()).args(["m.toml", "--out", "killed"]).output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains(&format!("{} skipped", finished)), "{}", stdout(&out));
-    let leftovers = std::fs::read_dir(tmp.path().join("killed/.tmp")).unwrap().count();
+    let leftovers = std::fs::read_dir(tmp.path().join("killed/.sweep/tmp")).unwrap().count();
     assert_eq!(leftovers, 0, "the rerun cleans the killed run's temporary folders");
     sweep(tmp.path()).args(["m.toml", "--out", "clean"]).assert().success();
     assert_same_tree(&tmp.path().join("killed"), &tmp.path().join("clean"));
@@ -141,7 +146,7 @@ fn verify_retrains_and_finds_the_same_bytes_and_catches_tampering() {
     std::fs::write(&params, p.replace(&line, "files_hash = \"0000000000000000\"")).unwrap();
     let out = sweep(tmp.path()).args(["verify", "r", "--sample", "4"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("DIFFERS lr-0.1_seed-0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("CHANGED params.toml in jobs/lr-0.1_seed-0"), "{}", stdout(&out));
     assert!(stdout(&out).contains("verified 4 jobs: 3 identical, 1 differ"), "{}", stdout(&out));
 }
 
