@@ -165,6 +165,7 @@ macro_rules! with_activation {
 /// a = softmax(z) over the units of each sample, in place on a (units, s)
 /// block: a_j = exp(z_j - max_u z_u) / sum_u exp(z_u - max_u z_u), which
 /// never overflows.
+#[inline(never)] // the lab's networks never call it: keep it out of the epoch loop
 fn softmax(za: &mut [f64], s: usize) {
     let units = za.len() / s;
     for i in 0..s {
@@ -187,6 +188,7 @@ fn softmax(za: &mut [f64], s: usize) {
 /// Back through a = softmax(z), in place on a (units, s) block: g = dJ/da
 /// becomes dJ/dz_j = a_j (g_j - sum_u g_u a_u) (the softmax's Jacobian is
 /// diag(a) - a a^T).
+#[inline(never)] // the lab's networks never call it: keep it out of the epoch loop
 fn softmax_backward(g: &mut [f64], a: &[f64], s: usize) {
     let units = g.len() / s;
     for i in 0..s {
@@ -361,6 +363,28 @@ impl Workspace {
     }
 }
 
+/// [`Network::evaluate`] for several output units: the mean per-sample loss
+/// and accuracy over the samples of `y`, from the (k, s) blocks of the
+/// logits `z` and outputs `yhat` (sample i's values are their column i).
+#[inline(never)] // the lab's one-output networks never call it
+fn evaluate_units(loss: Loss, z: &[f64], yhat: &[f64], y: &[f64], (k, s): (usize, usize)) -> (f64, f64) {
+    let (mut total, mut correct) = (0.0, 0usize);
+    for (i, &y) in y.iter().enumerate() {
+        let (z_i, yhat_i) = ((0..k).map(|j| z[j * s + i]), (0..k).map(|j| yhat[j * s + i]));
+        total += match loss {
+            Loss::Ce => cross_entropy(z_i, y as usize),
+            _ => z_i
+                .zip(yhat_i.clone())
+                .enumerate()
+                .map(|(j, (z, yhat))| unit_loss(loss, z, yhat, target(y, j, k)))
+                .sum(),
+        };
+        correct += usize::from(predicted_class(yhat_i) as f64 == y);
+    }
+    let m = y.len() as f64;
+    (total / m, correct as f64 / m)
+}
+
 impl Network {
     /// Forward pass over the rows of `x` (at most the workspace's rows).
     pub fn forward(&self, x: ArrayView2<f64>, ws: &mut Workspace) {
@@ -423,29 +447,17 @@ impl Network {
         let (k, s) = (self.layout.outputs(), padded(ws.m));
         let z = &ws.act.last().expect("at least one layer")[..k * s];
         let yhat = &ws.yhat[..k * s];
-        let (mut total, mut correct) = (0.0, 0usize);
         if k == 1 {
             // One unit: the label is the target; class 1 when yhat >= 0.5.
+            let (mut total, mut correct) = (0.0, 0usize);
             for ((&z, &yhat), &y) in z.iter().zip(yhat).zip(y) {
                 total += unit_loss(loss, z, yhat, y);
                 correct += usize::from((yhat >= 0.5) == (y >= 0.5));
             }
+            (total / m as f64, correct as f64 / m as f64)
         } else {
-            // Several: sample i's values are column i of the (k, s) blocks.
-            for (i, &y) in y.iter().enumerate() {
-                let (z_i, yhat_i) = ((0..k).map(|j| z[j * s + i]), (0..k).map(|j| yhat[j * s + i]));
-                total += match loss {
-                    Loss::Ce => cross_entropy(z_i, y as usize),
-                    _ => z_i
-                        .zip(yhat_i.clone())
-                        .enumerate()
-                        .map(|(j, (z, yhat))| unit_loss(loss, z, yhat, target(y, j, k)))
-                        .sum(),
-                };
-                correct += usize::from(predicted_class(yhat_i) as f64 == y);
-            }
+            evaluate_units(loss, z, yhat, y, (k, s))
         }
-        (total / m as f64, correct as f64 / m as f64)
     }
 
     /// Back-propagation after a forward pass over a batch with labels `y`:
