@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array1, Array2, Axis};
 
 use crate::rng::{self, Rng};
-use crate::spec::{DataSource, DataSpec};
+use crate::spec::{DataSource, DataSpec, Generated};
 
 /// Inputs (n, d) and 0/1 labels (n) as f64.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,14 +99,14 @@ pub fn build(spec: &DataSpec, seed: u64) -> Result<Split, DataError> {
     let n_key = spec.n_samples.to_string();
     let name = match &spec.source {
         DataSource::Csv(path) => format!("csv:{}", path.to_string_lossy()),
-        builtin => builtin_name(builtin).to_string(),
+        DataSource::Generated(set) => set.name().to_string(),
     };
     let mut rng = rng::stream(seed, "data", &[&name, &n_key]);
 
     let mut data = match &spec.source {
         DataSource::Csv(path) => load_csv(path)?,
-        builtin => {
-            let mut data = generate(builtin, spec.n_samples, &mut rng);
+        DataSource::Generated(set) => {
+            let mut data = generate(*set, spec.n_samples, &mut rng);
             // Drawn whatever `noise` is, so the permutation below does not move.
             for v in data.x.iter_mut() {
                 *v += spec.noise * rng::normal(&mut rng);
@@ -121,32 +121,18 @@ pub fn build(spec: &DataSpec, seed: u64) -> Result<Split, DataError> {
     Ok(split(&data, &order, spec.test_fraction))
 }
 
-/// The name a built-in set has in a manifest (and in the data stream's key).
-fn builtin_name(source: &DataSource) -> &'static str {
-    match source {
-        DataSource::Linear => "linear",
-        DataSource::Xor => "xor",
-        DataSource::XorHard => "xor-hard",
-        DataSource::Circle => "circle",
-        DataSource::Spiral => "spiral",
-        DataSource::Csv(_) => "csv",
-    }
-}
-
 /// Generates a built-in data set of `n` points (2 inputs each), without noise.
 ///
-/// "xor" is fixed and ignores `n`. A CSV source has nothing to generate: it
-/// yields an empty (0 x 0) set rather than panicking; [`build`] loads CSVs.
-pub fn generate(source: &DataSource, n: usize, rng: &mut Rng) -> Dataset {
-    match source {
-        DataSource::Xor => xor(),
-        DataSource::Linear => uniform_square(n, rng, 0.0, 1.0, |x0, x1| x0 <= x1),
-        DataSource::XorHard => uniform_square(n, rng, 0.0, 1.0, |x0, x1| (x0 > 0.5) != (x1 > 0.5)),
-        DataSource::Circle => {
+/// "xor" is fixed and ignores `n`.
+pub fn generate(set: Generated, n: usize, rng: &mut Rng) -> Dataset {
+    match set {
+        Generated::Xor => xor(),
+        Generated::Linear => uniform_square(n, rng, 0.0, 1.0, |x0, x1| x0 <= x1),
+        Generated::XorHard => uniform_square(n, rng, 0.0, 1.0, |x0, x1| (x0 > 0.5) != (x1 > 0.5)),
+        Generated::Circle => {
             uniform_square(n, rng, -1.0, 1.0, |x0, x1| x0 * x0 + x1 * x1 < 2.0 / std::f64::consts::PI)
         }
-        DataSource::Spiral => spiral(n),
-        DataSource::Csv(_) => Dataset { x: Array2::zeros((0, 0)), y: Array1::zeros(0) },
+        Generated::Spiral => spiral(n),
     }
 }
 
@@ -371,7 +357,7 @@ mod tests {
 
     #[test]
     fn linear_labels_follow_x0_greater_than_x1() {
-        let d = generate(&DataSource::Linear, 500, &mut rng::stream(1, "t", &[]));
+        let d = generate(Generated::Linear, 500, &mut rng::stream(1, "t", &[]));
         assert_eq!(d.x.dim(), (500, 2));
         for (p, &y) in d.x.rows().into_iter().zip(&d.y) {
             assert!((0.0..1.0).contains(&p[0]) && (0.0..1.0).contains(&p[1]));
@@ -383,7 +369,7 @@ mod tests {
 
     #[test]
     fn xor_hard_labels_follow_the_quadrants() {
-        let d = generate(&DataSource::XorHard, 300, &mut rng::stream(2, "t", &[]));
+        let d = generate(Generated::XorHard, 300, &mut rng::stream(2, "t", &[]));
         for (p, &y) in d.x.rows().into_iter().zip(&d.y) {
             assert_eq!(y == 1.0, (p[0] > 0.5) ^ (p[1] > 0.5));
         }
@@ -391,7 +377,7 @@ mod tests {
 
     #[test]
     fn circle_is_about_half_positive_inside_radius_sqrt_2_over_pi() {
-        let d = generate(&DataSource::Circle, 2000, &mut rng::stream(3, "t", &[]));
+        let d = generate(Generated::Circle, 2000, &mut rng::stream(3, "t", &[]));
         assert!(d.x.iter().all(|v| (-1.0..1.0).contains(v)));
         assert!(d.x.iter().any(|&v| v < -0.5), "inputs must cover [-1, 0) too");
         let share = d.y.sum() / 2000.0;
@@ -403,7 +389,7 @@ mod tests {
 
     #[test]
     fn spiral_alternates_classes_and_gives_class_0_the_odd_point() {
-        let d = generate(&DataSource::Spiral, 7, &mut rng::stream(0, "t", &[]));
+        let d = generate(Generated::Spiral, 7, &mut rng::stream(0, "t", &[]));
         assert_eq!(d.y.to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
         // First point of each class: t = 0, r = 0.05, angle 0 or pi.
         assert!((d.x[[0, 0]] - 0.05).abs() < 1e-15 && d.x[[0, 1]].abs() < 1e-15);
@@ -417,25 +403,19 @@ mod tests {
     }
 
     #[test]
-    fn generate_for_a_csv_source_is_empty_not_a_panic() {
-        let d = generate(&DataSource::Csv("x.csv".into()), 10, &mut rng::stream(0, "t", &[]));
-        assert!(d.is_empty());
-    }
-
-    #[test]
     fn same_seed_gives_identical_data_and_different_seed_different() {
-        let s = spec(DataSource::Linear, 50, 0.1, 0.2);
+        let s = spec(DataSource::Generated(Generated::Linear), 50, 0.1, 0.2);
         assert_eq!(build(&s, 7).unwrap(), build(&s, 7).unwrap());
         assert_ne!(build(&s, 7).unwrap().train.x, build(&s, 8).unwrap().train.x);
-        let n51 = spec(DataSource::Linear, 51, 0.1, 0.2);
+        let n51 = spec(DataSource::Generated(Generated::Linear), 51, 0.1, 0.2);
         assert_ne!(build(&s, 7).unwrap().train.x.row(0), build(&n51, 7).unwrap().train.x.row(0));
     }
 
     #[test]
     fn noise_moves_inputs_not_labels_and_keeps_the_base_points() {
-        let clean = build(&spec(DataSource::Linear, 80, 0.0, 0.0), 5).unwrap().train;
-        let noisy = build(&spec(DataSource::Linear, 80, 0.1, 0.0), 5).unwrap().train;
-        let noisier = build(&spec(DataSource::Linear, 80, 0.2, 0.0), 5).unwrap().train;
+        let clean = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.0, 0.0), 5).unwrap().train;
+        let noisy = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.1, 0.0), 5).unwrap().train;
+        let noisier = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.2, 0.0), 5).unwrap().train;
         assert_eq!(clean.y, noisy.y);
         assert_ne!(clean.x, noisy.x);
         // Same draws scaled: the offsets at noise 0.2 are twice those at 0.1.
@@ -446,24 +426,24 @@ mod tests {
         }
         // The clean set is exactly the generated one (the first draws of the stream).
         let mut r = rng::stream(5, "data", &["linear", "80"]);
-        assert_eq!(clean, generate(&DataSource::Linear, 80, &mut r));
+        assert_eq!(clean, generate(Generated::Linear, 80, &mut r));
     }
 
     #[test]
     fn noise_does_not_change_the_split() {
-        let clean = build(&spec(DataSource::Linear, 60, 0.0, 0.25), 9).unwrap();
-        let noisy = build(&spec(DataSource::Linear, 60, 0.3, 0.25), 9).unwrap();
+        let clean = build(&spec(DataSource::Generated(Generated::Linear), 60, 0.0, 0.25), 9).unwrap();
+        let noisy = build(&spec(DataSource::Generated(Generated::Linear), 60, 0.3, 0.25), 9).unwrap();
         assert_eq!(clean.train.y, noisy.train.y);
         assert_eq!(clean.test.y, noisy.test.y);
     }
 
     #[test]
     fn larger_test_fraction_holds_out_a_superset() {
-        let full = build(&spec(DataSource::Circle, 40, 0.0, 0.0), 3).unwrap();
+        let full = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.0), 3).unwrap();
         assert_eq!(full.test.len(), 0);
         assert_eq!(full.test.n_inputs(), 2);
-        let small = build(&spec(DataSource::Circle, 40, 0.0, 0.2), 3).unwrap();
-        let big = build(&spec(DataSource::Circle, 40, 0.0, 0.4), 3).unwrap();
+        let small = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.2), 3).unwrap();
+        let big = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.4), 3).unwrap();
         assert_eq!((small.test.len(), big.test.len()), (8, 16));
         for row in small.test.x.rows() {
             assert!(big.test.x.rows().into_iter().any(|r| r == row));
@@ -499,9 +479,9 @@ mod tests {
 
     #[test]
     fn build_split_is_a_partition_of_the_generated_points() {
-        let s = build(&spec(DataSource::Linear, 30, 0.0, 0.3), 11).unwrap();
+        let s = build(&spec(DataSource::Generated(Generated::Linear), 30, 0.0, 0.3), 11).unwrap();
         let mut r = rng::stream(11, "data", &["linear", "30"]);
-        let base = generate(&DataSource::Linear, 30, &mut r);
+        let base = generate(Generated::Linear, 30, &mut r);
         let mut got: Vec<Vec<f64>> = everything(&s).x.rows().into_iter().map(|r| r.to_vec()).collect();
         let mut want: Vec<Vec<f64>> = base.x.rows().into_iter().map(|r| r.to_vec()).collect();
         got.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -541,7 +521,7 @@ mod tests {
 
     #[test]
     fn build_applies_conv_before_the_split() {
-        let mut s = spec(DataSource::Xor, 21, 0.0, 0.0);
+        let mut s = spec(DataSource::Generated(Generated::Xor), 21, 0.0, 0.0);
         s.conv = vec![0.5, 0.5];
         let got = build(&s, 0).unwrap().train;
         let mut want = xor();

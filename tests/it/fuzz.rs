@@ -24,7 +24,9 @@ use sweep::data::{self, load_csv};
 use sweep::manifest::Manifest;
 use sweep::nn::Layout;
 use sweep::plan::{Plan, Shard};
-use sweep::spec::{DataSource, DataSpec, KEYS};
+use sweep::spec::{
+    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, KEYS, Loss, OptimizerKind, Reduction,
+};
 use sweep::store;
 use sweep::weights::WeightsFile;
 
@@ -190,7 +192,9 @@ fn value_for(key: &'static str) -> BoxedStrategy<String> {
     let float = |lo: f64, hi: f64| (lo..hi).prop_map(|f| format!("{f:?}")).boxed();
     let typed = match key {
         "dataset" => {
-            words(vec!["linear", "xor", "xor-hard", "circle", "spiral", "d.csv", "../e/ü.csv", "lineer"])
+            let mut names = Generated::NAMES.to_vec();
+            names.extend(["d.csv", "../e/ü.csv", "lineer"]);
+            words(names)
         }
         "n_samples" => int(0, 300),
         "noise" | "l2" | "target_loss" => float(-0.1, 2.0),
@@ -201,14 +205,14 @@ fn value_for(key: &'static str) -> BoxedStrategy<String> {
         ]
         .prop_map(|v| format!("[{}]", v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")))
         .boxed(),
-        "activation" => words(vec!["sigmoid", "tanh", "relu", "none", "sigmod"]),
+        "activation" => words([Activation::NAMES, &["sigmod"]].concat()),
         "output_activation" => words(vec!["sigmoid", "none"]),
         "bias" | "shuffle" => select(vec!["true", "false"]).prop_map(String::from).boxed(),
-        "init" => words(vec!["normal", "xavier", "w.json"]),
-        "loss" => words(vec!["mse", "bce"]),
-        "reduction" => words(vec!["sum", "mean"]),
-        "backprop" => words(vec!["exact", "lab"]),
-        "optimizer" => words(vec!["sgd", "momentum", "adam"]),
+        "init" => words([InitKind::NAMES, &["w.json"]].concat()),
+        "loss" => words(Loss::NAMES.to_vec()),
+        "reduction" => words(Reduction::NAMES.to_vec()),
+        "backprop" => words(Backprop::NAMES.to_vec()),
+        "optimizer" => words(OptimizerKind::NAMES.to_vec()),
         "lr" | "eps" => float(-0.01, 10.0),
         "momentum" | "beta1" | "beta2" => float(0.0, 1.01),
         "batch_size" => int(-1, 12),
