@@ -68,7 +68,9 @@ fn emit(text: &str) -> Result<(), Failure> {
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Failure> {
     let manifest = Manifest::load(path, sets).map_err(usage)?;
     let plan = Plan::new(manifest).map_err(usage)?;
-    plan.check_inputs().map_err(usage)?;
+    for note in plan.check_inputs().map_err(usage)? {
+        eprintln!("note: {note}");
+    }
     Ok(plan)
 }
 

@@ -138,9 +138,12 @@ impl Plan {
 
     /// Reads every data and weights file the plan names, once each, so a
     /// missing file, a bad CSV cell or a weights file of the wrong shape is a
-    /// manifest error before anything trains.
-    pub fn check_inputs(&self) -> Result<(), ManifestError> {
-        let mut inputs: HashMap<PathBuf, usize> = HashMap::new();
+    /// manifest error before anything trains. Returns notes for the user:
+    /// rows a data file loses to `missing = "drop-rows"`.
+    pub fn check_inputs(&self) -> Result<Vec<String>, ManifestError> {
+        let mut notes = Vec::new();
+        // A file is read once per way of reading it (label, inputs, missing).
+        let mut inputs: HashMap<(PathBuf, String, Vec<String>, spec::Missing), usize> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
         for job in &self.jobs {
             let spec = self.spec(job)?;
@@ -153,14 +156,27 @@ impl Plan {
                 }
             };
             let width = match &spec.data.source {
-                DataSource::Csv(path) => match inputs.get(path) {
-                    Some(&w) => w,
-                    None => {
-                        let w = data::load_csv(path).map_err(|e| at("dataset", &e))?.x.ncols();
-                        inputs.insert(path.clone(), w);
-                        w
+                DataSource::Csv(path) => {
+                    let d = &spec.data;
+                    let key = (path.clone(), d.label_column.clone(), d.feature_columns.clone(), d.missing);
+                    match inputs.get(&key) {
+                        Some(&w) => w,
+                        None => {
+                            let table = data::load_csv(path, d).map_err(|e| at("dataset", &e))?;
+                            if table.dropped_rows > 0 {
+                                notes.push(format!(
+                                    "{}: {} rows with a missing cell dropped (missing = \"drop-rows\"), {} kept",
+                                    path.display(),
+                                    table.dropped_rows,
+                                    table.data.len()
+                                ));
+                            }
+                            let w = table.data.x.ncols();
+                            inputs.insert(key, w);
+                            w
+                        }
                     }
-                },
+                }
                 _ => 2,
             };
             if let Init::File(path) = &spec.model.init {
@@ -171,7 +187,7 @@ impl Plan {
                 }
             }
         }
-        Ok(())
+        Ok(notes)
     }
 
     /// A job's value for `key`: swept, else base, else the default; canonical.

@@ -70,6 +70,27 @@ named! {
 }
 
 named! {
+    /// What a missing cell of a CSV data set (empty, `NA`, `NaN`) does.
+    pub enum Missing {
+        /// Refuse the file, naming the line and column.
+        Error = "error",
+        /// Leave the row out (the run says how many).
+        DropRows = "drop-rows",
+    }
+}
+
+named! {
+    /// Per-feature input scaling, fitted on the training split only.
+    pub enum Scale {
+        None = "none",
+        /// (x - mean) / std, population std; a constant feature is divided by 1.
+        Standard = "standard",
+        /// (x - min) / (max - min); a constant feature is divided by 1.
+        Minmax = "minmax",
+    }
+}
+
+named! {
     /// A layer's activation.
     pub enum Activation {
         Sigmoid = "sigmoid",
@@ -127,6 +148,33 @@ pub const KEYS: &[Key] = &[
         name: "dataset",
         kind: Kind::Choice { names: Generated::NAMES, default: "linear", file: Some(CSV_FILE) },
         doc: "`xor` is the lab's 21 points; a CSV path is relative to the manifest",
+    },
+    Key {
+        name: "label_column",
+        kind: Kind::Text { default: "label" },
+        doc: "CSV only: the column holding the class labels (integers or strings), anywhere in the file",
+    },
+    Key {
+        name: "feature_columns",
+        kind: Kind::Texts { default: &[] },
+        doc: "CSV only: the input columns, in this order; [] = every column but the label",
+    },
+    Key {
+        name: "missing",
+        kind: Kind::Choice { names: Missing::NAMES, default: "error", file: None },
+        doc: "CSV only: a missing cell (empty, `NA`, `NaN`) is an error naming its line and column; \
+              `drop-rows` drops such rows (the run says how many)",
+    },
+    Key {
+        name: "scale",
+        kind: Kind::Choice { names: Scale::NAMES, default: "none", file: None },
+        doc: "`standard`: zero mean, unit variance; `minmax`: [0, 1]; fitted on the training split only, \
+              after `conv`, and saved in model.json",
+    },
+    Key {
+        name: "stratify",
+        kind: Kind::Bool { default: false },
+        doc: "hold out round(n_c * test_fraction) of each class c",
     },
     Key {
         name: "n_samples",
@@ -286,6 +334,14 @@ pub enum Kind {
     Numbers {
         default: &'static [f64],
     },
+    /// A non-empty string (a column name).
+    Text {
+        default: &'static str,
+    },
+    /// A list of distinct non-empty strings (column names), possibly empty.
+    Texts {
+        default: &'static [&'static str],
+    },
 }
 
 /// Where a real-valued parameter must lie.
@@ -330,6 +386,7 @@ pub enum Typed {
     Bool(bool),
     Sizes(Vec<usize>),
     Numbers(Vec<f64>),
+    Texts(Vec<String>),
 }
 
 /// The largest layer size accepted (a million units is already absurd here).
@@ -345,6 +402,10 @@ impl Kind {
             Kind::Bool { default } => Value::Boolean(default),
             Kind::Sizes { default } => Value::Array(default.iter().map(|&i| Value::Integer(i)).collect()),
             Kind::Numbers { default } => Value::Array(default.iter().map(|&f| Value::Float(f)).collect()),
+            Kind::Text { default } => Value::String(default.to_string()),
+            Kind::Texts { default } => {
+                Value::Array(default.iter().map(|s| Value::String(s.to_string())).collect())
+            }
         }
     }
 
@@ -363,6 +424,8 @@ impl Kind {
             Kind::Bool { .. } => "true or false".to_string(),
             Kind::Sizes { .. } => "a non-empty list of layer sizes, each >= 1".to_string(),
             Kind::Numbers { .. } => "a list of numbers, or [] for none".to_string(),
+            Kind::Text { .. } => "a column name".to_string(),
+            Kind::Texts { .. } => "a list of distinct column names, or []".to_string(),
         }
     }
 
@@ -420,7 +483,28 @@ impl Kind {
                 })
                 .collect::<Result<_, _>>()
                 .map(Typed::Numbers),
-            (Kind::Sizes { .. } | Kind::Numbers { .. }, _) => Err(found("a list")),
+            (Kind::Text { .. }, Value::String(s)) if s.is_empty() => Err("must not be empty".to_string()),
+            (Kind::Text { .. }, Value::String(s)) => Ok(Typed::Str(s.clone())),
+            (Kind::Text { .. }, _) => Err(found("a string")),
+            (Kind::Texts { .. }, Value::Array(items)) => {
+                let mut names: Vec<String> = Vec::with_capacity(items.len());
+                for v in items {
+                    match v {
+                        Value::String(s) if s.is_empty() => {
+                            return Err("a name must not be empty".to_string());
+                        }
+                        Value::String(s) if names.contains(s) => {
+                            return Err(format!("\"{s}\" is listed twice"));
+                        }
+                        Value::String(s) => names.push(s.clone()),
+                        other => {
+                            return Err(format!("every entry must be a string, found {}", other.type_str()));
+                        }
+                    }
+                }
+                Ok(Typed::Texts(names))
+            }
+            (Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. }, _) => Err(found("a list")),
         }
     }
 }
@@ -495,7 +579,8 @@ pub fn json_param(key: &str, text: &str) -> Option<serde_json::Value> {
             _ => text.into(),
         },
         Kind::Bool { .. } => text.parse::<bool>().map_or_else(|_| text.into(), Into::into),
-        Kind::Choice { .. } | Kind::Sizes { .. } | Kind::Numbers { .. } => text.into(),
+        Kind::Choice { .. } | Kind::Text { .. } => text.into(),
+        Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. } => text.into(),
     })
 }
 
@@ -504,7 +589,7 @@ pub fn readme_table() -> String {
     let mut s = String::from("| key | default | values |\n|---|---|---|\n");
     for k in KEYS {
         let default = match k.kind {
-            Kind::Choice { .. } => format!("`{}`", k.default_text()),
+            Kind::Choice { .. } | Kind::Text { .. } => format!("`{}`", k.default_text()),
             _ => display_value(&k.kind.default_value()),
         };
         let values = match k.kind {
@@ -549,6 +634,13 @@ pub struct DataSpec {
     pub noise: f64,
     pub test_fraction: f64,
     pub conv: Vec<f64>,
+    /// CSV: the column of class labels.
+    pub label_column: String,
+    /// CSV: the input columns in order; empty = every column but the label.
+    pub feature_columns: Vec<String>,
+    pub missing: Missing,
+    pub scale: Scale,
+    pub stratify: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -675,6 +767,13 @@ impl Reader<'_> {
         }
     }
 
+    fn texts(&self, name: &str) -> Result<Vec<String>, ParamError> {
+        match self.typed(name)? {
+            Typed::Texts(v) => Ok(v),
+            other => Self::mismatch(name, &other),
+        }
+    }
+
     fn numbers(&self, name: &str) -> Result<Vec<f64>, ParamError> {
         match self.typed(name)? {
             Typed::Numbers(v) => Ok(v),
@@ -750,6 +849,11 @@ impl JobSpec {
             noise: r.float("noise")?,
             test_fraction: r.float("test_fraction")?,
             conv: r.numbers("conv")?,
+            label_column: r.string("label_column")?,
+            feature_columns: r.texts("feature_columns")?,
+            missing: r.choice("missing")?,
+            scale: r.choice("scale")?,
+            stratify: r.boolean("stratify")?,
         };
 
         let output_activation: Activation = r.choice("output_activation")?;
@@ -839,12 +943,12 @@ mod tests {
         }
     }
 
-    /// The defaults as TOML text are those the results folders were made
-    /// with (they enter every configuration hash).
+    /// The defaults as TOML text, as they enter every configuration hash.
     #[test]
     fn default_texts_are_unchanged() {
         let texts: Vec<String> = KEYS.iter().map(|k| format!("{} = {}", k.name, k.default_text())).collect();
-        let want = "dataset = \"linear\"|n_samples = 100|noise = 0.0|test_fraction = 0.0|hidden = [2, 2]|\
+        let want = "dataset = \"linear\"|label_column = \"label\"|feature_columns = []|missing = \"error\"|\
+                    scale = \"none\"|stratify = false|n_samples = 100|noise = 0.0|test_fraction = 0.0|hidden = [2, 2]|\
                     activation = \"sigmoid\"|output_activation = \"sigmoid\"|bias = false|init = \"normal\"|\
                     loss = \"mse\"|reduction = \"sum\"|backprop = \"exact\"|optimizer = \"sgd\"|lr = 0.01|\
                     momentum = 0.9|beta1 = 0.9|beta2 = 0.999|eps = 0.00000001|l2 = 0.0|batch_size = 0|\
@@ -885,6 +989,12 @@ mod tests {
             ("dataset", "\"lineer\""),
             ("momentum", "1.0"),
             ("output_activation", "\"tanh\""),
+            ("label_column", "\"\""),
+            ("feature_columns", "[\"a\", \"a\"]"),
+            ("feature_columns", "\"a\""),
+            ("missing", "\"drop\""),
+            ("scale", "\"std\""),
+            ("stratify", "\"yes\""),
         ] {
             let e = with(&[(k, v)]).unwrap_err();
             assert_eq!(e.key, k, "{e}");

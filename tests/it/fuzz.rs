@@ -25,7 +25,8 @@ use sweep::manifest::Manifest;
 use sweep::nn::Layout;
 use sweep::plan::{Plan, Shard};
 use sweep::spec::{
-    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, KEYS, Loss, OptimizerKind, Reduction,
+    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, JobSpec, KEYS, Loss, OptimizerKind,
+    Reduction, Scale,
 };
 use sweep::store;
 use sweep::weights::WeightsFile;
@@ -443,18 +444,20 @@ fn check_csv(bytes: &[u8], conv: &[f64], test_fraction: f64, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.csv");
     std::fs::write(&path, bytes).unwrap();
-    let Ok(d) = load_csv(&path) else { return };
+    let spec = DataSpec {
+        source: DataSource::Csv(path.clone()),
+        test_fraction,
+        conv: conv.to_vec(),
+        scale: Scale::Standard,
+        ..JobSpec::default_with_seed(0).data
+    };
+    let Ok(t) = load_csv(&path, &spec) else { return };
+    let d = &t.data;
     assert_eq!(d.x.nrows(), d.y.len());
     assert!(d.x.ncols() >= 1 && !d.y.is_empty());
     assert!(d.x.iter().all(|v| v.is_finite()), "non-finite input accepted");
-    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "label not 0/1 accepted");
-    let spec = DataSpec {
-        source: DataSource::Csv(path),
-        n_samples: 100,
-        noise: 0.0,
-        test_fraction,
-        conv: conv.to_vec(),
-    };
+    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "more than two classes accepted");
+    assert_eq!(t.columns.len(), d.x.ncols());
     let split = data::build(&spec, seed).expect("a loadable CSV builds");
     assert_eq!(split.train.len() + split.test.len(), d.len());
 }

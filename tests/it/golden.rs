@@ -49,6 +49,7 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     let data = Split {
         train: Dataset { x, y: Array1::from(ys) },
         test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
+        ..Default::default()
     };
 
     let hidden: Vec<usize> = serde_json::from_value(model["hidden"].clone()).unwrap();
@@ -121,8 +122,10 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
             bad.push(format!("epoch {}: accuracy {} vs {a}", r.epoch, r.accuracy));
         }
     }
-    let want_final =
-        WeightsFile { layers: serde_json::from_value(doc["expected"]["final_layers"].clone()).unwrap() };
+    let want_final = WeightsFile {
+        layers: serde_json::from_value(doc["expected"]["final_layers"].clone()).unwrap(),
+        ..Default::default()
+    };
     let want_params = want_final.to_params(&net.layout).unwrap();
     for (i, (&g, &w)) in net.params.iter().zip(&want_params).enumerate() {
         rel(g, w);
