@@ -48,6 +48,9 @@ pub struct Job {
 pub struct Plan {
     pub manifest: Manifest,
     pub jobs: Vec<Job>,
+    /// Each job's validated parameters (same order as `jobs`), built once
+    /// by [`Plan::new`]: nothing re-checks them later.
+    specs: Vec<JobSpec>,
 }
 
 /// `--shard I/N`.
@@ -100,7 +103,7 @@ impl Plan {
             combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
         }
 
-        let mut plan = Plan { manifest, jobs: Vec::new() };
+        let mut plan = Plan { manifest, jobs: Vec::new(), specs: Vec::new() };
         let mut seen_configs = HashSet::new();
         let mut seen_ids = HashSet::new();
         for combo in combos {
@@ -130,9 +133,7 @@ impl Plan {
             let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
             return Err(ManifestError::at(&origin, format!("the plan is empty: {why}")));
         }
-        for job in &plan.jobs {
-            plan.spec(job)?;
-        }
+        plan.specs = plan.jobs.iter().map(|job| plan.validate(job)).collect::<Result<_, _>>()?;
         Ok(plan)
     }
 
@@ -206,8 +207,18 @@ impl Plan {
         KEYS.iter().map(|k| (k.name, self.value(job, k.name))).collect()
     }
 
-    /// The job's validated parameters.
+    /// The job's validated parameters (built once, by [`Plan::new`], for the
+    /// plan's own jobs).
     pub fn spec(&self, job: &Job) -> Result<JobSpec, ManifestError> {
+        match (self.jobs.get(job.index), self.specs.get(job.index)) {
+            (Some(own), Some(spec)) if own == job => Ok(spec.clone()),
+            _ => self.validate(job),
+        }
+    }
+
+    /// Checks a job's values against the parameter table; errors point at
+    /// the manifest line that set the offending value.
+    fn validate(&self, job: &Job) -> Result<JobSpec, ManifestError> {
         JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
             let origin = self.origin_of(job, &e.key);
             let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
