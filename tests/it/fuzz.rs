@@ -25,8 +25,8 @@ use sweep::manifest::Manifest;
 use sweep::nn::Layout;
 use sweep::plan::{Plan, Shard};
 use sweep::spec::{
-    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, JobSpec, KEYS, Loss, OptimizerKind,
-    Reduction, Scale,
+    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, JobSpec, KEYS, Loss, Missing,
+    OptimizerKind, Reduction, Scale,
 };
 use sweep::store;
 use sweep::weights::WeightsFile;
@@ -444,22 +444,30 @@ fn check_csv(bytes: &[u8], conv: &[f64], test_fraction: f64, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.csv");
     std::fs::write(&path, bytes).unwrap();
-    let spec = DataSpec {
-        source: DataSource::Csv(path.clone()),
-        test_fraction,
-        conv: conv.to_vec(),
-        scale: Scale::Standard,
-        ..JobSpec::default_with_seed(0).data
-    };
-    let Ok(t) = load_csv(&path, &spec) else { return };
-    let d = &t.data;
-    assert_eq!(d.x.nrows(), d.y.len());
-    assert!(d.x.ncols() >= 1 && !d.y.is_empty());
-    assert!(d.x.iter().all(|v| v.is_finite()), "non-finite input accepted");
-    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "more than two classes accepted");
-    assert_eq!(t.columns.len(), d.x.ncols());
-    let split = data::build(&spec, seed).expect("a loadable CSV builds");
-    assert_eq!(split.train.len() + split.test.len(), d.len());
+    // Every way of reading a file: missing cells refused or dropped, split
+    // stratified or not, inputs scaled.
+    for (missing, stratify) in [(Missing::Error, false), (Missing::DropRows, true)] {
+        let spec = DataSpec {
+            source: DataSource::Csv(path.clone()),
+            test_fraction,
+            conv: conv.to_vec(),
+            scale: Scale::Standard,
+            missing,
+            stratify,
+            ..JobSpec::default_with_seed(0).data
+        };
+        let Ok(t) = load_csv(&path, &spec) else { continue };
+        let d = &t.data;
+        assert_eq!(d.x.nrows(), d.y.len());
+        assert!(d.x.ncols() >= 1 && !d.y.is_empty());
+        assert!(d.x.iter().all(|v| v.is_finite()), "non-finite input accepted");
+        assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "more than two classes accepted");
+        assert_eq!(t.columns.len(), d.x.ncols());
+        assert_eq!(t.classes.len(), 2);
+        let split = data::build(&spec, seed).expect("a loadable CSV builds");
+        assert_eq!(split.train.len() + split.test.len(), d.len());
+        assert_eq!(split.train_raw.dim(), split.train.x.dim());
+    }
 }
 
 fn kernel() -> impl Strategy<Value = Vec<f64>> {
