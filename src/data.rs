@@ -1,11 +1,15 @@
-//! A job's data (SPEC 4): the built-in data sets, CSV loading, input noise,
-//! the conv pre-filter and the train/test split.
+//! A job's data (SPEC 4): the built-in data sets, CSV loading (named
+//! columns, class labels, missing cells), input noise, the conv pre-filter,
+//! the train/test split (stratified or not) and the input scaling fitted on
+//! the training part.
 //!
-//! Everything random here comes from one seeded data stream (SPEC 5), drawn
-//! in a fixed order whose length does not depend on `noise` or
-//! `test_fraction`. That is what makes comparisons paired: for one seed, jobs
-//! that differ only in noise see the same base points, and jobs that differ
-//! only in test_fraction use the same permutation.
+//! Everything random here comes from one seeded data stream (SPEC 5), keyed
+//! by a generated set's name or a CSV file's contents (never its path), and
+//! drawn in a fixed order whose length does not depend on `noise`,
+//! `test_fraction`, `stratify` or `scale`. That is what makes comparisons
+//! paired: for one seed, jobs that differ only in noise see the same base
+//! points, and jobs that differ only in how they split or scale use the same
+//! permutation.
 
 use std::path::{Path, PathBuf};
 
