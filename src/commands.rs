@@ -30,7 +30,9 @@ fn emit(text: &str) -> Result<(), Error> {
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     let manifest = Manifest::load(path, sets)?;
     let plan = Plan::new(manifest)?;
-    plan.check_inputs()?;
+    for note in plan.check_inputs()? {
+        eprintln!("note: {note}");
+    }
     Ok(plan)
 }
 

@@ -1,26 +1,30 @@
-//! A job's data (SPEC 4): the built-in data sets, CSV loading, input noise,
-//! the conv pre-filter and the train/test split.
+//! A job's data (SPEC 4): the built-in data sets, CSV loading (named
+//! columns, class labels, missing cells), input noise, the conv pre-filter,
+//! the train/test split (stratified or not) and the input scaling fitted on
+//! the training part.
 //!
-//! Everything random here comes from one seeded data stream (SPEC 5), drawn
-//! in a fixed order whose length does not depend on `noise` or
-//! `test_fraction`. That is what makes comparisons paired: for one seed, jobs
-//! that differ only in noise see the same base points, and jobs that differ
-//! only in test_fraction use the same permutation.
+//! Everything random here comes from one seeded data stream (SPEC 5), keyed
+//! by a generated set's name or a CSV file's contents (never its path), and
+//! drawn in a fixed order whose length does not depend on `noise`,
+//! `test_fraction`, `stratify` or `scale`. That is what makes comparisons
+//! paired: for one seed, jobs that differ only in noise see the same base
+//! points, and jobs that differ only in how they split or scale use the same
+//! permutation.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
 
 use crate::rng::{self, Rng};
-use crate::spec::{DataSource, DataSpec};
+use crate::spec::{DataSource, DataSpec, Generated, Missing, Scale};
 
-/// Inputs (n, d) and 0/1 labels (n) as f64.
-#[derive(Debug, Clone, PartialEq)]
+/// Inputs (n, d) and class indices (n) as f64.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
     /// x: (n, d)
     pub x: Array2<f64>,
-    /// y: (n), each 0.0 or 1.0
+    /// y: (n), each a class index 0.0, 1.0, .., k-1
     pub y: Array1<f64>,
 }
 
@@ -44,30 +48,94 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Dataset {
         Dataset { x: self.x.select(Axis(0), idx), y: self.y.select(Axis(0), idx) }
     }
+}
 
-    /// Number of classes: labels are class indices 0..k-1, so one more than
-    /// the largest; at least 2 (the lab's two classes).
-    pub fn n_classes(&self) -> usize {
-        self.y.iter().fold(1.0f64, |top, &y| top.max(y)) as usize + 1
-    }
+/// Training part and held-out part (test may have 0 rows), the inputs'
+/// names, the classes, and the scaling fitted on the training part.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Split {
+    /// The network's inputs: scaled when `scaling` is set.
+    pub train: Dataset,
+    pub test: Dataset,
+    /// Input column names, in input order (`x0`, `x1` for generated sets).
+    pub columns: Vec<String>,
+    /// Class names as in the data (`0`, `1` for generated sets); class i is
+    /// target i.
+    pub classes: Vec<String>,
+    /// Fitted on `train` (after conv, before scaling), applied to both.
+    pub scaling: Option<Scaling>,
+    /// Inputs before scaling (after conv): (n_train, d) and (n_test, d).
+    pub train_raw: Array2<f64>,
+    pub test_raw: Array2<f64>,
+    /// Rows of the file left out by `missing = "drop-rows"`.
+    pub dropped_rows: usize,
 }
 
 impl Split {
-    /// Number of classes of the whole data set, both parts.
+    /// Number of classes (2 for every generated set).
     pub fn n_classes(&self) -> usize {
-        self.train.n_classes().max(self.test.n_classes())
+        self.classes.len()
     }
 }
 
-/// Training part and held-out part (test may have 0 rows).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Split {
-    pub train: Dataset,
-    pub test: Dataset,
+/// Per-feature scaling `x' = (x - offset) / divisor`, fitted on a training
+/// split (SPEC 4, `scale`). Saved in model.json so a saved model predicts
+/// from raw inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    /// "standard" or "minmax" (what was fitted; the formula is the same).
+    pub method: String,
+    /// Per input: the mean (standard) or the minimum (minmax).
+    pub offset: Vec<f64>,
+    /// Per input: the population std (standard) or max - min (minmax); 1
+    /// for a constant input.
+    pub divisor: Vec<f64>,
+}
+
+impl Scaling {
+    /// Fits `method` on `x` (n, d); None for `Scale::None`. An input with
+    /// zero spread gets divisor 1 (it is centred, not blown up).
+    pub fn fit(method: Scale, x: &Array2<f64>) -> Option<Scaling> {
+        let n = x.nrows() as f64;
+        let (offset, divisor): (Vec<f64>, Vec<f64>) = match method {
+            Scale::None => return None,
+            Scale::Standard => x
+                .columns()
+                .into_iter()
+                .map(|c| {
+                    let mean = c.sum() / n;
+                    let var = c.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                    (mean, var.sqrt())
+                })
+                .unzip(),
+            Scale::Minmax => x
+                .columns()
+                .into_iter()
+                .map(|c| {
+                    let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (lo, hi - lo)
+                })
+                .unzip(),
+        };
+        let divisor = divisor.into_iter().map(|s| if s > 0.0 && s.is_finite() { s } else { 1.0 }).collect();
+        Some(Scaling { method: method.name().to_string(), offset, divisor })
+    }
+
+    /// `x' = (x - offset) / divisor`, column by column; `x` is (n, d) with d
+    /// = the fitted width (the caller checks it).
+    pub fn apply(&self, x: &Array2<f64>) -> Array2<f64> {
+        let mut out = x.clone();
+        for ((mut col, &o), &s) in out.columns_mut().into_iter().zip(&self.offset).zip(&self.divisor) {
+            col.mapv_inplace(|v| (v - o) / s);
+        }
+        out
+    }
 }
 
 /// Why a data file could not be used. Every message names the file, and the
-/// line (1-based, the header is line 1) when one line is at fault.
+/// line (1-based, the header is line 1) and column when one cell is at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("{}: cannot read the file: {source}", .path.display())]
@@ -78,95 +146,114 @@ pub enum DataError {
     },
     #[error("{}: the file is empty (expected a header row, then data rows)", .path.display())]
     Empty { path: PathBuf },
-    #[error(
-        "{}: needs at least one input column and a final `label` column (header: `{header}`)",
-        .path.display()
-    )]
-    Columns { path: PathBuf, header: String },
-    #[error("{}: no data rows", .path.display())]
-    NoRows { path: PathBuf },
+    #[error("{}: line 1: {problem} (header: `{header}`)", .path.display())]
+    Columns { path: PathBuf, header: String, problem: String },
+    #[error("{}: no data rows{why}", .path.display())]
+    NoRows { path: PathBuf, why: String },
     #[error("{}: line {line}: expected {expected} cells, found {found}", .path.display())]
     Cells { path: PathBuf, line: u64, expected: usize, found: usize },
     #[error("{}: line {line}, column `{column}`: `{value}` is not a number", .path.display())]
     NotANumber { path: PathBuf, line: u64, column: String, value: String },
     #[error("{}: line {line}, column `{column}`: `{value}` is not finite", .path.display())]
     NotFinite { path: PathBuf, line: u64, column: String, value: String },
-    #[error("{}: line {line}: label must be 0 or 1, found {value}", .path.display())]
-    Label { path: PathBuf, line: u64, value: String },
+    #[error(
+        "{}: line {line}, column `{column}`: missing value `{value}`; allowed: a value, or missing = \"drop-rows\" to leave such rows out",
+        .path.display()
+    )]
+    Missing { path: PathBuf, line: u64, column: String, value: String },
+    #[error("{}: column `{column}`: {problem}", .path.display())]
+    Classes { path: PathBuf, column: String, problem: String },
     /// Anything else the CSV parser rejects (invalid UTF-8, say).
     #[error("{}: line {line}: {message}", .path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
 }
 
 /// Builds the job's data: generate (or load the CSV), add noise (generated
-/// sets only), apply the conv pre-filter, then split.
+/// sets only), apply the conv pre-filter, split (stratified or not), then
+/// fit the scaling on the training part and apply it to both.
 ///
 /// All randomness comes from one data stream keyed by the data set (a CSV
-/// file by the SHA-256 of its bytes) and `n_samples` only. Noise and test_fraction are deliberately not in the key,
-/// and the number of draws does not depend on them: the points are drawn,
-/// then one normal per input cell (even when noise = 0), then a full
-/// permutation of the samples (even when test_fraction = 0). So for one seed,
-/// jobs differing only in noise share their base points and jobs differing
-/// only in test_fraction share their permutation (common random numbers).
+/// file by its contents, never its path) and `n_samples` only. Noise and
+/// test_fraction are deliberately not in the key, and the number of draws
+/// does not depend on them: the points are drawn, then one normal per input
+/// cell (even when noise = 0), then a full permutation of the samples (even
+/// when test_fraction = 0). So for one seed, jobs differing only in noise
+/// share their base points and jobs differing only in test_fraction, scale
+/// or stratify share their permutation (common random numbers).
 pub fn build(spec: &DataSpec, seed: u64) -> Result<Split, DataError> {
     let n_key = spec.n_samples.to_string();
-    // A CSV file is keyed by its contents, never its path (SPEC 5): any
-    // working directory, link or Slurm node gives the same split.
-    let name = match &spec.source {
+    let (table, mut rng) = match &spec.source {
         DataSource::Csv(path) => {
-            use sha2::Digest as _;
             let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.clone(), source })?;
-            let digest = sha2::Sha256::digest(&bytes);
-            format!("csv:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            let key = format!("csv:{}", rng::hex_hash(&bytes));
+            (parse_csv(path, &bytes, spec)?, rng::stream(seed, "data", &[&key, &n_key]))
         }
-        builtin => builtin_name(builtin).to_string(),
-    };
-    let mut rng = rng::stream(seed, "data", &[&name, &n_key]);
-
-    let mut data = match &spec.source {
-        DataSource::Csv(path) => load_csv(path)?,
-        builtin => {
-            let mut data = generate(builtin, spec.n_samples, &mut rng);
+        DataSource::Generated(set) => {
+            let mut rng = rng::stream(seed, "data", &[set.name(), &n_key]);
+            let mut data = generate(*set, spec.n_samples, &mut rng);
             // Drawn whatever `noise` is, so the permutation below does not move.
             for v in data.x.iter_mut() {
                 *v += spec.noise * rng::normal(&mut rng);
             }
-            data
+            let table = Table {
+                columns: (0..data.n_inputs()).map(|j| format!("x{j}")).collect(),
+                classes: vec!["0".to_string(), "1".to_string()],
+                data,
+                dropped_rows: 0,
+            };
+            (table, rng)
         }
     };
+    let Table { mut data, columns, classes, dropped_rows } = table;
     conv_filter(&mut data.x, &spec.conv);
 
     let mut order: Vec<usize> = (0..data.len()).collect();
     rng::shuffle(&mut rng, &mut order);
-    Ok(split(&data, &order, spec.test_fraction))
+    let mut split = if spec.stratify {
+        split_stratified(&data, &order, spec.test_fraction)
+    } else {
+        split(&data, &order, spec.test_fraction)
+    };
+    split.columns = columns;
+    split.classes = classes;
+    split.dropped_rows = dropped_rows;
+    Ok(scale(split, spec.scale))
 }
 
-/// The name a built-in set has in a manifest (and in the data stream's key).
-fn builtin_name(source: &DataSource) -> &'static str {
-    match source {
-        DataSource::Linear => "linear",
-        DataSource::Xor => "xor",
-        DataSource::XorHard => "xor-hard",
-        DataSource::Circle => "circle",
-        DataSource::Spiral => "spiral",
-        DataSource::Csv(_) => "csv",
+/// Fits `method` on the training inputs and applies it to both parts; the
+/// unscaled inputs stay in `train_raw` / `test_raw`.
+pub fn scale(mut split: Split, method: Scale) -> Split {
+    split.train_raw = split.train.x.clone();
+    split.test_raw = split.test.x.clone();
+    split.scaling = Scaling::fit(method, &split.train.x);
+    if let Some(s) = &split.scaling {
+        split.train.x = s.apply(&split.train.x);
+        split.test.x = s.apply(&split.test.x);
     }
+    split
+}
+
+/// A loaded data set before the split: samples, input names, classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub data: Dataset,
+    pub columns: Vec<String>,
+    pub classes: Vec<String>,
+    pub dropped_rows: usize,
 }
 
 /// Generates a built-in data set of `n` points (2 inputs each), without noise.
 ///
-/// "xor" is fixed and ignores `n`. A CSV source has nothing to generate: it
-/// yields an empty (0 x 0) set rather than panicking; [`build`] loads CSVs.
-pub fn generate(source: &DataSource, n: usize, rng: &mut Rng) -> Dataset {
-    match source {
-        DataSource::Xor => xor(),
-        DataSource::Linear => uniform_square(n, rng, 0.0, 1.0, |x0, x1| x0 <= x1),
-        DataSource::XorHard => uniform_square(n, rng, 0.0, 1.0, |x0, x1| (x0 > 0.5) != (x1 > 0.5)),
-        DataSource::Circle => {
+/// "xor" is fixed and ignores `n`.
+pub fn generate(set: Generated, n: usize, rng: &mut Rng) -> Dataset {
+    match set {
+        Generated::Xor => xor(),
+        Generated::Linear => uniform_square(n, rng, 0.0, 1.0, |x0, x1| x0 <= x1),
+        Generated::XorHard => uniform_square(n, rng, 0.0, 1.0, |x0, x1| (x0 > 0.5) != (x1 > 0.5)),
+        Generated::Circle => {
             uniform_square(n, rng, -1.0, 1.0, |x0, x1| x0 * x0 + x1 * x1 < 2.0 / std::f64::consts::PI)
         }
-        DataSource::Spiral => spiral(n),
-        DataSource::Csv(_) => Dataset { x: Array2::zeros((0, 0)), y: Array1::zeros(0) },
+        Generated::Spiral => spiral(n),
     }
 }
 
@@ -226,37 +313,109 @@ fn from_points(points: &[[f64; 3]]) -> Dataset {
     }
 }
 
-/// Loads a CSV data set: a header row, input columns (numbers), then a final
-/// column named `label` (any case) holding 0 or 1. Cells are trimmed.
+/// Loads a CSV data set (SPEC 4): a header row naming every column, the
+/// class labels in `spec.label_column` (anywhere), and the numeric inputs in
+/// `spec.feature_columns` (default: every other column, in file order).
+/// Cells are trimmed. A missing cell (empty, `NA`, `NaN`, any case) in a
+/// column that is used is an error, or with `missing = "drop-rows"` drops
+/// its row. Classes are the sorted distinct labels: numerically when every
+/// label is a number, else bytewise; class i is target i.
 ///
-/// Every error names the file and, for a bad row, its line, so a user can go
-/// straight to the cell at fault.
-pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
-    let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
-    let file = File::open(path).map_err(io_err)?;
+/// Every error names the file and, for a bad cell, its line and column, so
+/// a user can go straight to the cell at fault.
+pub fn load_csv(path: &Path, spec: &DataSpec) -> Result<Table, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    parse_csv(path, &bytes, spec)
+}
+
+/// A missing cell, as pandas writes one or a person leaves one.
+fn is_missing(cell: &str) -> bool {
+    cell.is_empty() || ["na", "nan", "n/a", "null"].iter().any(|m| cell.eq_ignore_ascii_case(m))
+}
+
+/// [`load_csv`] on the file's bytes.
+pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         // Row lengths are checked below, to report them in our own words.
         .flexible(true)
-        .from_reader(file);
+        .from_reader(bytes);
 
     let header = reader.headers().map_err(|e| csv_error(path, e))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
     let width = header.len();
-    if width < 2 || !header[width - 1].eq_ignore_ascii_case("label") {
-        return Err(DataError::Columns {
-            path: path.to_path_buf(),
-            header: header.iter().collect::<Vec<_>>().join(","),
-        });
+    let names: Vec<&str> = header.iter().collect();
+    let columns_err =
+        |problem: String| DataError::Columns { path: path.to_path_buf(), header: names.join(","), problem };
+    let find = |name: &str, what: &str| -> Result<usize, DataError> {
+        // An exact name, else the one name equal but for case (`LABEL`).
+        let exact = names.iter().position(|h| *h == name);
+        let folded = || {
+            let mut same = names.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name));
+            match (same.next(), same.next()) {
+                (Some((j, _)), None) => Some(j),
+                _ => None,
+            }
+        };
+        match exact.or_else(folded) {
+            Some(j) if names[j + 1..].contains(&names[j]) => {
+                Err(columns_err(format!("two columns are named `{name}`; rename one")))
+            }
+            Some(j) => Ok(j),
+            None => {
+                let named: Vec<&str> = names.iter().copied().filter(|h| !h.is_empty()).collect();
+                let hint = crate::spec::did_you_mean(name, &named)
+                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                Err(columns_err(format!(
+                    "no column `{name}` for {what}{hint}; columns: {}",
+                    named.join(", ")
+                )))
+            }
+        }
+    };
+    let label = find(&spec.label_column, "label_column")?;
+    let features: Vec<usize> = if spec.feature_columns.is_empty() {
+        let mut features = Vec::with_capacity(width - 1);
+        for (j, name) in names.iter().enumerate().filter(|&(j, _)| j != label) {
+            if name.is_empty() {
+                return Err(columns_err(format!(
+                    "column {} has no name (the index pandas.DataFrame.to_csv writes?); \
+                     write the file with index=False, or list the inputs in feature_columns",
+                    j + 1
+                )));
+            }
+            if names[j + 1..].contains(name) {
+                return Err(columns_err(format!("two columns are named `{name}`; rename one")));
+            }
+            features.push(j);
+        }
+        features
+    } else {
+        let mut features = Vec::with_capacity(spec.feature_columns.len());
+        for name in &spec.feature_columns {
+            let j = find(name, "feature_columns")?;
+            if j == label {
+                return Err(columns_err(format!("`{name}` is the label column; it cannot be an input too")));
+            }
+            features.push(j);
+        }
+        features
+    };
+    if features.is_empty() {
+        return Err(columns_err(format!("needs at least one input column besides `{}`", spec.label_column)));
     }
-    let d = width - 1;
+    let d = features.len();
 
     let mut xs: Vec<f64> = Vec::new();
-    let mut ys: Vec<f64> = Vec::new();
-    for (k, record) in reader.records().enumerate() {
+    let mut labels: Vec<String> = Vec::new();
+    // The first line of each label, for messages about classes.
+    let mut first_line: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut dropped_rows = 0;
+    let mut row = vec![0.0; d];
+    'rows: for (k, record) in reader.records().enumerate() {
         let record = record.map_err(|e| csv_error(path, e))?;
         // Fallback only: the reader records each row's position.
         let line = record.position().map_or(k as u64 + 2, |p| p.line());
@@ -268,34 +427,103 @@ pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
                 found: record.len(),
             });
         }
-        for (column, cell) in header.iter().zip(record.iter()).take(d) {
-            let bad = |finite: bool| {
-                let (path, column, value) = (path.to_path_buf(), column.to_string(), cell.to_string());
-                if finite {
-                    DataError::NotFinite { path, line, column, value }
-                } else {
-                    DataError::NotANumber { path, line, column, value }
+        for &j in features.iter().chain([&label]) {
+            if is_missing(&record[j]) {
+                if spec.missing == Missing::DropRows {
+                    dropped_rows += 1;
+                    continue 'rows;
                 }
-            };
-            let v: f64 = cell.parse().map_err(|_| bad(false))?;
+                return Err(DataError::Missing {
+                    path: path.to_path_buf(),
+                    line,
+                    column: names[j].to_string(),
+                    value: record[j].to_string(),
+                });
+            }
+        }
+        for (slot, &j) in row.iter_mut().zip(&features) {
+            let (cell, column) = (&record[j], names[j].to_string());
+            let v: f64 = cell.parse().map_err(|_| DataError::NotANumber {
+                path: path.to_path_buf(),
+                line,
+                column: column.clone(),
+                value: cell.to_string(),
+            })?;
             if !v.is_finite() {
-                return Err(bad(true));
+                return Err(DataError::NotFinite {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    value: cell.to_string(),
+                });
             }
-            xs.push(v);
+            *slot = v;
         }
-        let label = &record[d];
-        match label.parse::<f64>() {
-            Ok(v) if v == 0.0 || v == 1.0 => ys.push(v),
-            _ => {
-                return Err(DataError::Label { path: path.to_path_buf(), line, value: label.to_string() });
+        xs.extend_from_slice(&row);
+        first_line.entry(record[label].to_string()).or_insert(line);
+        labels.push(record[label].to_string());
+    }
+    if labels.is_empty() {
+        let why = if dropped_rows > 0 {
+            format!(" ({dropped_rows} dropped for missing cells)")
+        } else {
+            String::new()
+        };
+        return Err(DataError::NoRows { path: path.to_path_buf(), why });
+    }
+    let (classes, index) = class_indices(&labels);
+    let class_err = |problem: String| DataError::Classes {
+        path: path.to_path_buf(),
+        column: spec.label_column.clone(),
+        problem,
+    };
+    if classes.len() < 2 {
+        return Err(class_err(format!(
+            "every label is `{}`: a classifier needs two classes or more",
+            classes[0]
+        )));
+    }
+    let y: Array1<f64> = index.iter().map(|&i| i as f64).collect();
+    let x = Array2::from_shape_vec((labels.len(), d), xs).map_err(|e| class_err(e.to_string()))?;
+    Ok(Table {
+        data: Dataset { x, y },
+        columns: features.iter().map(|&j| names[j].to_string()).collect(),
+        classes,
+        dropped_rows,
+    })
+}
+
+/// The sorted distinct labels (SPEC 4): in numeric order when every label
+/// is a number (`1` and `1.0` are then one class, named as first written),
+/// else in byte order.
+pub fn classes_of(labels: &[String]) -> Vec<String> {
+    class_indices(labels).0
+}
+
+/// The classes of `labels` and each label's class index.
+pub fn class_indices(labels: &[String]) -> (Vec<String>, Vec<usize>) {
+    let numbers: Option<Vec<f64>> =
+        labels.iter().map(|l| l.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    match numbers {
+        Some(values) => {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            sorted.dedup_by(|a, b| a == b);
+            let index: Vec<usize> = values.iter().map(|v| sorted.partition_point(|s| s < v)).collect();
+            let mut names: Vec<Option<&String>> = vec![None; sorted.len()];
+            for (&i, l) in index.iter().zip(labels) {
+                names[i].get_or_insert(l);
             }
+            (names.into_iter().map(|n| n.cloned().unwrap_or_default()).collect(), index)
+        }
+        None => {
+            let mut classes = labels.to_vec();
+            classes.sort();
+            classes.dedup();
+            let index = labels.iter().map(|l| classes.partition_point(|c| c < l)).collect();
+            (classes, index)
         }
     }
-    if ys.is_empty() {
-        return Err(DataError::NoRows { path: path.to_path_buf() });
-    }
-    let x = Array2::from_shape_vec((ys.len(), d), xs).expect("every row has d inputs");
-    Ok(Dataset { x, y: Array1::from(ys) })
 }
 
 /// Maps a CSV parser error to ours, keeping the line when the parser knows it.
@@ -339,20 +567,51 @@ pub fn held_out(n: usize, test_fraction: f64) -> usize {
 pub fn split(data: &Dataset, order: &[usize], test_fraction: f64) -> Split {
     let n = order.len();
     let n_test = held_out(n, test_fraction);
-    let mut train_idx = order[..n - n_test].to_vec();
-    let mut test_idx = order[n - n_test..].to_vec();
+    parts(data, order[..n - n_test].to_vec(), order[n - n_test..].to_vec())
+}
+
+/// The stratified split (SPEC 4): for each class c, the last
+/// round(n_c * test_fraction) of that class's samples in `order` are held
+/// out. Both parts keep the data's original relative order.
+pub fn split_stratified(data: &Dataset, order: &[usize], test_fraction: f64) -> Split {
+    let classes = data.y.iter().fold(0usize, |k, &y| k.max(y as usize + 1));
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for &i in order {
+        by_class[data.y[i] as usize].push(i);
+    }
+    let (mut train_idx, mut test_idx) = (Vec::new(), Vec::new());
+    for members in &by_class {
+        let n_test = held_out(members.len(), test_fraction);
+        train_idx.extend_from_slice(&members[..members.len() - n_test]);
+        test_idx.extend_from_slice(&members[members.len() - n_test..]);
+    }
+    parts(data, train_idx, test_idx)
+}
+
+/// The two parts, each in the data's original order.
+fn parts(data: &Dataset, mut train_idx: Vec<usize>, mut test_idx: Vec<usize>) -> Split {
     train_idx.sort_unstable();
     test_idx.sort_unstable();
-    Split { train: data.select(&train_idx), test: data.select(&test_idx) }
+    let (train, test) = (data.select(&train_idx), data.select(&test_idx));
+    Split { train_raw: train.x.clone(), test_raw: test.x.clone(), train, test, ..Split::default() }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn spec(source: DataSource, n: usize, noise: f64, test_fraction: f64) -> DataSpec {
-        DataSpec { source, n_samples: n, noise, test_fraction, conv: vec![] }
+        DataSpec {
+            source,
+            n_samples: n,
+            noise,
+            test_fraction,
+            ..crate::spec::JobSpec::default_with_seed(0).data
+        }
+    }
+
+    fn csv_spec() -> DataSpec {
+        crate::spec::JobSpec::default_with_seed(0).data
     }
 
     fn everything(s: &Split) -> Dataset {
@@ -391,7 +650,7 @@ mod tests {
 
     #[test]
     fn linear_labels_follow_x0_greater_than_x1() {
-        let d = generate(&DataSource::Linear, 500, &mut rng::stream(1, "t", &[]));
+        let d = generate(Generated::Linear, 500, &mut rng::stream(1, "t", &[]));
         assert_eq!(d.x.dim(), (500, 2));
         for (p, &y) in d.x.rows().into_iter().zip(&d.y) {
             assert!((0.0..1.0).contains(&p[0]) && (0.0..1.0).contains(&p[1]));
@@ -403,7 +662,7 @@ mod tests {
 
     #[test]
     fn xor_hard_labels_follow_the_quadrants() {
-        let d = generate(&DataSource::XorHard, 300, &mut rng::stream(2, "t", &[]));
+        let d = generate(Generated::XorHard, 300, &mut rng::stream(2, "t", &[]));
         for (p, &y) in d.x.rows().into_iter().zip(&d.y) {
             assert_eq!(y == 1.0, (p[0] > 0.5) ^ (p[1] > 0.5));
         }
@@ -411,7 +670,7 @@ mod tests {
 
     #[test]
     fn circle_is_about_half_positive_inside_radius_sqrt_2_over_pi() {
-        let d = generate(&DataSource::Circle, 2000, &mut rng::stream(3, "t", &[]));
+        let d = generate(Generated::Circle, 2000, &mut rng::stream(3, "t", &[]));
         assert!(d.x.iter().all(|v| (-1.0..1.0).contains(v)));
         assert!(d.x.iter().any(|&v| v < -0.5), "inputs must cover [-1, 0) too");
         let share = d.y.sum() / 2000.0;
@@ -423,7 +682,7 @@ mod tests {
 
     #[test]
     fn spiral_alternates_classes_and_gives_class_0_the_odd_point() {
-        let d = generate(&DataSource::Spiral, 7, &mut rng::stream(0, "t", &[]));
+        let d = generate(Generated::Spiral, 7, &mut rng::stream(0, "t", &[]));
         assert_eq!(d.y.to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
         // First point of each class: t = 0, r = 0.05, angle 0 or pi.
         assert!((d.x[[0, 0]] - 0.05).abs() < 1e-15 && d.x[[0, 1]].abs() < 1e-15);
@@ -437,25 +696,19 @@ mod tests {
     }
 
     #[test]
-    fn generate_for_a_csv_source_is_empty_not_a_panic() {
-        let d = generate(&DataSource::Csv("x.csv".into()), 10, &mut rng::stream(0, "t", &[]));
-        assert!(d.is_empty());
-    }
-
-    #[test]
     fn same_seed_gives_identical_data_and_different_seed_different() {
-        let s = spec(DataSource::Linear, 50, 0.1, 0.2);
+        let s = spec(DataSource::Generated(Generated::Linear), 50, 0.1, 0.2);
         assert_eq!(build(&s, 7).unwrap(), build(&s, 7).unwrap());
         assert_ne!(build(&s, 7).unwrap().train.x, build(&s, 8).unwrap().train.x);
-        let n51 = spec(DataSource::Linear, 51, 0.1, 0.2);
+        let n51 = spec(DataSource::Generated(Generated::Linear), 51, 0.1, 0.2);
         assert_ne!(build(&s, 7).unwrap().train.x.row(0), build(&n51, 7).unwrap().train.x.row(0));
     }
 
     #[test]
     fn noise_moves_inputs_not_labels_and_keeps_the_base_points() {
-        let clean = build(&spec(DataSource::Linear, 80, 0.0, 0.0), 5).unwrap().train;
-        let noisy = build(&spec(DataSource::Linear, 80, 0.1, 0.0), 5).unwrap().train;
-        let noisier = build(&spec(DataSource::Linear, 80, 0.2, 0.0), 5).unwrap().train;
+        let clean = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.0, 0.0), 5).unwrap().train;
+        let noisy = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.1, 0.0), 5).unwrap().train;
+        let noisier = build(&spec(DataSource::Generated(Generated::Linear), 80, 0.2, 0.0), 5).unwrap().train;
         assert_eq!(clean.y, noisy.y);
         assert_ne!(clean.x, noisy.x);
         // Same draws scaled: the offsets at noise 0.2 are twice those at 0.1.
@@ -466,24 +719,24 @@ mod tests {
         }
         // The clean set is exactly the generated one (the first draws of the stream).
         let mut r = rng::stream(5, "data", &["linear", "80"]);
-        assert_eq!(clean, generate(&DataSource::Linear, 80, &mut r));
+        assert_eq!(clean, generate(Generated::Linear, 80, &mut r));
     }
 
     #[test]
     fn noise_does_not_change_the_split() {
-        let clean = build(&spec(DataSource::Linear, 60, 0.0, 0.25), 9).unwrap();
-        let noisy = build(&spec(DataSource::Linear, 60, 0.3, 0.25), 9).unwrap();
+        let clean = build(&spec(DataSource::Generated(Generated::Linear), 60, 0.0, 0.25), 9).unwrap();
+        let noisy = build(&spec(DataSource::Generated(Generated::Linear), 60, 0.3, 0.25), 9).unwrap();
         assert_eq!(clean.train.y, noisy.train.y);
         assert_eq!(clean.test.y, noisy.test.y);
     }
 
     #[test]
     fn larger_test_fraction_holds_out_a_superset() {
-        let full = build(&spec(DataSource::Circle, 40, 0.0, 0.0), 3).unwrap();
+        let full = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.0), 3).unwrap();
         assert_eq!(full.test.len(), 0);
         assert_eq!(full.test.n_inputs(), 2);
-        let small = build(&spec(DataSource::Circle, 40, 0.0, 0.2), 3).unwrap();
-        let big = build(&spec(DataSource::Circle, 40, 0.0, 0.4), 3).unwrap();
+        let small = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.2), 3).unwrap();
+        let big = build(&spec(DataSource::Generated(Generated::Circle), 40, 0.0, 0.4), 3).unwrap();
         assert_eq!((small.test.len(), big.test.len()), (8, 16));
         for row in small.test.x.rows() {
             assert!(big.test.x.rows().into_iter().any(|r| r == row));
@@ -519,9 +772,9 @@ mod tests {
 
     #[test]
     fn build_split_is_a_partition_of_the_generated_points() {
-        let s = build(&spec(DataSource::Linear, 30, 0.0, 0.3), 11).unwrap();
+        let s = build(&spec(DataSource::Generated(Generated::Linear), 30, 0.0, 0.3), 11).unwrap();
         let mut r = rng::stream(11, "data", &["linear", "30"]);
-        let base = generate(&DataSource::Linear, 30, &mut r);
+        let base = generate(Generated::Linear, 30, &mut r);
         let mut got: Vec<Vec<f64>> = everything(&s).x.rows().into_iter().map(|r| r.to_vec()).collect();
         let mut want: Vec<Vec<f64>> = base.x.rows().into_iter().map(|r| r.to_vec()).collect();
         got.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -561,7 +814,7 @@ mod tests {
 
     #[test]
     fn build_applies_conv_before_the_split() {
-        let mut s = spec(DataSource::Xor, 21, 0.0, 0.0);
+        let mut s = spec(DataSource::Generated(Generated::Xor), 21, 0.0, 0.0);
         s.conv = vec![0.5, 0.5];
         let got = build(&s, 0).unwrap().train;
         let mut want = xor();
@@ -572,17 +825,25 @@ mod tests {
 
     fn write_csv(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
         let path = dir.path().join(name);
-        File::create(&path).unwrap().write_all(body.as_bytes()).unwrap();
+        std::fs::write(&path, body).unwrap();
         path
+    }
+
+    fn csv_with(pairs: &[(&str, &str)]) -> DataSpec {
+        let table: toml::Table =
+            toml::from_str(&pairs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>()).unwrap();
+        crate::spec::JobSpec::from_values(0, &|k| table.get(k).cloned(), Path::new("/")).unwrap().data
     }
 
     #[test]
     fn csv_good_file_loads_with_trimmed_cells() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_csv(&dir, "good.csv", "x0, x1 ,LABEL\n0.5,1.5,0\n -2 , 3e-1 , 1.0 \n4,5,1\n");
-        let d = load_csv(&path).unwrap();
-        assert_eq!(d.x, Array2::from_shape_vec((3, 2), vec![0.5, 1.5, -2.0, 0.3, 4.0, 5.0]).unwrap());
-        assert_eq!(d.y.to_vec(), vec![0.0, 1.0, 1.0]);
+        let d = load_csv(&path, &csv_spec()).unwrap();
+        assert_eq!(d.data.x, Array2::from_shape_vec((3, 2), vec![0.5, 1.5, -2.0, 0.3, 4.0, 5.0]).unwrap());
+        assert_eq!(d.data.y.to_vec(), vec![0.0, 1.0, 1.0]);
+        assert_eq!(d.columns, ["x0", "x1"]);
+        assert_eq!(d.classes, ["0", "1.0"], "1.0 and 1 are one class, named as first written");
     }
 
     #[test]
@@ -597,6 +858,19 @@ mod tests {
         assert_eq!(xs, (0..10).map(f64::from).collect::<Vec<_>>(), "no noise on CSV data");
     }
 
+    /// The split depends on the file's contents, not on where it lies.
+    #[test]
+    fn the_csv_data_stream_is_keyed_by_contents_not_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..40).map(|i| format!("{i},{}\n", i % 2)).collect();
+        let a = write_csv(&dir, "a.csv", &format!("a,label\n{rows}"));
+        let b = write_csv(&dir, "b.csv", &format!("a,label\n{rows}"));
+        let changed = write_csv(&dir, "c.csv", &format!("a,label\n{rows}40,0\n"));
+        let split = |p: &PathBuf| build(&spec(DataSource::Csv(p.clone()), 100, 0.0, 0.25), 3).unwrap();
+        assert_eq!(split(&a), split(&b));
+        assert_ne!(split(&a).test.x, split(&changed).test.x.slice(ndarray::s![..10, ..]));
+    }
+
     #[test]
     fn csv_errors_name_the_file_and_the_line() {
         let dir = tempfile::tempdir().unwrap();
@@ -607,17 +881,18 @@ mod tests {
                 Some("line 3"),
                 "`x0`: `abc_row` is not a number",
             ),
-            ("label-two.csv", "x0,label\n1,0\n2,1\n3,2\n", Some("line 4"), "label must be 0 or 1, found 2"),
+            ("one-class.csv", "x0,label\n1,a\n2,a\n", None, "every label is `a`"),
             ("cells.csv", "x0,x1,label\n1,2,0\n1,1\n", Some("line 3"), "expected 3 cells, found 2"),
-            ("no-label.csv", "x0,x1\n1,2\n", None, "final `label` column"),
-            ("only-label.csv", "label\n1\n", None, "at least one input column"),
+            ("no-label.csv", "x0,x1\n1,2\n", Some("line 1"), "no column `label` for label_column"),
+            ("only-label.csv", "label\n1\n", Some("line 1"), "at least one input column"),
             ("empty.csv", "", None, "empty"),
             ("header-only.csv", "x0,label\n", None, "no data rows"),
             ("inf.csv", "x0,label\n1,0\ninf,1\n", Some("line 3"), "not finite"),
+            ("twice.csv", "x0,x0,label\n1,2,0\n", Some("line 1"), "two columns are named `x0`"),
         ];
         for (name, body, line, what) in cases {
             let path = write_csv(&dir, name, body);
-            let msg = load_csv(&path).unwrap_err().to_string();
+            let msg = load_csv(&path, &csv_spec()).unwrap_err().to_string();
             assert!(msg.contains(name), "{msg}");
             assert!(msg.contains(what), "{msg}");
             if let Some(line) = line {
@@ -625,10 +900,116 @@ mod tests {
             }
         }
         let missing = dir.path().join("missing.csv");
-        let err = load_csv(&missing).unwrap_err();
+        let err = load_csv(&missing, &csv_spec()).unwrap_err();
         assert!(matches!(err, DataError::Io { .. }));
         assert!(err.to_string().contains("missing.csv"), "{err}");
         let err = build(&spec(DataSource::Csv(missing), 10, 0.0, 0.0), 0).unwrap_err();
         assert!(err.to_string().contains("missing.csv"), "{err}");
+    }
+
+    /// `pandas.DataFrame.to_csv()` writes an unnamed index column first.
+    #[test]
+    fn an_unnamed_column_is_refused_unless_feature_columns_leaves_it_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&dir, "pandas.csv", ",x0,x1,label\n0,0.238,0.5442,1\n1,0.5,0.1,0\n");
+        let msg = load_csv(&path, &csv_spec()).unwrap_err().to_string();
+        assert!(msg.contains("pandas.csv: line 1: column 1 has no name"), "{msg}");
+        assert!(msg.contains("index=False"), "{msg}");
+        let t = load_csv(&path, &csv_with(&[("feature_columns", r#"["x0", "x1"]"#)])).unwrap();
+        assert_eq!(t.columns, ["x0", "x1"]);
+        assert_eq!(t.data.x.row(0).to_vec(), vec![0.238, 0.5442], "the file's x0 stays x0");
+    }
+
+    #[test]
+    fn label_column_anywhere_and_feature_columns_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&dir, "d.csv", "species,a,b,c\nx,1,2,3\ny,4,5,6\n");
+        let s = csv_with(&[("label_column", r#""species""#), ("feature_columns", r#"["c", "a"]"#)]);
+        let t = load_csv(&path, &s).unwrap();
+        assert_eq!(t.columns, ["c", "a"]);
+        assert_eq!(t.data.x, ndarray::array![[3.0, 1.0], [6.0, 4.0]]);
+        let msg = load_csv(&path, &csv_with(&[("label_column", r#""specie""#)])).unwrap_err().to_string();
+        assert!(msg.contains("no column `specie` for label_column (did you mean `species`?)"), "{msg}");
+        let s = csv_with(&[("label_column", r#""species""#), ("feature_columns", r#"["a", "species"]"#)]);
+        let msg = load_csv(&path, &s).unwrap_err().to_string();
+        assert!(msg.contains("`species` is the label column"), "{msg}");
+    }
+
+    #[test]
+    fn string_labels_map_to_sorted_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&dir, "s.csv", "x,label\n1,malignant\n2,benign\n3,malignant\n");
+        let t = load_csv(&path, &csv_spec()).unwrap();
+        assert_eq!(t.classes, ["benign", "malignant"]);
+        assert_eq!(t.data.y.to_vec(), vec![1.0, 0.0, 1.0]);
+        // Numbers sort numerically (10 after 9), strings bytewise (`B` before `a`).
+        let s = |v: &[&str]| classes_of(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(s(&["10", "9", "-1", "9"]), ["-1", "9", "10"]);
+        assert_eq!(s(&["a", "B", "10", "9"]), ["10", "9", "B", "a"]);
+    }
+
+    #[test]
+    fn missing_cells_are_errors_with_line_and_column_or_dropped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&dir, "m.csv", "a,b,label\n1,2,0\n3,,1\n4,NA,0\n5,6,1\n7,8,NaN\n9,1,0\n");
+        let msg = load_csv(&path, &csv_spec()).unwrap_err().to_string();
+        assert!(msg.contains("m.csv: line 3, column `b`: missing value"), "{msg}");
+        assert!(msg.contains("drop-rows"), "{msg}");
+        let t = load_csv(&path, &csv_with(&[("missing", r#""drop-rows""#)])).unwrap();
+        assert_eq!(t.dropped_rows, 3);
+        assert_eq!(t.data.x.column(0).to_vec(), vec![1.0, 5.0, 9.0]);
+        // A column left out of feature_columns is not read at all.
+        let t = load_csv(&path, &csv_with(&[("feature_columns", r#"["a"]"#), ("missing", r#""drop-rows""#)]))
+            .unwrap();
+        assert_eq!(t.dropped_rows, 1, "only the missing label");
+    }
+
+    #[test]
+    fn stratified_split_holds_out_each_class_share_from_its_shuffled_order() {
+        let n = 20;
+        // 14 of class 0, 6 of class 1.
+        let data = Dataset {
+            x: Array2::from_shape_fn((n, 1), |(i, _)| i as f64),
+            y: Array1::from_shape_fn(n, |i| if i % 10 < 3 { 1.0 } else { 0.0 }),
+        };
+        let order: Vec<usize> = (0..n).rev().collect();
+        let s = split_stratified(&data, &order, 0.25);
+        // round(14 * 0.25) = 4 (3.5 rounds up), round(6 * 0.25) = 2 (1.5 rounds up).
+        let held: Vec<f64> = s.test.x.column(0).to_vec();
+        assert_eq!(held, vec![0.0, 1.0, 3.0, 4.0, 5.0, 6.0], "the last of each class in `order`, data order");
+        assert_eq!(s.train.len(), 14);
+    }
+
+    /// Changing a held-out row leaves the fitted scaling unchanged: it is
+    /// fitted on the training part only.
+    #[test]
+    fn scaling_is_fitted_on_the_training_split_only() {
+        let n = 10;
+        let mut data = Dataset {
+            x: Array2::from_shape_fn((n, 2), |(i, j)| (i * (j + 1)) as f64),
+            y: Array1::from_shape_fn(n, |i| (i % 2) as f64),
+        };
+        let order = [3, 9, 0, 7, 1, 8, 2, 6, 5, 4];
+        for method in [Scale::Standard, Scale::Minmax] {
+            let before = scale(split(&data, &order, 0.3), method);
+            let held = order[order.len() - 1];
+            data.x[[held, 0]] = 1e6;
+            let after = scale(split(&data, &order, 0.3), method);
+            assert_eq!(before.scaling, after.scaling, "{method}");
+            assert_ne!(before.test.x, after.test.x);
+            assert_eq!(after.test_raw[[0, 0]], 1e6, "raw values kept");
+            data.x[[held, 0]] = held as f64;
+        }
+    }
+
+    #[test]
+    fn standard_and_minmax_scaling_by_hand() {
+        let x = ndarray::array![[1.0, 5.0], [3.0, 5.0]];
+        let s = Scaling::fit(Scale::Standard, &x).unwrap();
+        assert_eq!((s.offset.clone(), s.divisor.clone()), (vec![2.0, 5.0], vec![1.0, 1.0]), "constant: 1");
+        assert_eq!(s.apply(&x), ndarray::array![[-1.0, 0.0], [1.0, 0.0]]);
+        let m = Scaling::fit(Scale::Minmax, &ndarray::array![[1.0, 5.0], [5.0, 5.0], [2.0, 5.0]]).unwrap();
+        assert_eq!((m.offset, m.divisor), (vec![1.0, 5.0], vec![4.0, 1.0]));
+        assert!(Scaling::fit(Scale::None, &x).is_none());
     }
 }

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::spec::KEYS;
+use crate::spec::{self, KEYS};
 use crate::store::{self, StoreError, fmt_f64};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,11 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
             out.write_all(b"[").map_err(io)?;
             let mut first = true;
             let n = each_row(&mut |cells| {
-                let record: serde_json::Map<String, serde_json::Value> =
-                    columns.iter().zip(&cells).map(|(c, v)| (c.to_string(), json_cell(v))).collect();
+                let record: serde_json::Map<String, serde_json::Value> = columns
+                    .iter()
+                    .zip(&cells)
+                    .map(|(c, v)| (c.to_string(), spec::json_param(c, v).unwrap_or_else(|| json_cell(v))))
+                    .collect();
                 let sep = if first { "\n" } else { ",\n" };
                 first = false;
                 write!(out, "{sep}{}", serde_json::Value::Object(record)).map_err(io)
@@ -80,7 +83,8 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
     Ok(n)
 }
 
-/// Numbers as JSON numbers, empty cells as null, non-finite as null (JSON
+/// A result cell (parameters take their type from [`spec::json_param`]):
+/// numbers as JSON numbers, empty cells as null, non-finite as null (JSON
 /// has no NaN), everything else as strings.
 fn json_cell(v: &str) -> serde_json::Value {
     if v.is_empty() {

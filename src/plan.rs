@@ -15,7 +15,7 @@ use crate::data;
 use crate::manifest::{Manifest, ManifestError, Origin};
 use crate::nn::Layout;
 use crate::rng::{Fnv64, hex_hash};
-use crate::spec::{self, DataSource, Init, JobSpec, KEYS};
+use crate::spec::{self, DataSource, Generated, Init, JobSpec, KEYS};
 use crate::weights::WeightsFile;
 
 /// A plan over this many jobs needs `--yes`.
@@ -52,6 +52,9 @@ pub struct Job {
 pub struct Plan {
     pub manifest: Manifest,
     pub jobs: Vec<Job>,
+    /// Each job's validated parameters (same order as `jobs`), built once
+    /// by [`Plan::new`]: nothing re-checks them later.
+    specs: Vec<JobSpec>,
 }
 
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
@@ -125,7 +128,7 @@ impl Plan {
             combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
         }
 
-        let mut plan = Plan { manifest, jobs: Vec::new() };
+        let mut plan = Plan { manifest, jobs: Vec::new(), specs: Vec::new() };
         let mut seen_configs = HashSet::new();
         for combo in combos {
             let swept: Vec<(String, Value)> =
@@ -146,9 +149,7 @@ impl Plan {
             let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
             return Err(ManifestError::at(&origin, format!("the plan is empty: {why}")));
         }
-        for job in &plan.jobs {
-            plan.spec(job)?;
-        }
+        plan.specs = plan.jobs.iter().map(|job| plan.validate(job)).collect::<Result<_, _>>()?;
         Ok(plan)
     }
 
@@ -181,9 +182,14 @@ impl Plan {
 
     /// Reads every data and weights file the plan names, once each, so a
     /// missing file, a bad CSV cell or a weights file of the wrong shape is a
-    /// manifest error before anything trains.
-    pub fn check_inputs(&self) -> Result<(), ManifestError> {
-        let mut inputs: HashMap<PathBuf, (usize, usize)> = HashMap::new();
+    /// manifest error before anything trains. Returns notes for the user:
+    /// rows a data file loses to `missing = "drop-rows"`.
+    pub fn check_inputs(&self) -> Result<Vec<String>, ManifestError> {
+        let mut notes = Vec::new();
+        // A file is read once per way of reading it (label, inputs, missing).
+        // (file, label column, feature columns, missing) -> (inputs, classes)
+        type ReadAs = (PathBuf, String, Vec<String>, spec::Missing);
+        let mut inputs: HashMap<ReadAs, (usize, usize)> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
         for job in &self.jobs {
             let spec = self.spec(job)?;
@@ -196,15 +202,27 @@ impl Plan {
                 error.key(key)
             };
             let (width, classes) = match &spec.data.source {
-                DataSource::Csv(path) => match inputs.get(path) {
-                    Some(&shape) => shape,
-                    None => {
-                        let data = data::load_csv(path).map_err(|e| at("dataset", &e))?;
-                        let shape = (data.x.ncols(), data.n_classes());
-                        inputs.insert(path.clone(), shape);
-                        shape
+                DataSource::Csv(path) => {
+                    let d = &spec.data;
+                    let key = (path.clone(), d.label_column.clone(), d.feature_columns.clone(), d.missing);
+                    match inputs.get(&key) {
+                        Some(&w) => w,
+                        None => {
+                            let table = data::load_csv(path, d).map_err(|e| at("dataset", &e))?;
+                            if table.dropped_rows > 0 {
+                                notes.push(format!(
+                                    "{}: {} rows with a missing cell dropped (missing = \"drop-rows\"), {} kept",
+                                    path.display(),
+                                    table.dropped_rows,
+                                    table.data.len()
+                                ));
+                            }
+                            let shape = (table.data.x.ncols(), table.classes.len());
+                            inputs.insert(key, shape);
+                            shape
+                        }
                     }
-                },
+                }
                 _ => (2, 2),
             };
             if let Init::File(path) = &spec.model.init {
@@ -215,7 +233,7 @@ impl Plan {
                 }
             }
         }
-        Ok(())
+        Ok(notes)
     }
 
     /// A job's value for `key`: swept, else base, else the default; canonical.
@@ -234,8 +252,18 @@ impl Plan {
         KEYS.iter().map(|k| (k.name, self.value(job, k.name))).collect()
     }
 
-    /// The job's validated parameters.
+    /// The job's validated parameters (built once, by [`Plan::new`], for the
+    /// plan's own jobs).
     pub fn spec(&self, job: &Job) -> Result<JobSpec, ManifestError> {
+        match (self.jobs.get(job.index), self.specs.get(job.index)) {
+            (Some(own), Some(spec)) if own == job => Ok(spec.clone()),
+            _ => self.validate(job),
+        }
+    }
+
+    /// Checks a job's values against the parameter table; errors point at
+    /// the manifest line that set the offending value.
+    fn validate(&self, job: &Job) -> Result<JobSpec, ManifestError> {
         JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
             let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
             let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
@@ -338,7 +366,7 @@ impl Plan {
                     let width = text.lines().next().map_or(1, |h| h.split(',').count()).max(2) - 1;
                     (text.lines().count().saturating_sub(1) as f64, width as f64)
                 }),
-                DataSource::Xor => (21.0, 2.0),
+                DataSource::Generated(Generated::Xor) => (21.0, 2.0),
                 _ => (spec.data.n_samples as f64, 2.0),
             };
             // Two classes: the output layer is the smallest part of any estimate.

@@ -496,12 +496,27 @@ fn prepare_job(
         return Err(JobFailure::Cancelled { id });
     }
     file.result = JobOutcome::new(&trained.summary, String::new());
-    let (train_set, test_set) = (&trained.data.train, &trained.data.test);
+    let data = &trained.data;
+    let (train_set, test_set) = (&data.train, &data.test);
     let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
+    let raw = concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
     let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
     let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
-    let predictions = store::predictions_csv(x.view(), y.view(), outputs.view());
-    let model = WeightsFile::from_params(&trained.network.layout, &trained.network.params).to_json();
+    let predictions = store::predictions_csv(
+        &data.columns,
+        &data.classes,
+        raw.view(),
+        train_set.len(),
+        y.view(),
+        outputs.view(),
+    );
+    // Generated sets have the fixed classes 0 and 1: their files stay as they were.
+    let classes = matches!(spec.data.source, DataSource::Csv(_)).then(|| data.classes.clone());
+    file.classes = classes.clone();
+    let mut model = WeightsFile::from_params(&trained.network.layout, &trained.network.params);
+    model.classes = classes;
+    model.scaling = data.scaling.clone();
+    let model = model.to_json();
     let prepared = writer.prepare(file.clone(), &predictions, &model).map_err(store_err)?;
     Ok((file, prepared))
 }
@@ -518,6 +533,7 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str) -> JobFile {
         seed: job.seed,
         config_hash: hash.to_string(),
         paths_relative_to: reads_a_file.then(|| absolute.display().to_string()),
+        classes: None,
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
         files: Default::default(),

@@ -1,5 +1,14 @@
-//! One job's parameters: the key table of SPEC 3, its defaults, and the
-//! validated, typed [`JobSpec`] the trainer consumes.
+//! One job's parameters: the table of SPEC 3 (each parameter once, with its
+//! type, default, allowed values and documentation), and the validated,
+//! typed [`JobSpec`] the trainer consumes.
+//!
+//! Everything about a parameter comes from its row in [`KEYS`]: manifest
+//! validation (unknown keys, wrong types, out-of-range values, the "allowed"
+//! text of every message), defaults, the canonical form used for hashing,
+//! the columns of summary.csv and params.toml, the JSON types of `sweep
+//! export`, and the key table in README.md (a test regenerates it and fails
+//! when they differ). Adding a parameter is one row here plus the field it
+//! fills in [`JobSpec::from_values`].
 //!
 //! Raw values (TOML, as written in a manifest or `--set`) and validated
 //! settings are different types: once a `JobSpec` exists nothing re-checks it.
@@ -8,54 +17,513 @@ use std::path::{Path, PathBuf};
 
 use toml::Value;
 
-/// Every job parameter, in the order of SPEC 3 (and of summary.csv columns),
-/// with its default as TOML and what it accepts.
+/// An enum whose variants have manifest names: `NAMES` (in order),
+/// `name()`, `Display` and `FromStr` (with a "did you mean") all come from
+/// the one list of `Variant = "name"` pairs.
+macro_rules! named {
+    ($(#[$meta:meta])* pub enum $T:ident { $($(#[$vmeta:meta])* $V:ident = $s:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $T { $($(#[$vmeta])* $V),+ }
+
+        impl $T {
+            /// Every variant, in the order of [`Self::NAMES`].
+            pub const ALL: &'static [$T] = &[$($T::$V),+];
+            /// The names a manifest may write, in documentation order.
+            pub const NAMES: &'static [&'static str] = &[$($s),+];
+
+            /// The name a manifest writes (and params.toml records).
+            pub fn name(self) -> &'static str {
+                match self { $($T::$V => $s),+ }
+            }
+        }
+
+        impl std::fmt::Display for $T {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $T {
+            /// "unknown value ..." with a "did you mean".
+            type Err = String;
+            fn from_str(s: &str) -> Result<$T, String> {
+                match s {
+                    $($s => Ok($T::$V),)+
+                    other => Err(unknown_value(other, Self::NAMES)),
+                }
+            }
+        }
+    };
+}
+
+named! {
+    /// A generated data set (SPEC 4).
+    pub enum Generated {
+        Linear = "linear",
+        /// The lab's 21 fixed points.
+        Xor = "xor",
+        XorHard = "xor-hard",
+        Circle = "circle",
+        Spiral = "spiral",
+    }
+}
+
+named! {
+    /// What a missing cell of a CSV data set (empty, `NA`, `NaN`) does.
+    pub enum Missing {
+        /// Refuse the file, naming the line and column.
+        Error = "error",
+        /// Leave the row out (the run says how many).
+        DropRows = "drop-rows",
+    }
+}
+
+named! {
+    /// Per-feature input scaling, fitted on the training split only.
+    pub enum Scale {
+        None = "none",
+        /// (x - mean) / std, population std; a constant feature is divided by 1.
+        Standard = "standard",
+        /// (x - min) / (max - min); a constant feature is divided by 1.
+        Minmax = "minmax",
+    }
+}
+
+named! {
+    /// A layer's activation.
+    pub enum Activation {
+        Sigmoid = "sigmoid",
+        Tanh = "tanh",
+        Relu = "relu",
+        None = "none",
+        /// Over the units of a layer: `exp(z_j) / sum_u exp(z_u)`. Output layer only.
+        Softmax = "softmax",
+    }
+}
+
+named! {
+    /// Where the initial weights come from (or a weights file, see [`Init`]).
+    pub enum InitKind {
+        /// N(0, 1), the lab's.
+        Normal = "normal",
+        /// Glorot uniform.
+        Xavier = "xavier",
+    }
+}
+
+named! {
+    pub enum Loss {
+        Mse = "mse",
+        Bce = "bce",
+        /// Cross-entropy of a softmax output, from the logits.
+        Ce = "ce",
+    }
+}
+
+named! {
+    pub enum Reduction {
+        Sum = "sum",
+        Mean = "mean",
+    }
+}
+
+named! {
+    pub enum Backprop {
+        Exact = "exact",
+        Lab = "lab",
+    }
+}
+
+named! {
+    /// The optimizer's name; [`Optimizer`] carries its hyper-parameters.
+    pub enum OptimizerKind {
+        Sgd = "sgd",
+        Momentum = "momentum",
+        Adam = "adam",
+    }
+}
+
+/// Every job parameter, in the order of SPEC 3 (and of summary.csv columns,
+/// params.toml and the configuration hash): its name, type and default,
+/// what it accepts, and what it means.
 pub const KEYS: &[Key] = &[
-    key(
-        "dataset",
-        "\"linear\"",
-        "\"linear\", \"xor\", \"xor-hard\", \"circle\", \"spiral\", or a path to a CSV file",
-    ),
-    key("n_samples", "100", "an integer >= 1 (points of generated sets other than \"xor\")"),
-    key("noise", "0.0", "a number >= 0 (std-dev of Gaussian input noise)"),
-    key("test_fraction", "0.0", "a number in [0, 0.9]"),
-    key("hidden", "[2, 2]", "a non-empty list of layer sizes, each >= 1"),
-    key("activation", "\"sigmoid\"", "\"sigmoid\", \"tanh\", \"relu\", \"none\""),
-    key("output_activation", "\"sigmoid\"", "\"sigmoid\", \"none\", \"softmax\" (one output unit per class)"),
-    key("bias", "false", "true or false"),
-    key("init", "\"normal\"", "\"normal\", \"xavier\", or a path to a weights JSON file"),
-    key(
-        "loss",
-        "\"mse\"",
-        "\"mse\", \"bce\" (needs output_activation = \"sigmoid\"), \"ce\" (needs output_activation = \"softmax\")",
-    ),
-    key("reduction", "\"sum\"", "\"sum\", \"mean\""),
-    key("backprop", "\"exact\"", "\"exact\", \"lab\""),
-    key("optimizer", "\"sgd\"", "\"sgd\", \"momentum\", \"adam\""),
-    key("lr", "0.01", "a number > 0"),
-    key("momentum", "0.9", "a number in [0, 1)"),
-    key("beta1", "0.9", "a number in [0, 1)"),
-    key("beta2", "0.999", "a number in [0, 1)"),
-    key("eps", "1e-8", "a number > 0"),
-    key("l2", "0.0", "a number >= 0"),
-    key("batch_size", "0", "an integer >= 0 (0 = full batch)"),
-    key("shuffle", "true", "true or false"),
-    key("epochs", "5000", "an integer >= 1"),
-    key("conv", "[]", "a list of numbers (a kernel), or [] for none"),
-    key("log_every", "1", "an integer >= 1"),
-    key("target_loss", "0.01", "a number >= 0"),
+    Key {
+        name: "dataset",
+        kind: Kind::Choice { names: Generated::NAMES, default: "linear", file: Some(CSV_FILE) },
+        doc: "`xor` is the lab's 21 points; a CSV path is relative to the manifest",
+    },
+    Key {
+        name: "label_column",
+        kind: Kind::Text { default: "label" },
+        doc: "CSV only: the column holding the class labels (integers or strings), anywhere in the file",
+    },
+    Key {
+        name: "feature_columns",
+        kind: Kind::Texts { default: &[] },
+        doc: "CSV only: the input columns, in this order; [] = every column but the label",
+    },
+    Key {
+        name: "missing",
+        kind: Kind::Choice { names: Missing::NAMES, default: "error", file: None },
+        doc: "CSV only: a missing cell (empty, `NA`, `NaN`) is an error naming its line and column; \
+              `drop-rows` drops such rows (the run says how many)",
+    },
+    Key {
+        name: "scale",
+        kind: Kind::Choice { names: Scale::NAMES, default: "none", file: None },
+        doc: "`standard`: zero mean, unit variance; `minmax`: [0, 1]; fitted on the training split only, \
+              after `conv`, and saved in model.json",
+    },
+    Key {
+        name: "stratify",
+        kind: Kind::Bool { default: false },
+        doc: "hold out round(n_c * test_fraction) of each class c",
+    },
+    Key {
+        name: "n_samples",
+        kind: Kind::Int { default: 100, min: 1 },
+        doc: "points of generated sets other than `\"xor\"`",
+    },
+    Key {
+        name: "noise",
+        kind: Kind::Float { default: 0.0, range: Range::AtLeast(0.0) },
+        doc: "std-dev of Gaussian noise on generated inputs",
+    },
+    Key {
+        name: "test_fraction",
+        kind: Kind::Float { default: 0.0, range: Range::Closed(0.0, 0.9) },
+        doc: "share of the samples held out for testing",
+    },
+    Key { name: "hidden", kind: Kind::Sizes { default: &[2, 2] }, doc: "hidden layer sizes" },
+    Key {
+        name: "activation",
+        kind: Kind::Choice { names: &["sigmoid", "tanh", "relu", "none"], default: "sigmoid", file: None },
+        doc: "hidden layers",
+    },
+    Key {
+        name: "output_activation",
+        kind: Kind::Choice { names: &["sigmoid", "none", "softmax"], default: "sigmoid", file: None },
+        doc: "the output layer; `softmax`: one output unit per class",
+    },
+    Key { name: "bias", kind: Kind::Bool { default: false }, doc: "a bias on every layer" },
+    Key {
+        name: "init",
+        kind: Kind::Choice { names: InitKind::NAMES, default: "normal", file: Some(JSON_FILE) },
+        doc: "`normal`: N(0, 1), the lab's; `xavier`: Glorot uniform",
+    },
+    Key {
+        name: "loss",
+        kind: Kind::Choice { names: Loss::NAMES, default: "mse", file: None },
+        doc: "`bce` is computed from the logit and needs `output_activation = \"sigmoid\"`; `ce` \
+              (cross-entropy, from the logits) needs `output_activation = \"softmax\"`",
+    },
+    Key {
+        name: "reduction",
+        kind: Kind::Choice { names: Reduction::NAMES, default: "sum", file: None },
+        doc: "of the per-sample loss over a batch; `sum` is the lab's",
+    },
+    Key {
+        name: "backprop",
+        kind: Kind::Choice { names: Backprop::NAMES, default: "exact", file: None },
+        doc: "`lab`: the report's code, which hands the error down without the activation derivative",
+    },
+    Key {
+        name: "optimizer",
+        kind: Kind::Choice { names: OptimizerKind::NAMES, default: "sgd", file: None },
+        doc: "PyTorch semantics",
+    },
+    Key { name: "lr", kind: Kind::Float { default: 0.01, range: Range::Above(0.0) }, doc: "learning rate" },
+    Key {
+        name: "momentum",
+        kind: Kind::Float { default: 0.9, range: Range::HalfOpen(0.0, 1.0) },
+        doc: "for `optimizer = \"momentum\"`",
+    },
+    Key {
+        name: "beta1",
+        kind: Kind::Float { default: 0.9, range: Range::HalfOpen(0.0, 1.0) },
+        doc: "for `optimizer = \"adam\"`",
+    },
+    Key {
+        name: "beta2",
+        kind: Kind::Float { default: 0.999, range: Range::HalfOpen(0.0, 1.0) },
+        doc: "for `optimizer = \"adam\"`",
+    },
+    Key {
+        name: "eps",
+        kind: Kind::Float { default: 1e-8, range: Range::Above(0.0) },
+        doc: "for `optimizer = \"adam\"`",
+    },
+    Key {
+        name: "l2",
+        kind: Kind::Float { default: 0.0, range: Range::AtLeast(0.0) },
+        doc: "adds `l2 * W` to each weight gradient (not biases)",
+    },
+    Key {
+        name: "batch_size",
+        kind: Kind::Int { default: 0, min: 0 },
+        doc: "samples per step; 0 = full batch",
+    },
+    Key {
+        name: "shuffle",
+        kind: Kind::Bool { default: true },
+        doc: "reshuffle the samples every epoch when `batch_size` > 0",
+    },
+    Key { name: "epochs", kind: Kind::Int { default: 5000, min: 1 }, doc: "" },
+    Key {
+        name: "conv",
+        kind: Kind::Numbers { default: &[] },
+        doc: "pre-filter kernel over consecutive samples, e.g. [0.2, 0.8]",
+    },
+    Key {
+        name: "log_every",
+        kind: Kind::Int { default: 1, min: 1 },
+        doc: "a curve row every k epochs (the first and last always)",
+    },
+    Key {
+        name: "target_loss",
+        kind: Kind::Float { default: 0.01, range: Range::AtLeast(0.0) },
+        doc: "for the summary's `epoch_at_target`",
+    },
 ];
 
-/// One row of [`KEYS`].
+/// A file a choice-valued key may name instead of one of its choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileChoice {
+    /// The extension that marks a value as a path (a folder in it does too).
+    pub extension: &'static str,
+    /// How messages and the README call it.
+    pub what: &'static str,
+}
+
+const CSV_FILE: FileChoice = FileChoice { extension: ".csv", what: "a path to a CSV file" };
+const JSON_FILE: FileChoice = FileChoice { extension: ".json", what: "a path to a weights JSON file" };
+
+/// One row of [`KEYS`]: a parameter.
 #[derive(Debug, Clone, Copy)]
 pub struct Key {
     pub name: &'static str,
-    pub default: &'static str,
-    pub allowed: &'static str,
+    /// Its type, default and the values it accepts.
+    pub kind: Kind,
+    /// What it means, beyond the values it accepts (Markdown, for README).
+    pub doc: &'static str,
 }
 
-const fn key(name: &'static str, default: &'static str, allowed: &'static str) -> Key {
-    Key { name, default, allowed }
+/// A parameter's type, with its default and its check.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// One of `names`, or with `file`, a path to such a file.
+    Choice {
+        names: &'static [&'static str],
+        default: &'static str,
+        file: Option<FileChoice>,
+    },
+    /// An integer >= `min`.
+    Int {
+        default: i64,
+        min: i64,
+    },
+    /// A finite real number in `range` (an integer is read as a real).
+    Float {
+        default: f64,
+        range: Range,
+    },
+    Bool {
+        default: bool,
+    },
+    /// A non-empty list of layer sizes, each >= 1.
+    Sizes {
+        default: &'static [i64],
+    },
+    /// A list of finite real numbers, possibly empty.
+    Numbers {
+        default: &'static [f64],
+    },
+    /// A non-empty string (a column name).
+    Text {
+        default: &'static str,
+    },
+    /// A list of distinct non-empty strings (column names), possibly empty.
+    Texts {
+        default: &'static [&'static str],
+    },
+}
+
+/// Where a real-valued parameter must lie.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// x >= a
+    AtLeast(f64),
+    /// x > a
+    Above(f64),
+    /// a <= x <= b
+    Closed(f64, f64),
+    /// a <= x < b
+    HalfOpen(f64, f64),
+}
+
+impl Range {
+    pub fn contains(self, x: f64) -> bool {
+        match self {
+            Range::AtLeast(a) => x >= a,
+            Range::Above(a) => x > a,
+            Range::Closed(a, b) => (a..=b).contains(&x),
+            Range::HalfOpen(a, b) => (a..b).contains(&x),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Range::AtLeast(a) => format!("a number >= {a}"),
+            Range::Above(a) => format!("a number > {a}"),
+            Range::Closed(a, b) => format!("a number in [{a}, {b}]"),
+            Range::HalfOpen(a, b) => format!("a number in [{a}, {b})"),
+        }
+    }
+}
+
+/// A checked value, in the type its [`Kind`] says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Typed {
+    Str(String),
+    Int(usize),
+    Float(f64),
+    Bool(bool),
+    Sizes(Vec<usize>),
+    Numbers(Vec<f64>),
+    Texts(Vec<String>),
+}
+
+/// The largest layer size accepted (a million units is already absurd here).
+const MAX_LAYER: i64 = 1 << 20;
+
+impl Kind {
+    /// The default, as the TOML value a manifest would write.
+    pub fn default_value(&self) -> Value {
+        match *self {
+            Kind::Choice { default, .. } => Value::String(default.to_string()),
+            Kind::Int { default, .. } => Value::Integer(default),
+            Kind::Float { default, .. } => Value::Float(default),
+            Kind::Bool { default } => Value::Boolean(default),
+            Kind::Sizes { default } => Value::Array(default.iter().map(|&i| Value::Integer(i)).collect()),
+            Kind::Numbers { default } => Value::Array(default.iter().map(|&f| Value::Float(f)).collect()),
+            Kind::Text { default } => Value::String(default.to_string()),
+            Kind::Texts { default } => {
+                Value::Array(default.iter().map(|s| Value::String(s.to_string())).collect())
+            }
+        }
+    }
+
+    /// What the parameter accepts, as messages and README say it.
+    pub fn allowed(&self) -> String {
+        match self {
+            Kind::Choice { names, file, .. } => {
+                let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+                match file {
+                    Some(f) => format!("{}, or {}", names.join(", "), f.what),
+                    None => names.join(", "),
+                }
+            }
+            Kind::Int { min, .. } => format!("an integer >= {min}"),
+            Kind::Float { range, .. } => range.describe(),
+            Kind::Bool { .. } => "true or false".to_string(),
+            Kind::Sizes { .. } => "a non-empty list of layer sizes, each >= 1".to_string(),
+            Kind::Numbers { .. } => "a list of numbers, or [] for none".to_string(),
+            Kind::Text { .. } => "a column name".to_string(),
+            Kind::Texts { .. } => "a list of distinct column names, or []".to_string(),
+        }
+    }
+
+    /// Whether values are real numbers, so `1` and `1.0` are one value.
+    pub fn is_real(&self) -> bool {
+        matches!(self, Kind::Float { .. } | Kind::Numbers { .. })
+    }
+
+    /// Checks a raw value; the problem otherwise (without the allowed text).
+    pub fn check(&self, value: &Value) -> Result<Typed, String> {
+        let found = |what: &str| format!("expected {what}, found {}", value.type_str());
+        match (*self, value) {
+            (Kind::Choice { names, file, .. }, Value::String(s)) => {
+                if names.contains(&s.as_str()) || file.is_some_and(|f| looks_like_path(s, f.extension)) {
+                    Ok(Typed::Str(s.clone()))
+                } else {
+                    Err(unknown_value(s, names))
+                }
+            }
+            (Kind::Choice { .. }, _) => Err(found("a string")),
+            (Kind::Int { min, .. }, Value::Integer(i)) if *i >= min => Ok(Typed::Int(*i as usize)),
+            (Kind::Int { min, .. }, Value::Integer(_)) => Err(format!("must be >= {min}")),
+            (Kind::Int { .. }, _) => Err(found("an integer")),
+            (Kind::Float { range, .. }, Value::Float(_) | Value::Integer(_)) => {
+                let f = match value {
+                    Value::Integer(i) => *i as f64,
+                    Value::Float(f) if f.is_finite() => *f,
+                    _ => return Err("not a finite number".to_string()),
+                };
+                if range.contains(f) { Ok(Typed::Float(f)) } else { Err("out of range".to_string()) }
+            }
+            (Kind::Float { .. }, _) => Err(found("a number")),
+            (Kind::Bool { .. }, Value::Boolean(b)) => Ok(Typed::Bool(*b)),
+            (Kind::Bool { .. }, _) => Err(found("true or false")),
+            (Kind::Sizes { .. }, Value::Array(items)) if items.is_empty() => {
+                Err("needs at least one hidden layer".to_string())
+            }
+            (Kind::Sizes { .. }, Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Integer(i) if (1..=MAX_LAYER).contains(i) => Ok(*i as usize),
+                    _ => Err("every layer size must be an integer >= 1".to_string()),
+                })
+                .collect::<Result<_, _>>()
+                .map(Typed::Sizes),
+            (Kind::Sizes { .. }, Value::Integer(_)) => {
+                Err("expected a list of layer sizes (write [n] for one layer)".to_string())
+            }
+            (Kind::Numbers { .. }, Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Float(f) if f.is_finite() => Ok(*f),
+                    Value::Integer(i) => Ok(*i as f64),
+                    _ => Err("every entry must be a finite number".to_string()),
+                })
+                .collect::<Result<_, _>>()
+                .map(Typed::Numbers),
+            (Kind::Text { .. }, Value::String(s)) if s.is_empty() => Err("must not be empty".to_string()),
+            (Kind::Text { .. }, Value::String(s)) => Ok(Typed::Str(s.clone())),
+            (Kind::Text { .. }, _) => Err(found("a string")),
+            (Kind::Texts { .. }, Value::Array(items)) => {
+                let mut names: Vec<String> = Vec::with_capacity(items.len());
+                for v in items {
+                    match v {
+                        Value::String(s) if s.is_empty() => {
+                            return Err("a name must not be empty".to_string());
+                        }
+                        Value::String(s) if names.contains(s) => {
+                            return Err(format!("\"{s}\" is listed twice"));
+                        }
+                        Value::String(s) => names.push(s.clone()),
+                        other => {
+                            return Err(format!("every entry must be a string, found {}", other.type_str()));
+                        }
+                    }
+                }
+                Ok(Typed::Texts(names))
+            }
+            (Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. }, _) => Err(found("a list")),
+        }
+    }
+}
+
+impl Key {
+    /// The default as TOML text (`"linear"`, `100`, `[2, 2]`).
+    pub fn default_text(&self) -> String {
+        self.kind.default_value().to_string()
+    }
+
+    /// What the key accepts, as messages say it.
+    pub fn allowed(&self) -> String {
+        self.kind.allowed()
+    }
 }
 
 /// Looks a key up by name.
@@ -63,21 +531,13 @@ pub fn find_key(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)
 }
 
-/// Keys whose values are real numbers (an integer written for them is the
-/// same value: `lr = 1` and `lr = 1.0` are one configuration).
-const FLOAT_KEYS: &[&str] =
-    &["noise", "test_fraction", "lr", "momentum", "beta1", "beta2", "eps", "l2", "target_loss"];
-
 /// The canonical form of a (valid) value: integers become floats where the
 /// key is real-valued, so equal configurations hash and print alike.
 pub fn canonical(name: &str, value: &Value) -> Value {
-    let float = |v: &Value| match v {
-        Value::Integer(i) => Value::Float(*i as f64),
-        other => other.clone(),
-    };
+    let real = find_key(name).is_some_and(|k| k.kind.is_real());
     match value {
-        Value::Integer(_) if FLOAT_KEYS.contains(&name) => float(value),
-        Value::Array(items) if name == "conv" => Value::Array(items.iter().map(float).collect()),
+        Value::Integer(i) if real => Value::Float(*i as f64),
+        Value::Array(items) if real => Value::Array(items.iter().map(|v| canonical(name, v)).collect()),
         other => other.clone(),
     }
 }
@@ -105,20 +565,53 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The default value of a key. Parsed once: planning asks for defaults of
-/// every key of every job.
+/// The default value of a key.
 pub fn default_value(key: &Key) -> Value {
-    static DEFAULTS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    let all = DEFAULTS.get_or_init(|| {
-        KEYS.iter()
-            .map(|k| {
-                let doc: toml::Table = toml::from_str(&format!("v = {}", k.default)).expect("default parses");
-                doc["v"].clone()
-            })
-            .collect()
-    });
-    let i = KEYS.iter().position(|k| k.name == key.name).expect("a key of the table");
-    all[i].clone()
+    key.kind.default_value()
+}
+
+/// A cell of `sweep export --format json` for parameter `key`, from its
+/// displayed text: the JSON type follows the key's kind (numbers, booleans;
+/// strings for choices and lists, as in the CSV). None for a column that
+/// is not a parameter.
+pub fn json_param(key: &str, text: &str) -> Option<serde_json::Value> {
+    let kind = find_key(key)?.kind;
+    Some(match kind {
+        _ if text.is_empty() => serde_json::Value::Null,
+        Kind::Int { .. } => text.parse::<u64>().map_or_else(|_| text.into(), Into::into),
+        Kind::Float { .. } => match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => f.into(),
+            _ => text.into(),
+        },
+        Kind::Bool { .. } => text.parse::<bool>().map_or_else(|_| text.into(), Into::into),
+        Kind::Choice { .. } | Kind::Text { .. } => text.into(),
+        Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. } => text.into(),
+    })
+}
+
+/// The README's key table, generated from [`KEYS`]: one row per key.
+pub fn readme_table() -> String {
+    let mut s = String::from("| key | default | values |\n|---|---|---|\n");
+    for k in KEYS {
+        let default = match k.kind {
+            Kind::Choice { .. } | Kind::Text { .. } => format!("`{}`", k.default_text()),
+            _ => display_value(&k.kind.default_value()),
+        };
+        let values = match k.kind {
+            Kind::Choice { names, file, .. } => {
+                let names: Vec<String> = names.iter().map(|n| format!("`\"{n}\"`")).collect();
+                let mut v = names.join(", ");
+                if let Some(f) = file {
+                    v.push_str(&format!(", or {}", f.what));
+                }
+                v
+            }
+            _ => k.allowed(),
+        };
+        let sep = if k.doc.is_empty() { "" } else { ": " };
+        s.push_str(&format!("| `{}` | {default} | {values}{sep}{} |\n", k.name, k.doc));
+    }
+    s
 }
 
 /// A value that is not allowed for a key.
@@ -134,11 +627,7 @@ pub struct ParamError {
 /// Where the data comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataSource {
-    Linear,
-    Xor,
-    XorHard,
-    Circle,
-    Spiral,
+    Generated(Generated),
     /// A CSV file (path resolved against the manifest's folder).
     Csv(PathBuf),
 }
@@ -150,16 +639,13 @@ pub struct DataSpec {
     pub noise: f64,
     pub test_fraction: f64,
     pub conv: Vec<f64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    Sigmoid,
-    Tanh,
-    Relu,
-    None,
-    /// Over the units of a layer: `exp(z_j) / sum_u exp(z_u)`. Output layer only.
-    Softmax,
+    /// CSV: the column of class labels.
+    pub label_column: String,
+    /// CSV: the input columns in order; empty = every column but the label.
+    pub feature_columns: Vec<String>,
+    pub missing: Missing,
+    pub scale: Scale,
+    pub stratify: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,26 +663,6 @@ pub struct ModelSpec {
     pub output_activation: Activation,
     pub bias: bool,
     pub init: Init,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Loss {
-    Mse,
-    Bce,
-    /// Cross-entropy of a softmax output.
-    Ce,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reduction {
-    Sum,
-    Mean,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backprop {
-    Exact,
-    Lab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -231,14 +697,19 @@ pub struct JobSpec {
     pub train: TrainSpec,
 }
 
-/// Reads one value per key in [`KEYS`] order; absent keys take their default.
+/// Reads each key's value, checked against its row of [`KEYS`]; absent keys
+/// take their default.
 struct Reader<'a> {
     get: &'a dyn Fn(&str) -> Option<Value>,
 }
 
 impl Reader<'_> {
+    fn key(name: &str) -> &'static Key {
+        find_key(name).unwrap_or_else(|| panic!("`{name}` is not in KEYS"))
+    }
+
     fn value(&self, name: &str) -> Value {
-        (self.get)(name).unwrap_or_else(|| default_value(find_key(name).expect("known key")))
+        (self.get)(name).unwrap_or_else(|| Self::key(name).kind.default_value())
     }
 
     fn err(&self, name: &str, problem: impl Into<String>) -> ParamError {
@@ -246,53 +717,72 @@ impl Reader<'_> {
             key: name.to_string(),
             value: self.value(name).to_string(),
             problem: problem.into(),
-            allowed: find_key(name).map_or("", |k| k.allowed).to_string(),
+            allowed: find_key(name).map_or_else(String::new, Key::allowed),
         }
+    }
+
+    fn typed(&self, name: &str) -> Result<Typed, ParamError> {
+        Self::key(name).kind.check(&self.value(name)).map_err(|p| self.err(name, p))
+    }
+
+    /// A value of the wrong type for its key's kind: a mistake in this file
+    /// (the table and `from_values` disagree), not in the manifest.
+    fn mismatch(name: &str, got: &Typed) -> ! {
+        panic!("`{name}` read as the wrong type ({got:?}): KEYS and JobSpec::from_values disagree")
     }
 
     fn string(&self, name: &str) -> Result<String, ParamError> {
-        match self.value(name) {
-            Value::String(s) => Ok(s),
-            other => Err(self.err(name, format!("expected a string, found {}", other.type_str()))),
+        match self.typed(name)? {
+            Typed::Str(s) => Ok(s),
+            other => Self::mismatch(name, &other),
         }
     }
 
-    /// A string that must be one of `choices`, with a "did you mean".
-    fn choice<T: Copy>(&self, name: &str, choices: &[(&str, T)]) -> Result<T, ParamError> {
+    /// One of an enum's names (the table checked it is one).
+    fn choice<T: std::str::FromStr<Err = String>>(&self, name: &str) -> Result<T, ParamError> {
         let s = self.string(name)?;
-        if let Some((_, v)) = choices.iter().find(|(c, _)| *c == s) {
-            return Ok(*v);
-        }
-        let names: Vec<&str> = choices.iter().map(|(c, _)| *c).collect();
-        Err(self.err(name, unknown_value(&s, &names)))
+        s.parse().map_err(|p| self.err(name, p))
     }
 
     fn float(&self, name: &str) -> Result<f64, ParamError> {
-        match self.value(name) {
-            Value::Float(f) if f.is_finite() => Ok(f),
-            Value::Float(_) => Err(self.err(name, "not a finite number")),
-            Value::Integer(i) => Ok(i as f64),
-            other => Err(self.err(name, format!("expected a number, found {}", other.type_str()))),
+        match self.typed(name)? {
+            Typed::Float(f) => Ok(f),
+            other => Self::mismatch(name, &other),
         }
     }
 
-    fn float_where(&self, name: &str, ok: impl Fn(f64) -> bool) -> Result<f64, ParamError> {
-        let f = self.float(name)?;
-        if ok(f) { Ok(f) } else { Err(self.err(name, "out of range")) }
-    }
-
-    fn int(&self, name: &str, min: i64) -> Result<usize, ParamError> {
-        match self.value(name) {
-            Value::Integer(i) if i >= min => Ok(i as usize),
-            Value::Integer(_) => Err(self.err(name, format!("must be >= {min}"))),
-            other => Err(self.err(name, format!("expected an integer, found {}", other.type_str()))),
+    fn int(&self, name: &str) -> Result<usize, ParamError> {
+        match self.typed(name)? {
+            Typed::Int(i) => Ok(i),
+            other => Self::mismatch(name, &other),
         }
     }
 
     fn boolean(&self, name: &str) -> Result<bool, ParamError> {
-        match self.value(name) {
-            Value::Boolean(b) => Ok(b),
-            other => Err(self.err(name, format!("expected true or false, found {}", other.type_str()))),
+        match self.typed(name)? {
+            Typed::Bool(b) => Ok(b),
+            other => Self::mismatch(name, &other),
+        }
+    }
+
+    fn sizes(&self, name: &str) -> Result<Vec<usize>, ParamError> {
+        match self.typed(name)? {
+            Typed::Sizes(v) => Ok(v),
+            other => Self::mismatch(name, &other),
+        }
+    }
+
+    fn texts(&self, name: &str) -> Result<Vec<String>, ParamError> {
+        match self.typed(name)? {
+            Typed::Texts(v) => Ok(v),
+            other => Self::mismatch(name, &other),
+        }
+    }
+
+    fn numbers(&self, name: &str) -> Result<Vec<f64>, ParamError> {
+        match self.typed(name)? {
+            Typed::Numbers(v) => Ok(v),
+            other => Self::mismatch(name, &other),
         }
     }
 }
@@ -337,114 +827,80 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-const ACTIVATIONS: &[(&str, Activation)] = &[
-    ("sigmoid", Activation::Sigmoid),
-    ("tanh", Activation::Tanh),
-    ("relu", Activation::Relu),
-    ("none", Activation::None),
-];
-
-const DATASETS: &[&str] = &["linear", "xor", "xor-hard", "circle", "spiral"];
-
 impl JobSpec {
     /// Validates a job from its raw values; `get(key)` returns the value set
-    /// for `key` (None = default). Relative paths resolve against `base_dir`.
+    /// for `key` (None = default). Every key is checked against its row of
+    /// [`KEYS`], in table order, even one the job does not use (a `momentum`
+    /// out of range is a mistake with any optimizer). Relative paths resolve
+    /// against `base_dir`.
     pub fn from_values(
         seed: u64,
         get: &dyn Fn(&str) -> Option<Value>,
         base_dir: &Path,
     ) -> Result<JobSpec, ParamError> {
         let r = Reader { get };
+        for k in KEYS {
+            r.typed(k.name)?;
+        }
 
         let dataset = r.string("dataset")?;
-        let source = match dataset.as_str() {
-            "linear" => DataSource::Linear,
-            "xor" => DataSource::Xor,
-            "xor-hard" => DataSource::XorHard,
-            "circle" => DataSource::Circle,
-            "spiral" => DataSource::Spiral,
-            path if looks_like_path(path, ".csv") => DataSource::Csv(base_dir.join(path)),
-            other => return Err(r.err("dataset", unknown_value(other, DATASETS))),
-        };
-        let conv = match r.value("conv") {
-            Value::Array(items) => items
-                .iter()
-                .map(|v| match v {
-                    Value::Float(f) if f.is_finite() => Ok(*f),
-                    Value::Integer(i) => Ok(*i as f64),
-                    _ => Err(r.err("conv", "every kernel entry must be a finite number")),
-                })
-                .collect::<Result<Vec<f64>, _>>()?,
-            other => return Err(r.err("conv", format!("expected a list, found {}", other.type_str()))),
+        let source = match dataset.parse::<Generated>() {
+            Ok(set) => DataSource::Generated(set),
+            Err(_) => DataSource::Csv(base_dir.join(dataset)),
         };
         let data = DataSpec {
             source,
-            n_samples: r.int("n_samples", 1)?,
-            noise: r.float_where("noise", |f| f >= 0.0)?,
-            test_fraction: r.float_where("test_fraction", |f| (0.0..=0.9).contains(&f))?,
-            conv,
+            n_samples: r.int("n_samples")?,
+            noise: r.float("noise")?,
+            test_fraction: r.float("test_fraction")?,
+            conv: r.numbers("conv")?,
+            label_column: r.string("label_column")?,
+            feature_columns: r.texts("feature_columns")?,
+            missing: r.choice("missing")?,
+            scale: r.choice("scale")?,
+            stratify: r.boolean("stratify")?,
         };
 
-        let hidden = match r.value("hidden") {
-            Value::Array(items) if !items.is_empty() => items
-                .iter()
-                .map(|v| match v {
-                    Value::Integer(i) if *i >= 1 && *i <= 1 << 20 => Ok(*i as usize),
-                    _ => Err(r.err("hidden", "every layer size must be an integer >= 1")),
-                })
-                .collect::<Result<Vec<usize>, _>>()?,
-            Value::Array(_) => return Err(r.err("hidden", "needs at least one hidden layer")),
-            Value::Integer(_) => {
-                return Err(r.err("hidden", "expected a list of layer sizes (write [n] for one layer)"));
-            }
-            other => return Err(r.err("hidden", format!("expected a list, found {}", other.type_str()))),
-        };
-        let output_activation = r.choice(
-            "output_activation",
-            &[("sigmoid", Activation::Sigmoid), ("none", Activation::None), ("softmax", Activation::Softmax)],
-        )?;
-        let init = match r.string("init")?.as_str() {
-            "normal" => Init::Normal,
-            "xavier" => Init::Xavier,
-            path if looks_like_path(path, ".json") => Init::File(base_dir.join(path)),
-            other => return Err(r.err("init", unknown_value(other, &["normal", "xavier"]))),
+        let output_activation: Activation = r.choice("output_activation")?;
+        let init = match r.string("init")?.parse::<InitKind>() {
+            Ok(InitKind::Normal) => Init::Normal,
+            Ok(InitKind::Xavier) => Init::Xavier,
+            Err(_) => Init::File(base_dir.join(r.string("init")?)),
         };
         let model = ModelSpec {
-            hidden,
-            activation: r.choice("activation", ACTIVATIONS)?,
+            hidden: r.sizes("hidden")?,
+            activation: r.choice("activation")?,
             output_activation,
             bias: r.boolean("bias")?,
             init,
         };
 
-        let loss = r.choice("loss", &[("mse", Loss::Mse), ("bce", Loss::Bce), ("ce", Loss::Ce)])?;
+        let loss: Loss = r.choice("loss")?;
         if loss == Loss::Bce && output_activation != Activation::Sigmoid {
             return Err(r.err("loss", "bce needs output_activation = \"sigmoid\""));
         }
         if loss == Loss::Ce && output_activation != Activation::Softmax {
             return Err(r.err("loss", "ce needs output_activation = \"softmax\""));
         }
-        let optimizer = match r.choice("optimizer", &[("sgd", 0), ("momentum", 1), ("adam", 2)])? {
-            0 => Optimizer::Sgd,
-            1 => Optimizer::Momentum { momentum: r.float_where("momentum", |f| (0.0..1.0).contains(&f))? },
-            _ => Optimizer::Adam {
-                beta1: r.float_where("beta1", |f| (0.0..1.0).contains(&f))?,
-                beta2: r.float_where("beta2", |f| (0.0..1.0).contains(&f))?,
-                eps: r.float_where("eps", |f| f > 0.0)?,
-            },
+        let optimizer = match r.choice::<OptimizerKind>("optimizer")? {
+            OptimizerKind::Sgd => Optimizer::Sgd,
+            OptimizerKind::Momentum => Optimizer::Momentum { momentum: r.float("momentum")? },
+            OptimizerKind::Adam => {
+                Optimizer::Adam { beta1: r.float("beta1")?, beta2: r.float("beta2")?, eps: r.float("eps")? }
+            }
         };
         let train = TrainSpec {
             loss,
-            reduction: r.choice("reduction", &[("sum", Reduction::Sum), ("mean", Reduction::Mean)])?,
-            backprop: r.choice("backprop", &[("exact", Backprop::Exact), ("lab", Backprop::Lab)])?,
+            reduction: r.choice("reduction")?,
+            backprop: r.choice("backprop")?,
             optimizer,
-            lr: r.float_where("lr", |f| f > 0.0)?,
-            l2: r.float_where("l2", |f| f >= 0.0)?,
-            batch_size: r.int("batch_size", 0)?,
+            lr: r.float("lr")?,
+            l2: r.float("l2")?,
+            batch_size: r.int("batch_size")?,
             shuffle: r.boolean("shuffle")?,
-            epochs: r.int("epochs", 1)?,
-            log_every: r.int("log_every", 1)?,
-            target_loss: r.float_where("target_loss", |f| f >= 0.0)?,
+            epochs: r.int("epochs")?,
+            log_every: r.int("log_every")?,
+            target_loss: r.float("target_loss")?,
         };
         Ok(JobSpec { seed, data, model, train })
     }
@@ -485,47 +941,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_labs_network() {
-        let j = JobSpec::default_with_seed(0);
-        assert_eq!(j.model.hidden, vec![2, 2]);
-        assert_eq!(j.model.activation, Activation::Sigmoid);
-        assert!(!j.model.bias);
-        assert_eq!(j.train.lr, 0.01);
-        assert_eq!(j.train.epochs, 5000);
-        assert_eq!(j.layer_sizes(2, 2), vec![2, 2, 2, 1]);
-    }
-
-    #[test]
-    fn every_key_default_parses() {
-        for k in KEYS {
-            let _ = default_value(k);
-        }
-    }
-
-    #[test]
-    fn near_miss_values_suggest_the_right_one() {
-        let e = with(&[("activation", "\"sigmod\"")]).unwrap_err();
-        assert_eq!(e.key, "activation");
-        assert!(e.problem.contains("did you mean \"sigmoid\""), "{e}");
-    }
-
-    #[test]
-    fn bad_values_are_rejected_with_their_key() {
-        for (k, v) in [
-            ("lr", "-1.0"),
-            ("hidden", "[2, 0]"),
-            ("hidden", "[]"),
-            ("epochs", "0"),
-            ("test_fraction", "0.95"),
-            ("bias", "1"),
-            ("conv", "[\"a\"]"),
-            ("dataset", "\"lineer\""),
-        ] {
-            let e = with(&[(k, v)]).unwrap_err();
-            assert_eq!(e.key, k, "{e}");
-        }
-        let e = with(&[("loss", "\"bce\""), ("output_activation", "\"none\"")]).unwrap_err();
-        assert_eq!(e.key, "loss");
+    fn ce_needs_softmax_and_softmax_is_for_the_output_only() {
         for out in ["\"sigmoid\"", "\"none\""] {
             let e = with(&[("loss", "\"ce\""), ("output_activation", out)]).unwrap_err();
             assert_eq!(e.key, "loss", "{e}");
@@ -533,7 +949,6 @@ mod tests {
         }
         let e = with(&[("loss", "\"bce\""), ("output_activation", "\"softmax\"")]).unwrap_err();
         assert_eq!(e.key, "loss");
-        // softmax is for the output layer only.
         assert_eq!(with(&[("activation", "\"softmax\"")]).unwrap_err().key, "activation");
     }
 
@@ -552,6 +967,111 @@ mod tests {
     }
 
     #[test]
+    fn defaults_are_the_labs_network() {
+        let j = JobSpec::default_with_seed(0);
+        assert_eq!(j.model.hidden, vec![2, 2]);
+        assert_eq!(j.model.activation, Activation::Sigmoid);
+        assert!(!j.model.bias);
+        assert_eq!(j.train.lr, 0.01);
+        assert_eq!(j.train.epochs, 5000);
+        assert_eq!(j.layer_sizes(2, 2), vec![2, 2, 2, 1]);
+    }
+
+    /// Every default passes its own key's check, and is already canonical.
+    #[test]
+    fn every_key_default_is_valid_and_canonical() {
+        for k in KEYS {
+            let v = default_value(k);
+            assert!(k.kind.check(&v).is_ok(), "{}: default {v} fails its check", k.name);
+            assert_eq!(canonical(k.name, &v), v, "{}", k.name);
+        }
+    }
+
+    /// The defaults as TOML text, as they enter every configuration hash.
+    #[test]
+    fn default_texts_are_unchanged() {
+        let texts: Vec<String> = KEYS.iter().map(|k| format!("{} = {}", k.name, k.default_text())).collect();
+        let want = "dataset = \"linear\"|label_column = \"label\"|feature_columns = []|missing = \"error\"|\
+                    scale = \"none\"|stratify = false|n_samples = 100|noise = 0.0|test_fraction = 0.0|hidden = [2, 2]|\
+                    activation = \"sigmoid\"|output_activation = \"sigmoid\"|bias = false|init = \"normal\"|\
+                    loss = \"mse\"|reduction = \"sum\"|backprop = \"exact\"|optimizer = \"sgd\"|lr = 0.01|\
+                    momentum = 0.9|beta1 = 0.9|beta2 = 0.999|eps = 0.00000001|l2 = 0.0|batch_size = 0|\
+                    shuffle = true|epochs = 5000|conv = []|log_every = 1|target_loss = 0.01";
+        assert_eq!(texts.join("|"), want);
+    }
+
+    #[test]
+    fn names_round_trip_through_from_str_and_display() {
+        for a in Activation::ALL {
+            assert_eq!(a.to_string().parse::<Activation>(), Ok(*a));
+        }
+        for o in OptimizerKind::ALL {
+            assert_eq!(o.name().parse::<OptimizerKind>(), Ok(*o));
+        }
+        assert_eq!(Generated::NAMES, ["linear", "xor", "xor-hard", "circle", "spiral"]);
+        assert!("sigmod".parse::<Activation>().unwrap_err().contains("did you mean \"sigmoid\""));
+    }
+
+    #[test]
+    fn near_miss_values_suggest_the_right_one() {
+        let e = with(&[("activation", "\"sigmod\"")]).unwrap_err();
+        assert_eq!(e.key, "activation");
+        assert!(e.problem.contains("did you mean \"sigmoid\""), "{e}");
+        assert_eq!(e.allowed, "\"sigmoid\", \"tanh\", \"relu\", \"none\"");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_their_key() {
+        for (k, v) in [
+            ("lr", "-1.0"),
+            ("hidden", "[2, 0]"),
+            ("hidden", "[]"),
+            ("epochs", "0"),
+            ("test_fraction", "0.95"),
+            ("bias", "1"),
+            ("conv", "[\"a\"]"),
+            ("dataset", "\"lineer\""),
+            ("momentum", "1.0"),
+            ("output_activation", "\"tanh\""),
+            ("label_column", "\"\""),
+            ("feature_columns", "[\"a\", \"a\"]"),
+            ("feature_columns", "\"a\""),
+            ("missing", "\"drop\""),
+            ("scale", "\"std\""),
+            ("stratify", "\"yes\""),
+        ] {
+            let e = with(&[(k, v)]).unwrap_err();
+            assert_eq!(e.key, k, "{e}");
+        }
+        let e = with(&[("loss", "\"bce\""), ("output_activation", "\"none\"")]).unwrap_err();
+        assert_eq!(e.key, "loss");
+        let e = with(&[("lr", "-0.1")]).unwrap_err();
+        assert_eq!(e.to_string(), "`lr` = -0.1: out of range; allowed: a number > 0");
+    }
+
+    #[test]
+    fn integers_for_real_keys_are_the_same_value() {
+        assert_eq!(canonical("lr", &Value::Integer(1)), Value::Float(1.0));
+        assert_eq!(
+            canonical("conv", &Value::Array(vec![Value::Integer(1)])),
+            Value::Array(vec![Value::Float(1.0)])
+        );
+        assert_eq!(canonical("epochs", &Value::Integer(3)), Value::Integer(3));
+        assert_eq!(with(&[("lr", "1")]).unwrap().train.lr, 1.0);
+    }
+
+    #[test]
+    fn export_types_follow_the_table() {
+        assert_eq!(json_param("lr", "0.1"), Some(serde_json::json!(0.1)));
+        assert_eq!(json_param("epochs", "300"), Some(serde_json::json!(300)));
+        assert_eq!(json_param("bias", "true"), Some(serde_json::json!(true)));
+        // A data-set file named like a number stays a string.
+        assert_eq!(json_param("dataset", "1"), Some(serde_json::json!("1")));
+        assert_eq!(json_param("hidden", "[2, 2]"), Some(serde_json::json!("[2, 2]")));
+        assert_eq!(json_param("final_loss", "0.1"), None);
+    }
+
+    #[test]
     fn paths_resolve_against_the_manifest_folder() {
         let j = with(&[("dataset", "\"data/x.csv\"")]).unwrap();
         assert_eq!(j.data.source, DataSource::Csv(PathBuf::from("/m/data/x.csv")));
@@ -559,5 +1079,26 @@ mod tests {
         assert_eq!(j.data.source, DataSource::Csv(PathBuf::from("/m/data/points.txt")));
         assert_eq!(j.model.init, Init::File(PathBuf::from("/m/w/start")));
         assert_eq!(with(&[("dataset", "\"points\"")]).unwrap_err().key, "dataset");
+    }
+
+    /// README's key table is generated from [`KEYS`]; this fails when they
+    /// differ. `SWEEP_BLESS=1 cargo test readme` rewrites it.
+    #[test]
+    fn readme_key_table_matches_the_code() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- keys:begin (generated from src/spec.rs KEYS) -->\n", "<!-- keys:end -->");
+        let start = readme.find(begin).expect("README has the keys:begin marker") + begin.len();
+        let stop = start + readme[start..].find(end).expect("README has the keys:end marker");
+        let want = readme_table();
+        if readme[start..stop] != want && std::env::var_os("SWEEP_BLESS").is_some() {
+            std::fs::write(&path, format!("{}{want}{}", &readme[..start], &readme[stop..])).unwrap();
+            return;
+        }
+        assert_eq!(
+            readme[start..stop],
+            want,
+            "README.md's key table differs from KEYS (SWEEP_BLESS=1 rewrites it)"
+        );
     }
 }

@@ -158,6 +158,9 @@ pub struct JobFile {
     /// file have it, so other results do not depend on where they ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paths_relative_to: Option<String>,
+    /// The classes of a CSV data set, as in the file (class i is target i).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
     pub result: JobOutcome,
@@ -235,6 +238,10 @@ impl JobFile {
         s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
         if let Some(dir) = &self.paths_relative_to {
             s.push_str(&format!("paths_relative_to = {}\n", Value::String(dir.clone())));
+        }
+        if let Some(classes) = &self.classes {
+            let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
+            s.push_str(&format!("classes = {list}\n"));
         }
         s.push_str("\n[params]\n");
         for k in KEYS {
@@ -858,36 +865,41 @@ pub fn read_job(dir: &Path) -> Result<JobFile, StoreError> {
     toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
 }
 
-/// predictions.csv: inputs, label (class index), the outputs (`output` for
-/// one unit, `p_<class>` for several), predicted class.
+/// predictions.csv (SPEC 6): the input columns under their names (`raw`:
+/// the values before scaling), `split` (rows from `test_from` on are
+/// `test`), `label` and `predicted` as class names, then `output` for one
+/// output unit or `p_<class>` per class for several. `labels` are class
+/// indices into `classes`; `outputs` is (n, units). One output predicts the
+/// second class when >= 0.5; several predict their argmax.
 pub fn predictions_csv(
-    x: ndarray::ArrayView2<f64>,
+    columns: &[String],
+    classes: &[String],
+    raw: ndarray::ArrayView2<f64>,
+    test_from: usize,
     labels: ndarray::ArrayView1<f64>,
     outputs: ndarray::ArrayView2<f64>,
 ) -> String {
-    let mut s = String::new();
-    let mut header: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
-    header.push("label".into());
-    match outputs.ncols() {
-        1 => header.push("output".into()),
-        k => header.extend((0..k).map(|c| format!("p_{c}"))),
+    let class = |i: usize| classes.get(i).map_or_else(|| i.to_string(), String::clone);
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut header: Vec<String> = columns.to_vec();
+    header.extend(["split", "label", "predicted"].map(String::from));
+    if outputs.ncols() == 1 {
+        header.push("output".to_string());
+    } else {
+        header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
     }
-    header.push("predicted".into());
-    s.push_str(&header.join(","));
-    s.push('\n');
-    for ((row, &y), out) in x.rows().into_iter().zip(labels).zip(outputs.rows()) {
-        for v in row {
-            write_f64(&mut s, *v);
-            s.push(',');
-        }
-        s.push_str(&format!("{},", y as usize));
-        for &o in out {
-            write_f64(&mut s, o);
-            s.push(',');
-        }
-        s.push_str(&format!("{}\n", crate::nn::predicted_class(out.iter().copied())));
+    let _ = w.write_record(&header);
+    for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+        let predicted = crate::nn::predicted_class(out.iter().copied());
+        let mut rec: Vec<String> = row.iter().map(|&v| fmt_f64(v)).collect();
+        rec.push(if i < test_from { "train" } else { "test" }.to_string());
+        rec.push(class(y as usize));
+        rec.push(class(predicted));
+        rec.extend(out.iter().map(|&o| fmt_f64(o)));
+        let _ = w.write_record(&rec);
     }
-    s
+    // Writing to a Vec cannot fail; the text is UTF-8 since every cell is.
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// One row of summary.csv.
@@ -1132,30 +1144,56 @@ pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
 /// Points of a predictions.csv.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predictions {
-    /// One row per sample: inputs.
+    /// One row per sample: inputs (raw values).
     pub x: Vec<Vec<f64>>,
+    /// Class index of the label (classes: the sorted distinct labels).
     pub label: Vec<f64>,
+    /// The `output` column (one output unit), else NaN.
     pub output: Vec<f64>,
+    /// Class index of the prediction.
+    pub predicted: Vec<f64>,
+    /// The `split` column is `test`.
+    pub held_out: Vec<bool>,
 }
 
+/// Reads a predictions.csv written by [`predictions_csv`].
 pub fn read_predictions(path: &Path) -> Result<Predictions, StoreError> {
     let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
-    let width = r.headers().map_err(|e| bad(e.to_string()))?.len();
-    if width < 4 {
-        return Err(bad("expected x0,..,label,output,predicted".into()));
-    }
-    let mut p = Predictions { x: Vec::new(), label: Vec::new(), output: Vec::new() };
-    for rec in r.records() {
+    let header = r.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(split), Some(label), Some(predicted)) = (col("split"), col("label"), col("predicted")) else {
+        return Err(bad("expected the columns <inputs>,split,label,predicted,<outputs>".into()));
+    };
+    let output = col("output");
+    let mut p = Predictions {
+        x: Vec::new(),
+        label: Vec::new(),
+        output: Vec::new(),
+        predicted: Vec::new(),
+        held_out: Vec::new(),
+    };
+    let (mut labels, mut predictions) = (Vec::new(), Vec::new());
+    for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| bad(e.to_string()))?;
-        let nums: Vec<f64> = rec
-            .iter()
-            .map(|c| parse_f64(c).ok_or_else(|| bad(format!("`{c}` is not a number"))))
-            .collect::<Result<_, _>>()?;
-        p.x.push(nums[..width - 3].to_vec());
-        p.label.push(nums[width - 3]);
-        p.output.push(nums[width - 2]);
+        let line = i + 2;
+        let num = |c: usize| {
+            let cell = rec.get(c).unwrap_or("");
+            parse_f64(cell).ok_or_else(|| bad(format!("line {line}: `{cell}` is not a number")))
+        };
+        p.x.push((0..split).map(num).collect::<Result<_, _>>()?);
+        p.output.push(match output {
+            Some(c) => num(c)?,
+            None => f64::NAN,
+        });
+        p.held_out.push(rec.get(split) == Some("test"));
+        labels.push(rec.get(label).unwrap_or("").to_string());
+        predictions.push(rec.get(predicted).unwrap_or("").to_string());
     }
+    let classes = crate::data::classes_of(&labels);
+    let index = |l: &String| classes.iter().position(|c| c == l).map_or(f64::NAN, |i| i as f64);
+    p.label = labels.iter().map(index).collect();
+    p.predicted = predictions.iter().map(index).collect();
     Ok(p)
 }
 
@@ -1190,6 +1228,7 @@ mod tests {
             seed: 0,
             config_hash: "abc".into(),
             paths_relative_to: None,
+            classes: None,
             params,
             result: JobOutcome::new(&summary, String::new()),
             files: Default::default(),
@@ -1222,6 +1261,7 @@ mod tests {
             seed: 0,
             config_hash: "abc".into(),
             paths_relative_to: None,
+            classes: None,
             params: toml::Table::new(),
             result: JobOutcome::new(&Summary::empty(), String::new()),
             files: Default::default(),

@@ -7,12 +7,20 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Scaling;
 use crate::nn::Layout;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsFile {
     pub layers: Vec<LayerWeights>,
+    /// A saved model's classes (CSV data: as in the file), class i = target i.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// The input scaling fitted on the training split (`scale`): a saved
+    /// model predicts from raw inputs `x` as `net((x - offset) / divisor)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<Scaling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +51,17 @@ impl WeightsFile {
                 b: layout.b(params, l).map(|b| b.to_vec()),
             })
             .collect();
-        WeightsFile { layers }
+        WeightsFile { layers, classes: None, scaling: None }
+    }
+
+    /// The network's inputs for raw inputs `x` (n, d): scaled as fitted, or
+    /// `x` itself without scaling. Errors when the widths differ.
+    pub fn inputs(&self, x: &ndarray::Array2<f64>) -> Result<ndarray::Array2<f64>, String> {
+        match &self.scaling {
+            None => Ok(x.clone()),
+            Some(s) if s.offset.len() == x.ncols() && s.divisor.len() == x.ncols() => Ok(s.apply(x)),
+            Some(s) => Err(format!("scaling has {} inputs, the data {}", s.offset.len(), x.ncols())),
+        }
     }
 
     /// Flat parameters for `layout`, or what does not fit.
@@ -114,7 +132,14 @@ impl WeightsFile {
                 format!("  {{\"w\": [\n    {}\n  ],\n  \"b\": {}}}", rows.join(",\n    "), compact(&layer.b))
             })
             .collect();
-        format!("{{\"layers\": [\n{}\n]}}\n", layers.join(",\n"))
+        let mut extra = String::new();
+        if let Some(classes) = &self.classes {
+            extra.push_str(&format!(",\n\"classes\": {}", compact(classes)));
+        }
+        if let Some(s) = &self.scaling {
+            extra.push_str(&format!(",\n\"scaling\": {}", compact(s)));
+        }
+        format!("{{\"layers\": [\n{}\n]{extra}}}\n", layers.join(",\n"))
     }
 }
 
@@ -129,6 +154,24 @@ mod tests {
         let json = WeightsFile::from_params(&layout, &params).to_json();
         let back: WeightsFile = serde_json::from_str(&json).unwrap();
         assert_eq!(back.to_params(&layout).unwrap(), params);
+        assert!(!json.contains("scaling") && !json.contains("classes"), "lab model files unchanged");
+    }
+
+    #[test]
+    fn classes_and_scaling_round_trip() {
+        let layout = Layout::new(&[2, 1], false);
+        let mut file = WeightsFile::from_params(&layout, &[0.5, -0.25]);
+        file.classes = Some(vec!["no".into(), "yes".into()]);
+        file.scaling = Some(Scaling {
+            method: "standard".into(),
+            offset: vec![1.0, 0.1],
+            divisor: vec![2.0, 1.0 / 3.0],
+        });
+        let back: WeightsFile = serde_json::from_str(&file.to_json()).unwrap();
+        assert_eq!(back, file);
+        let x = ndarray::array![[3.0, 0.1]];
+        assert_eq!(back.inputs(&x).unwrap(), ndarray::array![[1.0, 0.0]]);
+        assert!(back.inputs(&ndarray::array![[1.0]]).is_err());
     }
 
     #[test]

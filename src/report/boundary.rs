@@ -29,13 +29,7 @@ impl Grid {
 
 /// An activation as written in params.toml / summary.csv.
 pub fn activation(name: &str) -> Option<Activation> {
-    match name {
-        "sigmoid" => Some(Activation::Sigmoid),
-        "tanh" => Some(Activation::Tanh),
-        "relu" => Some(Activation::Relu),
-        "none" => Some(Activation::None),
-        _ => None,
-    }
+    name.parse().ok()
 }
 
 /// Rebuilds the network saved in `path`. Layer sizes and bias come from the

@@ -106,11 +106,42 @@ fn bad_csv_cell() {
 }
 
 #[test]
-fn csv_label_not_0_or_1() {
+fn csv_labels_of_one_class_are_refused() {
+    // Any two labels are two classes (0 and 2 here); one class is no classifier.
     rejects(
-        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,0.3,2\n")],
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,x1,label\n0.1,0.2,2\n0.5,0.3,2\n")],
         &["m.toml"],
-        &["dataset", "d.csv", "line 3", "label must be 0 or 1"],
+        &["dataset", "d.csv", "column `label`", "every label is `2`"],
+    );
+}
+
+#[test]
+fn csv_label_column_that_is_not_in_the_file() {
+    rejects(
+        &[
+            ("m.toml", "[base]\ndataset = \"d.csv\"\nlabel_column = \"y\"\n"),
+            ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,0.3,1\n"),
+        ],
+        &["m.toml"],
+        &["m.toml:2:1", "d.csv: line 1", "no column `y` for label_column", "columns: x0, x1, label"],
+    );
+}
+
+#[test]
+fn csv_with_a_pandas_index_column() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", ",x0,label\n0,0.1,0\n1,0.5,1\n")],
+        &["m.toml"],
+        &["d.csv: line 1", "column 1 has no name", "feature_columns"],
+    );
+}
+
+#[test]
+fn csv_with_a_missing_cell() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,nan,1\n")],
+        &["m.toml"],
+        &["d.csv: line 3, column `x1`: missing value `nan`", "drop-rows"],
     );
 }
 

@@ -24,7 +24,10 @@ use sweep::data::{self, load_csv};
 use sweep::manifest::Manifest;
 use sweep::nn::Layout;
 use sweep::plan::{Plan, Shard};
-use sweep::spec::{DataSource, DataSpec, KEYS};
+use sweep::spec::{
+    Activation, Backprop, DataSource, DataSpec, Generated, InitKind, JobSpec, KEYS, Loss, Missing,
+    OptimizerKind, Reduction, Scale,
+};
 use sweep::store;
 use sweep::weights::WeightsFile;
 
@@ -190,7 +193,9 @@ fn value_for(key: &'static str) -> BoxedStrategy<String> {
     let float = |lo: f64, hi: f64| (lo..hi).prop_map(|f| format!("{f:?}")).boxed();
     let typed = match key {
         "dataset" => {
-            words(vec!["linear", "xor", "xor-hard", "circle", "spiral", "d.csv", "../e/ü.csv", "lineer"])
+            let mut names = Generated::NAMES.to_vec();
+            names.extend(["d.csv", "../e/ü.csv", "lineer"]);
+            words(names)
         }
         "n_samples" => int(0, 300),
         "noise" | "l2" | "target_loss" => float(-0.1, 2.0),
@@ -201,14 +206,14 @@ fn value_for(key: &'static str) -> BoxedStrategy<String> {
         ]
         .prop_map(|v| format!("[{}]", v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")))
         .boxed(),
-        "activation" => words(vec!["sigmoid", "tanh", "relu", "none", "sigmod"]),
+        "activation" => words([Activation::NAMES, &["sigmod"]].concat()),
         "output_activation" => words(vec!["sigmoid", "none"]),
         "bias" | "shuffle" => select(vec!["true", "false"]).prop_map(String::from).boxed(),
-        "init" => words(vec!["normal", "xavier", "w.json"]),
-        "loss" => words(vec!["mse", "bce"]),
-        "reduction" => words(vec!["sum", "mean"]),
-        "backprop" => words(vec!["exact", "lab"]),
-        "optimizer" => words(vec!["sgd", "momentum", "adam"]),
+        "init" => words([InitKind::NAMES, &["w.json"]].concat()),
+        "loss" => words(Loss::NAMES.to_vec()),
+        "reduction" => words(Reduction::NAMES.to_vec()),
+        "backprop" => words(Backprop::NAMES.to_vec()),
+        "optimizer" => words(OptimizerKind::NAMES.to_vec()),
         "lr" | "eps" => float(-0.01, 10.0),
         "momentum" | "beta1" | "beta2" => float(0.0, 1.01),
         "batch_size" => int(-1, 12),
@@ -439,20 +444,33 @@ fn check_csv(bytes: &[u8], conv: &[f64], test_fraction: f64, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.csv");
     std::fs::write(&path, bytes).unwrap();
-    let Ok(d) = load_csv(&path) else { return };
-    assert_eq!(d.x.nrows(), d.y.len());
-    assert!(d.x.ncols() >= 1 && !d.y.is_empty());
-    assert!(d.x.iter().all(|v| v.is_finite()), "non-finite input accepted");
-    assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0), "label not 0/1 accepted");
-    let spec = DataSpec {
-        source: DataSource::Csv(path),
-        n_samples: 100,
-        noise: 0.0,
-        test_fraction,
-        conv: conv.to_vec(),
-    };
-    let split = data::build(&spec, seed).expect("a loadable CSV builds");
-    assert_eq!(split.train.len() + split.test.len(), d.len());
+    // Every way of reading a file: missing cells refused or dropped, split
+    // stratified or not, inputs scaled.
+    for (missing, stratify) in [(Missing::Error, false), (Missing::DropRows, true)] {
+        let spec = DataSpec {
+            source: DataSource::Csv(path.clone()),
+            test_fraction,
+            conv: conv.to_vec(),
+            scale: Scale::Standard,
+            missing,
+            stratify,
+            ..JobSpec::default_with_seed(0).data
+        };
+        let Ok(t) = load_csv(&path, &spec) else { continue };
+        let d = &t.data;
+        assert_eq!(d.x.nrows(), d.y.len());
+        assert!(d.x.ncols() >= 1 && !d.y.is_empty());
+        assert!(d.x.iter().all(|v| v.is_finite()), "non-finite input accepted");
+        assert!(t.classes.len() >= 2, "one class accepted");
+        assert!(
+            d.y.iter().all(|&v| v.fract() == 0.0 && v >= 0.0 && (v as usize) < t.classes.len()),
+            "a label that is not a class index"
+        );
+        assert_eq!(t.columns.len(), d.x.ncols());
+        let split = data::build(&spec, seed).expect("a loadable CSV builds");
+        assert_eq!(split.train.len() + split.test.len(), d.len());
+        assert_eq!(split.train_raw.dim(), split.train.x.dim());
+    }
 }
 
 fn kernel() -> impl Strategy<Value = Vec<f64>> {

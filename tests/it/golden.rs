@@ -68,14 +68,19 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     let ys: Vec<f64> = field(&doc["data"]["y"], "data.y");
     let (n, d) = (xs.len(), xs[0].len());
     let x = Array2::from_shape_vec((n, d), xs.concat()).expect("rows of one width");
-    let data = Split {
-        train: Dataset { x, y: Array1::from(ys) },
-        test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
-    };
-
     // Output units by SPEC 4's rule, as a job would have them; the file
     // states its count when it has several.
     let classes = doc["data"].get("classes").and_then(Value::as_u64).map_or(2, |k| k as usize);
+    assert!(
+        ys.iter().all(|&y| y >= 0.0 && (y as usize) < classes && y.fract() == 0.0),
+        "data.y: class indices"
+    );
+    let data = Split {
+        train: Dataset { x, y: Array1::from(ys) },
+        test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
+        classes: (0..classes).map(|c| c.to_string()).collect(),
+        ..Default::default()
+    };
     assert_eq!(classes, data.n_classes(), "data.classes");
     let hidden: Vec<usize> = field(&model["hidden"], "model.hidden");
     let bias = model["bias"].as_bool().expect("model.bias");
@@ -97,7 +102,7 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     sizes.extend(&hidden);
     sizes.push(units);
     let layout = Layout::new(&sizes, bias);
-    let init = WeightsFile { layers: field(&doc["init"]["layers"], "init.layers") };
+    let init = WeightsFile { layers: field(&doc["init"]["layers"], "init.layers"), ..Default::default() };
     let mut net = Network {
         params: init.to_params(&layout).expect("init fits the network"),
         layout,
@@ -159,7 +164,10 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
         // hits may differ from count/n in the last bit.
         compare(&|| format!("epoch {} accuracy", r.epoch), r.accuracy, a, &mut bad);
     }
-    let want_final = WeightsFile { layers: field(&doc["expected"]["final_layers"], "expected.final_layers") };
+    let want_final = WeightsFile {
+        layers: field(&doc["expected"]["final_layers"], "expected.final_layers"),
+        ..Default::default()
+    };
     let want_params = want_final.to_params(&net.layout).expect("final weights fit the network");
     for (i, (&g, &w)) in net.params.iter().zip(&want_params).enumerate() {
         compare(&|| format!("final param {i}"), g, w, &mut bad);

@@ -91,6 +91,7 @@ fn train_allocations(spec: &JobSpec, classes: usize, epochs: usize) -> usize {
                 *y = ((x[0] + x[1]) / 2.0 * classes as f64).floor().min(classes as f64 - 1.0);
             }
         }
+        split.classes = (0..classes).map(|c| c.to_string()).collect();
     }
     let mut net =
         train::initial_network(&spec, split.train.x.ncols(), split.n_classes()).expect("network builds");

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""scikit-learn's MLPClassifier on the same rows as each sweep job.
+
+    pip install scikit-learn pandas
+    python3 scripts/mlp-baseline.py results/real-breast-cancer [results/real-iris ...]
+
+For every finished job of each results folder, reads its predictions.csv:
+the input columns (raw values, under the file's names), `split` (train or
+test) and `label`. It trains MLPClassifier (solver adam, the job's hidden
+sizes, activation, learning rate, epochs as max_iter, batch size, l2 as
+alpha, the job's seed) on the job's training rows, scaled as the job was
+(`scale`: fitted on the training rows only), and scores it on the job's test
+rows. Prints, per data set and per configuration, the mean test accuracy over
+seeds of sweep and of scikit-learn side by side, then per data set the best
+configuration of each and the mean over all configurations.
+
+MLPClassifier's own stopping rule (tol, n_iter_no_change) is left at its
+defaults, so it may stop before max_iter: that is how it is used in practice.
+"""
+
+import sys
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+ACTIVATIONS = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "none": "identity"}
+SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
+
+
+def parse_list(text: str):
+    text = str(text).strip().strip("[]")
+    return tuple(int(v) for v in text.split(",") if v.strip())
+
+
+def sklearn_accuracy(job: pd.Series, predictions: Path) -> float:
+    p = pd.read_csv(predictions, dtype={"label": str})
+    inputs = list(p.columns[: p.columns.get_loc("split")])
+    train, test = p[p["split"] == "train"], p[p["split"] == "test"]
+    x_train, x_test = train[inputs].to_numpy(), test[inputs].to_numpy()
+    scale = str(job.get("scale", "none"))
+    if scale in SCALERS:
+        scaler = SCALERS[scale]().fit(x_train)
+        x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+    batch = int(job["batch_size"])
+    model = MLPClassifier(
+        hidden_layer_sizes=parse_list(job["hidden"]),
+        activation=ACTIVATIONS[job["activation"]],
+        solver="adam",
+        learning_rate_init=float(job["lr"]),
+        max_iter=int(job["epochs"]),
+        batch_size=batch if batch > 0 else len(train),
+        alpha=float(job["l2"]),
+        random_state=int(job["seed"]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_train, train["label"])
+    return float((model.predict(x_test) == test["label"].to_numpy()).mean())
+
+
+def main(folders):
+    if not folders:
+        sys.exit(__doc__)
+    for folder in map(Path, folders):
+        summary = pd.read_csv(folder / "summary.csv", dtype=str)
+        summary = summary[summary["status"] == "ok"]
+        if summary["final_test_accuracy"].isna().all():
+            print(f"{folder}: no test split; skipped")
+            continue
+        by_config = defaultdict(lambda: ([], []))
+        for _, job in summary.iterrows():
+            config = (job["dataset"], job["hidden"], job["lr"], job.get("scale", "none"))
+            ours, theirs = by_config[config]
+            ours.append(float(job["final_test_accuracy"]))
+            theirs.append(sklearn_accuracy(job, folder / "jobs" / job["job_id"] / "predictions.csv"))
+        print(f"\n## {folder}\n")
+        print("| data set | hidden | lr | scale | seeds | sweep | MLPClassifier |")
+        print("|---|---|--:|---|--:|--:|--:|")
+        means = {}
+        for (dataset, hidden, lr, scale), (ours, theirs) in by_config.items():
+            means[(dataset, hidden, lr, scale)] = (sum(ours) / len(ours), sum(theirs) / len(theirs))
+            a, b = means[(dataset, hidden, lr, scale)]
+            print(f"| {Path(dataset).stem} | {hidden} | {lr} | {scale} | {len(ours)} | {a:.2%} | {b:.2%} |")
+        for dataset in sorted({k[0] for k in means}):
+            rows = {k: v for k, v in means.items() if k[0] == dataset}
+            best_ours = max(rows.items(), key=lambda kv: kv[1][0])
+            best_theirs = max(rows.items(), key=lambda kv: kv[1][1])
+            mean_ours = sum(v[0] for v in rows.values()) / len(rows)
+            mean_theirs = sum(v[1] for v in rows.values()) / len(rows)
+            name = Path(dataset).stem
+            print(f"\n{name}: best configuration: sweep {best_ours[1][0]:.2%} ({', '.join(best_ours[0][1:])}), "
+                  f"MLPClassifier {best_theirs[1][1]:.2%} ({', '.join(best_theirs[0][1:])}); "
+                  f"mean over {len(rows)} configurations: sweep {mean_ours:.2%}, MLPClassifier {mean_theirs:.2%}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
