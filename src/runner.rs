@@ -159,7 +159,7 @@ pub fn run_plan<'p>(
             }
             // A job of this configuration whose files were changed,
             // truncated or deleted since it was written: retrained, and said.
-            Ok(Err((damage, Some(f)))) if f.config_hash == hash && dir.has_job(&job.id) => {
+            Ok(Err((damage, Some(f)))) if f.config_hash == hash && !opts.force => {
                 let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
                 repaired.push((job.id.clone(), what.join(", ")));
             }
