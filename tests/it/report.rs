@@ -85,20 +85,27 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
     assert_eq!(written.jobs, 24);
     let md = std::fs::read_to_string(&written.report).unwrap();
 
-    for axis in ["dataset", "lr", "hidden"] {
+    assert!(md.contains("## By `dataset`\n\n| dataset | jobs | diverged |"), "no table for dataset:\n{md}");
+    // The other axes' tables keep the data sets apart: a row per data set and value.
+    for axis in ["lr", "hidden"] {
         assert!(
-            md.contains(&format!("## By `{axis}`\n\n| {axis} | jobs | diverged |")),
+            md.contains(&format!("## By `{axis}`\n\n| dataset | {axis} | jobs | diverged |")),
             "no table for {axis}:\n{md}"
         );
     }
-    assert!(md.contains("| `[2, 2]` | 12 |"), "hidden values as rows:\n{md}");
+    assert!(md.contains("| `xor` | `[2, 2]` | 6 |"), "hidden values as rows, per data set:\n{md}");
     assert!(md.contains("## Every configuration"));
-    assert_eq!(md.matches("\n| `").count(), 2 + 2 + 2 + 8, "one row per axis value and per configuration");
+    assert_eq!(
+        md.matches("\n| `").count(),
+        2 + 4 + 4 + 8,
+        "one row per data set and axis value, and per configuration"
+    );
 
     let links = image_links(&md);
-    // Three learning-curve figures, the seed panel, and one prediction pair per data set.
-    assert_eq!(links.len(), 6, "{links:?}");
-    assert_eq!(written.figures.len(), 6);
+    // Two learning-curve figures (lr, hidden; the data sets are their
+    // panels), the seed panel, and one prediction pair per data set.
+    assert_eq!(links.len(), 5, "{links:?}");
+    assert_eq!(written.figures.len(), 5);
     for link in &links {
         assert!(link.starts_with("figures/") && link.ends_with(".svg"), "{link}");
         let path = dir.join(link);
@@ -107,7 +114,7 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
     }
 
     // One line per axis value, each in its own palette colour.
-    for (axis, n) in [("lr", 2), ("hidden", 2), ("dataset", 2)] {
+    for (axis, n) in [("lr", 2), ("hidden", 2)] {
         let svg = read_svg(&dir.join(format!("figures/curves-{axis}.svg")));
         let want: BTreeSet<String> = (0..n).map(palette_hex).collect();
         assert_eq!(series_colours(&svg), want, "curves-{axis}.svg");
