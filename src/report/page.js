@@ -154,7 +154,9 @@
       root.textContent = "";
       const logY = state.log && state.metric.endsWith("loss");
       const anySelected = state.selected.size > 0;
-      D.panels.forEach((p, pi) => {
+      // Every panel's box first, so the grid has its final columns before
+      // any chart measures its width.
+      const boxes = D.panels.map((p, pi) => {
         const div = document.createElement("div");
         div.className = "panel";
         div.dataset.panel = String(pi);
@@ -167,6 +169,10 @@
         readout.textContent = "Hover a line.";
         div.append(h, plot, readout);
         root.append(div);
+        return { div: div, plot: plot, readout: readout };
+      });
+      D.panels.forEach((p, pi) => {
+        const { div, plot, readout } = boxes[pi];
         const series = [{ label: "epoch" }];
         p.jobs.forEach((j) => {
           const sel = state.selected.has(j);
@@ -189,8 +195,11 @@
             series: series,
             scales: { x: { time: false }, y: logY ? { distr: 3, log: 10 } : {} },
             axes: [
-              { label: "epoch", values: (u, ticks) => ticks.map(sig) },
-              { label: METRIC_NAMES[state.metric] || state.metric, size: 64, values: (u, ticks) => ticks.map(sig) },
+              { label: "epoch", values: (u, ticks) => ticks.map((t) => String(Math.round(t))) },
+              Object.assign(
+                { label: METRIC_NAMES[state.metric] || state.metric, size: 64, values: (u, ticks) => ticks.map(sig) },
+                logY ? { splits: decades } : {}
+              ),
             ],
             legend: { show: false },
             cursor: { drag: { x: true, y: true, uni: 30 }, focus: { prox: 24 } },
@@ -235,6 +244,16 @@
       });
       recordDrawn();
     }
+    // Ticks at the powers of ten inside [min, max] (a log axis's 2..9
+    // multiples crowd a small panel).
+    function decades(u, axisIdx, min, max) {
+      const out = [];
+      for (let e = Math.ceil(Math.log10(min) - 1e-9); e <= Math.floor(Math.log10(max) + 1e-9); e++) out.push(Math.pow(10, e));
+      return out.length ? out : [min, max];
+    }
+    window.addEventListener("resize", () => {
+      charts.forEach((c) => c.u.setSize({ width: Math.max(360, c.div.clientWidth), height: 320 }));
+    });
     function updateVisibility() {
       charts.forEach((c) => {
         c.u.batch(() => {

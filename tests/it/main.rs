@@ -14,5 +14,6 @@ mod lab_outcomes;
 mod no_alloc;
 mod reliability;
 mod report;
+mod report_html;
 mod run;
 mod slurm;
