@@ -9,7 +9,7 @@
 //!
 //! Size: curves are thinned to a shared epoch grid per panel so a page
 //! holds about [`VALUES_BUDGET`] curve values at most, each to four
-//! significant digits; the lab's 960-job study makes a page of about 3 MB.
+//! significant digits; the lab's 960-job study makes a page of about 2 MB.
 
 use std::collections::HashMap;
 
@@ -28,7 +28,7 @@ const PAGE_JS: &str = include_str!("page.js");
 const PAGE_CSS: &str = include_str!("page.css");
 
 /// Curve values per page, across jobs and metrics, before curves are thinned.
-pub const VALUES_BUDGET: usize = 400_000;
+pub const VALUES_BUDGET: usize = 200_000;
 /// Points per curve: never fewer than this (unless logged fewer) ...
 const MIN_POINTS: usize = 50;
 /// ... and never more.

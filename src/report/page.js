@@ -4,7 +4,8 @@
 // State can be set from the address's hash, so a view can be shared and the
 // browser test can drive the page without clicks:
 //   #filter=lr:0.1|0.01;dataset:xor&select=<job id>|<job id>&metric=accuracy&scale=linear&colour=lr
-// The page writes what it drew into #status (data-ready, data-errors) and
+// The page writes what it drew into #status (data-ready, data-errors,
+// data-ms: time to interactive) and
 // into each panel's data-drawn / data-jobs; errors go to #errors.
 "use strict";
 (function () {
@@ -25,6 +26,8 @@
   try {
     main();
     status.dataset.ready = "1";
+    // Milliseconds from the start of navigation to a drawn, working page.
+    status.dataset.ms = String(Math.round(performance.now()));
   } catch (e) {
     fail("error: " + ((e && e.stack) || e));
   }
@@ -195,9 +198,13 @@
             series: series,
             scales: { x: { time: false }, y: logY ? { distr: 3, log: 10 } : {} },
             axes: [
-              { label: "epoch", values: (u, ticks) => ticks.map((t) => String(Math.round(t))) },
+              { label: "epoch", values: (u, ticks) => ticks.map((t) => (t === null ? "" : String(Math.round(t)))) },
               Object.assign(
-                { label: METRIC_NAMES[state.metric] || state.metric, size: 64, values: (u, ticks) => ticks.map(sig) },
+                {
+                  label: METRIC_NAMES[state.metric] || state.metric,
+                  size: 64,
+                  values: (u, ticks) => ticks.map((t) => (t === null ? "" : sig(t))),
+                },
                 logY ? { splits: decades } : {}
               ),
             ],
