@@ -494,7 +494,7 @@ impl<'a> Report<'a> {
         let target = self.fixed.iter().find(|(k, _)| k == "target_loss").map(|(_, v)| v.clone());
         let _ = writeln!(
             md,
-            "How to read the tables: each row holds the jobs of one data set (never a mix). *final loss* is \
+            "How to read the tables: each row holds the jobs of one data set (never a mix). *Final loss* is \
              the mean per-sample training loss at the last epoch, shown as mean ± sample standard deviation \
              (divisor n − 1) over the jobs that did not diverge; diverged jobs (a non-finite loss) are \
              counted in their own column and never averaged. *Mean accuracy* is the final training accuracy \

@@ -7,6 +7,7 @@
 //! Without chromium the test fails, unless `SWEEP_SKIP_BROWSER=1`, and then
 //! it says loudly that it skipped. `SWEEP_CHROMIUM` names another binary.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,9 +24,11 @@ fn chromium() -> Option<String> {
         return Some(bin);
     }
     if std::env::var("SWEEP_SKIP_BROWSER").is_ok_and(|v| v == "1") {
-        eprintln!(
-            "\n*** SKIPPED report_html: `{bin}` is not installed and SWEEP_SKIP_BROWSER=1 \
-             (apt-get install chromium) ***\n"
+        // Straight to stderr: the test harness captures eprintln!.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! SKIPPED report_html: `{bin}` is not installed and SWEEP_SKIP_BROWSER=1 \
+             (apt-get install chromium to run it) !!!\n"
         );
         return None;
     }
