@@ -609,8 +609,8 @@ impl<'a> Report<'a> {
         let over =
             if others.is_empty() { "seeds".to_string() } else { format!("seeds and {}", others.join(", ")) };
         let per = match axis {
-            Some(a) => format!("per value of {}", a.key),
-            None => "over every job".to_string(),
+            Some(a) => format!(" per value of {}", a.key),
+            None => String::new(),
         };
         let panel_word = match self.panel_axes.len() {
             0 => String::new(),
@@ -627,7 +627,7 @@ impl<'a> Report<'a> {
         let fig = CurvesFigure {
             title: title.clone(),
             subtitle: format!(
-                "{panel_word}Line: median {per} over its jobs ({over}); band: middle half of the same jobs{}. \
+                "{panel_word}Line: median{per} over its jobs ({over}); band: middle half of the same jobs{}. \
                  Fixed: {}.",
                 if largest <= figures::FEW_JOBS { "; thin lines: each job" } else { "" },
                 self.fixed_text()
