@@ -271,7 +271,8 @@ fn ended_diverged(c: &Curve) -> bool {
 /// summarises the same jobs. Curves logged at the same epochs (the usual
 /// case) are used exactly; elsewhere a curve is interpolated linearly
 /// between its two neighbouring logged epochs. Quartiles interpolate
-/// linearly between order statistics (Hyndman & Fan type 7, numpy's default).
+/// linearly between order statistics (Hyndman & Fan type 7, numpy's default),
+/// except next to a diverged job, where the nearer order statistic is taken.
 pub fn band(curves: &[&Curve]) -> Option<Band> {
     let curves: Vec<&&Curve> = curves.iter().filter(|c| !c.is_empty()).collect();
     if curves.is_empty() {
@@ -317,7 +318,7 @@ pub fn band(curves: &[&Curve]) -> Option<Band> {
 }
 
 /// Quantile `p` of sorted values (type 7: linear between order statistics);
-/// an infinite neighbour makes it infinite.
+/// next to an infinite value (a diverged job) the nearest order statistic.
 pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     let Some(last) = sorted.len().checked_sub(1) else { return f64::NAN };
     let h = p * last as f64;
@@ -326,7 +327,13 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
         return sorted[lo];
     }
     let (a, z) = (sorted[lo], sorted[lo + 1]);
-    if a.is_infinite() || z.is_infinite() { f64::INFINITY } else { a + (z - a) * frac }
+    match (a.is_infinite(), z.is_infinite()) {
+        (false, false) => a + (z - a) * frac,
+        // Next to a diverged job: the nearer of the two (half-way goes up),
+        // so one diverged job in four leaves the middle half finite.
+        (false, true) if frac < 0.5 => a,
+        _ => f64::INFINITY,
+    }
 }
 
 /// A curve's value at epoch `e`: exact at a logged epoch, linear between
@@ -525,6 +532,9 @@ mod tests {
         assert_relative_eq!(band.q1[2], 0.45, max_relative = 1e-12);
         assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY, f64::INFINITY], 0.5), f64::INFINITY);
         assert_eq!(quantile(&[1.0, 2.0, 3.0, f64::INFINITY], 0.5), 2.5);
+        // One diverged job in four: the upper quartile (h = 2.25) stays finite.
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, f64::INFINITY], 0.75), 3.0);
+        assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY, f64::INFINITY], 0.75), f64::INFINITY);
     }
 
     #[test]

@@ -172,6 +172,9 @@ pub struct Series {
     pub diverged: usize,
 }
 
+/// The longest line of the key to the marks of a learning-curve figure.
+const KEY_WIDEST: &str = "one job (groups of 10 or fewer)";
+
 /// Groups of at most this many jobs have every job's curve drawn.
 pub const FEW_JOBS: usize = 10;
 
@@ -358,6 +361,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         .iter()
         .map(|l| text_width(l, LEGEND_PX))
         .chain(notes.iter().map(|n| text_width(n, 12.0)))
+        .chain(std::iter::once(text_width(KEY_WIDEST, 12.0) - 8))
         .max()
         .unwrap_or(0);
     // One panel: the legend to the right. Several: below, in rows, so the
@@ -369,7 +373,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         .zip(&notes)
         .map(|(l, n)| 34 + text_width(l, LEGEND_PX).max(text_width(n, 12.0)) + 16)
         .collect();
-    let legend_w = if below { WIDTH as i32 } else { (widest + 50).clamp(140, 280) };
+    let legend_w = if below { WIDTH as i32 } else { (widest + 50).clamp(140, 300) };
     const ENTRY_H: u32 = 42;
     const KEY_H: u32 = 30;
     // Legend entries (in rows when below), then the key to the marks.
@@ -543,12 +547,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
                 false,
             )?;
         }
-        let key: [(&str, u8); 4] = [
-            ("median", 0),
-            ("middle half of the jobs", 1),
-            ("one job (groups of 10 or fewer)", 2),
-            ("diverged here", 3),
-        ];
+        let key: [(&str, u8); 4] =
+            [("median", 0), ("middle half of the jobs", 1), (KEY_WIDEST, 2), ("diverged here", 3)];
         let (mut x, mut y) = if below {
             (16, 30 + (ENTRY_H * entry_rows) as i32)
         } else {
@@ -1054,6 +1054,11 @@ mod tests {
         panels[0].series[0].lines = vec![vec![(0.0, 0.9), (1.0, 2e-5)]];
         panels.push(Panel { title: "b".into(), series: vec![Series { band: Some(b), ..Series::default() }] });
         assert_eq!(decade_range(&panels), ((1e-5, 1.0), false));
+    }
+
+    #[test]
+    fn the_key_names_the_group_size_that_gets_every_line() {
+        assert!(KEY_WIDEST.contains(&format!(" {FEW_JOBS} ")), "{KEY_WIDEST}");
     }
 
     #[test]
