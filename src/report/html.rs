@@ -202,7 +202,9 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
     });
     let mut out = String::new();
     pulldown_cmark::html::push_html(&mut out, parser);
-    out
+    // The figures sit below the interactive part: decoding them must not
+    // hold up the page's first paint.
+    out.replace("<img src=", "<img loading=\"lazy\" decoding=\"async\" src=")
 }
 
 /// The whole page: `data` (from [`Report::page_data`]), the Markdown
