@@ -55,6 +55,9 @@
       selected: new Set(),
       sort: { col: null, dir: 1 },
     };
+    // A filter from the address is applied after the first drawing, the way
+    // a click on the filter's checkboxes is.
+    let pendingFilter = null;
     readHash();
 
     // ---- formatting ----
@@ -422,12 +425,7 @@
         if (eq < 0) return;
         const name = part.slice(0, eq), value = part.slice(eq + 1);
         if (name === "filter") {
-          value.split(";").forEach((f) => {
-            const colon = f.indexOf(":");
-            const i = keyIndex(f.slice(0, colon));
-            if (colon < 0 || i < 0) return;
-            state.allowed[i] = new Set(f.slice(colon + 1).split("|").filter((v) => D.values[i].includes(v)));
-          });
+          pendingFilter = value;
         } else if (name === "select") {
           value.split("|").forEach((id) => {
             const j = D.jobs.findIndex((job) => job.id === id);
@@ -447,5 +445,17 @@
     filterTable();
     rows.forEach((tr, j) => tr.classList.toggle("selected", state.selected.has(j)));
     buildCharts();
+    if (pendingFilter !== null) {
+      pendingFilter.split(";").forEach((f) => {
+        const colon = f.indexOf(":");
+        const i = keyIndex(f.slice(0, colon));
+        if (colon < 0 || i < 0) return;
+        state.allowed[i] = new Set(f.slice(colon + 1).split("|").filter((v) => D.values[i].includes(v)));
+      });
+      filters.querySelectorAll("input[type=checkbox]").forEach((box) => {
+        box.checked = state.allowed[keyIndex(box.dataset.key)].has(box.dataset.value);
+      });
+      filterChanged();
+    }
   }
 })();
