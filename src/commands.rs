@@ -541,10 +541,14 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)
         .with_context(|| format!("cannot report on {}", args.dir.display()))?;
+    let of_plan = match written.planned {
+        Some(m) if m > written.jobs => format!("{} of {m} jobs of the plan (partial)", written.jobs),
+        _ => format!("{} jobs", written.jobs),
+    };
     emit(&format!(
-        "{}: {} jobs, {} figures in {}\n",
+        "{} and {}: {of_plan}, {} figures in {}\n",
         written.report.display(),
-        written.jobs,
+        written.page.display(),
         written.figures.len(),
         args.dir.join("figures").display()
     ))?;

@@ -209,85 +209,125 @@ pub fn stats(rows: &[&SummaryRow]) -> Stats {
     }
 }
 
-/// One job's training-loss curve: (epoch, loss) in epoch order.
+/// One job's training-loss curve: (epoch, loss) in epoch order. A job that
+/// diverged ends on a non-finite loss.
 pub type Curve = Vec<(f64, f64)>;
 
-/// Mean and min–max envelope of several curves on one epoch grid.
+/// Median and interquartile range of several curves on one epoch grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     pub epoch: Vec<f64>,
-    pub mean: Vec<f64>,
-    pub min: Vec<f64>,
-    pub max: Vec<f64>,
+    pub median: Vec<f64>,
+    /// First and third quartiles.
+    pub q1: Vec<f64>,
+    pub q3: Vec<f64>,
     /// Curves that went into it.
     pub curves: usize,
 }
 
-/// The mean and min–max band over `curves`.
+/// Whether a curve ended on a non-finite loss (its job diverged).
+fn ended_diverged(c: &Curve) -> bool {
+    c.last().is_some_and(|p| !p.1.is_finite())
+}
+
+/// The median and interquartile range over `curves`, at each epoch.
 ///
-/// The grid is every epoch any curve logged, restricted to the range all of
-/// them cover (from the latest first epoch to the earliest last one), so
-/// each point averages the same jobs and the mean never jumps because a job
-/// dropped out. Curves logged at the same epochs (the usual case) are used
-/// exactly; elsewhere a curve is interpolated linearly between its two
-/// neighbouring logged epochs. A point where any curve is not finite has a
-/// NaN mean, min and max (the figure leaves a gap there).
+/// Why these and not mean and min–max: losses span decades and are drawn on
+/// a log axis, where one stalled seed drags a mean up by orders of magnitude
+/// and a min–max band over many jobs covers the whole plot. The median and
+/// quartiles are order statistics, so they are the same on a log or a linear
+/// axis, and the band holds the middle half of the jobs whatever the rest do.
+///
+/// A diverged job counts as an infinite loss from the epoch it diverged on:
+/// it pushes the median and the upper quartile up instead of silently
+/// leaving the group (a quartile that is infinite is drawn at the top edge).
+/// The grid is every epoch any curve logged, from the latest first epoch to
+/// the earliest last epoch of the jobs that did not diverge, so each point
+/// summarises the same jobs. Curves logged at the same epochs (the usual
+/// case) are used exactly; elsewhere a curve is interpolated linearly
+/// between its two neighbouring logged epochs. Quartiles interpolate
+/// linearly between order statistics (Hyndman & Fan type 7, numpy's default),
+/// except next to a diverged job, where the nearer order statistic is taken.
 pub fn band(curves: &[&Curve]) -> Option<Band> {
     let curves: Vec<&&Curve> = curves.iter().filter(|c| !c.is_empty()).collect();
     if curves.is_empty() {
         return None;
     }
     let start = curves.iter().map(|c| c[0].0).fold(f64::NEG_INFINITY, f64::max);
-    let end = curves.iter().map(|c| c[c.len() - 1].0).fold(f64::INFINITY, f64::min);
+    let ends = |keep: &dyn Fn(&Curve) -> bool| {
+        curves.iter().filter(|c| keep(c)).map(|c| c[c.len() - 1].0).fold(f64::INFINITY, f64::min)
+    };
+    let mut end = ends(&|c| !ended_diverged(c));
+    if !end.is_finite() {
+        end = curves.iter().map(|c| c[c.len() - 1].0).fold(f64::NEG_INFINITY, f64::max);
+    }
     if start > end {
         return None;
     }
     let mut grid: Vec<f64> =
         curves.iter().flat_map(|c| c.iter().map(|p| p.0)).filter(|e| (start..=end).contains(e)).collect();
-    grid.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    grid.sort_by(f64::total_cmp);
     grid.dedup();
 
-    let n = curves.len() as f64;
     let mut b = Band {
         epoch: Vec::with_capacity(grid.len()),
-        mean: Vec::with_capacity(grid.len()),
-        min: Vec::with_capacity(grid.len()),
-        max: Vec::with_capacity(grid.len()),
+        median: Vec::with_capacity(grid.len()),
+        q1: Vec::with_capacity(grid.len()),
+        q3: Vec::with_capacity(grid.len()),
         curves: curves.len(),
     };
+    let mut at: Vec<f64> = Vec::with_capacity(curves.len());
     for &e in &grid {
-        let (mut sum, mut lo, mut hi, mut finite) = (0.0, f64::INFINITY, f64::NEG_INFINITY, true);
-        for c in &curves {
-            let v = interpolate(c, e);
-            finite &= v.is_finite();
-            sum += v;
-            lo = lo.min(v);
-            hi = hi.max(v);
+        at.clear();
+        at.extend(curves.iter().map(|c| value_at(c, e)));
+        if at.iter().any(|v| v.is_nan()) {
+            continue;
         }
+        at.sort_by(f64::total_cmp);
         b.epoch.push(e);
-        if finite {
-            b.mean.push(sum / n);
-            b.min.push(lo);
-            b.max.push(hi);
-        } else {
-            b.mean.push(f64::NAN);
-            b.min.push(f64::NAN);
-            b.max.push(f64::NAN);
-        }
+        b.q1.push(quantile(&at, 0.25));
+        b.median.push(quantile(&at, 0.5));
+        b.q3.push(quantile(&at, 0.75));
     }
     Some(b)
 }
 
-/// A curve's value at epoch `e` (inside its range): exact at a logged
-/// epoch, linear between neighbours.
-fn interpolate(c: &Curve, e: f64) -> f64 {
+/// Quantile `p` of sorted values (type 7: linear between order statistics);
+/// next to an infinite value (a diverged job) the nearest order statistic.
+pub fn quantile(sorted: &[f64], p: f64) -> f64 {
+    let Some(last) = sorted.len().checked_sub(1) else { return f64::NAN };
+    let h = p * last as f64;
+    let (lo, frac) = (h.floor() as usize, h - h.floor());
+    if frac == 0.0 || lo == last {
+        return sorted[lo];
+    }
+    let (a, z) = (sorted[lo], sorted[lo + 1]);
+    match (a.is_infinite(), z.is_infinite()) {
+        (false, false) => a + (z - a) * frac,
+        // Next to a diverged job: the nearer of the two (half-way goes up),
+        // so one diverged job in four leaves the middle half finite.
+        (false, true) if frac < 0.5 => a,
+        _ => f64::INFINITY,
+    }
+}
+
+/// A curve's value at epoch `e`: exact at a logged epoch, linear between
+/// neighbours; +inf where it is not finite or after a divergence; NaN
+/// outside its range otherwise.
+fn value_at(c: &Curve, e: f64) -> f64 {
+    let finite_or_inf = |v: f64| if v.is_finite() { v } else { f64::INFINITY };
     let i = c.partition_point(|p| p.0 < e);
     match c.get(i) {
-        Some(&(ei, vi)) if ei == e => vi,
+        Some(&(ei, vi)) if ei == e => finite_or_inf(vi),
         Some(&(e1, v1)) if i > 0 => {
             let (e0, v0) = c[i - 1];
-            v0 + (v1 - v0) * (e - e0) / (e1 - e0)
+            if v0.is_finite() && v1.is_finite() {
+                v0 + (v1 - v0) * (e - e0) / (e1 - e0)
+            } else {
+                f64::INFINITY
+            }
         }
+        None if ended_diverged(c) => f64::INFINITY,
         _ => f64::NAN,
     }
 }
@@ -324,10 +364,16 @@ fn trim_zeros(s: String) -> String {
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
-/// An epoch count as read: an integer, or with one decimal for a median
-/// that falls between two epochs.
+/// An epoch count to three significant digits, written out in full:
+/// `484`, `1970` (for 1973.5), `15500`; `1.23e6` from a million on.
 pub fn fmt_epoch(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.1}") }
+    if !x.is_finite() || x == 0.0 || x.abs() >= 1e6 {
+        return fmt_sig(x);
+    }
+    let e = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - e);
+    let rounded = (x * scale).round() / scale;
+    if rounded.abs() >= 100.0 { format!("{rounded:.0}") } else { fmt_sig(rounded) }
 }
 
 #[cfg(test)]
@@ -404,18 +450,34 @@ mod tests {
     }
 
     #[test]
-    fn band_is_mean_min_and_max_over_seeds_at_each_epoch() {
+    fn band_is_median_and_quartiles_over_seeds_at_each_epoch() {
         let a: Curve = vec![(0.0, 1.0), (10.0, 0.5), (20.0, 0.1)];
         let b: Curve = vec![(0.0, 3.0), (10.0, 0.3), (20.0, 0.4)];
         let c: Curve = vec![(0.0, 2.0), (10.0, 0.1), (20.0, 0.1)];
         let band = band(&[&a, &b, &c]).unwrap();
         assert_eq!(band.epoch, vec![0.0, 10.0, 20.0]);
-        assert_relative_eq!(band.mean[0], 2.0);
-        assert_relative_eq!(band.mean[1], 0.3, max_relative = 1e-12);
-        assert_relative_eq!(band.mean[2], 0.2, max_relative = 1e-12);
-        assert_eq!(band.min, vec![1.0, 0.1, 0.1]);
-        assert_eq!(band.max, vec![3.0, 0.5, 0.4]);
+        // Epoch 0: sorted 1, 2, 3. Type 7: q1 at h = 0.5 -> 1.5, median 2, q3 at h = 1.5 -> 2.5.
+        assert_eq!((band.q1[0], band.median[0], band.q3[0]), (1.5, 2.0, 2.5));
+        // Epoch 10: sorted 0.1, 0.3, 0.5 -> 0.2, 0.3, 0.4.
+        assert_relative_eq!(band.q1[1], 0.2, max_relative = 1e-12);
+        assert_eq!(band.median[1], 0.3);
+        assert_relative_eq!(band.q3[1], 0.4, max_relative = 1e-12);
+        // Epoch 20: sorted 0.1, 0.1, 0.4 -> 0.1, 0.1, 0.25.
+        assert_eq!((band.q1[2], band.median[2]), (0.1, 0.1));
+        assert_relative_eq!(band.q3[2], 0.25, max_relative = 1e-12);
         assert_eq!(band.curves, 3);
+    }
+
+    #[test]
+    fn one_stalled_seed_does_not_move_the_median() {
+        let good: Vec<Curve> = (0..4).map(|k| vec![(0.0, 1.0), (10.0, 1e-4 * (k + 1) as f64)]).collect();
+        let stalled: Curve = vec![(0.0, 1.0), (10.0, 0.25)];
+        let mut all: Vec<&Curve> = good.iter().collect();
+        all.push(&stalled);
+        let band = band(&all).unwrap();
+        // Sorted 1e-4, 2e-4, 3e-4, 4e-4, 0.25: median 3e-4 (a mean would be 0.05).
+        assert_relative_eq!(band.median[1], 3e-4, max_relative = 1e-12);
+        assert_relative_eq!(band.q3[1], 4e-4, max_relative = 1e-12);
     }
 
     #[test]
@@ -425,19 +487,29 @@ mod tests {
         let b: Curve = vec![(0.0, 2.0), (20.0, 1.0)];
         let band = band(&[&a, &b]).unwrap();
         assert_eq!(band.epoch, vec![0.0, 10.0, 20.0], "only what both cover");
-        // At epoch 10, b is interpolated halfway between 2.0 and 1.0.
-        assert_relative_eq!(band.mean[1], (0.8 + 1.5) / 2.0, max_relative = 1e-12);
-        assert_eq!(band.min[1], 0.8);
-        assert_eq!(band.max[1], 1.5);
+        // At epoch 10, b is interpolated halfway between 2.0 and 1.0: the
+        // median of 0.8 and 1.5 is their mean.
+        assert_relative_eq!(band.median[1], (0.8 + 1.5) / 2.0, max_relative = 1e-12);
+        assert_relative_eq!(band.q1[1], 0.8 + 0.25 * 0.7, max_relative = 1e-12);
+        assert_relative_eq!(band.q3[1], 0.8 + 0.75 * 0.7, max_relative = 1e-12);
     }
 
     #[test]
-    fn band_leaves_a_gap_where_a_curve_is_not_finite() {
-        let a: Curve = vec![(0.0, 1.0), (1.0, f64::INFINITY), (2.0, 0.5)];
-        let b: Curve = vec![(0.0, 1.0), (1.0, 1.0), (2.0, 0.5)];
-        let band = band(&[&a, &b]).unwrap();
-        assert!(band.mean[1].is_nan() && band.min[1].is_nan());
-        assert_eq!(band.mean[2], 0.5);
+    fn a_diverged_job_counts_as_infinite_loss_from_where_it_ended() {
+        let a: Curve = vec![(0.0, 1.0), (1.0, 0.5), (2.0, 0.4), (3.0, 0.3)];
+        let b: Curve = vec![(0.0, 1.0), (1.0, 0.6), (2.0, 0.5), (3.0, 0.2)];
+        let blew: Curve = vec![(0.0, 1.0), (1.0, f64::INFINITY)];
+        let band = band(&[&a, &b, &blew]).unwrap();
+        assert_eq!(band.epoch, vec![0.0, 1.0, 2.0, 3.0], "the diverged job does not cut the range short");
+        // Epoch 2: 0.4, 0.5, inf -> median 0.5, q3 infinite (drawn at the top edge).
+        assert_eq!(band.median[2], 0.5);
+        assert!(band.q3[2].is_infinite());
+        assert_relative_eq!(band.q1[2], 0.45, max_relative = 1e-12);
+        assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY, f64::INFINITY], 0.5), f64::INFINITY);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, f64::INFINITY], 0.5), 2.5);
+        // One diverged job in four: the upper quartile (h = 2.25) stays finite.
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, f64::INFINITY], 0.75), 3.0);
+        assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY, f64::INFINITY], 0.75), f64::INFINITY);
     }
 
     #[test]
@@ -464,6 +536,9 @@ mod tests {
         }
         assert_eq!(fmt_epoch(40.0), "40");
         assert_eq!(fmt_epoch(40.5), "40.5");
+        assert_eq!(fmt_epoch(1973.5), "1970", "three significant digits, not 1973.5");
+        assert_eq!(fmt_epoch(15542.0), "15500");
+        assert_eq!(fmt_epoch(484.0), "484");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::aggregate::{Band, fmt_epoch, fmt_sig};
+use super::aggregate::{Band, Curve, fmt_epoch, fmt_sig};
 use super::boundary::Grid;
 
 /// Width of every figure, in px.
@@ -157,25 +157,48 @@ impl Header {
     }
 }
 
-/// One line of a learning-curve figure.
-#[derive(Debug, Clone)]
+/// One value of the figure's axis in one panel: its summary band, and the
+/// jobs it summarises.
+#[derive(Debug, Clone, Default)]
 pub struct Series {
-    /// The axis value.
-    pub label: String,
-    /// Mean and band over the jobs that did not diverge (None: no curve).
+    /// Median and interquartile range over the group's jobs (None: no curve).
     pub band: Option<Band>,
+    /// Every job's curve, drawn thin and faint (filled only for groups of at
+    /// most [`FEW_JOBS`] jobs).
+    pub lines: Vec<Curve>,
+    /// Where each diverged job ended: (epoch, last finite loss or NaN).
+    pub ends: Vec<(f64, f64)>,
     pub jobs: usize,
     pub diverged: usize,
 }
 
-/// Loss vs epoch, one line per axis value.
+/// The longest line of the key to the marks of a learning-curve figure.
+const KEY_WIDEST: &str = "one job (groups of 10 or fewer)";
+
+/// Groups of at most this many jobs have every job's curve drawn.
+pub const FEW_JOBS: usize = 10;
+
+/// One panel of a learning-curve figure: one data set (or task).
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// `dataset = xor`; empty for a figure of a single panel.
+    pub title: String,
+    /// One entry per legend label, in legend order.
+    pub series: Vec<Series>,
+}
+
+/// Loss vs epoch as small multiples: one panel per data set, one line per
+/// value of an axis in every panel, a shared y axis.
 #[derive(Debug, Clone)]
 pub struct CurvesFigure {
     pub title: String,
     pub subtitle: String,
     /// Heading of the legend (the axis name).
     pub legend_title: String,
-    pub series: Vec<Series>,
+    /// The axis values, as shown (colour `i` is label `i` in every panel).
+    pub labels: Vec<String>,
+    pub panels: Vec<Panel>,
+    pub y_desc: String,
 }
 
 /// Indices kept when thinning `n` points to at most [`MAX_POINTS`]
@@ -216,23 +239,34 @@ fn positive(v: f64) -> bool {
 /// Largest multiple of the initial loss shown before the axis is capped.
 const BLOW_UP: f64 = 100.0;
 
-/// The y range of the curves, widened to whole decades so the log axis
-/// always has at least two labelled powers of ten; and whether it was
-/// capped. A job that blows up (1e70, say) without reaching inf would
-/// otherwise squash every other curve into one pixel row, so the top is
-/// capped at [`BLOW_UP`] times the largest initial loss (a decade
-/// boundary); larger values are drawn at the top edge.
-fn decade_range(series: &[Series]) -> ((f64, f64), bool) {
+/// The y range shared by every panel, widened to whole decades so the log
+/// axis always has at least two labelled powers of ten; and whether it was
+/// capped. It covers the bands and every drawn job curve (so no drawn data
+/// leaves the plot). A job that blows up (1e70, say) without reaching inf
+/// would otherwise squash every other curve into one pixel row, so the top
+/// is capped at [`BLOW_UP`] times the largest initial loss (a decade
+/// boundary); larger values, infinite quartiles and diverged jobs' marks are
+/// drawn at the top edge.
+fn decade_range(panels: &[Panel]) -> ((f64, f64), bool) {
     let (mut lo, mut hi, mut start) = (f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for b in series.iter().filter_map(|s| s.band.as_ref()) {
-        if let Some(k) = (0..b.max.len()).find(|&k| positive(b.max[k])) {
-            start = start.max(b.max[k]);
+    let mut see = |v: f64| {
+        if positive(v) {
+            lo = lo.min(v);
+            hi = hi.max(v);
         }
-        for (&a, &z) in b.min.iter().zip(&b.max) {
-            if positive(a) && positive(z) {
-                lo = lo.min(a);
-                hi = hi.max(z);
+    };
+    for s in panels.iter().flat_map(|p| &p.series) {
+        if let Some(b) = &s.band {
+            if let Some(&first) = b.q3.iter().find(|v| positive(**v)) {
+                start = start.max(first);
             }
+            b.q1.iter().chain(&b.q3).for_each(|&v| see(v));
+        }
+        for c in &s.lines {
+            if let Some(&(_, first)) = c.first().filter(|p| positive(p.1)) {
+                start = start.max(first);
+            }
+            c.iter().for_each(|p| see(p.1));
         }
     }
     if !(lo.is_finite() && hi.is_finite()) {
@@ -249,10 +283,39 @@ fn decade_range(series: &[Series]) -> ((f64, f64), bool) {
     ((lo, hi), capped)
 }
 
-/// Learning curves: mean training loss over the jobs of each axis value,
-/// with the min–max band, on a log y axis; the legend to the right.
+/// Legend entries of widths `w` packed greedily into rows of at most `max` px.
+fn flow(w: &[i32], max: i32) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut used = 0;
+    for (i, &wi) in w.iter().enumerate() {
+        if used + wi > max && rows.last().is_some_and(|r| !r.is_empty()) {
+            rows.push(Vec::new());
+            used = 0;
+        }
+        if let Some(r) = rows.last_mut() {
+            r.push(i);
+        }
+        used += wi;
+    }
+    rows
+}
+
+/// Columns of the panel grid for `n` panels.
+fn panel_columns(n: usize) -> usize {
+    match n {
+        0 | 1 => 1,
+        2 | 4 => 2,
+        _ => 3,
+    }
+}
+
+/// A learning-curve figure: per panel, per axis value, the median training
+/// loss (a line) and the interquartile range (a band) over the jobs with
+/// that value, every job's own curve thin and faint when there are few, and
+/// a cross at the top edge where a job diverged; a log y axis shared by all
+/// panels; the legend to the right.
 pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
-    let ((y_lo, y_hi), capped) = decade_range(&fig.series);
+    let ((y_lo, y_hi), capped) = decade_range(&fig.panels);
     let subtitle = if capped {
         format!(
             "{} Losses above {} ({}x the initial loss) are drawn at the top edge.",
@@ -264,117 +327,250 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         fig.subtitle.clone()
     };
     let header = Header::new(&fig.title, &subtitle);
-    let labels: Vec<String> = fig.series.iter().map(|s| s.label.clone()).collect();
-    let widest = labels
+    let n_series = fig.labels.len();
+    // Per legend entry: jobs per panel and diverged jobs over all panels.
+    let counts: Vec<(usize, usize, usize, bool)> = (0..n_series)
+        .map(|i| {
+            let of = |p: &Panel| p.series.get(i).cloned().unwrap_or_default();
+            let jobs: Vec<usize> = fig.panels.iter().map(|p| of(p).jobs).collect();
+            let lo = jobs.iter().copied().min().unwrap_or(0);
+            let hi = jobs.iter().copied().max().unwrap_or(0);
+            let diverged = fig.panels.iter().map(|p| of(p).diverged).sum();
+            let drawn = fig.panels.iter().any(|p| of(p).band.is_some());
+            (lo, hi, diverged, drawn)
+        })
+        .collect();
+    let per_panel = if fig.panels.len() > 1 { " per panel" } else { "" };
+    let notes: Vec<String> = counts
+        .iter()
+        .map(|&(lo, hi, d, drawn)| {
+            let jobs = if lo == hi {
+                format!("{lo} jobs{per_panel}")
+            } else {
+                format!("{lo}–{hi} jobs{per_panel}")
+            };
+            match (d, drawn) {
+                (0, _) => jobs,
+                (d, true) => format!("{jobs}, {d} diverged"),
+                (_, false) => format!("all {d} diverged: no curve"),
+            }
+        })
+        .collect();
+    let widest = fig
+        .labels
         .iter()
         .map(|l| text_width(l, LEGEND_PX))
+        .chain(notes.iter().map(|n| text_width(n, 12.0)))
+        .chain(std::iter::once(text_width(KEY_WIDEST, 12.0) - 8))
         .max()
-        .unwrap_or(0)
-        .max(text_width("10 jobs, 10 diverged", 12.0));
-    let legend_w = (widest + 50).clamp(140, 260);
+        .unwrap_or(0);
+    // One panel: the legend to the right. Several: below, in rows, so the
+    // panels get the whole width.
+    let below = fig.panels.len() > 1;
+    let entry_w: Vec<i32> = fig
+        .labels
+        .iter()
+        .zip(&notes)
+        .map(|(l, n)| 34 + text_width(l, LEGEND_PX).max(text_width(n, 12.0)) + 16)
+        .collect();
+    let legend_w = if below { WIDTH as i32 } else { (widest + 50).clamp(140, 300) };
     const ENTRY_H: u32 = 42;
-    let legend_h = 40 + ENTRY_H * fig.series.len() as u32;
-    let height = header.height() + legend_h.max(400) + 10;
+    const KEY_H: u32 = 30;
+    // Legend entries (in rows when below), then the key to the marks.
+    let entry_rows = if below { flow(&entry_w, WIDTH as i32 - 100).len() as u32 } else { n_series as u32 };
+    let legend_h =
+        if below { 30 + ENTRY_H * entry_rows + KEY_H } else { 40 + ENTRY_H * n_series as u32 + 110 };
+
+    let cols = panel_columns(fig.panels.len());
+    let rows = fig.panels.len().div_ceil(cols).max(1);
+    let panel_h: u32 = if cols == 1 {
+        400
+    } else if cols == 2 {
+        340
+    } else {
+        290
+    };
+    let plots_h = panel_h * rows as u32;
+    let height = if below {
+        header.height() + plots_h + legend_h + 6
+    } else {
+        header.height() + plots_h.max(legend_h) + 10
+    };
 
     let x_max = fig
-        .series
+        .panels
         .iter()
+        .flat_map(|p| &p.series)
         .filter_map(|s| s.band.as_ref().and_then(|b| b.epoch.last().copied()))
+        .chain(fig.panels.iter().flat_map(|p| &p.series).flat_map(|s| s.ends.iter().map(|e| e.0)))
         .fold(1.0f64, f64::max);
-    let clip = |v: f64| v.min(y_hi);
+    let clip = |v: f64| if v.is_nan() { v } else { v.min(y_hi) };
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE)?;
         let body = header.draw(&root)?;
-        let (plot, legend) = body.split_horizontally(WIDTH as i32 - legend_w);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_left(10)
-            .margin_right(20)
-            .margin_top(10)
-            .margin_bottom(10)
-            .x_label_area_size(52)
-            .y_label_area_size(78)
-            // Nudged outwards: plotters places log ticks by comparing
-            // accumulated powers of ten with the ends, and 0.1 must count.
-            .build_cartesian_2d(0f64..x_max, (y_lo * (1.0 - 1e-9)..y_hi * (1.0 + 1e-9)).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc("training loss (mean per sample)")
-            .x_labels(7)
-            .y_labels(12)
-            .x_label_formatter(&|x| fmt_epoch(*x))
-            .y_label_formatter(&|y| fmt_sig(*y))
-            .label_style(font(TICK_PX))
-            .axis_desc_style(font(AXIS_PX))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(BLACK.mix(0.1))
-            .draw()?;
-
-        // Bands first, so every mean line stays on top of every band.
-        for (i, s) in fig.series.iter().enumerate() {
-            let Some(b) = &s.band else { continue };
-            let idx = thin(b.epoch.len());
-            for run in runs(&idx, |k| positive(b.min[k]) && positive(b.max[k])) {
-                let mut pts: Vec<(f64, f64)> = run.iter().map(|&k| (b.epoch[k], clip(b.max[k]))).collect();
-                pts.extend(run.iter().rev().map(|&k| (b.epoch[k], clip(b.min[k]))));
-                chart.draw_series(std::iter::once(Polygon::new(pts, colour(i).mix(0.15).filled())))?;
+        let (plots, legend) = if below {
+            body.split_vertically(plots_h)
+        } else {
+            let (plots, legend) = body.split_horizontally(WIDTH as i32 - legend_w);
+            (plots.split_vertically(plots_h).0, legend)
+        };
+        let cells = plots.split_evenly((rows, cols));
+        for (panel, area) in fig.panels.iter().zip(&cells) {
+            let mut builder = ChartBuilder::on(area);
+            builder.margin_left(6).margin_right(26).margin_top(8).margin_bottom(6);
+            if !panel.title.is_empty() {
+                builder.caption(
+                    fit(&panel.title, AXIS_PX, area.dim_in_pixel().0 as i32 - 20),
+                    font(AXIS_PX).style(FontStyle::Bold),
+                );
             }
-        }
-        for (i, s) in fig.series.iter().enumerate() {
-            let Some(b) = &s.band else { continue };
-            let idx = thin(b.epoch.len());
-            for run in runs(&idx, |k| positive(b.mean[k])) {
-                let style = colour(i).stroke_width(SERIES_STROKE);
-                chart.draw_series(LineSeries::new(
-                    run.iter().map(|&k| (b.epoch[k], clip(b.mean[k]))),
-                    style,
-                ))?;
+            let mut chart = builder
+                .x_label_area_size(if cols == 1 { 52 } else { 44 })
+                .y_label_area_size(if cols == 1 { 78 } else { 66 })
+                // Nudged outwards: plotters places log ticks by comparing
+                // accumulated powers of ten with the ends, and 0.1 must count.
+                .build_cartesian_2d(0f64..x_max, (y_lo * (1.0 - 1e-9)..y_hi * (1.0 + 1e-9)).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .y_desc(&fig.y_desc)
+                .x_labels(if cols == 1 { 7 } else { 4 })
+                .y_labels(12)
+                .x_label_formatter(&|x| fmt_epoch(*x))
+                .y_label_formatter(&|y| fmt_sig(*y))
+                .label_style(font(if cols == 1 { TICK_PX } else { 12.0 }))
+                .axis_desc_style(font(if cols == 1 { AXIS_PX } else { 14.0 }))
+                .light_line_style(TRANSPARENT)
+                .bold_line_style(BLACK.mix(0.1))
+                .draw()?;
+
+            // Every job thin and faint, under the bands; then the bands;
+            // then every median line; the crosses on top.
+            for (i, s) in panel.series.iter().enumerate() {
+                for c in &s.lines {
+                    let idx = thin(c.len());
+                    for run in runs(&idx, |k| positive(c[k].1)) {
+                        chart.draw_series(LineSeries::new(
+                            run.iter().map(|&k| (c[k].0, clip(c[k].1))),
+                            colour(i).mix(0.35).stroke_width(1),
+                        ))?;
+                    }
+                }
+            }
+            for (i, s) in panel.series.iter().enumerate() {
+                let Some(b) = &s.band else { continue };
+                let idx = thin(b.epoch.len());
+                // An infinite upper quartile is drawn at the top edge.
+                let top = |v: f64| if v == f64::INFINITY { y_hi } else { v };
+                for run in runs(&idx, |k| positive(b.q1[k]) && positive(top(b.q3[k]))) {
+                    let mut pts: Vec<(f64, f64)> =
+                        run.iter().map(|&k| (b.epoch[k], clip(top(b.q3[k])))).collect();
+                    pts.extend(run.iter().rev().map(|&k| (b.epoch[k], clip(b.q1[k]))));
+                    chart.draw_series(std::iter::once(Polygon::new(pts, colour(i).mix(0.18).filled())))?;
+                }
+            }
+            for (i, s) in panel.series.iter().enumerate() {
+                let Some(b) = &s.band else { continue };
+                let idx = thin(b.epoch.len());
+                for run in runs(&idx, |k| positive(b.median[k])) {
+                    chart.draw_series(LineSeries::new(
+                        run.iter().map(|&k| (b.epoch[k], clip(b.median[k]))),
+                        colour(i).stroke_width(SERIES_STROKE),
+                    ))?;
+                }
+            }
+            for (i, s) in panel.series.iter().enumerate() {
+                for &(e, _) in &s.ends {
+                    chart.draw_series(std::iter::once(Cross::new(
+                        (e, y_hi),
+                        6,
+                        colour(i).stroke_width(3),
+                    )))?;
+                    chart.draw_series(std::iter::once(Cross::new((e, y_hi), 6, BLACK.stroke_width(1))))?;
+                }
             }
         }
 
         // Legend: the axis name, then per value a swatch, the value, and
-        // how many jobs it pools (and how many of them diverged).
+        // how many jobs it summarises (and how many of them diverged); then
+        // the key to the marks.
+        let entry_at: Vec<(i32, i32)> = if below {
+            let mut at = vec![(0, 0); n_series];
+            for (r, row) in flow(&entry_w, WIDTH as i32 - 100).iter().enumerate() {
+                let mut x = 96;
+                for &i in row {
+                    at[i] = (x, 20 + r as i32 * ENTRY_H as i32);
+                    x += entry_w[i];
+                }
+            }
+            at
+        } else {
+            (0..n_series).map(|i| (4, 48 + (i as u32 * ENTRY_H) as i32)).collect()
+        };
+        let title_at = if below { (16, 20) } else { (4, 14) };
+        let title_pos = if below { MID_LEFT } else { TOP_LEFT };
         draw_text(
             &legend,
-            &fit(&fig.legend_title, LEGEND_PX, legend_w - 16),
+            &fit(&fig.legend_title, LEGEND_PX, 90),
             LEGEND_PX,
             &BLACK,
-            (4, 14),
-            TOP_LEFT,
+            title_at,
+            title_pos,
             true,
         )?;
-        for (i, s) in fig.series.iter().enumerate() {
-            let y = 48 + (i as u32 * ENTRY_H) as i32;
-            let swatch =
-                if s.band.is_some() { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
-            legend.draw(&PathElement::new(vec![(4, y), (30, y)], swatch))?;
+        for (i, label) in fig.labels.iter().enumerate() {
+            let (x, y) = entry_at[i];
+            let drawn = counts[i].3;
+            let swatch = if drawn { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
+            legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
+            let room = if below { entry_w[i] - 40 } else { legend_w - 46 };
             draw_text(
                 &legend,
-                &fit(&s.label, LEGEND_PX, legend_w - 46),
+                &fit(label, LEGEND_PX, room),
                 LEGEND_PX,
                 &BLACK,
-                (38, y),
+                (x + 34, y),
                 MID_LEFT,
                 false,
             )?;
-            let note = match (s.diverged, s.band.is_some()) {
-                (0, _) => format!("{} jobs", s.jobs),
-                (d, true) => format!("{} jobs, {d} diverged", s.jobs),
-                (_, false) => format!("all {} diverged: no curve", s.jobs),
-            };
-            let note_colour = if s.diverged > 0 { VERMILLION } else { GREY };
+            let note_colour = if counts[i].2 > 0 { VERMILLION } else { GREY };
             draw_text(
                 &legend,
-                &fit(&note, 12.0, legend_w - 46),
+                &fit(&notes[i], 12.0, room),
                 12.0,
                 &note_colour,
-                (38, y + 17),
+                (x + 34, y + 17),
                 MID_LEFT,
                 false,
             )?;
+        }
+        let key: [(&str, u8); 4] =
+            [("median", 0), ("middle half of the jobs", 1), (KEY_WIDEST, 2), ("diverged here", 3)];
+        let (mut x, mut y) = if below {
+            (16, 30 + (ENTRY_H * entry_rows) as i32)
+        } else {
+            (4, 48 + (n_series as u32 * ENTRY_H) as i32 + 4)
+        };
+        for (text, kind) in key {
+            match kind {
+                0 => legend.draw(&PathElement::new(
+                    vec![(x, y), (x + 26, y)],
+                    GREY.stroke_width(SERIES_STROKE + 1),
+                ))?,
+                1 => legend.draw(&Rectangle::new([(x, y - 8), (x + 26, y + 8)], GREY.mix(0.25).filled()))?,
+                2 => legend
+                    .draw(&PathElement::new(vec![(x, y), (x + 26, y)], GREY.mix(0.5).stroke_width(1)))?,
+                _ => legend.draw(&Cross::new((x + 13, y), 6, BLACK.stroke_width(2)))?,
+            }
+            draw_text(&legend, text, 12.0, &BLACK, (x + 34, y), MID_LEFT, false)?;
+            if below {
+                x += 34 + text_width(text, 12.0) + 20;
+            } else {
+                y += 22;
+            }
         }
         root.present()?;
     }
@@ -504,23 +700,12 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
                 .y_label_area_size(56)
                 .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
             if let (false, Some(g)) = (truth, &fig.grid) {
-                // One rectangle per run of equal cells in a grid row.
-                let (dx, dy) = ((g.x.1 - g.x.0) / g.n as f64, (g.y.1 - g.y.0) / g.n as f64);
-                for iy in 0..g.n {
-                    let (y0, y1) = (g.y.0 + iy as f64 * dy, g.y.0 + (iy + 1) as f64 * dy);
-                    let mut start = 0;
-                    for ix in 1..=g.n {
-                        if ix == g.n || g.class_at(ix, iy) != g.class_at(start, iy) {
-                            let c = if g.class_at(start, iy) { tint(ORANGE, 0.25) } else { tint(BLUE, 0.14) };
-                            let (x0, x1) = (g.x.0 + start as f64 * dx, g.x.0 + ix as f64 * dx);
-                            chart.draw_series(std::iter::once(Rectangle::new(
-                                [(x0, y1), (x1, y0)],
-                                c.filled(),
-                            )))?;
-                            start = ix;
-                        }
-                    }
-                }
+                // A placeholder over the grid's extent, replaced by the
+                // shading image once plotters has written the SVG.
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(g.x.0, g.y.1), (g.x.1, g.y.0)],
+                    PLACEHOLDER.filled(),
+                )))?;
             }
             chart
                 .configure_mesh()
@@ -615,7 +800,67 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
         }
         root.present()?;
     }
-    Ok(svg)
+    match &fig.grid {
+        Some(g) => embed_shading(&svg, g),
+        None => Ok(svg),
+    }
+}
+
+/// The colour of the placeholder rectangle that marks where the shading
+/// image goes (no other element of a prediction figure uses it).
+const PLACEHOLDER: RGBColor = RGBColor(0x12, 0x34, 0x56);
+
+/// The decision grid as one PNG image, one pixel per cell, top row first,
+/// in the two class tints.
+pub fn shading_png(g: &Grid) -> Result<Vec<u8>, FigureError> {
+    let (c0, c1) = (tint(BLUE, 0.14), tint(ORANGE, 0.25));
+    let mut pixels: Vec<u8> = Vec::with_capacity(g.n * g.n * 3);
+    for iy in (0..g.n).rev() {
+        for ix in 0..g.n {
+            let c = if g.class_at(ix, iy) { c1 } else { c0 };
+            pixels.extend([c.0, c.1, c.2]);
+        }
+    }
+    let side = u32::try_from(g.n).map_err(|e| FigureError(e.to_string()))?;
+    let mut out: Vec<u8> = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, side, side);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(|e| FigureError(e.to_string()))?;
+        w.write_image_data(&pixels).map_err(|e| FigureError(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Replaces the placeholder rectangle in `svg` with the shading as one
+/// embedded PNG stretched over the same pixels: one image has no seams,
+/// where adjacent rectangles show hairlines wherever their edges fall
+/// between pixels.
+fn embed_shading(svg: &str, g: &Grid) -> Result<String, FigureError> {
+    let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", PLACEHOLDER.0, PLACEHOLDER.1, PLACEHOLDER.2);
+    let missing = || FigureError("the shading placeholder was not drawn".to_string());
+    let at = svg.find(&fill).ok_or_else(missing)?;
+    let start = svg[..at].rfind("<rect").ok_or_else(missing)?;
+    let end = at + svg[at..].find("/>").ok_or_else(missing)? + 2;
+    let element = &svg[start..end];
+    let attr = |name: &str| -> Result<&str, FigureError> {
+        let key = format!(" {name}=\"");
+        let from = element.find(&key).ok_or_else(missing)? + key.len();
+        let len = element[from..].find('"').ok_or_else(missing)?;
+        Ok(&element[from..from + len])
+    };
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(shading_png(g)?);
+    let image = format!(
+        "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"none\" \
+         href=\"data:image/png;base64,{data}\"/>",
+        attr("x")?,
+        attr("y")?,
+        attr("width")?,
+        attr("height")?
+    );
+    Ok(format!("{}{image}{}", &svg[..start], &svg[end..]))
 }
 
 /// One configuration's seeds for the per-seed panel.
@@ -640,9 +885,31 @@ fn seed_offset(k: usize, m: usize) -> f64 {
     if m < 2 { 0.0 } else { -0.3 + 0.6 * k as f64 / (m - 1) as f64 }
 }
 
+/// The accuracy axis in percent, fitted to the seeds: from the lowest to
+/// the highest final accuracy of the jobs that did not diverge, widened to
+/// multiples of 5 (at least 5 points wide).
+fn accuracy_range<'a>(seeds: impl Iterator<Item = &'a (u64, f64, bool)>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(_, acc, diverged) in seeds {
+        if !diverged && acc.is_finite() {
+            lo = lo.min(100.0 * acc);
+            hi = hi.max(100.0 * acc);
+        }
+    }
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (0.0, 100.0);
+    }
+    let (mut lo, mut hi) = ((lo / 5.0).floor() * 5.0, (hi / 5.0).ceil() * 5.0);
+    if hi - lo < 5.0 {
+        if hi >= 100.0 { lo = hi - 5.0 } else { hi = lo + 5.0 }
+    }
+    (lo.max(0.0), hi.min(100.0).max(lo + 5.0))
+}
+
 /// A strip plot: for each configuration (a row, labelled at the left) one
 /// point per seed at its final accuracy; blue circles reached 100%,
-/// vermillion triangles did not, black crosses diverged (drawn at 0%).
+/// vermillion triangles did not, black crosses diverged (drawn at the left
+/// edge); the accuracy axis is fitted to the data ([`accuracy_range`]).
 pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
     let header = Header::new(&fig.title, &fig.subtitle);
     let n = fig.rows.len().max(1);
@@ -651,6 +918,10 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
     let height = header.height() + (ROW_H * n as u32 + 80).max(220) + legend_h;
     let widest = fig.rows.iter().map(|r| text_width(&r.label, TICK_PX)).max().unwrap_or(0);
     let label_w = (widest + 20).clamp(60, (WIDTH as f64 * 0.45) as i32);
+
+    let (x_lo, x_hi) = accuracy_range(fig.rows.iter().flat_map(|r| &r.seeds));
+    let pad = 0.03 * (x_hi - x_lo);
+    let (x0, x1) = (x_lo - pad, x_hi + pad);
 
     let mut svg = String::new();
     {
@@ -665,11 +936,11 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
             .margin_bottom(4)
             .x_label_area_size(52)
             .y_label_area_size(label_w as u32)
-            .build_cartesian_2d(-3f64..103f64, (n as f64 - 0.5)..-0.5f64)?;
+            .build_cartesian_2d(x0..x1, (n as f64 - 0.5)..-0.5f64)?;
         chart
             .configure_mesh()
             .x_desc("final training accuracy (%)")
-            .x_labels(11)
+            .x_labels(((x_hi - x_lo) / 5.0).round().clamp(2.0, 11.0) as usize)
             .y_labels(0)
             .disable_y_mesh()
             .x_label_formatter(&|v| fmt_sig(*v))
@@ -692,14 +963,14 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
             )?;
             if i > 0 {
                 let (_, sep) = chart.backend_coord(&(0.0, i as f64 - 0.5));
-                let (x_end, _) = chart.backend_coord(&(103.0, 0.0));
+                let (x_end, _) = chart.backend_coord(&(x1, 0.0));
                 root.draw(&PathElement::new(vec![(px, sep), (x_end, sep)], BLACK.mix(0.08).stroke_width(1)))?;
             }
             let m = row.seeds.len();
             for (k, &(_, acc, diverged)) in row.seeds.iter().enumerate() {
                 let y = i as f64 + seed_offset(k, m);
                 if diverged || !acc.is_finite() {
-                    chart.draw_series(std::iter::once(Cross::new((0.0, y), 5, BLACK.stroke_width(2))))?;
+                    chart.draw_series(std::iter::once(Cross::new((x_lo, y), 5, BLACK.stroke_width(2))))?;
                 } else if acc >= 1.0 {
                     chart.draw_series(std::iter::once(Circle::new((100.0 * acc, y), 4, BLUE.filled())))?;
                 } else {
@@ -715,7 +986,7 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
         let y = (legend_h / 2) as i32;
         let mut x = 24;
         for kind in 0..3 {
-            let text = ["reached 100%", "below 100%", "diverged (drawn at 0%)"][kind];
+            let text = ["reached 100%", "below 100%", "diverged (drawn at the left edge)"][kind];
             match kind {
                 0 => legend.draw(&Circle::new((x, y), 4, BLUE.filled()))?,
                 1 => legend.draw(&TriangleMarker::new((x, y), 6, VERMILLION.filled()))?,
@@ -747,26 +1018,77 @@ mod tests {
         assert_eq!(runs(&[0, 1, 2, 3, 4, 5, 6], |i| ok[i]), vec![vec![0, 1], vec![3], vec![6]]);
     }
 
+    fn one_panel(band: Band) -> Vec<Panel> {
+        let s = Series { band: Some(band), jobs: 2, ..Series::default() };
+        vec![Panel { title: String::new(), series: vec![s] }]
+    }
+
     #[test]
     fn log_range_snaps_to_decades() {
         let b = Band {
             epoch: vec![0.0, 1.0],
-            mean: vec![0.5, 0.02],
-            min: vec![0.4, 0.015],
-            max: vec![0.6, 0.03],
+            median: vec![0.5, 0.02],
+            q1: vec![0.4, 0.015],
+            q3: vec![0.6, 0.03],
             curves: 2,
         };
-        let s = Series { label: "a".into(), band: Some(b), jobs: 2, diverged: 0 };
-        assert_eq!(decade_range(&[s]), ((0.01, 1.0), false));
+        assert_eq!(decade_range(&one_panel(b)), ((0.01, 1.0), false));
         let b = Band {
             epoch: vec![0.0, 1.0],
-            mean: vec![0.5, 1e70],
-            min: vec![0.4, 1e-3],
-            max: vec![0.6, 1e70],
+            median: vec![0.5, 1e70],
+            q1: vec![0.4, 1e-3],
+            q3: vec![0.6, 1e70],
             curves: 2,
         };
-        let s = Series { label: "a".into(), band: Some(b), jobs: 2, diverged: 0 };
-        assert_eq!(decade_range(&[s]), ((1e-3, 100.0), true), "capped at 100x the initial 0.6, a decade up");
+        assert_eq!(
+            decade_range(&one_panel(b)),
+            ((1e-3, 100.0), true),
+            "capped at 100x the initial 0.6, a decade up"
+        );
+    }
+
+    #[test]
+    fn the_range_covers_every_drawn_job_and_is_shared_by_the_panels() {
+        let b = Band { epoch: vec![0.0], median: vec![0.5], q1: vec![0.4], q3: vec![0.6], curves: 3 };
+        let mut panels = one_panel(b.clone());
+        panels[0].series[0].lines = vec![vec![(0.0, 0.9), (1.0, 2e-5)]];
+        panels.push(Panel { title: "b".into(), series: vec![Series { band: Some(b), ..Series::default() }] });
+        assert_eq!(decade_range(&panels), ((1e-5, 1.0), false));
+    }
+
+    #[test]
+    fn the_key_names_the_group_size_that_gets_every_line() {
+        assert!(KEY_WIDEST.contains(&format!(" {FEW_JOBS} ")), "{KEY_WIDEST}");
+    }
+
+    #[test]
+    fn accuracy_axis_fits_the_seeds() {
+        let seeds = [(0, 0.62, false), (1, 0.97, false), (2, f64::NAN, true)];
+        assert_eq!(accuracy_range(seeds.iter()), (60.0, 100.0));
+        assert_eq!(accuracy_range([(0, 1.0, false)].iter()), (95.0, 100.0));
+        assert_eq!(accuracy_range([(0, 0.5, true)].iter()), (0.0, 100.0), "nothing finite: the whole range");
+    }
+
+    #[test]
+    fn the_boundary_is_one_embedded_image() {
+        let g = Grid { x: (0.0, 1.0), y: (0.0, 1.0), n: 4, class: (0..16).map(|i| i % 3 == 0).collect() };
+        let fig = PredictionFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            points: Points {
+                xy: vec![(0.5, 0.5)],
+                label: vec![true],
+                predicted: vec![true],
+                held_out: vec![false],
+            },
+            grid: Some(g),
+        };
+        let svg = prediction_svg(&fig).unwrap();
+        assert_eq!(svg.matches("<image ").count(), 1, "one image");
+        assert!(svg.contains("href=\"data:image/png;base64,"));
+        assert!(!svg.contains("#123456"), "the placeholder is gone");
+        let png = shading_png(fig.grid.as_ref().unwrap()).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
     }
 
     #[test]
@@ -783,7 +1105,17 @@ mod tests {
             title: "t".into(),
             subtitle: "s".into(),
             legend_title: "lr".into(),
-            series: vec![Series { label: "100".into(), band: None, jobs: 2, diverged: 2 }],
+            labels: vec!["100".into()],
+            panels: vec![Panel {
+                title: "dataset = xor".into(),
+                series: vec![Series {
+                    jobs: 2,
+                    diverged: 2,
+                    ends: vec![(3.0, f64::NAN)],
+                    ..Series::default()
+                }],
+            }],
+            y_desc: "training loss".into(),
         };
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));

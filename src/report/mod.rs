@@ -1,18 +1,27 @@
 //! `sweep report DIR` (SPEC 7): reads a results folder back (summary.csv,
 //! or the job folders when it is missing), and writes `report.md` with a
-//! table per swept axis, a table of every configuration, and SVG figures
-//! under `DIR/figures/`.
+//! table per swept axis, a table of every configuration and SVG figures
+//! under `DIR/figures/`, and `report.html`, one self-contained interactive
+//! page of the same.
 //!
 //! This module owns the order of the report and is the only place that
-//! writes its files; [`aggregate`] computes, [`tables`] and [`figures`]
-//! render, [`boundary`] rebuilds saved models. A report is a view of what
-//! is there: a missing or unreadable per-job file becomes a note in the
-//! report instead of an error, so partial folders and folders with diverged
-//! jobs always report.
+//! writes its files; [`aggregate`] computes, [`labels`] names values,
+//! [`tables`], [`figures`] and [`html`] render, [`boundary`] rebuilds saved
+//! models. A report is a view of what is there: a missing or unreadable
+//! per-job file becomes a note in the report instead of an error, so
+//! partial folders and folders with diverged jobs always report, and say
+//! how much of the plan they cover.
+//!
+//! Values of different data sets are never summarised together: every
+//! learning-curve figure has one panel per data set (and per value of any
+//! other parameter that changes the task: [`PANEL_KEYS`]), and every table
+//! row holds one data set.
 
 pub mod aggregate;
 pub mod boundary;
 pub mod figures;
+pub mod html;
+pub mod labels;
 pub mod tables;
 
 use std::collections::HashMap;
@@ -20,17 +29,28 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use crate::manifest::Manifest;
+use crate::plan::Plan;
 use crate::store::{self, StoreError, SummaryRow};
+use crate::train::EpochRecord;
 
 use aggregate::{Axis, Curve, fmt_sig};
-use figures::{CurvesFigure, FigureError, Points, PredictionFigure, SeedRow, SeedsFigure, Series};
+use figures::{CurvesFigure, FigureError, Panel, Points, PredictionFigure, SeedRow, SeedsFigure, Series};
 
 /// Default file name of the report, in the results folder.
 pub const REPORT: &str = "report.md";
+/// The interactive page, beside the Markdown report.
+pub const PAGE: &str = "report.html";
 /// Folder of the figures, in the results folder.
 pub const FIGURES: &str = "figures";
+/// The list of the figures sweep wrote in [`FIGURES`], so a later report
+/// removes those it no longer draws and never touches anything else there.
+pub const FIGURE_LIST: &str = ".sweep-figures";
+/// Parameters that change the task or the loss's units: learning curves get
+/// one panel per value of each that is swept, and tables keep them apart.
+pub const PANEL_KEYS: &[&str] = &["dataset", "n_samples", "noise", "test_fraction", "loss"];
 /// Cells per side of the decision-boundary grid.
-const GRID_CELLS: usize = 120;
+const GRID_CELLS: usize = 200;
 /// Notes listed before the rest are counted.
 const MAX_NOTES: usize = 20;
 
@@ -38,7 +58,8 @@ const MAX_NOTES: usize = 20;
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     /// The Markdown file to write (default `DIR/report.md`). Figures always
-    /// go to `DIR/figures/`, and the report links them relative to itself.
+    /// go to `DIR/figures/`, and the report links them relative to itself;
+    /// report.html goes beside it.
     pub out: Option<PathBuf>,
 }
 
@@ -46,9 +67,14 @@ pub struct ReportOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     pub report: PathBuf,
+    pub page: PathBuf,
     pub figures: Vec<PathBuf>,
+    /// Figures of an earlier report that this one no longer draws, removed.
+    pub removed: Vec<PathBuf>,
     /// Jobs reported on.
     pub jobs: usize,
+    /// Jobs in the folder's plan (manifest.toml), when it could be read.
+    pub planned: Option<usize>,
 }
 
 /// Why no report could be written.
@@ -66,9 +92,44 @@ pub enum ReportError {
 }
 
 /// A rendered figure, not yet written.
-struct Figure {
-    file: String,
-    svg: String,
+pub struct Figure {
+    pub file: String,
+    pub svg: String,
+}
+
+/// The figure names an earlier report recorded in `figures/.sweep-figures`
+/// (plain file names only; anything else in the list is ignored).
+fn figures_written_before(fig_dir: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(fig_dir.join(FIGURE_LIST)) else { return Vec::new() };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.starts_with('.') && !l.contains(['/', '\\']))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes the figures sweep wrote before and did not write now: regular
+/// files only (never through a symbolic link), and only names on its list.
+fn remove_stale(fig_dir: &Path, before: &[String], now: &[String]) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for name in before.iter().filter(|n| !now.contains(n)) {
+        let path = fig_dir.join(name);
+        let is_file = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        if is_file && fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Jobs in the plan of the folder's manifest.toml, or None when there is
+/// none or it does not parse (the report then counts what it finds).
+fn planned_jobs(dir: &Path) -> Option<usize> {
+    let path = dir.join(store::MANIFEST);
+    let text = fs::read_to_string(&path).ok()?;
+    let manifest = Manifest::parse(&path, &text, &[]).ok()?;
+    Plan::new(manifest).ok().map(|p| p.jobs.len())
 }
 
 /// Writes the report of the results folder `dir`.
@@ -80,10 +141,12 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let report_path = opts.out.clone().unwrap_or_else(|| dir.join(REPORT));
     let fig_dir = dir.join(FIGURES);
 
-    let mut report = Report::new(dir, &rows);
+    let mut report = Report::new(dir, &rows, planned_jobs(dir));
     let body = report.render()?;
 
     fs::create_dir_all(&fig_dir).map_err(|source| ReportError::Write { path: fig_dir.clone(), source })?;
+    let before = figures_written_before(&fig_dir);
+    let now: Vec<String> = report.figures.iter().map(|f| f.file.clone()).collect();
     let mut written = Vec::with_capacity(report.figures.len());
     for f in &report.figures {
         let path = fig_dir.join(&f.file);
@@ -91,6 +154,12 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
         store::write_whole(&path, f.svg.as_bytes(), &dir.join(store::TMP))?;
         written.push(path);
     }
+    let removed = remove_stale(&fig_dir, &before, &now);
+    let list = format!(
+        "# The figures `sweep report` wrote here; it removes only these when it no longer draws them.\n{}\n",
+        now.join("\n")
+    );
+    store::write_whole(&fig_dir.join(FIGURE_LIST), list.as_bytes(), &dir.join(store::TMP))?;
 
     let parent = match report_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -102,7 +171,19 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     // The temporary file must be on the report's file system for the rename.
     let tmp_dir = if parent.starts_with(dir) { dir.join(store::TMP) } else { parent.clone() };
     store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
-    Ok(Written { report: report_path, figures: written, jobs: rows.len() })
+
+    let page_path = report_path.with_file_name(PAGE);
+    let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
+    let page = html::page(&title, &report.page_data(), &body, &report.figures);
+    store::write_whole(&page_path, page.as_bytes(), &tmp_dir)?;
+    Ok(Written {
+        report: report_path,
+        page: page_path,
+        figures: written,
+        removed,
+        jobs: rows.len(),
+        planned: report.planned,
+    })
 }
 
 /// Placeholder for the figures folder as seen from the report, filled in
@@ -166,29 +247,107 @@ fn seed_ranges(seeds: &[u64]) -> String {
     parts.join(", ")
 }
 
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 fn percent(a: f64) -> String {
     format!("{}%", fmt_sig(100.0 * a))
+}
+
+/// A job's logged records as (epoch, value) for one metric.
+fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
+    records
+        .iter()
+        .filter_map(|r| {
+            let v = match metric {
+                Metric::Loss => Some(r.loss),
+                Metric::TestLoss => r.test_loss,
+            };
+            v.map(|v| (r.epoch as f64, v))
+        })
+        .collect()
+}
+
+/// A panel's (key, value) pairs and its jobs.
+type PanelJobs<'a> = (Vec<(String, String)>, Vec<&'a SummaryRow>);
+
+/// Which loss a learning-curve figure shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Metric {
+    Loss,
+    TestLoss,
+}
+
+impl Metric {
+    fn noun(self) -> &'static str {
+        match self {
+            Metric::Loss => "training loss",
+            Metric::TestLoss => "held-out loss",
+        }
+    }
 }
 
 /// The report being assembled: rows, what was derived, figures, notes.
 struct Report<'a> {
     dir: &'a Path,
     rows: &'a [SummaryRow],
+    planned: Option<usize>,
     axes: Vec<Axis>,
+    /// The swept axes that split panels ([`PANEL_KEYS`]), and the others.
+    panel_axes: Vec<Axis>,
+    other_axes: Vec<Axis>,
+    /// Per axis key: value -> label ([`labels::short_labels`]).
+    labels: HashMap<String, HashMap<String, String>>,
     fixed: Vec<(String, String)>,
-    curves: HashMap<String, Curve>,
+    /// Every job's logged records, diverged jobs included.
+    curves: HashMap<String, Vec<EpochRecord>>,
     figures: Vec<Figure>,
     notes: Vec<String>,
 }
 
 impl<'a> Report<'a> {
-    fn new(dir: &'a Path, rows: &'a [SummaryRow]) -> Report<'a> {
+    fn new(dir: &'a Path, rows: &'a [SummaryRow], planned: Option<usize>) -> Report<'a> {
         let axes = aggregate::swept_axes(rows);
         let fixed = aggregate::fixed_params(rows, &axes);
-        let mut r =
-            Report { dir, rows, axes, fixed, curves: HashMap::new(), figures: Vec::new(), notes: Vec::new() };
+        let (panel_axes, other_axes): (Vec<Axis>, Vec<Axis>) =
+            axes.iter().cloned().partition(|a| PANEL_KEYS.contains(&a.key.as_str()));
+        let mut labels = HashMap::new();
+        for a in &axes {
+            let short = labels::short_labels(&a.values);
+            labels.insert(a.key.clone(), a.values.iter().cloned().zip(short).collect());
+        }
+        // A single data set's name is shortened too (titles never show `../`).
+        for (k, v) in &fixed {
+            let short = labels::short_labels(std::slice::from_ref(v));
+            labels.insert(k.clone(), std::iter::once((v.clone(), short[0].clone())).collect());
+        }
+        let mut r = Report {
+            dir,
+            rows,
+            planned,
+            axes,
+            panel_axes,
+            other_axes,
+            labels,
+            fixed,
+            curves: HashMap::new(),
+            figures: Vec::new(),
+            notes: Vec::new(),
+        };
         r.load_curves();
         r
+    }
+
+    /// How `value` of `key` is shown.
+    fn label(&self, key: &str, value: &str) -> String {
+        self.labels.get(key).and_then(|m| m.get(value)).cloned().unwrap_or_else(|| value.to_string())
+    }
+
+    /// `key = label` for each (key, value).
+    fn describe(&self, values: &[(String, String)], sep: &str) -> String {
+        values.iter().map(|(k, v)| format!("{k}{sep}{}", self.label(k, v))).collect::<Vec<_>>().join(", ")
     }
 
     /// A job's folder: where its curve is, else `jobs/<id>`.
@@ -201,14 +360,13 @@ impl<'a> Report<'a> {
         self.dir.join(store::JOBS).join(&row.job_id)
     }
 
-    /// Training-loss curves of the jobs that did not diverge.
+    /// Every job's curve.csv (a diverged job's ends where it diverged).
     fn load_curves(&mut self) {
-        for row in self.rows.iter().filter(|r| !aggregate::diverged(r)) {
+        for row in self.rows {
             let path = self.job_dir(row).join(store::CURVE);
             match store::read_curve(&path) {
                 Ok(records) => {
-                    let curve: Curve = records.iter().map(|r| (r.epoch as f64, r.loss)).collect();
-                    self.curves.insert(row.job_id.clone(), curve);
+                    self.curves.insert(row.job_id.clone(), records);
                 }
                 Err(e) => self.notes.push(format!("{e} (left out of the learning curves)")),
             }
@@ -230,37 +388,41 @@ impl<'a> Report<'a> {
 
     /// `dataset = xor, epochs = 2000` for the fixed non-default parameters.
     fn fixed_text(&self) -> String {
-        let nd = aggregate::non_default(&self.fixed);
+        let nd: Vec<(String, String)> =
+            self.fixed.iter().filter(|(k, v)| !aggregate::is_default(k, v)).cloned().collect();
         if nd.is_empty() {
             "every other parameter at its default".to_string()
         } else {
-            format!("{} (others at their defaults)", nd.join(", "))
+            format!("{} (others at their defaults)", self.describe(&nd, " = "))
         }
+    }
+
+    /// The panels: one per combination of the panel axes' values (in axis
+    /// order), with its jobs; a single untitled panel when none is swept.
+    fn panels(&self) -> Vec<PanelJobs<'a>> {
+        aggregate::configurations(self.rows, &self.panel_axes)
+            .into_iter()
+            .map(|c| (c.values, c.rows))
+            .collect()
     }
 
     fn render(&mut self) -> Result<String, ReportError> {
         let mut md = String::new();
         self.intro(&mut md);
-        if self.axes.is_empty() {
-            let _ = writeln!(md, "## Learning curves\n");
-            let all: Vec<&SummaryRow> = self.rows.iter().collect();
-            let fig = CurvesFigure {
-                title: "Training loss".to_string(),
-                subtitle: format!(
-                    "Line: mean over {} jobs; band: min–max. Fixed: {}.",
-                    all.len(),
-                    self.fixed_text()
-                ),
-                legend_title: "jobs".to_string(),
-                series: vec![self.series("all jobs", &all)],
-            };
-            let link =
-                self.add_figure("curves.svg".into(), "Training loss".into(), figures::curves_svg(&fig))?;
-            md.push_str(&link);
-            md.push('\n');
+        let any_test = self.curves.values().any(|c| c.iter().any(|r| r.test_loss.is_some()));
+        if !self.panel_axes.is_empty() {
+            self.panel_section(&mut md);
         }
-        for axis in self.axes.clone() {
-            self.axis_section(&axis, &mut md)?;
+        if self.other_axes.is_empty() {
+            let _ = writeln!(md, "## Learning curves\n");
+            for metric in
+                [Metric::Loss, Metric::TestLoss].into_iter().filter(|m| any_test || *m == Metric::Loss)
+            {
+                self.curves_figure(None, metric, &mut md)?;
+            }
+        }
+        for axis in self.other_axes.clone() {
+            self.axis_section(&axis, any_test, &mut md)?;
         }
         self.configurations_section(&mut md)?;
         self.predictions_section(&mut md)?;
@@ -280,6 +442,17 @@ impl<'a> Report<'a> {
         if let Some(d) = get("description") {
             let _ = writeln!(md, "{d}\n");
         }
+        let n = self.rows.len();
+        match self.planned {
+            Some(m) if n < m => {
+                let _ = writeln!(
+                    md,
+                    "**Partial report: {n} of {m} jobs of the plan** have finished (a shard, a running or an \
+                     interrupted sweep); every number below is over these {n} jobs only.\n"
+                );
+            }
+            _ => {}
+        }
         let diverged = self.rows.iter().filter(|r| aggregate::diverged(r)).count();
         let mut seeds: Vec<u64> = self.rows.iter().map(|r| r.seed).collect();
         seeds.sort_unstable();
@@ -289,11 +462,13 @@ impl<'a> Report<'a> {
         } else {
             "the job folders (there is no summary.csv: a partial or running sweep)".to_string()
         };
+        let of_plan = match self.planned {
+            Some(m) => format!("{n} of {m} jobs of the plan"),
+            None => format!("{n} jobs"),
+        };
         let _ = writeln!(
             md,
-            "{} jobs ({} diverged), read from {source}. Seeds: {} ({}).\n",
-            self.rows.len(),
-            diverged,
+            "{of_plan} ({diverged} diverged), read from {source}. Seeds: {} ({}).\n",
             seed_ranges(&seeds),
             seeds.len()
         );
@@ -305,76 +480,231 @@ impl<'a> Report<'a> {
             let _ = writeln!(md, "Swept: {}.\n", swept.join(", "));
         }
         let _ = writeln!(md, "Fixed: {}.\n", self.fixed_text());
+        self.shortened_values(md);
         let target = self.fixed.iter().find(|(k, _)| k == "target_loss").map(|(_, v)| v.clone());
         let _ = writeln!(
             md,
-            "How to read the tables: *final loss* is the mean per-sample training loss at the last epoch, \
-             shown as mean ± sample standard deviation (divisor n − 1) over the jobs that did not diverge; \
-             diverged jobs (a non-finite loss) are counted in their own column and never averaged. \
-             *Mean accuracy* is the final training accuracy over the same jobs (and *mean test accuracy*, when samples were held out, the accuracy on those). *100% accuracy* and \
-             *reached target* count jobs whose final training accuracy is 100% and whose training loss \
-             reached `target_loss`{} at some epoch; the median epoch is over the jobs that reached it. \
-             Numbers have three significant digits.\n",
+            "How to read the tables: each row holds the jobs of one data set (never a mix). *Final loss* is \
+             the mean per-sample training loss at the last epoch, shown as mean ± sample standard deviation \
+             (divisor n − 1) over the jobs that did not diverge; diverged jobs (a non-finite loss) are \
+             counted in their own column and never averaged. *Mean accuracy* is the final training accuracy \
+             over the same jobs (and *mean test accuracy*, when samples were held out, the accuracy on \
+             those). *100% accuracy* and *reached target* count jobs whose final training accuracy is 100% \
+             and whose training loss reached `target_loss`{} at some epoch; the median epoch is over the \
+             jobs that reached it. Numbers have three significant digits.\n",
             target.map(|t| format!(" ({t})")).unwrap_or_default()
+        );
+        let _ = writeln!(
+            md,
+            "How to read the learning curves: one panel per data set, sharing one log-scale loss axis. In \
+             each, per value of the axis, the line is the median over its jobs and the band the middle half \
+             of them (interquartile range); with {} jobs or fewer, every job's own curve is drawn thin and \
+             faint. A diverged job counts as larger than any finite loss from the epoch it diverged, and \
+             is marked × there at the top edge. The interactive page `report.html`, beside this report, \
+             draws every job's curve and lists every job.\n",
+            figures::FEW_JOBS
         );
     }
 
-    /// A learning-curve series over `rows`.
-    fn series(&self, label: &str, rows: &[&SummaryRow]) -> Series {
-        let curves: Vec<&Curve> = rows.iter().filter_map(|r| self.curves.get(&r.job_id)).collect();
+    /// The footnote of shortened values: label = full value.
+    fn shortened_values(&self, md: &mut String) {
+        let mut rows: Vec<String> = Vec::new();
+        let keys: Vec<String> =
+            self.axes.iter().map(|a| a.key.clone()).chain(self.fixed.iter().map(|f| f.0.clone())).collect();
+        for key in keys {
+            let values: Vec<String> = match self.axes.iter().find(|a| a.key == key) {
+                Some(a) => a.values.clone(),
+                None => self.fixed.iter().filter(|f| f.0 == key).map(|f| f.1.clone()).collect(),
+            };
+            for v in values {
+                let l = self.label(&key, &v);
+                if l != v {
+                    rows.push(format!("| `{key}` | `{}` | `{}` |", tables::cell(&l), tables::cell(&v)));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            let _ = writeln!(md, "Values shown shortened in the tables and figures:\n");
+            let _ = writeln!(md, "| parameter | shown as | full value |\n| :-- | :-- | :-- |");
+            let _ = writeln!(md, "{}\n", rows.join("\n"));
+        }
+    }
+
+    /// A learning-curve series over `rows`: the band, each job's curve
+    /// when there are few, and where diverged jobs ended.
+    fn series(&self, rows: &[&SummaryRow], metric: Metric) -> Series {
+        let curves: Vec<Curve> = rows
+            .iter()
+            .filter_map(|r| self.curves.get(&r.job_id))
+            .map(|recs| metric_curve(recs, metric))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let refs: Vec<&Curve> = curves.iter().collect();
+        let ends = rows
+            .iter()
+            .filter(|r| aggregate::diverged(r))
+            .filter_map(|r| {
+                let recs = self.curves.get(&r.job_id);
+                let last = recs.and_then(|c| c.last()).map(|l| l.epoch as f64);
+                let epoch = r.outcome.diverged_epoch.map(|e| e as f64).or(last)?;
+                Some((epoch, f64::NAN))
+            })
+            .collect();
         Series {
-            label: label.to_string(),
-            band: aggregate::band(&curves),
+            band: aggregate::band(&refs),
+            lines: if rows.len() <= figures::FEW_JOBS { curves.clone() } else { Vec::new() },
+            ends,
             jobs: rows.len(),
             diverged: rows.iter().filter(|r| aggregate::diverged(r)).count(),
         }
     }
 
-    fn axis_section(&mut self, axis: &Axis, md: &mut String) -> Result<(), ReportError> {
-        let groups = aggregate::by_axis(self.rows, axis);
-        let _ = writeln!(md, "## By `{}`\n", axis.key);
-        md.push_str(&tables::axis_table(axis, &groups));
-        md.push('\n');
-
+    /// The learning-curve figure of `axis` (None: every job of a panel as
+    /// one group), one panel per data set; appends its link to `md`.
+    fn curves_figure(
+        &mut self,
+        axis: Option<&Axis>,
+        metric: Metric,
+        md: &mut String,
+    ) -> Result<(), ReportError> {
+        let panels = self.panels();
+        let values: Vec<String> = axis.map_or_else(|| vec![String::new()], |a| a.values.clone());
+        let labels: Vec<String> = match axis {
+            Some(a) => values.iter().map(|v| self.label(&a.key, v)).collect(),
+            None => vec!["every job".to_string()],
+        };
+        let mut fig_panels = Vec::with_capacity(panels.len());
+        let mut largest = 0;
+        for (values_of_panel, rows) in &panels {
+            let series = values
+                .iter()
+                .map(|v| {
+                    let group: Vec<&SummaryRow> = rows
+                        .iter()
+                        .copied()
+                        .filter(|r| axis.is_none_or(|a| r.param(&a.key).unwrap_or("") == v))
+                        .collect();
+                    largest = largest.max(group.len());
+                    self.series(&group, metric)
+                })
+                .collect();
+            fig_panels.push(Panel { title: self.describe(values_of_panel, " = "), series });
+        }
         let others: Vec<String> = self
-            .axes
+            .other_axes
             .iter()
-            .filter(|a| a.key != axis.key)
+            .filter(|a| axis.is_none_or(|x| x.key != a.key))
             .map(|a| format!("{} ({} values)", a.key, a.values.len()))
             .collect();
-        let pooled =
+        let over =
             if others.is_empty() { "seeds".to_string() } else { format!("seeds and {}", others.join(", ")) };
+        let per = match axis {
+            Some(a) => format!(" per value of {}", a.key),
+            None => String::new(),
+        };
+        let panel_word = match self.panel_axes.len() {
+            0 => String::new(),
+            _ => format!(
+                "One panel per {}. ",
+                self.panel_axes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>().join(" × ")
+            ),
+        };
+        let noun = metric.noun();
+        let title = match axis {
+            Some(a) => format!("{} by {}", capitalise(noun), a.key),
+            None => capitalise(noun),
+        };
         let fig = CurvesFigure {
-            title: format!("Training loss by {}", axis.key),
+            title: title.clone(),
             subtitle: format!(
-                "Line: mean over {pooled}; band: min–max over the same jobs; diverged jobs left out. Fixed: {}.",
+                "{panel_word}Line: median{per} over its jobs ({over}); band: middle half of the same jobs{}. \
+                 Fixed: {}.",
+                if largest <= figures::FEW_JOBS { "; thin lines: each job" } else { "" },
                 self.fixed_text()
             ),
-            legend_title: axis.key.clone(),
-            series: groups.iter().map(|(v, rows)| self.series(v, rows)).collect(),
+            legend_title: axis.map_or_else(|| "jobs".to_string(), |a| a.key.clone()),
+            labels,
+            panels: fig_panels,
+            y_desc: format!("{noun} (mean per sample)"),
         };
-        let alt = format!("Training loss by {}", axis.key);
-        let link =
-            self.add_figure(format!("curves-{}.svg", file_safe(&axis.key)), alt, figures::curves_svg(&fig))?;
-        let _ = writeln!(
-            md,
-            "{link}\n*Training loss per epoch (log scale): the line is the mean over {pooled} for each value \
-             of `{}`, the band spans the lowest to the highest job.*\n",
-            axis.key
-        );
+        let suffix = if metric == Metric::TestLoss { "-test" } else { "" };
+        let file = match axis {
+            Some(a) => format!("curves-{}{suffix}.svg", file_safe(&a.key)),
+            None => format!("curves{suffix}.svg"),
+        };
+        let link = self.add_figure(file, title, figures::curves_svg(&fig))?;
+        let _ = writeln!(md, "{link}");
+        Ok(())
+    }
+
+    /// The table of the panel axes: one row per data set (per combination
+    /// of the panel axes), every other axis and the seeds pooled.
+    fn panel_section(&mut self, md: &mut String) {
+        let keys: Vec<String> = self.panel_axes.iter().map(|a| a.key.clone()).collect();
+        let heading = if keys.len() == 1 { format!("`{}`", keys[0]) } else { "data set".to_string() };
+        let _ = writeln!(md, "## By {heading}\n");
+        let groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = self
+            .panels()
+            .into_iter()
+            .map(|(values, rows)| (values.iter().map(|(k, v)| self.label(k, v)).collect(), rows))
+            .collect();
+        md.push_str(&tables::group_table(&keys, &groups, false));
+        md.push('\n');
+    }
+
+    fn axis_section(&mut self, axis: &Axis, any_test: bool, md: &mut String) -> Result<(), ReportError> {
+        let _ = writeln!(md, "## By `{}`\n", axis.key);
+        let mut keys: Vec<String> = self.panel_axes.iter().map(|a| a.key.clone()).collect();
+        keys.push(axis.key.clone());
+        let mut groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = Vec::new();
+        for (panel_values, rows) in self.panels() {
+            for v in &axis.values {
+                let group: Vec<&SummaryRow> =
+                    rows.iter().copied().filter(|r| r.param(&axis.key).unwrap_or("") == v).collect();
+                if group.is_empty() {
+                    continue;
+                }
+                let mut cells: Vec<String> = panel_values.iter().map(|(k, pv)| self.label(k, pv)).collect();
+                cells.push(self.label(&axis.key, v));
+                groups.push((cells, group));
+            }
+        }
+        md.push_str(&tables::group_table(&keys, &groups, false));
+        md.push('\n');
+        for metric in [Metric::Loss, Metric::TestLoss].into_iter().filter(|m| any_test || *m == Metric::Loss)
+        {
+            self.curves_figure(Some(axis), metric, md)?;
+        }
+        md.push('\n');
         Ok(())
     }
 
     fn configurations_section(&mut self, md: &mut String) -> Result<(), ReportError> {
         let configs = aggregate::configurations(self.rows, &self.axes);
         let _ = writeln!(md, "## Every configuration\n");
-        md.push_str(&tables::config_table(&self.axes, &configs));
+        let keys: Vec<String> = if self.axes.is_empty() {
+            vec!["configuration".to_string()]
+        } else {
+            self.axes.iter().map(|a| a.key.clone()).collect()
+        };
+        let groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = configs
+            .iter()
+            .map(|c| {
+                let cells = if c.values.is_empty() {
+                    vec![c.label()]
+                } else {
+                    c.values.iter().map(|(k, v)| self.label(k, v)).collect()
+                };
+                (cells, c.rows.clone())
+            })
+            .collect();
+        md.push_str(&tables::group_table(&keys, &groups, true));
         md.push('\n');
 
         let rows: Vec<SeedRow> = configs
             .iter()
             .map(|c| SeedRow {
-                label: c.label(),
+                label: if c.values.is_empty() { c.label() } else { self.describe(&c.values, "=") },
                 seeds: c
                     .rows
                     .iter()
@@ -398,7 +728,8 @@ impl<'a> Report<'a> {
         let _ = writeln!(
             md,
             "{link}\n*Each point is one seed's final training accuracy: circles reached 100%, triangles did \
-             not, crosses diverged. A claim resting on one seed shows here as one point among many.*\n"
+             not, crosses diverged. The accuracy axis spans the seeds' range. A claim resting on one seed \
+             shows here as one point among many.*\n"
         );
         Ok(())
     }
@@ -425,7 +756,10 @@ impl<'a> Report<'a> {
                 });
                 let pick = *ok.get(ok.len().saturating_sub(1) / 2)?;
                 let which = if configs.len() > 1 {
-                    format!("the configuration with the lowest mean final loss ({})", c.label())
+                    format!(
+                        "the configuration with the lowest mean final loss ({})",
+                        self.describe(&c.values, "=")
+                    )
                 } else {
                     "the only configuration".to_string()
                 };
@@ -463,7 +797,7 @@ impl<'a> Report<'a> {
             let rows: Vec<&'a SummaryRow> =
                 self.rows.iter().filter(|r| r.param("dataset").unwrap_or("") == d).collect();
             let Some((job, why)) = self.representative(&rows) else { continue };
-            let shown = if d.is_empty() { "data".to_string() } else { d.clone() };
+            let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
             let job_dir = self.job_dir(job);
             let pred_path = job_dir.join(store::PREDICTIONS);

@@ -1,10 +1,10 @@
-//! The report's Markdown tables: one per swept axis and one of every
-//! configuration. Pure text from the aggregates; numbers to three
+//! The report's Markdown tables: one per swept axis (a row per data set and
+//! value, never pooling data sets) and one of every configuration. Pure text from the aggregates; numbers to three
 //! significant digits so columns read at a glance.
 
 use crate::store::SummaryRow;
 
-use super::aggregate::{self, Axis, Config, Stats, fmt_epoch, fmt_sig};
+use super::aggregate::{self, Stats, fmt_epoch, fmt_sig};
 
 /// Columns shared by both tables, after the parameter columns; the test
 /// column only when some job held samples out.
@@ -71,14 +71,20 @@ fn stat_cells(s: &Stats, with_test: bool) -> Vec<String> {
     cells
 }
 
-/// One row per value of `axis`, each summarising every job with that value
-/// (all other axes and seeds pooled).
-pub fn axis_table(axis: &Axis, groups: &[(String, Vec<&SummaryRow>)]) -> String {
+/// One row per group: its label cells under `keys`, then the statistics of
+/// its jobs; with `seeds`, a last column of the seeds that diverged or ended
+/// below 100% accuracy. Callers group so that no row mixes data sets.
+pub fn group_table(keys: &[String], groups: &[(Vec<String>, Vec<&SummaryRow>)], seeds: bool) -> String {
     let with_test = has_test(groups.iter().flat_map(|(_, rows)| rows));
-    let mut s = header(std::slice::from_ref(&axis.key), with_test, &[]);
-    for (value, rows) in groups {
-        let mut cells = vec![format!("`{}`", cell(value))];
-        cells.extend(stat_cells(&aggregate::stats(rows), with_test));
+    let extra: &[&str] = if seeds { &["seeds below 100%"] } else { &[] };
+    let mut s = header(keys, with_test, extra);
+    for (labels, rows) in groups {
+        let mut cells: Vec<String> = labels.iter().map(|v| format!("`{}`", cell(v))).collect();
+        let st = aggregate::stats(rows);
+        cells.extend(stat_cells(&st, with_test));
+        if seeds {
+            cells.push(seed_list(&st.failed_seeds));
+        }
         s.push_str(&row(&cells));
     }
     s
@@ -93,30 +99,6 @@ fn seed_list(seeds: &[u64]) -> String {
     let mut s = seeds.iter().take(SHOWN).map(u64::to_string).collect::<Vec<_>>().join(", ");
     if seeds.len() > SHOWN {
         s.push_str(&format!(", … (+{})", seeds.len() - SHOWN));
-    }
-    s
-}
-
-/// One row per configuration (every parameter but the seed), with the
-/// seeds that diverged or ended below 100% accuracy.
-pub fn config_table(axes: &[Axis], configs: &[Config]) -> String {
-    let params: Vec<String> = if axes.is_empty() {
-        vec!["configuration".to_string()]
-    } else {
-        axes.iter().map(|a| a.key.clone()).collect()
-    };
-    let with_test = has_test(configs.iter().flat_map(|c| &c.rows));
-    let mut s = header(&params, with_test, &["seeds below 100%"]);
-    for c in configs {
-        let mut cells: Vec<String> = if c.values.is_empty() {
-            vec![c.label()]
-        } else {
-            c.values.iter().map(|(_, v)| format!("`{}`", cell(v))).collect()
-        };
-        let st = aggregate::stats(&c.rows);
-        cells.extend(stat_cells(&st, with_test));
-        cells.push(seed_list(&st.failed_seeds));
-        s.push_str(&row(&cells));
     }
     s
 }

@@ -16,6 +16,7 @@ mod no_alloc;
 mod real_data;
 mod reliability;
 mod report;
+mod report_html;
 mod run;
 mod slurm;
 mod trust;

@@ -9,24 +9,29 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use sweep::manifest::Manifest;
-use sweep::plan::Plan;
+use sweep::plan::{Plan, Shard};
 use sweep::report::{self, ReportOptions, figures};
 use sweep::runner::{self, RunOptions};
 use sweep::store;
 
 /// Trains `manifest` into `root/name` and returns the results folder.
-fn run(root: &Path, name: &str, manifest: &str) -> PathBuf {
+pub fn run(root: &Path, name: &str, manifest: &str) -> PathBuf {
+    run_shard(root, name, manifest, None)
+}
+
+/// Trains the jobs of `shard` (all when None) of `manifest` into `root/name`.
+fn run_shard(root: &Path, name: &str, manifest: &str, shard: Option<Shard>) -> PathBuf {
     let path = root.join(format!("{name}.toml"));
     std::fs::write(&path, manifest).unwrap();
     let plan = Plan::new(Manifest::parse(&path, manifest, &[]).unwrap()).unwrap();
     let out = root.join(name);
-    let opts = RunOptions { threads: Some(2), ..RunOptions::default() };
+    let opts = RunOptions { threads: Some(2), shard, ..RunOptions::default() };
     let done = runner::run_plan(&plan, &out, &opts, &|_| {}).unwrap();
     assert!(done.failed.is_empty(), "{:?}", done.failed);
     out
 }
 
-const SMALL: &str = r#"
+pub const SMALL: &str = r#"
 seeds = 3
 [base]
 epochs = 40
@@ -85,20 +90,27 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
     assert_eq!(written.jobs, 24);
     let md = std::fs::read_to_string(&written.report).unwrap();
 
-    for axis in ["dataset", "lr", "hidden"] {
+    assert!(md.contains("## By `dataset`\n\n| dataset | jobs | diverged |"), "no table for dataset:\n{md}");
+    // The other axes' tables keep the data sets apart: a row per data set and value.
+    for axis in ["lr", "hidden"] {
         assert!(
-            md.contains(&format!("## By `{axis}`\n\n| {axis} | jobs | diverged |")),
+            md.contains(&format!("## By `{axis}`\n\n| dataset | {axis} | jobs | diverged |")),
             "no table for {axis}:\n{md}"
         );
     }
-    assert!(md.contains("| `[2, 2]` | 12 |"), "hidden values as rows:\n{md}");
+    assert!(md.contains("| `xor` | `[2, 2]` | 6 |"), "hidden values as rows, per data set:\n{md}");
     assert!(md.contains("## Every configuration"));
-    assert_eq!(md.matches("\n| `").count(), 2 + 2 + 2 + 8, "one row per axis value and per configuration");
+    assert_eq!(
+        md.matches("\n| `").count(),
+        2 + 4 + 4 + 8,
+        "one row per data set and axis value, and per configuration"
+    );
 
     let links = image_links(&md);
-    // Three learning-curve figures, the seed panel, and one prediction pair per data set.
-    assert_eq!(links.len(), 6, "{links:?}");
-    assert_eq!(written.figures.len(), 6);
+    // Two learning-curve figures (lr, hidden; the data sets are their
+    // panels), the seed panel, and one prediction pair per data set.
+    assert_eq!(links.len(), 5, "{links:?}");
+    assert_eq!(written.figures.len(), 5);
     for link in &links {
         assert!(link.starts_with("figures/") && link.ends_with(".svg"), "{link}");
         let path = dir.join(link);
@@ -107,7 +119,7 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
     }
 
     // One line per axis value, each in its own palette colour.
-    for (axis, n) in [("lr", 2), ("hidden", 2), ("dataset", 2)] {
+    for (axis, n) in [("lr", 2), ("hidden", 2)] {
         let svg = read_svg(&dir.join(format!("figures/curves-{axis}.svg")));
         let want: BTreeSet<String> = (0..n).map(palette_hex).collect();
         assert_eq!(series_colours(&svg), want, "curves-{axis}.svg");
@@ -207,4 +219,133 @@ fn an_empty_folder_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let e = report::write_report(tmp.path(), &ReportOptions::default()).unwrap_err();
     assert!(e.to_string().contains(&tmp.path().display().to_string()), "{e}");
+}
+
+/// The text elements of an SVG (plotters writes each text on its own line).
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once(">\n"))
+        .map(|(_, rest)| rest.split("\n</text>").next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn two_data_sets_give_two_panels_and_no_mean_across_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(&written.report).unwrap();
+
+    for axis in ["lr", "hidden"] {
+        let svg = read_svg(&dir.join(format!("figures/curves-{axis}.svg")));
+        assert!(
+            has_text(&svg, "dataset = xor") && has_text(&svg, "dataset = linear"),
+            "a panel per data set"
+        );
+        let texts = svg_texts(&svg).join("\n");
+        assert!(
+            !texts.contains("mean over") && !texts.contains("dataset ("),
+            "nothing pooled over data sets:\n{texts}"
+        );
+        // Two medians per panel (one per axis value), in two panels.
+        let medians = svg.matches(&format!("stroke-width=\"{}\"", figures::SERIES_STROKE)).count();
+        assert!(medians >= 4, "{medians} median lines in curves-{axis}.svg");
+
+        // Every row of the axis's table names one data set.
+        let table = md.split(&format!("## By `{axis}`\n\n")).nth(1).unwrap();
+        let rows: Vec<&str> = table.lines().skip(2).take_while(|l| l.starts_with('|')).collect();
+        assert_eq!(rows.len(), 4, "{table}");
+        for row in rows {
+            assert!(row.starts_with("| `xor` |") || row.starts_with("| `linear` |"), "{row}");
+        }
+    }
+    assert!(!md.contains("mean over"), "{md}");
+}
+
+#[test]
+fn long_paths_with_a_common_prefix_get_distinct_short_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = "data/a_rather_long_folder_name_shared_by_both_sets";
+    let mut points = String::from("x0,x1,label\n");
+    for i in 0..12 {
+        let (a, b) = ((i % 4) as f64 / 3.0, (i / 4) as f64 / 2.0);
+        points.push_str(&format!("{a},{b},{}\n", u8::from(a + b > 0.9)));
+    }
+    for set in ["set_one.csv", "set_two.csv"] {
+        let path = tmp.path().join(folder).join(set);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &points).unwrap();
+    }
+    let exp = tmp.path().join("exp");
+    std::fs::create_dir_all(&exp).unwrap();
+    let manifest = format!(
+        "seeds = 2\n[base]\nepochs = 20\n[grid]\ndataset = [\"../{folder}/set_one.csv\", \"../{folder}/set_two.csv\"]\nlr = [0.1, 1.0]\n"
+    );
+    let dir = run(&exp, "paths", &manifest);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(&written.report).unwrap();
+
+    let svg = read_svg(&dir.join("figures/curves-lr.svg"));
+    assert!(has_text(&svg, "dataset = set_one.csv") && has_text(&svg, "dataset = set_two.csv"), "{svg}");
+    for f in &written.figures {
+        let texts = svg_texts(&std::fs::read_to_string(f).unwrap());
+        assert!(texts.iter().all(|t| !t.contains("../")), "{}: {texts:?}", f.display());
+    }
+    let seeds = read_svg(&dir.join("figures/seeds.svg"));
+    let rows: Vec<String> = svg_texts(&seeds).into_iter().filter(|t| t.starts_with("dataset=")).collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let mut unique = rows.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "no two equal labels: {rows:?}");
+    // The footnote gives the full values.
+    assert!(md.contains(&format!("| `dataset` | `set_one.csv` | `../{folder}/set_one.csv` |")), "{md}");
+    assert!(md.contains("### `set_two.csv`"), "headings use the short label:\n{md}");
+}
+
+#[test]
+fn a_shards_report_says_it_is_partial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run_shard(tmp.path(), "shard", SMALL, Some(Shard { index: 0, count: 2 }));
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    assert_eq!((written.jobs, written.planned), (12, Some(24)));
+    let md = std::fs::read_to_string(&written.report).unwrap();
+    assert!(md.contains("**Partial report: 12 of 24 jobs of the plan**"), "{md}");
+
+    // The whole plan: no longer partial.
+    let dir = run(tmp.path(), "shard", SMALL);
+    report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(!md.contains("Partial") && md.contains("24 of 24 jobs of the plan"), "{md}");
+}
+
+#[test]
+fn a_stale_figure_is_removed_and_a_users_file_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    report::write_report(&dir, &ReportOptions::default()).unwrap();
+    assert!(dir.join("figures/curves-hidden.svg").is_file());
+    let mine = dir.join("figures/my-notes.svg");
+    std::fs::write(&mine, "<svg>mine</svg>").unwrap();
+    let legacy = dir.join("figures/curves-dataset.svg");
+    std::fs::write(&legacy, "<svg>not on sweep's list</svg>").unwrap();
+
+    // A figure an earlier report wrote (on sweep's list) that this one
+    // does not draw, e.g. of an axis the study no longer sweeps.
+    let stale = dir.join("figures/curves-activation.svg");
+    std::fs::write(&stale, "<svg>old</svg>").unwrap();
+    let list = dir.join("figures/.sweep-figures");
+    let mut text = std::fs::read_to_string(&list).unwrap();
+    assert!(text.contains("\ncurves-hidden.svg\n"), "sweep lists what it wrote: {text}");
+    text.push_str("curves-activation.svg\n");
+    std::fs::write(&list, text).unwrap();
+
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    assert_eq!(written.removed, vec![stale.clone()]);
+    assert!(!stale.exists(), "the stale figure is gone");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "<svg>mine</svg>", "the user's file stays");
+    assert!(legacy.is_file(), "a file sweep did not record writing stays");
+    assert!(!std::fs::read_to_string(&list).unwrap().contains("curves-activation"), "the list is rewritten");
+    assert!(dir.join("figures/curves-lr.svg").is_file());
 }

@@ -1,0 +1,94 @@
+//! Labels a reader can tell apart: the shortest unique form of each value
+//! of an axis, for legends, panel titles and table cells, with the full
+//! values listed once in a footnote.
+//!
+//! Values that are paths (`../data/a_rather_long_folder/set1.csv`) lose the
+//! folders they share, at a `/` boundary, so they read `set1.csv`,
+//! `set2.csv`; a lone path keeps its file name. Other values are kept as
+//! they are. A label longer than [`MAX_CHARS`] keeps its end (where paths
+//! and names differ) behind a leading `…`, unless that would make two
+//! labels equal. Labels are always as many and as distinct as the values.
+
+/// Longest label before it is shortened further.
+pub const MAX_CHARS: usize = 28;
+
+/// The label of each of `values` (distinct values in, distinct labels out).
+pub fn short_labels(values: &[String]) -> Vec<String> {
+    let paths = values.iter().any(|v| v.contains('/') || v.contains('\\'));
+    let mut labels: Vec<String> = if paths {
+        let cut = common_folder_prefix(values);
+        values.iter().map(|v| v[cut..].to_string()).collect()
+    } else {
+        values.to_vec()
+    };
+    if !distinct(&labels) {
+        labels = values.to_vec();
+    }
+    let tails: Vec<String> = labels.iter().map(|l| keep_end(l, MAX_CHARS)).collect();
+    if distinct(&tails) { tails } else { labels }
+}
+
+/// Bytes of the longest prefix every value shares that ends with a path
+/// separator; for a single value, its folders.
+fn common_folder_prefix(values: &[String]) -> usize {
+    let Some(first) = values.first() else { return 0 };
+    let mut common = first.len();
+    for v in &values[1..] {
+        common = common.min(first.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count());
+    }
+    // Back to the last separator inside the shared part (char boundaries
+    // are safe: separators are ASCII).
+    first[..common].rfind(['/', '\\']).map_or(0, |i| i + 1)
+}
+
+fn distinct(labels: &[String]) -> bool {
+    let mut seen: Vec<&String> = labels.iter().collect();
+    seen.sort();
+    seen.windows(2).all(|w| w[0] != w[1]) && labels.iter().all(|l| !l.is_empty())
+}
+
+/// `text` cut to its last `max` characters behind `…`.
+fn keep_end(text: &str, max: usize) -> String {
+    let n = text.chars().count();
+    if n <= max {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(n - (max - 1)).collect();
+    format!("…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn shared_folders_are_dropped_at_a_separator() {
+        let v = strings(&["../data/a_rather_long_folder/set1.csv", "../data/a_rather_long_folder/set2.csv"]);
+        assert_eq!(short_labels(&v), strings(&["set1.csv", "set2.csv"]));
+        let v = strings(&["../data/x/a.csv", "../data/y/a.csv"]);
+        assert_eq!(short_labels(&v), strings(&["x/a.csv", "y/a.csv"]));
+        assert_eq!(short_labels(&strings(&["../../data/only.csv"])), strings(&["only.csv"]));
+    }
+
+    #[test]
+    fn plain_values_stay_as_they_are() {
+        let v = strings(&["xor", "xor-hard", "0.1", "[2, 2]"]);
+        assert_eq!(short_labels(&v), v);
+    }
+
+    #[test]
+    fn long_labels_keep_their_distinct_end() {
+        let long = "a_very_long_data_set_name_that_goes_on_";
+        let v = vec![format!("{long}one"), format!("{long}two")];
+        let l = short_labels(&v);
+        assert!(l.iter().all(|x| x.chars().count() <= MAX_CHARS && x.starts_with('…')), "{l:?}");
+        assert_ne!(l[0], l[1]);
+        // Equal ends: the full values are kept rather than two equal labels.
+        let v = vec![format!("one_{long}"), format!("two_{long}")];
+        assert_eq!(short_labels(&v), v);
+    }
+}
