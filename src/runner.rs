@@ -271,7 +271,7 @@ pub fn run_plan<'p>(
             return None;
         }
         let t0 = Instant::now();
-        match prepare_job(spec, job_file(plan, job, spec, hash), &dir, opts.cancel) {
+        match prepare_job(spec, job_file(plan, job, spec, hash, &dir.root), &dir, opts.cancel) {
             Ok((file, prepared)) => {
                 let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                 let done = Done { job, epochs: spec.train.epochs as u64, file, prepared, wall_ms, lock };
@@ -521,18 +521,24 @@ fn prepare_job(
     Ok((file, prepared))
 }
 
-/// A job's params.toml before it has an outcome.
-fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str) -> JobFile {
+/// A job's params.toml before it has an outcome. A job that reads a file
+/// records where the manifest's relative paths start, as a path relative to
+/// the results folder (`../../experiments`), so the bytes do not depend on
+/// where the project is checked out; `verify` resolves it from the folder.
+fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str, results: &Path) -> JobFile {
     let reads_a_file =
         matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
-    let dir = &plan.manifest.dir;
-    let absolute = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        .unwrap_or_else(|_| dir.clone());
+    let canonical = |p: &Path| {
+        std::fs::canonicalize(if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let manifest_dir = canonical(&plan.manifest.dir);
+    let base = relative_path(&manifest_dir, &canonical(results)).unwrap_or(manifest_dir);
     JobFile {
         job_id: job.id.clone(),
         seed: job.seed,
         config_hash: hash.to_string(),
-        paths_relative_to: reads_a_file.then(|| absolute.display().to_string()),
+        paths_relative_to: reads_a_file.then(|| base.to_string_lossy().replace('\\', "/")),
         classes: None,
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
@@ -578,8 +584,13 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
                         return Ok(mismatch(damage.iter().map(ToString::to_string).collect()));
                     }
                 };
-                let base = Path::new(stored.paths_relative_to.as_deref().unwrap_or("."));
-                let spec = match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), base) {
+                // Relative to the results folder (absolute in older folders).
+                let base = match &stored.paths_relative_to {
+                    Some(p) => dir.root.join(p),
+                    None => PathBuf::from("."),
+                };
+                let spec = match JobSpec::from_values(stored.seed, &|k| stored.params.get(k).cloned(), &base)
+                {
                     Ok(spec) => spec,
                     Err(e) => return Ok(mismatch(vec![format!("INVALID {}: {e}", store::PARAMS)])),
                 };
@@ -626,5 +637,35 @@ fn changed_inputs(stored: &JobFile, spec: &JobSpec) -> Vec<String> {
         Vec::new()
     } else {
         files.iter().map(|p| p.display().to_string()).collect()
+    }
+}
+
+/// `path` as seen from the folder `from` (both absolute and canonical):
+/// `/p/experiments` from `/p/results/lr` is `../../experiments`. None when
+/// they share no root (another drive).
+fn relative_path(path: &Path, from: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let (a, b): (Vec<Component>, Vec<Component>) = (path.components().collect(), from.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 || !matches!(a.first(), Some(Component::RootDir | Component::Prefix(_))) {
+        return None;
+    }
+    let mut rel: PathBuf = b[common..].iter().map(|_| Component::ParentDir).collect();
+    rel.extend(&a[common..]);
+    Some(if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel })
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::relative_path;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn the_manifest_folder_is_recorded_relative_to_the_results_folder() {
+        let rel = |a: &str, b: &str| relative_path(Path::new(a), Path::new(b));
+        assert_eq!(rel("/p/experiments", "/p/results/lr"), Some(PathBuf::from("../../experiments")));
+        assert_eq!(rel("/p/results/lr", "/p/results/lr"), Some(PathBuf::from(".")));
+        assert_eq!(rel("/p/results/lr/sub", "/p/results/lr"), Some(PathBuf::from("sub")));
+        assert_eq!(rel("/x", "/p/q"), Some(PathBuf::from("../../x")));
     }
 }

@@ -326,6 +326,30 @@ fn one_csv_study_gives_the_same_bytes_from_any_working_directory() {
     assert!(stdout(&out).contains("3 identical, 0 differ"), "{}", stdout(&out));
 }
 
+/// The same project checked out in two places (two clones, two students'
+/// home folders) writes the same bytes: params.toml records the manifest's
+/// folder relative to the results folder, never as an absolute path, and
+/// verify still finds the data file from there.
+#[test]
+fn one_csv_study_gives_the_same_bytes_wherever_the_project_is_checked_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = "a,b,label\n0.1,0.9,1\n0.8,0.2,0\n0.3,0.6,1\n0.9,0.4,0\n0.2,0.8,1\n0.7,0.1,0\n";
+    for clone in ["one/project", "two/deeper/project"] {
+        let root = tmp.path().join(clone);
+        write(&root, "data/d.csv", csv);
+        write(&root, "experiments/m.toml", "seeds = 2\n[base]\ndataset = \"../data/d.csv\"\nepochs = 20\n");
+        sweep(&root).args(["experiments/m.toml", "--quiet"]).assert().success();
+        let params = std::fs::read_to_string(root.join("results/m/jobs/seed-0/params.toml")).unwrap();
+        assert!(params.contains("paths_relative_to = \"../../experiments\""), "{params}");
+        let out = sweep(&root).args(["verify", "results/m"]).output().unwrap();
+        assert!(stdout(&out).contains("2 identical, 0 differ"), "{}{}", stdout(&out), stderr(&out));
+    }
+    crate::common::assert_same_tree(
+        &tmp.path().join("one/project/results/m/jobs"),
+        &tmp.path().join("two/deeper/project/results/m/jobs"),
+    );
+}
+
 /// Repro 7: huge layers or sample counts planned as a few bytes of curves,
 /// then aborted on allocation (exit 134, a temporary folder left), and the
 /// 5 GB gate counted curves only. Now memory and disk are estimated per job
