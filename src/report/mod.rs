@@ -809,6 +809,19 @@ impl<'a> Report<'a> {
                     continue;
                 }
             };
+            let classes = preds.label.iter().chain(&preds.predicted).fold(2, |k, &c| k.max(c as usize + 1));
+            if classes > 2 {
+                // The two-colour scatter cannot show three classes: a
+                // confusion matrix (rows: true class, columns: predicted).
+                let _ = writeln!(
+                    md,
+                    "Job `{}` (seed {}): {why}\n\n{}",
+                    job.job_id,
+                    job.seed,
+                    confusion_matrix(&preds, classes)
+                );
+                continue;
+            }
             let width = preds.x.first().map_or(0, Vec::len);
             if width < 2 {
                 let _ = writeln!(md, "No figure: the data has {width} input(s); the scatter plot needs 2.\n");
@@ -821,14 +834,9 @@ impl<'a> Report<'a> {
                     .map(|x| (x.first().copied().unwrap_or(f64::NAN), x.get(1).copied().unwrap_or(f64::NAN)))
                     .collect(),
                 label: preds.label.iter().map(|&y| y >= 0.5).collect(),
-                predicted: preds.output.iter().map(|&o| o >= 0.5).collect(),
-                held_out: {
-                    // predictions.csv lists the training samples, then the held-out ones.
-                    let n = preds.x.len();
-                    let fraction = job.param("test_fraction").and_then(|v| v.parse().ok()).unwrap_or(0.0);
-                    let test = crate::data::held_out(n, fraction);
-                    (0..n).map(|i| i >= n - test).collect()
-                },
+                predicted: preds.predicted.iter().map(|&c| c >= 0.5).collect(),
+                // The file's own `split` column (right for stratified splits too).
+                held_out: preds.held_out.clone(),
             };
             let grid = if width == 2 { self.grid(job, &job_dir, &points) } else { None };
             let o = &job.outcome;
@@ -913,4 +921,37 @@ mod tests {
         assert_eq!(file_safe("../data/my set.csv"), "data-my-set.csv");
         assert_eq!(file_safe(""), "data");
     }
+}
+
+/// A Markdown confusion matrix of `preds` over `classes` classes: rows the
+/// true class, columns the predicted one, counts of training / held-out
+/// samples (`12 / 3`; one count without a test split).
+fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
+    let mut counts = vec![[0usize; 2]; classes * classes];
+    for ((&y, &p), &test) in preds.label.iter().zip(&preds.predicted).zip(&preds.held_out) {
+        let (y, p) = (y as usize, p as usize);
+        if y < classes && p < classes {
+            counts[y * classes + p][usize::from(test)] += 1;
+        }
+    }
+    let split = preds.held_out.iter().any(|&t| t);
+    let mut out = format!(
+        "Confusion matrix (rows: true class index, columns: predicted; {}):\n\n| true \\ predicted |",
+        if split { "training / held-out samples" } else { "samples" }
+    );
+    for c in 0..classes {
+        let _ = write!(out, " {c} |");
+    }
+    out.push_str("\n| :-- |");
+    out.push_str(&" --: |".repeat(classes));
+    for y in 0..classes {
+        let _ = write!(out, "\n| {y} |");
+        for p in 0..classes {
+            let [train, test] = counts[y * classes + p];
+            let cell = if split { format!("{train} / {test}") } else { train.to_string() };
+            let _ = write!(out, " {} |", if y == p { format!("**{cell}**") } else { cell });
+        }
+    }
+    out.push('\n');
+    out
 }

@@ -221,4 +221,19 @@ fn iris_with_string_labels_trains_a_three_class_network() {
         let p: f64 = r[7..].iter().map(|v| v.parse::<f64>().unwrap()).sum();
         assert!((p - 1.0).abs() < 1e-12, "class probabilities sum to 1: {r:?}");
     }
+
+    // The report shows three classes as a confusion matrix, not as the
+    // two-colour scatter (which painted every iris as class 0).
+    let out = sweep(dir.path()).args(["report", "results/m"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = std::fs::read_to_string(dir.path().join("results/m/report.md")).unwrap();
+    assert!(md.contains("Confusion matrix (rows: true class index"), "{md}");
+    let diagonal =
+        format!("| 0 | **{} / 10** |", rows.iter().filter(|r| r[5] == "setosa" && r[4] == "train").count());
+    assert!(md.contains(&diagonal), "setosa all right in training and held out:\n{md}");
+    let figures: Vec<String> = std::fs::read_dir(dir.path().join("results/m/figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!figures.iter().any(|f| f.starts_with("predictions")), "{figures:?}");
 }
