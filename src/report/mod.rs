@@ -898,31 +898,6 @@ impl<'a> Report<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn figure_links_are_relative_to_the_report() {
-        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x")), "figures");
-        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/docs")), "../x/figures");
-        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x/figures")), ".");
-    }
-
-    #[test]
-    fn seeds_print_as_ranges() {
-        assert_eq!(seed_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0–3, 7, 9, 10");
-        assert_eq!(seed_ranges(&[]), "");
-    }
-
-    #[test]
-    fn file_names_are_safe() {
-        assert_eq!(file_safe("xor-hard"), "xor-hard");
-        assert_eq!(file_safe("../data/my set.csv"), "data-my-set.csv");
-        assert_eq!(file_safe(""), "data");
-    }
-}
-
 /// A Markdown confusion matrix of `preds` over `classes` classes: rows the
 /// true class, columns the predicted one, counts of training / held-out
 /// samples (`12 / 3`; one count without a test split).
@@ -954,4 +929,29 @@ fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figure_links_are_relative_to_the_report() {
+        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x")), "figures");
+        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/docs")), "../x/figures");
+        assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x/figures")), ".");
+    }
+
+    #[test]
+    fn seeds_print_as_ranges() {
+        assert_eq!(seed_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0–3, 7, 9, 10");
+        assert_eq!(seed_ranges(&[]), "");
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(file_safe("xor-hard"), "xor-hard");
+        assert_eq!(file_safe("../data/my set.csv"), "data-my-set.csv");
+        assert_eq!(file_safe(""), "data");
+    }
 }
