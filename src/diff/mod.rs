@@ -624,21 +624,7 @@ fn pairs(a: &Side, b: &Side) -> Vec<(u64, f64, f64)> {
 
 /// Seeds as a short list: `0-3, 7, 9`.
 fn seed_list(seeds: &[u64]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < seeds.len() {
-        let mut j = i;
-        while j + 1 < seeds.len() && seeds[j + 1] == seeds[j] + 1 {
-            j += 1;
-        }
-        parts.push(match j - i {
-            0 => seeds[i].to_string(),
-            1 => format!("{}, {}", seeds[i], seeds[j]),
-            _ => format!("{}-{}", seeds[i], seeds[j]),
-        });
-        i = j + 1;
-    }
-    parts.join(", ")
+    crate::report::seed_runs(seeds, "-")
 }
 
 /// Picks the test and runs it; the verdict waits for the adjustment.

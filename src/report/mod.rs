@@ -230,6 +230,12 @@ fn file_safe(s: &str) -> String {
 
 /// `0–9` style ranges for a sorted list of seeds.
 fn seed_ranges(seeds: &[u64]) -> String {
+    seed_runs(seeds, "–")
+}
+
+/// Runs of consecutive seeds joined by `dash`: `0-3, 7, 9` (a sorted list;
+/// two in a row are listed, not joined). Shared with `sweep diff`.
+pub(crate) fn seed_runs(seeds: &[u64], dash: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut i = 0;
     while i < seeds.len() {
@@ -240,7 +246,7 @@ fn seed_ranges(seeds: &[u64]) -> String {
         parts.push(match j - i {
             0 => seeds[i].to_string(),
             1 => format!("{}, {}", seeds[i], seeds[j]),
-            _ => format!("{}–{}", seeds[i], seeds[j]),
+            _ => format!("{}{dash}{}", seeds[i], seeds[j]),
         });
         i = j + 1;
     }
