@@ -121,6 +121,7 @@ impl Classify for SlurmError {
     fn kind(&self) -> Kind {
         match self {
             SlurmError::Unscriptable { .. } => Kind::Usage,
+            SlurmError::Store(e) => e.kind(),
             _ => Kind::Runtime,
         }
     }

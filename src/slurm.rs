@@ -27,6 +27,9 @@ pub const DEFAULT_MAX_TASKS: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlurmError {
+    /// The results folder could not be made sweep's own (refused, or I/O).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error(
         "Slurm's `sbatch` was not found on PATH: run this on a Slurm login node \
          (or load Slurm's module), or use --print to see the scripts without submitting them"
@@ -272,6 +275,10 @@ impl SlurmJob {
 /// written where Slurm is missing.
 pub fn submit(job: &SlurmJob) -> Result<Submitted, SlurmError> {
     let sbatch = find_on_path("sbatch").ok_or(SlurmError::NoSbatch)?;
+    // The scripts and logs go into the results folder: make it sweep's own
+    // first (marker), or the array tasks would refuse a folder of files
+    // that are not a results folder's.
+    crate::store::ResultsDir::new(&job.out).create()?;
     let dir = job.scripts_dir();
     std::fs::create_dir_all(&dir).map_err(|source| SlurmError::Write { path: dir.clone(), source })?;
     let array_path = job.array_path();
