@@ -550,7 +550,7 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
         written.report.display(),
         written.page.display(),
         written.figures.len(),
-        args.dir.join("figures").display()
+        args.dir.join(crate::store::FIGURES).display()
     ))?;
     Ok(ExitCode::SUCCESS)
 }

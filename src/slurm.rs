@@ -13,8 +13,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Folder of the results folder holding the scripts and the Slurm logs.
-pub const SCRIPTS_DIR: &str = "slurm";
+pub use crate::store::layout::SLURM_SCRIPTS as SCRIPTS_DIR;
 /// The job array: one `sweep run --shard auto` per task.
 pub const ARRAY_SCRIPT: &str = "array.sbatch";
 /// The finishing job: `sweep summarize`, then `sweep report`.

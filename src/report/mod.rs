@@ -37,15 +37,7 @@ use crate::train::EpochRecord;
 use aggregate::{Axis, Curve, fmt_sig};
 use figures::{CurvesFigure, FigureError, Panel, Points, PredictionFigure, SeedRow, SeedsFigure, Series};
 
-/// Default file name of the report, in the results folder.
-pub const REPORT: &str = "report.md";
-/// The interactive page, beside the Markdown report.
-pub const PAGE: &str = "report.html";
-/// Folder of the figures, in the results folder.
-pub const FIGURES: &str = "figures";
-/// The list of the figures sweep wrote in [`FIGURES`], so a later report
-/// removes those it no longer draws and never touches anything else there.
-pub const FIGURE_LIST: &str = ".sweep-figures";
+pub use crate::store::layout::{FIGURE_LIST, FIGURES, PAGE, REPORT};
 /// Parameters that change the task or the loss's units: learning curves get
 /// one panel per value of each that is swept, and tables keep them apart.
 pub const PANEL_KEYS: &[&str] = &["dataset", "n_samples", "noise", "test_fraction", "loss"];

@@ -1,0 +1,269 @@
+//! Every name in a results folder, and which folders sweep may write
+//! into: a new or empty folder, one with sweep's marker, or an older sweep's
+//! (SPEC 6). Nothing is changed while a folder is judged.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{StoreError, io_at};
+use crate::lock::{FileLock, Owner};
+
+pub const MANIFEST: &str = "manifest.toml";
+pub const SUMMARY: &str = "summary.csv";
+pub const TIMING: &str = "timing.csv";
+pub const JOBS: &str = "jobs";
+/// sweep's own folder inside a results folder: the marker and the
+/// temporary place.
+pub const OWN: &str = ".sweep";
+/// The marker file, inside [`OWN`].
+pub const MARKER: &str = "results-folder";
+const MARKER_TEXT: &str =
+    "This folder is a sweep results folder. sweep keeps its temporary files in .sweep/tmp/.\n";
+/// The temporary place, relative to the results folder.
+pub const TMP: &str = ".sweep/tmp";
+/// What a results folder of an older sweep (before the marker) may hold.
+const LEGACY_ENTRIES: &[&str] =
+    &["manifest.toml", "summary.csv", "timing.csv", "jobs", ".tmp", "report.md", "figures", ".sweep"];
+pub const PARAMS: &str = "params.toml";
+pub const CURVE: &str = "curve.csv";
+pub const PREDICTIONS: &str = "predictions.csv";
+pub const MODEL: &str = "model.json";
+/// `.tmp/<job_id>.lock`: held while a process trains the job (see [`crate::lock`]).
+pub const LOCK_SUFFIX: &str = ".lock";
+
+pub const CURVE_HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy";
+/// Columns of summary.csv after `job_id`, `seed` and one per parameter.
+pub const SUMMARY_RESULT_COLUMNS: &[&str] = &[
+    "final_loss",
+    "final_accuracy",
+    "final_test_loss",
+    "final_test_accuracy",
+    "min_loss",
+    "epoch_at_target",
+    "status",
+    "diverged_epoch",
+    "curve",
+];
+
+/// The report (`sweep report`), by default beside summary.csv.
+pub const REPORT: &str = "report.md";
+/// The report as a page to explore in a browser.
+pub const PAGE: &str = "report.html";
+/// The report's figures.
+pub const FIGURES: &str = "figures";
+/// Inside [`FIGURES`]: the figures a report wrote, one name a line, so a
+/// later report removes those it no longer draws and never touches
+/// anything else there.
+pub const FIGURE_LIST: &str = ".sweep-figures";
+/// The scripts `sweep slurm` writes and submits, and the Slurm logs.
+pub const SLURM_SCRIPTS: &str = "slurm";
+
+/// The files of a job folder whose hashes params.toml records, in the order
+/// `verify` reports them.
+pub const HASHED_FILES: [&str; 4] = [PARAMS, CURVE, PREDICTIONS, MODEL];
+
+/// Where the hashes start in params.toml: what comes before is what
+/// params.toml's own hash covers.
+pub(super) const FILES_TABLE: &str = "\n[files]\n";
+
+/// A results folder.
+#[derive(Debug, Clone)]
+pub struct ResultsDir {
+    pub root: PathBuf,
+}
+
+impl ResultsDir {
+    pub fn new(root: impl Into<PathBuf>) -> ResultsDir {
+        ResultsDir { root: root.into() }
+    }
+
+    /// Opens `root` for writing: creates it (with the marker) when it does
+    /// not exist, adopts an empty folder or an older sweep's results folder,
+    /// and refuses anything else (a home folder, a project folder, `/`)
+    /// with [`StoreError::Refused`], before changing anything.
+    pub fn create(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results => {}
+            FolderKind::Missing | FolderKind::Empty | FolderKind::Legacy => {
+                let own = self.root.join(OWN);
+                fs::create_dir_all(&own).map_err(io_at(&own))?;
+                let marker = own.join(MARKER);
+                fs::write(&marker, MARKER_TEXT).map_err(io_at(&marker))?;
+            }
+            FolderKind::Foreign(entries) => return Err(self.not_ours(&entries)),
+        }
+        for p in [self.root.join(JOBS), self.root.join(TMP)] {
+            fs::create_dir_all(&p).map_err(io_at(&p))?;
+        }
+        self.check_no_links()?;
+        self.create_timing()
+    }
+
+    /// Checks that `root` is a results folder (with the marker, or an older
+    /// sweep's), for the commands that read one.
+    pub fn open(&self) -> Result<(), StoreError> {
+        match self.kind()? {
+            FolderKind::Results | FolderKind::Legacy => Ok(()),
+            FolderKind::Missing => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (no such directory)".into(),
+            }),
+            FolderKind::Empty => Err(StoreError::Refused {
+                path: self.root.clone(),
+                message: "not a results folder (an empty folder)".into(),
+            }),
+            FolderKind::Foreign(entries) => Err(self.not_ours(&entries)),
+        }
+    }
+
+    /// Whether sweep's own folder is there, so sweep may write into this one.
+    pub fn has_marker(&self) -> bool {
+        matches!(self.kind(), Ok(FolderKind::Results))
+    }
+
+    fn not_ours(&self, entries: &[String]) -> StoreError {
+        let shown: Vec<&str> = entries.iter().take(3).map(String::as_str).collect();
+        let more = if entries.len() > 3 { format!(" and {} more", entries.len() - 3) } else { String::new() };
+        StoreError::Refused {
+            path: self.root.clone(),
+            message: format!(
+                "not a results folder (no {OWN}/{MARKER}, and it holds {}{more}); sweep writes only into a new \
+                 or empty folder or one of its own: choose another --out",
+                shown.join(", ")
+            ),
+        }
+    }
+
+    /// What `root` is, judged without changing anything.
+    fn kind(&self) -> Result<FolderKind, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FolderKind::Missing),
+            Err(e) => return Err(StoreError::Io { path: self.root.clone(), source: e }),
+        };
+        let own = self.root.join(OWN);
+        let own_is_dir = fs::symlink_metadata(&own).is_ok_and(|m| m.is_dir());
+        if own_is_dir && fs::symlink_metadata(own.join(MARKER)).is_ok_and(|m| m.is_file()) {
+            return Ok(FolderKind::Results);
+        }
+        let mut names: Vec<String> =
+            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        if names.is_empty() {
+            return Ok(FolderKind::Empty);
+        }
+        let is_dir = |name: &str| fs::symlink_metadata(self.root.join(name)).is_ok_and(|m| m.is_dir());
+        // Nothing but sweep's own names: an older sweep's folder, or one a
+        // concurrent run (a shard) is creating right now.
+        let legacy = names.iter().all(|n| LEGACY_ENTRIES.contains(&n.as_str()))
+            && ((names.iter().any(|n| n == MANIFEST) && is_dir(JOBS)) || own_is_dir);
+        Ok(if legacy { FolderKind::Legacy } else { FolderKind::Foreign(names) })
+    }
+
+    /// sweep's own folders must be folders, not links to somewhere else:
+    /// it would create and delete files there.
+    pub(super) fn check_no_links(&self) -> Result<(), StoreError> {
+        for rel in [OWN, TMP, JOBS] {
+            let p = self.root.join(rel);
+            if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                return Err(StoreError::Refused {
+                    path: p,
+                    message: "is not a folder (a symbolic link?): sweep never writes or deletes through a \
+                              link in a results folder"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    pub fn job_dir(&self, id: &str) -> PathBuf {
+        self.root.join(JOBS).join(id)
+    }
+
+    /// Whether a job folder exists at all (whole or damaged).
+    pub fn has_job(&self, id: &str) -> bool {
+        fs::symlink_metadata(self.job_dir(id)).is_ok()
+    }
+
+    /// Ids of all job folders present, sorted.
+    pub fn job_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.root.join(JOBS);
+        let mut ids = Vec::new();
+        match fs::read_dir(&dir) {
+            Ok(entries) => {
+                for e in entries {
+                    let e = e.map_err(io_at(&dir))?;
+                    if e.path().join(PARAMS).is_file() {
+                        ids.push(e.file_name().to_string_lossy().into_owned());
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io { path: dir, source: e }),
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Removes what processes that no longer run left in .tmp/: their job
+    /// folders and files (named `<name>.<pid>.<n>`), and lock files nobody
+    /// holds. A folder whose job is locked right now stays: its run is alive,
+    /// on another machine sharing the folder, say.
+    pub fn clean_stale_tmp(&self) {
+        // Only inside sweep's own temporary place, and never through a link.
+        if !self.has_marker() || self.check_no_links().is_err() {
+            return;
+        }
+        let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(id) = name.strip_suffix(LOCK_SUFFIX) {
+                // Taking a lock nobody holds, then dropping it, removes it.
+                let _ = self.lock_job(id);
+                continue;
+            }
+            let mut parts = name.rsplitn(3, '.');
+            let (_, pid, stem) = (parts.next(), parts.next(), parts.next());
+            let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };
+            let in_use = process_alive(pid) || stem.is_some_and(|id| matches!(self.lock_job(id), Ok(Err(_))));
+            if !in_use {
+                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+            }
+        }
+    }
+
+    /// Takes the lock of job `id` without waiting; `Ok(Err(owner))` when
+    /// another process (or thread) trains it now.
+    pub fn lock_job(&self, id: &str) -> Result<Result<FileLock, Owner>, StoreError> {
+        let path = self.root.join(TMP).join(format!("{id}{LOCK_SUFFIX}"));
+        FileLock::try_acquire(&path).map_err(io_at(&path))
+    }
+}
+
+/// What a folder given as a results folder is.
+#[derive(Debug)]
+enum FolderKind {
+    Missing,
+    Empty,
+    /// Has sweep's marker.
+    Results,
+    /// A results folder of a sweep before the marker.
+    Legacy,
+    /// Anything else; its entries, sorted.
+    Foreign(Vec<String>),
+}
+
+/// Whether a process id is alive (Linux /proc; elsewhere assume it is).
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}

@@ -1,0 +1,214 @@
+//! What a job records: its params.toml ([`JobFile`]: parameters, outcome
+//! and the SHA-256 of every file), a row of summary.csv, and how numbers are
+//! written as text (shortest round-trip form, SPEC 6).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use toml::Value;
+
+use super::layout::{CURVE, FILES_TABLE, HASHED_FILES, JOBS, PARAMS};
+use crate::spec::KEYS;
+use crate::train::Summary;
+
+/// Shortest text that reads back to the same f64; `NaN`, `inf`, `-inf` for
+/// the rest (pandas reads all of them).
+pub fn fmt_f64(v: f64) -> String {
+    let mut s = String::new();
+    write_f64(&mut s, v);
+    s
+}
+
+pub(super) fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
+    let _ = if v.is_nan() {
+        out.write_str("NaN")
+    } else if v.is_infinite() {
+        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
+    } else {
+        write!(out, "{v:?}")
+    };
+}
+
+/// Parses what [`fmt_f64`] writes (and plain numbers).
+pub fn parse_f64(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" | "nan" => Some(f64::NAN),
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        t => t.parse().ok(),
+    }
+}
+
+/// What a finished job records besides its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOutcome {
+    pub status: String,
+    pub final_loss: f64,
+    pub final_accuracy: f64,
+    pub final_test_loss: Option<f64>,
+    pub final_test_accuracy: Option<f64>,
+    pub min_loss: f64,
+    pub epoch_at_target: Option<u64>,
+    pub diverged_epoch: Option<u64>,
+    /// SHA-256 of the [`JobFile::files`] hashes of curve.csv,
+    /// predictions.csv and model.json (first 16 hex digits): one value that
+    /// says whether two jobs wrote the same bytes (`diff` compares it).
+    pub files_hash: String,
+}
+
+impl JobOutcome {
+    pub fn new(summary: &Summary, files_hash: String) -> JobOutcome {
+        let last = &summary.last;
+        JobOutcome {
+            status: if summary.diverged() { "diverged" } else { "ok" }.to_string(),
+            final_loss: last.loss,
+            final_accuracy: last.accuracy,
+            final_test_loss: last.test_loss,
+            final_test_accuracy: last.test_accuracy,
+            min_loss: summary.min_loss,
+            epoch_at_target: summary.epoch_at_target.map(|e| e as u64),
+            diverged_epoch: summary.diverged_epoch.map(|e| e as u64),
+            files_hash,
+        }
+    }
+
+    pub fn diverged(&self) -> bool {
+        self.status == "diverged"
+    }
+}
+
+/// The contents of a job's params.toml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFile {
+    pub job_id: String,
+    pub seed: u64,
+    pub config_hash: String,
+    /// The folder that relative paths in `params` (a CSV data set, a weights
+    /// file) resolve against: the manifest's, absolute. Only jobs that read a
+    /// file have it, so other results do not depend on where they ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths_relative_to: Option<String>,
+    /// The classes of a CSV data set, as in the file (class i is target i).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// Every parameter, in SPEC order.
+    pub params: toml::Table,
+    pub result: JobOutcome,
+    /// SHA-256 (hex) of every file of the job, by file name; params.toml's
+    /// covers its own text above the `[files]` table. Empty in folders
+    /// written before hashes were recorded.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A job file that does not match its recorded hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    Missing(&'static str),
+    Changed(&'static str),
+    /// params.toml records no hashes (written by an older sweep).
+    Unrecorded,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Missing(name) => write!(f, "MISSING {name}"),
+            Damage::Changed(name) => write!(f, "CHANGED {name}"),
+            Damage::Unrecorded => write!(f, "UNRECORDED {PARAMS} records no file hashes"),
+        }
+    }
+}
+
+impl JobFile {
+    /// A parameter as a person reads it (strings bare, lists inline).
+    pub fn param(&self, key: &str) -> String {
+        self.params.get(key).map(crate::spec::display_value).unwrap_or_default()
+    }
+
+    /// The configuration as text: seed and every parameter in SPEC order,
+    /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
+    pub fn config_text(&self) -> String {
+        let mut s = format!("seed = {}\n", self.seed);
+        for k in KEYS {
+            if let Some(v) = self.params.get(k.name) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
+        }
+        s
+    }
+
+    pub(super) fn to_toml(&self) -> String {
+        // Written by hand so parameters keep SPEC order (toml::Table sorts).
+        let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
+        s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
+        s.push_str(&format!("seed = {}\n", self.seed));
+        s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
+        if let Some(dir) = &self.paths_relative_to {
+            s.push_str(&format!("paths_relative_to = {}\n", Value::String(dir.clone())));
+        }
+        if let Some(classes) = &self.classes {
+            let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
+            s.push_str(&format!("classes = {list}\n"));
+        }
+        s.push_str("\n[params]\n");
+        for k in KEYS {
+            if let Some(v) = self.params.get(k.name) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
+        }
+        s.push_str("\n[result]\n");
+        s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
+        let own = sha256_hex(s.as_bytes());
+        s.push_str(FILES_TABLE);
+        s.push_str(&format!("# SHA-256 of each file; {PARAMS}'s covers the lines above [files]\n"));
+        for name in HASHED_FILES {
+            let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
+            if let Some(h) = hash {
+                s.push_str(&format!("\"{name}\" = \"{h}\"\n"));
+            }
+        }
+        s
+    }
+}
+
+/// One row of summary.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    pub job_id: String,
+    pub seed: u64,
+    /// (key, value as displayed), SPEC order.
+    pub params: Vec<(String, String)>,
+    pub outcome: JobOutcome,
+    /// curve.csv relative to the results folder.
+    pub curve: String,
+}
+
+impl SummaryRow {
+    pub fn from_job(job: &JobFile) -> SummaryRow {
+        SummaryRow {
+            job_id: job.job_id.clone(),
+            seed: job.seed,
+            params: KEYS.iter().map(|k| (k.name.to_string(), job.param(k.name))).collect(),
+            outcome: job.result.clone(),
+            curve: format!("{JOBS}/{}/{CURVE}", job.job_id),
+        }
+    }
+
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}

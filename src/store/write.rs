@@ -1,0 +1,437 @@
+//! Writing a results folder: job folders written whole under the temporary
+//! place and committed in durable batches, files replaced atomically, and
+//! summary.csv / predictions.csv / timing.csv as text (SPEC 6).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::layout::{
+    CURVE, CURVE_HEADER, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS, TIMING, TMP,
+};
+use super::record::{JobFile, JobOutcome, SummaryRow, fmt_f64, hex, sha256_hex, write_f64};
+use super::{StoreError, io_at};
+use crate::spec::KEYS;
+use crate::train::EpochRecord;
+
+impl ResultsDir {
+    /// Creates timing.csv with its header, atomically: written aside, then
+    /// hard-linked into place, which fails if another process (a second run
+    /// or shard on this folder) got there first. So the header is written
+    /// once, and appended rows never see an empty file.
+    pub(super) fn create_timing(&self) -> Result<(), StoreError> {
+        let path = self.root.join(TIMING);
+        if path.exists() {
+            return Ok(());
+        }
+        let tmp = self.root.join(TMP).join(format!("{TIMING}.{}.{}", std::process::id(), unique()));
+        fs::write(&tmp, "job_id,wall_ms,threads\n").map_err(io_at(&tmp))?;
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    /// Writes `contents` to `name` (a path relative to the folder, such as
+    /// `figures/seeds.svg`) whole or not at all: written and synced in the
+    /// temporary place, then renamed over the old file. On failure (a full
+    /// disk, say) the old file stays as it was; the error names `name`.
+    pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
+        write_whole(&self.root.join(name), contents, &self.root.join(TMP))
+    }
+
+    /// Appends one timing row (one `write` call, so concurrent shards'
+    /// rows do not interleave).
+    pub fn append_timing(&self, job_id: &str, wall_ms: f64, threads: usize) -> Result<(), StoreError> {
+        self.create_timing()?; // in case it was deleted mid-run
+        let path = self.root.join(TIMING);
+        let mut f = OpenOptions::new().append(true).open(&path).map_err(io_at(&path))?;
+        f.write_all(format!("{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
+    }
+
+    /// Starts writing a job: a fresh folder under .tmp/ (removed again if
+    /// the job does not finish: see [`JobWriter`]).
+    pub fn begin_job(&self, id: &str) -> Result<JobWriter, StoreError> {
+        let tmp = self.root.join(TMP).join(format!("{id}.{}.{}", std::process::id(), unique()));
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        let curve_path = tmp.join(CURVE);
+        let file = match File::create(&curve_path) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(StoreError::Io { path: curve_path, source: e });
+            }
+        };
+        let mut w = JobWriter {
+            tmp,
+            curve: HashingWriter { inner: BufWriter::new(file), hash: Sha256::new() },
+            line: String::with_capacity(128),
+            error: None,
+            final_dir: self.job_dir(id),
+            cancel: None,
+            kept: false,
+        };
+        // On error `w` drops, taking its folder along.
+        writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
+        Ok(w)
+    }
+}
+
+/// Writes `contents` to `path` whole or not at all: into a fresh file in
+/// `tmp_dir` (which must be on the same file system), synced, then renamed
+/// over `path`. A failure removes the temporary file, leaves `path` as it
+/// was, and names `path`.
+pub fn write_whole(path: &Path, contents: &[u8], tmp_dir: &Path) -> Result<(), StoreError> {
+    let file_name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    fs::create_dir_all(tmp_dir).map_err(io_at(path))?;
+    let tmp = tmp_dir.join(format!("{file_name}.{}.{}", std::process::id(), unique()));
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(contents)?;
+        sync(&f)?;
+        fs::rename(&tmp, path)
+    })()
+    .map_err(io_at(path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// `fsync`, where the file system can; one that cannot is no reason to fail.
+fn sync(f: &File) -> io::Result<()> {
+    match f.sync_all() {
+        Err(e) if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => Ok(()),
+        other => other,
+    }
+}
+
+/// A process-wide counter for unique temporary names.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One job's files being written; nothing is visible in jobs/ until
+/// [`Prepared::commit`] renames the whole folder into place. A writer
+/// dropped before `prepare` (a failed or stopped job, a write error)
+/// removes its temporary folder.
+pub struct JobWriter {
+    tmp: PathBuf,
+    curve: HashingWriter<BufWriter<File>>,
+    /// Reused line buffer: recording an epoch allocates nothing.
+    line: String,
+    error: Option<io::Error>,
+    final_dir: PathBuf,
+    /// When set, training stops at the next epoch (Ctrl-C).
+    pub cancel: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The folder was renamed into jobs/: nothing to clean up.
+    kept: bool,
+}
+
+impl JobWriter {
+    /// Appends one curve row. The first I/O error is kept for `prepare`.
+    pub fn record(&mut self, r: &EpochRecord) {
+        if self.error.is_some() {
+            return;
+        }
+        use std::fmt::Write as _;
+        self.line.clear();
+        let _ = write!(self.line, "{},", r.epoch);
+        write_f64(&mut self.line, r.loss);
+        self.line.push(',');
+        write_f64(&mut self.line, r.accuracy);
+        self.line.push(',');
+        if let Some(v) = r.test_loss {
+            write_f64(&mut self.line, v);
+        }
+        self.line.push(',');
+        if let Some(v) = r.test_accuracy {
+            write_f64(&mut self.line, v);
+        }
+        self.line.push('\n');
+        if let Err(e) = self.curve.write_all(self.line.as_bytes()) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes the remaining files, still under .tmp/ (`job` gets its
+    /// `files_hash` here): the job is complete
+    /// but neither durable nor visible until [`Prepared::commit`], which a
+    /// runner may leave to another thread so training never waits for the
+    /// disk.
+    pub fn prepare(
+        mut self,
+        mut job: JobFile,
+        predictions: &str,
+        model: &str,
+    ) -> Result<Prepared, StoreError> {
+        let curve_path = self.tmp.join(CURVE);
+        if let Some(e) = self.error.take() {
+            return Err(StoreError::Io { path: curve_path, source: e });
+        }
+        self.curve.flush().map_err(io_at(&curve_path))?;
+        let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
+        job.files = [
+            (CURVE.to_string(), curve_hash),
+            (PREDICTIONS.to_string(), sha256_hex(predictions.as_bytes())),
+            (MODEL.to_string(), sha256_hex(model.as_bytes())),
+        ]
+        .into();
+        job.result.files_hash = files_digest(&job.files);
+        for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
+            let p = self.tmp.join(name);
+            fs::write(&p, text).map_err(io_at(&p))?;
+        }
+        let curve = self.curve.inner.get_ref().try_clone().map_err(io_at(&curve_path))?;
+        // From here on the folder is the Prepared's to keep or remove.
+        self.kept = true;
+        Ok(Prepared {
+            tmp: self.tmp.clone(),
+            final_dir: self.final_dir.clone(),
+            curve,
+            result: job.result,
+            kept: false,
+        })
+    }
+}
+
+/// A job folder written under .tmp/, waiting to be made durable and moved
+/// into jobs/. Dropped without `commit`, it removes its folder.
+#[derive(Debug)]
+pub struct Prepared {
+    tmp: PathBuf,
+    final_dir: PathBuf,
+    curve: File,
+    result: JobOutcome,
+    kept: bool,
+}
+
+impl Prepared {
+    /// Makes the files durable, then moves the folder into jobs/ (replacing
+    /// an older result of the same id): [`commit_batch`] of one.
+    pub fn commit(self) -> Result<JobOutcome, StoreError> {
+        let mut results = commit_batch(vec![self]);
+        results.pop().unwrap_or_else(|| {
+            Err(StoreError::Format { path: PathBuf::new(), message: "empty batch".into() })
+        })
+    }
+
+    /// Moves the (durable) folder into jobs/, replacing an older result.
+    fn publish(mut self) -> Result<JobOutcome, StoreError> {
+        let old = self.tmp.with_extension("old");
+        let replaced = fs::symlink_metadata(&self.final_dir).is_ok();
+        if replaced {
+            fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
+        }
+        if let Err(e) = fs::rename(&self.tmp, &self.final_dir) {
+            if replaced {
+                let _ = fs::rename(&old, &self.final_dir); // put the old result back
+            }
+            return Err(StoreError::Io { path: self.final_dir.clone(), source: e });
+        }
+        self.kept = true;
+        if replaced {
+            let _ = fs::remove_dir_all(&old);
+        }
+        Ok(self.result.clone())
+    }
+}
+
+/// Makes a batch of prepared job folders durable and moves them into jobs/
+/// (durability batched, not one `fsync` per job):
+///
+/// 1. every file of the batch reaches the disk: one `syncfs` of the results
+///    folder's file system on Linux (elsewhere an `fsync` per file);
+/// 2. each folder is renamed into jobs/;
+/// 3. jobs/ is synced, so the renames are durable too.
+///
+/// So after a power cut, a job folder in jobs/ is whole, and a job whose
+/// rename was not yet durable is absent (its temporary folder is cleaned up
+/// and the job trained again). Some file systems report a full disk only
+/// when syncing (NFS, delayed allocation): then the whole batch fails and
+/// its temporary folders go. A file system that cannot sync is no reason to
+/// fail a job.
+pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>> {
+    if let Err((path, e)) = sync_files(&batch) {
+        return batch
+            .into_iter()
+            .map(|_| {
+                Err(StoreError::Io { path: path.clone(), source: io::Error::new(e.kind(), e.to_string()) })
+            })
+            .collect();
+    }
+    let jobs_dir = batch.first().and_then(|p| p.final_dir.parent().map(Path::to_path_buf));
+    let results: Vec<_> = batch.into_iter().map(Prepared::publish).collect();
+    if let Some(dir) = jobs_dir {
+        // Best effort: the folders are in place whatever this says.
+        let _ = File::open(&dir).and_then(|d| sync(&d));
+    }
+    results
+}
+
+/// Step 1 of [`commit_batch`].
+fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
+    let Some(first) = batch.first() else { return Ok(()) };
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `syncfs` takes any open file descriptor and only reads it;
+        // `first.curve` stays open for the whole call.
+        let rc = unsafe { libc::syncfs(first.curve.as_raw_fd()) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) {
+            return Ok(());
+        }
+        Err((first.tmp.clone(), e))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = first;
+        for p in batch {
+            use super::layout::HASHED_FILES;
+            for name in HASHED_FILES {
+                let path = p.tmp.join(name);
+                File::open(&path).and_then(|f| sync(&f)).map_err(|e| (path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+impl Drop for JobWriter {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+impl crate::train::Sink for JobWriter {
+    fn record(&mut self, r: &EpochRecord) {
+        JobWriter::record(self, r);
+    }
+
+    fn stop(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// The digest of a job's data files that [`JobOutcome::files_hash`] holds.
+fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for name in [CURVE, PREDICTIONS, MODEL] {
+        h.update(name.as_bytes());
+        h.update(b"=");
+        h.update(files.get(name).map_or("", String::as_str).as_bytes());
+        h.update(b"\n");
+    }
+    hex(&h.finalize()[..8])
+}
+
+/// predictions.csv (SPEC 6): the input columns under their names (`raw`:
+/// the values before scaling), `split` (rows from `test_from` on are
+/// `test`), `label` and `predicted` as class names, then `output` for one
+/// output unit or `p_<class>` per class for several. `labels` are class
+/// indices into `classes`; `outputs` is (n, units). One output predicts the
+/// second class when >= 0.5; several predict their argmax.
+pub fn predictions_csv(
+    columns: &[String],
+    classes: &[String],
+    raw: ndarray::ArrayView2<f64>,
+    test_from: usize,
+    labels: ndarray::ArrayView1<f64>,
+    outputs: ndarray::ArrayView2<f64>,
+) -> String {
+    let class = |i: usize| classes.get(i).map_or_else(|| i.to_string(), String::clone);
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut header: Vec<String> = columns.to_vec();
+    header.extend(["split", "label", "predicted"].map(String::from));
+    if outputs.ncols() == 1 {
+        header.push("output".to_string());
+    } else {
+        header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
+    }
+    let _ = w.write_record(&header);
+    for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+        let predicted = crate::nn::predicted_class(out.iter().copied());
+        let mut rec: Vec<String> = row.iter().map(|&v| fmt_f64(v)).collect();
+        rec.push(if i < test_from { "train" } else { "test" }.to_string());
+        rec.push(class(y as usize));
+        rec.push(class(predicted));
+        rec.extend(out.iter().map(|&o| fmt_f64(o)));
+        let _ = w.write_record(&rec);
+    }
+    // Writing to a Vec cannot fail; the text is UTF-8 since every cell is.
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn opt_f64(v: Option<f64>) -> String {
+    v.map(fmt_f64).unwrap_or_default()
+}
+
+fn opt_u64(v: Option<u64>) -> String {
+    v.map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// summary.csv as bytes, rows in the order given.
+pub fn summary_csv(rows: &[SummaryRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = vec!["job_id", "seed"];
+    header.extend(KEYS.iter().map(|k| k.name));
+    header.extend(SUMMARY_RESULT_COLUMNS);
+    w.write_record(&header).expect("in-memory write");
+    for r in rows {
+        let o = &r.outcome;
+        let mut rec: Vec<String> = vec![r.job_id.clone(), r.seed.to_string()];
+        rec.extend(r.params.iter().map(|(_, v)| v.clone()));
+        rec.extend([
+            fmt_f64(o.final_loss),
+            fmt_f64(o.final_accuracy),
+            opt_f64(o.final_test_loss),
+            opt_f64(o.final_test_accuracy),
+            fmt_f64(o.min_loss),
+            opt_u64(o.epoch_at_target),
+            o.status.clone(),
+            opt_u64(o.diverged_epoch),
+            r.curve.clone(),
+        ]);
+        w.write_record(&rec).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
