@@ -574,9 +574,10 @@ fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
         Value::Integer(n) if *n >= 1 && *n <= 1_000_000 => Ok((0..*n as u64).collect()),
         Value::Array(items) if !items.is_empty() => {
             let mut seeds = Vec::with_capacity(items.len());
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for v in items {
                 match v {
-                    Value::Integer(s) if *s >= 0 && !seeds.contains(&(*s as u64)) => seeds.push(*s as u64),
+                    Value::Integer(s) if *s >= 0 && seen.insert(*s as u64) => seeds.push(*s as u64),
                     _ => return Err(bad()),
                 }
             }
