@@ -31,6 +31,9 @@ fn emit(text: &str) -> Result<(), Error> {
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     let manifest = Manifest::load(path, sets)?;
     let plan = Plan::new(manifest)?;
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -148,6 +151,19 @@ fn human_bytes_f(b: f64) -> String {
     if b >= 1e18 { format!("{b:.1e} B") } else { human_bytes(b as u64) }
 }
 
+/// A results folder path (`--out`, or the default `results/<name>`) must
+/// name a folder or nothing yet: a file there is a usage error (exit 2).
+fn check_out(out: &Path) -> Result<(), Error> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(Error::usage(format!(
+            "{}: is a file, not a results folder; give --out a folder (a new one, or a results folder \
+             to resume), or move the file away",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
@@ -161,6 +177,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
         check_plan_size(plan, args.yes, args.threads)?;
+        check_out(&args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name)))?;
     }
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
@@ -707,6 +724,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Error> {
         None => jobs.min(slurm::DEFAULT_MAX_TASKS),
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
+    check_out(&out)?;
     let absolute =
         |p: &Path| std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()));
     let job = SlurmJob::new(SlurmSettings {

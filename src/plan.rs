@@ -15,10 +15,10 @@ use std::sync::Arc;
 use toml::Value;
 
 use crate::data;
-use crate::manifest::{Manifest, ManifestError, Origin};
+use crate::manifest::{Errors, Manifest, ManifestError, Origin};
 use crate::nn::Layout;
 use crate::rng::{Fnv64, hex_hash};
-use crate::spec::{self, DataSource, Generated, Init, JobSpec, KEYS};
+use crate::spec::{self, DataSource, Generated, Init, JobSpec, KEYS, ParamError};
 use crate::weights::WeightsFile;
 
 /// A plan over this many jobs needs `--yes`.
@@ -69,6 +69,10 @@ pub struct Plan {
     /// `key = value\n` of every parameter from `[base]` or its default, in
     /// [`KEYS`] order: the lines a configuration does not sweep.
     base_lines: Vec<String>,
+    /// What the user should hear about, though it is no error: an
+    /// `[[exclude]]` that matches no job (a typo, or a `--set` that shrank
+    /// an axis), with the values its axes have.
+    pub warnings: Vec<String>,
 }
 
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
@@ -129,11 +133,20 @@ impl Plan {
                 .collect();
         }
         let before = combos.len();
+        let mut used = vec![false; manifest.exclude.len()];
         combos.retain(|c| {
-            !manifest.exclude.iter().any(|g| {
-                g.entries.iter().all(|e| c.iter().any(|(k, v)| *k == e.key && spec::same_value(v, &e.value)))
-            })
+            let mut excluded = false;
+            for (g, used) in manifest.exclude.iter().zip(&mut used) {
+                if g.entries
+                    .iter()
+                    .all(|e| c.iter().any(|(k, v)| *k == e.key && spec::same_value(v, &e.value)))
+                {
+                    (*used, excluded) = (true, true);
+                }
+            }
+            !excluded
         });
+        let warnings = unused_excludes(&manifest, &used);
         let excluded_all = before > 0 && combos.is_empty() && !manifest.exclude.is_empty();
         if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
             combos.clear(); // only includes: no base job
@@ -152,7 +165,7 @@ impl Plan {
                 format!("{} = {v}\n", k.name)
             })
             .collect();
-        let mut plan = Plan { manifest, jobs: Vec::new(), configs: Vec::new(), base_lines };
+        let mut plan = Plan { manifest, jobs: Vec::new(), configs: Vec::new(), base_lines, warnings };
 
         // An include that repeats a grid job is the same job: keep the
         // first. Seeds are distinct, so two jobs are one exactly when their
@@ -200,9 +213,26 @@ impl Plan {
             return Err(ManifestError::at(&origin, format!("the plan is empty: {why}")));
         }
         // The seed does not change whether a job is valid: its
-        // configuration's first job speaks for every seed.
-        plan.configs =
-            (0..kept.len()).map(|c| plan.validate(&plan.jobs[c * seeds])).collect::<Result<_, _>>()?;
+        // configuration's first job speaks for every seed. Every problem is
+        // reported, once per place, key and value.
+        let mut errors = Errors::default();
+        let mut reported = HashSet::new();
+        plan.configs.reserve_exact(kept.len());
+        for c in 0..kept.len() {
+            let job = &plan.jobs[c * seeds];
+            match JobSpec::from_values(job.seed, &|k| Some(plan.value(job, k)), &plan.manifest.dir) {
+                Ok(spec) => plan.configs.push(spec),
+                Err(first) => {
+                    for e in plan.problems(job, first) {
+                        let error = plan.param_error(job, &e);
+                        if reported.insert((error.location(), e.key, e.value, e.problem)) {
+                            errors.push(error);
+                        }
+                    }
+                }
+            }
+        }
+        errors.into_result()?;
         Ok(plan)
     }
 
@@ -342,15 +372,42 @@ impl Plan {
     /// Checks a job's values against the parameter table; errors point at
     /// the manifest line that set the offending value.
     fn validate(&self, job: &Job) -> Result<JobSpec, ManifestError> {
-        JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
-            let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
-            let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
-            let error = match self.origin_of(job, &e.key) {
-                Some(origin) => ManifestError::at(&origin, message),
-                None => ManifestError::in_file(&self.manifest.path, message),
-            };
-            error.key(&e.key).allowed(&e.allowed)
-        })
+        JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir)
+            .map_err(|e| self.param_error(job, &e))
+    }
+
+    /// Every value of an invalid job that its key refuses, in [`KEYS`]
+    /// order; `first` (what [`JobSpec::from_values`] said: the first of
+    /// them, or a conflict between keys) when each value is fine alone.
+    fn problems(&self, job: &Job, first: ParamError) -> Vec<ParamError> {
+        let mut all: Vec<ParamError> = KEYS
+            .iter()
+            .filter_map(|k| {
+                let value = self.value(job, k.name);
+                let problem = k.kind.check(&value).err()?;
+                Some(ParamError {
+                    key: k.name.to_string(),
+                    value: value.to_string(),
+                    problem,
+                    allowed: k.allowed(),
+                })
+            })
+            .collect();
+        if all.is_empty() {
+            all.push(first);
+        }
+        all
+    }
+
+    /// A job's invalid value, at the manifest line that set it.
+    fn param_error(&self, job: &Job, e: &ParamError) -> ManifestError {
+        let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
+        let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
+        let error = match self.origin_of(job, &e.key) {
+            Some(origin) => ManifestError::at(&origin, message),
+            None => ManifestError::in_file(&self.manifest.path, message),
+        };
+        error.key(&e.key).allowed(&e.allowed)
     }
 
     /// Where a job's value for `key` was written (None: a default).
@@ -517,6 +574,40 @@ impl Plan {
             _ => 0,
         }
     }
+}
+
+/// A warning for each `[[exclude]]` that matched no combination of the
+/// axes (`used[i]` false): where it is, its keys, and each value that is not
+/// among its axis's values, with those values.
+fn unused_excludes(m: &Manifest, used: &[bool]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, (g, _)) in m.exclude.iter().zip(used).enumerate().filter(|(_, (_, used))| !**used) {
+        let keys: Vec<String> = g.entries.iter().map(|e| format!("{} = {}", e.key, e.value)).collect();
+        let mut why: Vec<String> = Vec::new();
+        for e in &g.entries {
+            let Some(axis) = m.zip.iter().chain(&m.grid).find(|a| a.key == e.key) else { continue };
+            if !axis.values.iter().any(|v| spec::same_value(v, &e.value)) {
+                let values: Vec<String> = axis.values.iter().map(Value::to_string).collect();
+                why.push(format!(
+                    "`{}` = {} is not a value of its axis (allowed: {})",
+                    e.key,
+                    e.value,
+                    values.join(", ")
+                ));
+            }
+        }
+        if why.is_empty() {
+            why.push("no combination of the axes has all these values".to_string());
+        }
+        warnings.push(format!(
+            "{}: [[exclude]] #{} ({}) matches no job: {}",
+            g.origin,
+            i + 1,
+            keys.join(", "),
+            why.join("; ")
+        ));
+    }
+    warnings
 }
 
 /// Rows of a curve.csv of `epochs` epochs logged every `every` (>= 1).
