@@ -3,6 +3,7 @@
 //! they say (it decides the exit code) and get their context here; `main`
 //! prints them.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ fn emit(text: &str) -> Result<(), Error> {
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     let manifest = Manifest::load(path, sets)?;
     let plan = Plan::new(manifest)?;
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -147,6 +151,19 @@ fn human_bytes_f(b: f64) -> String {
     if b >= 1e18 { format!("{b:.1e} B") } else { human_bytes(b as u64) }
 }
 
+/// A results folder path (`--out`, or the default `results/<name>`) must
+/// name a folder or nothing yet: a file there is a usage error (exit 2).
+fn check_out(out: &Path) -> Result<(), Error> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(Error::usage(format!(
+            "{}: is a file, not a results folder; give --out a folder (a new one, or a results folder \
+             to resume), or move the file away",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
@@ -160,6 +177,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
         check_plan_size(plan, args.yes, args.threads)?;
+        check_out(&args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name)))?;
     }
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
@@ -270,85 +288,165 @@ fn human(v: f64) -> String {
 
 pub fn plan(args: &PlanArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
-    let keys = plan.swept_keys();
-    let cells = |j: &crate::plan::Job| -> Vec<String> {
-        keys.iter()
-            .map(|k| j.swept.iter().find(|(s, _)| s == k).map_or(String::new(), |(_, v)| display_value(v)))
-            .collect()
-    };
-    let text = match args.format {
-        PlanFormat::Json => {
-            let jobs: Vec<serde_json::Value> = plan
-                .jobs
-                .iter()
-                .map(|j| {
-                    let params: serde_json::Map<String, serde_json::Value> = j
-                        .swept
-                        .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
-                        .collect();
-                    serde_json::json!({"index": j.index, "job_id": j.id, "seed": j.seed, "params": params})
-                })
-                .collect();
-            let doc = serde_json::json!({"name": plan.manifest.name, "count": plan.jobs.len(), "jobs": jobs});
-            format!("{}\n", serde_json::to_string_pretty(&doc).expect("json"))
-        }
-        PlanFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec!["index".to_string(), "job_id".into(), "seed".into()];
-            header.extend(keys.iter().cloned());
-            w.write_record(&header).expect("in-memory");
-            for j in &plan.jobs {
-                let mut rec = vec![j.index.to_string(), j.id.clone(), j.seed.to_string()];
-                rec.extend(cells(j));
-                w.write_record(&rec).expect("in-memory");
-            }
-            String::from_utf8(w.into_inner().expect("in-memory")).expect("utf-8")
-        }
-        PlanFormat::Table => {
-            let mut rows = vec![{
-                let mut h = vec!["#".to_string(), "job_id".into(), "seed".into()];
-                h.extend(keys.iter().cloned());
-                h
-            }];
-            for j in &plan.jobs {
-                let mut r = vec![j.index.to_string(), j.id.clone(), j.seed.to_string()];
-                r.extend(cells(j));
-                rows.push(r);
-            }
-            let mut out = align(&rows);
-            let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
-            let size = plan.size();
-            out.push_str(&format!(
-                "{} jobs, {} job-epochs, ~{} on disk ({}), up to ~{} of memory per job ({})\n",
-                plan.jobs.len(),
-                epochs,
-                human_bytes_f(size.disk()),
-                disk_parts(&size),
-                human_bytes_f(size.memory),
-                plan.manifest.name
-            ));
-            out
-        }
-    };
-    emit(&text)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match args.format {
+        PlanFormat::Json => write_plan_json(&plan, &mut out),
+        PlanFormat::Csv => write_plan_csv(&plan, &mut out),
+        PlanFormat::Table => write_plan_table(&plan, &mut out),
+    }
+    .and_then(|()| out.flush())
+    .context("cannot write to standard output")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Left-aligned columns separated by two spaces.
-fn align(rows: &[Vec<String>]) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> =
-            r.iter().enumerate().map(|(c, s)| format!("{s:<w$}", w = widths[c])).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+/// The displayed value of each swept key (`keys`) for a job's
+/// configuration: one list per configuration, reused by its every seed.
+struct Cells<'p> {
+    keys: Vec<String>,
+    of: Option<(&'p Swept, Vec<String>)>,
+}
+
+/// A job's swept values.
+type Swept = [(String, toml::Value)];
+
+impl<'p> Cells<'p> {
+    fn new(plan: &Plan) -> Self {
+        Cells { keys: plan.swept_keys(), of: None }
     }
-    out
+
+    fn of(&mut self, job: &'p crate::plan::Job) -> &[String] {
+        let swept: &'p Swept = &job.swept;
+        if !self.of.as_ref().is_some_and(|(s, _)| std::ptr::eq(*s, swept)) {
+            let cells = self
+                .keys
+                .iter()
+                .map(|k| swept.iter().find(|(s, _)| s == k).map_or(String::new(), |(_, v)| display_value(v)))
+                .collect();
+            self.of = Some((swept, cells));
+        }
+        &self.of.as_ref().expect("set above").1
+    }
+}
+
+/// `sweep plan --format csv`, a row per job as it goes.
+fn write_plan_csv(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
+    let mut cells = Cells::new(plan);
+    let mut w = csv::Writer::from_writer(out);
+    let header = ["index", "job_id", "seed"].into_iter().chain(cells.keys.iter().map(String::as_str));
+    w.write_record(header).map_err(io)?;
+    let (mut index, mut seed) = (String::new(), String::new());
+    for j in &plan.jobs {
+        index.clear();
+        seed.clear();
+        let _ = write!(index, "{}", j.index);
+        let _ = write!(seed, "{}", j.seed);
+        let fixed = [index.as_str(), j.id.as_str(), seed.as_str()];
+        w.write_record(fixed.into_iter().chain(cells.of(j).iter().map(String::as_str))).map_err(io)?;
+    }
+    w.flush()
+}
+
+/// `sweep plan` (the table): left-aligned columns separated by two spaces,
+/// a row per job as it goes (widths from a first pass); then the totals.
+fn write_plan_table(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
+    let mut cells = Cells::new(plan);
+    let header: Vec<String> =
+        ["#", "job_id", "seed"].into_iter().map(str::to_string).chain(cells.keys.iter().cloned()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for j in &plan.jobs {
+        let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        widths[0] = widths[0].max(digits(j.index as u64));
+        widths[1] = widths[1].max(j.id.chars().count());
+        widths[2] = widths[2].max(digits(j.seed));
+        for (w, c) in widths[3..].iter_mut().zip(cells.of(j)) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut line = String::new();
+    let mut row = |out: &mut dyn Write, row: &mut dyn Iterator<Item = &dyn std::fmt::Display>| {
+        line.clear();
+        for (c, (s, w)) in row.zip(&widths).enumerate() {
+            if c > 0 {
+                line.push_str("  ");
+            }
+            let _ = write!(line, "{s:<w$}");
+        }
+        out.write_all(line.trim_end().as_bytes())?;
+        out.write_all(b"\n")
+    };
+    row(out, &mut header.iter().map(|h| h as &dyn std::fmt::Display))?;
+    for j in &plan.jobs {
+        let fixed: [&dyn std::fmt::Display; 3] = [&j.index, &j.id, &j.seed];
+        row(out, &mut fixed.into_iter().chain(cells.of(j).iter().map(|c| c as &dyn std::fmt::Display)))?;
+    }
+    let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
+    let size = plan.size();
+    writeln!(
+        out,
+        "{} jobs, {} job-epochs, ~{} on disk ({}), up to ~{} of memory per job ({})",
+        plan.jobs.len(),
+        epochs,
+        human_bytes_f(size.disk()),
+        disk_parts(&size),
+        human_bytes_f(size.memory),
+        plan.manifest.name
+    )
+}
+
+/// `sweep plan --format json`: `{"count", "jobs": [{"index", "job_id",
+/// "params", "seed"}], "name"}`, pretty-printed, a job at a time.
+fn write_plan_json(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+
+    struct Doc<'p>(&'p Plan);
+    struct Jobs<'p>(&'p Plan);
+    struct OneJob<'a>(&'a crate::plan::Job, &'a serde_json::Value);
+
+    impl serde::Serialize for Doc<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            // In key order, as a serde_json map prints.
+            let mut m = s.serialize_map(Some(3))?;
+            m.serialize_entry("count", &self.0.jobs.len())?;
+            m.serialize_entry("jobs", &Jobs(self.0))?;
+            m.serialize_entry("name", &self.0.manifest.name)?;
+            m.end()
+        }
+    }
+    impl serde::Serialize for Jobs<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(self.0.jobs.len()))?;
+            let mut params: Option<(&Swept, serde_json::Value)> = None;
+            for j in &self.0.jobs {
+                let swept: &Swept = &j.swept;
+                if !params.as_ref().is_some_and(|(s, _)| std::ptr::eq(*s, swept)) {
+                    let map: serde_json::Map<String, serde_json::Value> = swept
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+                        .collect();
+                    params = Some((swept, serde_json::Value::Object(map)));
+                }
+                seq.serialize_element(&OneJob(j, &params.as_ref().expect("set above").1))?;
+            }
+            seq.end()
+        }
+    }
+    impl serde::Serialize for OneJob<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(4))?;
+            m.serialize_entry("index", &self.0.index)?;
+            m.serialize_entry("job_id", &self.0.id)?;
+            m.serialize_entry("params", self.1)?;
+            m.serialize_entry("seed", &self.0.seed)?;
+            m.end()
+        }
+    }
+
+    serde_json::to_writer_pretty(&mut *out, &Doc(plan)).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// A results folder to read (SPEC 6, Ownership): anything else is refused.
@@ -626,6 +724,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Error> {
         None => jobs.min(slurm::DEFAULT_MAX_TASKS),
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
+    check_out(&out)?;
     let absolute =
         |p: &Path| std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()));
     let job = SlurmJob::new(SlurmSettings {

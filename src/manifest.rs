@@ -50,6 +50,9 @@ pub struct ManifestError {
     pub allowed: Option<String>,
     /// The closest allowed word, for a misspelling (`activaton` -> `activation`).
     pub suggestion: Option<String>,
+    /// The errors found after this one: validation goes on past an error
+    /// wherever what follows does not depend on it, as a compiler does.
+    pub more: Vec<ManifestError>,
 }
 
 impl ManifestError {
@@ -69,6 +72,7 @@ impl ManifestError {
             message: message.into(),
             allowed: None,
             suggestion: None,
+            more: Vec::new(),
         }
     }
 
@@ -83,6 +87,7 @@ impl ManifestError {
             message: message.into(),
             allowed: None,
             suggestion: None,
+            more: Vec::new(),
         }
     }
 
@@ -121,11 +126,44 @@ impl fmt::Display for ManifestError {
         if let Some(a) = &self.allowed {
             write!(f, "; allowed: {a}")?;
         }
+        for e in &self.more {
+            write!(f, "\nerror: {e}")?;
+        }
         Ok(())
     }
 }
 
 impl std::error::Error for ManifestError {}
+
+/// The errors found so far in a manifest, in the order found.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<ManifestError>);
+
+impl Errors {
+    pub fn push(&mut self, mut e: ManifestError) {
+        let more = std::mem::take(&mut e.more);
+        self.0.push(e);
+        self.0.extend(more);
+    }
+
+    /// The value, or None with the error kept.
+    pub fn ok<T>(&mut self, r: Result<T, ManifestError>) -> Option<T> {
+        r.map_err(|e| self.push(e)).ok()
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The first error, carrying the others in [`ManifestError::more`].
+    pub fn into_result(self) -> Result<(), ManifestError> {
+        let mut all = self.0.into_iter();
+        match all.next() {
+            None => Ok(()),
+            Some(first) => Err(ManifestError { more: all.collect(), ..first }),
+        }
+    }
+}
 
 /// `key = value` and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,41 +259,45 @@ impl Source<'_> {
         items.into_iter().map(|(at, k, v)| (k, v, self.origin(at))).collect()
     }
 
+    /// A table's entries; each bad one is an error in `errors`, and left out.
     fn flat_table(
         &self,
         key: &str,
         v: &toml::Spanned<DeValue>,
         at: &Origin,
-    ) -> Result<Vec<Entry>, ManifestError> {
+        errors: &mut Errors,
+    ) -> Vec<Entry> {
         let DeValue::Table(table) = v.get_ref() else {
-            return Err(ManifestError::at(
+            errors.push(ManifestError::at(
                 at,
                 format!("`{key}` must be a table ([{key}] with `key = value` lines)"),
             ));
+            return Vec::new();
         };
         self.entries(table)
             .into_iter()
-            .map(|(k, v, origin)| Ok(Entry { key: k.to_string(), value: self.value(v)?, origin }))
+            .filter_map(|(k, v, origin)| {
+                Some(Entry { key: k.to_string(), value: errors.ok(self.value(v))?, origin })
+            })
             .collect()
     }
 
-    fn groups(
-        &self,
-        key: &str,
-        v: &toml::Spanned<DeValue>,
-        at: &Origin,
-    ) -> Result<Vec<Group>, ManifestError> {
+    /// `[[key]]` tables; one with a bad entry is an error, and left out.
+    fn groups(&self, key: &str, v: &toml::Spanned<DeValue>, at: &Origin, errors: &mut Errors) -> Vec<Group> {
         let DeValue::Array(items) = v.get_ref() else {
-            return Err(ManifestError::at(
+            errors.push(ManifestError::at(
                 at,
                 format!("`{key}` must be a list of tables: write [[{key}]] sections"),
             ));
+            return Vec::new();
         };
         items
             .iter()
-            .map(|item| {
+            .filter_map(|item| {
                 let origin = self.origin(item.span().start);
-                Ok(Group { entries: self.flat_table(key, item, &origin)?, origin })
+                let before = errors.count();
+                let entries = self.flat_table(key, item, &origin, errors);
+                (errors.count() == before).then_some(Group { entries, origin })
             })
             .collect()
     }
@@ -286,28 +328,32 @@ impl Manifest {
             exclude: Vec::new(),
             include: Vec::new(),
         };
+        // Every error is collected, in the order of the file, then of the
+        // `--set`s, then of the checks.
+        let mut errors = Errors::default();
         for (key, v, origin) in src.entries(doc.get_ref()) {
             match key {
                 "name" | "description" | "seeds" => {
-                    let e = Some(Entry { key: key.to_string(), value: src.value(v)?, origin });
+                    let Some(value) = errors.ok(src.value(v)) else { continue };
+                    let e = Some(Entry { key: key.to_string(), value, origin });
                     match key {
                         "name" => raw.name = e,
                         "description" => raw.description = e,
                         _ => raw.seeds = e,
                     }
                 }
-                "base" => raw.base = src.flat_table(key, v, &origin)?,
-                "grid" => raw.grid = src.flat_table(key, v, &origin)?,
-                "zip" => raw.zip = src.flat_table(key, v, &origin)?,
-                "exclude" => raw.exclude = src.groups(key, v, &origin)?,
-                "include" => raw.include = src.groups(key, v, &origin)?,
-                other => return Err(unknown_top_key(other, &origin)),
+                "base" => raw.base = src.flat_table(key, v, &origin, &mut errors),
+                "grid" => raw.grid = src.flat_table(key, v, &origin, &mut errors),
+                "zip" => raw.zip = src.flat_table(key, v, &origin, &mut errors),
+                "exclude" => raw.exclude = src.groups(key, v, &origin, &mut errors),
+                "include" => raw.include = src.groups(key, v, &origin, &mut errors),
+                other => errors.push(unknown_top_key(other, &origin)),
             }
         }
         for set in sets {
-            apply_set(&mut raw, set)?;
+            let _ = errors.ok(apply_set(&mut raw, set));
         }
-        validate(path, raw)
+        validate(path, raw, errors)
     }
 
     /// The manifest as run (after `--set`), as TOML that loads back to the
@@ -394,7 +440,18 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
             Value::String(text.to_string())
         }
         Err(e) => {
-            return Err(ManifestError::at(&origin, format!("VALUE is not TOML: {}", e.message().trim())));
+            let axis = key.starts_with("grid.") || key.starts_with("zip.");
+            let hint = match quote_bare_words(text, axis) {
+                Some(fixed) => format!(
+                    "; strings must be quoted: --set {}",
+                    crate::slurm::shell_quote(&format!("{key}={fixed}"))
+                ),
+                None => String::new(),
+            };
+            return Err(ManifestError::at(
+                &origin,
+                format!("VALUE is not TOML: {}{hint}", e.message().trim()),
+            ));
         }
     };
     let (section, name) = match key.split_once('.') {
@@ -414,18 +471,30 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
             _ => raw.seeds = Some(entry),
         },
         "base" => {
-            if raw.grid.iter().chain(&raw.zip).any(|e| e.key == name) {
+            if let Some(table) = axis_table(raw, name) {
                 return Err(ManifestError::at(
                     &origin,
-                    format!(
-                        "`{name}` is swept by the manifest; override the axis with --set grid.{name}=[..] (or zip.{name})"
-                    ),
-                ));
+                    format!("`{name}` is swept by the manifest's [{table}]; override the axis with --set {table}.{name}=[..]"),
+                )
+                .key(name));
             }
             upsert(&mut raw.base, entry);
         }
-        "grid" => upsert(&mut raw.grid, entry),
-        "zip" => upsert(&mut raw.zip, entry),
+        "grid" | "zip" => {
+            // An axis lives in one table: `--set zip.lr` for a [grid] axis
+            // would make it both.
+            if let Some(table) = axis_table(raw, name).filter(|t| *t != section) {
+                return Err(ManifestError::at(
+                    &origin,
+                    format!(
+                        "`{name}` is an axis of the manifest's [{table}], not [{section}]; override it with \
+                         --set {table}.{name}=[..]"
+                    ),
+                )
+                .key(name));
+            }
+            upsert(if section == "grid" { &mut raw.grid } else { &mut raw.zip }, entry);
+        }
         other => {
             return Err(ManifestError::at(&origin, format!("unknown section `{other}`"))
                 .key(key)
@@ -434,6 +503,78 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         }
     }
     Ok(())
+}
+
+/// The table (`grid` or `zip`) in which `key` is an axis, if it is one.
+fn axis_table(raw: &Raw, key: &str) -> Option<&'static str> {
+    if raw.grid.iter().any(|e| e.key == key) {
+        Some("grid")
+    } else if raw.zip.iter().any(|e| e.key == key) {
+        Some("zip")
+    } else {
+        None
+    }
+}
+
+/// A `--set` VALUE that is not TOML because of unquoted words
+/// (`[tanh, relu]`), with those words quoted, if that makes it TOML; else,
+/// for an `axis` (`grid.KEY`, `zip.KEY`), the words as a list, and for
+/// another key, a value that is no list or table as one string.
+fn quote_bare_words(text: &str, axis: bool) -> Option<String> {
+    let parses = |t: &str| toml::from_str::<toml::Table>(&format!("v = {t}")).is_ok();
+    let mut out = String::new();
+    let mut word = String::new();
+    let mut quoted = 0;
+    let mut flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() {
+            if parses(word) {
+                out.push_str(word);
+            } else {
+                out.push_str(&Value::String(word.clone()).to_string());
+                quoted += 1;
+            }
+            word.clear();
+        }
+    };
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                flush(&mut word, &mut out);
+                // A string as written, up to its closing quote.
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '[' | ']' | '{' | '}' | ',' | '=' => {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+            c if c.is_whitespace() => {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+            c => word.push(c),
+        }
+    }
+    flush(&mut word, &mut out);
+    if quoted == 0 {
+        None
+    } else if parses(&out) {
+        Some(out)
+    } else if axis && parses(&format!("[{out}]")) {
+        // `grid.dataset=xor,linear`: an axis is a list.
+        Some(format!("[{out}]"))
+    } else if !axis && !text.starts_with(['[', '{', '"', '\'']) {
+        // One string with a comma or an `=` in it: `description=lr, 4A`.
+        Some(Value::String(text.to_string()).to_string())
+    } else {
+        None
+    }
 }
 
 /// A parameter key, or an error with a "did you mean".
@@ -448,78 +589,89 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
         .allowed(names.join(", ")))
 }
 
-fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
+/// Checks the raw document; every independent mistake is added to `errors`,
+/// and the manifest is returned only when there is none.
+fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, ManifestError> {
     let stem = path.file_stem().map_or("sweep".to_string(), |s| s.to_string_lossy().into_owned());
     let (name, name_origin) = match raw.name {
         None => (stem, Origin::File { path: path.to_path_buf(), line: 1, col: 1 }),
         Some(Entry { value: Value::String(s), origin, .. }) if !s.trim().is_empty() => (s, origin),
-        Some(e) => return Err(ManifestError::at(&e.origin, "`name` must be a non-empty string").key("name")),
+        Some(e) => {
+            errors.push(ManifestError::at(&e.origin, "`name` must be a non-empty string").key("name"));
+            (stem, e.origin)
+        }
     };
     // It names the default results folder, results/<name>: one folder, inside.
     if name == "." || name == ".." || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
-        return Err(ManifestError::at(
-            &name_origin,
-            format!(
-                "`name` = {}: the name is the results folder's (results/<name>), so it must be one \
-                 folder name: no `/`, `\\` or control characters, and not `.` or `..`",
-                Value::String(name.clone())
-            ),
-        )
-        .key("name"));
+        errors.push(
+            ManifestError::at(
+                &name_origin,
+                format!(
+                    "`name` = {}: the name is the results folder's (results/<name>), so it must be one \
+                     folder name: no `/`, `\\` or control characters, and not `.` or `..`",
+                    Value::String(name.clone())
+                ),
+            )
+            .key("name"),
+        );
     }
     let description = match raw.description {
         None => None,
         Some(Entry { value: Value::String(s), .. }) => Some(s),
         Some(e) => {
-            return Err(ManifestError::at(&e.origin, "`description` must be a string").key("description"));
+            errors.push(ManifestError::at(&e.origin, "`description` must be a string").key("description"));
+            None
         }
     };
     let (seeds, seeds_written) = match raw.seeds {
         None => (vec![0], Value::Integer(1)),
-        Some(e) => (parse_seeds(&e)?, e.value),
+        Some(e) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), e.value),
     };
 
     for e in &raw.base {
-        check_param_key(e, "base")?;
+        let _ = errors.ok(check_param_key(e, "base"));
     }
-    let axis = |e: Entry, section: &str| -> Result<Axis, ManifestError> {
-        check_param_key(&e, section)?;
-        let values = expand_axis(&e, section)?;
-        Ok(Axis { key: e.key, values, written: e.value, origin: e.origin })
+    // [[exclude]] may name any axis, even one with a mistake of its own.
+    let axis_keys: Vec<String> = raw.zip.iter().chain(&raw.grid).map(|e| e.key.clone()).collect();
+    let mut axis = |e: Entry, section: &str| -> Option<Axis> {
+        errors.ok(check_param_key(&e, section))?;
+        let values = errors.ok(expand_axis(&e, section))?;
+        Some(Axis { key: e.key, values, written: e.value, origin: e.origin })
     };
-    let zip = raw.zip.into_iter().map(|e| axis(e, "zip")).collect::<Result<Vec<_>, _>>()?;
-    let grid = raw.grid.into_iter().map(|e| axis(e, "grid")).collect::<Result<Vec<_>, _>>()?;
+    let zip: Vec<Axis> = raw.zip.into_iter().filter_map(|e| axis(e, "zip")).collect();
+    let grid: Vec<Axis> = raw.grid.into_iter().filter_map(|e| axis(e, "grid")).collect();
     if let Some(first) = zip.first()
         && let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len())
     {
-        return Err(ManifestError::at(
-            &other.origin,
-            format!(
-                "[zip] lists must have one length: `{}` has {}, `{}` has {}",
-                first.key,
-                first.values.len(),
-                other.key,
-                other.values.len()
-            ),
-        )
-        .key(&other.key));
+        errors.push(
+            ManifestError::at(
+                &other.origin,
+                format!(
+                    "[zip] lists must have one length: `{}` has {}, `{}` has {}",
+                    first.key,
+                    first.values.len(),
+                    other.key,
+                    other.values.len()
+                ),
+            )
+            .key(&other.key),
+        );
     }
-    if let Some(dup) = grid.iter().find(|g| zip.iter().any(|z| z.key == g.key)) {
-        return Err(ManifestError::at(
-            &dup.origin,
-            format!("`{}` is both in [zip] and [grid]; keep one", dup.key),
-        )
-        .key(&dup.key));
+    for dup in grid.iter().filter(|g| zip.iter().any(|z| z.key == g.key)) {
+        errors.push(
+            ManifestError::at(&dup.origin, format!("`{}` is both in [zip] and [grid]; keep one", dup.key))
+                .key(&dup.key),
+        );
     }
 
-    let axis_keys: Vec<&str> = zip.iter().chain(&grid).map(|a| a.key.as_str()).collect();
+    let axis_keys: Vec<&str> = axis_keys.iter().map(String::as_str).collect();
     for g in &raw.exclude {
         if g.entries.is_empty() {
-            return Err(ManifestError::at(&g.origin, "[[exclude]] is empty: it would drop every job"));
+            errors.push(ManifestError::at(&g.origin, "[[exclude]] is empty: it would drop every job"));
         }
-        for e in &g.entries {
-            if !axis_keys.contains(&e.key.as_str()) {
-                return Err(ManifestError::at(
+        for e in g.entries.iter().filter(|e| !axis_keys.contains(&e.key.as_str())) {
+            errors.push(
+                ManifestError::at(
                     &e.origin,
                     format!(
                         "[[exclude]] key `{}` is not swept: [[exclude]] matches values of the swept axes",
@@ -532,15 +684,16 @@ fn validate(path: &Path, raw: Raw) -> Result<Manifest, ManifestError> {
                     "(no axis is swept)".to_string()
                 } else {
                     axis_keys.join(", ")
-                }));
-            }
+                }),
+            );
         }
     }
     for g in &raw.include {
         for e in &g.entries {
-            check_param_key(e, "include")?;
+            let _ = errors.ok(check_param_key(e, "include"));
         }
     }
+    errors.into_result()?;
 
     // "" for a manifest in the working folder, so paths print as written.
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
@@ -574,9 +727,10 @@ fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
         Value::Integer(n) if *n >= 1 && *n <= 1_000_000 => Ok((0..*n as u64).collect()),
         Value::Array(items) if !items.is_empty() => {
             let mut seeds = Vec::with_capacity(items.len());
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for v in items {
                 match v {
-                    Value::Integer(s) if *s >= 0 && !seeds.contains(&(*s as u64)) => seeds.push(*s as u64),
+                    Value::Integer(s) if *s >= 0 && seen.insert(*s as u64) => seeds.push(*s as u64),
                     _ => return Err(bad()),
                 }
             }

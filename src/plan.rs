@@ -6,16 +6,19 @@
 //! last axis varying fastest, seeds innermost; then includes in order. The
 //! order is part of the contract: shards and summary rows depend on it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use toml::Value;
 
 use crate::data;
-use crate::manifest::{Manifest, ManifestError, Origin};
+use crate::manifest::{Errors, Manifest, ManifestError, Origin};
 use crate::nn::Layout;
 use crate::rng::{Fnv64, hex_hash};
-use crate::spec::{self, DataSource, Generated, Init, JobSpec, KEYS};
+use crate::spec::{self, DataSource, Generated, Init, JobSpec, KEYS, ParamError};
 use crate::weights::WeightsFile;
 
 /// A plan over this many jobs needs `--yes`.
@@ -43,18 +46,33 @@ pub struct Job {
     pub index: usize,
     pub id: String,
     pub seed: u64,
-    /// Axis values (zip then grid), or an include's keys, canonical.
-    pub swept: Vec<(String, Value)>,
+    /// Axis values (zip then grid), or an include's keys, canonical; one
+    /// shared list for every seed of a configuration.
+    pub swept: Arc<[(String, Value)]>,
 }
 
 /// A manifest expanded into jobs.
+///
+/// Jobs come in configurations (one combination of swept values, every
+/// seed of it, consecutive in the plan): whatever does not depend on the
+/// seed (validation, the configuration text, the id's prefix, the size
+/// estimate) is done once per configuration, so a plan costs a few dozen
+/// bytes and well under a microsecond per job.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub manifest: Manifest,
     pub jobs: Vec<Job>,
-    /// Each job's validated parameters (same order as `jobs`), built once
-    /// by [`Plan::new`]: nothing re-checks them later.
-    specs: Vec<JobSpec>,
+    /// Each configuration's validated parameters, built once by
+    /// [`Plan::new`]: nothing re-checks them later. Configuration `c` holds
+    /// the jobs `c * seeds .. (c + 1) * seeds`.
+    configs: Vec<JobSpec>,
+    /// `key = value\n` of every parameter from `[base]` or its default, in
+    /// [`KEYS`] order: the lines a configuration does not sweep.
+    base_lines: Vec<String>,
+    /// What the user should hear about, though it is no error: an
+    /// `[[exclude]]` that matches no job (a typo, or a `--set` that shrank
+    /// an axis), with the values its axes have.
+    pub warnings: Vec<String>,
 }
 
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
@@ -115,11 +133,20 @@ impl Plan {
                 .collect();
         }
         let before = combos.len();
+        let mut used = vec![false; manifest.exclude.len()];
         combos.retain(|c| {
-            !manifest.exclude.iter().any(|g| {
-                g.entries.iter().all(|e| c.iter().any(|(k, v)| *k == e.key && spec::same_value(v, &e.value)))
-            })
+            let mut excluded = false;
+            for (g, used) in manifest.exclude.iter().zip(&mut used) {
+                if g.entries
+                    .iter()
+                    .all(|e| c.iter().any(|(k, v)| *k == e.key && spec::same_value(v, &e.value)))
+                {
+                    (*used, excluded) = (true, true);
+                }
+            }
+            !excluded
         });
+        let warnings = unused_excludes(&manifest, &used);
         let excluded_all = before > 0 && combos.is_empty() && !manifest.exclude.is_empty();
         if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
             combos.clear(); // only includes: no base job
@@ -128,18 +155,54 @@ impl Plan {
             combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
         }
 
-        let mut plan = Plan { manifest, jobs: Vec::new(), specs: Vec::new() };
-        let mut seen_configs = HashSet::new();
+        let base_lines = KEYS
+            .iter()
+            .map(|k| {
+                let v = match manifest.base_entry(k.name) {
+                    Some(e) => spec::canonical(k.name, &e.value),
+                    None => spec::default_value(k),
+                };
+                format!("{} = {v}\n", k.name)
+            })
+            .collect();
+        let mut plan = Plan { manifest, jobs: Vec::new(), configs: Vec::new(), base_lines, warnings };
+
+        // An include that repeats a grid job is the same job: keep the
+        // first. Seeds are distinct, so two jobs are one exactly when their
+        // configurations are: compared once per configuration, by a hash of
+        // its text, and by the text itself when the hashes agree.
+        let mut kept: Vec<Arc<[(String, Value)]>> = Vec::new();
+        let mut by_hash: HashMap<u64, usize> = HashMap::new();
+        let mut hash_collisions: HashSet<String> = HashSet::new();
         for combo in combos {
-            let swept: Vec<(String, Value)> =
+            let swept: Arc<[(String, Value)]> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
-            for &seed in &plan.manifest.seeds {
-                let mut job = Job { index: plan.jobs.len(), id: String::new(), seed, swept: swept.clone() };
-                // An include that repeats a grid job is the same job: keep the first.
-                if !seen_configs.insert(plan.config_text(&job)) {
-                    continue;
+            let text = plan.body(&swept);
+            let new = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(kept.len());
+                    true
                 }
-                job.id = job_id(&job.swept, seed);
+                Entry::Occupied(first) => {
+                    plan.body(&kept[*first.get()]) != text && hash_collisions.insert(text)
+                }
+            };
+            if new {
+                kept.push(swept);
+            }
+        }
+
+        let seeds = plan.manifest.seeds.len();
+        plan.jobs.reserve_exact(kept.len() * seeds);
+        for swept in &kept {
+            let prefix = id_prefix(swept);
+            for &seed in &plan.manifest.seeds {
+                let job = Job {
+                    index: plan.jobs.len(),
+                    id: id_with_prefix(&prefix, seed),
+                    seed,
+                    swept: swept.clone(),
+                };
                 plan.jobs.push(job);
             }
         }
@@ -149,7 +212,27 @@ impl Plan {
             let why = if excluded_all { "every combination is excluded by [[exclude]]" } else { "no jobs" };
             return Err(ManifestError::at(&origin, format!("the plan is empty: {why}")));
         }
-        plan.specs = plan.jobs.iter().map(|job| plan.validate(job)).collect::<Result<_, _>>()?;
+        // The seed does not change whether a job is valid: its
+        // configuration's first job speaks for every seed. Every problem is
+        // reported, once per place, key and value.
+        let mut errors = Errors::default();
+        let mut reported = HashSet::new();
+        plan.configs.reserve_exact(kept.len());
+        for c in 0..kept.len() {
+            let job = &plan.jobs[c * seeds];
+            match JobSpec::from_values(job.seed, &|k| Some(plan.value(job, k)), &plan.manifest.dir) {
+                Ok(spec) => plan.configs.push(spec),
+                Err(first) => {
+                    for e in plan.problems(job, first) {
+                        let error = plan.param_error(job, &e);
+                        if reported.insert((error.location(), e.key, e.value, e.problem)) {
+                            errors.push(error);
+                        }
+                    }
+                }
+            }
+        }
+        errors.into_result()?;
         Ok(plan)
     }
 
@@ -158,6 +241,18 @@ impl Plan {
     /// configuration, so every job's id depends on its configuration alone,
     /// never on which value the manifest lists first.
     fn disambiguate_ids(&mut self) {
+        // Most plans have no such ids: a hash of each lower-case id, sorted,
+        // shows it without a string per job.
+        let mut hashes: Vec<u64> = self
+            .jobs
+            .iter()
+            .map(|j| j.id.bytes().fold(Fnv64::default(), |h, b| h.bytes(&[b.to_ascii_lowercase()])).finish())
+            .collect();
+        hashes.sort_unstable();
+        if hashes.windows(2).all(|w| w[0] != w[1]) {
+            return;
+        }
+        drop(hashes);
         let mut count: HashMap<String, usize> = HashMap::new();
         for job in &self.jobs {
             *count.entry(job.id.to_ascii_lowercase()).or_default() += 1;
@@ -180,6 +275,20 @@ impl Plan {
         }
     }
 
+    /// The validated parameters of a job of this plan (with its seed), or
+    /// None for a job from elsewhere.
+    fn own_spec(&self, job: &Job) -> Option<&JobSpec> {
+        let seeds = self.manifest.seeds.len().max(1);
+        self.jobs.get(job.index).filter(|own| *own == job).and_then(|_| self.configs.get(job.index / seeds))
+    }
+
+    /// Each configuration's validated parameters and its first job, in plan
+    /// order.
+    fn configs(&self) -> impl Iterator<Item = (&JobSpec, &Job)> {
+        let seeds = self.manifest.seeds.len();
+        self.configs.iter().enumerate().map(move |(c, spec)| (spec, &self.jobs[c * seeds]))
+    }
+
     /// Reads every data and weights file the plan names, once each, so a
     /// missing file, a bad CSV cell or a weights file of the wrong shape is a
     /// manifest error before anything trains. Returns notes for the user:
@@ -191,8 +300,7 @@ impl Plan {
         type ReadAs = (PathBuf, String, Vec<String>, spec::Missing);
         let mut inputs: HashMap<ReadAs, (usize, usize)> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
-        for job in &self.jobs {
-            let spec = self.spec(job)?;
+        for (spec, job) in self.configs() {
             let at = |key: &str, e: &dyn std::fmt::Display| {
                 let message = format!("`{key}`: {e}");
                 let error = match self.origin_of(job, key) {
@@ -255,24 +363,51 @@ impl Plan {
     /// The job's validated parameters (built once, by [`Plan::new`], for the
     /// plan's own jobs).
     pub fn spec(&self, job: &Job) -> Result<JobSpec, ManifestError> {
-        match (self.jobs.get(job.index), self.specs.get(job.index)) {
-            (Some(own), Some(spec)) if own == job => Ok(spec.clone()),
-            _ => self.validate(job),
+        match self.own_spec(job) {
+            Some(spec) => Ok(JobSpec { seed: job.seed, ..spec.clone() }),
+            None => self.validate(job),
         }
     }
 
     /// Checks a job's values against the parameter table; errors point at
     /// the manifest line that set the offending value.
     fn validate(&self, job: &Job) -> Result<JobSpec, ManifestError> {
-        JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir).map_err(|e| {
-            let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
-            let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
-            let error = match self.origin_of(job, &e.key) {
-                Some(origin) => ManifestError::at(&origin, message),
-                None => ManifestError::in_file(&self.manifest.path, message),
-            };
-            error.key(&e.key).allowed(&e.allowed)
-        })
+        JobSpec::from_values(job.seed, &|k| Some(self.value(job, k)), &self.manifest.dir)
+            .map_err(|e| self.param_error(job, &e))
+    }
+
+    /// Every value of an invalid job that its key refuses, in [`KEYS`]
+    /// order; `first` (what [`JobSpec::from_values`] said: the first of
+    /// them, or a conflict between keys) when each value is fine alone.
+    fn problems(&self, job: &Job, first: ParamError) -> Vec<ParamError> {
+        let mut all: Vec<ParamError> = KEYS
+            .iter()
+            .filter_map(|k| {
+                let value = self.value(job, k.name);
+                let problem = k.kind.check(&value).err()?;
+                Some(ParamError {
+                    key: k.name.to_string(),
+                    value: value.to_string(),
+                    problem,
+                    allowed: k.allowed(),
+                })
+            })
+            .collect();
+        if all.is_empty() {
+            all.push(first);
+        }
+        all
+    }
+
+    /// A job's invalid value, at the manifest line that set it.
+    fn param_error(&self, job: &Job, e: &ParamError) -> ManifestError {
+        let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
+        let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
+        let error = match self.origin_of(job, &e.key) {
+            Some(origin) => ManifestError::at(&origin, message),
+            None => ManifestError::in_file(&self.manifest.path, message),
+        };
+        error.key(&e.key).allowed(&e.allowed)
     }
 
     /// Where a job's value for `key` was written (None: a default).
@@ -288,32 +423,49 @@ impl Plan {
         self.manifest.base_entry(key).map(|e| e.origin.clone())
     }
 
-    /// The canonical text of a job's configuration: seed and every parameter.
-    pub fn config_text(&self, job: &Job) -> String {
-        let mut s = format!("seed = {}\n", job.seed);
-        for (k, v) in self.values(job) {
-            s.push_str(&format!("{k} = {v}\n"));
+    /// A configuration's text without its seed: `key = value\n` of every
+    /// parameter, in [`KEYS`] order (the swept values, else the base lines).
+    fn body(&self, swept: &[(String, Value)]) -> String {
+        let mut s = String::with_capacity(self.base_lines.iter().map(String::len).sum::<usize>() + 64);
+        for (k, base) in KEYS.iter().zip(&self.base_lines) {
+            match swept.iter().find(|(key, _)| key == k.name) {
+                Some((_, v)) => {
+                    let _ = writeln!(s, "{} = {v}", k.name);
+                }
+                None => s.push_str(base),
+            }
         }
         s
+    }
+
+    /// The canonical text of a job's configuration: seed and every parameter.
+    pub fn config_text(&self, job: &Job) -> String {
+        format!("seed = {}\n{}", job.seed, self.body(&job.swept))
     }
 
     /// The configuration hash recorded in params.toml; resume compares it.
     /// Data and weights files are hashed by content, so editing one retrains.
     pub fn config_hash(&self, job: &Job, spec: &JobSpec) -> String {
-        config_hash_of(job.seed, &self.values(job), &input_files(spec), &mut HashMap::new())
+        hash_text(&self.config_text(job), &input_files(spec), &mut HashMap::new())
     }
 
-    /// [`Plan::config_hash`] of every job, by plan index; each input file
-    /// is read once.
-    pub fn config_hashes(&self) -> Vec<String> {
+    /// [`Plan::config_hash`] of every job of `shard` (every job for None),
+    /// by plan index (empty for the jobs of other shards); each input file
+    /// is read once, each configuration's text written once.
+    pub fn config_hashes(&self, shard: Option<Shard>) -> Vec<String> {
         let mut contents = HashMap::new();
-        self.jobs
-            .iter()
-            .map(|job| match self.spec(job) {
-                Ok(spec) => config_hash_of(job.seed, &self.values(job), &input_files(&spec), &mut contents),
-                Err(_) => String::new(),
-            })
-            .collect()
+        let seeds = self.manifest.seeds.len();
+        let mut body: Option<(usize, String, Vec<PathBuf>)> = None;
+        let mut hashes = vec![String::new(); self.jobs.len()];
+        for job in self.shard(shard) {
+            let config = job.index / seeds;
+            if body.as_ref().is_none_or(|(c, _, _)| *c != config) {
+                body = Some((config, self.body(&job.swept), input_files(&self.configs[config])));
+            }
+            let (_, text, files) = body.as_ref().expect("set above");
+            hashes[job.index] = hash_text(&format!("seed = {}\n{text}", job.seed), files, &mut contents);
+        }
+        hashes
     }
 
     /// Keys that vary across the plan, in order of first appearance.
@@ -331,24 +483,31 @@ impl Plan {
 
     /// Jobs of one shard (all jobs for None), in plan order.
     pub fn shard(&self, shard: Option<Shard>) -> impl Iterator<Item = &Job> {
-        self.jobs.iter().filter(move |j| shard.is_none_or(|s| s.contains(j)))
+        let (first, step) = shard.map_or((0, 1), |s| (s.index, s.count));
+        self.jobs.iter().skip(first).step_by(step)
     }
 
     /// Rows of a job's curve.csv: epoch 0, every `log_every`-th, and the last.
     pub fn curve_rows(&self, job: &Job) -> u64 {
-        let epochs = self.epochs_of(job);
+        if let Some(spec) = self.own_spec(job) {
+            return curve_rows_of(spec.train.epochs as u64, spec.train.log_every as u64);
+        }
         let every = match self.value(job, "log_every") {
             Value::Integer(k) if k >= 1 => k as u64,
             _ => 1,
         };
-        epochs / every + 1 + u64::from(!epochs.is_multiple_of(every))
+        curve_rows_of(self.epochs_of(job), every)
     }
 
     /// Estimated bytes of every curve.csv of the plan: rows x [`CURVE_ROW_BYTES`].
     pub fn curve_bytes(&self) -> u64 {
-        self.jobs
+        let seeds = self.manifest.seeds.len() as u64;
+        self.configs
             .iter()
-            .fold(0u64, |sum, j| sum.saturating_add(self.curve_rows(j)))
+            .fold(0u64, |sum, spec| {
+                let rows = curve_rows_of(spec.train.epochs as u64, spec.train.log_every as u64);
+                sum.saturating_add(rows.saturating_mul(seeds))
+            })
             .saturating_mul(CURVE_ROW_BYTES)
     }
 
@@ -358,8 +517,7 @@ impl Plan {
     pub fn size(&self) -> PlanSize {
         let mut csv_shape: HashMap<PathBuf, (f64, f64)> = HashMap::new();
         let mut size = PlanSize::default();
-        for job in &self.jobs {
-            let Ok(spec) = self.spec(job) else { continue };
+        for (spec, job) in self.configs() {
             let (rows, inputs) = match &spec.data.source {
                 DataSource::Csv(path) => *csv_shape.entry(path.clone()).or_insert_with(|| {
                     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -388,9 +546,13 @@ impl Plan {
                 + (batch + rows) * units * 8.0 * 3.0
                 + predictions
                 + model;
-            size.curves += curves;
-            size.predictions += predictions;
-            size.models += model;
+            // Every seed costs the same; summed job by job, as the totals
+            // always were (the same floating-point sums).
+            for _ in &self.manifest.seeds {
+                size.curves += curves;
+                size.predictions += predictions;
+                size.models += model;
+            }
             let disk = curves + predictions + model;
             if memory > size.memory {
                 (size.memory, size.memory_job) = (memory, job.index);
@@ -404,11 +566,54 @@ impl Plan {
 
     /// Total job-epochs (for progress and rates).
     pub fn epochs_of(&self, job: &Job) -> u64 {
+        if let Some(spec) = self.own_spec(job) {
+            return spec.train.epochs as u64;
+        }
         match self.value(job, "epochs") {
             Value::Integer(e) => e.max(0) as u64,
             _ => 0,
         }
     }
+}
+
+/// A warning for each `[[exclude]]` that matched no combination of the
+/// axes (`used[i]` false): where it is, its keys, and each value that is not
+/// among its axis's values, with those values.
+fn unused_excludes(m: &Manifest, used: &[bool]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, (g, _)) in m.exclude.iter().zip(used).enumerate().filter(|(_, (_, used))| !**used) {
+        let keys: Vec<String> = g.entries.iter().map(|e| format!("{} = {}", e.key, e.value)).collect();
+        let mut why: Vec<String> = Vec::new();
+        for e in &g.entries {
+            let Some(axis) = m.zip.iter().chain(&m.grid).find(|a| a.key == e.key) else { continue };
+            if !axis.values.iter().any(|v| spec::same_value(v, &e.value)) {
+                let values: Vec<String> = axis.values.iter().map(Value::to_string).collect();
+                why.push(format!(
+                    "`{}` = {} is not a value of its axis (allowed: {})",
+                    e.key,
+                    e.value,
+                    values.join(", ")
+                ));
+            }
+        }
+        if why.is_empty() {
+            why.push("no combination of the axes has all these values".to_string());
+        }
+        warnings.push(format!(
+            "{}: [[exclude]] #{} ({}) matches no job: {}",
+            g.origin,
+            i + 1,
+            keys.join(", "),
+            why.join("; ")
+        ));
+    }
+    warnings
+}
+
+/// Rows of a curve.csv of `epochs` epochs logged every `every` (>= 1).
+fn curve_rows_of(epochs: u64, every: u64) -> u64 {
+    let every = every.max(1);
+    epochs / every + 1 + u64::from(!epochs.is_multiple_of(every))
 }
 
 /// The files a job reads besides its parameters: a CSV data set, a weights
@@ -436,9 +641,14 @@ pub fn config_hash_of(
 ) -> String {
     let mut text = format!("seed = {seed}\n");
     for (k, v) in values {
-        text.push_str(&format!("{k} = {v}\n"));
+        let _ = writeln!(text, "{k} = {v}");
     }
-    let mut h = Fnv64::default().field(&text);
+    hash_text(&text, files, contents)
+}
+
+/// [`config_hash_of`] from the configuration text already written.
+fn hash_text(text: &str, files: &[PathBuf], contents: &mut HashMap<PathBuf, Vec<u8>>) -> String {
+    let mut h = Fnv64::default().field(text);
     for path in files {
         let bytes = contents.entry(path.clone()).or_insert_with(|| std::fs::read(path).unwrap_or_default());
         h = h.bytes(bytes).field("");
@@ -475,6 +685,11 @@ const MAX_ID: usize = 100;
 /// digits, `.`, `-`, `+`, `_`, `~` only), and never `.` or `..` since it
 /// starts with a key name or `seed`.
 pub fn job_id(swept: &[(String, Value)], seed: u64) -> String {
+    id_with_prefix(&id_prefix(swept), seed)
+}
+
+/// What the ids of one configuration share: `dataset-xor_lr-0.1_`.
+fn id_prefix(swept: &[(String, Value)]) -> String {
     let mut id = String::new();
     for (k, v) in swept {
         id.push_str(&safe(k));
@@ -482,7 +697,14 @@ pub fn job_id(swept: &[(String, Value)], seed: u64) -> String {
         id.push_str(&id_value(v));
         id.push('_');
     }
-    id.push_str(&format!("seed-{seed}"));
+    id
+}
+
+/// [`job_id`] from the configuration's [`id_prefix`].
+fn id_with_prefix(prefix: &str, seed: u64) -> String {
+    let mut id = String::with_capacity(prefix.len() + 25);
+    id.push_str(prefix);
+    let _ = write!(id, "seed-{seed}");
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
         let mut cut = MAX_ID - hash.len() - 1;

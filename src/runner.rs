@@ -145,7 +145,7 @@ pub fn run_plan<'p>(
     let mut known: HashMap<String, SummaryRow> = HashMap::new();
     let mut repaired = Vec::new();
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
-    let hashes = plan.config_hashes();
+    let hashes = plan.config_hashes(opts.shard);
     for job in plan.shard(opts.shard) {
         let spec = plan.spec(job).expect("the plan validated every job");
         let hash = hashes[job.index].clone();

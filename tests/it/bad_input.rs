@@ -220,3 +220,121 @@ fn a_plan_over_the_job_limit_needs_yes() {
     // 100,001 jobs: refused without --yes (planning is fast; nothing trains).
     rejects(&[("m.toml", "seeds = 100001\n")], &["m.toml"], &["100001 jobs", "--yes"]);
 }
+
+#[test]
+fn set_of_a_swept_key_names_the_table_the_axis_is_in() {
+    let grid = "[grid]\nlr = [0.1, 0.01]\n";
+    let zip = "[zip]\nlr = [0.1, 0.01]\nepochs = [5, 6]\n";
+    for (manifest, table, other) in [(grid, "grid", "zip"), (zip, "zip", "grid")] {
+        for set in ["lr=0.5".to_string(), format!("{other}.lr=[0.5]")] {
+            let tmp = tempfile::tempdir().unwrap();
+            write(tmp.path(), "m.toml", manifest);
+            let out = sweep(tmp.path()).args(["plan", "m.toml", "--set", &set]).output().unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "--set {set}: {err}");
+            assert!(err.contains(&format!("--set {table}.lr=[..]")), "--set {set}: {err}");
+            let wrong = [format!("--set {other}.lr=[..]"), format!("or {other}.lr")];
+            assert!(!wrong.iter().any(|w| err.contains(w)), "advises the wrong table: --set {set}: {err}");
+            assert!(!err.contains("both in [zip] and [grid]"), "--set {set}: {err}");
+        }
+    }
+}
+
+#[test]
+fn set_with_unquoted_strings_shows_them_quoted() {
+    let manifest = "[zip]\nactivation = [\"sigmoid\", \"relu\"]\nlr = [0.1, 0.2]\n";
+    for (set, fixed) in [
+        ("grid.dataset=[xor]", r#"--set 'grid.dataset=["xor"]'"#),
+        ("grid.dataset=[xor, linear]", r#"--set 'grid.dataset=["xor", "linear"]'"#),
+        ("zip.activation=[tanh,relu]", r#"--set 'zip.activation=["tanh","relu"]'"#),
+        ("description=lr, 4A", r#"--set 'description="lr, 4A"'"#),
+        ("grid.dataset=xor,linear", r#"--set 'grid.dataset=["xor","linear"]'"#),
+        ("grid.lr=0.1,0.01", ""),
+        ("base.hidden=[2,2]x", ""),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "m.toml", manifest);
+        let out = sweep(tmp.path()).args(["plan", "m.toml", "--set", set]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "--set {set}: {err}");
+        assert!(err.contains(&format!("--set {set}: VALUE is not TOML")), "--set {set}: {err}");
+        if fixed.is_empty() {
+            assert!(!err.contains("must be quoted"), "no quoting makes `{set}` TOML: {err}");
+        } else {
+            assert!(err.contains(&format!("strings must be quoted: {fixed}")), "--set {set}: {err}");
+        }
+    }
+    // The hint is right: the quoted argument is accepted.
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "");
+    let out =
+        sweep(tmp.path()).args(["plan", "m.toml", "--set", r#"grid.activation=["tanh"]"#]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn every_independent_manifest_error_is_reported() {
+    let manifest = "sed = 3\n[base]\nepochs = 5\nactivaton = \"tanh\"\n[grid]\nlr = []\n\
+                    optimizer = [\"sgd\"]\n[[exclude]]\nepoch = 3\n[[include]]\nbais = true\n";
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", manifest);
+    let out = sweep(tmp.path()).args(["plan", "m.toml", "--set", "grdi.lr=[1]"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    let want = [
+        "error: m.toml:1:1: unknown key `sed` (did you mean `seeds`?)",
+        "error: --set grdi.lr=[1]: unknown section `grdi` (did you mean `grid`?)",
+        "error: m.toml:4:1: [base] unknown key `activaton` (did you mean `activation`?)",
+        "error: m.toml:6:1: [grid] `lr`: empty list",
+        "error: m.toml:9:1: [[exclude]] key `epoch` is not swept",
+        "error: m.toml:11:1: [include] unknown key `bais` (did you mean `bias`?)",
+    ];
+    assert_eq!(lines.len(), want.len(), "{err}");
+    for (line, want) in lines.iter().zip(want) {
+        assert!(line.starts_with(want), "{line:?} does not start with {want:?}:\n{err}");
+    }
+    assert!(lines[2].contains("; allowed: dataset, "), "{err}");
+}
+
+#[test]
+fn every_invalid_job_value_is_reported_once() {
+    // Two bad keys in every job, and one bad axis value shared by three
+    // configurations: three errors, each at its line.
+    let manifest = "seeds = 2\n[base]\nepochs = 0\nmomentum = 1.5\n[grid]\nlr = [0.1, -1.0]\n\
+                    activation = [\"tanh\", \"relu\", \"none\"]\n";
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", manifest);
+    let out = sweep(tmp.path()).args(["run", "m.toml", "--out", "out"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("error: m.toml:4:1: `momentum` = 1.5: out of range"), "{err}");
+    assert!(lines[0].ends_with("allowed: a number in [0, 1)"), "{err}");
+    assert!(lines[1].starts_with("error: m.toml:3:1: `epochs` = 0: must be >= 1"), "{err}");
+    assert!(
+        lines[2].starts_with(
+            "error: m.toml:6:1: `lr` = -1.0: out of range (in job lr--1.0_activation-tanh_seed-0)"
+        ),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn out_naming_a_file_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "[base]\nepochs = 2\n");
+    write(tmp.path(), "notes.txt", "mine\n");
+    for cmd in [&["m.toml"][..], &["run", "m.toml"], &["slurm", "m.toml", "--print"]] {
+        let out = sweep(tmp.path()).args(cmd).args(["--out", "notes.txt"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("notes.txt: is a file, not a results folder; give --out a folder"),
+            "{cmd:?}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine\n");
+    }
+}

@@ -170,3 +170,30 @@ fn counts_must_be_at_least_one() {
         assert!(stderr(&out).contains("must be at least 1"), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn an_exclude_that_matches_no_job_is_a_warning_naming_it_and_the_allowed_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "m.toml",
+        "[grid]\nlr = [0.1, 0.01]\nactivation = [\"sigmoid\", \"tanh\"]\n\
+         [[exclude]]\nlr = 0.1\n[[exclude]]\nlr = 0.01\nactivation = \"tahn\"\n",
+    );
+    let out = sweep(tmp.path()).args(["plan", "m.toml"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        ["warning: m.toml:6:1: [[exclude]] #2 (lr = 0.01, activation = \"tahn\") matches no job: \
+             `activation` = \"tahn\" is not a value of its axis (allowed: \"sigmoid\", \"tanh\")"],
+        "{err}"
+    );
+    // A --set that shrinks an axis leaves an exclude with nothing to do: a
+    // warning, not an error.
+    let out = sweep(tmp.path()).args(["plan", "m.toml", "--set", "grid.lr=[0.01]"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: m.toml:4:1: [[exclude]] #1 (lr = 0.1) matches no job: `lr` = 0.1 is not a value of its axis (allowed: 0.01)"), "{err}");
+}
