@@ -815,7 +815,15 @@ impl<'a> Report<'a> {
                     continue;
                 }
             };
-            let classes = preds.label.iter().chain(&preds.predicted).fold(2, |k, &c| k.max(c as usize + 1));
+            // Class names as recorded with the job (CSV data: as in the file).
+            let mut class_names = store::read_job(&job_dir).ok().and_then(|j| j.classes).unwrap_or_default();
+            let classes = preds
+                .label
+                .iter()
+                .chain(&preds.predicted)
+                .filter(|c| c.is_finite())
+                .fold(class_names.len().max(2), |k, &c| k.max(c as usize + 1));
+            class_names.extend((class_names.len()..classes).map(|c| c.to_string()));
             if classes > 2 {
                 // The two-colour scatter cannot show three classes: a
                 // confusion matrix (rows: true class, columns: predicted).
@@ -824,7 +832,7 @@ impl<'a> Report<'a> {
                     "Job `{}` (seed {}): {why}\n\n{}",
                     job.job_id,
                     job.seed,
-                    confusion_matrix(&preds, classes)
+                    confusion_matrix(&preds, &class_names)
                 );
                 continue;
             }
@@ -833,14 +841,18 @@ impl<'a> Report<'a> {
                 let _ = writeln!(md, "No figure: the data has {width} input(s); the scatter plot needs 2.\n");
                 continue;
             }
+            let columns = input_columns(&pred_path, width);
+            // A missing class (NaN) is drawn as the last class + 1 would be:
+            // it cannot happen in a file sweep wrote.
+            let class_of = |c: f64| if c.is_finite() { c as usize } else { classes };
             let points = Points {
                 xy: preds
                     .x
                     .iter()
                     .map(|x| (x.first().copied().unwrap_or(f64::NAN), x.get(1).copied().unwrap_or(f64::NAN)))
                     .collect(),
-                label: preds.label.iter().map(|&y| y >= 0.5).collect(),
-                predicted: preds.predicted.iter().map(|&c| c >= 0.5).collect(),
+                label: preds.label.iter().map(|&y| class_of(y)).collect(),
+                predicted: preds.predicted.iter().map(|&c| class_of(c)).collect(),
                 // The file's own `split` column (right for stratified splits too).
                 held_out: preds.held_out.clone(),
             };
@@ -854,6 +866,8 @@ impl<'a> Report<'a> {
             let fig = PredictionFigure {
                 title: format!("{shown}: ground truth vs prediction"),
                 subtitle: format!("Job {} (seed {}): {status}. {why}", job.job_id, job.seed),
+                axes: (columns[0].clone(), columns[1].clone()),
+                classes: class_names,
                 points,
                 grid,
             };
@@ -879,7 +893,7 @@ impl<'a> Report<'a> {
         };
         let (x, y) = figures::plane_of(&points.xy);
         match boundary::load_network(&model, hidden, output)
-            .and_then(|net| boundary::grid(&net, x, y, GRID_CELLS))
+            .and_then(|m| boundary::grid(&m, x, y, GRID_CELLS))
         {
             Ok(g) => Some(g),
             Err(e) => {
@@ -904,10 +918,21 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A Markdown confusion matrix of `preds` over `classes` classes: rows the
-/// true class, columns the predicted one, counts of training / held-out
-/// samples (`12 / 3`; one count without a test split).
-fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
+/// The names of the first `width` columns of a predictions.csv (the
+/// inputs, as in the data), or `x0`, `x1`, .. where the header cannot be
+/// read.
+fn input_columns(path: &Path, width: usize) -> Vec<String> {
+    let header = csv::Reader::from_path(path).and_then(|mut r| r.headers().cloned()).ok();
+    (0..width)
+        .map(|j| header.as_ref().and_then(|h| h.get(j)).map_or_else(|| format!("x{j}"), str::to_string))
+        .collect()
+}
+
+/// A Markdown confusion matrix of `preds` over the classes `names` (as in
+/// the data): rows the true class, columns the predicted one, counts of
+/// training / held-out samples (`12 / 3`; one count without a test split).
+fn confusion_matrix(preds: &store::Predictions, names: &[String]) -> String {
+    let classes = names.len();
     let mut counts = vec![[0usize; 2]; classes * classes];
     for ((&y, &p), &test) in preds.label.iter().zip(&preds.predicted).zip(&preds.held_out) {
         let (y, p) = (y as usize, p as usize);
@@ -917,16 +942,16 @@ fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
     }
     let split = preds.held_out.iter().any(|&t| t);
     let mut out = format!(
-        "Confusion matrix (rows: true class index, columns: predicted; {}):\n\n| true \\ predicted |",
+        "Confusion matrix (rows: true class, columns: predicted; {}):\n\n| true \\ predicted |",
         if split { "training / held-out samples" } else { "samples" }
     );
-    for c in 0..classes {
-        let _ = write!(out, " {c} |");
+    for name in names {
+        let _ = write!(out, " {} |", tables::cell(name));
     }
     out.push_str("\n| :-- |");
     out.push_str(&" --: |".repeat(classes));
-    for y in 0..classes {
-        let _ = write!(out, "\n| {y} |");
+    for (y, name) in names.iter().enumerate() {
+        let _ = write!(out, "\n| {} |", tables::cell(name));
         for p in 0..classes {
             let [train, test] = counts[y * classes + p];
             let cell = if split { format!("{train} / {test}") } else { train.to_string() };
