@@ -602,6 +602,9 @@ pub struct PredictionFigure {
     pub points: Points,
     /// The model's class over the plane (None: not drawable).
     pub grid: Option<Grid>,
+    /// The plane is a projection of more inputs (it has no decision
+    /// boundary to draw, and the legend does not say so).
+    pub projected: bool,
 }
 
 /// A class's name in a legend: the name as in the data, or `class 0` for a
@@ -742,8 +745,10 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
             format!("misclassified ({})", wrong(false))
         },
     ));
-    let shading = if fig.grid.is_some() { "shading: predicted class" } else { "no decision boundary" };
-    keys.push((Key::Shading, shading.to_string()));
+    if !fig.projected {
+        let shading = if fig.grid.is_some() { "shading: predicted class" } else { "no decision boundary" };
+        keys.push((Key::Shading, shading.to_string()));
+    }
     // Legend rows 30 px apart from y = 22, entries from x = 24, wrapped
     // when an entry would end past the right edge; the held-out note takes
     // one more row. The right edge is tested with the typical width of the
@@ -1147,6 +1152,7 @@ mod tests {
                 held_out: vec![false],
             },
             grid: Some(g),
+            projected: false,
         };
         let svg = prediction_svg(&fig).unwrap();
         assert_eq!(svg.matches("<image ").count(), 1, "one image");
@@ -1201,6 +1207,7 @@ mod tests {
                 held_out,
             },
             grid: None,
+            projected: false,
         };
         let split = prediction_svg(&fig(vec![false, false, false, true])).unwrap();
         assert!(split.contains("held out of training (1 of 4)"), "{split}");
@@ -1229,6 +1236,7 @@ mod tests {
                 held_out: vec![false, false, true],
             },
             grid: None,
+            projected: false,
         };
         let svg = prediction_svg(&fig(&["benign", "malignant"], vec![0, 1, 0])).unwrap();
         for text in ["mean_radius", "mean_texture", "benign", "malignant"] {
@@ -1260,6 +1268,7 @@ mod tests {
                 held_out: vec![false],
             },
             grid: None,
+            projected: false,
         };
         let height = |svg: &str| -> u32 {
             let at = svg.find("height=\"").unwrap() + 8;

@@ -235,11 +235,13 @@ fn iris_with_string_labels_trains_a_three_class_network() {
         rows.iter().filter(|r| r[5] == "setosa" && r[4] == "train").count()
     );
     assert!(md.contains(&diagonal), "setosa all right in training and held out:\n{md}");
-    let figures: Vec<String> = std::fs::read_dir(dir.path().join("results/m/figures"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(!figures.iter().any(|f| f.starts_with("predictions")), "{figures:?}");
+    // Four inputs: the figure draws them on their first two principal
+    // components, the three classes in three markers named as in the file.
+    let svg = std::fs::read_to_string(dir.path().join("results/m/figures/predictions-iris.csv.svg")).unwrap();
+    for text in ["\nPC1 (", "\nPC2 (", "% of variance)\n", "\nsetosa\n", "\nversicolor\n", "\nvirginica\n"] {
+        assert!(svg.contains(text), "{text:?} missing from the figure");
+    }
+    assert!(md.contains("first two principal components of the 4 inputs (inputs scaled: standard)"), "{md}");
 }
 
 /// The prediction figure of a CSV data set names its inputs on the axes and
