@@ -12,7 +12,7 @@ value to a relative 1e-9.
 Regenerate (the files are committed; `cargo test` and .ci/run need neither
 torch nor numpy):
 
-    pip install torch numpy          # the CPU wheel is enough
+    pip install torch numpy scikit-learn   # the CPU wheel is enough
     python3 scripts/golden.py        # rewrites tests/golden/*.json
     python3 scripts/golden.py --out DIR --only softmax-ce-3-mean
 
@@ -32,12 +32,19 @@ both sets; the fields marked "optional" extend it for multi-class networks):
                "batch_size": n | null,        (null: full batch)
                "l2": f                        (optional, default 0)},
      "data":  {"x": [[..], ..], "y": [class index, ..],
-               "classes": k                   (optional, default 2)},
+               "classes": k                   (optional, default 2),
+               "test_x", "test_y"             (CSV cases: the held-out part)},
+     "csv":   (optional: a CSV case; "data" is then its scaled training part)
+              {"file": the CSV text, "spec": {the job's data keys}, "seed": n,
+               "columns": [..], "class_names": [..], "raw_x": [[every row]],
+               "train_rows": [..], "test_rows": [..] (0-based data rows),
+               "scaling": {"method": .., "offset": [..], "divisor": [..]}},
      "init":  {"layers": [{"w": [[..]] (fan_in x fan_out), "b": [..] | null}, ..]},
      "expected": {"loss": [epochs + 1 values], "accuracy": [epochs + 1 values],
                   "final_layers": [..],
                   "final_predictions": [one output per sample] for one unit,
-                                       [[k outputs] per sample] for several}}
+                                       [[k outputs] per sample] for several,
+                  "test_loss", "test_accuracy": [epochs + 1 values] (CSV cases)}}
 
 Definitions (SPEC 4): one output unit when there are two classes and the
 output is sigmoid or none, else one unit per class with one-hot targets;
@@ -48,10 +55,20 @@ per-sample loss over the whole training set after e epochs (no penalty);
 accuracy counts yhat >= 0.5 == label for one unit, argmax == label for several.
 Momentum is torch.optim.SGD(momentum=0.9); adam torch.optim.Adam's defaults;
 mini-batches are consecutive slices in data order (no shuffling).
+
+CSV cases (a file's classes, its seeded train/test split, plain or
+stratified, and the scaling fitted on the training part only): the split
+depends on sweep's seeded data stream, and this script computes it itself
+from the stream's published algorithms (see "CSV data sets" below), so the
+replay checks sweep's rows and scaling against an independent computation,
+then trains on sweep's own split and compares test metrics too.
 """
 
 import argparse
+import csv
+import io
 import json
+import math
 import os
 import sys
 
@@ -170,7 +187,10 @@ def batches(n, batch_size):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def run_torch(case, x_np, y_np, layers):
+def run_torch(case, x_np, y_np, layers, test=None):
+    """`test`: (x, y) held out, evaluated after every epoch like the training
+    set; returns (losses, accuracies, final layers, final outputs,
+    (test losses, test accuracies))."""
     m, t = case["model"], case["train"]
     x = torch.tensor(x_np)
     y = torch.tensor(y_np, dtype=torch.int64)
@@ -188,13 +208,17 @@ def run_torch(case, x_np, y_np, layers):
     }[t["optimizer"]]()
     l2 = t.get("l2", 0.0)
 
-    losses, accs = [], []
+    losses, accs, test_losses, test_accs = [], [], [], []
+    held = None if test is None else (torch.tensor(test[0]), torch.tensor(test[1], dtype=torch.int64),
+                                      torch.tensor(targets(test[1], k)), test[1])
 
     def evaluate():
         with torch.no_grad():
-            z, yhat = torch_forward(params, x, m["activation"], m["output_activation"])
-            losses.append(float(torch_sample_loss(t["loss"], z, yhat, tt, y).mean()))
-            accs.append(accuracy(yhat.numpy(), y_np))
+            for xs, ys, ts, ys_np, ls, acs in [(x, y, tt, y_np, losses, accs)] + (
+                    [] if held is None else [(*held, test_losses, test_accs)]):
+                z, yhat = torch_forward(params, xs, m["activation"], m["output_activation"])
+                ls.append(float(torch_sample_loss(t["loss"], z, yhat, ts, ys).mean()))
+                acs.append(accuracy(yhat.numpy(), ys_np))
 
     evaluate()
     for _ in range(t["epochs"]):
@@ -212,7 +236,7 @@ def run_torch(case, x_np, y_np, layers):
     with torch.no_grad():
         _, yhat = torch_forward(params, x, m["activation"], m["output_activation"])
     final = [(w.detach().numpy(), None if b is None else b.detach().numpy()) for w, b in params]
-    return losses, accs, final, yhat.numpy()
+    return losses, accs, final, yhat.numpy(), (test_losses, test_accs)
 
 
 # ---------------------------------------------------------------------------
@@ -319,19 +343,24 @@ def np_gradients(layers, x, t, case, lab):
     return [(gw + l2 * w, gb) for (gw, gb), (w, _) in zip(grads, layers)]
 
 
-def run_numpy(case, x, y, layers, lab=True):
+def run_numpy(case, x, y, layers, lab=True, test=None):
+    """As run_torch, with the lab's back-propagation unless `lab` is False."""
     m, tr = case["model"], case["train"]
     layers = [(w.copy(), None if b is None else b.copy()) for w, b in layers]
     k = layers[-1][0].shape[1]
     t = targets(y, k)
     flat = lambda ls: [p for wb in ls for p in wb if p is not None]  # noqa: E731
     opt = NumpyOptimizer(tr["optimizer"], tr["lr"], [p.shape for p in flat(layers)])
-    losses, accs = [], []
+    losses, accs, test_losses, test_accs = [], [], [], []
+    sets = [(x, y, t, losses, accs)]
+    if test is not None:
+        sets.append((test[0], test[1], targets(test[1], k), test_losses, test_accs))
 
     def evaluate():
-        _, z, yhat = np_forward(layers, x, m["activation"], m["output_activation"])
-        losses.append(float(np_sample_loss(tr["loss"], z, yhat, t, y).mean()))
-        accs.append(accuracy(yhat, y))
+        for xs, ys, ts, ls, acs in sets:
+            _, z, yhat = np_forward(layers, xs, m["activation"], m["output_activation"])
+            ls.append(float(np_sample_loss(tr["loss"], z, yhat, ts, ys).mean()))
+            acs.append(accuracy(yhat, ys))
 
     evaluate()
     for _ in range(tr["epochs"]):
@@ -340,7 +369,193 @@ def run_numpy(case, x, y, layers, lab=True):
             opt.step(flat(layers), flat(grads))
         evaluate()
     _, _, yhat = np_forward(layers, x, m["activation"], m["output_activation"])
-    return losses, accs, layers, yhat
+    return losses, accs, layers, yhat, (test_losses, test_accs)
+
+
+# ---------------------------------------------------------------------------
+# CSV data sets: the file's classes, sweep's train/test split (plain or
+# stratified) and the scaling fitted on the training part, computed here from
+# their definitions (SPEC 4 and 5), not read from sweep. The split depends on
+# sweep's seeded data stream, so the stream is rewritten here from the
+# published algorithms its code names (src/rng.rs, src/data.rs):
+#   - stream id: 64-bit FNV-1a over the tag "data", the key
+#     "csv:<FNV-1a of the file's bytes, 16 hex digits>" and str(n_samples),
+#     each followed by the byte 0xff;
+#   - generator: ChaCha with 12 rounds (D. J. Bernstein), key from
+#     rand_core's seed_from_u64 (eight PCG32 outputs, little-endian), a 64-bit
+#     block counter (state words 12-13) and the stream id as 64-bit nonce
+#     (words 14-15); a u64 is two consecutive output words, low first;
+#   - the permutation: Fisher-Yates from the last index down, j uniform in
+#     0..=i by Lemire's multiply-and-reject;
+#   - held out: round(n * test_fraction) (halves away from zero), the last of
+#     the permutation (per class when stratified); both parts in file order.
+
+MASK32, MASK64 = (1 << 32) - 1, (1 << 64) - 1
+
+
+def fnv1a64(data, h=0xCBF29CE484222325):
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & MASK64
+    return h
+
+
+def stream_id(tag, parts):
+    h = fnv1a64(tag.encode() + b"\xff")
+    for p in parts:
+        h = fnv1a64(p.encode() + b"\xff", h)
+    return h
+
+
+def seed_from_u64(state):
+    """rand_core's SeedableRng::seed_from_u64 for a 32-byte seed: 8 words."""
+    words = []
+    for _ in range(8):
+        state = (state * 0x5851F42D4C957F2D + 0xA17654E46FBE17F3) & MASK64
+        xorshifted = (((state >> 18) ^ state) >> 27) & MASK32
+        rot = state >> 59
+        words.append(((xorshifted >> rot) | (xorshifted << (32 - rot))) & MASK32)
+    return words
+
+
+class ChaCha12:
+    """ChaCha12 as a random generator (64-bit counter, 64-bit stream)."""
+
+    def __init__(self, seed, stream):
+        self.key = seed_from_u64(seed)
+        self.stream = stream
+        self.counter = 0
+        self.words = []
+
+    def _block(self):
+        state = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574, *self.key,
+                 self.counter & MASK32, self.counter >> 32, self.stream & MASK32, self.stream >> 32]
+        x = list(state)
+
+        def quarter(a, b, c, d):
+            for p, q, r, sh in ((a, b, d, 16), (c, d, b, 12), (a, b, d, 8), (c, d, b, 7)):
+                x[p] = (x[p] + x[q]) & MASK32
+                v = x[r] ^ x[p]
+                x[r] = ((v << sh) | (v >> (32 - sh))) & MASK32
+
+        for _ in range(6):  # 12 rounds: 6 double rounds
+            quarter(0, 4, 8, 12), quarter(1, 5, 9, 13), quarter(2, 6, 10, 14), quarter(3, 7, 11, 15)
+            quarter(0, 5, 10, 15), quarter(1, 6, 11, 12), quarter(2, 7, 8, 13), quarter(3, 4, 9, 14)
+        self.counter += 1
+        self.words.extend((a + b) & MASK32 for a, b in zip(x, state))
+
+    def next_u64(self):
+        while len(self.words) < 2:
+            self._block()
+        lo, hi = self.words.pop(0), self.words.pop(0)
+        return lo | (hi << 32)
+
+
+def below(rng, n):
+    """Uniform in 0..n (Lemire)."""
+    threshold = ((1 << 64) - n) % n
+    while True:
+        m = rng.next_u64() * n
+        if m & MASK64 >= threshold:
+            return m >> 64
+
+
+def shuffled(rng, n):
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = below(rng, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def held_out(n, fraction):
+    v = n * fraction
+    return min(math.floor(v) + (1 if v - math.floor(v) >= 0.5 else 0), n)
+
+
+def read_csv(text, label_column, feature_columns):
+    """(inputs (n, d), labels as written, input names), cells trimmed."""
+    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+    header, body = rows[0], [r for r in rows[1:] if r]
+    label = header.index(label_column)
+    features = [header.index(c) for c in feature_columns] or [j for j in range(len(header)) if j != label]
+    x = np.array([[float(r[j]) for j in features] for r in body])
+    return x, [r[label] for r in body], [header[j] for j in features]
+
+
+def classes_of(labels):
+    """SPEC 4: the sorted distinct labels, numerically when all are numbers
+    (named as first written), else in byte order; returns (names, index)."""
+    try:
+        values = [float(v) for v in labels]
+        assert all(math.isfinite(v) for v in values)
+    except (ValueError, AssertionError):
+        names = sorted(set(labels), key=lambda s: s.encode())
+        return names, np.array([names.index(v) for v in labels])
+    distinct = sorted(set(values))
+    names = [labels[values.index(v)] for v in distinct]
+    return names, np.array([distinct.index(v) for v in values])
+
+
+def fit_scaling(method, x):
+    """(offset, divisor) on the training inputs; a constant input keeps divisor 1."""
+    if method == "standard":
+        offset, spread = x.mean(axis=0), x.std(axis=0)  # population std, as StandardScaler
+    else:
+        offset, spread = x.min(axis=0), x.max(axis=0) - x.min(axis=0)
+    return offset, np.where(spread > 0, spread, 1.0)
+
+
+def csv_split(c):
+    """The split and scaling of CSV case `c`; returns the document's "csv" part,
+    (train x scaled, train y), (test x scaled, test y) and the classes."""
+    src = c["csv"]
+    text = src["text"]
+    x, labels, names = read_csv(text, src["label_column"], src.get("feature_columns", []))
+    classes, y = classes_of(labels)
+    key = "csv:%016x" % fnv1a64(text.encode())
+    rng = ChaCha12(c["seed_data"], stream_id("data", [key, str(src.get("n_samples", 100))]))
+    order = shuffled(rng, len(y))
+    f = src["test_fraction"]
+    if src["stratify"]:
+        test_rows = [i for k in range(len(classes)) for i in
+                     (lambda members: members[len(members) - held_out(len(members), f):])(
+                         [i for i in order if y[i] == k])]
+    else:
+        test_rows = order[len(order) - held_out(len(order), f):]
+    test_rows = sorted(test_rows)
+    train_rows = sorted(set(range(len(y))) - set(test_rows))
+    offset, divisor = fit_scaling(src["scale"], x[train_rows])
+    scaled = (x - offset) / divisor
+    # Cross-check with scikit-learn's scalers (same definitions, other code).
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    ref = (StandardScaler() if src["scale"] == "standard" else MinMaxScaler()).fit(x[train_rows])
+    assert np.allclose(ref.transform(x), scaled, rtol=1e-12, atol=1e-12), c["name"]
+    spec = {k: src[k] for k in ("label_column", "feature_columns", "scale", "stratify", "test_fraction")
+            if k in src}
+    doc = {"file": text, "spec": spec, "seed": c["seed_data"], "columns": names, "class_names": classes,
+           "raw_x": x.tolist(), "train_rows": train_rows, "test_rows": test_rows,
+           "scaling": {"method": src["scale"], "offset": offset.tolist(), "divisor": divisor.tolist()}}
+    return doc, (scaled[train_rows], y[train_rows]), (scaled[test_rows], y[test_rows]), len(classes)
+
+
+def synthetic_csv(seed):
+    """A table as a user might bring: the label column (strings, 2:1
+    imbalanced) in the middle, inputs on very different scales, a constant
+    input, and a column the study leaves out."""
+    rng = np.random.default_rng(seed)
+    n = 45
+    y = (np.arange(n) % 3 == 0).astype(int)
+    area = 800.0 + 300.0 * y + 120.0 * rng.standard_normal(n)
+    ratio = 0.002 + 0.001 * y + 0.0008 * rng.standard_normal(n)
+    depth = 3.0 - 1.5 * y + rng.standard_normal(n)
+    rows = [f"{i},{a!r},{'yes' if t else 'no'},{r!r},7.5,{dp!r}"
+            for i, (a, t, r, dp) in enumerate(zip(area.tolist(), y, ratio.tolist(), depth.tolist()))]
+    return "\n".join(["id,area,outcome,ratio,constant,depth"] + rows) + "\n"
+
+
+def repo_file(path):
+    with open(os.path.join(HERE, "..", path)) as f:
+        return f.read()
 
 
 # ---------------------------------------------------------------------------
@@ -348,10 +563,26 @@ def run_numpy(case, x, y, layers, lab=True):
 
 
 def case(name, data, hidden, act="sigmoid", out="sigmoid", bias=False, loss="mse", reduction="sum",
-         optimizer="sgd", lr=0.1, epochs=200, batch_size=None, l2=0.0, backprop="exact", seed=0):
+         optimizer="sgd", lr=0.1, epochs=200, batch_size=None, l2=0.0, backprop="exact", seed=0, csv=None,
+         seed_data=0):
+    """`csv`: for data = "csv", the file's text and the job's data keys;
+    `seed_data`: the job seed whose data stream splits it."""
     return dict(name=name, data=data, hidden=hidden, act=act, out=out, bias=bias, loss=loss,
                 reduction=reduction, optimizer=optimizer, lr=lr, epochs=epochs, batch_size=batch_size,
-                l2=l2, backprop=backprop, seed=seed)
+                l2=l2, backprop=backprop, seed=seed, csv=csv, seed_data=seed_data)
+
+
+def numeric_labels_csv(seed):
+    """Three classes labelled 2, 10 and 7 (numeric order 2 < 7 < 10, not the
+    string order), of 18, 12 and 9 rows, three inputs."""
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * 18 + [1] * 12 + [2] * 9)
+    rng.shuffle(y)
+    centres = np.array([[0.0, 5.0, -40.0], [2.0, 4.0, 10.0], [-1.0, 7.0, 60.0]])
+    x = centres[y] + np.array([1.0, 1.0, 25.0]) * rng.standard_normal((len(y), 3))
+    names = ["2", "7", "10"]
+    rows = [f"{names[t]},{a!r},{b!r},{c!r}" for t, (a, b, c) in zip(y, x.tolist())]
+    return "\n".join(["class,u,v,w"] + rows) + "\n"
 
 
 CASES = [
@@ -398,6 +629,25 @@ CASES = [
          lr=0.02, backprop="lab", seed=29),
     case("lab-backprop-sigmoid-mse-3-mean", "blobs:45:3:2", [4, 3], bias=True, reduction="mean",
          lr=1.0, backprop="lab", seed=30),
+    # CSV files (SPEC 4): classes from the file, the seeded split (stratified
+    # or not), and the scaling fitted on the training part only.
+    case("csv-wine-standard-stratified-softmax-ce", "csv", [6], act="tanh", out="softmax", bias=True,
+         loss="ce", reduction="mean", optimizer="adam", lr=0.01, epochs=150, seed=40, seed_data=4,
+         csv={"text": repo_file("data/wine.csv"), "label_column": "cultivar", "scale": "standard",
+              "stratify": True, "test_fraction": 0.2}),
+    case("csv-iris-minmax-stratified-sigmoid-bce-3", "csv", [5], bias=True, loss="bce",
+         optimizer="momentum", lr=0.01, epochs=200, seed=41, seed_data=1,
+         csv={"text": repo_file("data/iris.csv"), "label_column": "species", "scale": "minmax",
+              "stratify": True, "test_fraction": 0.3}),
+    case("csv-columns-standard-split-mse", "csv", [4, 3], bias=True, lr=0.05, epochs=200, seed=42,
+         seed_data=7,
+         csv={"text": synthetic_csv(142), "label_column": "outcome",
+              "feature_columns": ["depth", "constant", "area", "ratio"], "scale": "standard",
+              "stratify": False, "test_fraction": 0.25}),
+    case("csv-numeric-labels-minmax-split-softmax-mse", "csv", [5], act="tanh", out="softmax", bias=True,
+         lr=0.02, epochs=200, seed=43, seed_data=2,
+         csv={"text": numeric_labels_csv(143), "label_column": "class", "scale": "minmax",
+              "stratify": False, "test_fraction": 0.3}),
 ]
 
 
@@ -415,9 +665,11 @@ def make_data(spec, rng):
 
 
 def check_close(name, what, want, got, tol):
-    """`want`, `got`: (losses, accuracies) of two runs."""
-    worst = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(got[0], want[0]))
-    if worst > tol or got[1] != want[1]:
+    """`want`, `got`: (losses, accuracies, .., .., (test losses, test accuracies))
+    of two runs."""
+    pairs = list(zip(got[0], want[0])) + list(zip(got[4][0], want[4][0]))
+    worst = max(abs(a - b) / max(abs(b), 1e-300) for a, b in pairs)
+    if worst > tol or got[1] != want[1] or got[4][1] != want[4][1]:
         raise SystemExit(f"{name}: {what}: losses differ by {worst:.1e} (tolerance {tol:.0e}) or accuracies "
                          "differ; the case is too "
                          "sensitive to rounding to be a golden trajectory (lower lr or epochs)")
@@ -425,8 +677,12 @@ def check_close(name, what, want, got, tol):
 
 def build(c):
     rng = np.random.default_rng(1000 + c["seed"])
-    x, y = make_data(c["data"], rng)
-    classes = int(y.max()) + 1 if c["data"].startswith("blobs") else 2
+    csv_doc, test = None, None
+    if c["data"] == "csv":
+        csv_doc, (x, y), test, classes = csv_split(c)
+    else:
+        x, y = make_data(c["data"], rng)
+        classes = int(y.max()) + 1 if c["data"].startswith("blobs") else 2
     k = output_units(c["out"], classes)
     layers = init_layers([x.shape[1], *c["hidden"], k], c["bias"], rng)
     model = {"hidden": c["hidden"], "activation": c["act"], "output_activation": c["out"], "bias": c["bias"]}
@@ -441,10 +697,15 @@ def build(c):
     doc = {"name": c["name"], "model": model, "train": train, "data": {"x": x.tolist(), "y": y.tolist()}}
     if classes != 2:
         doc["data"]["classes"] = classes
+    if csv_doc is not None:
+        # data.x is the scaled training part; the replay rebuilds it from the file.
+        doc["data"]["test_x"], doc["data"]["test_y"] = test[0].tolist(), test[1].tolist()
+        doc["csv"] = csv_doc
     doc["init"] = {"layers": [{"w": w.tolist(), "b": None if b is None else b.tolist()} for w, b in layers]}
 
     lab = c["backprop"] == "lab"
-    losses, accs, final, yhat = (run_numpy if lab else run_torch)(doc, x, y, layers)
+    first = (run_numpy if lab else run_torch)(doc, x, y, layers, test=test)
+    losses, accs, final, yhat, (test_losses, test_accs) = first
     if not all(np.isfinite(losses)):
         raise SystemExit(f"{c['name']}: diverged; pick another lr")
     # A trajectory is worth recording only if rounding cannot move it: the
@@ -452,17 +713,19 @@ def build(c):
     # Exact cases are recomputed by the independent numpy transcription; every
     # case is rerun from initial weights moved by a relative 1e-13.
     if not lab:
-        again = run_numpy(doc, x, y, layers, lab=False)
-        check_close(c["name"], "numpy vs torch", (losses, accs), again, 1e-11)
+        again = run_numpy(doc, x, y, layers, lab=False, test=test)
+        check_close(c["name"], "numpy vs torch", first, again, 1e-11)
     nudged = [(w * (1.0 + 1e-13), b) for w, b in layers]
-    moved = (run_numpy if lab else run_torch)(doc, x, y, nudged)
-    check_close(c["name"], "init moved by 1e-13", (losses, accs), moved, 1e-10)
+    moved = (run_numpy if lab else run_torch)(doc, x, y, nudged, test=test)
+    check_close(c["name"], "init moved by 1e-13", first, moved, 1e-10)
     doc["expected"] = {
         "loss": losses,
         "accuracy": accs,
         "final_layers": [{"w": w.tolist(), "b": None if b is None else b.tolist()} for w, b in final],
         "final_predictions": yhat[:, 0].tolist() if k == 1 else yhat.tolist(),
     }
+    if test is not None:
+        doc["expected"]["test_loss"], doc["expected"]["test_accuracy"] = test_losses, test_accs
     return doc
 
 

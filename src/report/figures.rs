@@ -580,10 +580,11 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
 /// The samples of one job, as the prediction figure needs them.
 #[derive(Debug, Clone)]
 pub struct Points {
-    /// (x0, x1) per sample.
+    /// The two plotted coordinates per sample (two inputs, or a projection).
     pub xy: Vec<(f64, f64)>,
-    pub label: Vec<bool>,
-    pub predicted: Vec<bool>,
+    /// Class index of the label, and of the prediction.
+    pub label: Vec<usize>,
+    pub predicted: Vec<usize>,
     /// Held out of training (the test split): drawn hollow.
     pub held_out: Vec<bool>,
 }
@@ -593,9 +594,23 @@ pub struct Points {
 pub struct PredictionFigure {
     pub title: String,
     pub subtitle: String,
+    /// Horizontal and vertical axis titles (the inputs' names, or the
+    /// principal components).
+    pub axes: (String, String),
+    /// Class names, as in the data; class i is index i.
+    pub classes: Vec<String>,
     pub points: Points,
     /// The model's class over the plane (None: not drawable).
     pub grid: Option<Grid>,
+    /// The plane is a projection of more inputs (it has no decision
+    /// boundary to draw, and the legend does not say so).
+    pub projected: bool,
+}
+
+/// A class's name in a legend: the name as in the data, or `class 0` for a
+/// bare number.
+pub fn class_label(name: &str) -> String {
+    if name.parse::<f64>().is_ok() { format!("class {name}") } else { name.to_string() }
 }
 
 /// The plotted range: the samples (and the grid, if any) plus 5% margins.
@@ -636,53 +651,123 @@ fn tint(c: RGBColor, share: f64) -> RGBColor {
     RGBColor(m(c.0), m(c.1), m(c.2))
 }
 
+/// The marker of class `class`: its colour ([`colour`]) and shape (circle,
+/// triangle, square, cross, cycling so that no two of the first 32 classes
+/// share both).
+fn class_style(class: usize) -> (RGBColor, usize) {
+    (colour(class), (class + class / PALETTE.len()) % 4)
+}
+
 fn draw_point<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    p: (f64, f64),
-    class: bool,
+    area: &DrawingArea<DB, Shift>,
+    p: (i32, i32),
+    class: usize,
     held_out: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    match (class, held_out) {
+    let (c, shape) = class_style(class);
+    match (shape, held_out) {
         // plotters always fills a triangle marker: the outline is a larger
         // triangle underneath (inradius 1 px larger).
-        (true, false) => {
-            chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, BLACK.filled())))?;
-            chart.draw_series(std::iter::once(TriangleMarker::new(p, 7, ORANGE.filled())))?;
+        (1, false) => {
+            area.draw(&TriangleMarker::new(p, 9, BLACK.filled()))?;
+            area.draw(&TriangleMarker::new(p, 7, c.filled()))?;
         }
         // Held out: the same shapes, hollow.
-        (true, true) => {
-            chart.draw_series(std::iter::once(TriangleMarker::new(p, 9, ORANGE.filled())))?;
-            chart.draw_series(std::iter::once(TriangleMarker::new(p, 5, WHITE.filled())))?;
+        (1, true) => {
+            area.draw(&TriangleMarker::new(p, 9, c.filled()))?;
+            area.draw(&TriangleMarker::new(p, 5, WHITE.filled()))?;
         }
-        (false, false) => {
-            chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.filled())))?;
-            chart.draw_series(std::iter::once(Circle::new(p, 5, BLACK.stroke_width(1))))?;
+        (0, false) => {
+            area.draw(&Circle::new(p, 5, c.filled()))?;
+            area.draw(&Circle::new(p, 5, BLACK.stroke_width(1)))?;
         }
-        (false, true) => {
-            chart.draw_series(std::iter::once(Circle::new(p, 5, WHITE.filled())))?;
-            chart.draw_series(std::iter::once(Circle::new(p, 5, BLUE.stroke_width(2))))?;
+        (0, true) => {
+            area.draw(&Circle::new(p, 5, WHITE.filled()))?;
+            area.draw(&Circle::new(p, 5, c.stroke_width(2)))?;
         }
+        (2, hollow) => {
+            let corners = [(p.0 - 5, p.1 - 5), (p.0 + 5, p.1 + 5)];
+            area.draw(&Rectangle::new(corners, if hollow { WHITE.filled() } else { c.filled() }))?;
+            area.draw(&Rectangle::new(
+                corners,
+                if hollow { c.stroke_width(2) } else { BLACK.stroke_width(1) },
+            ))?;
+        }
+        // A cross has no inside: held out, it is drawn thinner.
+        (_, hollow) => area.draw(&Cross::new(p, 5, c.stroke_width(if hollow { 1 } else { 3 })))?,
     }
     Ok(())
 }
 
+/// The shading tint of class `class` (the lab's two as they always were).
+fn class_tint(class: usize) -> RGBColor {
+    match class {
+        0 => tint(BLUE, 0.14),
+        1 => tint(ORANGE, 0.25),
+        c => tint(colour(c), 0.2),
+    }
+}
+
+/// One entry of the prediction figure's legend.
+enum Key {
+    Class(usize),
+    Misclassified,
+    Shading,
+}
+
 /// Ground truth (left) and the network's prediction (right) over the same
-/// plane: class 0 blue circles, class 1 orange triangles, held-out samples
-/// hollow; on the right, the plane shaded by the predicted class and
-/// misclassified samples ringed.
+/// plane: one colour and shape per class (class 0 blue circles, class 1
+/// orange triangles, then squares and crosses), held-out samples hollow; on
+/// the right, the plane shaded by the predicted class and misclassified
+/// samples ringed. The legend names the classes as `fig.classes` does and
+/// wraps onto more rows when they do not fit on one.
 pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
     let header = Header::new(&fig.title, &fig.subtitle);
     let panel = 400u32;
-    let held = fig.points.held_out.iter().filter(|&&h| h).count();
-    // A second legend row for the held-out samples, when there are any.
-    let legend_h = if held > 0 { 74u32 } else { 44u32 };
-    let height = header.height() + panel + legend_h;
-    let (xr, yr) = plane(&fig.points, fig.grid.as_ref());
     let pts = &fig.points;
+    let held = pts.held_out.iter().filter(|&&h| h).count();
+    let wrong = |test: bool| {
+        (0..pts.label.len())
+            .filter(|&i| {
+                pts.label[i] != pts.predicted[i] && pts.held_out.get(i).copied().unwrap_or(false) == test
+            })
+            .count()
+    };
+    let classes = pts.label.iter().chain(&pts.predicted).fold(fig.classes.len(), |k, &c| k.max(c + 1));
+    let mut keys: Vec<(Key, String)> = (0..classes)
+        .map(|c| (Key::Class(c), class_label(fig.classes.get(c).map_or(&c.to_string(), |n| n))))
+        .collect();
+    keys.push((
+        Key::Misclassified,
+        if held > 0 {
+            format!("misclassified ({} trained, {} held out)", wrong(false), wrong(true))
+        } else {
+            format!("misclassified ({})", wrong(false))
+        },
+    ));
+    if !fig.projected {
+        let shading = if fig.grid.is_some() { "shading: predicted class" } else { "no decision boundary" };
+        keys.push((Key::Shading, shading.to_string()));
+    }
+    // Legend rows 30 px apart from y = 22, entries from x = 24, wrapped
+    // when an entry would end past the right edge; the held-out note takes
+    // one more row. The right edge is tested with the typical width of the
+    // text (DejaVu Sans, as rsvg renders it, averages 0.51 em), not the
+    // generous one that keeps texts apart.
+    let (mut x, mut row) = (24, 0);
+    let mut placed: Vec<(i32, i32)> = Vec::with_capacity(keys.len());
+    for (_, text) in &keys {
+        let ends = x + 16 + (text.chars().count() as f64 * LEGEND_PX * 0.52).ceil() as i32;
+        if x > 24 && ends > WIDTH as i32 {
+            (x, row) = (24, row + 1);
+        }
+        placed.push((x, 22 + 30 * row));
+        x += 16 + text_width(text, LEGEND_PX) + 36;
+    }
+    let rows = row as u32 + 1 + u32::from(held > 0);
+    let legend_h = 44 + 30 * (rows - 1);
+    let height = header.height() + panel + legend_h;
+    let (xr, yr) = plane(pts, fig.grid.as_ref());
 
     let mut svg = String::new();
     {
@@ -709,8 +794,8 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
             }
             chart
                 .configure_mesh()
-                .x_desc("x0")
-                .y_desc("x1")
+                .x_desc(fit(&fig.axes.0, AXIS_PX, (WIDTH / 2) as i32 - 80))
+                .y_desc(fit(&fig.axes.1, AXIS_PX, panel as i32 - 80))
                 .x_labels(6)
                 .y_labels(6)
                 .x_label_formatter(&|v| fmt_sig(*v))
@@ -720,83 +805,62 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
                 .light_line_style(TRANSPARENT)
                 .bold_line_style(BLACK.mix(0.08))
                 .draw()?;
+            // Markers are drawn in pixels, as in the legend.
+            let screen = chart.plotting_area().use_screen_coord();
             for (i, &p) in pts.xy.iter().enumerate() {
                 if !(p.0.is_finite() && p.1.is_finite()) {
                     continue;
                 }
                 let class = if truth { pts.label[i] } else { pts.predicted[i] };
-                draw_point(&mut chart, p, class, pts.held_out.get(i).copied().unwrap_or(false))?;
+                draw_point(
+                    &screen,
+                    chart.backend_coord(&p),
+                    class,
+                    pts.held_out.get(i).copied().unwrap_or(false),
+                )?;
                 if !truth && pts.label[i] != pts.predicted[i] {
                     chart.draw_series(std::iter::once(Circle::new(p, 10, BLACK.stroke_width(2))))?;
                 }
             }
         }
 
-        // Legend row under both panels.
-        let y = 22;
-        let mut x = 24;
-        let wrong = |test: bool| {
-            (0..pts.label.len())
-                .filter(|&i| {
-                    pts.label[i] != pts.predicted[i] && pts.held_out.get(i).copied().unwrap_or(false) == test
-                })
-                .count()
-        };
-        let entries: Vec<(u8, String)> = vec![
-            (0, "class 0".to_string()),
-            (1, "class 1".to_string()),
-            (
-                2,
-                if held > 0 {
-                    format!("misclassified ({} trained, {} held out)", wrong(false), wrong(true))
-                } else {
-                    format!("misclassified ({})", wrong(false))
-                },
-            ),
-            (
-                3,
-                if fig.grid.is_some() {
-                    "shading: predicted class".to_string()
-                } else {
-                    "no decision boundary".to_string()
-                },
-            ),
-        ];
-        for (kind, text) in entries {
-            match kind {
-                0 => {
-                    legend.draw(&Circle::new((x, y), 5, BLUE.filled()))?;
-                    legend.draw(&Circle::new((x, y), 5, BLACK.stroke_width(1)))?;
-                }
-                1 => {
-                    legend.draw(&TriangleMarker::new((x, y), 9, BLACK.filled()))?;
-                    legend.draw(&TriangleMarker::new((x, y), 7, ORANGE.filled()))?;
-                }
-                2 => legend.draw(&Circle::new((x, y), 9, BLACK.stroke_width(2)))?,
-                _ => {
+        for ((key, text), &(x, y)) in keys.iter().zip(&placed) {
+            match key {
+                Key::Class(c) => draw_point(&legend, (x, y), *c, false)?,
+                Key::Misclassified => legend.draw(&Circle::new((x, y), 9, BLACK.stroke_width(2)))?,
+                Key::Shading => {
                     if fig.grid.is_some() {
-                        legend.draw(&Rectangle::new(
-                            [(x - 10, y - 8), (x, y + 8)],
-                            tint(BLUE, 0.14).filled(),
-                        ))?;
-                        legend.draw(&Rectangle::new(
-                            [(x, y - 8), (x + 10, y + 8)],
-                            tint(ORANGE, 0.25).filled(),
-                        ))?;
+                        // One swatch per class, 20 px in all.
+                        let k = classes as i32;
+                        for c in 0..k {
+                            let (x0, x1) = (x - 10 + 20 * c / k, x - 10 + 20 * (c + 1) / k);
+                            legend.draw(&Rectangle::new(
+                                [(x0, y - 8), (x1, y + 8)],
+                                class_tint(c as usize).filled(),
+                            ))?;
+                        }
                     }
                 }
             }
-            draw_text(&legend, &text, LEGEND_PX, &BLACK, (x + 16, y), MID_LEFT, false)?;
-            x += 16 + text_width(&text, LEGEND_PX) + 36;
+            draw_text(&legend, text, LEGEND_PX, &BLACK, (x + 16, y), MID_LEFT, false)?;
         }
         if held > 0 {
-            let (x, y) = (24, 52);
-            legend.draw(&Circle::new((x - 6, y), 5, WHITE.filled()))?;
-            legend.draw(&Circle::new((x - 6, y), 5, BLUE.stroke_width(2)))?;
-            legend.draw(&TriangleMarker::new((x + 8, y), 9, ORANGE.filled()))?;
-            legend.draw(&TriangleMarker::new((x + 8, y), 5, WHITE.filled()))?;
+            let (x, y) = (24, 22 + 30 * (rows as i32 - 1));
+            // The hollow marker of each class (four at most), 14 px apart.
+            let shown = classes.min(4) as i32;
+            for c in 0..shown {
+                draw_point(&legend, (x - 6 + 14 * c, y), c as usize, true)?;
+            }
             let text = format!("hollow: held out of training ({held} of {})", pts.label.len());
-            draw_text(&legend, &text, LEGEND_PX, &BLACK, (x + 24, y), MID_LEFT, false)?;
+            draw_text(
+                &legend,
+                &text,
+                LEGEND_PX,
+                &BLACK,
+                (x + 24 + 14 * (shown - 2).max(0), y),
+                MID_LEFT,
+                false,
+            )?;
         }
         root.present()?;
     }
@@ -811,13 +875,12 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
 const PLACEHOLDER: RGBColor = RGBColor(0x12, 0x34, 0x56);
 
 /// The decision grid as one PNG image, one pixel per cell, top row first,
-/// in the two class tints.
+/// in the class tints.
 pub fn shading_png(g: &Grid) -> Result<Vec<u8>, FigureError> {
-    let (c0, c1) = (tint(BLUE, 0.14), tint(ORANGE, 0.25));
     let mut pixels: Vec<u8> = Vec::with_capacity(g.n * g.n * 3);
     for iy in (0..g.n).rev() {
         for ix in 0..g.n {
-            let c = if g.class_at(ix, iy) { c1 } else { c0 };
+            let c = class_tint(g.class_at(ix, iy));
             pixels.extend([c.0, c.1, c.2]);
         }
     }
@@ -1071,17 +1134,25 @@ mod tests {
 
     #[test]
     fn the_boundary_is_one_embedded_image() {
-        let g = Grid { x: (0.0, 1.0), y: (0.0, 1.0), n: 4, class: (0..16).map(|i| i % 3 == 0).collect() };
+        let g = Grid {
+            x: (0.0, 1.0),
+            y: (0.0, 1.0),
+            n: 4,
+            class: (0..16).map(|i| usize::from(i % 3 == 0)).collect(),
+        };
         let fig = PredictionFigure {
             title: "t".into(),
             subtitle: "s".into(),
+            axes: ("x0".into(), "x1".into()),
+            classes: vec!["0".into(), "1".into()],
             points: Points {
                 xy: vec![(0.5, 0.5)],
-                label: vec![true],
-                predicted: vec![true],
+                label: vec![1],
+                predicted: vec![1],
                 held_out: vec![false],
             },
             grid: Some(g),
+            projected: false,
         };
         let svg = prediction_svg(&fig).unwrap();
         assert_eq!(svg.matches("<image ").count(), 1, "one image");
@@ -1127,13 +1198,16 @@ mod tests {
         let fig = |held_out: Vec<bool>| PredictionFigure {
             title: "t".into(),
             subtitle: "s".into(),
+            axes: ("x0".into(), "x1".into()),
+            classes: vec!["0".into(), "1".into()],
             points: Points {
                 xy: vec![(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)],
-                label: vec![false, true, false, true],
-                predicted: vec![true, true, true, true],
+                label: vec![0, 1, 0, 1],
+                predicted: vec![1, 1, 1, 1],
                 held_out,
             },
             grid: None,
+            projected: false,
         };
         let split = prediction_svg(&fig(vec![false, false, false, true])).unwrap();
         assert!(split.contains("held out of training (1 of 4)"), "{split}");
@@ -1144,5 +1218,65 @@ mod tests {
         // Hollow markers are white-filled: only the split figure has them.
         let white = |svg: &str| svg.matches("fill=\"#FFFFFF\"").count();
         assert!(white(&split) > white(&whole), "{} vs {}", white(&split), white(&whole));
+    }
+
+    /// A CSV data set's figure names its inputs on the axes and its classes
+    /// in the legend (numbers as `class 2`), one marker colour per class.
+    #[test]
+    fn axes_and_legend_use_the_datas_names() {
+        let fig = |classes: &[&str], label: Vec<usize>| PredictionFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            axes: ("mean_radius".into(), "mean_texture".into()),
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            points: Points {
+                xy: vec![(10.0, 20.0), (15.0, 25.0), (12.0, 21.0)],
+                predicted: label.clone(),
+                label,
+                held_out: vec![false, false, true],
+            },
+            grid: None,
+            projected: false,
+        };
+        let svg = prediction_svg(&fig(&["benign", "malignant"], vec![0, 1, 0])).unwrap();
+        for text in ["mean_radius", "mean_texture", "benign", "malignant"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(!svg.contains("x0") && !svg.contains("class 0"));
+        let svg = prediction_svg(&fig(&["2", "7", "10"], vec![0, 1, 2])).unwrap();
+        for text in ["class 2", "class 7", "class 10"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        let third = colour(2);
+        assert!(svg.contains(&format!("#{:02X}{:02X}{:02X}", third.0, third.1, third.2)), "a third colour");
+    }
+
+    /// Ten classes (digits) do not fit on one legend row: it wraps, and the
+    /// figure grows to hold it.
+    #[test]
+    fn a_long_legend_wraps_onto_more_rows() {
+        let names: Vec<String> = (0..10).map(|c| format!("digit_{c}")).collect();
+        let fig = |classes: Vec<String>| PredictionFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            axes: ("PC1".into(), "PC2".into()),
+            classes,
+            points: Points {
+                xy: vec![(0.0, 0.0)],
+                label: vec![0],
+                predicted: vec![0],
+                held_out: vec![false],
+            },
+            grid: None,
+            projected: false,
+        };
+        let height = |svg: &str| -> u32 {
+            let at = svg.find("height=\"").unwrap() + 8;
+            svg[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let two = prediction_svg(&fig(names[..2].to_vec())).unwrap();
+        let ten = prediction_svg(&fig(names)).unwrap();
+        assert!(height(&ten) >= height(&two) + 30, "{} vs {}", height(&ten), height(&two));
+        assert!(ten.contains("digit_9"));
     }
 }

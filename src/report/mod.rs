@@ -22,6 +22,7 @@ pub mod boundary;
 pub mod figures;
 pub mod html;
 pub mod labels;
+pub mod projection;
 pub mod tables;
 
 use std::collections::HashMap;
@@ -807,47 +808,74 @@ impl<'a> Report<'a> {
                     continue;
                 }
             };
-            let classes = preds.label.iter().chain(&preds.predicted).fold(2, |k, &c| k.max(c as usize + 1));
-            if classes > 2 {
-                // The two-colour scatter cannot show three classes: a
-                // confusion matrix (rows: true class, columns: predicted).
-                let _ = writeln!(
-                    md,
-                    "Job `{}` (seed {}): {why}\n\n{}",
-                    job.job_id,
-                    job.seed,
-                    confusion_matrix(&preds, classes)
-                );
-                continue;
-            }
-            let width = preds.x.first().map_or(0, Vec::len);
-            if width < 2 {
-                let _ = writeln!(md, "No figure: the data has {width} input(s); the scatter plot needs 2.\n");
-                continue;
-            }
-            let points = Points {
-                xy: preds
-                    .x
-                    .iter()
-                    .map(|x| (x.first().copied().unwrap_or(f64::NAN), x.get(1).copied().unwrap_or(f64::NAN)))
-                    .collect(),
-                label: preds.label.iter().map(|&y| y >= 0.5).collect(),
-                predicted: preds.predicted.iter().map(|&c| c >= 0.5).collect(),
-                // The file's own `split` column (right for stratified splits too).
-                held_out: preds.held_out.clone(),
-            };
-            let grid = if width == 2 { self.grid(job, &job_dir, &points) } else { None };
+            // Class names as recorded with the job (CSV data: as in the file).
+            let mut class_names = store::read_job(&job_dir).ok().and_then(|j| j.classes).unwrap_or_default();
+            let classes = preds
+                .label
+                .iter()
+                .chain(&preds.predicted)
+                .filter(|c| c.is_finite())
+                .fold(class_names.len().max(2), |k, &c| k.max(c as usize + 1));
+            class_names.extend((class_names.len()..classes).map(|c| c.to_string()));
             let o = &job.outcome;
             let status = if aggregate::diverged(job) {
                 format!("diverged at epoch {}", o.diverged_epoch.map_or("?".to_string(), |e| e.to_string()))
             } else {
                 format!("final loss {}, accuracy {}", fmt_sig(o.final_loss), percent(o.final_accuracy))
             };
+            let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
+            if classes > 2 {
+                // Rows: true class, columns: predicted, beside the figure.
+                let _ = writeln!(md, "{}", confusion_matrix(&preds, &class_names));
+            }
+            let width = preds.x.first().map_or(0, Vec::len);
+            if width < 2 {
+                let _ = writeln!(md, "No figure: the data has {width} input(s); the scatter plot needs 2.\n");
+                continue;
+            }
+            // Two inputs are drawn as they are; more on their first two
+            // principal components, with no decision boundary.
+            let (xy, axes, projected) = if width == 2 {
+                let columns = input_columns(&pred_path, width);
+                let xy = preds.x.iter().map(|x| (x[0], x[1])).collect();
+                (xy, (columns[0].clone(), columns[1].clone()), None)
+            } else {
+                match self.projection(job, &job_dir, &preds.x) {
+                    Some((p, how)) => {
+                        let pc =
+                            |k: usize| format!("PC{} ({:.1}% of variance)", k + 1, 100.0 * p.explained[k]);
+                        (p.xy, (pc(0), pc(1)), Some(how))
+                    }
+                    None => {
+                        let _ = writeln!(md, "No figure: the inputs have no principal components to draw.\n");
+                        continue;
+                    }
+                }
+            };
+            // A missing class (NaN) is drawn as the last class + 1 would be:
+            // it cannot happen in a file sweep wrote.
+            let class_of = |c: f64| if c.is_finite() { c as usize } else { classes };
+            let points = Points {
+                xy,
+                label: preds.label.iter().map(|&y| class_of(y)).collect(),
+                predicted: preds.predicted.iter().map(|&c| class_of(c)).collect(),
+                // The file's own `split` column (right for stratified splits too).
+                held_out: preds.held_out.clone(),
+            };
+            let grid = if width == 2 { self.grid(job, &job_dir, &points) } else { None };
+            let mut subtitle = format!("Job {} (seed {}): {status}.", job.job_id, job.seed);
+            if let Some(how) = &projected {
+                let _ =
+                    write!(subtitle, " The {width} inputs on their first two principal components ({how}).");
+            }
             let fig = PredictionFigure {
                 title: format!("{shown}: ground truth vs prediction"),
-                subtitle: format!("Job {} (seed {}): {status}. {why}", job.job_id, job.seed),
+                subtitle: if projected.is_some() { subtitle } else { format!("{subtitle} {why}") },
+                axes,
+                classes: class_names,
                 points,
                 grid,
+                projected: projected.is_some(),
             };
             let mut file = format!("predictions-{}.svg", file_safe(&shown));
             while used_files.contains(&file) {
@@ -856,9 +884,50 @@ impl<'a> Report<'a> {
             used_files.push(file.clone());
             let alt = format!("{shown}: ground truth vs prediction");
             let link = self.add_figure(file, alt, figures::prediction_svg(&fig))?;
-            let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n\n{link}", job.job_id, job.seed);
+            if let Some(how) = projected {
+                let _ = writeln!(
+                    md,
+                    "More than two inputs: the samples are drawn on the first two principal components of \
+                     the {width} inputs ({how}), true class left, predicted right.\n"
+                );
+            }
+            let _ = writeln!(md, "{link}");
         }
         Ok(())
+    }
+
+    /// The job's inputs projected on their first two principal components,
+    /// scaled as the network saw them (the scaling saved in model.json), and
+    /// how they were scaled; None when there is nothing to project.
+    fn projection(
+        &mut self,
+        job: &SummaryRow,
+        job_dir: &Path,
+        raw: &[Vec<f64>],
+    ) -> Option<(projection::Projection, String)> {
+        let model = job_dir.join(store::MODEL);
+        let scaling = match crate::weights::WeightsFile::load(&model) {
+            Ok(file) => file.scaling,
+            Err(e) => {
+                self.notes.push(format!("{e} (job {}: its inputs are projected unscaled)", job.job_id));
+                None
+            }
+        };
+        let how = match &scaling {
+            Some(s) if s.offset.len() == raw.first().map_or(0, Vec::len) => {
+                let rows = ndarray::Array2::from_shape_fn((raw.len(), s.offset.len()), |(i, j)| raw[i][j]);
+                let scaled = s.apply(&rows);
+                let rows: Vec<Vec<f64>> = scaled.rows().into_iter().map(|r| r.to_vec()).collect();
+                return projection::principal_components(&rows)
+                    .map(|p| (p, format!("inputs scaled: {}", s.method)));
+            }
+            Some(_) => {
+                self.notes.push(format!("job {}: model.json's scaling does not fit its inputs", job.job_id));
+                "raw inputs"
+            }
+            None => "raw inputs, as trained",
+        };
+        projection::principal_components(raw).map(|p| (p, how.to_string()))
     }
 
     /// The job's decision grid, or None with a note saying why not.
@@ -871,7 +940,7 @@ impl<'a> Report<'a> {
         };
         let (x, y) = figures::plane_of(&points.xy);
         match boundary::load_network(&model, hidden, output)
-            .and_then(|net| boundary::grid(&net, x, y, GRID_CELLS))
+            .and_then(|m| boundary::grid(&m, x, y, GRID_CELLS))
         {
             Ok(g) => Some(g),
             Err(e) => {
@@ -896,10 +965,21 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A Markdown confusion matrix of `preds` over `classes` classes: rows the
-/// true class, columns the predicted one, counts of training / held-out
-/// samples (`12 / 3`; one count without a test split).
-fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
+/// The names of the first `width` columns of a predictions.csv (the
+/// inputs, as in the data), or `x0`, `x1`, .. where the header cannot be
+/// read.
+fn input_columns(path: &Path, width: usize) -> Vec<String> {
+    let header = csv::Reader::from_path(path).and_then(|mut r| r.headers().cloned()).ok();
+    (0..width)
+        .map(|j| header.as_ref().and_then(|h| h.get(j)).map_or_else(|| format!("x{j}"), str::to_string))
+        .collect()
+}
+
+/// A Markdown confusion matrix of `preds` over the classes `names` (as in
+/// the data): rows the true class, columns the predicted one, counts of
+/// training / held-out samples (`12 / 3`; one count without a test split).
+fn confusion_matrix(preds: &store::Predictions, names: &[String]) -> String {
+    let classes = names.len();
     let mut counts = vec![[0usize; 2]; classes * classes];
     for ((&y, &p), &test) in preds.label.iter().zip(&preds.predicted).zip(&preds.held_out) {
         let (y, p) = (y as usize, p as usize);
@@ -909,16 +989,16 @@ fn confusion_matrix(preds: &store::Predictions, classes: usize) -> String {
     }
     let split = preds.held_out.iter().any(|&t| t);
     let mut out = format!(
-        "Confusion matrix (rows: true class index, columns: predicted; {}):\n\n| true \\ predicted |",
+        "Confusion matrix (rows: true class, columns: predicted; {}):\n\n| true \\ predicted |",
         if split { "training / held-out samples" } else { "samples" }
     );
-    for c in 0..classes {
-        let _ = write!(out, " {c} |");
+    for name in names {
+        let _ = write!(out, " {} |", tables::cell(name));
     }
     out.push_str("\n| :-- |");
     out.push_str(&" --: |".repeat(classes));
-    for y in 0..classes {
-        let _ = write!(out, "\n| {y} |");
+    for (y, name) in names.iter().enumerate() {
+        let _ = write!(out, "\n| {} |", tables::cell(name));
         for p in 0..classes {
             let [train, test] = counts[y * classes + p];
             let cell = if split { format!("{train} / {test}") } else { train.to_string() };

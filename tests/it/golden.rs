@@ -2,7 +2,9 @@
 //! outside sweep (PyTorch autograd in f64, and a numpy transcription for the
 //! lab's back-propagation), replayed here from its stored initial weights. It
 //! must match at every epoch to a relative 1e-9: loss, accuracy, final
-//! weights and final predictions.
+//! weights and final predictions. The CSV cases are split and scaled by
+//! sweep from the stored file, checked against the generator's own rows and
+//! scaling, and also compared on the held-out part at every epoch.
 //!
 //! Two independent sets, one format:
 //! - `tests/golden/`, written by `scripts/golden.py` and committed: always
@@ -17,7 +19,7 @@ use ndarray::{Array1, Array2};
 use serde_json::Value;
 use sweep::data::{Dataset, Split};
 use sweep::nn::{Layout, Network};
-use sweep::spec::{Activation, Backprop, Init, Loss, ModelSpec, Optimizer, Reduction, TrainSpec};
+use sweep::spec::{Activation, Backprop, Init, JobSpec, Loss, ModelSpec, Optimizer, Reduction, TrainSpec};
 use sweep::train::{self, EpochRecord};
 use sweep::weights::WeightsFile;
 
@@ -75,11 +77,17 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
         ys.iter().all(|&y| y >= 0.0 && (y as usize) < classes && y.fract() == 0.0),
         "data.y: class indices"
     );
-    let data = Split {
-        train: Dataset { x, y: Array1::from(ys) },
-        test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
-        classes: (0..classes).map(|c| c.to_string()).collect(),
-        ..Default::default()
+    let mut bad = Vec::new();
+    let data = match doc.get("csv") {
+        // The file is split and scaled by sweep, then checked against the
+        // generator's own split and scaling.
+        Some(csv) => csv_split(csv, &doc["data"], &x, &ys, &mut bad),
+        None => Split {
+            train: Dataset { x, y: Array1::from(ys) },
+            test: Dataset { x: Array2::zeros((0, d)), y: Array1::zeros(0) },
+            classes: (0..classes).map(|c| c.to_string()).collect(),
+            ..Default::default()
+        },
     };
     assert_eq!(classes, data.n_classes(), "data.classes");
     let hidden: Vec<usize> = field(&model["hidden"], "model.hidden");
@@ -142,7 +150,6 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
     let mut unused = sweep::rng::stream(0, "shuffle", &[]);
     let summary = train::train(&spec, &mut net, &data, &mut unused, &mut |r: &EpochRecord| records.push(*r));
 
-    let mut bad = Vec::new();
     let mut worst = 0.0f64;
     let mut compare = |what: &dyn Fn() -> String, got: f64, want: f64, bad: &mut Vec<String>| {
         if want != 0.0 {
@@ -163,6 +170,21 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
         // Accuracies are compared like every value: PyTorch's float mean of the
         // hits may differ from count/n in the last bit.
         compare(&|| format!("epoch {} accuracy", r.epoch), r.accuracy, a, &mut bad);
+    }
+    // The held-out part, scaled with the training part's statistics.
+    if let Some(want) = doc["expected"].get("test_loss") {
+        let want_loss: Vec<f64> = field(want, "expected.test_loss");
+        let want_acc: Vec<f64> = field(&doc["expected"]["test_accuracy"], "expected.test_accuracy");
+        assert_eq!(want_loss.len(), records.len(), "expected.test_loss: one per epoch");
+        for (r, (&l, &a)) in records.iter().zip(want_loss.iter().zip(&want_acc)) {
+            match (r.test_loss, r.test_accuracy) {
+                (Some(got_l), Some(got_a)) => {
+                    compare(&|| format!("epoch {} test loss", r.epoch), got_l, l, &mut bad);
+                    compare(&|| format!("epoch {} test accuracy", r.epoch), got_a, a, &mut bad);
+                }
+                _ => bad.push(format!("epoch {}: no test metrics", r.epoch)),
+            }
+        }
     }
     let want_final = WeightsFile {
         layers: field(&doc["expected"]["final_layers"], "expected.final_layers"),
@@ -185,6 +207,67 @@ fn replay(path: &Path) -> (Vec<String>, f64) {
         compare(&|| format!("prediction {} unit {}", i / units, i % units), g, w, &mut bad);
     }
     (bad, worst)
+}
+
+/// A CSV case (`scripts/golden.py`, "csv"): writes the file, builds the job's
+/// data with sweep (`data::build`: classes, seeded split, scaling), and
+/// checks it against what the generator computed on its own: the class
+/// names, the train and test rows (raw values, exactly), the fitted scaling
+/// and the scaled inputs (to a relative 1e-12). Mismatches go to `bad`.
+fn csv_split(
+    csv: &Value,
+    data: &Value,
+    train_x: &Array2<f64>,
+    train_y: &[f64],
+    bad: &mut Vec<String>,
+) -> Split {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("data.csv"), str_of(csv, "file")).expect("write the CSV");
+    let mut keys: toml::Table = field(&csv["spec"], "csv.spec");
+    keys.insert("dataset".into(), "data.csv".into());
+    let seed = csv["seed"].as_u64().expect("csv.seed");
+    let job =
+        JobSpec::from_values(seed, &|k| keys.get(k).cloned(), dir.path()).expect("csv.spec is a valid job");
+    let split = sweep::data::build(&job.data, seed).unwrap_or_else(|e| panic!("{e}"));
+
+    let names: Vec<String> = field(&csv["class_names"], "csv.class_names");
+    let columns: Vec<String> = field(&csv["columns"], "csv.columns");
+    if (&split.classes, &split.columns) != (&names, &columns) {
+        bad.push(format!(
+            "classes/columns {:?} {:?}, expected {names:?} {columns:?}",
+            split.classes, split.columns
+        ));
+    }
+    let raw: Vec<Vec<f64>> = field(&csv["raw_x"], "csv.raw_x");
+    for (part, got) in [("train", &split.train_raw), ("test", &split.test_raw)] {
+        let rows: Vec<usize> = field(&csv[format!("{part}_rows").as_str()], "csv rows");
+        let want: Vec<Vec<f64>> = rows.iter().map(|&i| raw[i].clone()).collect();
+        let got: Vec<Vec<f64>> = got.rows().into_iter().map(|r| r.to_vec()).collect();
+        if got != want {
+            bad.push(format!("the {part} rows differ from the generator's {rows:?}"));
+        }
+    }
+    let near = |g: f64, w: f64| (g - w).abs() <= 1e-12 * w.abs().max(1.0);
+    let scaling = split.scaling.clone().expect("the case is scaled");
+    let want_offset: Vec<f64> = field(&csv["scaling"]["offset"], "csv.scaling.offset");
+    let want_divisor: Vec<f64> = field(&csv["scaling"]["divisor"], "csv.scaling.divisor");
+    let fitted = scaling.offset.iter().chain(&scaling.divisor);
+    if scaling.method != str_of(&csv["scaling"], "method")
+        || !fitted.zip(want_offset.iter().chain(&want_divisor)).all(|(&g, &w)| near(g, w))
+    {
+        bad.push(format!("scaling {scaling:?}, expected offset {want_offset:?} divisor {want_divisor:?}"));
+    }
+    let test_x: Vec<Vec<f64>> = field(&data["test_x"], "data.test_x");
+    let test_y: Vec<f64> = field(&data["test_y"], "data.test_y");
+    let inputs = train_x.iter().chain(test_x.iter().flatten());
+    if split.train.x.len() + split.test.x.len() != train_x.len() + test_x.len() * train_x.ncols()
+        || !split.train.x.iter().chain(&split.test.x).zip(inputs).all(|(&g, &w)| near(g, w))
+        || split.train.y.to_vec() != train_y
+        || split.test.y.to_vec() != test_y
+    {
+        bad.push("the scaled inputs or the class indices differ from the generator's".into());
+    }
+    split
 }
 
 /// The `*.json` files of `dir`, sorted.

@@ -109,7 +109,7 @@ fn a_saved_model_with_scaling_reproduces_predictions_from_the_raw_file() {
     let net = load_network(&job.join("model.json"), Activation::Sigmoid, Activation::Sigmoid).unwrap();
     let spec = job_spec_for(&csv);
     let raw = data::load_csv(&csv, &spec.data).unwrap().data.x;
-    let outputs = net.predict(model.inputs(&raw).unwrap().view());
+    let outputs = net.net.predict(model.inputs(&raw).unwrap().view());
 
     let p = store::read_predictions(&job.join("predictions.csv")).unwrap();
     assert_eq!(p.x.len(), 40);
@@ -223,17 +223,57 @@ fn iris_with_string_labels_trains_a_three_class_network() {
     }
 
     // The report shows three classes as a confusion matrix, not as the
-    // two-colour scatter (which painted every iris as class 0).
+    // two-colour scatter (which painted every iris as class 0), with the
+    // classes named as in the file.
     let out = sweep(dir.path()).args(["report", "results/m"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let md = std::fs::read_to_string(dir.path().join("results/m/report.md")).unwrap();
-    assert!(md.contains("Confusion matrix (rows: true class index"), "{md}");
-    let diagonal =
-        format!("| 0 | **{} / 10** |", rows.iter().filter(|r| r[5] == "setosa" && r[4] == "train").count());
+    assert!(md.contains("Confusion matrix (rows: true class, columns: predicted"), "{md}");
+    assert!(md.contains("| true \\ predicted | setosa | versicolor | virginica |"), "{md}");
+    let diagonal = format!(
+        "| setosa | **{} / 10** |",
+        rows.iter().filter(|r| r[5] == "setosa" && r[4] == "train").count()
+    );
     assert!(md.contains(&diagonal), "setosa all right in training and held out:\n{md}");
-    let figures: Vec<String> = std::fs::read_dir(dir.path().join("results/m/figures"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    // Four inputs: the figure draws them on their first two principal
+    // components, the three classes in three markers named as in the file.
+    let svg = std::fs::read_to_string(dir.path().join("results/m/figures/predictions-iris.csv.svg")).unwrap();
+    for text in ["\nPC1 (", "\nPC2 (", "% of variance)\n", "\nsetosa\n", "\nversicolor\n", "\nvirginica\n"] {
+        assert!(svg.contains(text), "{text:?} missing from the figure");
+    }
+    assert!(md.contains("first two principal components of the 4 inputs (inputs scaled: standard)"), "{md}");
+}
+
+/// The prediction figure of a CSV data set names its inputs on the axes and
+/// its classes in the legend (it said x0, x1, class 0, class 1), and its
+/// decision boundary is drawn in raw units from the scaled model.
+#[test]
+fn the_prediction_figure_uses_the_files_column_and_class_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..60)
+        .map(|i| {
+            let (height, weight) = (20.0 + (i * 7 % 30) as f64, 3.0 + (i * 13 % 40) as f64 / 4.0);
+            format!("{height},{weight},{}\n", if height + 2.0 * weight > 48.0 { "dog" } else { "cat" })
+        })
         .collect();
-    assert!(!figures.iter().any(|f| f.starts_with("predictions")), "{figures:?}");
+    write(dir.path(), "pets.csv", &format!("height_cm,weight_kg,animal\n{rows}"));
+    write(
+        dir.path(),
+        "m.toml",
+        "[base]\ndataset = \"pets.csv\"\nlabel_column = \"animal\"\nscale = \"standard\"\nhidden = [6]\n\
+         bias = true\noptimizer = \"adam\"\nlr = 0.05\nepochs = 200\nlog_every = 200\ntest_fraction = 0.2\n",
+    );
+    let out = sweep(dir.path()).args(["run", "m.toml", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sweep(dir.path()).args(["report", "results/m"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(dir.path().join("results/m/figures/predictions-pets.csv.svg")).unwrap();
+    for name in ["height_cm", "weight_kg", "cat", "dog", "shading: predicted class"] {
+        assert!(svg.contains(name), "{name} missing from the figure");
+    }
+    // Texts are written on their own line (`x1` alone is also an SVG attribute).
+    for generic in ["x0", "x1", "class 0", "class 1"] {
+        assert!(!svg.contains(&format!("\n{generic}\n</text>")), "{generic} in the figure");
+    }
+    assert!(svg.contains("\nheight_cm\n</text>"), "the text form checked above");
 }
