@@ -298,8 +298,11 @@ impl Plan {
         // A file is read once per way of reading it (label, inputs, missing).
         // (file, label column, feature columns, missing) -> (inputs, classes)
         type ReadAs = (PathBuf, String, Vec<String>, spec::Missing);
-        let mut inputs: HashMap<ReadAs, (usize, usize)> = HashMap::new();
+        // None: the file is at fault, and said so once.
+        let mut inputs: HashMap<ReadAs, Option<(usize, usize)>> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
+        // Each file's mistakes are independent of the others': all are said.
+        let mut errors = Errors::default();
         for (spec, job) in self.configs() {
             let at = |key: &str, e: &dyn std::fmt::Display| {
                 let message = format!("`{key}`: {e}");
@@ -313,10 +316,15 @@ impl Plan {
                 DataSource::Csv(path) => {
                     let d = &spec.data;
                     let key = (path.clone(), d.label_column.clone(), d.feature_columns.clone(), d.missing);
-                    match inputs.get(&key) {
+                    let shape = match inputs.get(&key) {
                         Some(&w) => w,
                         None => {
-                            let table = data::load_csv(path, d).map_err(|e| at("dataset", &e))?;
+                            let Some(table) =
+                                errors.ok(data::load_csv(path, d).map_err(|e| at("dataset", &e)))
+                            else {
+                                inputs.insert(key, None);
+                                continue;
+                            };
                             if table.dropped_rows > 0 {
                                 notes.push(format!(
                                     "{}: {} rows with a missing cell dropped (missing = \"drop-rows\"), {} kept",
@@ -325,22 +333,26 @@ impl Plan {
                                     table.data.len()
                                 ));
                             }
-                            let shape = (table.data.x.ncols(), table.classes.len());
+                            let shape = Some((table.data.x.ncols(), table.classes.len()));
                             inputs.insert(key, shape);
                             shape
                         }
-                    }
+                    };
+                    // Its layer sizes are unknown while the data file is at fault.
+                    let Some(shape) = shape else { continue };
+                    shape
                 }
                 _ => (2, 2),
             };
             if let Init::File(path) = &spec.model.init {
                 let sizes = spec.layer_sizes(width, classes);
                 if checked.insert((path.clone(), sizes.clone(), spec.model.bias)) {
-                    WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
-                        .map_err(|e| at("init", &e))?;
+                    let _ = errors.ok(WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
+                        .map_err(|e| at("init", &e)));
                 }
             }
         }
+        errors.into_result()?;
         Ok(notes)
     }
 
