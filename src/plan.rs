@@ -716,7 +716,20 @@ fn id_prefix(swept: &[(String, Value)]) -> String {
 fn id_with_prefix(prefix: &str, seed: u64) -> String {
     let mut id = String::with_capacity(prefix.len() + 25);
     id.push_str(prefix);
-    let _ = write!(id, "seed-{seed}");
+    id.push_str("seed-");
+    // The seed's decimal digits, without the formatting machinery (this
+    // runs once per job).
+    let mut digits = [0u8; 20];
+    let (mut n, mut start) = (seed, digits.len());
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    id.extend(digits[start..].iter().map(|&d| char::from(d)));
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
         let mut cut = MAX_ID - hash.len() - 1;
@@ -827,6 +840,13 @@ mod tests {
         let a = plan("[base]\nlr = 1\n").unwrap();
         let b = plan("[base]\nlr = 1.0\n").unwrap();
         assert_eq!(a.config_text(&a.jobs[0]), b.config_text(&b.jobs[0]));
+    }
+
+    #[test]
+    fn ids_spell_the_seed_in_decimal() {
+        for seed in [0, 7, 10, 99, 100, 123_456_789, u64::MAX] {
+            assert_eq!(job_id(&[], seed), format!("seed-{seed}"));
+        }
     }
 
     #[test]
