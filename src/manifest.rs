@@ -237,6 +237,25 @@ impl Source<'_> {
 
     /// The value at `span`, re-read as plain TOML (spans cover the literal).
     fn value(&self, v: &toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
+        self.check_inline(v)?;
+        let literal = self.text.get(v.span()).unwrap_or("");
+        let doc: toml::Table = toml::from_str(&format!("v = {literal}"))
+            .map_err(|e| ManifestError::at(&self.origin(v.span().start), e.message().to_string()))?;
+        Ok(doc["v"].clone())
+    }
+
+    /// [`Source::value`] of a value the caller owns, converted in place:
+    /// a list of a million seeds is not parsed twice.
+    fn owned_value(&self, v: toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
+        use serde::Deserialize as _;
+        self.check_inline(&v)?;
+        let at = v.span().start;
+        Value::deserialize(toml::de::ValueDeserializer::from(v))
+            .map_err(|e| ManifestError::at(&self.origin(at), e.message().to_string()))
+    }
+
+    /// A table written as one (`{ .. }`), not as dotted keys or a header.
+    fn check_inline(&self, v: &toml::Spanned<DeValue>) -> Result<(), ManifestError> {
         let literal = self.text.get(v.span()).unwrap_or("");
         if matches!(v.get_ref(), DeValue::Table(_)) && !literal.trim_start().starts_with('{') {
             // `a.b = 1` or a `[base.a]` header: a table that is not written inline.
@@ -246,9 +265,7 @@ impl Source<'_> {
                  write `key = value`",
             ));
         }
-        let doc: toml::Table = toml::from_str(&format!("v = {literal}"))
-            .map_err(|e| ManifestError::at(&self.origin(v.span().start), e.message().to_string()))?;
-        Ok(doc["v"].clone())
+        Ok(())
     }
 
     /// A table's entries in the order they were written.
@@ -331,10 +348,14 @@ impl Manifest {
         // Every error is collected, in the order of the file, then of the
         // `--set`s, then of the checks.
         let mut errors = Errors::default();
-        for (key, v, origin) in src.entries(doc.get_ref()) {
+        // Owned, in the order written: top-level values are converted, not re-read.
+        let mut top: Vec<_> = doc.into_inner().into_iter().collect();
+        top.sort_by_key(|(k, _)| k.span().start);
+        for (k, v) in top {
+            let (key, origin): (&str, Origin) = (k.get_ref().as_ref(), src.origin(k.span().start));
             match key {
                 "name" | "description" | "seeds" => {
-                    let Some(value) = errors.ok(src.value(v)) else { continue };
+                    let Some(value) = errors.ok(src.owned_value(v)) else { continue };
                     let e = Some(Entry { key: key.to_string(), value, origin });
                     match key {
                         "name" => raw.name = e,
@@ -342,11 +363,11 @@ impl Manifest {
                         _ => raw.seeds = e,
                     }
                 }
-                "base" => raw.base = src.flat_table(key, v, &origin, &mut errors),
-                "grid" => raw.grid = src.flat_table(key, v, &origin, &mut errors),
-                "zip" => raw.zip = src.flat_table(key, v, &origin, &mut errors),
-                "exclude" => raw.exclude = src.groups(key, v, &origin, &mut errors),
-                "include" => raw.include = src.groups(key, v, &origin, &mut errors),
+                "base" => raw.base = src.flat_table(key, &v, &origin, &mut errors),
+                "grid" => raw.grid = src.flat_table(key, &v, &origin, &mut errors),
+                "zip" => raw.zip = src.flat_table(key, &v, &origin, &mut errors),
+                "exclude" => raw.exclude = src.groups(key, &v, &origin, &mut errors),
+                "include" => raw.include = src.groups(key, &v, &origin, &mut errors),
                 other => errors.push(unknown_top_key(other, &origin)),
             }
         }

@@ -298,8 +298,11 @@ impl Plan {
         // A file is read once per way of reading it (label, inputs, missing).
         // (file, label column, feature columns, missing) -> (inputs, classes)
         type ReadAs = (PathBuf, String, Vec<String>, spec::Missing);
-        let mut inputs: HashMap<ReadAs, (usize, usize)> = HashMap::new();
+        // None: the file is at fault, and said so once.
+        let mut inputs: HashMap<ReadAs, Option<(usize, usize)>> = HashMap::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
+        // Each file's mistakes are independent of the others': all are said.
+        let mut errors = Errors::default();
         for (spec, job) in self.configs() {
             let at = |key: &str, e: &dyn std::fmt::Display| {
                 let message = format!("`{key}`: {e}");
@@ -313,10 +316,15 @@ impl Plan {
                 DataSource::Csv(path) => {
                     let d = &spec.data;
                     let key = (path.clone(), d.label_column.clone(), d.feature_columns.clone(), d.missing);
-                    match inputs.get(&key) {
+                    let shape = match inputs.get(&key) {
                         Some(&w) => w,
                         None => {
-                            let table = data::load_csv(path, d).map_err(|e| at("dataset", &e))?;
+                            let Some(table) =
+                                errors.ok(data::load_csv(path, d).map_err(|e| at("dataset", &e)))
+                            else {
+                                inputs.insert(key, None);
+                                continue;
+                            };
                             if table.dropped_rows > 0 {
                                 notes.push(format!(
                                     "{}: {} rows with a missing cell dropped (missing = \"drop-rows\"), {} kept",
@@ -325,22 +333,26 @@ impl Plan {
                                     table.data.len()
                                 ));
                             }
-                            let shape = (table.data.x.ncols(), table.classes.len());
+                            let shape = Some((table.data.x.ncols(), table.classes.len()));
                             inputs.insert(key, shape);
                             shape
                         }
-                    }
+                    };
+                    // Its layer sizes are unknown while the data file is at fault.
+                    let Some(shape) = shape else { continue };
+                    shape
                 }
                 _ => (2, 2),
             };
             if let Init::File(path) = &spec.model.init {
                 let sizes = spec.layer_sizes(width, classes);
                 if checked.insert((path.clone(), sizes.clone(), spec.model.bias)) {
-                    WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
-                        .map_err(|e| at("init", &e))?;
+                    let _ = errors.ok(WeightsFile::load_params(path, &Layout::new(&sizes, spec.model.bias))
+                        .map_err(|e| at("init", &e)));
                 }
             }
         }
+        errors.into_result()?;
         Ok(notes)
     }
 
@@ -704,7 +716,20 @@ fn id_prefix(swept: &[(String, Value)]) -> String {
 fn id_with_prefix(prefix: &str, seed: u64) -> String {
     let mut id = String::with_capacity(prefix.len() + 25);
     id.push_str(prefix);
-    let _ = write!(id, "seed-{seed}");
+    id.push_str("seed-");
+    // The seed's decimal digits, without the formatting machinery (this
+    // runs once per job).
+    let mut digits = [0u8; 20];
+    let (mut n, mut start) = (seed, digits.len());
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    id.extend(digits[start..].iter().map(|&d| char::from(d)));
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
         let mut cut = MAX_ID - hash.len() - 1;
@@ -815,6 +840,13 @@ mod tests {
         let a = plan("[base]\nlr = 1\n").unwrap();
         let b = plan("[base]\nlr = 1.0\n").unwrap();
         assert_eq!(a.config_text(&a.jobs[0]), b.config_text(&b.jobs[0]));
+    }
+
+    #[test]
+    fn ids_spell_the_seed_in_decimal() {
+        for seed in [0, 7, 10, 99, 100, 123_456_789, u64::MAX] {
+            assert_eq!(job_id(&[], seed), format!("seed-{seed}"));
+        }
     }
 
     #[test]

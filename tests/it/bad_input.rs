@@ -338,3 +338,29 @@ fn out_naming_a_file_is_a_usage_error() {
         assert_eq!(std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine\n");
     }
 }
+
+#[test]
+fn every_bad_input_file_is_reported() {
+    // A missing data file, a CSV with a bad cell and a weights file of the
+    // wrong shape: three independent mistakes, all said at once.
+    rejects(
+        &[
+            (
+                "m.toml",
+                "[base]\nhidden = [2]\n[grid]\ndataset = [\"nope.csv\", \"d.csv\", \"linear\"]\n\
+                 [[include]]\ninit = \"w.json\"\n",
+            ),
+            ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,abc,1\n"),
+            ("w.json", "{\"layers\": [{\"w\": [[1.0]], \"b\": null}]}"),
+        ],
+        &["m.toml"],
+        &[
+            "m.toml:4:1: `dataset`",
+            "nope.csv",
+            "\nerror: m.toml:4:1: `dataset`",
+            "d.csv",
+            "abc",
+            "m.toml:6:1: `init`",
+        ],
+    );
+}
