@@ -10,9 +10,13 @@ test) and `label`. It trains MLPClassifier (solver adam, the job's hidden
 sizes, activation, learning rate, epochs as max_iter, batch size, l2 as
 alpha, the job's seed) on the job's training rows, scaled as the job was
 (`scale`: fitted on the training rows only), and scores it on the job's test
-rows. Prints, per data set and per configuration, the mean test accuracy over
-seeds of sweep and of scikit-learn side by side, then per data set the best
-configuration of each and the mean over all configurations.
+rows. Prints, per data set and per configuration (every parameter that
+varies in the folder but the seed), the mean test accuracy over seeds of
+sweep and of scikit-learn side by side, then per data set the best
+configuration of each and the mean over all configurations. Parameters
+MLPClassifier has no counterpart for (`init`: it always starts from Glorot's
+uniform) still tell configurations apart, so both sides are averaged over
+the same jobs.
 
 MLPClassifier's own stopping rule (tol, n_iter_no_change) is left at its
 defaults, so it may stop before max_iter: that is how it is used in practice.
@@ -72,20 +76,25 @@ def main(folders):
         if summary["final_test_accuracy"].isna().all():
             print(f"{folder}: no test split; skipped")
             continue
+        # A configuration is every parameter that varies in the folder but
+        # the seed (the data set, and e.g. hidden, lr, scale, epochs, init).
+        params = list(summary.columns[summary.columns.get_loc("seed") + 1 : summary.columns.get_loc("final_loss")])
+        varying = [c for c in params if c != "dataset" and summary[c].nunique() > 1]
         by_config = defaultdict(lambda: ([], []))
         for _, job in summary.iterrows():
-            config = (job["dataset"], job["hidden"], job["lr"], job.get("scale", "none"))
+            config = (job["dataset"], *(job[c] for c in varying))
             ours, theirs = by_config[config]
             ours.append(float(job["final_test_accuracy"]))
             theirs.append(sklearn_accuracy(job, folder / "jobs" / job["job_id"] / "predictions.csv"))
         print(f"\n## {folder}\n")
-        print("| data set | hidden | lr | scale | seeds | sweep | MLPClassifier |")
-        print("|---|---|--:|---|--:|--:|--:|")
+        print("| data set | " + " | ".join(varying) + " | seeds | sweep | MLPClassifier |")
+        print("|---|" + "---|" * len(varying) + "--:|--:|--:|")
         means = {}
-        for (dataset, hidden, lr, scale), (ours, theirs) in by_config.items():
-            means[(dataset, hidden, lr, scale)] = (sum(ours) / len(ours), sum(theirs) / len(theirs))
-            a, b = means[(dataset, hidden, lr, scale)]
-            print(f"| {Path(dataset).stem} | {hidden} | {lr} | {scale} | {len(ours)} | {a:.2%} | {b:.2%} |")
+        for config, (ours, theirs) in by_config.items():
+            means[config] = (sum(ours) / len(ours), sum(theirs) / len(theirs))
+            a, b = means[config]
+            values = " | ".join(config[1:])
+            print(f"| {Path(config[0]).stem} | {values} | {len(ours)} | {a:.2%} | {b:.2%} |")
         for dataset in sorted({k[0] for k in means}):
             rows = {k: v for k, v in means.items() if k[0] == dataset}
             best_ours = max(rows.items(), key=lambda kv: kv[1][0])
@@ -96,7 +105,6 @@ def main(folders):
             print(f"\n{name}: best configuration: sweep {best_ours[1][0]:.2%} ({', '.join(best_ours[0][1:])}), "
                   f"MLPClassifier {best_theirs[1][1]:.2%} ({', '.join(best_theirs[0][1:])}); "
                   f"mean over {len(rows)} configurations: sweep {mean_ours:.2%}, MLPClassifier {mean_theirs:.2%}")
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])

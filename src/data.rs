@@ -163,6 +163,12 @@ pub enum DataError {
     Missing { path: PathBuf, line: u64, column: String, value: String },
     #[error("{}: column `{column}`: {problem}", .path.display())]
     Classes { path: PathBuf, column: String, problem: String },
+    #[error(
+        "{}: line {line}, column `{column}`: label `{value}` differs from `{first}` (line {first_line}) only by spaces; \
+         write every label of a class the same way (pandas would read two classes here; sweep does not guess)",
+        .path.display()
+    )]
+    Spaces { path: PathBuf, line: u64, column: String, value: String, first: String, first_line: u64 },
     /// Anything else the CSV parser rejects (invalid UTF-8, say).
     #[error("{}: line {line}: {message}", .path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
@@ -316,7 +322,10 @@ fn from_points(points: &[[f64; 3]]) -> Dataset {
 /// Loads a CSV data set (SPEC 4): a header row naming every column, the
 /// class labels in `spec.label_column` (anywhere), and the numeric inputs in
 /// `spec.feature_columns` (default: every other column, in file order).
-/// Cells are trimmed. A missing cell (empty, `NA`, `NaN`, any case) in a
+/// Cells are trimmed (pandas keeps a string's spaces: two labels that
+/// differ only by them, `cat` and ` cat`, are refused rather than merged or
+/// split). A file whose header is one column holding `;` or a tab gets a
+/// hint about its separator. A missing cell (empty, `NA`, `NaN`, any case) in a
 /// column that is used is an error, or with `missing = "drop-rows"` drops
 /// its row. Classes are the sorted distinct labels: numerically when every
 /// label is a number, else bytewise; class i is target i.
@@ -337,7 +346,8 @@ fn is_missing(cell: &str) -> bool {
 pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .trim(csv::Trim::All)
+        // Fields are trimmed below, where a label's spaces are compared.
+        .trim(csv::Trim::Headers)
         // Row lengths are checked below, to report them in our own words.
         .flexible(true)
         .from_reader(bytes);
@@ -350,6 +360,19 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
     let names: Vec<&str> = header.iter().collect();
     let columns_err =
         |problem: String| DataError::Columns { path: path.to_path_buf(), header: names.join(","), problem };
+    // One column whose name holds another separator: a file saved with `;`
+    // (a spreadsheet in many locales) or tabs reads as one column.
+    if let [only] = names[..]
+        && let Some((sep, shown)) =
+            [(';', "`;`"), ('\t', "tabs")].into_iter().find(|(c, _)| only.contains(*c))
+    {
+        let parts = only.split(sep).count();
+        return Err(columns_err(format!(
+            "one column, whose name holds {parts} names: the file seems to be separated by {shown}; sweep \
+             reads comma-separated values: write it with commas (pandas: df.to_csv(path, index=False); \
+             a spreadsheet: save as \"CSV (comma delimited)\")"
+        )));
+    }
     let find = |name: &str, what: &str| -> Result<usize, DataError> {
         // An exact name, else the one name equal but for case (`LABEL`).
         let exact = names.iter().position(|h| *h == name);
@@ -411,8 +434,8 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
 
     let mut xs: Vec<f64> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
-    // The first line of each label, for messages about classes.
-    let mut first_line: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    // Each label (trimmed) as first written, untrimmed, and its line.
+    let mut first_seen: std::collections::HashMap<String, (String, u64)> = std::collections::HashMap::new();
     let mut dropped_rows = 0;
     let mut row = vec![0.0; d];
     'rows: for (k, record) in reader.records().enumerate() {
@@ -427,8 +450,9 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
                 found: record.len(),
             });
         }
+        let cell = |j: usize| record[j].trim();
         for &j in features.iter().chain([&label]) {
-            if is_missing(&record[j]) {
+            if is_missing(cell(j)) {
                 if spec.missing == Missing::DropRows {
                     dropped_rows += 1;
                     continue 'rows;
@@ -437,12 +461,12 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
                     path: path.to_path_buf(),
                     line,
                     column: names[j].to_string(),
-                    value: record[j].to_string(),
+                    value: cell(j).to_string(),
                 });
             }
         }
         for (slot, &j) in row.iter_mut().zip(&features) {
-            let (cell, column) = (&record[j], names[j].to_string());
+            let (cell, column) = (cell(j), names[j].to_string());
             let v: f64 = cell.parse().map_err(|_| DataError::NotANumber {
                 path: path.to_path_buf(),
                 line,
@@ -459,9 +483,25 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
             }
             *slot = v;
         }
+        // A label is trimmed, like every cell; two labels that differ only
+        // by those spaces (`cat`, ` cat`) are refused: pandas reads them as
+        // two classes, trimming would merge them, and either silently
+        // would surprise someone.
+        let (raw, trimmed) = (&record[label], cell(label));
+        let (first, first_line) =
+            first_seen.entry(trimmed.to_string()).or_insert_with(|| (raw.to_string(), line));
+        if first != raw {
+            return Err(DataError::Spaces {
+                path: path.to_path_buf(),
+                line,
+                column: names[label].to_string(),
+                value: raw.to_string(),
+                first: first.clone(),
+                first_line: *first_line,
+            });
+        }
         xs.extend_from_slice(&row);
-        first_line.entry(record[label].to_string()).or_insert(line);
-        labels.push(record[label].to_string());
+        labels.push(trimmed.to_string());
     }
     if labels.is_empty() {
         let why = if dropped_rows > 0 {
@@ -829,9 +869,10 @@ mod tests {
         path
     }
 
+    /// The data keys of a job on a CSV file (the loaders are given its path).
     fn csv_with(pairs: &[(&str, &str)]) -> DataSpec {
-        let table: toml::Table =
-            toml::from_str(&pairs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>()).unwrap();
+        let keys: String = pairs.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        let table: toml::Table = toml::from_str(&format!("dataset = \"d.csv\"\n{keys}")).unwrap();
         crate::spec::JobSpec::from_values(0, &|k| table.get(k).cloned(), Path::new("/")).unwrap().data
     }
 
@@ -889,6 +930,9 @@ mod tests {
             ("header-only.csv", "x0,label\n", None, "no data rows"),
             ("inf.csv", "x0,label\n1,0\ninf,1\n", Some("line 3"), "not finite"),
             ("twice.csv", "x0,x0,label\n1,2,0\n", Some("line 1"), "two columns are named `x0`"),
+            ("tabs.csv", "x0\tx1\tlabel\n1\t2\t0\n", Some("line 1"), "seems to be separated by tabs"),
+            ("semicolons.csv", "x0;label\n1;0\n", Some("line 1"), "seems to be separated by `;`"),
+            ("spaces.csv", "x0,label\n1,cat\n2, dog\n3,dog\n", Some("line 4"), "`dog` differs from ` dog`"),
         ];
         for (name, body, line, what) in cases {
             let path = write_csv(&dir, name, body);
@@ -933,6 +977,17 @@ mod tests {
         let s = csv_with(&[("label_column", r#""species""#), ("feature_columns", r#"["a", "species"]"#)]);
         let msg = load_csv(&path, &s).unwrap_err().to_string();
         assert!(msg.contains("`species` is the label column"), "{msg}");
+    }
+
+    /// Labels are trimmed like every cell: written with the same spaces
+    /// throughout, they are one class each, named without them.
+    #[test]
+    fn labels_padded_alike_are_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&dir, "p.csv", "x, label\n1, cat\n2, dog\n3, cat\n");
+        let t = load_csv(&path, &csv_spec()).unwrap();
+        assert_eq!(t.classes, ["cat", "dog"]);
+        assert_eq!(t.data.y.to_vec(), vec![0.0, 1.0, 0.0]);
     }
 
     #[test]

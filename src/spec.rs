@@ -144,6 +144,10 @@ named! {
     }
 }
 
+/// The keys that only mean something for a CSV data set: a generated set
+/// with any of them away from its default is refused.
+pub const CSV_ONLY: [&str; 3] = ["label_column", "feature_columns", "missing"];
+
 /// Every job parameter, in the order of SPEC 3 (and of summary.csv columns,
 /// params.toml and the configuration hash): its name, type and default,
 /// what it accepts, and what it means.
@@ -156,7 +160,8 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "label_column",
         kind: Kind::Text { default: "label" },
-        doc: "CSV only: the column holding the class labels (integers or strings), anywhere in the file",
+        doc: "CSV only: the column holding the class labels (integers or strings, trimmed; two that differ \
+              only by spaces are refused), anywhere in the file",
     },
     Key {
         name: "feature_columns",
@@ -848,6 +853,21 @@ impl JobSpec {
             Ok(set) => DataSource::Generated(set),
             Err(_) => DataSource::Csv(base_dir.join(dataset)),
         };
+        if let DataSource::Generated(set) = &source {
+            // A CSV-only key would do nothing here: a mistake, not a default.
+            for name in CSV_ONLY {
+                if r.value(name) != Reader::key(name).kind.default_value() {
+                    return Err(r.err(
+                        name,
+                        format!(
+                            "CSV only: dataset = \"{}\" is generated and has no columns to name or cells to miss; \
+                             set it only where dataset is a CSV file (a [zip] with dataset, or an [[include]])",
+                            set.name()
+                        ),
+                    ));
+                }
+            }
+        }
         let data = DataSpec {
             source,
             n_samples: r.int("n_samples")?,

@@ -136,6 +136,56 @@ fn csv_with_a_pandas_index_column() {
     );
 }
 
+/// A CSV-only key (`label_column`, `feature_columns`, `missing`) on a
+/// generated data set did nothing, silently.
+#[test]
+fn csv_only_keys_with_generated_data_are_refused() {
+    for (line, key) in [
+        ("label_column = \"species\"", "label_column"),
+        ("feature_columns = [\"a\"]", "feature_columns"),
+        ("missing = \"drop-rows\"", "missing"),
+    ] {
+        rejects(
+            &[("m.toml", &format!("[base]\ndataset = \"linear\"\n{line}\n"))],
+            &["m.toml"],
+            &["m.toml:3:1", &format!("`{key}`"), "CSV only", "dataset = \"linear\" is generated"],
+        );
+    }
+    // Also from a grid that mixes the two kinds: the hint says how to set
+    // it for the CSV only.
+    rejects(
+        &[
+            ("m.toml", "[base]\nlabel_column = \"y\"\n[grid]\ndataset = [\"d.csv\", \"xor\"]\n"),
+            ("d.csv", "x0,y\n0.1,0\n0.5,1\n"),
+        ],
+        &["m.toml"],
+        &["m.toml:2:1", "`label_column`", "dataset = \"xor\" is generated", "[zip]"],
+    );
+}
+
+/// Labels that differ only by spaces around them (`cat`, ` cat`) were
+/// merged into one class by trimming; pandas would read two classes. Either
+/// silent choice is wrong for someone: the file is refused, naming both.
+#[test]
+fn labels_that_differ_only_by_spaces_are_refused() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0,label\n0.1,cat\n0.5,dog\n0.7, cat\n")],
+        &["m.toml"],
+        &["d.csv: line 4, column `label`", "` cat`", "`cat` (line 2)", "only by spaces"],
+    );
+}
+
+/// A file saved with `;` between cells (a spreadsheet in many locales)
+/// reads as one column: the message says which separator it seems to use.
+#[test]
+fn a_semicolon_separated_file_gets_a_hint() {
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\n"), ("d.csv", "x0;x1;label\n0,1;0,2;0\n0,5;0,3;1\n")],
+        &["m.toml"],
+        &["d.csv: line 1", "separated by `;`", "commas"],
+    );
+}
+
 #[test]
 fn csv_with_a_missing_cell() {
     rejects(
