@@ -91,7 +91,8 @@ impl ResultsDir {
                 let marker = own.join(MARKER);
                 fs::write(&marker, MARKER_TEXT).map_err(io_at(&marker))?;
             }
-            FolderKind::Foreign(entries) => return Err(self.not_ours(&entries)),
+            FolderKind::Foreign(entries) => return Err(self.not_ours(&entries, "choose another --out")),
+            FolderKind::File => return Err(self.refused(format!("is a file, not a folder: {TO_WRITE}"))),
         }
         for p in [self.root.join(JOBS), self.root.join(TMP)] {
             fs::create_dir_all(&p).map_err(io_at(&p))?;
@@ -105,16 +106,19 @@ impl ResultsDir {
     pub fn open(&self) -> Result<(), StoreError> {
         match self.kind()? {
             FolderKind::Results | FolderKind::Legacy => Ok(()),
-            FolderKind::Missing => Err(StoreError::Refused {
-                path: self.root.clone(),
-                message: "not a results folder (no such directory)".into(),
-            }),
-            FolderKind::Empty => Err(StoreError::Refused {
-                path: self.root.clone(),
-                message: "not a results folder (an empty folder)".into(),
-            }),
-            FolderKind::Foreign(entries) => Err(self.not_ours(&entries)),
+            FolderKind::Missing => {
+                Err(self.refused(format!("not a results folder (no such directory): {TO_READ}")))
+            }
+            FolderKind::Empty => {
+                Err(self.refused(format!("not a results folder (an empty folder): {TO_READ}")))
+            }
+            FolderKind::File => Err(self.refused(format!("is a file, not a results folder: {TO_READ}"))),
+            FolderKind::Foreign(entries) => Err(self.not_ours(&entries, TO_READ)),
         }
+    }
+
+    fn refused(&self, message: String) -> StoreError {
+        StoreError::Refused { path: self.root.clone(), message }
     }
 
     /// Whether sweep's own folder is there, so sweep may write into this one.
@@ -122,14 +126,16 @@ impl ResultsDir {
         matches!(self.kind(), Ok(FolderKind::Results))
     }
 
-    fn not_ours(&self, entries: &[String]) -> StoreError {
+    /// The refusal of a folder holding `entries` (sorted), ending with what
+    /// to do instead.
+    fn not_ours(&self, entries: &[String], instead: &str) -> StoreError {
         let shown: Vec<&str> = entries.iter().take(3).map(String::as_str).collect();
         let more = if entries.len() > 3 { format!(" and {} more", entries.len() - 3) } else { String::new() };
         StoreError::Refused {
             path: self.root.clone(),
             message: format!(
                 "not a results folder (no {OWN}/{MARKER}, and it holds {}{more}); sweep writes only into a new \
-                 or empty folder or one of its own: choose another --out",
+                 or empty folder or one of its own: {instead}",
                 shown.join(", ")
             ),
         }
@@ -140,6 +146,7 @@ impl ResultsDir {
         let entries = match fs::read_dir(&self.root) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FolderKind::Missing),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(FolderKind::File),
             Err(e) => return Err(StoreError::Io { path: self.root.clone(), source: e }),
         };
         let own = self.root.join(OWN);
@@ -246,6 +253,12 @@ impl ResultsDir {
     }
 }
 
+/// What to do instead, when a command that reads a results folder is given
+/// something else.
+const TO_READ: &str = "give the folder a run wrote (its --out; results/<name> by default)";
+/// What to do instead, when `run` is given a place it may not write into.
+const TO_WRITE: &str = "choose another --out (a new folder, or a results folder to resume)";
+
 /// What a folder given as a results folder is.
 #[derive(Debug)]
 enum FolderKind {
@@ -257,6 +270,8 @@ enum FolderKind {
     Legacy,
     /// Anything else; its entries, sorted.
     Foreign(Vec<String>),
+    /// Not a folder at all (a manifest given where a results folder goes).
+    File,
 }
 
 /// Whether a process id is alive (Linux /proc; elsewhere assume it is).

@@ -414,3 +414,34 @@ fn every_bad_input_file_is_reported() {
         ],
     );
 }
+
+/// A manifest (or any file) given where a results folder goes is a usage
+/// error that says what to give instead, for every command that reads one;
+/// and the advice of a reader never speaks of `--out` as if it had one to
+/// change.
+#[test]
+fn a_file_or_foreign_folder_given_as_results_folder_says_what_to_give() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "[base]\nepochs = 2\n");
+    write(tmp.path(), "notes/a.txt", "mine\n");
+    let commands: [&[&str]; 6] = [
+        &["report", "DIR"],
+        &["export", "DIR"],
+        &["summarize", "DIR"],
+        &["verify", "DIR"],
+        &["diff", "DIR", "DIR"],
+        &["prune", "DIR"],
+    ];
+    for (target, needle) in [("m.toml", "is a file, not a results folder"), ("notes", "it holds a.txt")] {
+        for args in commands {
+            let args: Vec<&str> = args.iter().map(|a| if *a == "DIR" { target } else { a }).collect();
+            let out = sweep(tmp.path()).args(&args).output().unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?}\n{err}");
+            assert!(err.contains(needle), "{args:?}: stderr lacks {needle:?}:\n{err}");
+            assert!(err.contains("give the folder a run wrote"), "{args:?}: no advice:\n{err}");
+            assert!(!err.contains("choose another --out"), "{args:?}: advice for run:\n{err}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(tmp.path().join("notes/a.txt")).unwrap(), "mine\n");
+}
