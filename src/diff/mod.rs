@@ -517,15 +517,17 @@ impl<'r> Groups<'r> {
     }
 }
 
-/// A row's value of every key (empty when its folder lacks the column).
+/// A row's value of every key, as displayed (empty when its folder lacks
+/// the column).
 fn config_key(row: &SummaryRow, keys: &[String]) -> Vec<String> {
-    keys.iter().map(|k| row.param(k).unwrap_or("").to_string()).collect()
+    keys.iter().map(|k| row.shown(k)).collect()
 }
 
-/// The single value `key` takes across `rows`, if it takes only one.
-fn constant<'r>(rows: &'r [SummaryRow], key: &str) -> Option<&'r str> {
-    let first = rows.first()?.param(key).unwrap_or("");
-    rows.iter().all(|r| r.param(key).unwrap_or("") == first).then_some(first)
+/// The single value `key` takes across `rows`, if it takes only one, as
+/// displayed.
+fn constant(rows: &[SummaryRow], key: &str) -> Option<String> {
+    let first = rows.first()?.param(key);
+    rows.iter().all(|r| r.param(key) == first).then(|| first.map(ToString::to_string).unwrap_or_default())
 }
 
 impl<'p> Report<'p> {
@@ -533,16 +535,16 @@ impl<'p> Report<'p> {
         // Every parameter either folder knows, in SPEC (column) order.
         let mut keys: Vec<String> = Vec::new();
         for r in a.rows.iter().chain(&b.rows) {
-            for (k, _) in &r.params {
-                if !keys.contains(k) {
-                    keys.push(k.clone());
+            for (k, v) in r.params.typed() {
+                if v.is_some() && !keys.iter().any(|x| x == k.name) {
+                    keys.push(k.name.to_string());
                 }
             }
         }
         let mut base = Vec::new();
         keys.retain(|k| match (constant(&a.rows, k), constant(&b.rows, k)) {
             (Some(va), Some(vb)) if va != vb => {
-                base.push((k.clone(), va.to_string(), vb.to_string()));
+                base.push((k.clone(), va, vb));
                 false
             }
             _ => true,
@@ -860,7 +862,9 @@ mod tests {
         SummaryRow {
             job_id: format!("lr-{lr}_seed-{seed}"),
             seed,
-            params: vec![("lr".into(), lr.into()), ("epochs".into(), epochs.into())],
+            params: crate::store::Params::from_table(
+                &toml::from_str(&format!("lr = {lr}\nepochs = {epochs}")).unwrap(),
+            ),
             outcome: JobOutcome {
                 status: "ok".into(),
                 final_loss: loss,

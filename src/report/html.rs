@@ -159,7 +159,7 @@ fn job_json(r: &SummaryRow, keys: &[String], panel: usize) -> Value {
     json!({
         "id": r.job_id,
         "seed": r.seed,
-        "p": keys.iter().map(|k| r.param(k).unwrap_or("")).collect::<Vec<_>>(),
+        "p": keys.iter().map(|k| r.shown(k)).collect::<Vec<_>>(),
         "panel": panel,
         "status": if super::aggregate::diverged(r) { "diverged" } else { "ok" },
         "final_loss": num(o.final_loss),

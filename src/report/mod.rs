@@ -580,7 +580,7 @@ impl<'a> Report<'a> {
                     let group: Vec<&SummaryRow> = rows
                         .iter()
                         .copied()
-                        .filter(|r| axis.is_none_or(|a| r.param(&a.key).unwrap_or("") == v))
+                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())))
                         .collect();
                     largest = largest.max(group.len());
                     self.series(&group, metric)
@@ -658,7 +658,7 @@ impl<'a> Report<'a> {
         for (panel_values, rows) in self.panels() {
             for v in &axis.values {
                 let group: Vec<&SummaryRow> =
-                    rows.iter().copied().filter(|r| r.param(&axis.key).unwrap_or("") == v).collect();
+                    rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
                 if group.is_empty() {
                     continue;
                 }
@@ -777,7 +777,7 @@ impl<'a> Report<'a> {
     fn predictions_section(&mut self, md: &mut String) -> Result<(), ReportError> {
         let mut datasets: Vec<String> = Vec::new();
         for r in self.rows {
-            let d = r.param("dataset").unwrap_or("").to_string();
+            let d = r.shown("dataset");
             if !datasets.contains(&d) {
                 datasets.push(d);
             }
@@ -792,8 +792,7 @@ impl<'a> Report<'a> {
         );
         let mut used_files: Vec<String> = Vec::new();
         for d in datasets {
-            let rows: Vec<&'a SummaryRow> =
-                self.rows.iter().filter(|r| r.param("dataset").unwrap_or("") == d).collect();
+            let rows: Vec<&'a SummaryRow> = self.rows.iter().filter(|r| r.shown("dataset") == d).collect();
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
@@ -864,8 +863,7 @@ impl<'a> Report<'a> {
     /// The job's decision grid, or None with a note saying why not.
     fn grid(&mut self, job: &SummaryRow, job_dir: &Path, points: &Points) -> Option<boundary::Grid> {
         let model = job_dir.join(store::MODEL);
-        let act = |key: &str| boundary::activation(job.param(key).unwrap_or("sigmoid"));
-        let (Some(hidden), Some(output)) = (act("activation"), act("output_activation")) else {
+        let (Some(hidden), Some(output)) = (job.choice("activation"), job.choice("output_activation")) else {
             self.notes.push(format!("job {}: unknown activation; no decision boundary drawn", job.job_id));
             return None;
         };

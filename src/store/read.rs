@@ -11,10 +11,12 @@ use super::layout::{
     CURVE, CURVE_HEADER, FILES_TABLE, MANIFEST, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY,
     SUMMARY_RESULT_COLUMNS,
 };
-use super::record::{Damage, JobFile, JobOutcome, SummaryRow, parse_f64, sha256_hex};
+use super::record::{Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex};
 use super::write::summary_csv;
 use super::{StoreError, io_at};
-use crate::spec::KEYS;
+use toml::Value;
+
+use crate::spec::{KEYS, Key, Kind, Typed};
 use crate::train::EpochRecord;
 
 impl ResultsDir {
@@ -82,10 +84,8 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     let col =
         |name: &str| header.iter().position(|h| h == name).ok_or_else(|| bad(format!("no `{name}` column")));
     let (id_col, seed_col) = (col("job_id")?, col("seed")?);
-    let param_cols: Vec<(String, usize)> = KEYS
-        .iter()
-        .filter_map(|k| header.iter().position(|h| h == k.name).map(|i| (k.name.to_string(), i)))
-        .collect();
+    let param_cols: Vec<(&str, usize)> =
+        KEYS.iter().filter_map(|k| header.iter().position(|h| h == k.name).map(|i| (k.name, i))).collect();
     let result_cols: Vec<usize> = SUMMARY_RESULT_COLUMNS.iter().map(|c| col(c)).collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for (i, rec) in r.records().enumerate() {
@@ -112,7 +112,15 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
             seed: get(seed_col)
                 .parse()
                 .map_err(|_| bad(format!("line {line}: bad seed `{}`", get(seed_col))))?,
-            params: param_cols.iter().map(|(k, c)| (k.clone(), get(*c).to_string())).collect(),
+            params: Params::from_values(
+                KEYS.iter()
+                    .map(|k| match param_cols.iter().find(|(name, _)| *name == k.name) {
+                        Some((_, c)) => cell_value(k, get(*c))
+                            .map_err(|p| bad(format!("line {line}, column `{}`: {p}", k.name))),
+                        None => Ok(None),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
             outcome: JobOutcome {
                 final_loss: num(rc[0])?,
                 final_accuracy: num(rc[1])?,
@@ -128,6 +136,33 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
         });
     }
     Ok(rows)
+}
+
+/// A parameter's cell of summary.csv, typed by its key (None: empty). The
+/// one place displayed text becomes a value again; errors say what the key
+/// allows.
+fn cell_value(key: &Key, text: &str) -> Result<Option<Typed>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let not = |what: &str| format!("`{text}` is not {what}; allowed: {}", key.allowed());
+    let value = match key.kind {
+        Kind::Choice { .. } | Kind::Text { .. } => Value::String(text.to_string()),
+        Kind::Int { .. } => Value::Integer(text.parse().map_err(|_| not("an integer"))?),
+        Kind::Float { .. } => Value::Float(parse_f64(text).ok_or_else(|| not("a number"))?),
+        Kind::Bool { .. } => Value::Boolean(text.parse().map_err(|_| not("true or false"))?),
+        Kind::Sizes { .. } | Kind::Numbers { .. } => toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .ok_or_else(|| not("a list of numbers"))?,
+        Kind::Texts { .. } => {
+            let inner =
+                text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(|| not("a list"))?;
+            let names = if inner.is_empty() { Vec::new() } else { inner.split(", ").collect() };
+            Value::Array(names.into_iter().map(|n| Value::String(n.to_string())).collect())
+        }
+    };
+    key.typed(&value).map(Some).map_err(|p| format!("{p}; allowed: {}", key.allowed()))
 }
 
 /// The plan a results folder was run with (its manifest.toml), if readable.
@@ -221,31 +256,59 @@ pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
 
 /// Reads a curve.csv (columns [`CURVE_HEADER`]); errors name the line.
 pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
-    let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
-    let file = fs::File::open(path).map_err(io_at(path))?;
-    let mut r = csv::ReaderBuilder::new().from_reader(io::BufReader::new(file));
-    let header = r.headers().map_err(|e| bad(e.to_string()))?;
-    if !header.iter().eq(CURVE_HEADER.split(',')) {
-        return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
+    CurveReader::open(path)?.collect()
+}
+
+/// A curve.csv read one logged epoch at a time (memory: one record, however
+/// long the curve); errors name the file and line.
+pub struct CurveReader {
+    path: std::path::PathBuf,
+    r: csv::Reader<io::BufReader<fs::File>>,
+    rec: csv::StringRecord,
+}
+
+impl CurveReader {
+    /// Opens `path` and checks its header.
+    pub fn open(path: &Path) -> Result<CurveReader, StoreError> {
+        let file = fs::File::open(path).map_err(io_at(path))?;
+        let mut r = csv::ReaderBuilder::new().from_reader(io::BufReader::with_capacity(64 << 10, file));
+        let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+        let header = r.headers().map_err(|e| bad(e.to_string()))?;
+        if !header.iter().eq(CURVE_HEADER.split(',')) {
+            return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
+        }
+        Ok(CurveReader { path: path.to_path_buf(), r, rec: csv::StringRecord::new() })
     }
-    let mut records = Vec::new();
-    let mut rec = csv::StringRecord::new();
-    while r.read_record(&mut rec).map_err(|e| bad(e.to_string()))? {
+
+    /// The next logged epoch, None at the end.
+    pub fn next_record(&mut self) -> Result<Option<EpochRecord>, StoreError> {
+        let bad = |message: String| StoreError::Format { path: self.path.clone(), message };
+        if !self.r.read_record(&mut self.rec).map_err(|e| bad(e.to_string()))? {
+            return Ok(None);
+        }
+        let rec = &self.rec;
         let line = rec.position().map_or(0, csv::Position::line);
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let num = |c: usize| {
             parse_f64(cell(c)).ok_or_else(|| bad(format!("line {line}: `{}` is not a number", cell(c))))
         };
         let opt = |c: usize| if cell(c).is_empty() { Ok(None) } else { num(c).map(Some) };
-        records.push(EpochRecord {
+        Ok(Some(EpochRecord {
             epoch: cell(0).parse().map_err(|_| bad(format!("line {line}: bad epoch `{}`", cell(0))))?,
             loss: num(1)?,
             accuracy: num(2)?,
             test_loss: opt(3)?,
             test_accuracy: opt(4)?,
-        });
+        }))
     }
-    Ok(records)
+}
+
+impl Iterator for CurveReader {
+    type Item = Result<EpochRecord, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
 }
 
 /// Points of a predictions.csv.
@@ -317,6 +380,9 @@ mod tests {
     fn floats_round_trip_through_text() {
         for v in [0.1, 1.0, 1e-20, 123456.789, f64::NAN, f64::INFINITY, -0.0, 5e-324] {
             let back = parse_f64(&fmt_f64(v)).unwrap();
+            let mut bytes = Vec::new();
+            write_f64_bytes(&mut bytes, v);
+            assert_eq!(bytes, fmt_f64(v).as_bytes(), "{v}");
             assert!(back.to_bits() == v.to_bits() || (v.is_nan() && back.is_nan()), "{v}");
         }
         assert_eq!(fmt_f64(1.0), "1.0");

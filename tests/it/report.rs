@@ -165,7 +165,10 @@ lr = [0.1, 100.0]
 "#,
     );
     let rows = store::load_rows(&dir).unwrap();
-    assert!(rows.iter().any(|r| r.param("lr") == Some("100.0") && r.outcome.diverged()), "lr = 100 diverged");
+    assert!(
+        rows.iter().any(|r| r.param("lr") == Some(&sweep::spec::Typed::Float(100.0)) && r.outcome.diverged()),
+        "lr = 100 diverged"
+    );
 
     let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
     let md = std::fs::read_to_string(&written.report).unwrap();
