@@ -39,7 +39,6 @@ pub fn columns() -> Vec<&'static str> {
 
 /// Writes the table for the results folder `dir` to `out`; returns its rows.
 pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<usize, StoreError> {
-    let rows = store::load_rows(dir)?;
     let io = |source| StoreError::Io { path: dir.to_path_buf(), source };
     let mut out = std::io::BufWriter::with_capacity(256 << 10, out);
     let mut line: Vec<u8> = Vec::with_capacity(1024);
@@ -52,10 +51,10 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
         }
         ExportFormat::Json => out.write_all(b"[").map_err(io)?,
     }
-    for row in &rows {
+    store::each_row(dir, &mut |row| {
         let prefix = match format {
-            ExportFormat::Csv => csv_prefix(row).map_err(csv_err(dir))?,
-            ExportFormat::Json => json_prefix(row),
+            ExportFormat::Csv => csv_prefix(&row).map_err(csv_err(dir))?,
+            ExportFormat::Json => json_prefix(&row),
         };
         let mut curve = store::CurveReader::open(&dir.join(&row.curve))?;
         while let Some(r) = curve.next_record()? {
@@ -74,7 +73,8 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
             out.write_all(&line).map_err(io)?;
             n += 1;
         }
-    }
+        Ok(())
+    })?;
     if format == ExportFormat::Json {
         out.write_all(b"\n]\n").map_err(io)?;
     }

@@ -78,7 +78,11 @@ impl Report<'_> {
         let metrics: Vec<(&str, Getter)> = METRICS
             .iter()
             .copied()
-            .filter(|(_, get)| self.curves.values().any(|c| c.iter().any(|r| get(r).is_some())))
+            .filter(|(name, _)| match *name {
+                "test_loss" => self.rows.iter().any(|r| r.outcome.final_test_loss.is_some()),
+                "test_accuracy" => self.rows.iter().any(|r| r.outcome.final_test_accuracy.is_some()),
+                _ => true,
+            })
             .collect();
         let cap = (VALUES_BUDGET / (self.rows.len() * metrics.len()).max(1)).clamp(MIN_POINTS, MAX_POINTS);
 
@@ -87,19 +91,22 @@ impl Report<'_> {
             metrics.iter().map(|(m, _)| (*m, vec![Value::Null; self.rows.len()])).collect();
         let mut panels = Vec::new();
         for (p, (values, rows)) in self.panels().into_iter().enumerate() {
-            let mut epochs: Vec<usize> = rows
-                .iter()
-                .filter_map(|r| self.curves.get(&r.job_id))
-                .flat_map(|c| c.iter().map(|r| r.epoch))
-                .collect();
-            epochs.sort_unstable();
-            epochs.dedup();
+            // Two passes over the panel's curves (each read when needed, not
+            // held): the epochs any of them logged, then each job's values.
+            let mut epochs: Vec<usize> = Vec::new();
+            for r in &rows {
+                if let Some(recs) = self.records(r) {
+                    epochs.extend(recs.iter().map(|r| r.epoch));
+                    epochs.sort_unstable();
+                    epochs.dedup();
+                }
+            }
             let keep: Vec<usize> = thin(epochs.len(), cap).into_iter().map(|i| epochs[i]).collect();
             let jobs: Vec<usize> =
                 rows.iter().filter_map(|r| index.get(r.job_id.as_str()).copied()).collect();
             for (&j, row) in jobs.iter().zip(&rows) {
                 panel_of[j] = p;
-                let Some(recs) = self.curves.get(&row.job_id) else { continue };
+                let Some(recs) = self.records(row) else { continue };
                 for (name, get) in &metrics {
                     let mut at = recs.iter().peekable();
                     let series: Vec<Value> = keep

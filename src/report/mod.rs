@@ -24,13 +24,15 @@ pub mod html;
 pub mod labels;
 pub mod tables;
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::manifest::Manifest;
 use crate::plan::Plan;
+use crate::spec;
 use crate::store::{self, StoreError, SummaryRow};
 use crate::train::EpochRecord;
 
@@ -43,6 +45,9 @@ pub use crate::store::layout::{FIGURE_LIST, FIGURES, PAGE, REPORT};
 pub const PANEL_KEYS: &[&str] = &["dataset", "n_samples", "noise", "test_fraction", "loss"];
 /// Cells per side of the decision-boundary grid.
 const GRID_CELLS: usize = 200;
+/// Records read of a curve for the figures and the page (no figure is this
+/// many pixels wide): see `Report::records`.
+const MAX_CURVE_POINTS: usize = 4096;
 /// Notes listed before the rest are counted.
 const MAX_NOTES: usize = 20;
 
@@ -299,8 +304,10 @@ struct Report<'a> {
     /// Per axis key: value -> label ([`labels::short_labels`]).
     labels: HashMap<String, HashMap<String, String>>,
     fixed: Vec<(String, String)>,
-    /// Every job's logged records, diverged jobs included.
-    curves: HashMap<String, Vec<EpochRecord>>,
+    /// Jobs whose curve.csv could not be read (each noted once).
+    unreadable: RefCell<HashSet<String>>,
+    /// Notes about unreadable curves, found while drawing.
+    curve_notes: RefCell<Vec<String>>,
     figures: Vec<Figure>,
     notes: Vec<String>,
 }
@@ -330,11 +337,12 @@ impl<'a> Report<'a> {
             other_axes,
             labels,
             fixed,
-            curves: HashMap::new(),
+            unreadable: RefCell::new(HashSet::new()),
+            curve_notes: RefCell::new(Vec::new()),
             figures: Vec::new(),
             notes: Vec::new(),
         };
-        r.load_curves();
+        r.check_curves();
         r
     }
 
@@ -358,15 +366,58 @@ impl<'a> Report<'a> {
         self.dir.join(store::JOBS).join(&row.job_id)
     }
 
-    /// Every job's curve.csv (a diverged job's ends where it diverged).
-    fn load_curves(&mut self) {
+    /// Opens every job's curve.csv once, so the notes list the unreadable
+    /// ones in row order (the figures then leave them out).
+    fn check_curves(&mut self) {
         for row in self.rows {
-            let path = self.job_dir(row).join(store::CURVE);
-            match store::read_curve(&path) {
-                Ok(records) => {
-                    self.curves.insert(row.job_id.clone(), records);
+            if let Err(e) = store::CurveReader::open(&self.job_dir(row).join(store::CURVE)) {
+                self.unreadable.get_mut().insert(row.job_id.clone());
+                self.notes.push(format!("{e} (left out of the learning curves)"));
+            }
+        }
+    }
+
+    /// A job's logged records, read from its curve.csv when a figure needs
+    /// them (a diverged job's end where it diverged). Curves are read again
+    /// for each figure rather than all held: memory is that of one group's
+    /// curves, and at most [`MAX_CURVE_POINTS`] records of each: a curve
+    /// logged more often keeps every epoch that is a multiple of a stride
+    /// (the same epochs for every job of the same `epochs` and
+    /// `log_every`, so a band's quantiles stay exact at them), plus its
+    /// last record.
+    fn records(&self, row: &SummaryRow) -> Option<Vec<EpochRecord>> {
+        if self.unreadable.borrow().contains(&row.job_id) {
+            return None;
+        }
+        let int = |key: &str| match row.param(key) {
+            Some(spec::Typed::Int(i)) => Some(*i),
+            _ => None,
+        };
+        let every = int("log_every").unwrap_or(1).max(1);
+        let logged = int("epochs").map_or(0, |e| e / every + 1);
+        let stride = every * logged.div_ceil(MAX_CURVE_POINTS).max(1);
+        let read = || -> Result<Vec<EpochRecord>, StoreError> {
+            let mut reader = store::CurveReader::open(&self.job_dir(row).join(store::CURVE))?;
+            let mut kept = Vec::new();
+            let mut last = None;
+            while let Some(r) = reader.next_record()? {
+                if stride == every || r.epoch % stride == 0 {
+                    kept.push(r);
+                    last = None;
+                } else {
+                    last = Some(r);
                 }
-                Err(e) => self.notes.push(format!("{e} (left out of the learning curves)")),
+            }
+            kept.extend(last);
+            Ok(kept)
+        };
+        match read() {
+            Ok(records) => Some(records),
+            Err(e) => {
+                if self.unreadable.borrow_mut().insert(row.job_id.clone()) {
+                    self.curve_notes.borrow_mut().push(format!("{e} (left out of the learning curves)"));
+                }
+                None
             }
         }
     }
@@ -407,7 +458,7 @@ impl<'a> Report<'a> {
     fn render(&mut self) -> Result<String, ReportError> {
         let mut md = String::new();
         self.intro(&mut md);
-        let any_test = self.curves.values().any(|c| c.iter().any(|r| r.test_loss.is_some()));
+        let any_test = self.rows.iter().any(|r| r.outcome.final_test_loss.is_some());
         if !self.panel_axes.is_empty() {
             self.panel_section(&mut md);
         }
@@ -531,23 +582,24 @@ impl<'a> Report<'a> {
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
     fn series(&self, rows: &[&SummaryRow], metric: Metric) -> Series {
-        let curves: Vec<Curve> = rows
-            .iter()
-            .filter_map(|r| self.curves.get(&r.job_id))
-            .map(|recs| metric_curve(recs, metric))
-            .filter(|c| !c.is_empty())
-            .collect();
+        let mut curves: Vec<Curve> = Vec::with_capacity(rows.len());
+        let mut ends = Vec::new();
+        for r in rows {
+            let recs = self.records(r);
+            if aggregate::diverged(r) {
+                let last = recs.as_ref().and_then(|c| c.last()).map(|l| l.epoch as f64);
+                if let Some(epoch) = r.outcome.diverged_epoch.map(|e| e as f64).or(last) {
+                    ends.push((epoch, f64::NAN));
+                }
+            }
+            if let Some(recs) = recs {
+                let c = metric_curve(&recs, metric);
+                if !c.is_empty() {
+                    curves.push(c);
+                }
+            }
+        }
         let refs: Vec<&Curve> = curves.iter().collect();
-        let ends = rows
-            .iter()
-            .filter(|r| aggregate::diverged(r))
-            .filter_map(|r| {
-                let recs = self.curves.get(&r.job_id);
-                let last = recs.and_then(|c| c.last()).map(|l| l.epoch as f64);
-                let epoch = r.outcome.diverged_epoch.map(|e| e as f64).or(last)?;
-                Some((epoch, f64::NAN))
-            })
-            .collect();
         Series {
             band: aggregate::band(&refs),
             lines: if rows.len() <= figures::FEW_JOBS { curves.clone() } else { Vec::new() },
@@ -879,7 +931,8 @@ impl<'a> Report<'a> {
         }
     }
 
-    fn notes_section(&self, md: &mut String) {
+    fn notes_section(&mut self, md: &mut String) {
+        self.notes.append(self.curve_notes.get_mut());
         if self.notes.is_empty() {
             return;
         }

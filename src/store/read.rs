@@ -182,21 +182,66 @@ pub fn plan_rows(
     damaged: &mut Vec<(String, Vec<Damage>)>,
 ) -> Result<Vec<SummaryRow>, StoreError> {
     let mut rows = Vec::new();
+    let mut shared = SharedParams::default();
+    each_plan_row(plan, dir, damaged, &mut shared, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// [`plan_rows`], one row at a time.
+fn each_plan_row(
+    plan: &crate::plan::Plan,
+    dir: &ResultsDir,
+    damaged: &mut Vec<(String, Vec<Damage>)>,
+    shared: &mut SharedParams,
+    f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     for job in &plan.jobs {
         if !dir.has_job(&job.id) {
             continue;
         }
         match read_job_checked(&dir.job_dir(&job.id))? {
-            Ok(f) if f.config_text() == plan.config_text(job) => rows.push(SummaryRow::from_job(&f)),
+            Ok(j) if j.config_text() == plan.config_text(job) => f(shared.row(&j))?,
             Ok(_) => {}
-            Err((damage, f)) => {
-                if f.is_none_or(|f| f.config_text() == plan.config_text(job)) {
+            Err((damage, j)) => {
+                if j.is_none_or(|j| j.config_text() == plan.config_text(job)) {
                     damaged.push((job.id.clone(), damage));
                 }
             }
         }
     }
-    Ok(rows)
+    Ok(())
+}
+
+/// Typed parameters shared by the rows of one configuration: a reader
+/// holding many rows holds each configuration's parameters once.
+#[derive(Default)]
+struct SharedParams {
+    /// The `[params]` table as text -> its typed values.
+    seen: std::collections::HashMap<String, Params>,
+}
+
+impl SharedParams {
+    /// At most this many configurations are remembered (memory stays
+    /// bounded when every job is its own configuration).
+    const MAX: usize = 4096;
+
+    fn row(&mut self, job: &JobFile) -> SummaryRow {
+        let key = job.params.to_string();
+        let params = match self.seen.get(&key) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Params::from_table(&job.params);
+                if self.seen.len() < Self::MAX {
+                    self.seen.insert(key, p.clone());
+                }
+                p
+            }
+        };
+        SummaryRow::with_params(job, params)
+    }
 }
 
 /// The rows of a results folder, for the readers (report, export, diff):
@@ -206,21 +251,47 @@ pub fn plan_rows(
 /// against the rows: one that does not match is rebuilt (said on stderr),
 /// or refused when the folder is not sweep's to write.
 pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows = Vec::new();
+    each_row(root, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// [`load_rows`], one row at a time, in the same order: memory stays that
+/// of one job whatever the number of jobs (summary.csv is compared as the
+/// rows go, a buffered read against each row's bytes). `f` may see every
+/// row before an error about the whole folder (a damaged job, a summary.csv
+/// that does not match in a folder that is not sweep's): what it made of
+/// them must then be dropped.
+pub fn each_row(
+    root: &Path,
+    f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let dir = ResultsDir::new(root);
     let mut damaged = Vec::new();
-    let rows = match stored_plan(root) {
-        Some(plan) => plan_rows(&plan, &dir, &mut damaged)?,
+    let mut shared = SharedParams::default();
+    let summary = root.join(SUMMARY);
+    let mut check = SummaryCheck::open(&summary)?;
+    let mut feed = |row: SummaryRow| -> Result<(), StoreError> {
+        if let Some(c) = &mut check {
+            c.row(&row)?;
+        }
+        f(row)
+    };
+    let plan = stored_plan(root);
+    match &plan {
+        Some(plan) => each_plan_row(plan, &dir, &mut damaged, &mut shared, &mut feed)?,
         None => {
-            let mut rows = Vec::new();
             for id in dir.job_ids()? {
                 match read_job_checked(&dir.job_dir(&id))? {
-                    Ok(f) => rows.push(SummaryRow::from_job(&f)),
+                    Ok(j) => feed(shared.row(&j))?,
                     Err((damage, _)) => damaged.push((id, damage)),
                 }
             }
-            rows
         }
-    };
+    }
     if let Some((id, damage)) = damaged.first() {
         let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
         return Err(StoreError::Format {
@@ -234,24 +305,109 @@ pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
             ),
         });
     }
-    let summary = root.join(SUMMARY);
-    let want = summary_csv(&rows);
-    match fs::read(&summary) {
-        Ok(have) if have == want => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Ok(_) if dir.has_marker() => {
-            dir.write_atomic(SUMMARY, &want)?;
+    match check.map(SummaryCheck::finish).transpose()? {
+        None | Some(true) => {}
+        Some(false) if dir.has_marker() => {
+            // Rare: a second pass builds the file whole.
+            let rows = match &plan {
+                Some(plan) => plan_rows(plan, &dir, &mut Vec::new())?,
+                None => {
+                    let mut rows = Vec::new();
+                    for id in dir.job_ids()? {
+                        if let Ok(j) = read_job_checked(&dir.job_dir(&id))? {
+                            rows.push(shared.row(&j));
+                        }
+                    }
+                    rows
+                }
+            };
+            dir.write_atomic(SUMMARY, &summary_csv(&rows))?;
             eprintln!("note: {} did not match the job folders: rebuilt from them", summary.display());
         }
-        Ok(_) => {
+        Some(false) => {
             return Err(StoreError::Format {
                 path: summary,
                 message: "does not match the job folders; `sweep summarize` rebuilds it".into(),
             });
         }
-        Err(e) => return Err(StoreError::Io { path: summary, source: e }),
     }
-    Ok(rows)
+    Ok(())
+}
+
+/// summary.csv compared, row by row, with the rows the job folders give.
+struct SummaryCheck {
+    path: std::path::PathBuf,
+    file: io::BufReader<fs::File>,
+    /// The header's length: each row's bytes follow it in `summary_csv`'s output.
+    header: usize,
+    same: bool,
+    buf: Vec<u8>,
+}
+
+impl SummaryCheck {
+    /// None when there is no summary.csv (nothing to check).
+    fn open(path: &Path) -> Result<Option<SummaryCheck>, StoreError> {
+        let file = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+        };
+        let header = summary_csv(&[]);
+        let mut c = SummaryCheck {
+            path: path.to_path_buf(),
+            file: io::BufReader::with_capacity(64 << 10, file),
+            header: header.len(),
+            same: true,
+            buf: Vec::new(),
+        };
+        c.expect(&header)?;
+        Ok(Some(c))
+    }
+
+    /// The next bytes of the file must be `want`.
+    fn expect(&mut self, want: &[u8]) -> Result<(), StoreError> {
+        use io::Read as _;
+        if !self.same {
+            return Ok(());
+        }
+        self.buf.resize(want.len(), 0);
+        let mut got = 0;
+        while got < want.len() {
+            match self.file.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StoreError::Io { path: self.path.clone(), source: e }),
+            }
+        }
+        self.same = self.buf[..got] == *want;
+        Ok(())
+    }
+
+    fn row(&mut self, row: &SummaryRow) -> Result<(), StoreError> {
+        if !self.same {
+            return Ok(());
+        }
+        let bytes = summary_csv(std::slice::from_ref(row));
+        self.expect(&bytes[self.header..])
+    }
+
+    /// Whether the whole file matched (nothing left after the last row).
+    fn finish(mut self) -> Result<bool, StoreError> {
+        self.expect(&[])?;
+        if !self.same {
+            return Ok(false);
+        }
+        let mut one = [0u8; 1];
+        use io::Read as _;
+        loop {
+            match self.file.read(&mut one) {
+                Ok(k) => return Ok(k == 0),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StoreError::Io { path: self.path, source: e }),
+            }
+        }
+    }
 }
 
 /// Reads a curve.csv (columns [`CURVE_HEADER`]); errors name the line.
