@@ -24,9 +24,11 @@ pub enum ExportFormat {
     Json,
 }
 
-/// The curve's columns, after the job's (id, seed, parameters, status).
-/// Named apart from the parameters (`loss` is a parameter: "mse").
-pub const CURVE_COLUMNS: [&str; 5] = ["epoch", "loss", "accuracy", "test_loss", "test_accuracy"];
+/// The curve's columns, after the job's (id, seed, parameters, status):
+/// curve.csv's `loss` and `accuracy` become `train_loss` and
+/// `train_accuracy`, named apart from the parameter `loss` (the loss
+/// function, "mse"), which pandas would otherwise shadow as `loss.1`.
+pub const CURVE_COLUMNS: [&str; 5] = ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"];
 
 /// Every column of the table, in order.
 pub fn columns() -> Vec<&'static str> {
@@ -188,7 +190,16 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"epoch": 7, "loss": 0.1, "accuracy": 1.0, "test_loss": null, "test_accuracy": null})
+            serde_json::json!({"epoch": 7, "train_loss": 0.1, "train_accuracy": 1.0, "test_loss": null, "test_accuracy": null})
         );
+    }
+
+    /// pandas renames a repeated column (`loss.1`): every name is unique.
+    #[test]
+    fn every_column_name_is_unique() {
+        let columns = columns();
+        let distinct: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
+        assert_eq!(distinct.len(), columns.len(), "{columns:?}");
+        assert!(columns.contains(&"loss") && columns.contains(&"train_loss"));
     }
 }
