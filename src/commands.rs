@@ -413,8 +413,8 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         }
     }
     emit(&format!(
-        "verified {} jobs: {} identical, {} differ\n",
-        ids.len(),
+        "verified {}: {} identical, {} differ\n",
+        crate::count(ids.len(), "job"),
         ids.len() - mismatches.len(),
         mismatches.len()
     ))?;
@@ -475,7 +475,7 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     match &args.out {
         Some(path) => {
             let n = export_whole(&args.dir, format, path)?;
-            eprintln!("{}: {n} rows", path.display());
+            eprintln!("{}: {}", path.display(), crate::count(n, "row"));
         }
         None => {
             crate::export::export(&args.dir, format, &mut std::io::stdout().lock())?;

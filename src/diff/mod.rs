@@ -979,4 +979,23 @@ mod tests {
         // 0 of 6 vs 6 of 6 failed: Fisher p = 0.002, worse.
         assert_eq!(c.verdict, Verdict::Worse, "{:?}", c.notes);
     }
+
+    /// `--metric epoch_at_target`: the `diverged` column counts diverged
+    /// jobs only; jobs that never reached the target have their own column.
+    #[test]
+    fn never_reached_is_not_shown_as_diverged() {
+        let mut a: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
+        for (i, r) in a.iter_mut().enumerate() {
+            r.outcome.epoch_at_target = Some(40 + i as u64);
+        }
+        let mut b: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
+        b[0].outcome.status = "diverged".into();
+        let r = report(a, b, Metric::EpochAtTarget);
+        let text = render::text(&r);
+        assert!(text.contains("0/6 → 1/6") && text.contains("0/6 → 5/6"), "{text}");
+        assert!(text.contains("not reached"), "{text}");
+        let md = render::markdown(&r);
+        assert!(md.contains("| diverged A → B | not reached A → B |"), "{md}");
+        assert!(md.contains("| 0/6 → 1/6 | 0/6 → 5/6 |"), "{md}");
+    }
 }

@@ -328,8 +328,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
     };
     let header = Header::new(&fig.title, &subtitle);
     let n_series = fig.labels.len();
-    // Per legend entry: jobs per panel and diverged jobs over all panels.
-    let counts: Vec<(usize, usize, usize, bool)> = (0..n_series)
+    // Per legend entry: jobs per panel, and jobs and diverged jobs over all panels.
+    let counts: Vec<(usize, usize, usize, usize, bool)> = (0..n_series)
         .map(|i| {
             let of = |p: &Panel| p.series.get(i).cloned().unwrap_or_default();
             let jobs: Vec<usize> = fig.panels.iter().map(|p| of(p).jobs).collect();
@@ -337,13 +337,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
             let hi = jobs.iter().copied().max().unwrap_or(0);
             let diverged = fig.panels.iter().map(|p| of(p).diverged).sum();
             let drawn = fig.panels.iter().any(|p| of(p).band.is_some());
-            (lo, hi, diverged, drawn)
+            (lo, hi, jobs.iter().sum(), diverged, drawn)
         })
         .collect();
     let per_panel = if fig.panels.len() > 1 { " per panel" } else { "" };
     let notes: Vec<String> = counts
         .iter()
-        .map(|&(lo, hi, d, drawn)| {
+        .map(|&(lo, hi, total, d, drawn)| {
             let jobs = if lo == hi {
                 format!("{lo} jobs{per_panel}")
             } else {
@@ -351,6 +351,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
             };
             match (d, drawn) {
                 (0, _) => jobs,
+                // Over several panels the diverged count is a total: say of how many.
+                (d, true) if fig.panels.len() > 1 => format!("{jobs}, {d} of {total} diverged"),
                 (d, true) => format!("{jobs}, {d} diverged"),
                 (_, false) => format!("all {d} diverged: no curve"),
             }
@@ -523,7 +525,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         )?;
         for (i, label) in fig.labels.iter().enumerate() {
             let (x, y) = entry_at[i];
-            let drawn = counts[i].3;
+            let drawn = counts[i].4;
             let swatch = if drawn { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
             legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
             let room = if below { entry_w[i] - 40 } else { legend_w - 46 };
@@ -536,7 +538,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
                 MID_LEFT,
                 false,
             )?;
-            let note_colour = if counts[i].2 > 0 { VERMILLION } else { GREY };
+            let note_colour = if counts[i].3 > 0 { VERMILLION } else { GREY };
             draw_text(
                 &legend,
                 &fit(&notes[i], 12.0, room),
@@ -1120,6 +1122,33 @@ mod tests {
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("all 2 diverged"));
+    }
+
+    /// Over several panels the legend says jobs per panel and the diverged
+    /// jobs as a share of all panels' jobs, not "3 jobs per panel, 3 diverged".
+    #[test]
+    fn the_legend_counts_diverged_jobs_out_of_all_panels() {
+        let band = Band {
+            epoch: vec![0.0, 1.0],
+            median: vec![0.5, 0.4],
+            q1: vec![0.4, 0.3],
+            q3: vec![0.6, 0.5],
+            curves: 2,
+        };
+        let panel = |title: &str, diverged: usize| Panel {
+            title: title.into(),
+            series: vec![Series { band: Some(band.clone()), jobs: 3, diverged, ..Series::default() }],
+        };
+        let fig = CurvesFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            legend_title: "lr".into(),
+            labels: vec!["0.1".into()],
+            panels: vec![panel("dataset = xor", 1), panel("dataset = circle", 2)],
+            y_desc: "training loss".into(),
+        };
+        let svg = curves_svg(&fig).unwrap();
+        assert!(svg.contains("3 jobs per panel, 3 of 6 diverged"), "{svg}");
     }
 
     #[test]

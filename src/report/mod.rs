@@ -56,7 +56,7 @@ const MAX_NOTES: usize = 20;
 pub struct ReportOptions {
     /// The Markdown file to write (default `DIR/report.md`). Figures always
     /// go to `DIR/figures/`, and the report links them relative to itself;
-    /// report.html goes beside it.
+    /// report.html always goes to `DIR/report.html` (the report says where).
     pub out: Option<PathBuf>,
 }
 
@@ -137,11 +137,26 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     }
     let report_path = opts.out.clone().unwrap_or_else(|| dir.join(REPORT));
     let fig_dir = dir.join(FIGURES);
+    let parent = match report_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
+    fs::create_dir_all(&fig_dir).map_err(|source| ReportError::Write { path: fig_dir.clone(), source })?;
+    // The page is the results folder's (sweep's own): never beside a report
+    // written elsewhere, where it could replace a file sweep did not make.
+    let page_path = dir.join(PAGE);
+    // Links are relative to where the report really is: through the real
+    // paths, so a linked folder of another depth still reaches DIR.
+    let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (real_parent, real_dir) = (real(&parent), real(dir));
 
     let mut report = Report::new(dir, &rows, planned_jobs(dir));
+    if real_parent != real_dir {
+        report.page_at = Some(format!("{}/{PAGE}", relative(&real_dir, &real_parent)));
+    }
     let body = report.render()?;
 
-    fs::create_dir_all(&fig_dir).map_err(|source| ReportError::Write { path: fig_dir.clone(), source })?;
     let before = figures_written_before(&fig_dir);
     let now: Vec<String> = report.figures.iter().map(|f| f.file.clone()).collect();
     let mut written = Vec::with_capacity(report.figures.len());
@@ -158,21 +173,15 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     );
     store::write_whole(&fig_dir.join(FIGURE_LIST), list.as_bytes(), &dir.join(store::TMP))?;
 
-    let parent = match report_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
-    let prefix = relative(&fig_dir, &parent);
+    let prefix = relative(&real(&fig_dir), &real_parent);
     let markdown = body.replace(LINK_PREFIX, &prefix);
     // The temporary file must be on the report's file system for the rename.
-    let tmp_dir = if parent.starts_with(dir) { dir.join(store::TMP) } else { parent.clone() };
+    let tmp_dir = if real_parent.starts_with(&real_dir) { dir.join(store::TMP) } else { parent.clone() };
     store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
 
-    let page_path = report_path.with_file_name(PAGE);
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
     let page = html::page(&title, &report.page_data(), &body, &report.figures);
-    store::write_whole(&page_path, page.as_bytes(), &tmp_dir)?;
+    store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
     Ok(Written {
         report: report_path,
         page: page_path,
@@ -306,6 +315,9 @@ struct Report<'a> {
     fixed: Vec<(String, String)>,
     /// Jobs whose curve.csv could not be read (each noted once).
     unreadable: RefCell<HashSet<String>>,
+    /// Where report.html is, relative to a report written outside the
+    /// results folder (None: beside it).
+    page_at: Option<String>,
     /// Notes about unreadable curves, found while drawing.
     curve_notes: RefCell<Vec<String>>,
     figures: Vec<Figure>,
@@ -338,6 +350,7 @@ impl<'a> Report<'a> {
             labels,
             fixed,
             unreadable: RefCell::new(HashSet::new()),
+            page_at: None,
             curve_notes: RefCell::new(Vec::new()),
             figures: Vec::new(),
             notes: Vec::new(),
@@ -549,9 +562,13 @@ impl<'a> Report<'a> {
              each, per value of the axis, the line is the median over its jobs and the band the middle half \
              of them (interquartile range); with {} jobs or fewer, every job's own curve is drawn thin and \
              faint. A diverged job counts as larger than any finite loss from the epoch it diverged, and \
-             is marked × there at the top edge. The interactive page `report.html`, beside this report, \
-             draws every job's curve and lists every job.\n",
-            figures::FEW_JOBS
+             is marked × there at the top edge. The interactive page {}, draws every job's curve and \
+             lists every job.\n",
+            figures::FEW_JOBS,
+            match &self.page_at {
+                Some(at) => format!("`{at}`, in the results folder"),
+                None => "`report.html`, beside this report".to_string(),
+            }
         );
     }
 
