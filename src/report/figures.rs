@@ -881,6 +881,60 @@ pub struct SeedsFigure {
     pub rows: Vec<SeedRow>,
 }
 
+/// Above this many seeds in a configuration, its row of the seeds figure is
+/// a histogram (one bar per accuracy reached, as tall as its share of the
+/// seeds, and one cross with the count of diverged seeds) instead of one
+/// mark per seed: at 10,000 seeds a row of marks is an unreadable smear and
+/// megabytes of SVG.
+pub const MANY_SEEDS: usize = 60;
+
+/// One configuration's seeds as a histogram on row `y` (see [`MANY_SEEDS`]):
+/// bars at each final accuracy (to 0.1%), blue at 100%, vermillion below,
+/// heights relative to the row's most common accuracy; diverged seeds as
+/// one cross at the left edge with their count.
+fn draw_seed_histogram<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y: f64,
+    seeds: &[(u64, f64, bool)],
+    x_lo: f64,
+) -> Result<(), FigureError>
+where
+    DB::ErrorType: 'static,
+{
+    let mut bins: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    let mut diverged = 0;
+    for &(_, acc, div) in seeds {
+        if div || !acc.is_finite() {
+            diverged += 1;
+        } else {
+            *bins.entry((1000.0 * acc).round() as i64).or_default() += 1;
+        }
+    }
+    let most = bins.values().copied().max().unwrap_or(1) as f64;
+    for (&key, &count) in &bins {
+        let x = key as f64 / 10.0;
+        let colour = if key >= 1000 { BLUE } else { VERMILLION };
+        let top = y + 0.3 - 0.6 * count as f64 / most;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.15, y + 0.3), (x + 0.15, top)],
+            colour.filled(),
+        )))?;
+    }
+    if diverged > 0 {
+        chart.draw_series(std::iter::once(Cross::new((x_lo, y), 5, BLACK.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{diverged}"),
+            (x_lo, y - 0.1),
+            font(TICK_PX),
+        )))?;
+    }
+    Ok(())
+}
+
 /// Vertical position of the k-th of m seeds inside a configuration's row
 /// (spread over ±0.3 of a row so seeds at one accuracy stay visible).
 fn seed_offset(k: usize, m: usize) -> f64 {
@@ -969,6 +1023,10 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
                 root.draw(&PathElement::new(vec![(px, sep), (x_end, sep)], BLACK.mix(0.08).stroke_width(1)))?;
             }
             let m = row.seeds.len();
+            if m > MANY_SEEDS {
+                draw_seed_histogram(&mut chart, i as f64, &row.seeds, x_lo)?;
+                continue;
+            }
             for (k, &(_, acc, diverged)) in row.seeds.iter().enumerate() {
                 let y = i as f64 + seed_offset(k, m);
                 if diverged || !acc.is_finite() {
@@ -1149,6 +1207,24 @@ mod tests {
         };
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.contains("3 jobs per panel, 3 of 6 diverged"), "{svg}");
+    }
+
+    /// 10,000 seeds in a configuration: a histogram, not 10,000 marks.
+    #[test]
+    fn many_seeds_are_drawn_as_a_histogram() {
+        let seeds: Vec<(u64, f64, bool)> =
+            (0..10_000u64).map(|s| (s, [1.0, 0.97, 0.5][(s % 3) as usize], s % 100 == 0)).collect();
+        let fig = SeedsFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            rows: vec![
+                SeedRow { label: "lr=0.1".into(), seeds: seeds.clone() },
+                SeedRow { label: "lr=1.0".into(), seeds },
+            ],
+        };
+        let svg = seeds_svg(&fig).unwrap();
+        assert!(svg.len() < 40_000, "{} bytes", svg.len());
+        assert!(svg.contains("<rect") && svg.contains(">\n100\n</text>"), "bars and the diverged count");
     }
 
     #[test]

@@ -780,11 +780,12 @@ impl<'a> Report<'a> {
             })
             .collect();
         let failed: usize = configs.iter().map(|c| aggregate::stats(&c.rows).failed_seeds.len()).sum();
+        let many = configs.iter().any(|c| c.rows.len() > figures::MANY_SEEDS);
         let fig = SeedsFigure {
             title: "Final accuracy of every seed".to_string(),
             subtitle: format!(
-                "One row per configuration, one point per seed; {failed} of {} jobs ended below 100% or diverged. \
-                 Fixed: {}.",
+                "One row per configuration, {}; {failed} of {} jobs ended below 100% or diverged. Fixed: {}.",
+                if many { "a histogram of its seeds where it has many" } else { "one point per seed" },
                 self.rows.len(),
                 self.fixed_text()
             ),
@@ -796,7 +797,17 @@ impl<'a> Report<'a> {
             md,
             "{link}\n*Each point is one seed's final training accuracy: circles reached 100%, triangles did \
              not, crosses diverged. The accuracy axis spans the seeds' range. A claim resting on one seed \
-             shows here as one point among many.*\n"
+             shows here as one point among many.*{}\n",
+            if many {
+                format!(
+                    " *A configuration with more than {} seeds is drawn as a histogram instead: one bar per \
+                     final accuracy, as tall as its share of the seeds (blue at 100%, vermillion below), and \
+                     the number of diverged seeds beside a cross.*",
+                    figures::MANY_SEEDS
+                )
+            } else {
+                String::new()
+            }
         );
         Ok(())
     }
