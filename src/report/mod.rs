@@ -1019,6 +1019,54 @@ mod tests {
         assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x/figures")), ".");
     }
 
+    /// A curve logged at 10,001 epochs is read as at most
+    /// MAX_CURVE_POINTS records on one stride, with its last record.
+    #[test]
+    fn long_curves_are_read_on_a_stride_with_their_last_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("jobs/j");
+        fs::create_dir_all(&job).unwrap();
+        let mut text = format!("{}\n", store::CURVE_HEADER);
+        for e in 0..=10_000 {
+            text.push_str(&format!("{e},{},1.0,,\n", 1.0 / (e + 1) as f64));
+        }
+        fs::write(job.join(store::CURVE), text).unwrap();
+        let params: toml::Table = toml::from_str("epochs = 10000\nlog_every = 1").unwrap();
+        let row = SummaryRow {
+            job_id: "j".into(),
+            seed: 0,
+            params: store::Params::from_table(&params),
+            outcome: store::JobOutcome {
+                status: "ok".into(),
+                final_loss: 1e-4,
+                final_accuracy: 1.0,
+                final_test_loss: None,
+                final_test_accuracy: None,
+                min_loss: 1e-4,
+                epoch_at_target: None,
+                diverged_epoch: None,
+                files_hash: String::new(),
+            },
+            curve: "jobs/j/curve.csv".into(),
+        };
+        let rows = [row];
+        let report = Report::new(dir.path(), &rows, None);
+        let recs = report.records(&rows[0]).unwrap();
+        assert!(recs.len() <= MAX_CURVE_POINTS + 1, "{}", recs.len());
+        assert_eq!(recs.len(), 3335, "every third epoch (stride 3) and the last");
+        assert_eq!(recs.last().unwrap().epoch, 10_000);
+        assert!(recs.windows(2).all(|w| w[1].epoch - w[0].epoch <= 3));
+        // A short curve is read whole.
+        let params: toml::Table = toml::from_str("epochs = 100\nlog_every = 1").unwrap();
+        let mut short = rows[0].clone();
+        short.params = store::Params::from_table(&params);
+        assert_eq!(
+            report.records(&short).unwrap().len(),
+            10_001,
+            "logged epochs within the budget: all of them"
+        );
+    }
+
     #[test]
     fn seeds_print_as_ranges() {
         assert_eq!(seed_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0–3, 7, 9, 10");

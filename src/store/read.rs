@@ -527,6 +527,7 @@ pub fn read_predictions(path: &Path) -> Result<Predictions, StoreError> {
 mod tests {
     use std::fs;
 
+    use super::SummaryCheck;
     use toml::Value;
 
     use crate::store::*;
@@ -581,6 +582,41 @@ mod tests {
         let mut want = rows;
         want[0].outcome.files_hash.clear();
         assert_eq!(read_summary(&p).unwrap(), want);
+    }
+
+    /// summary.csv is compared with the rows as they go: the same bytes
+    /// match; a changed byte, a missing row or one row too many do not.
+    #[test]
+    fn summary_csv_is_checked_row_by_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SUMMARY);
+        let params: toml::Table = toml::from_str("lr = 0.1").unwrap();
+        let row = |id: &str| SummaryRow {
+            job_id: id.into(),
+            seed: 0,
+            params: Params::from_table(&params),
+            outcome: JobOutcome::new(&Summary::empty(), String::new()),
+            curve: format!("jobs/{id}/curve.csv"),
+        };
+        let rows = [row("a"), row("b")];
+        let whole = summary_csv(&rows);
+        let check = |bytes: &[u8]| {
+            fs::write(&path, bytes).unwrap();
+            let mut c = SummaryCheck::open(&path).unwrap().unwrap();
+            for r in &rows {
+                c.row(r).unwrap();
+            }
+            c.finish().unwrap()
+        };
+        assert!(check(&whole));
+        assert!(!check(&whole[..whole.len() - 1]), "cut short");
+        assert!(!check(&summary_csv(&rows[..1])), "a row missing");
+        assert!(!check(&summary_csv(&[row("a"), row("b"), row("c")])), "a row too many");
+        let mut changed = whole.clone();
+        let at = changed.len() - 5;
+        changed[at] ^= 1;
+        assert!(!check(&changed), "a changed byte");
+        assert!(SummaryCheck::open(&dir.path().join("none.csv")).unwrap().is_none());
     }
 
     /// A prepared job is invisible until committed, and a prepared job that
