@@ -187,8 +187,19 @@ impl Report<'_> {
             "planned": self.planned,
         })
         .to_string();
+        // Spliced into one string of the final size (no intermediate copies).
         let slot = |s: &str| Value::from(s).to_string();
-        data.replacen(&slot(CURVES_SLOT), &curves_text, 1).replacen(&slot(JOBS_SLOT), &jobs, 1)
+        let mut out = String::with_capacity(data.len() + curves_text.len() + jobs.len());
+        let mut rest = data.as_str();
+        for (slot, text) in [(slot(CURVES_SLOT), curves_text), (slot(JOBS_SLOT), jobs)] {
+            if let Some(at) = rest.find(&slot) {
+                out.push_str(&rest[..at]);
+                out.push_str(&text);
+                rest = &rest[at + slot.len()..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -254,9 +265,9 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
 
 /// The whole page: `data` (from [`Report::page_data`]), the Markdown
 /// report and its figures.
-pub fn page(title: &str, data: &str, markdown: &str, figures: &[Figure]) -> String {
-    // `</` inside a script element would end it early.
-    let data = data.replace("</", "<\\/");
+pub fn page(title: &str, data: String, markdown: &str, figures: &[Figure]) -> String {
+    // `</` inside a script element would end it early (copied only then).
+    let data = if data.contains("</") { data.replace("</", "<\\/") } else { data };
     let parts: [(&str, String); 8] = [
         ("TITLE", escape(title)),
         ("UPLOT_CSS", UPLOT_CSS.to_string()),
@@ -312,7 +323,7 @@ mod tests {
     #[test]
     fn the_page_embeds_its_parts_and_no_script_closes_early() {
         let data = json!({"x": "</script><b>"});
-        let html = page("a <b>", &data.to_string(), "# Report: t\n\nSome *text*.\n", &[]);
+        let html = page("a <b>", data.to_string(), "# Report: t\n\nSome *text*.\n", &[]);
         assert!(html.contains("a &lt;b&gt;"));
         assert!(html.contains("<\\/script>"), "data cannot end its script element");
         assert!(html.contains("<em>text</em>"));

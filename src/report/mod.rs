@@ -180,7 +180,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
 
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
-    let page = html::page(&title, &report.page_data(), &body, &report.figures);
+    let page = html::page(&title, report.page_data(), &body, &report.figures);
     store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
     Ok(Written {
         report: report_path,
