@@ -493,13 +493,23 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     let rd = results_dir_to_write(dir)?;
     // The study's jobs (SPEC 6): every job of the plan that has a folder,
     // whole or not; without a readable manifest.toml, every job folder.
-    let all: Vec<String> = match store::stored_plan(dir) {
-        Some(plan) => plan.jobs.iter().filter(|j| rd.has_job(&j.id)).map(|j| j.id.clone()).collect(),
-        None => rd.job_ids()?,
+    // With --sample, only the sampled ids are kept (not every id).
+    let pick = |total: usize, nth: &mut dyn FnMut(usize) -> String| -> Vec<String> {
+        match sample {
+            Some(n) if n < total => (0..n).map(|i| nth(i * total / n)).collect(),
+            _ => (0..total).map(nth).collect(),
+        }
     };
-    let ids: Vec<String> = match sample {
-        Some(n) if n < all.len() => (0..n).map(|i| all[i * all.len() / n].clone()).collect(),
-        _ => all,
+    let ids: Vec<String> = match store::stored_plan(dir) {
+        Some(plan) => {
+            let present: Vec<usize> =
+                plan.jobs.iter().enumerate().filter(|(_, j)| rd.has_job(&j.id)).map(|(i, _)| i).collect();
+            pick(present.len(), &mut |k| plan.jobs[present[k]].id.clone())
+        }
+        None => {
+            let all = rd.job_ids()?;
+            pick(all.len(), &mut |k| all[k].clone())
+        }
     };
     if ids.is_empty() {
         return Err(Error::usage(format!("{}: no finished jobs to verify", dir.display())));
@@ -511,8 +521,8 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         }
     }
     emit(&format!(
-        "verified {} jobs: {} identical, {} differ\n",
-        ids.len(),
+        "verified {}: {} identical, {} differ\n",
+        crate::count(ids.len(), "job"),
         ids.len() - mismatches.len(),
         mismatches.len()
     ))?;
@@ -573,7 +583,7 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     match &args.out {
         Some(path) => {
             let n = export_whole(&args.dir, format, path)?;
-            eprintln!("{}: {n} rows", path.display());
+            eprintln!("{}: {}", path.display(), crate::count(n, "row"));
         }
         None => {
             crate::export::export(&args.dir, format, &mut std::io::stdout().lock())?;

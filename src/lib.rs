@@ -39,3 +39,8 @@ pub mod stats;
 pub mod store;
 pub mod train;
 pub mod weights;
+
+/// `n` and a noun that takes an `s` in the plural: `1 job`, `2 jobs`, `0 rows`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}

@@ -399,6 +399,72 @@ pub enum Typed {
     Texts(Vec<String>),
 }
 
+impl std::fmt::Display for Typed {
+    /// As a person reads it in a table, and as summary.csv writes it:
+    /// strings bare, reals in shortest round-trip form (`0.1`, `1.0`),
+    /// lists inline (`[2, 2]`); the same text as [`display_value`] of the
+    /// canonical TOML value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn list<T>(f: &mut std::fmt::Formatter<'_>, items: &[T], one: fn(&T) -> String) -> std::fmt::Result {
+            f.write_str("[")?;
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(&one(x))?;
+            }
+            f.write_str("]")
+        }
+        match self {
+            Typed::Str(s) => f.write_str(s),
+            Typed::Int(i) => write!(f, "{i}"),
+            Typed::Float(x) => write!(f, "{x:?}"),
+            Typed::Bool(b) => write!(f, "{b}"),
+            Typed::Sizes(v) => list(f, v, |i| i.to_string()),
+            Typed::Numbers(v) => list(f, v, |x| format!("{x:?}")),
+            Typed::Texts(v) => list(f, v, Clone::clone),
+        }
+    }
+}
+
+impl Typed {
+    /// The value as `sweep export --format json` writes it: numbers and
+    /// booleans as JSON numbers and booleans, strings (choices, paths,
+    /// column names) as strings; lists as their displayed text, as in the
+    /// CSV (so a column has one JSON type).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Typed::Int(i) => (*i as u64).into(),
+            Typed::Float(x) => (*x).into(),
+            Typed::Bool(b) => (*b).into(),
+            Typed::Str(s) => s.as_str().into(),
+            Typed::Sizes(_) | Typed::Numbers(_) | Typed::Texts(_) => self.to_string().into(),
+        }
+    }
+
+    /// The numbers in the value (`0.1` -> [0.1], `[2, 2]` -> [2, 2]), or None
+    /// for text: what reading order sorts by (numeric order of numbers,
+    /// lexicographic for lists of them).
+    pub fn numbers(&self) -> Option<Vec<f64>> {
+        match self {
+            Typed::Int(i) => Some(vec![*i as f64]),
+            Typed::Float(x) => Some(vec![*x]),
+            Typed::Sizes(v) => Some(v.iter().map(|&i| i as f64).collect()),
+            Typed::Numbers(v) => Some(v.clone()),
+            Typed::Str(_) | Typed::Bool(_) | Typed::Texts(_) => None,
+        }
+    }
+}
+
+impl Key {
+    /// A stored value (params.toml) typed by this key's kind, in canonical
+    /// form (an integer for a real-valued key is a real). Err: the problem,
+    /// for a value the table does not accept (a folder of an older sweep).
+    pub fn typed(&self, value: &Value) -> Result<Typed, String> {
+        self.kind.check(&canonical(self.name, value))
+    }
+}
+
 /// The largest layer size accepted (a million units is already absurd here).
 const MAX_LAYER: i64 = 1 << 20;
 
@@ -573,25 +639,6 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
 /// The default value of a key.
 pub fn default_value(key: &Key) -> Value {
     key.kind.default_value()
-}
-
-/// A cell of `sweep export --format json` for parameter `key`, from its
-/// displayed text: the JSON type follows the key's kind (numbers, booleans;
-/// strings for choices and lists, as in the CSV). None for a column that
-/// is not a parameter.
-pub fn json_param(key: &str, text: &str) -> Option<serde_json::Value> {
-    let kind = find_key(key)?.kind;
-    Some(match kind {
-        _ if text.is_empty() => serde_json::Value::Null,
-        Kind::Int { .. } => text.parse::<u64>().map_or_else(|_| text.into(), Into::into),
-        Kind::Float { .. } => match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => f.into(),
-            _ => text.into(),
-        },
-        Kind::Bool { .. } => text.parse::<bool>().map_or_else(|_| text.into(), Into::into),
-        Kind::Choice { .. } | Kind::Text { .. } => text.into(),
-        Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. } => text.into(),
-    })
 }
 
 /// The README's key table, generated from [`KEYS`]: one row per key.
@@ -1082,13 +1129,47 @@ mod tests {
 
     #[test]
     fn export_types_follow_the_table() {
-        assert_eq!(json_param("lr", "0.1"), Some(serde_json::json!(0.1)));
-        assert_eq!(json_param("epochs", "300"), Some(serde_json::json!(300)));
-        assert_eq!(json_param("bias", "true"), Some(serde_json::json!(true)));
+        let json = |key: &str, toml_text: &str| {
+            let v: toml::Table = toml::from_str(&format!("v = {toml_text}")).unwrap();
+            find_key(key).unwrap().typed(&v["v"]).unwrap().to_json()
+        };
+        assert_eq!(json("lr", "0.1"), serde_json::json!(0.1));
+        assert_eq!(json("lr", "1"), serde_json::json!(1.0));
+        assert_eq!(json("epochs", "300"), serde_json::json!(300));
+        assert_eq!(json("bias", "true"), serde_json::json!(true));
         // A data-set file named like a number stays a string.
-        assert_eq!(json_param("dataset", "1"), Some(serde_json::json!("1")));
-        assert_eq!(json_param("hidden", "[2, 2]"), Some(serde_json::json!("[2, 2]")));
-        assert_eq!(json_param("final_loss", "0.1"), None);
+        assert_eq!(json("dataset", "\"1.csv\""), serde_json::json!("1.csv"));
+        assert_eq!(json("hidden", "[2, 2]"), serde_json::json!("[2, 2]"));
+    }
+
+    /// A typed value prints as summary.csv always printed its TOML value.
+    #[test]
+    fn typed_values_display_as_their_toml_values() {
+        let cases = [
+            ("lr", "0.1"),
+            ("lr", "1"),
+            ("epochs", "300"),
+            ("bias", "false"),
+            ("hidden", "[8, 4]"),
+            ("conv", "[0.2, 1]"),
+            ("conv", "[]"),
+            ("feature_columns", "[\"a b\", \"c\"]"),
+            ("dataset", "\"data/x.csv\""),
+        ];
+        for (key, text) in cases {
+            let v: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
+            let typed = find_key(key).unwrap().typed(&v["v"]).unwrap();
+            assert_eq!(typed.to_string(), display_value(&canonical(key, &v["v"])), "{key} = {text}");
+        }
+        for k in KEYS {
+            let typed = k.typed(&k.kind.default_value()).unwrap();
+            assert_eq!(
+                typed.to_string(),
+                display_value(&canonical(k.name, &k.kind.default_value())),
+                "{}",
+                k.name
+            );
+        }
     }
 
     #[test]

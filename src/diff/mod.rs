@@ -38,7 +38,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::spec::did_you_mean;
+use crate::spec::{KEYS, did_you_mean};
 use crate::stats::{self, Test};
 use crate::store::{self, JobOutcome, ResultsDir, StoreError, SummaryRow};
 
@@ -239,11 +239,10 @@ pub fn diff(a: &Path, b: &Path, opts: &DiffOptions) -> Result<DiffOutcome, DiffE
     if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
         return Err(DiffError::Alpha { alpha: opts.alpha });
     }
-    let (side_a, side_b) = (Folder::load(a)?, Folder::load(b)?);
-    let has_value = |f: &Folder| f.rows.iter().any(|r| opts.metric.value(&r.outcome).is_some());
+    let (side_a, side_b) = (Folder::load(a, opts.metric)?, Folder::load(b, opts.metric)?);
     if matches!(opts.metric, Metric::FinalTestLoss | Metric::FinalTestAccuracy)
-        && !has_value(&side_a)
-        && !has_value(&side_b)
+        && !side_a.has_value
+        && !side_b.has_value
     {
         return Err(DiffError::NoTestSplit { metric: opts.metric, a: a.to_path_buf(), b: b.to_path_buf() });
     }
@@ -265,22 +264,82 @@ pub fn diff(a: &Path, b: &Path, opts: &DiffOptions) -> Result<DiffOutcome, DiffE
     })
 }
 
-/// One results folder's rows.
+/// One results folder, read row by row into its configurations: memory is
+/// a few numbers per job (seed, metric value, files hash), never the rows.
 struct Folder<'p> {
     root: &'p Path,
-    rows: Vec<SummaryRow>,
+    /// Jobs read.
+    jobs: usize,
+    /// Configurations in order of first appearance.
+    configs: Vec<FolderConfig>,
+    /// Whether any job has a value of the metric.
+    has_value: bool,
+}
+
+/// One configuration of a folder: every parameter as displayed ([`KEYS`]
+/// order; empty where absent), its jobs reduced to the metric, and what
+/// says whether two jobs are the same.
+struct FolderConfig {
+    params: Vec<String>,
+    side: Side,
+    /// Per job, in row order.
+    prints: Vec<Print>,
+}
+
+/// What must agree for two jobs of one seed to be identical: the outcome
+/// that matters (status, the metric's bits) and the files' hash (`target_loss`
+/// changes `epoch_at_target` but no file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Print {
+    seed: u64,
+    diverged: bool,
+    value: Option<u64>,
+    /// `files_hash` (16 hex digits) as a number; None when unknown.
+    files: Option<u64>,
 }
 
 impl<'p> Folder<'p> {
-    fn load(root: &'p Path) -> Result<Folder<'p>, DiffError> {
+    fn load(root: &'p Path, metric: Metric) -> Result<Folder<'p>, DiffError> {
         if !root.is_dir() {
             return Err(DiffError::NotAFolder { path: root.to_path_buf() });
         }
-        let rows = store::load_rows(root)?;
-        if rows.is_empty() {
+        let mut f = Folder::new(root);
+        store::each_row(root, &mut |row| {
+            f.push(&row, metric);
+            Ok(())
+        })?;
+        if f.jobs == 0 {
             return Err(DiffError::NoJobs { path: root.to_path_buf() });
         }
-        Ok(Folder { root, rows })
+        Ok(f)
+    }
+
+    fn new(root: &'p Path) -> Folder<'p> {
+        Folder { root, jobs: 0, configs: Vec::new(), has_value: false }
+    }
+
+    fn push(&mut self, row: &SummaryRow, metric: Metric) {
+        let params: Vec<String> = row.params.iter().map(|(_, v)| v).collect();
+        // Rows come grouped by plan order more often than not: look back first.
+        let at = match self.configs.iter().rposition(|c| c.params == params) {
+            Some(i) => i,
+            None => {
+                self.configs.push(FolderConfig { params, side: Side::default(), prints: Vec::new() });
+                self.configs.len() - 1
+            }
+        };
+        let c = &mut self.configs[at];
+        c.side.push(row, metric);
+        let files = self.files_hash(row).and_then(|h| u64::from_str_radix(&h, 16).ok());
+        let value = metric.value(&row.outcome);
+        self.has_value |= value.is_some();
+        self.configs[at].prints.push(Print {
+            seed: row.seed,
+            diverged: row.outcome.diverged(),
+            value: value.map(f64::to_bits),
+            files,
+        });
+        self.jobs += 1;
     }
 
     /// A job's `files_hash`: summary.csv does not carry it, so it comes from
@@ -293,6 +352,13 @@ impl<'p> Folder<'p> {
             row.outcome.files_hash.clone()
         };
         (!hash.is_empty()).then_some(hash)
+    }
+
+    /// The single value `key` (index in [`KEYS`]) takes across the folder's
+    /// jobs, if it takes only one, as displayed.
+    fn constant(&self, key: usize) -> Option<&str> {
+        let first = self.configs.first()?.params[key].as_str();
+        self.configs.iter().all(|c| c.params[key] == first).then_some(first)
     }
 }
 
@@ -314,24 +380,22 @@ struct Side {
 }
 
 impl Side {
-    fn new(rows: &[&SummaryRow], metric: Metric) -> Side {
-        let seeds = rows.iter().map(|r| r.seed).collect();
-        let mut side = Side { jobs: rows.len(), seeds, ..Side::default() };
-        for r in rows {
-            if r.outcome.diverged() {
-                side.diverged += 1;
-                continue;
-            }
-            match metric.value(&r.outcome) {
-                // A non-finite value in an `ok` row would poison the mean:
-                // count it with the diverged ones.
-                Some(v) if !v.is_finite() => side.diverged += 1,
-                Some(v) => side.values.push((r.seed, v)),
-                None if metric == Metric::EpochAtTarget => side.not_reached += 1,
-                None => side.missing += 1,
-            }
+    /// Counts one more job of the configuration.
+    fn push(&mut self, r: &SummaryRow, metric: Metric) {
+        self.jobs += 1;
+        self.seeds.push(r.seed);
+        if r.outcome.diverged() {
+            self.diverged += 1;
+            return;
         }
-        side
+        match metric.value(&r.outcome) {
+            // A non-finite value in an `ok` row would poison the mean:
+            // count it with the diverged ones.
+            Some(v) if !v.is_finite() => self.diverged += 1,
+            Some(v) => self.values.push((r.seed, v)),
+            None if metric == Metric::EpochAtTarget => self.not_reached += 1,
+            None => self.missing += 1,
+        }
     }
 
     fn n(&self) -> usize {
@@ -494,71 +558,38 @@ struct Report<'p> {
     only_b: Vec<OneSided>,
 }
 
-/// Rows grouped by configuration key, in order of first appearance.
-struct Groups<'r> {
-    order: Vec<Vec<String>>,
-    rows: HashMap<Vec<String>, Vec<&'r SummaryRow>>,
-}
-
-impl<'r> Groups<'r> {
-    fn new(rows: &'r [SummaryRow], keys: &[String]) -> Groups<'r> {
-        let mut g = Groups { order: Vec::new(), rows: HashMap::new() };
-        for r in rows {
-            let key = config_key(r, keys);
-            g.rows
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    g.order.push(key);
-                    Vec::new()
-                })
-                .push(r);
-        }
-        g
-    }
-}
-
-/// A row's value of every key (empty when its folder lacks the column).
-fn config_key(row: &SummaryRow, keys: &[String]) -> Vec<String> {
-    keys.iter().map(|k| row.param(k).unwrap_or("").to_string()).collect()
-}
-
-/// The single value `key` takes across `rows`, if it takes only one.
-fn constant<'r>(rows: &'r [SummaryRow], key: &str) -> Option<&'r str> {
-    let first = rows.first()?.param(key).unwrap_or("");
-    rows.iter().all(|r| r.param(key).unwrap_or("") == first).then_some(first)
-}
-
 impl<'p> Report<'p> {
     fn build(a: &Folder<'p>, b: &Folder<'p>, opts: &DiffOptions) -> Report<'p> {
-        // Every parameter either folder knows, in SPEC (column) order.
-        let mut keys: Vec<String> = Vec::new();
-        for r in a.rows.iter().chain(&b.rows) {
-            for (k, _) in &r.params {
-                if !keys.contains(k) {
-                    keys.push(k.clone());
-                }
-            }
-        }
+        // Every parameter either folder knows (a value is never displayed
+        // empty), in SPEC (column) order, by index in KEYS.
+        let known = |f: &Folder, k: usize| f.configs.iter().any(|c| !c.params[k].is_empty());
+        let mut keys: Vec<usize> = (0..KEYS.len()).filter(|&k| known(a, k) || known(b, k)).collect();
         let mut base = Vec::new();
-        keys.retain(|k| match (constant(&a.rows, k), constant(&b.rows, k)) {
+        keys.retain(|&k| match (a.constant(k), b.constant(k)) {
             (Some(va), Some(vb)) if va != vb => {
-                base.push((k.clone(), va.to_string(), vb.to_string()));
+                base.push((KEYS[k].name.to_string(), va.to_string(), vb.to_string()));
                 false
             }
             _ => true,
         });
-        let all: Vec<SummaryRow> = a.rows.iter().chain(&b.rows).cloned().collect();
-        let columns: Vec<String> = keys.iter().filter(|k| constant(&all, k).is_none()).cloned().collect();
-        let column_idx: Vec<usize> =
-            columns.iter().filter_map(|c| keys.iter().position(|k| k == c)).collect();
-        let shown = |key: &[String]| -> Vec<String> { column_idx.iter().map(|&i| key[i].clone()).collect() };
+        let constant_in_both =
+            |k: usize| matches!((a.constant(k), b.constant(k)), (Some(va), Some(vb)) if va == vb);
+        let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
+        let columns: Vec<String> = column_keys.iter().map(|&k| KEYS[k].name.to_string()).collect();
+        fn key_of<'c>(keys: &[usize], c: &'c FolderConfig) -> Vec<&'c str> {
+            keys.iter().map(|&k| c.params[k].as_str()).collect()
+        }
+        let shown =
+            |c: &FolderConfig| -> Vec<String> { column_keys.iter().map(|&k| c.params[k].clone()).collect() };
 
-        let (ga, gb) = (Groups::new(&a.rows, &keys), Groups::new(&b.rows, &keys));
+        let in_b: HashMap<Vec<&str>, &FolderConfig> =
+            b.configs.iter().map(|c| (key_of(&keys, c), c)).collect();
+        let in_a: BTreeSet<Vec<&str>> = a.configs.iter().map(|c| key_of(&keys, c)).collect();
         let mut report = Report {
             a: a.root,
             b: b.root,
-            jobs_a: a.rows.len(),
-            jobs_b: b.rows.len(),
+            jobs_a: a.jobs,
+            jobs_b: b.jobs,
             metric: opts.metric,
             alpha: opts.alpha,
             correction: opts.correction,
@@ -569,20 +600,17 @@ impl<'p> Report<'p> {
             only_a: Vec::new(),
             only_b: Vec::new(),
         };
-        for key in &ga.order {
-            let rows_a = &ga.rows[key];
-            let side_a = Side::new(rows_a, opts.metric);
-            match gb.rows.get(key) {
-                Some(rows_b) => {
-                    let identical = identical(a, rows_a, b, rows_b, opts.metric);
-                    let side_b = Side::new(rows_b, opts.metric);
-                    report.matched.push(compare(shown(key), side_a, side_b, identical, opts));
+        for ca in &a.configs {
+            match in_b.get(&key_of(&keys, ca)) {
+                Some(cb) => {
+                    let same = identical(&ca.prints, &cb.prints);
+                    report.matched.push(compare(shown(ca), ca.side.clone(), cb.side.clone(), same, opts));
                 }
-                None => report.only_a.push(OneSided { params: shown(key), side: side_a }),
+                None => report.only_a.push(OneSided { params: shown(ca), side: ca.side.clone() }),
             }
         }
-        for key in gb.order.iter().filter(|k| !ga.rows.contains_key(*k)) {
-            report.only_b.push(OneSided { params: shown(key), side: Side::new(&gb.rows[key], opts.metric) });
+        for cb in b.configs.iter().filter(|c| !in_a.contains(&key_of(&keys, c))) {
+            report.only_b.push(OneSided { params: shown(cb), side: cb.side.clone() });
         }
         report.tests = adjust(&mut report.matched, opts.correction);
         for c in &mut report.matched {
@@ -592,31 +620,30 @@ impl<'p> Report<'p> {
     }
 }
 
-/// The same seeds on both sides, each with byte-identical files (and the
-/// same outcome: `target_loss` changes `epoch_at_target` but no file).
-fn identical(a: &Folder, rows_a: &[&SummaryRow], b: &Folder, rows_b: &[&SummaryRow], metric: Metric) -> bool {
-    let seeds = |rows: &[&SummaryRow]| rows.iter().map(|r| r.seed).collect::<BTreeSet<u64>>();
-    let (sa, sb) = (seeds(rows_a), seeds(rows_b));
-    if sa != sb || sa.len() != rows_a.len() || sb.len() != rows_b.len() {
-        return false;
-    }
-    rows_a.iter().all(|ra| {
-        let Some(rb) = rows_b.iter().find(|rb| rb.seed == ra.seed) else { return false };
-        let same_outcome = ra.outcome.status == rb.outcome.status
-            && metric.value(&ra.outcome).map(f64::to_bits) == metric.value(&rb.outcome).map(f64::to_bits);
-        same_outcome && a.files_hash(ra).is_some_and(|h| b.files_hash(rb) == Some(h))
-    })
+/// The same seeds on both sides, each once, with byte-identical files and
+/// the same outcome.
+fn identical(a: &[Print], b: &[Print]) -> bool {
+    let by_seed = |prints: &[Print]| prints.iter().map(|p| (p.seed, *p)).collect::<HashMap<u64, Print>>();
+    let (sa, sb) = (by_seed(a), by_seed(b));
+    sa.len() == a.len()
+        && sb.len() == b.len()
+        && sa.len() == sb.len()
+        && sa.iter().all(|(seed, pa)| pa.files.is_some() && sb.get(seed) == Some(pa))
 }
 
 /// (seed, A's value, B's value) for the seeds both sides have a value for,
 /// by ascending seed (a seed listed twice counts once).
 fn pairs(a: &Side, b: &Side) -> Vec<(u64, f64, f64)> {
+    let mut in_b: HashMap<u64, f64> = HashMap::with_capacity(b.values.len());
+    for &(s, v) in &b.values {
+        in_b.entry(s).or_insert(v);
+    }
     let mut seen = BTreeSet::new();
     let mut out: Vec<(u64, f64, f64)> = a
         .values
         .iter()
         .filter(|(s, _)| seen.insert(*s))
-        .filter_map(|(s, va)| b.values.iter().find(|(sb, _)| sb == s).map(|(_, vb)| (*s, *va, *vb)))
+        .filter_map(|(s, va)| in_b.get(s).map(|vb| (*s, *va, *vb)))
         .collect();
     out.sort_by_key(|p| p.0);
     out
@@ -661,7 +688,8 @@ fn compare(params: Vec<String>, a: Side, b: Side, identical: bool, opts: &DiffOp
         d.seeds_better = p.iter().filter(|&&(_, va, vb)| better(va, vb)).count();
         d.seeds_worse = p.iter().filter(|&&(_, va, vb)| better(vb, va)).count();
         let unpaired = |s: &Side| {
-            let mut left: Vec<u64> = s.values.iter().map(|v| v.0).filter(|x| !seeds.contains(x)).collect();
+            let paired: BTreeSet<u64> = seeds.iter().copied().collect();
+            let mut left: Vec<u64> = s.values.iter().map(|v| v.0).filter(|x| !paired.contains(x)).collect();
             left.sort_unstable();
             left.dedup();
             left
@@ -860,7 +888,9 @@ mod tests {
         SummaryRow {
             job_id: format!("lr-{lr}_seed-{seed}"),
             seed,
-            params: vec![("lr".into(), lr.into()), ("epochs".into(), epochs.into())],
+            params: crate::store::Params::from_table(
+                &toml::from_str(&format!("lr = {lr}\nepochs = {epochs}")).unwrap(),
+            ),
             outcome: JobOutcome {
                 status: "ok".into(),
                 final_loss: loss,
@@ -877,7 +907,14 @@ mod tests {
     }
 
     fn report<'p>(a: Vec<SummaryRow>, b: Vec<SummaryRow>, metric: Metric) -> Report<'p> {
-        let (fa, fb) = (Folder { root: Path::new("a"), rows: a }, Folder { root: Path::new("b"), rows: b });
+        let folder = |root: &'static str, rows: Vec<SummaryRow>| {
+            let mut f = Folder::new(Path::new(root));
+            for r in &rows {
+                f.push(r, metric);
+            }
+            f
+        };
+        let (fa, fb) = (folder("a", a), folder("b", b));
         Report::build(&fa, &fb, &DiffOptions { metric, ..DiffOptions::default() })
     }
 
@@ -974,5 +1011,24 @@ mod tests {
         assert_eq!((c.a.n(), c.b.not_reached), (6, 6));
         // 0 of 6 vs 6 of 6 failed: Fisher p = 0.002, worse.
         assert_eq!(c.verdict, Verdict::Worse, "{:?}", c.notes);
+    }
+
+    /// `--metric epoch_at_target`: the `diverged` column counts diverged
+    /// jobs only; jobs that never reached the target have their own column.
+    #[test]
+    fn never_reached_is_not_shown_as_diverged() {
+        let mut a: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
+        for (i, r) in a.iter_mut().enumerate() {
+            r.outcome.epoch_at_target = Some(40 + i as u64);
+        }
+        let mut b: Vec<_> = (0..6).map(|s| row(s, "0.1", "300", 0.5)).collect();
+        b[0].outcome.status = "diverged".into();
+        let r = report(a, b, Metric::EpochAtTarget);
+        let text = render::text(&r);
+        assert!(text.contains("0/6 → 1/6") && text.contains("0/6 → 5/6"), "{text}");
+        assert!(text.contains("not reached"), "{text}");
+        let md = render::markdown(&r);
+        assert!(md.contains("| diverged A → B | not reached A → B |"), "{md}");
+        assert!(md.contains("| 0/6 → 1/6 | 0/6 → 5/6 |"), "{md}");
     }
 }

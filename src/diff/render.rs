@@ -76,8 +76,14 @@ fn n_cell(c: &ConfigDiff) -> String {
 }
 
 /// The `diverged` cell: `0/12 → 9/12`.
-fn failed_cell(c: &ConfigDiff) -> String {
-    format!("{}/{} → {}/{}", c.a.failed(), c.a.outcomes(), c.b.failed(), c.b.outcomes())
+fn diverged_cell(c: &ConfigDiff) -> String {
+    format!("{}/{} → {}/{}", c.a.diverged, c.a.outcomes(), c.b.diverged, c.b.outcomes())
+}
+
+/// The `not reached` cell (`epoch_at_target`): jobs that did not diverge
+/// yet never reached `target_loss`, `2/12 → 0/12`.
+fn not_reached_cell(c: &ConfigDiff) -> String {
+    format!("{}/{} → {}/{}", c.a.not_reached, c.a.outcomes(), c.b.not_reached, c.b.outcomes())
 }
 
 /// B − A, its interval and the p shown in a row: (difference, interval, p).
@@ -105,8 +111,8 @@ fn deciding_p(c: &ConfigDiff, alpha: f64) -> Option<String> {
 fn header_lines(r: &Report) -> Vec<String> {
     let direction = if r.metric.higher_is_better() { "higher" } else { "lower" };
     let mut lines = vec![
-        format!("A: {} ({} jobs)", r.a.display(), r.jobs_a),
-        format!("B: {} ({} jobs)", r.b.display(), r.jobs_b),
+        format!("A: {} ({})", r.a.display(), crate::count(r.jobs_a, "job")),
+        format!("B: {} ({})", r.b.display(), crate::count(r.jobs_b, "job")),
         format!("metric: {}, {direction} is better; differences are B − A", r.metric),
     ];
     if r.base.is_empty() {
@@ -175,8 +181,13 @@ fn closing(r: &Report) -> String {
     s
 }
 
-fn any_failed(r: &Report) -> bool {
-    r.matched.iter().any(|c| c.a.failed() + c.b.failed() > 0)
+fn any_diverged(r: &Report) -> bool {
+    r.matched.iter().any(|c| c.a.diverged + c.b.diverged > 0)
+}
+
+/// Whether a `not reached` column is shown (`epoch_at_target` only).
+fn any_not_reached(r: &Report) -> bool {
+    r.matched.iter().any(|c| c.a.not_reached + c.b.not_reached > 0)
 }
 
 /// Aligned columns: left-aligned text, right-aligned figures, two spaces apart.
@@ -235,12 +246,15 @@ pub(super) fn text(r: &Report) -> String {
         put(&mut s, &line, "", "  ");
     }
     s.push('\n');
-    let failed = any_failed(r);
+    let (diverged, not_reached) = (any_diverged(r), any_not_reached(r));
     let level = confidence(r.alpha);
     if !r.matched.is_empty() {
         let mut head: Vec<String> = vec!["n".into()];
-        if failed {
+        if diverged {
             head.push("diverged".into());
+        }
+        if not_reached {
+            head.push("not reached".into());
         }
         head.extend(["A mean ± std".into(), "B mean ± std".into(), "B − A".into(), format!("{level} CI")]);
         head.extend(["p".into(), "verdict".into()]);
@@ -251,8 +265,11 @@ pub(super) fn text(r: &Report) -> String {
             .chain(r.matched.iter().map(|c| {
                 let (difference, ci, p) = figures(c);
                 let mut row = vec![n_cell(c)];
-                if failed {
-                    row.push(failed_cell(c));
+                if diverged {
+                    row.push(diverged_cell(c));
+                }
+                if not_reached {
+                    row.push(not_reached_cell(c));
                 }
                 row.extend([spread(&c.shown_a, 3), spread(&c.shown_b, 3), difference, ci]);
                 row.extend([deciding_p(c, r.alpha).unwrap_or(p), c.verdict.words().into()]);
@@ -302,8 +319,15 @@ pub(super) fn text(r: &Report) -> String {
     if !r.matched.is_empty() {
         let mut legend =
             vec!["n: seeds compared, A/B; \"k paired\": the k seeds with a value on both sides".to_string()];
-        if failed {
-            legend.push("diverged: failed/jobs, A → B; a rise is worse whatever the survivors do".into());
+        if diverged {
+            legend.push("diverged: diverged/jobs, A → B; a rise is worse whatever the survivors do".into());
+        }
+        if not_reached {
+            legend.push(
+                "not reached: jobs that never reached target_loss (not diverged), A → B; diverged and not \
+                 reached together are compared as one failure share"
+                    .into(),
+            );
         }
         legend.push(format!(
             "B − A: the difference of the two means shown; {level} CI: its interval, this row alone"
@@ -362,7 +386,12 @@ pub(super) fn markdown(r: &Report) -> String {
             r.columns.iter().map(|c| cell(c)).collect()
         };
         let params = header.len();
-        for h in ["n", "diverged A → B", "A mean ± std", "B mean ± std", "B − A"] {
+        let not_reached = r.metric == super::Metric::EpochAtTarget;
+        header.extend(["n".to_string(), "diverged A → B".to_string()]);
+        if not_reached {
+            header.push("not reached A → B".into());
+        }
+        for h in ["A mean ± std", "B mean ± std", "B − A"] {
             header.push(h.into());
         }
         header.push(format!("{level} CI"));
@@ -387,14 +416,11 @@ pub(super) fn markdown(r: &Report) -> String {
                 (None, Some(Test::NoVariance { .. })) => ("exact".into(), "exact".into()),
                 _ => (NONE.into(), NONE.into()),
             };
-            row.extend([
-                n_cell(c),
-                failed_cell(c),
-                spread(&c.shown_a, 4),
-                spread(&c.shown_b, 4),
-                difference,
-                ci,
-            ]);
+            row.extend([n_cell(c), diverged_cell(c)]);
+            if not_reached {
+                row.push(not_reached_cell(c));
+            }
+            row.extend([spread(&c.shown_a, 4), spread(&c.shown_b, 4), difference, ci]);
             let verdict = match c.verdict {
                 Verdict::Better | Verdict::Worse => format!("**{}**", c.verdict.words()),
                 v => v.words().into(),

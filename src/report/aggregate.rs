@@ -16,17 +16,46 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::spec;
+use crate::spec::{self, Typed};
 use crate::store::SummaryRow;
 
-/// A parameter whose displayed value varies across the jobs, and its values
-/// in reading order (numeric order when every value is a number or a list of
+/// A parameter whose value varies across the jobs, and its values in
+/// reading order (numeric order when every value is a number or a list of
 /// numbers, else order of first appearance, which is plan order when the
 /// rows come from summary.csv).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
     pub key: String,
+    /// The values as displayed, in reading order.
     pub values: Vec<String>,
+    /// The same values, typed (None: rows without the key).
+    pub typed: Vec<Option<Typed>>,
+}
+
+impl Axis {
+    /// Builds an axis from its distinct typed values (first-appearance order).
+    pub fn new(key: &str, mut typed: Vec<Option<Typed>>) -> Axis {
+        let numbers: Option<Vec<Vec<f64>>> =
+            typed.iter().map(|v| v.as_ref().and_then(Typed::numbers)).collect();
+        if let Some(numbers) = numbers {
+            let mut order: Vec<usize> = (0..typed.len()).collect();
+            order.sort_by(|&a, &b| numbers[a].partial_cmp(&numbers[b]).unwrap_or(Ordering::Equal));
+            typed = order.into_iter().map(|i| typed[i].clone()).collect();
+        }
+        let values = typed.iter().map(|v| v.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
+        Axis { key: key.to_string(), values, typed }
+    }
+
+    /// The index of a row's value in [`Axis::values`].
+    pub fn position(&self, r: &SummaryRow) -> Option<usize> {
+        let v = r.param(&self.key);
+        self.typed.iter().position(|t| t.as_ref() == v)
+    }
+
+    /// A row's value as displayed (one of [`Axis::values`]).
+    pub fn value_of(&self, r: &SummaryRow) -> Option<&str> {
+        self.position(r).map(|i| self.values[i].as_str())
+    }
 }
 
 /// The swept axes of `rows`, in SPEC (summary.csv column) order. The seed is
@@ -34,49 +63,30 @@ pub struct Axis {
 pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
     let Some(first) = rows.first() else { return Vec::new() };
     let mut axes = Vec::new();
-    for (key, _) in &first.params {
-        let mut values: Vec<String> = Vec::new();
+    for (key, _) in first.params.typed() {
+        let mut values: Vec<Option<Typed>> = Vec::new();
         for r in rows {
-            let v = r.param(key).unwrap_or("").to_string();
-            if !values.contains(&v) {
-                values.push(v);
+            let v = r.param(key.name);
+            if !values.iter().any(|x| x.as_ref() == v) {
+                values.push(v.cloned());
             }
         }
         if values.len() > 1 {
-            sort_values(&mut values);
-            axes.push(Axis { key: key.clone(), values });
+            axes.push(Axis::new(key.name, values));
         }
     }
     axes
 }
 
-/// Numbers inside a displayed value (`0.1` -> [0.1], `[2, 2]` -> [2, 2]),
-/// or None if it holds anything else.
-fn numeric_key(v: &str) -> Option<Vec<f64>> {
-    let inner = v.trim().trim_start_matches('[').trim_end_matches(']');
-    if inner.trim().is_empty() {
-        return Some(Vec::new());
-    }
-    inner.split(',').map(|p| p.trim().parse::<f64>().ok()).collect()
-}
-
-/// Sorts numerically when every value is numeric; otherwise keeps the
-/// order of first appearance (which is meaningful: the manifest's order).
-fn sort_values(values: &mut [String]) {
-    let keys: Option<Vec<Vec<f64>>> = values.iter().map(|v| numeric_key(v)).collect();
-    if let Some(keys) = keys {
-        let mut pairs: Vec<(Vec<f64>, String)> = keys.into_iter().zip(values.iter().cloned()).collect();
-        pairs.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
-        for (slot, (_, v)) in values.iter_mut().zip(pairs) {
-            *slot = v;
-        }
-    }
-}
-
-/// Parameters that are the same for every job, as (key, value).
+/// Parameters that are the same for every job, as (key, value displayed).
 pub fn fixed_params(rows: &[SummaryRow], axes: &[Axis]) -> Vec<(String, String)> {
     let Some(first) = rows.first() else { return Vec::new() };
-    first.params.iter().filter(|(k, _)| !axes.iter().any(|a| &a.key == k)).cloned().collect()
+    first
+        .params
+        .typed()
+        .filter(|(k, v)| v.is_some() && !axes.iter().any(|a| a.key == k.name))
+        .map(|(k, v)| (k.name.to_string(), v.map(ToString::to_string).unwrap_or_default()))
+        .collect()
 }
 
 /// Whether a displayed value is the key's default (so titles can name only
@@ -102,7 +112,7 @@ pub fn diverged(r: &SummaryRow) -> bool {
 pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a SummaryRow>)> {
     axis.values
         .iter()
-        .map(|v| (v.clone(), rows.iter().filter(|r| r.param(&axis.key).unwrap_or("") == v).collect()))
+        .map(|v| (v.clone(), rows.iter().filter(|r| axis.value_of(r) == Some(v.as_str())).collect()))
         .collect()
 }
 
@@ -133,9 +143,9 @@ pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: 
         let mut pos = Vec::with_capacity(axes.len());
         let mut values = Vec::with_capacity(axes.len());
         for a in axes {
-            let v = r.param(&a.key).unwrap_or("");
-            pos.push(a.values.iter().position(|x| x == v).unwrap_or(usize::MAX));
-            values.push((a.key.clone(), v.to_string()));
+            let at = a.position(r);
+            pos.push(at.unwrap_or(usize::MAX));
+            values.push((a.key.clone(), at.map_or_else(|| r.shown(&a.key), |i| a.values[i].clone())));
         }
         groups.entry(pos).or_insert_with(|| Config { values, rows: Vec::new() }).rows.push(r);
     }
@@ -387,7 +397,9 @@ mod tests {
         SummaryRow {
             job_id: id.into(),
             seed,
-            params: vec![("dataset".into(), "xor".into()), ("lr".into(), lr.into())],
+            params: crate::store::Params::from_table(
+                &toml::from_str(&format!("dataset = \"xor\"\nlr = {lr}")).unwrap(),
+            ),
             outcome: JobOutcome {
                 status: if diverged { "diverged" } else { "ok" }.into(),
                 final_loss: loss,
@@ -552,18 +564,22 @@ mod tests {
         let axes = swept_axes(&rows);
         assert_eq!(
             axes,
-            vec![Axis { key: "lr".into(), values: vec!["0.01".into(), "0.1".into(), "1.0".into()] }]
+            vec![Axis {
+                key: "lr".into(),
+                values: vec!["0.01".into(), "0.1".into(), "1.0".into()],
+                typed: [0.01, 0.1, 1.0].map(|x| Some(Typed::Float(x))).to_vec(),
+            }]
         );
         assert_eq!(fixed_params(&rows, &axes), vec![("dataset".to_string(), "xor".to_string())]);
         let configs = configurations(&rows, &axes);
         assert_eq!(configs.len(), 3);
         assert_eq!(configs[1].label(), "lr=0.1");
         assert_eq!(configs[1].rows.len(), 2);
-        let mut lists = vec!["[10, 10]".to_string(), "[2, 2]".to_string(), "[4]".to_string()];
-        sort_values(&mut lists);
-        assert_eq!(lists, vec!["[2, 2]", "[4]", "[10, 10]"]);
-        let mut words = vec!["tanh".to_string(), "sigmoid".to_string()];
-        sort_values(&mut words);
+        let sizes = |v: &[usize]| Some(Typed::Sizes(v.to_vec()));
+        let lists = Axis::new("hidden", vec![sizes(&[10, 10]), sizes(&[2, 2]), sizes(&[4])]);
+        assert_eq!(lists.values, vec!["[2, 2]", "[4]", "[10, 10]"]);
+        let word = |w: &str| Some(Typed::Str(w.to_string()));
+        let words = Axis::new("activation", vec![word("tanh"), word("sigmoid")]).values;
         assert_eq!(words, vec!["tanh", "sigmoid"], "first appearance kept");
     }
 }

@@ -36,11 +36,6 @@ pub struct Saved {
     pub scaling: Option<Scaling>,
 }
 
-/// An activation as written in params.toml / summary.csv.
-pub fn activation(name: &str) -> Option<Activation> {
-    name.parse().ok()
-}
-
 /// Rebuilds the model saved in `path`. Layer sizes and bias come from the
 /// file itself (so the report needs no other parameter than the
 /// activations); every shape is checked by [`WeightsFile::to_params`], and

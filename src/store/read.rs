@@ -11,10 +11,12 @@ use super::layout::{
     CURVE, CURVE_HEADER, FILES_TABLE, MANIFEST, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY,
     SUMMARY_RESULT_COLUMNS,
 };
-use super::record::{Damage, JobFile, JobOutcome, SummaryRow, parse_f64, sha256_hex};
+use super::record::{Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex};
 use super::write::summary_csv;
 use super::{StoreError, io_at};
-use crate::spec::KEYS;
+use toml::Value;
+
+use crate::spec::{KEYS, Key, Kind, Typed};
 use crate::train::EpochRecord;
 
 impl ResultsDir {
@@ -82,10 +84,8 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
     let col =
         |name: &str| header.iter().position(|h| h == name).ok_or_else(|| bad(format!("no `{name}` column")));
     let (id_col, seed_col) = (col("job_id")?, col("seed")?);
-    let param_cols: Vec<(String, usize)> = KEYS
-        .iter()
-        .filter_map(|k| header.iter().position(|h| h == k.name).map(|i| (k.name.to_string(), i)))
-        .collect();
+    let param_cols: Vec<(&str, usize)> =
+        KEYS.iter().filter_map(|k| header.iter().position(|h| h == k.name).map(|i| (k.name, i))).collect();
     let result_cols: Vec<usize> = SUMMARY_RESULT_COLUMNS.iter().map(|c| col(c)).collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     for (i, rec) in r.records().enumerate() {
@@ -112,7 +112,15 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
             seed: get(seed_col)
                 .parse()
                 .map_err(|_| bad(format!("line {line}: bad seed `{}`", get(seed_col))))?,
-            params: param_cols.iter().map(|(k, c)| (k.clone(), get(*c).to_string())).collect(),
+            params: Params::from_values(
+                KEYS.iter()
+                    .map(|k| match param_cols.iter().find(|(name, _)| *name == k.name) {
+                        Some((_, c)) => cell_value(k, get(*c))
+                            .map_err(|p| bad(format!("line {line}, column `{}`: {p}", k.name))),
+                        None => Ok(None),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
             outcome: JobOutcome {
                 final_loss: num(rc[0])?,
                 final_accuracy: num(rc[1])?,
@@ -128,6 +136,33 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
         });
     }
     Ok(rows)
+}
+
+/// A parameter's cell of summary.csv, typed by its key (None: empty). The
+/// one place displayed text becomes a value again; errors say what the key
+/// allows.
+fn cell_value(key: &Key, text: &str) -> Result<Option<Typed>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let not = |what: &str| format!("`{text}` is not {what}; allowed: {}", key.allowed());
+    let value = match key.kind {
+        Kind::Choice { .. } | Kind::Text { .. } => Value::String(text.to_string()),
+        Kind::Int { .. } => Value::Integer(text.parse().map_err(|_| not("an integer"))?),
+        Kind::Float { .. } => Value::Float(parse_f64(text).ok_or_else(|| not("a number"))?),
+        Kind::Bool { .. } => Value::Boolean(text.parse().map_err(|_| not("true or false"))?),
+        Kind::Sizes { .. } | Kind::Numbers { .. } => toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .ok_or_else(|| not("a list of numbers"))?,
+        Kind::Texts { .. } => {
+            let inner =
+                text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(|| not("a list"))?;
+            let names = if inner.is_empty() { Vec::new() } else { inner.split(", ").collect() };
+            Value::Array(names.into_iter().map(|n| Value::String(n.to_string())).collect())
+        }
+    };
+    key.typed(&value).map(Some).map_err(|p| format!("{p}; allowed: {}", key.allowed()))
 }
 
 /// The plan a results folder was run with (its manifest.toml), if readable.
@@ -147,21 +182,66 @@ pub fn plan_rows(
     damaged: &mut Vec<(String, Vec<Damage>)>,
 ) -> Result<Vec<SummaryRow>, StoreError> {
     let mut rows = Vec::new();
+    let mut shared = SharedParams::default();
+    each_plan_row(plan, dir, damaged, &mut shared, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// [`plan_rows`], one row at a time.
+fn each_plan_row(
+    plan: &crate::plan::Plan,
+    dir: &ResultsDir,
+    damaged: &mut Vec<(String, Vec<Damage>)>,
+    shared: &mut SharedParams,
+    f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     for job in &plan.jobs {
         if !dir.has_job(&job.id) {
             continue;
         }
         match read_job_checked(&dir.job_dir(&job.id))? {
-            Ok(f) if f.config_text() == plan.config_text(job) => rows.push(SummaryRow::from_job(&f)),
+            Ok(j) if j.config_text() == plan.config_text(job) => f(shared.row(&j))?,
             Ok(_) => {}
-            Err((damage, f)) => {
-                if f.is_none_or(|f| f.config_text() == plan.config_text(job)) {
+            Err((damage, j)) => {
+                if j.is_none_or(|j| j.config_text() == plan.config_text(job)) {
                     damaged.push((job.id.clone(), damage));
                 }
             }
         }
     }
-    Ok(rows)
+    Ok(())
+}
+
+/// Typed parameters shared by the rows of one configuration: a reader
+/// holding many rows holds each configuration's parameters once.
+#[derive(Default)]
+struct SharedParams {
+    /// The `[params]` table as text -> its typed values.
+    seen: std::collections::HashMap<String, Params>,
+}
+
+impl SharedParams {
+    /// At most this many configurations are remembered (memory stays
+    /// bounded when every job is its own configuration).
+    const MAX: usize = 4096;
+
+    fn row(&mut self, job: &JobFile) -> SummaryRow {
+        let key = job.params.to_string();
+        let params = match self.seen.get(&key) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Params::from_table(&job.params);
+                if self.seen.len() < Self::MAX {
+                    self.seen.insert(key, p.clone());
+                }
+                p
+            }
+        };
+        SummaryRow::with_params(job, params)
+    }
 }
 
 /// The rows of a results folder, for the readers (report, export, diff):
@@ -171,21 +251,47 @@ pub fn plan_rows(
 /// against the rows: one that does not match is rebuilt (said on stderr),
 /// or refused when the folder is not sweep's to write.
 pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows = Vec::new();
+    each_row(root, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// [`load_rows`], one row at a time, in the same order: memory stays that
+/// of one job whatever the number of jobs (summary.csv is compared as the
+/// rows go, a buffered read against each row's bytes). `f` may see every
+/// row before an error about the whole folder (a damaged job, a summary.csv
+/// that does not match in a folder that is not sweep's): what it made of
+/// them must then be dropped.
+pub fn each_row(
+    root: &Path,
+    f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let dir = ResultsDir::new(root);
     let mut damaged = Vec::new();
-    let rows = match stored_plan(root) {
-        Some(plan) => plan_rows(&plan, &dir, &mut damaged)?,
+    let mut shared = SharedParams::default();
+    let summary = root.join(SUMMARY);
+    let mut check = SummaryCheck::open(&summary)?;
+    let mut feed = |row: SummaryRow| -> Result<(), StoreError> {
+        if let Some(c) = &mut check {
+            c.row(&row)?;
+        }
+        f(row)
+    };
+    let plan = stored_plan(root);
+    match &plan {
+        Some(plan) => each_plan_row(plan, &dir, &mut damaged, &mut shared, &mut feed)?,
         None => {
-            let mut rows = Vec::new();
             for id in dir.job_ids()? {
                 match read_job_checked(&dir.job_dir(&id))? {
-                    Ok(f) => rows.push(SummaryRow::from_job(&f)),
+                    Ok(j) => feed(shared.row(&j))?,
                     Err((damage, _)) => damaged.push((id, damage)),
                 }
             }
-            rows
         }
-    };
+    }
     if let Some((id, damage)) = damaged.first() {
         let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
         return Err(StoreError::Format {
@@ -199,53 +305,166 @@ pub fn load_rows(root: &Path) -> Result<Vec<SummaryRow>, StoreError> {
             ),
         });
     }
-    let summary = root.join(SUMMARY);
-    let want = summary_csv(&rows);
-    match fs::read(&summary) {
-        Ok(have) if have == want => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Ok(_) if dir.has_marker() => {
-            dir.write_atomic(SUMMARY, &want)?;
+    match check.map(SummaryCheck::finish).transpose()? {
+        None | Some(true) => {}
+        Some(false) if dir.has_marker() => {
+            // Rare: a second pass builds the file whole.
+            let rows = match &plan {
+                Some(plan) => plan_rows(plan, &dir, &mut Vec::new())?,
+                None => {
+                    let mut rows = Vec::new();
+                    for id in dir.job_ids()? {
+                        if let Ok(j) = read_job_checked(&dir.job_dir(&id))? {
+                            rows.push(shared.row(&j));
+                        }
+                    }
+                    rows
+                }
+            };
+            dir.write_atomic(SUMMARY, &summary_csv(&rows))?;
             eprintln!("note: {} did not match the job folders: rebuilt from them", summary.display());
         }
-        Ok(_) => {
+        Some(false) => {
             return Err(StoreError::Format {
                 path: summary,
                 message: "does not match the job folders; `sweep summarize` rebuilds it".into(),
             });
         }
-        Err(e) => return Err(StoreError::Io { path: summary, source: e }),
     }
-    Ok(rows)
+    Ok(())
+}
+
+/// summary.csv compared, row by row, with the rows the job folders give.
+struct SummaryCheck {
+    path: std::path::PathBuf,
+    file: io::BufReader<fs::File>,
+    /// The header's length: each row's bytes follow it in `summary_csv`'s output.
+    header: usize,
+    same: bool,
+    buf: Vec<u8>,
+}
+
+impl SummaryCheck {
+    /// None when there is no summary.csv (nothing to check).
+    fn open(path: &Path) -> Result<Option<SummaryCheck>, StoreError> {
+        let file = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+        };
+        let header = summary_csv(&[]);
+        let mut c = SummaryCheck {
+            path: path.to_path_buf(),
+            file: io::BufReader::with_capacity(64 << 10, file),
+            header: header.len(),
+            same: true,
+            buf: Vec::new(),
+        };
+        c.expect(&header)?;
+        Ok(Some(c))
+    }
+
+    /// The next bytes of the file must be `want`.
+    fn expect(&mut self, want: &[u8]) -> Result<(), StoreError> {
+        use io::Read as _;
+        if !self.same {
+            return Ok(());
+        }
+        self.buf.resize(want.len(), 0);
+        let mut got = 0;
+        while got < want.len() {
+            match self.file.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StoreError::Io { path: self.path.clone(), source: e }),
+            }
+        }
+        self.same = self.buf[..got] == *want;
+        Ok(())
+    }
+
+    fn row(&mut self, row: &SummaryRow) -> Result<(), StoreError> {
+        if !self.same {
+            return Ok(());
+        }
+        let bytes = summary_csv(std::slice::from_ref(row));
+        self.expect(&bytes[self.header..])
+    }
+
+    /// Whether the whole file matched (nothing left after the last row).
+    fn finish(mut self) -> Result<bool, StoreError> {
+        self.expect(&[])?;
+        if !self.same {
+            return Ok(false);
+        }
+        let mut one = [0u8; 1];
+        use io::Read as _;
+        loop {
+            match self.file.read(&mut one) {
+                Ok(k) => return Ok(k == 0),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StoreError::Io { path: self.path, source: e }),
+            }
+        }
+    }
 }
 
 /// Reads a curve.csv (columns [`CURVE_HEADER`]); errors name the line.
 pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
-    let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
-    let file = fs::File::open(path).map_err(io_at(path))?;
-    let mut r = csv::ReaderBuilder::new().from_reader(io::BufReader::new(file));
-    let header = r.headers().map_err(|e| bad(e.to_string()))?;
-    if !header.iter().eq(CURVE_HEADER.split(',')) {
-        return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
+    CurveReader::open(path)?.collect()
+}
+
+/// A curve.csv read one logged epoch at a time (memory: one record, however
+/// long the curve); errors name the file and line.
+pub struct CurveReader {
+    path: std::path::PathBuf,
+    r: csv::Reader<io::BufReader<fs::File>>,
+    rec: csv::StringRecord,
+}
+
+impl CurveReader {
+    /// Opens `path` and checks its header.
+    pub fn open(path: &Path) -> Result<CurveReader, StoreError> {
+        let file = fs::File::open(path).map_err(io_at(path))?;
+        let mut r = csv::ReaderBuilder::new().from_reader(io::BufReader::with_capacity(64 << 10, file));
+        let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+        let header = r.headers().map_err(|e| bad(e.to_string()))?;
+        if !header.iter().eq(CURVE_HEADER.split(',')) {
+            return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
+        }
+        Ok(CurveReader { path: path.to_path_buf(), r, rec: csv::StringRecord::new() })
     }
-    let mut records = Vec::new();
-    let mut rec = csv::StringRecord::new();
-    while r.read_record(&mut rec).map_err(|e| bad(e.to_string()))? {
+
+    /// The next logged epoch, None at the end.
+    pub fn next_record(&mut self) -> Result<Option<EpochRecord>, StoreError> {
+        let bad = |message: String| StoreError::Format { path: self.path.clone(), message };
+        if !self.r.read_record(&mut self.rec).map_err(|e| bad(e.to_string()))? {
+            return Ok(None);
+        }
+        let rec = &self.rec;
         let line = rec.position().map_or(0, csv::Position::line);
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let num = |c: usize| {
             parse_f64(cell(c)).ok_or_else(|| bad(format!("line {line}: `{}` is not a number", cell(c))))
         };
         let opt = |c: usize| if cell(c).is_empty() { Ok(None) } else { num(c).map(Some) };
-        records.push(EpochRecord {
+        Ok(Some(EpochRecord {
             epoch: cell(0).parse().map_err(|_| bad(format!("line {line}: bad epoch `{}`", cell(0))))?,
             loss: num(1)?,
             accuracy: num(2)?,
             test_loss: opt(3)?,
             test_accuracy: opt(4)?,
-        });
+        }))
     }
-    Ok(records)
+}
+
+impl Iterator for CurveReader {
+    type Item = Result<EpochRecord, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
 }
 
 /// Points of a predictions.csv.
@@ -308,6 +527,7 @@ pub fn read_predictions(path: &Path) -> Result<Predictions, StoreError> {
 mod tests {
     use std::fs;
 
+    use super::SummaryCheck;
     use toml::Value;
 
     use crate::store::*;
@@ -317,6 +537,9 @@ mod tests {
     fn floats_round_trip_through_text() {
         for v in [0.1, 1.0, 1e-20, 123456.789, f64::NAN, f64::INFINITY, -0.0, 5e-324] {
             let back = parse_f64(&fmt_f64(v)).unwrap();
+            let mut bytes = Vec::new();
+            write_f64_bytes(&mut bytes, v);
+            assert_eq!(bytes, fmt_f64(v).as_bytes(), "{v}");
             assert!(back.to_bits() == v.to_bits() || (v.is_nan() && back.is_nan()), "{v}");
         }
         assert_eq!(fmt_f64(1.0), "1.0");
@@ -359,6 +582,41 @@ mod tests {
         let mut want = rows;
         want[0].outcome.files_hash.clear();
         assert_eq!(read_summary(&p).unwrap(), want);
+    }
+
+    /// summary.csv is compared with the rows as they go: the same bytes
+    /// match; a changed byte, a missing row or one row too many do not.
+    #[test]
+    fn summary_csv_is_checked_row_by_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SUMMARY);
+        let params: toml::Table = toml::from_str("lr = 0.1").unwrap();
+        let row = |id: &str| SummaryRow {
+            job_id: id.into(),
+            seed: 0,
+            params: Params::from_table(&params),
+            outcome: JobOutcome::new(&Summary::empty(), String::new()),
+            curve: format!("jobs/{id}/curve.csv"),
+        };
+        let rows = [row("a"), row("b")];
+        let whole = summary_csv(&rows);
+        let check = |bytes: &[u8]| {
+            fs::write(&path, bytes).unwrap();
+            let mut c = SummaryCheck::open(&path).unwrap().unwrap();
+            for r in &rows {
+                c.row(r).unwrap();
+            }
+            c.finish().unwrap()
+        };
+        assert!(check(&whole));
+        assert!(!check(&whole[..whole.len() - 1]), "cut short");
+        assert!(!check(&summary_csv(&rows[..1])), "a row missing");
+        assert!(!check(&summary_csv(&[row("a"), row("b"), row("c")])), "a row too many");
+        let mut changed = whole.clone();
+        let at = changed.len() - 5;
+        changed[at] ^= 1;
+        assert!(!check(&changed), "a changed byte");
+        assert!(SummaryCheck::open(&dir.path().join("none.csv")).unwrap().is_none());
     }
 
     /// A prepared job is invisible until committed, and a prepared job that

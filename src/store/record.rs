@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 use toml::Value;
 
 use super::layout::{CURVE, FILES_TABLE, HASHED_FILES, JOBS, PARAMS};
-use crate::spec::KEYS;
+use std::sync::Arc;
+
+use crate::spec::{KEYS, Key, Typed};
 use crate::train::Summary;
 
 /// Shortest text that reads back to the same f64; `NaN`, `inf`, `-inf` for
@@ -23,6 +25,18 @@ pub(super) fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
         out.write_str("NaN")
     } else if v.is_infinite() {
         out.write_str(if v > 0.0 { "inf" } else { "-inf" })
+    } else {
+        write!(out, "{v:?}")
+    };
+}
+
+/// Appends [`fmt_f64`]'s text of `v` to `out` (no allocation).
+pub fn write_f64_bytes(out: &mut Vec<u8>, v: f64) {
+    use std::io::Write as _;
+    let _ = if v.is_nan() {
+        out.write_all(b"NaN")
+    } else if v.is_infinite() {
+        out.write_all(if v > 0.0 { b"inf" } else { b"-inf" })
     } else {
         write!(out, "{v:?}")
     };
@@ -185,13 +199,60 @@ impl JobFile {
     }
 }
 
+/// The parameters of a summary row: one typed value per row of [`KEYS`],
+/// in that order, checked once when the row is read (None where an older
+/// sweep's params.toml lacks the key). Readers take values as they are
+/// (numbers as numbers, choices by name) and never parse displayed text.
+///
+/// Rows of one configuration can share one set (cloning is a reference
+/// count): a reader holding many rows holds each configuration once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params(Arc<[Option<Typed>]>);
+
+impl Params {
+    /// The parameters of a params.toml's `[params]` table. A value the table
+    /// no longer accepts (written by an older sweep) is kept as its text.
+    pub fn from_table(table: &toml::Table) -> Params {
+        Params(
+            KEYS.iter()
+                .map(|k| {
+                    let v = table.get(k.name)?;
+                    Some(k.typed(v).unwrap_or_else(|_| Typed::Str(crate::spec::display_value(v))))
+                })
+                .collect(),
+        )
+    }
+
+    /// Values in [`KEYS`] order (None: absent).
+    pub fn from_values(values: Vec<Option<Typed>>) -> Params {
+        Params(values.into())
+    }
+
+    /// A parameter's value (None: not a key, or absent from the row).
+    pub fn get(&self, key: &str) -> Option<&Typed> {
+        let i = KEYS.iter().position(|k| k.name == key)?;
+        self.0.get(i)?.as_ref()
+    }
+
+    /// Every key with its value, in [`KEYS`] order.
+    pub fn typed(&self) -> impl Iterator<Item = (&'static Key, Option<&Typed>)> {
+        KEYS.iter().zip(self.0.iter().map(Option::as_ref))
+    }
+
+    /// (key, cell of summary.csv) in [`KEYS`] order: the value displayed
+    /// ([`Typed`]'s `Display`), empty when absent.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        self.typed().map(|(k, v)| (k.name, v.map(ToString::to_string).unwrap_or_default()))
+    }
+}
+
 /// One row of summary.csv.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
     pub job_id: String,
     pub seed: u64,
-    /// (key, value as displayed), SPEC order.
-    pub params: Vec<(String, String)>,
+    /// Every parameter, typed, [`KEYS`] order.
+    pub params: Params,
     pub outcome: JobOutcome,
     /// curve.csv relative to the results folder.
     pub curve: String,
@@ -199,16 +260,41 @@ pub struct SummaryRow {
 
 impl SummaryRow {
     pub fn from_job(job: &JobFile) -> SummaryRow {
+        SummaryRow::with_params(job, Params::from_table(&job.params))
+    }
+
+    /// The row of `job`, with its parameters already typed (shared).
+    pub fn with_params(job: &JobFile, params: Params) -> SummaryRow {
         SummaryRow {
             job_id: job.job_id.clone(),
             seed: job.seed,
-            params: KEYS.iter().map(|k| (k.name.to_string(), job.param(k.name))).collect(),
+            params,
             outcome: job.result.clone(),
             curve: format!("{JOBS}/{}/{CURVE}", job.job_id),
         }
     }
 
-    pub fn param(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    /// A parameter's typed value (None: absent).
+    pub fn param(&self, key: &str) -> Option<&Typed> {
+        self.params.get(key)
+    }
+
+    /// A parameter as displayed (summary.csv's cell; empty when absent).
+    pub fn shown(&self, key: &str) -> String {
+        self.param(key).map(ToString::to_string).unwrap_or_default()
+    }
+
+    /// A choice-valued parameter as its enum: absent, the key's default
+    /// (what a job of an older sweep without the key trained with). None:
+    /// not one of the enum's names (a file path), or not a choice.
+    pub fn choice<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        match self.param(key) {
+            Some(Typed::Str(name)) => name.parse().ok(),
+            Some(_) => None,
+            None => match crate::spec::find_key(key)?.kind {
+                crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
+                _ => None,
+            },
+        }
     }
 }

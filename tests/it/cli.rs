@@ -197,3 +197,20 @@ fn an_exclude_that_matches_no_job_is_a_warning_naming_it_and_the_allowed_values(
     assert!(out.status.success(), "{err}");
     assert!(err.contains("warning: m.toml:4:1: [[exclude]] #1 (lr = 0.1) matches no job: `lr` = 0.1 is not a value of its axis (allowed: 0.01)"), "{err}");
 }
+
+/// A count of one is singular: "verified 1 job", "(1 job)".
+#[test]
+fn counts_of_one_are_singular() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "[base]\nepochs = 3\nn_samples = 10\n");
+    let out = sweep(tmp.path()).args(["run", "m.toml", "--out", "r", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sweep(tmp.path()).args(["verify", "r"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("verified 1 job: 1 identical, 0 differ"), "{text}");
+    let out = sweep(tmp.path()).args(["diff", "r", "r"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("(1 job)") && !text.contains("1 jobs"), "{text}");
+    assert_eq!(sweep::count(1, "row"), "1 row");
+    assert_eq!(sweep::count(2, "row"), "2 rows");
+}

@@ -146,6 +146,35 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
     }
 }
 
+/// A report written elsewhere (here through a linked folder of another
+/// depth) links the figures where they are, and the page stays in the
+/// results folder, which the report names: nothing is written beside the
+/// report but the report itself.
+#[test]
+fn a_report_written_elsewhere_links_into_the_results_folder_and_names_its_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    let deep = tmp.path().join("a/b/c");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::os::unix::fs::symlink(&deep, tmp.path().join("link")).unwrap();
+    std::fs::write(deep.join("report.html"), "the user's own page").unwrap();
+    let out = tmp.path().join("link/elsewhere.md");
+    let w = report::write_report(&dir, &ReportOptions { out: Some(out.clone()) }).unwrap();
+    let md = std::fs::read_to_string(&out).unwrap();
+    let links = image_links(&md);
+    assert!(!links.is_empty());
+    for link in links {
+        assert!(deep.join(&link).is_file(), "{link} from {}", deep.display());
+    }
+    assert_eq!(std::fs::read_to_string(deep.join("report.html")).unwrap(), "the user's own page");
+    assert_eq!(w.page, dir.join("report.html"));
+    assert!(dir.join("report.html").is_file());
+    assert!(
+        md.contains("`../../../small/report.html`, in the results folder"),
+        "the report says where the page is"
+    );
+}
+
 #[test]
 fn a_folder_with_a_diverged_job_reports_it_without_breaking() {
     let tmp = tempfile::tempdir().unwrap();
@@ -165,7 +194,10 @@ lr = [0.1, 100.0]
 "#,
     );
     let rows = store::load_rows(&dir).unwrap();
-    assert!(rows.iter().any(|r| r.param("lr") == Some("100.0") && r.outcome.diverged()), "lr = 100 diverged");
+    assert!(
+        rows.iter().any(|r| r.param("lr") == Some(&sweep::spec::Typed::Float(100.0)) && r.outcome.diverged()),
+        "lr = 100 diverged"
+    );
 
     let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
     let md = std::fs::read_to_string(&written.report).unwrap();

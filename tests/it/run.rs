@@ -194,14 +194,20 @@ fn export_gives_one_tidy_row_per_job_and_logged_epoch() {
     let header = lines.next().unwrap();
     assert!(
         header.starts_with("job_id,seed,dataset,")
-            && header.ends_with(",epoch,loss,accuracy,test_loss,test_accuracy")
+            && header.ends_with(",status,epoch,train_loss,train_accuracy,test_loss,test_accuracy")
     );
+    let names: Vec<&str> = header.split(',').collect();
+    let distinct: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(distinct.len(), names.len(), "every column name once (pandas renames repeats): {header}");
     assert_eq!(lines.count(), 4 * 3, "4 jobs x epochs 0, 5, 10");
     let json = sweep(tmp.path()).args(["export", "r", "--format", "json"]).output().unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(rows.len(), 12);
     assert_eq!(rows[0]["lr"], 0.1);
     assert_eq!(rows[2]["epoch"], 10);
+    assert_eq!(rows[0]["loss"], "mse", "the parameter keeps its name");
+    assert!(rows[0]["train_loss"].is_f64(), "the curve's loss: {}", rows[0]);
+    assert_eq!(rows[0]["bias"], false, "booleans typed from the table");
 }
 
 #[test]
