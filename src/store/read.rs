@@ -328,7 +328,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ResultsDir::new(dir.path());
         store.create().unwrap();
-        let mut w = store.begin_job("a_seed-0").unwrap();
+        let workspace = store.workspace().unwrap();
+        let mut w = store.begin_job(&workspace, "a_seed-0").unwrap();
         assert!(store.finished("a_seed-0").is_none());
         let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
         w.record(&rec);
@@ -351,7 +352,9 @@ mod tests {
         assert_eq!(back.result.final_loss, 0.5);
         assert_eq!(back.result.files_hash.len(), 16);
         assert_eq!(read_curve(&store.job_dir("a_seed-0").join(CURVE)).unwrap(), vec![rec]);
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 0, "no temporary folder left");
+        drop(workspace);
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no workspace left");
 
         let rows = vec![SummaryRow::from_job(&back)];
         let p = store.path(SUMMARY);
@@ -378,14 +381,18 @@ mod tests {
             result: JobOutcome::new(&Summary::empty(), String::new()),
             files: Default::default(),
         };
-        let prepared = store.begin_job("kept").unwrap().prepare(job("kept"), "p\n", "{}\n").unwrap();
+        let workspace = store.workspace().unwrap();
+        let begin = |id: &str| store.begin_job(&workspace, id).unwrap();
+        let prepared = begin("kept").prepare(job("kept"), "p\n", "{}\n").unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");
-        let dropped = store.begin_job("dropped").unwrap().prepare(job("dropped"), "p\n", "{}\n").unwrap();
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 2);
+        let dropped = begin("dropped").prepare(job("dropped"), "p\n", "{}\n").unwrap();
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 2);
         drop(dropped);
         let outcome = prepared.commit().unwrap();
         assert_eq!(store.finished("kept").unwrap().result.files_hash, outcome.files_hash);
         assert!(store.finished("dropped").is_none());
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 0, "no temporary folder left");
+        drop(workspace);
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no workspace left");
     }
 }
