@@ -30,6 +30,7 @@ fn emit(text: &str) -> Result<(), Error> {
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     let manifest = Manifest::load(path, sets)?;
     let plan = Plan::new(manifest)?;
+    runner::files_to_save(&plan)?;
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }

@@ -32,7 +32,7 @@ use ndarray::{Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::plan::{Job, Plan, Shard};
-use crate::spec::{DataSource, Init, JobSpec};
+use crate::spec::{DataSource, Init, JobSpec, Save};
 use crate::store::{self, JobFile, JobOutcome, ResultsDir, StoreError, SummaryRow};
 use crate::train;
 use crate::weights::WeightsFile;
@@ -141,6 +141,7 @@ pub fn run_plan<'p>(
         }
         Err(source) => return Err(StoreError::Io { path: own, source }.into()),
     };
+    let save = files_to_save(plan)?;
     // This process's own temporary place, then whatever dead processes left.
     let workspace = dir.workspace()?;
     dir.clean_stale_tmp();
@@ -160,7 +161,8 @@ pub fn run_plan<'p>(
         if dir.has_job(&job.id) {
             let hex = format!("{hash:016x}");
             match store::read_job_checked(&dir.job_dir(&job.id)) {
-                Ok(Ok(f)) if f.config_hash == hex => {
+                // A finished job that lacks a file this run saves is trained again.
+                Ok(Ok(f)) if f.config_hash == hex && covers(saved(&f), save) => {
                     spill.add(job.index, &SummaryRow::from_job(&f))?;
                     if !opts.force {
                         skipped += 1;
@@ -293,7 +295,8 @@ pub fn run_plan<'p>(
             // Another process may have finished it since we planned.
             if !opts.force
                 && dir.has_job(&job.id)
-                && let Some(f) = dir.finished(&job.id).filter(|f| f.config_hash == hex)
+                && let Some(f) =
+                    dir.finished(&job.id).filter(|f| f.config_hash == hex && covers(saved(f), save))
             {
                 keep_row(job, &f);
                 counts.lock().expect("counts").skipped += 1;
@@ -302,7 +305,7 @@ pub fn run_plan<'p>(
             }
             let t0 = Instant::now();
             let file = job_file(plan, job, &spec, hex, &paths_base);
-            match prepare_job(&spec, file, &dir, &workspace, opts.cancel) {
+            match prepare_job(&spec, file, save, &dir, &workspace, opts.cancel) {
                 Ok((file, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
@@ -633,12 +636,13 @@ struct Done<'p> {
 pub fn run_job(
     spec: &JobSpec,
     file: JobFile,
+    save: Save,
     dir: &ResultsDir,
     workspace: &store::Workspace,
     cancel: Option<&'static AtomicBool>,
 ) -> Result<JobOutcome, JobFailure> {
     let id = file.job_id.clone();
-    let (_, prepared) = prepare_job(spec, file, dir, workspace, cancel)?;
+    let (_, prepared) = prepare_job(spec, file, save, dir, workspace, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
@@ -647,6 +651,7 @@ pub fn run_job(
 fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
+    save: Save,
     dir: &ResultsDir,
     workspace: &store::Workspace,
     cancel: Option<&'static AtomicBool>,
@@ -663,28 +668,59 @@ fn prepare_job(
     }
     file.result = JobOutcome::new(&trained.summary, String::new());
     let data = &trained.data;
-    let (train_set, test_set) = (&data.train, &data.test);
-    let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
-    let raw = concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
-    let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
-    let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
-    let predictions = store::predictions_csv(
-        &data.columns,
-        &data.classes,
-        raw.view(),
-        train_set.len(),
-        y.view(),
-        outputs.view(),
-    );
+    let predictions = save.predictions.then(|| {
+        let (train_set, test_set) = (&data.train, &data.test);
+        let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
+        let raw =
+            concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
+        let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
+        let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
+        store::predictions_csv(
+            &data.columns,
+            &data.classes,
+            raw.view(),
+            train_set.len(),
+            y.view(),
+            outputs.view(),
+        )
+    });
     // Generated sets have the fixed classes 0 and 1: their files stay as they were.
     let classes = matches!(spec.data.source, DataSource::Csv(_)).then(|| data.classes.clone());
     file.classes = classes.clone();
-    let mut model = WeightsFile::from_params(&trained.network.layout, &trained.network.params);
-    model.classes = classes;
-    model.scaling = data.scaling.clone();
-    let model = model.to_json();
-    let prepared = writer.prepare(file.clone(), &predictions, &model).map_err(store_err)?;
+    let model = save.model.then(|| {
+        let mut model = WeightsFile::from_params(&trained.network.layout, &trained.network.params);
+        model.classes = classes;
+        model.scaling = data.scaling.clone();
+        model.to_json()
+    });
+    let prepared =
+        writer.prepare(file.clone(), predictions.as_deref(), model.as_deref()).map_err(store_err)?;
     Ok((file, prepared))
+}
+
+/// The optional files the plan's jobs write (its `save` key, one value for
+/// the whole run: a swept `save` is refused).
+pub fn files_to_save(plan: &Plan) -> Result<Save, StoreError> {
+    let refused = |message: String| StoreError::Refused { path: plan.manifest.path.clone(), message };
+    if plan.swept_keys().iter().any(|k| k == "save") {
+        return Err(refused(
+            "`save` chooses the files of every job of the run: set it in [base] (or --set save=[..]), \
+             not in [grid], [zip] or [[include]]"
+                .into(),
+        ));
+    }
+    let Some(first) = plan.jobs.first() else { return Ok(Save::default()) };
+    Save::from_value(&plan.value(first, "save")).map_err(|e| refused(e.to_string()))
+}
+
+/// Whether a job folder holding `have` holds every file of `want`.
+fn covers(have: Save, want: Save) -> bool {
+    (have.predictions || !want.predictions) && (have.model || !want.model)
+}
+
+/// The optional files a job folder holds (those its params.toml lists).
+fn saved(f: &JobFile) -> Save {
+    Save { predictions: f.files.contains_key(store::PREDICTIONS), model: f.files.contains_key(store::MODEL) }
 }
 
 /// Where a job that reads a file records the manifest's relative paths to
@@ -769,6 +805,7 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
                 let retrained = match run_job(
                     &spec,
                     JobFile { files: Default::default(), ..stored.clone() },
+                    saved(&stored),
                     &scratch,
                     &workspace,
                     None,

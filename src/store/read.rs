@@ -12,7 +12,7 @@ use super::layout::{
     SUMMARY_RESULT_COLUMNS,
 };
 use super::record::{Damage, JobFile, JobOutcome, SummaryRow, parse_f64, sha256_hex};
-use super::write::summary_csv;
+use super::write::{files_digest, summary_csv};
 use super::{StoreError, io_at};
 use crate::spec::KEYS;
 use crate::train::EpochRecord;
@@ -52,7 +52,17 @@ pub fn read_job_checked(dir: &Path) -> Result<Checked, StoreError> {
     if own.as_ref() != job.files.get(PARAMS) {
         damage.push(Damage::Changed(PARAMS));
     }
+    // predictions.csv and model.json are optional (the `save` key): one
+    // params.toml does not list was not written. That the list is whole is
+    // checked through `files_hash`, which params.toml's own hash covers.
+    let unsaved = |name: &str| name != CURVE && !job.files.contains_key(name);
+    if [PREDICTIONS, MODEL].iter().any(|n| unsaved(n)) && files_digest(&job.files) != job.result.files_hash {
+        damage.push(Damage::Changed(PARAMS));
+    }
     for name in [CURVE, PREDICTIONS, MODEL] {
+        if unsaved(name) {
+            continue;
+        }
         let p = dir.join(name);
         match fs::read(&p) {
             Ok(bytes) => {
@@ -346,7 +356,7 @@ mod tests {
             result: JobOutcome::new(&summary, String::new()),
             files: Default::default(),
         };
-        w.prepare(job, "x0,label,output,predicted\n", "{}\n").unwrap().commit().unwrap();
+        w.prepare(job, Some("x0,label,output,predicted\n"), Some("{}\n")).unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
         assert_eq!(back.config_hash, "abc");
         assert_eq!(back.result.final_loss, 0.5);
@@ -383,9 +393,9 @@ mod tests {
         };
         let workspace = store.workspace().unwrap();
         let begin = |id: &str| store.begin_job(&workspace, id).unwrap();
-        let prepared = begin("kept").prepare(job("kept"), "p\n", "{}\n").unwrap();
+        let prepared = begin("kept").prepare(job("kept"), Some("p\n"), Some("{}\n")).unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");
-        let dropped = begin("dropped").prepare(job("dropped"), "p\n", "{}\n").unwrap();
+        let dropped = begin("dropped").prepare(job("dropped"), Some("p\n"), Some("{}\n")).unwrap();
         assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 2);
         drop(dropped);
         let outcome = prepared.commit().unwrap();

@@ -218,16 +218,17 @@ impl JobWriter {
         }
     }
 
-    /// Writes the remaining files, still under .tmp/ (`job` gets its
-    /// `files_hash` here): the job is complete
-    /// but neither durable nor visible until [`Prepared::commit`], which a
-    /// runner may leave to another thread so training never waits for the
-    /// disk.
+    /// Writes the remaining files, still in the workspace (`job` gets its
+    /// `files_hash` here); predictions.csv and model.json only when given
+    /// (the `save` key), and params.toml's `[files]` lists only the files
+    /// written. The job is complete but neither durable nor visible until
+    /// [`Prepared::commit`], which a runner may leave to another thread so
+    /// training never waits for the disk.
     pub fn prepare(
         mut self,
         mut job: JobFile,
-        predictions: &str,
-        model: &str,
+        predictions: Option<&str>,
+        model: Option<&str>,
     ) -> Result<Prepared, StoreError> {
         let curve_path = self.tmp.join(CURVE);
         if let Some(e) = self.error.take() {
@@ -235,17 +236,23 @@ impl JobWriter {
         }
         self.curve.flush().map_err(io_at(&curve_path))?;
         let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
-        job.files = [
-            (CURVE.to_string(), curve_hash),
-            (PREDICTIONS.to_string(), sha256_hex(predictions.as_bytes())),
-            (MODEL.to_string(), sha256_hex(model.as_bytes())),
-        ]
-        .into();
+        let optional = [(PREDICTIONS, predictions), (MODEL, model)];
+        job.files = std::iter::once((CURVE.to_string(), curve_hash))
+            .chain(
+                optional
+                    .iter()
+                    .filter_map(|&(name, text)| Some((name.to_string(), sha256_hex(text?.as_bytes())))),
+            )
+            .collect();
         job.result.files_hash = files_digest(&job.files);
-        for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
-            let p = self.tmp.join(name);
-            fs::write(&p, text).map_err(io_at(&p))?;
+        for (name, text) in optional {
+            if let Some(text) = text {
+                let p = self.tmp.join(name);
+                fs::write(&p, text).map_err(io_at(&p))?;
+            }
         }
+        let p = self.tmp.join(PARAMS);
+        fs::write(&p, job.to_toml()).map_err(io_at(&p))?;
         // From here on the folder is the Prepared's to keep or remove.
         self.kept = true;
         Ok(Prepared {
@@ -395,8 +402,9 @@ impl crate::train::Sink for JobWriter {
     }
 }
 
-/// The digest of a job's data files that [`JobOutcome::files_hash`] holds.
-fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
+/// The digest of a job's data files that [`JobOutcome::files_hash`] holds
+/// (an empty hash for a file not saved).
+pub(super) fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
     let mut h = Sha256::new();
     for name in [CURVE, PREDICTIONS, MODEL] {
         h.update(name.as_bytes());
