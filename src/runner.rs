@@ -44,8 +44,9 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     pub force: bool,
     pub shard: Option<Shard>,
-    /// Set (e.g. by a Ctrl-C handler) to stop starting new jobs.
-    pub cancel: Option<&'static AtomicBool>,
+    /// Set (by the signal thread of [`crate::interrupt`]) to stop: no new
+    /// job starts, running jobs stop at their next epoch.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What the runner reports while it works.
@@ -182,7 +183,10 @@ pub fn run_plan<'p>(
         }
         todo.push((job.index as u32, hash));
     }
-    drop(inputs);
+    // Input files read for the hashes serve the jobs too (an empty one is
+    // read again, so an unreadable file fails its jobs with its error).
+    inputs.retain(|_, bytes| !bytes.is_empty());
+    let inputs = train::Inputs::with(inputs);
     if !other_study.is_empty() && !opts.force {
         return Err(StoreError::Refused {
             path: out.to_path_buf(),
@@ -207,7 +211,7 @@ pub fn run_plan<'p>(
     let counts = Mutex::new(Counts::default());
     let spill = Mutex::new(spill);
     let fatal = AtomicBool::new(false);
-    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let cancelled = || opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
     let fail = |job: &Job, e: JobFailure| {
         fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
         let error = e.to_string();
@@ -305,7 +309,7 @@ pub fn run_plan<'p>(
             }
             let t0 = Instant::now();
             let file = job_file(plan, job, &spec, hex, &paths_base);
-            match prepare_job(&spec, file, save, &dir, &workspace, opts.cancel) {
+            match prepare_job(&spec, file, save, &inputs, &dir, &workspace, opts.cancel.as_ref()) {
                 Ok((file, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
@@ -639,10 +643,10 @@ pub fn run_job(
     save: Save,
     dir: &ResultsDir,
     workspace: &store::Workspace,
-    cancel: Option<&'static AtomicBool>,
+    cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<JobOutcome, JobFailure> {
     let id = file.job_id.clone();
-    let (_, prepared) = prepare_job(spec, file, save, dir, workspace, cancel)?;
+    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), dir, workspace, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
@@ -652,17 +656,18 @@ fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
     save: Save,
+    inputs: &train::Inputs,
     dir: &ResultsDir,
     workspace: &store::Workspace,
-    cancel: Option<&'static AtomicBool>,
+    cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<(JobFile, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     let mut writer = dir.begin_job(workspace, &id).map_err(store_err)?;
-    writer.cancel = cancel;
+    writer.cancel = cancel.cloned();
     // On every early return `writer` drops, and its temporary folder with it.
-    let trained =
-        train::run(spec, &mut writer).map_err(|source| JobFailure::Train { id: id.clone(), source })?;
+    let trained = train::run_with(spec, inputs, &mut writer)
+        .map_err(|source| JobFailure::Train { id: id.clone(), source })?;
     if trained.summary.stopped {
         return Err(JobFailure::Cancelled { id });
     }

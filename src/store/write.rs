@@ -187,7 +187,7 @@ pub struct JobWriter {
     error: Option<io::Error>,
     final_dir: PathBuf,
     /// When set, training stops at the next epoch (Ctrl-C).
-    pub cancel: Option<&'static std::sync::atomic::AtomicBool>,
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// The folder was renamed into jobs/: nothing to clean up.
     kept: bool,
 }
@@ -398,7 +398,7 @@ impl crate::train::Sink for JobWriter {
     }
 
     fn stop(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
