@@ -284,10 +284,25 @@ impl Prepared {
         })
     }
 
-    /// Moves the (durable) folder into jobs/, replacing an older result. A
-    /// folder another process put there first (a second run of the same
-    /// study, which wrote the same bytes) is kept, and ours dropped.
+    /// Moves the (durable) folder into jobs/: one rename for a new job; an
+    /// older result of the same id (or a folder another process put there
+    /// first: a second run of the same study, which wrote the same bytes)
+    /// is replaced.
     fn publish(mut self) -> Result<JobOutcome, StoreError> {
+        match fs::rename(&self.tmp, &self.final_dir) {
+            Ok(()) => {
+                self.kept = true;
+                return Ok(self.result.clone());
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::DirectoryNotEmpty
+                        | io::ErrorKind::AlreadyExists
+                        | io::ErrorKind::NotADirectory
+                ) => {}
+            Err(e) => return Err(StoreError::Io { path: self.final_dir.clone(), source: e }),
+        }
         let old = self.tmp.with_extension("old");
         let replaced = match fs::rename(&self.final_dir, &old) {
             Ok(()) => true,
@@ -298,7 +313,7 @@ impl Prepared {
             if replaced {
                 let _ = fs::rename(&old, &self.final_dir); // put the old result back
             } else if matches!(e.kind(), io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists) {
-                // Another process published this job between our two renames.
+                // Another process published this job between our renames.
                 return Ok(self.result.clone());
             }
             return Err(StoreError::Io { path: self.final_dir.clone(), source: e });
