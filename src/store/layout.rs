@@ -237,6 +237,12 @@ impl ResultsDir {
             if let Some(stem) = name.strip_suffix(LOCK_SUFFIX) {
                 // Taking a lock nobody holds, then dropping it, removes it:
                 // its workspace (if it is one) goes first.
+                // (A workspace of a process alive here stays even then: on a
+                // file system without locks, every lock can be taken.)
+                let pid = stem.strip_prefix(WORKSPACE_PREFIX).and_then(|r| r.split('.').next());
+                if pid.and_then(|p| p.parse::<u32>().ok()).is_some_and(process_alive) {
+                    continue;
+                }
                 if let Ok(Ok(lock)) = FileLock::try_acquire(&path) {
                     if stem.starts_with(WORKSPACE_PREFIX) {
                         let _ = fs::remove_dir_all(tmp.join(stem));
