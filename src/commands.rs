@@ -12,7 +12,7 @@ use crate::cli::{
     DiffArgs, DiffFormat, ExportArgs, ExportFormat, PlanArgs, PlanFormat, ReportArgs, RunArgs, SlurmArgs,
 };
 use crate::error::{Context, Error};
-use crate::interrupt;
+use crate::interrupt::{self, Interrupt};
 use crate::manifest::Manifest;
 use crate::plan::{LARGE_DISK, LARGE_PLAN, Plan, PlanSize, Shard};
 use crate::progress::Progress;
@@ -34,6 +34,7 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
+    runner::files_to_save(&plan)?;
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -167,7 +168,7 @@ fn check_out(out: &Path) -> Result<(), Error> {
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
-    let cancel = interrupt::install();
+    let interrupt = Interrupt::install();
     if args.out.is_some() && args.manifests.len() > 1 {
         return Err(Error::usage("--out names one results folder: give a single manifest with it"));
     }
@@ -182,8 +183,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
         let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
-        let progress = Progress::new(args.quiet);
-        let opts = RunOptions { threads: args.threads, force: args.force, shard, cancel: Some(cancel) };
+        let progress = Progress::new(args.quiet, &interrupt);
+        let opts =
+            RunOptions { threads: args.threads, force: args.force, shard, cancel: Some(interrupt.flag()) };
         let run = runner::run_plan(plan, &out, &opts, &|e| progress.event(e));
         progress.finish();
         let report = run.with_context(|| format!("running {}", plan.manifest.path.display()))?;
@@ -236,7 +238,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
                 report.ran + report.skipped
             );
         }
-        if interrupt::interrupted() {
+        if interrupt.interrupted() {
             let total = plan.shard(shard).count();
             let finished = report.ran + report.skipped;
             let later = plans.len() - n - 1;

@@ -187,10 +187,20 @@ pub enum DataError {
 /// share their base points and jobs differing only in test_fraction, scale
 /// or stratify share their permutation (common random numbers).
 pub fn build(spec: &DataSpec, seed: u64) -> Result<Split, DataError> {
+    build_with(spec, seed, &|path| std::fs::read(path).map(std::sync::Arc::new))
+}
+
+/// [`build`], with the CSV file's bytes from `read` (a run reads each input
+/// file once and shares it: see [`crate::train::Inputs`]).
+pub fn build_with(
+    spec: &DataSpec,
+    seed: u64,
+    read: &dyn Fn(&Path) -> std::io::Result<std::sync::Arc<Vec<u8>>>,
+) -> Result<Split, DataError> {
     let n_key = spec.n_samples.to_string();
     let (table, mut rng) = match &spec.source {
         DataSource::Csv(path) => {
-            let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.clone(), source })?;
+            let bytes = read(path).map_err(|source| DataError::Io { path: path.clone(), source })?;
             let key = format!("csv:{}", rng::hex_hash(&bytes));
             (parse_csv(path, &bytes, spec)?, rng::stream(seed, "data", &[&key, &n_key]))
         }

@@ -1,13 +1,14 @@
-//! Job locks: while a process trains a job it holds that job's lock file,
-//! so two `sweep run` processes sharing a results folder never train the
-//! same job at once (shards never contend; unsharded runs share the work).
+//! Locks: a claim on a chunk of jobs, held while a process trains them, so
+//! two `sweep run` processes sharing a results folder never train the same
+//! job at once (shards never contend; unsharded runs share the work); a
+//! process's workspace lock; and the study lock.
 //!
-//! A lock is an advisory `flock` on `<out>/.tmp/<job_id>.lock`, which holds
-//! the owner's pid for messages. The kernel drops the lock when its process
-//! dies, however it dies (SIGKILL included), so a lock left behind by a
-//! killed run is stale at once and the next run takes it over: the file's
-//! content is never trusted for that. Works across machines on NFS (Linux
-//! emulates flock with NFS byte-range locks).
+//! A lock is an advisory `flock` on a file in `<out>/.sweep/tmp/`, which
+//! holds the owner's pid for messages. The kernel drops the lock when its
+//! process dies, however it dies (SIGKILL included), so a lock left behind
+//! by a killed run is stale at once and the next run takes it over: the
+//! file's content is never trusted for that. Works across machines on NFS
+//! (Linux emulates flock with NFS byte-range locks).
 //!
 //! Releasing removes the file *while still holding the lock*, and taking a
 //! lock checks that the path still names the file that was locked; so a

@@ -463,9 +463,14 @@ impl Plan {
 
     /// [`Plan::config_hash`] of every job of `shard` (every job for None),
     /// by plan index (empty for the jobs of other shards); each input file
-    /// is read once, each configuration's text written once.
-    pub fn config_hashes(&self, shard: Option<Shard>) -> Vec<String> {
-        let mut contents = HashMap::new();
+    /// is read once into `contents` (by path; an unreadable one is empty),
+    /// so the jobs train on the bytes hashed, and each configuration's text
+    /// is written once.
+    pub fn config_hashes(
+        &self,
+        shard: Option<Shard>,
+        contents: &mut HashMap<PathBuf, Vec<u8>>,
+    ) -> Vec<String> {
         let seeds = self.manifest.seeds.len();
         let mut body: Option<(usize, String, Vec<PathBuf>)> = None;
         let mut hashes = vec![String::new(); self.jobs.len()];
@@ -475,7 +480,7 @@ impl Plan {
                 body = Some((config, self.body(&job.swept), input_files(&self.configs[config])));
             }
             let (_, text, files) = body.as_ref().expect("set above");
-            hashes[job.index] = hash_text(&format!("seed = {}\n{text}", job.seed), files, &mut contents);
+            hashes[job.index] = hash_text(&format!("seed = {}\n{text}", job.seed), files, contents);
         }
         hashes
     }

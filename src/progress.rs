@@ -7,17 +7,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use crate::interrupt;
+use crate::interrupt::Interrupt;
 use crate::runner::Event;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    interrupt: Interrupt,
     jobs: AtomicUsize,
     total: AtomicUsize,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Progress {
+    /// A display for one run; `interrupt`'s "stopping" line goes above it.
+    pub fn new(quiet: bool, interrupt: &Interrupt) -> Progress {
         let show = !quiet && std::io::stderr().is_terminal();
         let bar = show.then(|| {
             let target = ProgressDrawTarget::term_like_with_hz(Box::new(Stderr::new()), 20);
@@ -33,11 +35,11 @@ impl Progress {
         });
         // Ctrl-C is answered at once, above the bar, while jobs finish their epoch.
         let notice_bar = bar.clone();
-        interrupt::set_notice(Some(Box::new(move |line| match &notice_bar {
+        interrupt.set_notice(Some(Box::new(move |line| match &notice_bar {
             Some(bar) => bar.println(line),
             None => drop(writeln!(std::io::stderr(), "{line}")),
         })));
-        Progress { bar, jobs: AtomicUsize::new(0), total: AtomicUsize::new(0) }
+        Progress { bar, interrupt: interrupt.clone(), jobs: AtomicUsize::new(0), total: AtomicUsize::new(0) }
     }
 
     /// Handles one runner event.
@@ -79,7 +81,7 @@ impl Progress {
     }
 
     pub fn finish(&self) {
-        interrupt::set_notice(None);
+        self.interrupt.set_notice(None);
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -3,31 +3,36 @@
 //!
 //! Each job is single-threaded and deterministic, and writes its folder
 //! atomically as soon as it finishes ("a later failure loses nothing"):
-//! the worker writes the files under .tmp/, and one committer thread syncs
-//! them and renames the folder into jobs/, so workers never wait for the
-//! disk.
-//! A job whose folder exists with the same configuration hash is skipped
-//! (resume); `force` retrains it.
+//! the worker writes the files in this process's workspace (one folder
+//! under `.sweep/tmp/`), and one committer thread syncs them a batch at a
+//! time and renames the folders into jobs/, so workers never wait for the
+//! disk. A job whose folder exists with the same configuration hash is
+//! skipped (resume); `force` retrains it. Every finished job is read and
+//! checked once: its summary row is spilled to the workspace and
+//! summary.csv is written from the spill, streaming, in plan order.
 //!
-//! Several processes may run on one results folder: a job is trained only
-//! under its lock (`.tmp/<id>.lock`), so they never train the same job at
-//! once. A job locked by another process is put off; once the rest is done
-//! the run waits for those locks and trains whatever the other process did
-//! not finish (it may have been killed). A disk error that will hit every
-//! job (full, read-only, not permitted) stops the run from starting more.
+//! Several processes may run on one results folder: the shard's jobs are
+//! cut into chunks (up to 64 consecutive jobs), and a chunk is trained only
+//! under its claim (`.sweep/tmp/claim.<I>-<N>.<first>.lock`), so processes
+//! of the same shard never train the same job at once (shards partition the
+//! plan). A chunk claimed by another process is put off; once the rest is
+//! done the run waits for those claims and trains whatever the other
+//! process did not finish (it may have been killed). A disk error that
+//! will hit every job (full, read-only, not permitted) stops the run from
+//! starting more.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ndarray::{Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::plan::{Job, Plan, Shard};
-use crate::spec::{DataSource, Init, JobSpec};
+use crate::spec::{DataSource, Init, JobSpec, Save};
 use crate::store::{self, JobFile, JobOutcome, ResultsDir, StoreError, SummaryRow};
 use crate::train;
 use crate::weights::WeightsFile;
@@ -39,8 +44,9 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     pub force: bool,
     pub shard: Option<Shard>,
-    /// Set (e.g. by a Ctrl-C handler) to stop starting new jobs.
-    pub cancel: Option<&'static AtomicBool>,
+    /// Set (by the signal thread of [`crate::interrupt`]) to stop: no new
+    /// job starts, running jobs stop at their next epoch.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What the runner reports while it works.
@@ -136,39 +142,51 @@ pub fn run_plan<'p>(
         }
         Err(source) => return Err(StoreError::Io { path: own, source }.into()),
     };
+    let save = files_to_save(plan)?;
+    // This process's own temporary place, then whatever dead processes left.
+    let workspace = dir.workspace()?;
     dir.clean_stale_tmp();
 
-    // Decide what to train before training anything. The shard's finished
-    // jobs are remembered, for a quick summary.csv after Ctrl-C.
-    let mut todo: Vec<(&Job, JobSpec, String)> = Vec::new();
+    // Decide what to train before training anything. A finished job is read
+    // and checked against its hashes here, once: its summary row goes to
+    // the spill, from which summary.csv is written at the end.
+    let mut spill = RowSpill::new(&workspace, plan.jobs.len())?;
+    let mut todo: Vec<(u32, u64)> = Vec::new();
     let mut skipped = 0;
-    let mut known: HashMap<String, SummaryRow> = HashMap::new();
     let mut repaired = Vec::new();
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
-    let hashes = plan.config_hashes(opts.shard);
+    let mut inputs = HashMap::new();
+    let hashes = plan.config_hashes(opts.shard, &mut inputs);
     for job in plan.shard(opts.shard) {
-        let spec = plan.spec(job).expect("the plan validated every job");
-        let hash = hashes[job.index].clone();
-        match store::read_job_checked(&dir.job_dir(&job.id)) {
-            Ok(Ok(f)) if f.config_hash == hash => {
-                known.insert(job.id.clone(), SummaryRow::from_job(&f));
-                if !opts.force {
-                    skipped += 1;
-                    continue;
+        let hex = &hashes[job.index];
+        let hash = u64::from_str_radix(hex, 16).expect("config hashes are 16 hex digits");
+        if dir.has_job(&job.id) {
+            match store::read_job_checked(&dir.job_dir(&job.id)) {
+                // A finished job that lacks a file this run saves is trained again.
+                Ok(Ok(f)) if f.config_hash == *hex && covers(saved(&f), save) => {
+                    spill.add(job.index, &SummaryRow::from_job(&f))?;
+                    if !opts.force {
+                        skipped += 1;
+                        continue;
+                    }
                 }
+                // A job of this configuration whose files were changed,
+                // truncated or deleted since it was written: retrained, and said.
+                Ok(Err((damage, Some(f)))) if f.config_hash == *hex && !opts.force => {
+                    let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+                    repaired.push((job.id.clone(), what.join(", ")));
+                }
+                // A finished job of another configuration: replaced only with --force.
+                Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
+                _ => {}
             }
-            // A job of this configuration whose files were changed,
-            // truncated or deleted since it was written: retrained, and said.
-            Ok(Err((damage, Some(f)))) if f.config_hash == hash && !opts.force => {
-                let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-                repaired.push((job.id.clone(), what.join(", ")));
-            }
-            // A finished job of another configuration: replaced only with --force.
-            Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
-            _ => {}
         }
-        todo.push((job, spec, hash));
+        todo.push((job.index as u32, hash));
     }
+    // Input files read for the hashes serve the jobs too (an empty one is
+    // read again, so an unreadable file fails its jobs with its error).
+    inputs.retain(|_, bytes| !bytes.is_empty());
+    let inputs = train::Inputs::with(inputs);
     if !other_study.is_empty() && !opts.force {
         return Err(StoreError::Refused {
             path: out.to_path_buf(),
@@ -178,9 +196,11 @@ pub fn run_plan<'p>(
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
     let outside = jobs_outside(plan, &dir)?.len();
-    let known = Mutex::new(known);
-    let job_epochs: u64 = todo.iter().map(|(j, _, _)| plan.epochs_of(j)).sum();
+    let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
+    let chunks = claim_chunks(plan, opts.shard, &todo);
+    let shard_name = opts.shard.map_or_else(|| "0-1".to_string(), |s| format!("{}-{}", s.index, s.count));
+    let paths_base = paths_base(plan, &dir.root);
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
@@ -189,33 +209,38 @@ pub fn run_plan<'p>(
     let threads = pool.current_num_threads();
     let failed = Mutex::new(Vec::new());
     let counts = Mutex::new(Counts::default());
+    let spill = Mutex::new(spill);
     let fatal = AtomicBool::new(false);
-    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let cancelled = || opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
     let fail = |job: &Job, e: JobFailure| {
         fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
         let error = e.to_string();
         on_event(&Event::Failed { job, error: error.clone() });
         failed.lock().expect("failures").push((job.id.clone(), error));
     };
+    let keep_row = |job: &Job, file: &JobFile| {
+        if let Err(e) = spill.lock().expect("spill").add(job.index, &SummaryRow::from_job(file)) {
+            fail(job, JobFailure::Store { id: job.id.clone(), source: e });
+        }
+    };
     // Makes trained jobs' folders durable and moves them into place, a
     // batch at a time, on the committer thread: the workers never wait for
-    // the disk. Each job's lock is released only once its folder is in place.
+    // the disk. A chunk's claim is released once all its folders are in place.
     let commit = |batch: Vec<Done>| {
         let (done, prepared): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|Done { job, epochs, file, prepared, wall_ms, lock }| {
-                ((job, epochs, file, wall_ms, lock), prepared)
+            .map(|Done { job, epochs, file, prepared, wall_ms, claim }| {
+                ((job, epochs, file, wall_ms, claim), prepared)
             })
             .unzip();
-        for ((job, epochs, file, wall_ms, lock), committed) in
+        let mut timing = String::new();
+        for ((job, epochs, file, wall_ms, claim), committed) in
             done.into_iter().zip(store::commit_batch(prepared))
         {
             match committed {
                 Ok(outcome) => {
-                    let file = JobFile { result: outcome.clone(), ..file };
-                    known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&file));
-                    // Timing is informative only; losing a row must not fail the job.
-                    let _ = dir.append_timing(&job.id, wall_ms, threads);
+                    keep_row(job, &JobFile { result: outcome.clone(), ..file });
+                    store::timing_row(&mut timing, &job.id, wall_ms, threads);
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
                     c.diverged += usize::from(outcome.diverged());
@@ -225,64 +250,79 @@ pub fn run_plan<'p>(
                 }
                 Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
             }
-            drop(lock);
+            drop(claim);
         }
+        // Timing is informative only; losing rows must not fail the jobs.
+        let _ = dir.append_timing(&timing);
     };
-    // Trains one job under its lock. Returns the lock's owner when another
-    // process holds it and `wait` is false.
-    let attempt = |(job, spec, hash): &(&'p Job, JobSpec, String),
-                   wait: bool,
-                   to_commit: &SyncSender<Done<'p>>|
-     -> Option<String> {
-        let stopped = || {
+    // Trains the jobs of one chunk under its claim. Returns the claim's
+    // owner when another process holds it and `wait` is false.
+    let attempt = |chunk: &Chunk, wait: bool, to_commit: &SyncSender<Done<'p>>| -> Option<String> {
+        let jobs = &todo[chunk.todo.clone()];
+        let stopped = |left: usize| {
             let (c, f) = (cancelled(), fatal.load(Ordering::Relaxed));
             if c || f {
                 let mut n = counts.lock().expect("counts");
-                if c { n.cancelled += 1 } else { n.halted += 1 }
+                if c { n.cancelled += left } else { n.halted += left }
             }
             c || f
         };
-        if stopped() {
+        if stopped(jobs.len()) {
             return None;
         }
-        let lock = loop {
-            match dir.lock_job(&job.id) {
-                Ok(Ok(lock)) => break lock,
+        let claim = loop {
+            match dir.claim(&shard_name, chunk.first as usize) {
+                Ok(Ok(lock)) => break Arc::new(lock),
                 Ok(Err(owner)) if !wait => return Some(owner.to_string()),
                 Ok(Err(_)) => {
                     std::thread::sleep(Duration::from_millis(50));
-                    if stopped() {
+                    if stopped(jobs.len()) {
                         return None;
                     }
                 }
                 Err(e) => {
-                    fail(job, JobFailure::Store { id: job.id.clone(), source: e });
+                    for &(i, _) in jobs {
+                        let job = &plan.jobs[i as usize];
+                        fail(job, JobFailure::Store { id: job.id.clone(), source: e.duplicate() });
+                    }
                     return None;
                 }
             }
         };
-        // Another process may have finished it since we planned.
-        if !opts.force
-            && let Some(f) = dir.finished(&job.id).filter(|f| f.config_hash == *hash)
-        {
-            known.lock().expect("rows").insert(job.id.clone(), SummaryRow::from_job(&f));
-            counts.lock().expect("counts").skipped += 1;
-            on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
-            return None;
-        }
-        let t0 = Instant::now();
-        match prepare_job(spec, job_file(plan, job, spec, hash, &dir.root), &dir, opts.cancel) {
-            Ok((file, prepared)) => {
-                let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
-                let done = Done { job, epochs: spec.train.epochs as u64, file, prepared, wall_ms, lock };
-                // The committer makes it durable and visible; if it is gone
-                // (it panicked), do it here.
-                if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
-                    commit(vec![done]);
-                }
+        for (n, &(i, hash)) in jobs.iter().enumerate() {
+            if n > 0 && stopped(jobs.len() - n) {
+                return None;
             }
-            Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
-            Err(e) => fail(job, e),
+            let job = &plan.jobs[i as usize];
+            let spec = plan.spec(job).expect("the plan validated every job");
+            let hex = format!("{hash:016x}");
+            // Another process may have finished it since we planned.
+            if !opts.force
+                && dir.has_job(&job.id)
+                && let Some(f) =
+                    dir.finished(&job.id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
+            {
+                keep_row(job, &f);
+                counts.lock().expect("counts").skipped += 1;
+                on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
+                continue;
+            }
+            let t0 = Instant::now();
+            let file = job_file(plan, job, &spec, hex, &paths_base);
+            match prepare_job(&spec, file, save, &inputs, &dir, &workspace, opts.cancel.as_ref()) {
+                Ok((file, prepared)) => {
+                    let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
+                    let epochs = spec.train.epochs as u64;
+                    let done = Done { job, epochs, file, prepared, wall_ms, claim: Arc::clone(&claim) };
+                    // The committer makes it durable and visible; if it is gone
+                    // (it panicked), do it here.
+                    if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
+                        commit(vec![done]);
+                    }
+                }
+                Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
+                Err(e) => fail(job, e),
+            }
         }
         None
     };
@@ -303,15 +343,16 @@ pub fn run_plan<'p>(
             }
         });
         pool.install(|| {
-            let busy: Vec<(usize, String)> = todo
+            let busy: Vec<(usize, String)> = chunks
                 .par_iter()
                 .enumerate()
-                .filter_map(|(i, t)| attempt(t, false, &to_commit).map(|o| (i, o)))
+                .filter_map(|(i, c)| attempt(c, false, &to_commit).map(|o| (i, o)))
                 .collect();
             if let Some((_, owner)) = busy.first() {
-                on_event(&Event::Waiting { jobs: busy.len(), owner: owner.clone() });
+                let jobs = busy.iter().map(|(i, _)| chunks[*i].todo.len()).sum();
+                on_event(&Event::Waiting { jobs, owner: owner.clone() });
                 busy.par_iter().for_each(|(i, _)| {
-                    attempt(&todo[*i], true, &to_commit);
+                    attempt(&chunks[*i], true, &to_commit);
                 });
             }
         });
@@ -321,29 +362,15 @@ pub fn run_plan<'p>(
         }
     });
 
-    // After Ctrl-C, be quick: the rows known in memory (reading every job
-    // folder again takes seconds on a large plan); else read them all, so
-    // jobs other processes finished are in too.
-    let summary = if cancelled() {
-        let known = known.into_inner().expect("rows");
-        let in_shard = |j: &Job| opts.shard.is_none_or(|s| s.contains(j));
-        let rows: Vec<SummaryRow> = plan
-            .jobs
-            .iter()
-            .filter_map(|j| match known.get(&j.id) {
-                Some(row) => Some(row.clone()),
-                None if in_shard(j) => None,
-                None => dir
-                    .finished(&j.id)
-                    .filter(|f| f.config_text() == plan.config_text(j))
-                    .map(|f| SummaryRow::from_job(&f)),
-            })
-            .collect();
-        dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))
-    } else {
-        summarize_plan(plan, &dir).map(|_| ())
-    };
+    // summary.csv in plan order: the rows of this run's jobs from the
+    // spill; the plan's other jobs (other shards', other processes') read
+    // from their folders.
+    let mut spill = spill.into_inner().expect("spill");
+    let summary =
+        spill.flush().and_then(|()| write_summary(plan, &dir, |job| spill.row(job.index)).map(|_| ()));
     let summary_error = summary.err().map(|e| e.to_string());
+    drop(spill);
+    drop(workspace);
     let c = counts.into_inner().expect("counts");
     let mut failed = failed.into_inner().expect("failures");
     failed.sort();
@@ -362,6 +389,142 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
+}
+
+/// Jobs of one claim: a run of consecutive jobs of the shard (so every
+/// process of that shard cuts the same chunks), those left to train.
+#[derive(Debug)]
+struct Chunk {
+    /// Plan index of the chunk's first job: names its claim.
+    first: u32,
+    /// Its jobs, as a range of the runner's `todo`.
+    todo: std::ops::Range<usize>,
+}
+
+/// Cuts the shard's jobs into runs of up to [`CLAIM_JOBS`] (about 256
+/// chunks for a large shard; one job each for a small one), and keeps those
+/// with jobs to train. `todo` is in shard order.
+fn claim_chunks(plan: &Plan, shard: Option<Shard>, todo: &[(u32, u64)]) -> Vec<Chunk> {
+    let in_shard = plan.shard(shard).count();
+    let size = (in_shard / 256).clamp(1, CLAIM_JOBS);
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut next = todo.iter().peekable();
+    let mut at = 0;
+    for (position, job) in plan.shard(shard).enumerate() {
+        if position % size == 0 {
+            let start = at;
+            chunks.push(Chunk { first: job.index as u32, todo: start..start });
+        }
+        if next.peek().is_some_and(|&&(i, _)| i as usize == job.index) {
+            next.next();
+            at += 1;
+            if let Some(c) = chunks.last_mut() {
+                c.todo.end = at;
+            }
+        }
+    }
+    chunks.retain(|c| !c.todo.is_empty());
+    chunks
+}
+
+/// The most jobs under one claim.
+const CLAIM_JOBS: usize = 64;
+
+/// Summary rows of jobs, spilled to a file in the workspace as they are
+/// read or committed, so a run holds no row in memory: an offset and a
+/// length per plan job.
+struct RowSpill {
+    file: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    len: u64,
+    /// Per plan index: (offset, length) in the file; length 0 = none.
+    at: Vec<(u64, u32)>,
+    /// One row's bytes, reused.
+    line: Vec<u8>,
+}
+
+impl RowSpill {
+    fn new(workspace: &store::Workspace, jobs: usize) -> Result<RowSpill, StoreError> {
+        let path = workspace.dir.join("summary-rows.csv");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+        Ok(RowSpill {
+            file: std::io::BufWriter::with_capacity(256 * 1024, file),
+            path,
+            len: 0,
+            at: vec![(0, 0); jobs],
+            line: Vec::with_capacity(512),
+        })
+    }
+
+    fn add(&mut self, index: usize, row: &SummaryRow) -> Result<(), StoreError> {
+        use std::io::Write;
+        self.line.clear();
+        store::summary_record(&mut self.line, row);
+        self.file
+            .write_all(&self.line)
+            .map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
+        self.at[index] = (self.len, self.line.len() as u32);
+        self.len += self.line.len() as u64;
+        Ok(())
+    }
+
+    /// The row of plan job `index`, if one was added.
+    fn row(&self, index: usize) -> Option<Vec<u8>> {
+        let (offset, len) = self.at[index];
+        if len == 0 {
+            return None;
+        }
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0; len as usize];
+        self.file.get_ref().read_exact_at(&mut buf, offset).ok()?;
+        Some(buf)
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        use std::io::Write;
+        self.file.flush().map_err(|source| StoreError::Io { path: self.path.clone(), source })
+    }
+}
+
+/// Writes summary.csv (whole or not at all), streaming: one row per plan
+/// job, in plan order, from `known` (a row's CSV bytes) or else from the
+/// job's folder when it is whole and of the plan's configuration. Returns
+/// the number of rows.
+fn write_summary(
+    plan: &Plan,
+    dir: &ResultsDir,
+    known: impl Fn(&Job) -> Option<Vec<u8>>,
+) -> Result<usize, StoreError> {
+    let mut line = Vec::new();
+    let mut rows = 0;
+    dir.write_atomic_with(store::SUMMARY, &mut |out| {
+        store::summary_header(&mut line);
+        out.write_all(&line)?;
+        for job in &plan.jobs {
+            if let Some(row) = known(job) {
+                out.write_all(&row)?;
+                rows += 1;
+            } else if dir.has_job(&job.id) {
+                let checked =
+                    store::read_job_checked(&dir.job_dir(&job.id)).map_err(std::io::Error::other)?;
+                if let Ok(f) = checked
+                    && f.config_text() == plan.config_text(job)
+                {
+                    line.clear();
+                    store::summary_record(&mut line, &SummaryRow::from_job(&f));
+                    out.write_all(&line)?;
+                    rows += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// What differs between the plan and the finished jobs of another
@@ -454,91 +617,133 @@ pub enum JobFailure {
     Cancelled { id: String },
 }
 
-/// A trained job waiting for the committer, with its lock.
+/// A trained job waiting for the committer, with its chunk's claim.
 struct Done<'p> {
     job: &'p Job,
     epochs: u64,
     file: JobFile,
     prepared: store::Prepared,
     wall_ms: f64,
-    lock: crate::lock::FileLock,
+    claim: Arc<crate::lock::FileLock>,
 }
 
 /// Trains one job and writes its folder (`file` says everything but the
-/// outcome); returns the outcome.
+/// outcome) through `workspace`; returns the outcome.
 pub fn run_job(
     spec: &JobSpec,
     file: JobFile,
+    save: Save,
     dir: &ResultsDir,
-    cancel: Option<&'static AtomicBool>,
+    workspace: &store::Workspace,
+    cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<JobOutcome, JobFailure> {
     let id = file.job_id.clone();
-    let (_, prepared) = prepare_job(spec, file, dir, cancel)?;
+    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), dir, workspace, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
-/// Trains one job and writes its files under .tmp/; returns its params
+/// Trains one job and writes its files in the workspace; returns its params
 /// (with the outcome) and the folder, to be committed.
 fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
+    save: Save,
+    inputs: &train::Inputs,
     dir: &ResultsDir,
-    cancel: Option<&'static AtomicBool>,
+    workspace: &store::Workspace,
+    cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<(JobFile, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
-    let mut writer = dir.begin_job(&id).map_err(store_err)?;
-    writer.cancel = cancel;
+    let mut writer = dir.begin_job(workspace, &id).map_err(store_err)?;
+    writer.cancel = cancel.cloned();
     // On every early return `writer` drops, and its temporary folder with it.
-    let trained =
-        train::run(spec, &mut writer).map_err(|source| JobFailure::Train { id: id.clone(), source })?;
+    let trained = train::run_with(spec, inputs, &mut writer)
+        .map_err(|source| JobFailure::Train { id: id.clone(), source })?;
     if trained.summary.stopped {
         return Err(JobFailure::Cancelled { id });
     }
     file.result = JobOutcome::new(&trained.summary, String::new());
     let data = &trained.data;
-    let (train_set, test_set) = (&data.train, &data.test);
-    let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
-    let raw = concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
-    let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
-    let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
-    let predictions = store::predictions_csv(
-        &data.columns,
-        &data.classes,
-        raw.view(),
-        train_set.len(),
-        y.view(),
-        outputs.view(),
-    );
+    let predictions = save.predictions.then(|| {
+        let (train_set, test_set) = (&data.train, &data.test);
+        let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
+        let raw =
+            concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
+        let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
+        let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
+        store::predictions_csv(
+            &data.columns,
+            &data.classes,
+            raw.view(),
+            train_set.len(),
+            y.view(),
+            outputs.view(),
+        )
+    });
     // Generated sets have the fixed classes 0 and 1: their files stay as they were.
     let classes = matches!(spec.data.source, DataSource::Csv(_)).then(|| data.classes.clone());
     file.classes = classes.clone();
-    let mut model = WeightsFile::from_params(&trained.network.layout, &trained.network.params);
-    model.classes = classes;
-    model.scaling = data.scaling.clone();
-    let model = model.to_json();
-    let prepared = writer.prepare(file.clone(), &predictions, &model).map_err(store_err)?;
+    let model = save.model.then(|| {
+        let mut model = WeightsFile::from_params(&trained.network.layout, &trained.network.params);
+        model.classes = classes;
+        model.scaling = data.scaling.clone();
+        model.to_json()
+    });
+    let prepared =
+        writer.prepare(file.clone(), predictions.as_deref(), model.as_deref()).map_err(store_err)?;
     Ok((file, prepared))
 }
 
-/// A job's params.toml before it has an outcome. A job that reads a file
-/// records where the manifest's relative paths start, as a path relative to
-/// the results folder (`../../experiments`), so the bytes do not depend on
-/// where the project is checked out; `verify` resolves it from the folder.
-fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str, results: &Path) -> JobFile {
-    let reads_a_file =
-        matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
+/// The optional files the plan's jobs write (its `save` key, one value for
+/// the whole run: a swept `save` is refused).
+pub fn files_to_save(plan: &Plan) -> Result<Save, StoreError> {
+    let refused = |message: String| StoreError::Refused { path: plan.manifest.path.clone(), message };
+    if plan.swept_keys().iter().any(|k| k == "save") {
+        return Err(refused(
+            "`save` chooses the files of every job of the run: set it in [base] (or --set save=[..]), \
+             not in [grid], [zip] or [[include]]"
+                .into(),
+        ));
+    }
+    let Some(first) = plan.jobs.first() else { return Ok(Save::default()) };
+    Save::from_value(&plan.value(first, "save")).map_err(|e| refused(e.to_string()))
+}
+
+/// Whether a job folder holding `have` holds every file of `want`.
+fn covers(have: Save, want: Save) -> bool {
+    (have.predictions || !want.predictions) && (have.model || !want.model)
+}
+
+/// The optional files a job folder holds (those its params.toml lists).
+fn saved(f: &JobFile) -> Save {
+    Save { predictions: f.files.contains_key(store::PREDICTIONS), model: f.files.contains_key(store::MODEL) }
+}
+
+/// Where a job that reads a file records the manifest's relative paths to
+/// start: the manifest's folder as a path relative to the results folder
+/// (`../../experiments`), so the bytes do not depend on where the project
+/// is checked out; `verify` resolves it from the folder. Once per run.
+fn paths_base(plan: &Plan, results: &Path) -> String {
     let canonical = |p: &Path| {
         std::fs::canonicalize(if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .unwrap_or_else(|_| p.to_path_buf())
     };
     let manifest_dir = canonical(&plan.manifest.dir);
     let base = relative_path(&manifest_dir, &canonical(results)).unwrap_or(manifest_dir);
+    base.to_string_lossy().replace('\\', "/")
+}
+
+/// A job's params.toml before it has an outcome; `paths_base` from
+/// [`paths_base`], recorded only by a job that reads a file.
+fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: String, paths_base: &str) -> JobFile {
+    let reads_a_file =
+        matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
     JobFile {
         job_id: job.id.clone(),
         seed: job.seed,
-        config_hash: hash.to_string(),
-        paths_relative_to: reads_a_file.then(|| base.to_string_lossy().replace('\\', "/")),
+        config_hash: hash,
+        paths_relative_to: reads_a_file.then(|| paths_base.to_string()),
         classes: None,
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
@@ -546,12 +751,11 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: &str, results: &Path) 
     }
 }
 
-/// Rewrites summary.csv: one row per plan job whose folder exists, in plan
-/// order. Returns the number of rows.
+/// Rewrites summary.csv, streaming: one row per plan job whose folder is
+/// whole and of the plan's configuration, in plan order. Returns the number
+/// of rows.
 pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError> {
-    let rows = store::plan_rows(plan, dir, &mut Vec::new())?;
-    dir.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
-    Ok(rows.len())
+    write_summary(plan, dir, |_| None)
 }
 
 /// A job `verify` found wrong: its problems, one line each (`MISSING
@@ -570,6 +774,7 @@ pub struct Mismatch {
 pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
+    let workspace = scratch.workspace()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -597,7 +802,9 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
                 let retrained = match run_job(
                     &spec,
                     JobFile { files: Default::default(), ..stored.clone() },
+                    saved(&stored),
                     &scratch,
+                    &workspace,
                     None,
                 ) {
                     Ok(_) => match store::read_job(&scratch.job_dir(id)) {
@@ -620,6 +827,7 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
             })
             .collect::<Result<Vec<_>, _>>()
     });
+    drop(workspace);
     let _ = std::fs::remove_dir_all(&scratch.root);
     Ok(result?.into_iter().flatten().collect())
 }

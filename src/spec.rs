@@ -292,6 +292,56 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
+/// Keys that choose what a run writes, not what a job computes: set in
+/// `[base]` (or `--set`) for the whole run, they are not part of any job's
+/// configuration (its hash, params.toml, summary.csv), so the results of a
+/// job do not depend on them.
+pub const OUTPUT_KEYS: &[Key] = &[Key {
+    name: "save",
+    kind: Kind::Subset { names: SAVED_FILES, default: SAVED_FILES },
+    doc: "the optional files each job writes (curve.csv and params.toml always); [] for large sweeps that \
+          need only summary.csv and the curves",
+}];
+
+/// The files `save` may name.
+pub const SAVED_FILES: &[&str] = &["predictions", "model"];
+
+/// Which optional files each job writes (the `save` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Save {
+    /// predictions.csv.
+    pub predictions: bool,
+    /// model.json.
+    pub model: bool,
+}
+
+impl Default for Save {
+    fn default() -> Save {
+        Save { predictions: true, model: true }
+    }
+}
+
+impl Save {
+    /// The files of a checked `save` value (a list of [`SAVED_FILES`]).
+    pub fn from_value(value: &Value) -> Result<Save, ParamError> {
+        let key = find_key("save").expect("save is a key");
+        let names = match key.kind.check(value) {
+            Ok(Typed::Texts(names)) => names,
+            Ok(_) => unreachable!("a Subset checks to Texts"),
+            Err(problem) => {
+                return Err(ParamError {
+                    key: key.name.to_string(),
+                    value: value.to_string(),
+                    problem,
+                    allowed: key.allowed(),
+                });
+            }
+        };
+        let has = |n: &str| names.iter().any(|x| x == n);
+        Ok(Save { predictions: has("predictions"), model: has("model") })
+    }
+}
+
 /// A file a choice-valued key may name instead of one of its choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileChoice {
@@ -350,6 +400,11 @@ pub enum Kind {
     },
     /// A list of distinct non-empty strings (column names), possibly empty.
     Texts {
+        default: &'static [&'static str],
+    },
+    /// A list of distinct entries of `names`, possibly empty.
+    Subset {
+        names: &'static [&'static str],
         default: &'static [&'static str],
     },
 }
@@ -479,7 +534,7 @@ impl Kind {
             Kind::Sizes { default } => Value::Array(default.iter().map(|&i| Value::Integer(i)).collect()),
             Kind::Numbers { default } => Value::Array(default.iter().map(|&f| Value::Float(f)).collect()),
             Kind::Text { default } => Value::String(default.to_string()),
-            Kind::Texts { default } => {
+            Kind::Texts { default } | Kind::Subset { default, .. } => {
                 Value::Array(default.iter().map(|s| Value::String(s.to_string())).collect())
             }
         }
@@ -502,6 +557,10 @@ impl Kind {
             Kind::Numbers { .. } => "a list of numbers, or [] for none".to_string(),
             Kind::Text { .. } => "a column name".to_string(),
             Kind::Texts { .. } => "a list of distinct column names, or []".to_string(),
+            Kind::Subset { names, .. } => {
+                let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+                format!("a list of {}, or []", names.join(", "))
+            }
         }
     }
 
@@ -580,7 +639,27 @@ impl Kind {
                 }
                 Ok(Typed::Texts(names))
             }
-            (Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. }, _) => Err(found("a list")),
+            (Kind::Subset { names, .. }, Value::Array(items)) => {
+                let mut chosen: Vec<String> = Vec::with_capacity(items.len());
+                for v in items {
+                    match v {
+                        Value::String(s) if !names.contains(&s.as_str()) => {
+                            return Err(unknown_value(s, names));
+                        }
+                        Value::String(s) if chosen.contains(s) => {
+                            return Err(format!("\"{s}\" is listed twice"));
+                        }
+                        Value::String(s) => chosen.push(s.clone()),
+                        other => {
+                            return Err(format!("every entry must be a string, found {}", other.type_str()));
+                        }
+                    }
+                }
+                Ok(Typed::Texts(chosen))
+            }
+            (Kind::Sizes { .. } | Kind::Numbers { .. } | Kind::Texts { .. } | Kind::Subset { .. }, _) => {
+                Err(found("a list"))
+            }
         }
     }
 }
@@ -599,7 +678,7 @@ impl Key {
 
 /// Looks a key up by name.
 pub fn find_key(name: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.name == name)
+    KEYS.iter().chain(OUTPUT_KEYS).find(|k| k.name == name)
 }
 
 /// The canonical form of a (valid) value: integers become floats where the
@@ -644,7 +723,7 @@ pub fn default_value(key: &Key) -> Value {
 /// The README's key table, generated from [`KEYS`]: one row per key.
 pub fn readme_table() -> String {
     let mut s = String::from("| key | default | values |\n|---|---|---|\n");
-    for k in KEYS {
+    for k in KEYS.iter().chain(OUTPUT_KEYS) {
         let default = match k.kind {
             Kind::Choice { .. } | Kind::Text { .. } => format!("`{}`", k.default_text()),
             _ => display_value(&k.kind.default_value()),
@@ -1052,6 +1131,23 @@ mod tests {
             assert!(k.kind.check(&v).is_ok(), "{}: default {v} fails its check", k.name);
             assert_eq!(canonical(k.name, &v), v, "{}", k.name);
         }
+    }
+
+    #[test]
+    fn save_names_a_subset_of_the_optional_files() {
+        let list =
+            |names: &[&str]| Value::Array(names.iter().map(|n| Value::String(n.to_string())).collect());
+        assert_eq!(Save::from_value(&default_value(find_key("save").unwrap())), Ok(Save::default()));
+        assert_eq!(Save::from_value(&list(&[])), Ok(Save { predictions: false, model: false }));
+        assert_eq!(Save::from_value(&list(&["model"])), Ok(Save { predictions: false, model: true }));
+        let e = Save::from_value(&list(&["curve"])).unwrap_err();
+        assert_eq!(e.key, "save");
+        assert!(e.allowed.contains("\"predictions\", \"model\""), "{e}");
+        assert!(Save::from_value(&list(&["model", "model"])).unwrap_err().problem.contains("twice"));
+        assert!(Save::from_value(&Value::String("model".into())).is_err());
+        // Not a parameter of the job: no column, no hash, no params.toml line.
+        assert!(KEYS.iter().all(|k| k.name != "save"));
+        assert!(readme_table().contains("| `save` | [predictions, model] |"), "{}", readme_table());
     }
 
     /// The defaults as TOML text, as they enter every configuration hash.

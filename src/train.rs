@@ -7,6 +7,10 @@
 //! `min_loss`, `epoch_at_target` and divergence); only every `log_every`-th
 //! (and the last, and a diverged one) is handed to the caller.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
 use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::data::{self, DataError, Dataset, Split};
@@ -102,17 +106,47 @@ pub struct Trained {
     pub summary: Summary,
 }
 
+/// The input files of a run's jobs (CSV data sets, weights files), each read
+/// once and shared by every job that names it.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    files: Mutex<HashMap<PathBuf, Arc<Vec<u8>>>>,
+}
+
+impl Inputs {
+    /// Starts from files already read (their contents by path).
+    pub fn with(files: HashMap<PathBuf, Vec<u8>>) -> Inputs {
+        Inputs { files: Mutex::new(files.into_iter().map(|(p, b)| (p, Arc::new(b))).collect()) }
+    }
+
+    /// The contents of `path`, read on first use.
+    pub fn read(&self, path: &Path) -> std::io::Result<Arc<Vec<u8>>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bytes) = files.get(path) {
+            return Ok(Arc::clone(bytes));
+        }
+        let bytes = Arc::new(std::fs::read(path)?);
+        files.insert(path.to_path_buf(), Arc::clone(&bytes));
+        Ok(bytes)
+    }
+}
+
 /// Builds the data and the initial network of `spec`, trains, and hands every
 /// logged record to `sink`.
 pub fn run(spec: &JobSpec, sink: &mut dyn Sink) -> Result<Trained, JobError> {
-    let data = data::build(&spec.data, spec.seed)?;
+    run_with(spec, &Inputs::default(), sink)
+}
+
+/// [`run`], reading input files through `inputs`.
+pub fn run_with(spec: &JobSpec, inputs: &Inputs, sink: &mut dyn Sink) -> Result<Trained, JobError> {
+    let data = data::build_with(&spec.data, spec.seed, &|path| inputs.read(path))?;
     if data.train.x.nrows() == 0 {
         return Err(JobError::NoTrainingData {
             total: data.test.x.nrows(),
             fraction: spec.data.test_fraction,
         });
     }
-    let mut network = initial_network(spec, data.train.x.ncols(), data.n_classes())?;
+    let mut network = initial_network_with(spec, data.train.x.ncols(), data.n_classes(), inputs)?;
     let mut shuffle_rng = rng::stream(spec.seed, "shuffle", &[]);
     let summary = train(&spec.train, &mut network, &data, &mut shuffle_rng, sink);
     Ok(Trained { data, network, summary })
@@ -123,9 +157,22 @@ pub fn run(spec: &JobSpec, sink: &mut dyn Sink) -> Result<Trained, JobError> {
 /// (SPEC 5), so every lr/optimizer/activation variant of a seed starts from
 /// the same weights.
 pub fn initial_network(spec: &JobSpec, inputs: usize, classes: usize) -> Result<Network, WeightsError> {
+    initial_network_with(spec, inputs, classes, &Inputs::default())
+}
+
+/// [`initial_network`], reading a weights file through `files`.
+pub fn initial_network_with(
+    spec: &JobSpec,
+    inputs: usize,
+    classes: usize,
+    files: &Inputs,
+) -> Result<Network, WeightsError> {
     let layout = Layout::new(&spec.layer_sizes(inputs, classes), spec.model.bias);
     let params = match &spec.model.init {
-        Init::File(path) => WeightsFile::load_params(path, &layout)?,
+        Init::File(path) => {
+            let bytes = files.read(path).map_err(|source| WeightsError::Io { path: path.clone(), source })?;
+            WeightsFile::params_from(path, &bytes, &layout)?
+        }
         init => {
             let sizes = format!("{:?}", layout.sizes());
             let kind = if *init == Init::Xavier { "xavier" } else { "normal" };
@@ -343,6 +390,19 @@ pub fn predict(net: &Network, x: ArrayView2<f64>) -> Array2<f64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn inputs_read_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, "x,label\n1,0\n").unwrap();
+        let inputs = super::Inputs::default();
+        let first = inputs.read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let again = inputs.read(&path).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "read a second time");
+        assert!(inputs.read(&dir.path().join("missing.csv")).is_err());
+    }
+
     use super::*;
     use std::path::Path;
 

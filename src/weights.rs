@@ -110,6 +110,14 @@ impl WeightsFile {
         serde_json::from_str(&text).map_err(|source| WeightsError::Json { path: path.to_path_buf(), source })
     }
 
+    /// Parses the contents of the weights file `path` and checks them
+    /// against `layout`.
+    pub fn params_from(path: &Path, bytes: &[u8], layout: &Layout) -> Result<Vec<f64>, WeightsError> {
+        let file: WeightsFile = serde_json::from_slice(bytes)
+            .map_err(|source| WeightsError::Json { path: path.to_path_buf(), source })?;
+        file.to_params(layout).map_err(|problem| WeightsError::Shape { path: path.to_path_buf(), problem })
+    }
+
     /// Loads `path` and checks it against `layout`.
     pub fn load_params(path: &Path, layout: &Layout) -> Result<Vec<f64>, WeightsError> {
         Self::load(path)?

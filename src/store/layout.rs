@@ -29,8 +29,13 @@ pub const PARAMS: &str = "params.toml";
 pub const CURVE: &str = "curve.csv";
 pub const PREDICTIONS: &str = "predictions.csv";
 pub const MODEL: &str = "model.json";
-/// `.tmp/<job_id>.lock`: held while a process trains the job (see [`crate::lock`]).
+/// The end of a lock file's name in the temporary place (see [`crate::lock`]).
 pub const LOCK_SUFFIX: &str = ".lock";
+/// A process's workspace in the temporary place: `run.<pid>.<n>`, held by
+/// `run.<pid>.<n>.lock`.
+pub const WORKSPACE_PREFIX: &str = "run.";
+/// A claim on a chunk of jobs: `claim.<I>-<N>.<first index>.lock`.
+pub const CLAIM_PREFIX: &str = "claim.";
 
 pub const CURVE_HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy";
 /// Columns of summary.csv after `job_id`, `seed` and one per parameter.
@@ -218,38 +223,105 @@ impl ResultsDir {
         Ok(ids)
     }
 
-    /// Removes what processes that no longer run left in .tmp/: their job
-    /// folders and files (named `<name>.<pid>.<n>`), and lock files nobody
-    /// holds. A folder whose job is locked right now stays: its run is alive,
-    /// on another machine sharing the folder, say.
+    /// Removes what processes that no longer run left in the temporary
+    /// place: their workspaces (a folder `run.<pid>.<n>` whose lock
+    /// `run.<pid>.<n>.lock` nobody holds, or that has no lock: the lock is
+    /// made first and removed last), claims nobody holds, and files named
+    /// `<name>.<pid>.<n>` of processes not alive here. What a live process
+    /// holds stays: its run is alive, on another machine sharing the folder,
+    /// say.
     pub fn clean_stale_tmp(&self) {
         // Only inside sweep's own temporary place, and never through a link.
         if !self.has_marker() || self.check_no_links().is_err() {
             return;
         }
-        let Ok(entries) = fs::read_dir(self.root.join(TMP)) else { return };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name.strip_suffix(LOCK_SUFFIX) {
-                // Taking a lock nobody holds, then dropping it, removes it.
-                let _ = self.lock_job(id);
+        let tmp = self.root.join(TMP);
+        let Ok(entries) = fs::read_dir(&tmp) else { return };
+        let names: Vec<String> =
+            entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        for name in &names {
+            let path = tmp.join(name);
+            if let Some(stem) = name.strip_suffix(LOCK_SUFFIX) {
+                // Taking a lock nobody holds, then dropping it, removes it:
+                // its workspace (if it is one) goes first.
+                // (A workspace of a process alive here stays even then: on a
+                // file system without locks, every lock can be taken.)
+                let pid = stem.strip_prefix(WORKSPACE_PREFIX).and_then(|r| r.split('.').next());
+                if pid.and_then(|p| p.parse::<u32>().ok()).is_some_and(process_alive) {
+                    continue;
+                }
+                if let Ok(Ok(lock)) = FileLock::try_acquire(&path) {
+                    if stem.starts_with(WORKSPACE_PREFIX) {
+                        let _ = fs::remove_dir_all(tmp.join(stem));
+                    }
+                    drop(lock);
+                }
+                continue;
+            }
+            if name.starts_with(WORKSPACE_PREFIX) {
+                if !names.contains(&format!("{name}{LOCK_SUFFIX}")) {
+                    let _ = fs::remove_dir_all(&path);
+                }
                 continue;
             }
             let mut parts = name.rsplitn(3, '.');
-            let (_, pid, stem) = (parts.next(), parts.next(), parts.next());
+            let (_, pid) = (parts.next(), parts.next());
             let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };
-            let in_use = process_alive(pid) || stem.is_some_and(|id| matches!(self.lock_job(id), Ok(Err(_))));
-            if !in_use {
-                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+            if !process_alive(pid) {
+                let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
             }
         }
     }
 
-    /// Takes the lock of job `id` without waiting; `Ok(Err(owner))` when
-    /// another process (or thread) trains it now.
-    pub fn lock_job(&self, id: &str) -> Result<Result<FileLock, Owner>, StoreError> {
-        let path = self.root.join(TMP).join(format!("{id}{LOCK_SUFFIX}"));
+    /// Opens this process's workspace in the temporary place: the folder
+    /// `run.<pid>.<n>` where its jobs are written before they move into
+    /// jobs/, held by the lock `run.<pid>.<n>.lock` (taken first, so a
+    /// workspace without its lock is stale). Dropped, it removes both; a
+    /// killed process leaves them for [`ResultsDir::clean_stale_tmp`].
+    pub fn workspace(&self) -> Result<Workspace, StoreError> {
+        let tmp = self.root.join(TMP);
+        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+        let name = format!("{WORKSPACE_PREFIX}{}.{}", std::process::id(), super::write::unique());
+        let lock_path = tmp.join(format!("{name}{LOCK_SUFFIX}"));
+        let lock = match FileLock::try_acquire(&lock_path).map_err(io_at(&lock_path))? {
+            Ok(lock) => lock,
+            Err(owner) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source: io::Error::other(format!("held by {owner}")),
+                });
+            }
+        };
+        let dir = tmp.join(&name);
+        fs::create_dir(&dir).map_err(io_at(&dir))?;
+        Ok(Workspace { dir, _lock: lock })
+    }
+
+    /// Claims the jobs of `shard` (`I-N`, `0-1` unsharded) from plan index
+    /// `first` on (a chunk of the shard: see the runner) without waiting;
+    /// `Ok(Err(owner))` when another process trains them now.
+    pub fn claim(&self, shard: &str, first: usize) -> Result<Result<FileLock, Owner>, StoreError> {
+        let path = self.claim_path(shard, first);
         FileLock::try_acquire(&path).map_err(io_at(&path))
+    }
+
+    /// The lock file of a claim: `.sweep/tmp/claim.<I>-<N>.<first>.lock`.
+    pub fn claim_path(&self, shard: &str, first: usize) -> PathBuf {
+        self.root.join(TMP).join(format!("{CLAIM_PREFIX}{shard}.{first}{LOCK_SUFFIX}"))
+    }
+}
+
+/// A process's folder in the temporary place (see [`ResultsDir::workspace`]).
+#[derive(Debug)]
+pub struct Workspace {
+    pub dir: PathBuf,
+    // Released after the folder is removed (fields drop in order).
+    _lock: FileLock,
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -48,6 +48,24 @@ pub enum StoreError {
     Refused { path: PathBuf, message: String },
 }
 
+impl StoreError {
+    /// The same error again (for each of several jobs it stops).
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Io { path, source } => StoreError::Io {
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            StoreError::Format { path, message } => {
+                StoreError::Format { path: path.clone(), message: message.clone() }
+            }
+            StoreError::Refused { path, message } => {
+                StoreError::Refused { path: path.clone(), message: message.clone() }
+            }
+        }
+    }
+}
+
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io { path: path.to_path_buf(), source }
 }

@@ -12,7 +12,7 @@ use super::layout::{
     SUMMARY_RESULT_COLUMNS,
 };
 use super::record::{Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex};
-use super::write::summary_csv;
+use super::write::{files_digest, summary_csv};
 use super::{StoreError, io_at};
 use toml::Value;
 
@@ -54,7 +54,17 @@ pub fn read_job_checked(dir: &Path) -> Result<Checked, StoreError> {
     if own.as_ref() != job.files.get(PARAMS) {
         damage.push(Damage::Changed(PARAMS));
     }
+    // predictions.csv and model.json are optional (the `save` key): one
+    // params.toml does not list was not written. That the list is whole is
+    // checked through `files_hash`, which params.toml's own hash covers.
+    let unsaved = |name: &str| name != CURVE && !job.files.contains_key(name);
+    if [PREDICTIONS, MODEL].iter().any(|n| unsaved(n)) && files_digest(&job.files) != job.result.files_hash {
+        damage.push(Damage::Changed(PARAMS));
+    }
     for name in [CURVE, PREDICTIONS, MODEL] {
+        if unsaved(name) {
+            continue;
+        }
         let p = dir.join(name);
         match fs::read(&p) {
             Ok(bytes) => {
@@ -155,7 +165,7 @@ fn cell_value(key: &Key, text: &str) -> Result<Option<Typed>, String> {
             .ok()
             .and_then(|mut t| t.remove("v"))
             .ok_or_else(|| not("a list of numbers"))?,
-        Kind::Texts { .. } => {
+        Kind::Texts { .. } | Kind::Subset { .. } => {
             let inner =
                 text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(|| not("a list"))?;
             let names = if inner.is_empty() { Vec::new() } else { inner.split(", ").collect() };
@@ -551,7 +561,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ResultsDir::new(dir.path());
         store.create().unwrap();
-        let mut w = store.begin_job("a_seed-0").unwrap();
+        let workspace = store.workspace().unwrap();
+        let mut w = store.begin_job(&workspace, "a_seed-0").unwrap();
         assert!(store.finished("a_seed-0").is_none());
         let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
         w.record(&rec);
@@ -568,13 +579,15 @@ mod tests {
             result: JobOutcome::new(&summary, String::new()),
             files: Default::default(),
         };
-        w.prepare(job, "x0,label,output,predicted\n", "{}\n").unwrap().commit().unwrap();
+        w.prepare(job, Some("x0,label,output,predicted\n"), Some("{}\n")).unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
         assert_eq!(back.config_hash, "abc");
         assert_eq!(back.result.final_loss, 0.5);
         assert_eq!(back.result.files_hash.len(), 16);
         assert_eq!(read_curve(&store.job_dir("a_seed-0").join(CURVE)).unwrap(), vec![rec]);
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 0, "no temporary folder left");
+        drop(workspace);
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no workspace left");
 
         let rows = vec![SummaryRow::from_job(&back)];
         let p = store.path(SUMMARY);
@@ -636,14 +649,18 @@ mod tests {
             result: JobOutcome::new(&Summary::empty(), String::new()),
             files: Default::default(),
         };
-        let prepared = store.begin_job("kept").unwrap().prepare(job("kept"), "p\n", "{}\n").unwrap();
+        let workspace = store.workspace().unwrap();
+        let begin = |id: &str| store.begin_job(&workspace, id).unwrap();
+        let prepared = begin("kept").prepare(job("kept"), Some("p\n"), Some("{}\n")).unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");
-        let dropped = store.begin_job("dropped").unwrap().prepare(job("dropped"), "p\n", "{}\n").unwrap();
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 2);
+        let dropped = begin("dropped").prepare(job("dropped"), Some("p\n"), Some("{}\n")).unwrap();
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 2);
         drop(dropped);
         let outcome = prepared.commit().unwrap();
         assert_eq!(store.finished("kept").unwrap().result.files_hash, outcome.files_hash);
         assert!(store.finished("dropped").is_none());
-        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no temporary folder left");
+        assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 0, "no temporary folder left");
+        drop(workspace);
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no workspace left");
     }
 }

@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::layout::{
     CURVE, CURVE_HEADER, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS, TIMING, TMP,
+    Workspace,
 };
-use super::record::{JobFile, JobOutcome, SummaryRow, fmt_f64, hex, sha256_hex, write_f64};
+use super::record::{JobFile, JobOutcome, SummaryRow, hex, sha256_hex, write_f64};
 use super::{StoreError, io_at};
 use crate::spec::KEYS;
 use crate::train::EpochRecord;
@@ -45,20 +46,49 @@ impl ResultsDir {
         write_whole(&self.root.join(name), contents, &self.root.join(TMP))
     }
 
-    /// Appends one timing row (one `write` call, so concurrent shards'
-    /// rows do not interleave).
-    pub fn append_timing(&self, job_id: &str, wall_ms: f64, threads: usize) -> Result<(), StoreError> {
+    /// Writes `name` as [`ResultsDir::write_atomic`] does, streaming: `fill`
+    /// writes the contents into a buffered temporary file.
+    pub fn write_atomic_with(
+        &self,
+        name: &str,
+        fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let path = self.root.join(name);
+        let tmp_dir = self.root.join(TMP);
+        let file_name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = tmp_dir.join(format!("{file_name}.{}.{}", std::process::id(), unique()));
+        let written = (|| {
+            let mut w = BufWriter::with_capacity(256 * 1024, File::create(&tmp)?);
+            fill(&mut w)?;
+            let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+            sync(&f)?;
+            fs::rename(&tmp, &path)
+        })()
+        .map_err(io_at(&path));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// Appends timing rows (`job_id,wall_ms,threads` lines, as
+    /// [`timing_row`] writes them) in one `write` call, so concurrent
+    /// shards' rows do not interleave.
+    pub fn append_timing(&self, rows: &str) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         self.create_timing()?; // in case it was deleted mid-run
         let path = self.root.join(TIMING);
         let mut f = OpenOptions::new().append(true).open(&path).map_err(io_at(&path))?;
-        f.write_all(format!("{job_id},{wall_ms:.3},{threads}\n").as_bytes()).map_err(io_at(&path))
+        f.write_all(rows.as_bytes()).map_err(io_at(&path))
     }
 
-    /// Starts writing a job: a fresh folder under .tmp/ (removed again if
-    /// the job does not finish: see [`JobWriter`]).
-    pub fn begin_job(&self, id: &str) -> Result<JobWriter, StoreError> {
-        let tmp = self.root.join(TMP).join(format!("{id}.{}.{}", std::process::id(), unique()));
-        fs::create_dir_all(&tmp).map_err(io_at(&tmp))?;
+    /// Starts writing a job: a folder `<id>` in this process's workspace
+    /// (removed again if the job does not finish: see [`JobWriter`]).
+    pub fn begin_job(&self, workspace: &Workspace, id: &str) -> Result<JobWriter, StoreError> {
+        let tmp = workspace.dir.join(id);
+        fs::create_dir(&tmp).map_err(io_at(&tmp))?;
         let curve_path = tmp.join(CURVE);
         let file = match File::create(&curve_path) {
             Ok(f) => f,
@@ -69,7 +99,7 @@ impl ResultsDir {
         };
         let mut w = JobWriter {
             tmp,
-            curve: HashingWriter { inner: BufWriter::new(file), hash: Sha256::new() },
+            curve: HashingWriter { inner: BufWriter::with_capacity(CURVE_BUFFER, file), hash: Sha256::new() },
             line: String::with_capacity(128),
             error: None,
             final_dir: self.job_dir(id),
@@ -80,6 +110,15 @@ impl ResultsDir {
         writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
         Ok(w)
     }
+}
+
+/// The curve's write buffer: a short curve is one `write`.
+const CURVE_BUFFER: usize = 64 * 1024;
+
+/// One row of timing.csv.
+pub fn timing_row(out: &mut String, job_id: &str, wall_ms: f64, threads: usize) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "{job_id},{wall_ms:.3},{threads}");
 }
 
 /// Writes `contents` to `path` whole or not at all: into a fresh file in
@@ -112,7 +151,7 @@ fn sync(f: &File) -> io::Result<()> {
 }
 
 /// A process-wide counter for unique temporary names.
-fn unique() -> u64 {
+pub(super) fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
@@ -148,7 +187,7 @@ pub struct JobWriter {
     error: Option<io::Error>,
     final_dir: PathBuf,
     /// When set, training stops at the next epoch (Ctrl-C).
-    pub cancel: Option<&'static std::sync::atomic::AtomicBool>,
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// The folder was renamed into jobs/: nothing to clean up.
     kept: bool,
 }
@@ -179,16 +218,17 @@ impl JobWriter {
         }
     }
 
-    /// Writes the remaining files, still under .tmp/ (`job` gets its
-    /// `files_hash` here): the job is complete
-    /// but neither durable nor visible until [`Prepared::commit`], which a
-    /// runner may leave to another thread so training never waits for the
-    /// disk.
+    /// Writes the remaining files, still in the workspace (`job` gets its
+    /// `files_hash` here); predictions.csv and model.json only when given
+    /// (the `save` key), and params.toml's `[files]` lists only the files
+    /// written. The job is complete but neither durable nor visible until
+    /// [`Prepared::commit`], which a runner may leave to another thread so
+    /// training never waits for the disk.
     pub fn prepare(
         mut self,
         mut job: JobFile,
-        predictions: &str,
-        model: &str,
+        predictions: Option<&str>,
+        model: Option<&str>,
     ) -> Result<Prepared, StoreError> {
         let curve_path = self.tmp.join(CURVE);
         if let Some(e) = self.error.take() {
@@ -196,24 +236,28 @@ impl JobWriter {
         }
         self.curve.flush().map_err(io_at(&curve_path))?;
         let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
-        job.files = [
-            (CURVE.to_string(), curve_hash),
-            (PREDICTIONS.to_string(), sha256_hex(predictions.as_bytes())),
-            (MODEL.to_string(), sha256_hex(model.as_bytes())),
-        ]
-        .into();
+        let optional = [(PREDICTIONS, predictions), (MODEL, model)];
+        job.files = std::iter::once((CURVE.to_string(), curve_hash))
+            .chain(
+                optional
+                    .iter()
+                    .filter_map(|&(name, text)| Some((name.to_string(), sha256_hex(text?.as_bytes())))),
+            )
+            .collect();
         job.result.files_hash = files_digest(&job.files);
-        for (name, text) in [(PREDICTIONS, predictions), (MODEL, model), (PARAMS, job.to_toml().as_str())] {
-            let p = self.tmp.join(name);
-            fs::write(&p, text).map_err(io_at(&p))?;
+        for (name, text) in optional {
+            if let Some(text) = text {
+                let p = self.tmp.join(name);
+                fs::write(&p, text).map_err(io_at(&p))?;
+            }
         }
-        let curve = self.curve.inner.get_ref().try_clone().map_err(io_at(&curve_path))?;
+        let p = self.tmp.join(PARAMS);
+        fs::write(&p, job.to_toml()).map_err(io_at(&p))?;
         // From here on the folder is the Prepared's to keep or remove.
         self.kept = true;
         Ok(Prepared {
             tmp: self.tmp.clone(),
             final_dir: self.final_dir.clone(),
-            curve,
             result: job.result,
             kept: false,
         })
@@ -226,7 +270,6 @@ impl JobWriter {
 pub struct Prepared {
     tmp: PathBuf,
     final_dir: PathBuf,
-    curve: File,
     result: JobOutcome,
     kept: bool,
 }
@@ -241,16 +284,37 @@ impl Prepared {
         })
     }
 
-    /// Moves the (durable) folder into jobs/, replacing an older result.
+    /// Moves the (durable) folder into jobs/: one rename for a new job; an
+    /// older result of the same id (or a folder another process put there
+    /// first: a second run of the same study, which wrote the same bytes)
+    /// is replaced.
     fn publish(mut self) -> Result<JobOutcome, StoreError> {
-        let old = self.tmp.with_extension("old");
-        let replaced = fs::symlink_metadata(&self.final_dir).is_ok();
-        if replaced {
-            fs::rename(&self.final_dir, &old).map_err(io_at(&self.final_dir))?;
+        match fs::rename(&self.tmp, &self.final_dir) {
+            Ok(()) => {
+                self.kept = true;
+                return Ok(self.result.clone());
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::DirectoryNotEmpty
+                        | io::ErrorKind::AlreadyExists
+                        | io::ErrorKind::NotADirectory
+                ) => {}
+            Err(e) => return Err(StoreError::Io { path: self.final_dir.clone(), source: e }),
         }
+        let old = self.tmp.with_extension("old");
+        let replaced = match fs::rename(&self.final_dir, &old) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(StoreError::Io { path: self.final_dir.clone(), source: e }),
+        };
         if let Err(e) = fs::rename(&self.tmp, &self.final_dir) {
             if replaced {
                 let _ = fs::rename(&old, &self.final_dir); // put the old result back
+            } else if matches!(e.kind(), io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists) {
+                // Another process published this job between our renames.
+                return Ok(self.result.clone());
             }
             return Err(StoreError::Io { path: self.final_dir.clone(), source: e });
         }
@@ -300,9 +364,10 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
+        let folder = File::open(&first.tmp).map_err(|e| (first.tmp.clone(), e))?;
         // SAFETY: `syncfs` takes any open file descriptor and only reads it;
-        // `first.curve` stays open for the whole call.
-        let rc = unsafe { libc::syncfs(first.curve.as_raw_fd()) };
+        // `folder` stays open for the whole call.
+        let rc = unsafe { libc::syncfs(folder.as_raw_fd()) };
         if rc == 0 {
             return Ok(());
         }
@@ -348,12 +413,13 @@ impl crate::train::Sink for JobWriter {
     }
 
     fn stop(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
-/// The digest of a job's data files that [`JobOutcome::files_hash`] holds.
-fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
+/// The digest of a job's data files that [`JobOutcome::files_hash`] holds
+/// (an empty hash for a file not saved).
+pub(super) fn files_digest(files: &std::collections::BTreeMap<String, String>) -> String {
     let mut h = Sha256::new();
     for name in [CURVE, PREDICTIONS, MODEL] {
         h.update(name.as_bytes());
@@ -378,8 +444,10 @@ pub fn predictions_csv(
     labels: ndarray::ArrayView1<f64>,
     outputs: ndarray::ArrayView2<f64>,
 ) -> String {
-    let class = |i: usize| classes.get(i).map_or_else(|| i.to_string(), String::clone);
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let class = |i: usize| class_name(classes, i).into_owned();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(64 * (raw.nrows() + 1)));
     let mut header: Vec<String> = columns.to_vec();
     header.extend(["split", "label", "predicted"].map(String::from));
     if outputs.ncols() == 1 {
@@ -388,21 +456,33 @@ pub fn predictions_csv(
         header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
     }
     let _ = w.write_record(&header);
+    // Cells go through one reused buffer: no allocation per cell.
+    let mut cell = String::with_capacity(32);
+    let mut number = |w: &mut csv::Writer<Vec<u8>>, v: f64| {
+        cell.clear();
+        write_f64(&mut cell, v);
+        let _ = w.write_field(cell.as_bytes());
+    };
     for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
         let predicted = crate::nn::predicted_class(out.iter().copied());
-        let mut rec: Vec<String> = row.iter().map(|&v| fmt_f64(v)).collect();
-        rec.push(if i < test_from { "train" } else { "test" }.to_string());
-        rec.push(class(y as usize));
-        rec.push(class(predicted));
-        rec.extend(out.iter().map(|&o| fmt_f64(o)));
-        let _ = w.write_record(&rec);
+        for &v in row {
+            number(&mut w, v);
+        }
+        let _ = w.write_field(if i < test_from { "train" } else { "test" });
+        let _ = w.write_field(class_name(classes, y as usize).as_bytes());
+        let _ = w.write_field(class_name(classes, predicted).as_bytes());
+        for &o in out {
+            number(&mut w, o);
+        }
+        let _ = w.write_record(None::<&[u8]>);
     }
     // Writing to a Vec cannot fail; the text is UTF-8 since every cell is.
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-fn opt_f64(v: Option<f64>) -> String {
-    v.map(fmt_f64).unwrap_or_default()
+/// Class `i`'s name (its index when there is no such class).
+fn class_name(classes: &[String], i: usize) -> std::borrow::Cow<'_, str> {
+    classes.get(i).map_or_else(|| i.to_string().into(), |c| c.as_str().into())
 }
 
 fn opt_u64(v: Option<u64>) -> String {
@@ -411,27 +491,56 @@ fn opt_u64(v: Option<u64>) -> String {
 
 /// summary.csv as bytes, rows in the order given.
 pub fn summary_csv(rows: &[SummaryRow]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut out = Vec::new();
+    summary_header(&mut out);
+    for r in rows {
+        summary_record(&mut out, r);
+    }
+    out
+}
+
+/// Appends summary.csv's header line to `out`.
+pub fn summary_header(out: &mut Vec<u8>) {
     let mut header: Vec<&str> = vec!["job_id", "seed"];
     header.extend(KEYS.iter().map(|k| k.name));
     header.extend(SUMMARY_RESULT_COLUMNS);
-    w.write_record(&header).expect("in-memory write");
-    for r in rows {
-        let o = &r.outcome;
-        let mut rec: Vec<String> = vec![r.job_id.clone(), r.seed.to_string()];
-        rec.extend(r.params.iter().map(|(_, v)| v.clone()));
-        rec.extend([
-            fmt_f64(o.final_loss),
-            fmt_f64(o.final_accuracy),
-            opt_f64(o.final_test_loss),
-            opt_f64(o.final_test_accuracy),
-            fmt_f64(o.min_loss),
-            opt_u64(o.epoch_at_target),
-            o.status.clone(),
-            opt_u64(o.diverged_epoch),
-            r.curve.clone(),
-        ]);
-        w.write_record(&rec).expect("in-memory write");
+    let mut w = csv::WriterBuilder::new().buffer_capacity(1024).from_writer(out);
+    // Into a Vec: cannot fail.
+    let _ = w.write_record(&header).and_then(|()| w.flush().map_err(Into::into));
+}
+
+/// Appends one line of summary.csv to `out`.
+pub fn summary_record(out: &mut Vec<u8>, r: &SummaryRow) {
+    let o = &r.outcome;
+    let mut w = csv::WriterBuilder::new().buffer_capacity(1024).from_writer(out);
+    let mut cell = String::new();
+    let _ = w.write_field(&r.job_id);
+    let _ = w.write_field(r.seed.to_string());
+    for (_, v) in r.params.typed() {
+        cell.clear();
+        if let Some(v) = v {
+            use std::fmt::Write as _;
+            let _ = write!(cell, "{v}");
+        }
+        let _ = w.write_field(&cell);
     }
-    w.into_inner().expect("in-memory flush")
+    for v in [
+        Some(o.final_loss),
+        Some(o.final_accuracy),
+        o.final_test_loss,
+        o.final_test_accuracy,
+        Some(o.min_loss),
+    ] {
+        cell.clear();
+        if let Some(v) = v {
+            write_f64(&mut cell, v);
+        }
+        let _ = w.write_field(&cell);
+    }
+    let _ = w.write_field(opt_u64(o.epoch_at_target));
+    let _ = w.write_field(&o.status);
+    let _ = w.write_field(opt_u64(o.diverged_epoch));
+    let _ = w.write_field(&r.curve);
+    // Into a Vec: cannot fail.
+    let _ = w.write_record(None::<&[u8]>).and_then(|()| w.flush().map_err(Into::into));
 }

@@ -18,5 +18,6 @@ mod reliability;
 mod report;
 mod report_html;
 mod run;
+mod save;
 mod slurm;
 mod trust;

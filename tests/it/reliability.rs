@@ -231,16 +231,20 @@ fn two_unsharded_runs_on_one_folder_train_every_job_exactly_once() {
 }
 
 #[test]
-fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_over() {
+fn a_job_claimed_by_a_live_process_is_waited_for_and_a_dead_ones_claim_is_taken_over() {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
     write(cwd, "m.toml", "seeds = 4\n[base]\nepochs = 50\n");
     fs::create_dir_all(cwd.join("r/.sweep/tmp")).unwrap();
     fs::write(cwd.join("r/.sweep/results-folder"), "").unwrap();
-    // A killed run's lock: the file with a dead pid, locked by nobody.
-    fs::write(cwd.join("r/.sweep/tmp/seed-0.lock"), "4194999").unwrap();
-    // A live holder: this test process.
-    let held = sweep::lock::FileLock::try_acquire(&cwd.join("r/.sweep/tmp/seed-1.lock")).unwrap().unwrap();
+    let results = sweep::store::ResultsDir::new(cwd.join("r"));
+    // A killed run's claim on job 0 (4 jobs: a claim each): the file with a
+    // dead pid, locked by nobody; and its workspace, with half a job.
+    fs::write(results.claim_path("0-1", 0), "4194999").unwrap();
+    write(cwd, "r/.sweep/tmp/run.4194999.0/seed-0/curve.csv", "epoch\n");
+    write(cwd, "r/.sweep/tmp/run.4194999.0.lock", "4194999");
+    // A live holder: this test process, on job 1.
+    let held = results.claim("0-1", 1).unwrap().unwrap();
     let mut child = spawn(cwd, &["m.toml", "--out", "r"], "run");
     wait_until("the run to wait", || read(cwd, "run.err").contains("waiting for 1 job(s)"));
     let err = read(cwd, "run.err");
@@ -248,7 +252,7 @@ fn a_job_locked_by_a_live_process_is_waited_for_and_a_dead_ones_lock_is_taken_ov
     // The jobs it trained reach jobs/ as the committer thread renames them,
     // while the run keeps waiting for the held one.
     wait_until("the other jobs in place", || entries(&cwd.join("r/jobs")) == ["seed-0", "seed-2", "seed-3"]);
-    assert!(child.try_wait().unwrap().is_none(), "it waits while the lock is held");
+    assert!(child.try_wait().unwrap().is_none(), "it waits while the claim is held");
     drop(held); // the holder ends without finishing the job: the run trains it
     let status = wait_for(&mut child, Duration::from_secs(30)).expect("the run ends");
     assert!(status.success(), "{}", read(cwd, "run.err"));

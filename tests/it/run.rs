@@ -243,3 +243,24 @@ fn a_closed_stdout_is_a_quiet_exit() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// The stop flag is the one `RunOptions` carries (no process-wide state):
+/// set before the run, nothing trains and every job counts as cancelled.
+#[test]
+fn a_run_whose_stop_flag_is_set_trains_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write(tmp.path(), "m.toml", "seeds = 3\n[base]\nepochs = 5\n");
+    let plan = sweep::plan::Plan::new(sweep::manifest::Manifest::load(&m, &[]).unwrap()).unwrap();
+    let opts = sweep::runner::RunOptions {
+        threads: Some(1),
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..Default::default()
+    };
+    let report = sweep::runner::run_plan(&plan, &tmp.path().join("r"), &opts, &|_| {}).unwrap();
+    assert_eq!((report.ran, report.cancelled), (0, 3));
+    let other = sweep::runner::RunOptions { threads: Some(1), ..Default::default() };
+    let report = sweep::runner::run_plan(&plan, &tmp.path().join("r"), &other, &|_| {}).unwrap();
+    assert_eq!((report.ran, report.cancelled), (3, 0), "the flag belongs to the first run only");
+}
