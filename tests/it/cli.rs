@@ -16,7 +16,13 @@ fn diff_of_two_empty_folders_is_a_refusal_with_exit_2() {
     let out = sweep(tmp.path()).args(["diff", "empty1", "empty2"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(error_lines(&err), ["error: empty1: not a results folder (an empty folder)"], "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [
+            "error: empty1: not a results folder (an empty folder): give the folder a run wrote (its --out; results/<name> by default)"
+        ],
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
