@@ -146,8 +146,14 @@ pub enum DataError {
     },
     #[error("{}: the file is empty (expected a header row, then data rows)", .path.display())]
     Empty { path: PathBuf },
-    #[error("{}: line 1: {problem} (header: `{header}`)", .path.display())]
-    Columns { path: PathBuf, header: String, problem: String },
+    #[error("{}: line 1: {problem}{}", .path.display(), shown_header(.header))]
+    Columns {
+        path: PathBuf,
+        /// The header row as read, shown after the problem; empty when the
+        /// problem lists the columns itself.
+        header: String,
+        problem: String,
+    },
     #[error("{}: no data rows{why}", .path.display())]
     NoRows { path: PathBuf, why: String },
     #[error("{}: line {line}: expected {expected} cells, found {found}", .path.display())]
@@ -172,6 +178,12 @@ pub enum DataError {
     /// Anything else the CSV parser rejects (invalid UTF-8, say).
     #[error("{}: line {line}: {message}", .path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
+}
+
+/// " (header: `a,b,c`)" after a column problem, or nothing when the problem
+/// names the columns itself.
+fn shown_header(header: &str) -> String {
+    if header.is_empty() { String::new() } else { format!(" (header: `{header}`)") }
 }
 
 /// Builds the job's data: generate (or load the CSV), add noise (generated
@@ -402,10 +414,17 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
                 let named: Vec<&str> = names.iter().copied().filter(|h| !h.is_empty()).collect();
                 let hint = crate::spec::did_you_mean(name, &named)
                     .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
-                Err(columns_err(format!(
-                    "no column `{name}` for {what}{hint}; columns: {}",
-                    named.join(", ")
-                )))
+                const SHOWN: usize = 12;
+                let more = named.len().saturating_sub(SHOWN);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                Err(DataError::Columns {
+                    path: path.to_path_buf(),
+                    header: String::new(),
+                    problem: format!(
+                        "no column `{name}` for {what}{hint}; columns: {}{more}",
+                        named[..named.len().min(SHOWN)].join(", ")
+                    ),
+                })
             }
         }
     };
@@ -987,6 +1006,21 @@ mod tests {
         let s = csv_with(&[("label_column", r#""species""#), ("feature_columns", r#"["a", "species"]"#)]);
         let msg = load_csv(&path, &s).unwrap_err().to_string();
         assert!(msg.contains("`species` is the label column"), "{msg}");
+    }
+
+    /// A missing label column lists the file's columns once (not again as
+    /// the raw header), at most twelve of them.
+    #[test]
+    fn a_missing_label_column_lists_the_columns_once_and_briefly() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..64).map(|i| format!("px{i}")).collect();
+        let text = format!("{},digit\n{},3\n", names.join(","), vec!["0"; 64].join(","));
+        let path = write_csv(&dir, "wide.csv", &text);
+        let msg = load_csv(&path, &csv_with(&[("label_column", r#""label""#)])).unwrap_err().to_string();
+        assert!(msg.contains("no column `label` for label_column"), "{msg}");
+        assert!(msg.contains("columns: px0, px1,") && msg.contains("and 53 more"), "{msg}");
+        assert_eq!(msg.matches("px1,").count(), 1, "listed once: {msg}");
+        assert!(!msg.contains("header:"), "{msg}");
     }
 
     /// Labels are trimmed like every cell: written with the same spaces
