@@ -146,7 +146,8 @@ impl Plan {
             }
             !excluded
         });
-        let warnings = unused_excludes(&manifest, &used);
+        let mut warnings = repeated_values(&manifest);
+        warnings.extend(unused_excludes(&manifest, &used));
         let excluded_all = before > 0 && combos.is_empty() && !manifest.exclude.is_empty();
         if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
             combos.clear(); // only includes: no base job
@@ -591,6 +592,32 @@ impl Plan {
             _ => 0,
         }
     }
+}
+
+/// A warning for each value a `[grid]` axis lists again (`lr = [0.1, 1e-1]`,
+/// `hidden = [[2,2], [2, 2]]`): the plan keeps one job per configuration,
+/// so the axis has fewer values than it seems to.
+fn repeated_values(m: &Manifest) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for axis in &m.grid {
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(axis.values.len());
+        for (i, v) in axis.values.iter().enumerate() {
+            let text = spec::canonical(&axis.key, v).to_string();
+            if let Some(first) = seen.get(&text) {
+                warnings.push(format!(
+                    "{}: `{}` lists {} again (values #{} and #{}): the plan keeps it once",
+                    axis.origin,
+                    axis.key,
+                    axis.values[*first],
+                    first + 1,
+                    i + 1
+                ));
+            } else {
+                seen.insert(text, i);
+            }
+        }
+    }
+    warnings
 }
 
 /// A warning for each `[[exclude]]` that matched no combination of the

@@ -220,3 +220,32 @@ fn counts_of_one_are_singular() {
     assert_eq!(sweep::count(1, "row"), "1 row");
     assert_eq!(sweep::count(2, "row"), "2 rows");
 }
+
+/// A grid axis that lists a value twice (`0.1` and `1e-1`, `[2,2]` and
+/// `[2, 2]`, `1` and `1.0`) plans it once: a warning says so, naming the
+/// place and the positions, so the study is not smaller than it looks
+/// without a word.
+#[test]
+fn a_value_listed_twice_on_an_axis_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "m.toml",
+        "[base]\nepochs = 2\n[grid]\nlr = [0.1, 1e-1, 1, 1.0]\nhidden = [[2,2], [3], [2, 2]]\n",
+    );
+    let out = sweep(tmp.path()).args(["plan", "m.toml", "--format", "csv"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: m.toml:4:1: `lr` lists 0.1 again (values #1 and #2): the plan keeps it once",
+            "warning: m.toml:4:1: `lr` lists 1 again (values #3 and #4): the plan keeps it once",
+            "warning: m.toml:5:1: `hidden` lists [2, 2] again (values #1 and #3): the plan keeps it once",
+        ],
+        "{err}"
+    );
+    let rows = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(rows, 1 + 2 * 2, "two values of lr x two of hidden");
+}
