@@ -606,7 +606,7 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
     let names: Vec<&str> = spec::KEYS.iter().map(|k| k.name).collect();
     Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`", e.key))
         .key(&e.key)
-        .suggestion(did_you_mean(&e.key, &names))
+        .suggestion(did_you_mean(&e.key, &names).or_else(|| spec::known_as(&e.key)))
         .allowed(names.join(", ")))
 }
 
@@ -711,7 +711,7 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
     }
     for g in &raw.include {
         for e in &g.entries {
-            let _ = errors.ok(check_param_key(e, "include"));
+            let _ = errors.ok(check_param_key(e, "[include]"));
         }
     }
     errors.into_result()?;

@@ -933,6 +933,41 @@ pub fn unknown_value(got: &str, choices: &[&str]) -> String {
     }
 }
 
+/// The parameter that other tools' name for it means: scikit-learn's
+/// `MLPClassifier` (`learning_rate_init`, `hidden_layer_sizes`, `alpha`,
+/// `max_iter`, `test_size`), PyTorch's optimizers (`weight_decay`) and the
+/// usual spellings (`learning_rate`, `n_epochs`). Asked only when no key is
+/// within [`did_you_mean`]'s distance.
+pub fn known_as(other: &str) -> Option<&'static str> {
+    const SYNONYMS: &[(&str, &str)] = &[
+        ("learning_rate", "lr"),
+        ("learning_rate_init", "lr"),
+        ("eta", "lr"),
+        ("step_size", "lr"),
+        ("weight_decay", "l2"),
+        ("alpha", "l2"),
+        ("max_iter", "epochs"),
+        ("n_epochs", "epochs"),
+        ("num_epochs", "epochs"),
+        ("hidden_layer_sizes", "hidden"),
+        ("hidden_sizes", "hidden"),
+        ("layers", "hidden"),
+        ("test_size", "test_fraction"),
+        ("batch", "batch_size"),
+        ("solver", "optimizer"),
+        ("criterion", "loss"),
+        ("data", "dataset"),
+        ("target", "label_column"),
+        ("label", "label_column"),
+        ("features", "feature_columns"),
+        ("beta_1", "beta1"),
+        ("beta_2", "beta2"),
+        ("epsilon", "eps"),
+    ];
+    let key = other.to_ascii_lowercase();
+    SYNONYMS.iter().find(|(name, _)| *name == key).map(|(_, ours)| *ours)
+}
+
 /// The closest of `choices` to `got`, if it is within a small edit distance.
 pub fn did_you_mean<'a>(got: &str, choices: &[&'a str]) -> Option<&'a str> {
     let limit = (got.chars().count() / 3).max(2);

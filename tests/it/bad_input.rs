@@ -445,3 +445,26 @@ fn a_file_or_foreign_folder_given_as_results_folder_says_what_to_give() {
     }
     assert_eq!(std::fs::read_to_string(tmp.path().join("notes/a.txt")).unwrap(), "mine\n");
 }
+
+/// Other tools' names for a parameter (scikit-learn's, PyTorch's, the usual
+/// spellings) point at sweep's; an `[[include]]` is called by its name.
+#[test]
+fn other_tools_names_for_a_key_point_at_sweeps() {
+    for (written, ours) in [
+        ("learning_rate", "lr"),
+        ("weight_decay", "l2"),
+        ("max_iter", "epochs"),
+        ("hidden_layer_sizes", "hidden"),
+    ] {
+        rejects(
+            &[("m.toml", &format!("[base]\nepochs = 5\n{written} = 1\n"))],
+            &["m.toml"],
+            &["m.toml:3:1", written, &format!("did you mean `{ours}`")],
+        );
+    }
+    rejects(
+        &[("m.toml", "[grid]\nlr = [0.1]\n[[include]]\nlearning_rate = 0.5\n")],
+        &["m.toml"],
+        &["m.toml:4:1", "[[include]] unknown key `learning_rate`", "did you mean `lr`"],
+    );
+}
