@@ -338,7 +338,7 @@ fn every_independent_manifest_error_is_reported() {
         "error: m.toml:4:1: [base] unknown key `activaton` (did you mean `activation`?)",
         "error: m.toml:6:1: [grid] `lr`: empty list",
         "error: m.toml:9:1: [[exclude]] key `epoch` is not swept",
-        "error: m.toml:11:1: [include] unknown key `bais` (did you mean `bias`?)",
+        "error: m.toml:11:1: [[include]] unknown key `bais` (did you mean `bias`?)",
     ];
     assert_eq!(lines.len(), want.len(), "{err}");
     for (line, want) in lines.iter().zip(want) {
