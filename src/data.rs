@@ -163,8 +163,8 @@ pub enum DataError {
     #[error("{}: line {line}, column `{column}`: `{value}` is not finite", .path.display())]
     NotFinite { path: PathBuf, line: u64, column: String, value: String },
     #[error(
-        "{}: line {line}, column `{column}`: missing value `{value}`; allowed: a value, or missing = \"drop-rows\" to leave such rows out",
-        .path.display()
+        "{}: line {line}, column `{column}`: missing value {}; allowed: a value, or missing = \"drop-rows\" to leave such rows out",
+        .path.display(), if value.is_empty() { "(an empty cell)".to_string() } else { format!("`{value}`") }
     )]
     Missing { path: PathBuf, line: u64, column: String, value: String },
     #[error("{}: column `{column}`: {problem}", .path.display())]

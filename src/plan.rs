@@ -328,9 +328,9 @@ impl Plan {
                             };
                             if table.dropped_rows > 0 {
                                 notes.push(format!(
-                                    "{}: {} rows with a missing cell dropped (missing = \"drop-rows\"), {} kept",
+                                    "{}: {} with a missing cell dropped (missing = \"drop-rows\"), {} kept",
                                     path.display(),
-                                    table.dropped_rows,
+                                    crate::count(table.dropped_rows, "row"),
                                     table.data.len()
                                 ));
                             }

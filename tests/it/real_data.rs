@@ -134,13 +134,20 @@ fn missing_cells_are_errors_with_line_and_column_and_drop_rows_says_how_many() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("d.csv: line 6, column `b`: missing value `NA`"), "{err}");
+    // An empty cell is called one, not shown as empty backticks.
+    let empty = format!("a,b,label\n{}", rows.replace("NA", ""));
+    write(dir.path(), "d.csv", &empty);
+    let out = sweep(dir.path()).args(["run", "m.toml", "--quiet"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("d.csv: line 6, column `b`: missing value (an empty cell)"), "{err}");
+    write(dir.path(), "d.csv", &format!("a,b,label\n{rows}"));
 
     write(dir.path(), "m.toml", "[base]\ndataset = \"d.csv\"\nepochs = 2\nmissing = \"drop-rows\"\n");
     let out = sweep(dir.path()).args(["run", "m.toml", "--quiet"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("d.csv: 1 rows with a missing cell dropped (missing = \"drop-rows\"), 11 kept"),
+        err.contains("d.csv: 1 row with a missing cell dropped (missing = \"drop-rows\"), 11 kept"),
         "{err}"
     );
     let p = std::fs::read_to_string(dir.path().join("results/m/jobs/seed-0/predictions.csv")).unwrap();
