@@ -155,6 +155,13 @@ impl Errors {
         self.0.len()
     }
 
+    /// Orders the errors as a reader meets their causes: the manifest's
+    /// lines top to bottom, then the `--set` arguments in the order given
+    /// (a stable sort: errors of one place keep their order).
+    pub fn sort_by_place(&mut self) {
+        self.0.sort_by_key(|e| (e.set.is_some(), e.line.unwrap_or(0), e.column.unwrap_or(0)));
+    }
+
     /// The first error, carrying the others in [`ManifestError::more`].
     pub fn into_result(self) -> Result<(), ManifestError> {
         let mut all = self.0.into_iter();

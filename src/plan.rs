@@ -233,6 +233,7 @@ impl Plan {
                 }
             }
         }
+        errors.sort_by_place();
         errors.into_result()?;
         Ok(plan)
     }
