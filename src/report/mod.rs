@@ -902,6 +902,16 @@ impl<'a> Report<'a> {
                 format!("final loss {}, accuracy {}", fmt_sig(o.final_loss), percent(o.final_accuracy))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
+            if !job_dir.join(store::PREDICTIONS).exists() {
+                let _ = writeln!(
+                    md,
+                    "The job saved no `{}` (`save`): its predictions are its `{}` run on its data set, \
+                     rebuilt from its `{}` as training built it.\n",
+                    store::PREDICTIONS,
+                    store::MODEL,
+                    store::PARAMS
+                );
+            }
             if classes > 2 {
                 // Rows: true class, columns: predicted, beside the figure.
                 let _ = writeln!(md, "{}", confusion_matrix(&preds, &class_names));
