@@ -65,15 +65,15 @@ then trains on sweep's own split and compares test metrics too.
 """
 
 import argparse
-import csv
-import io
 import json
-import math
 import os
 import sys
 
 import numpy as np
 import torch
+
+# sweep's data stream and split, from their published algorithms (beside this file).
+from data_stream import classes_of, split_rows
 
 torch.set_default_dtype(torch.float64)
 torch.use_deterministic_algorithms(True)
@@ -373,127 +373,8 @@ def run_numpy(case, x, y, layers, lab=True, test=None):
 
 
 # ---------------------------------------------------------------------------
-# CSV data sets: the file's classes, sweep's train/test split (plain or
-# stratified) and the scaling fitted on the training part, computed here from
-# their definitions (SPEC 4 and 5), not read from sweep. The split depends on
-# sweep's seeded data stream, so the stream is rewritten here from the
-# published algorithms its code names (src/rng.rs, src/data.rs):
-#   - stream id: 64-bit FNV-1a over the tag "data", the key
-#     "csv:<FNV-1a of the file's bytes, 16 hex digits>" and str(n_samples),
-#     each followed by the byte 0xff;
-#   - generator: ChaCha with 12 rounds (D. J. Bernstein), key from
-#     rand_core's seed_from_u64 (eight PCG32 outputs, little-endian), a 64-bit
-#     block counter (state words 12-13) and the stream id as 64-bit nonce
-#     (words 14-15); a u64 is two consecutive output words, low first;
-#   - the permutation: Fisher-Yates from the last index down, j uniform in
-#     0..=i by Lemire's multiply-and-reject;
-#   - held out: round(n * test_fraction) (halves away from zero), the last of
-#     the permutation (per class when stratified); both parts in file order.
-
-MASK32, MASK64 = (1 << 32) - 1, (1 << 64) - 1
-
-
-def fnv1a64(data, h=0xCBF29CE484222325):
-    for byte in data:
-        h = ((h ^ byte) * 0x100000001B3) & MASK64
-    return h
-
-
-def stream_id(tag, parts):
-    h = fnv1a64(tag.encode() + b"\xff")
-    for p in parts:
-        h = fnv1a64(p.encode() + b"\xff", h)
-    return h
-
-
-def seed_from_u64(state):
-    """rand_core's SeedableRng::seed_from_u64 for a 32-byte seed: 8 words."""
-    words = []
-    for _ in range(8):
-        state = (state * 0x5851F42D4C957F2D + 0xA17654E46FBE17F3) & MASK64
-        xorshifted = (((state >> 18) ^ state) >> 27) & MASK32
-        rot = state >> 59
-        words.append(((xorshifted >> rot) | (xorshifted << (32 - rot))) & MASK32)
-    return words
-
-
-class ChaCha12:
-    """ChaCha12 as a random generator (64-bit counter, 64-bit stream)."""
-
-    def __init__(self, seed, stream):
-        self.key = seed_from_u64(seed)
-        self.stream = stream
-        self.counter = 0
-        self.words = []
-
-    def _block(self):
-        state = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574, *self.key,
-                 self.counter & MASK32, self.counter >> 32, self.stream & MASK32, self.stream >> 32]
-        x = list(state)
-
-        def quarter(a, b, c, d):
-            for p, q, r, sh in ((a, b, d, 16), (c, d, b, 12), (a, b, d, 8), (c, d, b, 7)):
-                x[p] = (x[p] + x[q]) & MASK32
-                v = x[r] ^ x[p]
-                x[r] = ((v << sh) | (v >> (32 - sh))) & MASK32
-
-        for _ in range(6):  # 12 rounds: 6 double rounds
-            quarter(0, 4, 8, 12), quarter(1, 5, 9, 13), quarter(2, 6, 10, 14), quarter(3, 7, 11, 15)
-            quarter(0, 5, 10, 15), quarter(1, 6, 11, 12), quarter(2, 7, 8, 13), quarter(3, 4, 9, 14)
-        self.counter += 1
-        self.words.extend((a + b) & MASK32 for a, b in zip(x, state))
-
-    def next_u64(self):
-        while len(self.words) < 2:
-            self._block()
-        lo, hi = self.words.pop(0), self.words.pop(0)
-        return lo | (hi << 32)
-
-
-def below(rng, n):
-    """Uniform in 0..n (Lemire)."""
-    threshold = ((1 << 64) - n) % n
-    while True:
-        m = rng.next_u64() * n
-        if m & MASK64 >= threshold:
-            return m >> 64
-
-
-def shuffled(rng, n):
-    order = list(range(n))
-    for i in range(n - 1, 0, -1):
-        j = below(rng, i + 1)
-        order[i], order[j] = order[j], order[i]
-    return order
-
-
-def held_out(n, fraction):
-    v = n * fraction
-    return min(math.floor(v) + (1 if v - math.floor(v) >= 0.5 else 0), n)
-
-
-def read_csv(text, label_column, feature_columns):
-    """(inputs (n, d), labels as written, input names), cells trimmed."""
-    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
-    header, body = rows[0], [r for r in rows[1:] if r]
-    label = header.index(label_column)
-    features = [header.index(c) for c in feature_columns] or [j for j in range(len(header)) if j != label]
-    x = np.array([[float(r[j]) for j in features] for r in body])
-    return x, [r[label] for r in body], [header[j] for j in features]
-
-
-def classes_of(labels):
-    """SPEC 4: the sorted distinct labels, numerically when all are numbers
-    (named as first written), else in byte order; returns (names, index)."""
-    try:
-        values = [float(v) for v in labels]
-        assert all(math.isfinite(v) for v in values)
-    except (ValueError, AssertionError):
-        names = sorted(set(labels), key=lambda s: s.encode())
-        return names, np.array([names.index(v) for v in labels])
-    distinct = sorted(set(values))
-    names = [labels[values.index(v)] for v in distinct]
-    return names, np.array([distinct.index(v) for v in values])
+# CSV data sets: sweep's split is rebuilt by data_stream.py (shared with
+# mlp-baseline.py); the scaling fitted on the training part is computed here.
 
 
 def fit_scaling(method, x):
@@ -510,20 +391,10 @@ def csv_split(c):
     (train x scaled, train y), (test x scaled, test y) and the classes."""
     src = c["csv"]
     text = src["text"]
-    x, labels, names = read_csv(text, src["label_column"], src.get("feature_columns", []))
+    train_rows, test_rows, (x, labels, names) = split_rows(
+        text, src["label_column"], src.get("feature_columns", []), src["test_fraction"], src["stratify"],
+        c["seed_data"], src.get("n_samples", 100))
     classes, y = classes_of(labels)
-    key = "csv:%016x" % fnv1a64(text.encode())
-    rng = ChaCha12(c["seed_data"], stream_id("data", [key, str(src.get("n_samples", 100))]))
-    order = shuffled(rng, len(y))
-    f = src["test_fraction"]
-    if src["stratify"]:
-        test_rows = [i for k in range(len(classes)) for i in
-                     (lambda members: members[len(members) - held_out(len(members), f):])(
-                         [i for i in order if y[i] == k])]
-    else:
-        test_rows = order[len(order) - held_out(len(order), f):]
-    test_rows = sorted(test_rows)
-    train_rows = sorted(set(range(len(y))) - set(test_rows))
     offset, divisor = fit_scaling(src["scale"], x[train_rows])
     scaled = (x - offset) / divisor
     # Cross-check with scikit-learn's scalers (same definitions, other code).

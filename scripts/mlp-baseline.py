@@ -6,7 +6,11 @@
 
 For every finished job of each results folder, reads its predictions.csv:
 the input columns (raw values, under the file's names), `split` (train or
-test) and `label`. It trains MLPClassifier (solver adam, the job's hidden
+test) and `label`. A job run with `save = ["model"]` (no predictions.csv,
+e.g. results/real-digits) gets the same rows from its data file: the split
+is rebuilt by data_stream.py (beside this script, shared with golden.py),
+which reimplements sweep's seeded data stream; where predictions.csv is
+there, the rebuilt split is checked against its `split` column. It trains MLPClassifier (solver adam, the job's hidden
 sizes, activation, learning rate, epochs as max_iter, batch size, l2 as
 alpha, the job's seed) on the job's training rows, scaled as the job was
 (`scale`: fitted on the training rows only), and scores it on the job's test
@@ -23,14 +27,19 @@ defaults, so it may stop before max_iter: that is how it is used in practice.
 """
 
 import sys
+import tomllib
 import warnings
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import data_stream  # noqa: E402
 
 ACTIVATIONS = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu", "none": "identity"}
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
@@ -41,11 +50,31 @@ def parse_list(text: str):
     return tuple(int(v) for v in text.split(",") if v.strip())
 
 
-def sklearn_accuracy(job: pd.Series, predictions: Path) -> float:
-    p = pd.read_csv(predictions, dtype={"label": str})
-    inputs = list(p.columns[: p.columns.get_loc("split")])
-    train, test = p[p["split"] == "train"], p[p["split"] == "test"]
-    x_train, x_test = train[inputs].to_numpy(), test[inputs].to_numpy()
+def rebuilt_split(folder: Path, job: pd.Series):
+    """The job's (x_train, y_train, x_test, y_test) from its data file, split
+    as sweep split it (data_stream.split_rows), labels as written."""
+    params = tomllib.loads((folder / "jobs" / job["job_id"] / "params.toml").read_text())
+    path = (folder / params["paths_relative_to"] / params["params"]["dataset"]).resolve()
+    p = params["params"]
+    train_rows, test_rows, (x, labels, _) = data_stream.split_rows(
+        path.read_text(), p["label_column"], p.get("feature_columns", []), float(p["test_fraction"]),
+        bool(p["stratify"]), int(params["seed"]), int(p.get("n_samples", 100)))
+    labels = np.array(labels)
+    return x[train_rows], labels[train_rows], x[test_rows], labels[test_rows]
+
+
+def sklearn_accuracy(folder: Path, job: pd.Series) -> float:
+    predictions = folder / "jobs" / job["job_id"] / "predictions.csv"
+    x_train, y_train, x_test, y_test = rebuilt_split(folder, job)
+    if predictions.exists():
+        p = pd.read_csv(predictions, dtype={"label": str})
+        inputs = list(p.columns[: p.columns.get_loc("split")])
+        train, test = p[p["split"] == "train"], p[p["split"] == "test"]
+        # predictions.csv lists training rows then test rows, each in file order.
+        same = np.array_equal(train[inputs].to_numpy(), x_train) and np.array_equal(test[inputs].to_numpy(), x_test)
+        assert same, f"{predictions}: the rebuilt split differs from the file's"
+        x_train, y_train = train[inputs].to_numpy(), train["label"].to_numpy()
+        x_test, y_test = test[inputs].to_numpy(), test["label"].to_numpy()
     scale = str(job.get("scale", "none"))
     if scale in SCALERS:
         scaler = SCALERS[scale]().fit(x_train)
@@ -57,14 +86,14 @@ def sklearn_accuracy(job: pd.Series, predictions: Path) -> float:
         solver="adam",
         learning_rate_init=float(job["lr"]),
         max_iter=int(job["epochs"]),
-        batch_size=batch if batch > 0 else len(train),
+        batch_size=batch if batch > 0 else len(x_train),
         alpha=float(job["l2"]),
         random_state=int(job["seed"]),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_train, train["label"])
-    return float((model.predict(x_test) == test["label"].to_numpy()).mean())
+        model.fit(x_train, y_train)
+    return float((model.predict(x_test) == y_test).mean())
 
 
 def main(folders):
@@ -85,7 +114,7 @@ def main(folders):
             config = (job["dataset"], *(job[c] for c in varying))
             ours, theirs = by_config[config]
             ours.append(float(job["final_test_accuracy"]))
-            theirs.append(sklearn_accuracy(job, folder / "jobs" / job["job_id"] / "predictions.csv"))
+            theirs.append(sklearn_accuracy(folder, job))
         print(f"\n## {folder}\n")
         print("| data set | " + " | ".join(varying) + " | seeds | sweep | MLPClassifier |")
         print("|---|" + "---|" * len(varying) + "--:|--:|--:|")

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 cargo build --release --quiet
 sweep=target/release/sweep
-studies=(baseline lr hidden no-activation activation conv backprop optimizers hard-data real-breast-cancer real-iris real-wine)
+studies=(baseline lr hidden no-activation activation conv backprop optimizers hard-data real-breast-cancer real-iris real-wine real-digits)
 
 for name in "${studies[@]}"; do
     "$sweep" run "experiments/$name.toml" --quiet "$@"

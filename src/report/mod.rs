@@ -878,8 +878,7 @@ impl<'a> Report<'a> {
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
             let job_dir = self.job_dir(job);
-            let pred_path = job_dir.join(store::PREDICTIONS);
-            let preds = match store::read_predictions(&pred_path) {
+            let (preds, columns) = match job_predictions(self.dir, &job_dir) {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = writeln!(md, "No figure: {e}.\n");
@@ -903,6 +902,16 @@ impl<'a> Report<'a> {
                 format!("final loss {}, accuracy {}", fmt_sig(o.final_loss), percent(o.final_accuracy))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
+            if !job_dir.join(store::PREDICTIONS).exists() {
+                let _ = writeln!(
+                    md,
+                    "The job saved no `{}` (`save`): its predictions are its `{}` run on its data set, \
+                     rebuilt from its `{}` as training built it.\n",
+                    store::PREDICTIONS,
+                    store::MODEL,
+                    store::PARAMS
+                );
+            }
             if classes > 2 {
                 // Rows: true class, columns: predicted, beside the figure.
                 let _ = writeln!(md, "{}", confusion_matrix(&preds, &class_names));
@@ -915,7 +924,6 @@ impl<'a> Report<'a> {
             // Two inputs are drawn as they are; more on their first two
             // principal components, with no decision boundary.
             let (xy, axes, projected) = if width == 2 {
-                let columns = input_columns(&pred_path, width);
                 let xy = preds.x.iter().map(|x| (x[0], x[1])).collect();
                 (xy, (columns[0].clone(), columns[1].clone()), None)
             } else {
@@ -1042,6 +1050,94 @@ impl<'a> Report<'a> {
         }
         md.push('\n');
     }
+}
+
+/// A job's predictions and the names of its inputs: its predictions.csv,
+/// or, for a job whose params.toml lists model.json but no predictions.csv
+/// (`save` without "predictions"), what that file would have held, rebuilt
+/// by [`rebuilt_predictions`]. Errors are the message to show.
+fn job_predictions(results: &Path, job_dir: &Path) -> Result<(store::Predictions, Vec<String>), String> {
+    let path = job_dir.join(store::PREDICTIONS);
+    if let Ok(file) = store::read_job(job_dir)
+        && !file.files.contains_key(store::PREDICTIONS)
+        && file.files.contains_key(store::MODEL)
+    {
+        return rebuilt_predictions(results, &file, job_dir);
+    }
+    let preds = store::read_predictions(&path).map_err(|e| e.to_string())?;
+    let columns = input_columns(&path, preds.x.first().map_or(0, Vec::len));
+    Ok((preds, columns))
+}
+
+/// What predictions.csv would hold for the job `file` in `job_dir`
+/// (results folder `results`): its data set rebuilt from its parameters as
+/// training built it ([`crate::data::build`]: the same file, seed, split
+/// and scaling; the CSV path resolved against `paths_relative_to`), and
+/// the outputs of its model.json (weights and input scaling) on the raw
+/// inputs, by the same forward pass ([`crate::train::predict`]). Rows in
+/// the file's order: training rows, then held-out ones. Errors when
+/// params.toml or model.json cannot be read, or when an input file (the
+/// data set, a weights file) changed since the job ran: its contents are in
+/// the configuration hash, and a changed file would give another split.
+fn rebuilt_predictions(
+    results: &Path,
+    file: &store::JobFile,
+    job_dir: &Path,
+) -> Result<(store::Predictions, Vec<String>), String> {
+    let params = job_dir.join(store::PARAMS);
+    let base = file.paths_relative_to.as_ref().map_or_else(|| PathBuf::from("."), |p| results.join(p));
+    let job = spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
+        .map_err(|e| format!("{}: {e}", params.display()))?;
+    let inputs = crate::plan::input_files(&job);
+    let values: Vec<(&str, toml::Value)> =
+        spec::KEYS.iter().filter_map(|k| file.params.get(k.name).map(|v| (k.name, v.clone()))).collect();
+    if crate::plan::config_hash_of(file.seed, &values, &inputs, &mut HashMap::new()) != file.config_hash {
+        let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!(
+            "job {} saved no {}, and {} changed since it ran (the configuration hash in {} differs), so its \
+             predictions cannot be rebuilt from {}",
+            file.job_id,
+            store::PREDICTIONS,
+            names.join(" or "),
+            params.display(),
+            store::MODEL
+        ));
+    }
+    let data = crate::data::build(&job.data, job.seed).map_err(|e| e.to_string())?;
+    let model = boundary::load_network(
+        &job_dir.join(store::MODEL),
+        job.model.activation,
+        job.model.output_activation,
+    )?;
+    let raw = ndarray::concatenate(ndarray::Axis(0), &[data.train_raw.view(), data.test_raw.view()])
+        .map_err(|e| format!("{}: {e}", params.display()))?;
+    let labels = ndarray::concatenate(ndarray::Axis(0), &[data.train.y.view(), data.test.y.view()])
+        .map_err(|e| format!("{}: {e}", params.display()))?;
+    let x = match &model.scaling {
+        Some(s) => s.apply(&raw),
+        None => raw.clone(),
+    };
+    if x.ncols() != model.net.layout.sizes()[0] {
+        return Err(format!(
+            "{}: the model takes {} inputs, the data set has {}",
+            job_dir.join(store::MODEL).display(),
+            model.net.layout.sizes()[0],
+            x.ncols()
+        ));
+    }
+    let outputs = crate::train::predict(&model.net, x.view()); // (samples, output units)
+    let preds = store::Predictions {
+        x: raw.rows().into_iter().map(|r| r.to_vec()).collect(),
+        label: labels.to_vec(),
+        output: outputs.rows().into_iter().map(|o| if o.len() == 1 { o[0] } else { f64::NAN }).collect(),
+        predicted: outputs
+            .rows()
+            .into_iter()
+            .map(|o| crate::nn::predicted_class(o.iter().copied()) as f64)
+            .collect(),
+        held_out: (0..raw.nrows()).map(|i| i >= data.train.len()).collect(),
+    };
+    Ok((preds, data.columns))
 }
 
 /// The names of the first `width` columns of a predictions.csv (the

@@ -19,5 +19,6 @@ mod report;
 mod report_html;
 mod run;
 mod save;
+mod save_report;
 mod slurm;
 mod trust;
