@@ -624,6 +624,13 @@ fn plane(points: &Points, grid: Option<&Grid>) -> ((f64, f64), (f64, f64)) {
 }
 
 /// Bounds of `xy` padded by 5% (a unit square around a single point).
+/// A tick label of an axis spanning `span`: a tick within a billionth of
+/// the span from 0 is 0 (plotters steps ticks by repeated addition, so the
+/// tick at 0 can come out as -5.55e-17).
+fn fmt_tick(v: f64, span: f64) -> String {
+    fmt_sig(if v.abs() <= 1e-9 * span.abs() { 0.0 } else { v })
+}
+
 pub fn plane_of(xy: &[(f64, f64)]) -> ((f64, f64), (f64, f64)) {
     let fin = xy.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) =
@@ -800,8 +807,8 @@ pub fn prediction_svg(fig: &PredictionFigure) -> Result<String, FigureError> {
                 .y_desc(fit(&fig.axes.1, AXIS_PX, panel as i32 - 80))
                 .x_labels(6)
                 .y_labels(6)
-                .x_label_formatter(&|v| fmt_sig(*v))
-                .y_label_formatter(&|v| fmt_sig(*v))
+                .x_label_formatter(&|v| fmt_tick(*v, xr.1 - xr.0))
+                .y_label_formatter(&|v| fmt_tick(*v, yr.1 - yr.0))
                 .label_style(font(TICK_PX))
                 .axis_desc_style(font(AXIS_PX))
                 .light_line_style(TRANSPARENT)
@@ -1126,6 +1133,13 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_next_to_zero_reads_zero() {
+        assert_eq!(fmt_tick(-5.551115123125783e-17, 0.8), "0");
+        assert_eq!(fmt_tick(0.2, 0.8), "0.2");
+        assert_eq!(fmt_tick(-1e-6, 1e-5), fmt_sig(-1e-6), "small but not next to 0 on its axis");
+    }
 
     #[test]
     fn thinning_keeps_the_ends() {

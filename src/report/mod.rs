@@ -928,10 +928,19 @@ impl<'a> Report<'a> {
                 (xy, (columns[0].clone(), columns[1].clone()), None)
             } else {
                 match self.projection(job, &job_dir, &preds.x) {
-                    Some((p, how)) => {
+                    Some((mut p, mut how)) => {
                         let pc =
                             |k: usize| format!("PC{} ({:.1}% of variance)", k + 1, 100.0 * p.explained[k]);
-                        (p.xy, (pc(0), pc(1)), Some(how))
+                        let axes = (pc(0), pc(1));
+                        let moved = projection::clamp_far_out(&mut p.xy);
+                        if moved > 0 {
+                            let _ = write!(
+                                how,
+                                "; {} far out drawn at the edge",
+                                if moved == 1 { "1 sample".to_string() } else { format!("{moved} samples") }
+                            );
+                        }
+                        (p.xy, axes, Some(how))
                     }
                     None => {
                         let _ = writeln!(md, "No figure: the inputs have no principal components to draw.\n");
@@ -1089,6 +1098,16 @@ fn rebuilt_predictions(
     let job = spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
         .map_err(|e| format!("{}: {e}", params.display()))?;
     let inputs = crate::plan::input_files(&job);
+    if let Some(missing) = inputs.iter().find(|p| !p.is_file()) {
+        return Err(format!(
+            "job {} saved no {}, and {} is not there (it is found relative to the results folder: was the \
+             folder moved or copied away from its project?), so its predictions cannot be rebuilt from {}",
+            file.job_id,
+            store::PREDICTIONS,
+            missing.display(),
+            store::MODEL
+        ));
+    }
     let values: Vec<(&str, toml::Value)> =
         spec::KEYS.iter().filter_map(|k| file.params.get(k.name).map(|v| (k.name, v.clone()))).collect();
     if crate::plan::config_hash_of(file.seed, &values, &inputs, &mut HashMap::new()) != file.config_hash {

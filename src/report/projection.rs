@@ -54,9 +54,64 @@ pub fn principal_components(rows: &[Vec<f64>]) -> Option<Projection> {
     Some(Projection { xy, explained })
 }
 
+/// Pulls far-out scores in to the edge of the plotted range, so a few
+/// extreme samples do not squeeze every other point into one strip (a pixel
+/// that is almost always 0, standardised, puts a held-out sample hundreds of
+/// standard deviations out). The range of each axis is Tukey's far-out
+/// fences, `[Q1 - 3 IQR, Q3 + 3 IQR]` of that axis's scores (quartiles by
+/// linear interpolation, numpy's default; Tukey, *Exploratory Data
+/// Analysis*, 1977); it is left as it is when the IQR is 0. Returns how
+/// many samples were moved.
+pub fn clamp_far_out(xy: &mut [(f64, f64)]) -> usize {
+    let fences = |values: Vec<f64>| -> Option<(f64, f64)> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.len() < 4 {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let at = p * (v.len() - 1) as f64;
+            let (lo, frac) = (at.floor() as usize, at.fract());
+            v[lo] + frac * (v[(lo + 1).min(v.len() - 1)] - v[lo])
+        };
+        let (q1, q3) = (q(0.25), q(0.75));
+        let iqr = q3 - q1;
+        (iqr > 0.0).then(|| (q1 - 3.0 * iqr, q3 + 3.0 * iqr))
+    };
+    let fx = fences(xy.iter().map(|p| p.0).collect());
+    let fy = fences(xy.iter().map(|p| p.1).collect());
+    let mut moved = 0;
+    for p in xy.iter_mut() {
+        let before = *p;
+        if let Some((lo, hi)) = fx {
+            p.0 = p.0.clamp(lo, hi);
+        }
+        if let Some((lo, hi)) = fy {
+            p.1 = p.1.clamp(lo, hi);
+        }
+        moved += usize::from(*p != before);
+    }
+    moved
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Quartiles as numpy computes them (`np.percentile(x, [25, 75])`, linear):
+    /// for 0..=9 and 1000, Q1 = 2.5 and Q3 = 7.5, so the far-out fences are
+    /// [-12.5, 22.5]: 1000 is pulled in to 22.5, the rest stay; an axis
+    /// whose IQR is 0 is left alone.
+    #[test]
+    fn far_out_scores_are_pulled_to_tukeys_fences() {
+        let mut xy: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i), 1.0)).collect();
+        xy.push((1000.0, 1.0));
+        assert_eq!(clamp_far_out(&mut xy), 1);
+        assert_eq!(xy[10], (22.5, 1.0));
+        assert_eq!(xy[..10], (0..10).map(|i| (f64::from(i), 1.0)).collect::<Vec<_>>()[..]);
+        let mut tight: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i), f64::from(i))).collect();
+        assert_eq!(clamp_far_out(&mut tight), 0, "nothing far out");
+    }
 
     /// The first rows of `data/iris.csv` (sepal length, sepal width, petal
     /// length, petal width), and scikit-learn 1.9.1's PCA of them, computed
