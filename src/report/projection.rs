@@ -76,7 +76,7 @@ pub fn clamp_far_out(xy: &mut [(f64, f64)]) -> usize {
         };
         let (q1, q3) = (q(0.25), q(0.75));
         let iqr = q3 - q1;
-        (iqr > 0.0).then(|| (q1 - 3.0 * iqr, q3 + 3.0 * iqr))
+        (iqr > 0.0).then_some((q1 - 3.0 * iqr, q3 + 3.0 * iqr))
     };
     let fx = fences(xy.iter().map(|p| p.0).collect());
     let fy = fences(xy.iter().map(|p| p.1).collect());
