@@ -319,43 +319,46 @@ impl JobFile {
     /// The configuration as text: seed and every parameter in SPEC order,
     /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
     pub fn config_text(&self) -> String {
+        use std::fmt::Write as _;
         let mut s = format!("seed = {}\n", self.seed);
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                s.push_str(&format!("{} = {v}\n", k.name));
+                let _ = writeln!(s, "{} = {v}", k.name);
             }
         }
         s
     }
 
     pub(super) fn to_toml(&self) -> String {
-        // Written by hand so parameters keep SPEC order (toml::Table sorts).
+        // Written by hand so parameters keep SPEC order (toml::Table sorts),
+        // straight into one String (no text allocated per line).
+        use std::fmt::Write as _;
         let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
-        s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
-        s.push_str(&format!("seed = {}\n", self.seed));
-        s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
+        let _ = writeln!(s, "job_id = {}", Value::String(self.job_id.clone()));
+        let _ = writeln!(s, "seed = {}", self.seed);
+        let _ = writeln!(s, "config_hash = \"{}\"", self.config_hash);
         if let Some(dir) = &self.paths_relative_to {
-            s.push_str(&format!("paths_relative_to = {}\n", Value::String(dir.clone())));
+            let _ = writeln!(s, "paths_relative_to = {}", Value::String(dir.clone()));
         }
         if let Some(classes) = &self.classes {
             let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
-            s.push_str(&format!("classes = {list}\n"));
+            let _ = writeln!(s, "classes = {list}");
         }
         s.push_str("\n[params]\n");
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                s.push_str(&format!("{} = {v}\n", k.name));
+                let _ = writeln!(s, "{} = {v}", k.name);
             }
         }
         s.push_str("\n[result]\n");
         s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
         let own = sha256_hex(s.as_bytes());
         s.push_str(FILES_TABLE);
-        s.push_str(&format!("# SHA-256 of each file; {PARAMS}'s covers the lines above [files]\n"));
+        let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
         for name in HASHED_FILES {
             let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
             if let Some(h) = hash {
-                s.push_str(&format!("\"{name}\" = \"{h}\"\n"));
+                let _ = writeln!(s, "\"{name}\" = \"{h}\"");
             }
         }
         s
