@@ -52,8 +52,16 @@ fn f64_text(v: f64, buf: &mut [u8; F64_TEXT_MAX]) -> &str {
     if v.is_infinite() {
         return if v > 0.0 { "inf" } else { "-inf" };
     }
-    // Digits and exponent: v = ±digits × 10^exp10, from ryu's text.
     let mut ryu_buf = ryu::Buffer::new();
+    // ryu's own layout is already `{:?}`'s outside [1e-5, 1e-4) (where it
+    // writes `0.0000ddd`), and only values with few significant bits can
+    // be ties: every other value is ryu's text as it is.
+    if !(1e-5..1e-4).contains(&v.abs()) && !may_be_tie(v) {
+        let text = ryu_buf.format_finite(v).as_bytes();
+        buf[..text.len()].copy_from_slice(text);
+        return std::str::from_utf8(&buf[..text.len()]).unwrap_or("NaN");
+    }
+    // Digits and exponent: v = ±digits × 10^exp10, from ryu's text.
     let text = ryu_buf.format_finite(v).as_bytes();
     let mut digits = [0u8; 17];
     let mut n = 0usize;
@@ -173,6 +181,21 @@ fn f64_text(v: f64, buf: &mut [u8; F64_TEXT_MAX]) -> &str {
     std::str::from_utf8(&buf[..len]).unwrap_or("NaN")
 }
 
+/// |v| = m × 2^q with m odd (None for 0).
+fn odd_mantissa(v: f64) -> Option<(u64, i32)> {
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (m, q) = if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
+    (m != 0).then(|| (m >> m.trailing_zeros(), q + m.trailing_zeros() as i32))
+}
+
+/// Whether [`rounded_down_at_tie`] can hold for some digits: q = -(f + 1)
+/// with f = 1..=27.
+fn may_be_tie(v: f64) -> bool {
+    odd_mantissa(v).is_some_and(|(_, q)| (-28..=-2).contains(&q))
+}
+
 /// Whether `|v|` is exactly halfway between `digits × 10^exp10` and the
 /// next candidate up (then ryu rounded to the even `digits`, Rust rounds up).
 ///
@@ -185,17 +208,9 @@ fn rounded_down_at_tie(v: f64, digits: &[u8], exp10: i32) -> bool {
     if !(-27..0).contains(&exp10) || !last_even {
         return false;
     }
-    let bits = v.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    let fraction = bits & ((1u64 << 52) - 1);
-    let (mut m, mut q) =
-        if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
-    if m == 0 {
+    let Some((m, q)) = odd_mantissa(v) else {
         return false;
-    }
-    let zeros = m.trailing_zeros();
-    m >>= zeros;
-    q += zeros as i32;
+    };
     let f = -exp10;
     if q != -(f + 1) {
         return false;
@@ -539,6 +554,10 @@ mod tests {
         let mut state = 17;
         for _ in 0..2_000_000 {
             check(f64::from_bits(splitmix(&mut state)));
+        }
+        // Where ryu's layout differs from `{:?}` (0.0000ddd against d.ddde-5).
+        for _ in 0..200_000 {
+            check(1e-5 + (splitmix(&mut state) >> 11) as f64 * 2.0f64.powi(-53) * 9e-5);
         }
     }
 
