@@ -21,25 +21,202 @@ pub fn fmt_f64(v: f64) -> String {
 }
 
 pub(super) fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
-    let _ = if v.is_nan() {
-        out.write_str("NaN")
-    } else if v.is_infinite() {
-        out.write_str(if v > 0.0 { "inf" } else { "-inf" })
-    } else {
-        write!(out, "{v:?}")
-    };
+    let mut buf = [0u8; F64_TEXT_MAX];
+    let _ = out.write_str(f64_text(v, &mut buf));
 }
 
 /// Appends [`fmt_f64`]'s text of `v` to `out` (no allocation).
 pub fn write_f64_bytes(out: &mut Vec<u8>, v: f64) {
-    use std::io::Write as _;
-    let _ = if v.is_nan() {
-        out.write_all(b"NaN")
-    } else if v.is_infinite() {
-        out.write_all(if v > 0.0 { b"inf" } else { b"-inf" })
-    } else {
-        write!(out, "{v:?}")
+    let mut buf = [0u8; F64_TEXT_MAX];
+    out.extend_from_slice(f64_text(v, &mut buf).as_bytes());
+}
+
+/// Longest text [`f64_text`] writes: `-` + 17 digits + `.` + `e-324`, or
+/// `-0.` + 4 zeros + 17 digits, or `-` + 16 digits + `.0`.
+const F64_TEXT_MAX: usize = 32;
+
+/// [`fmt_f64`]'s text of `v` in `buf`: the bytes of Rust's `{v:?}` for a
+/// finite `v` (shortest digits that read back to `v`, the closest of them,
+/// ties away from zero; scientific notation below 1e-4 and from 1e16 on,
+/// `.0` after an integer), at ryu's speed rather than `core::fmt`'s.
+///
+/// ryu finds the same shortest digits but writes them in its own layout and
+/// breaks an exact tie between two shortest candidates towards the even one
+/// where Rust's Dragon4 fallback rounds up: both are undone here
+/// (`f64_text_matches_debug` checks random bit patterns and every kind of
+/// tie against `{:?}`).
+fn f64_text(v: f64, buf: &mut [u8; F64_TEXT_MAX]) -> &str {
+    if v.is_nan() {
+        return "NaN";
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" };
+    }
+    let mut ryu_buf = ryu::Buffer::new();
+    // ryu's own layout is already `{:?}`'s outside [1e-5, 1e-4) (where it
+    // writes `0.0000ddd`), and only values with few significant bits can
+    // be ties: every other value is ryu's text as it is.
+    if !(1e-5..1e-4).contains(&v.abs()) && !may_be_tie(v) {
+        let text = ryu_buf.format_finite(v).as_bytes();
+        buf[..text.len()].copy_from_slice(text);
+        return std::str::from_utf8(&buf[..text.len()]).unwrap_or("NaN");
+    }
+    // Digits and exponent: v = ±digits × 10^exp10, from ryu's text.
+    let text = ryu_buf.format_finite(v).as_bytes();
+    let mut digits = [0u8; 17];
+    let mut n = 0usize;
+    let mut exp10: i32 = 0;
+    let mut after_point = false;
+    let mut i = usize::from(text.first() == Some(&b'-'));
+    while i < text.len() {
+        match text[i] {
+            b'.' => after_point = true,
+            b'e' | b'E' => {
+                exp10 += text[i + 1..]
+                    .iter()
+                    .try_fold((1i32, 0i32), |(sign, acc), &c| match c {
+                        b'-' => Some((-1, acc)),
+                        b'0'..=b'9' => Some((sign, acc * 10 + i32::from(c - b'0'))),
+                        _ => None,
+                    })
+                    .map_or(0, |(sign, acc)| sign * acc);
+                break;
+            }
+            c => {
+                // Leading zeros (`0.0001`) are no digits; a digit beyond 17
+                // can only be a trailing zero (`1000000000000000.0`).
+                if n < digits.len() && !(n == 0 && c == b'0') {
+                    digits[n] = c - b'0';
+                    n += 1;
+                    exp10 -= i32::from(after_point);
+                } else if n == 0 {
+                    exp10 -= i32::from(after_point);
+                } else if !after_point {
+                    exp10 += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    // `digits[..n]` now stands for an integer; drop its trailing zeros.
+    while n > 1 && digits[n - 1] == 0 {
+        n -= 1;
+        exp10 += 1;
+    }
+    if n > 0 && rounded_down_at_tie(v, &digits[..n], exp10) {
+        // ryu chose the even candidate (the last digit is even, so adding
+        // one carries nowhere); Rust chooses the larger magnitude.
+        digits[n - 1] += 1;
+    }
+
+    let mut len = 0usize;
+    let mut push = |b: u8, buf: &mut [u8; F64_TEXT_MAX]| {
+        buf[len] = b;
+        len += 1;
     };
+    if v.is_sign_negative() {
+        push(b'-', buf);
+    }
+    if n == 0 {
+        for &b in b"0.0" {
+            push(b, buf);
+        }
+    } else {
+        // Position of the decimal point after the first digit: v = d.ddd × 10^point.
+        let point = exp10 + n as i32 - 1;
+        let abs = v.abs();
+        if !(1e-4..1e16).contains(&abs) {
+            push(b'0' + digits[0], buf);
+            if n > 1 {
+                push(b'.', buf);
+                for &d in &digits[1..n] {
+                    push(b'0' + d, buf);
+                }
+            }
+            push(b'e', buf);
+            if point < 0 {
+                push(b'-', buf);
+            }
+            let mut e = point.unsigned_abs();
+            let mut rev = [0u8; 3];
+            let mut k = 0;
+            loop {
+                rev[k] = (e % 10) as u8;
+                k += 1;
+                e /= 10;
+                if e == 0 {
+                    break;
+                }
+            }
+            for j in (0..k).rev() {
+                push(b'0' + rev[j], buf);
+            }
+        } else if point < 0 {
+            push(b'0', buf);
+            push(b'.', buf);
+            for _ in 0..(-point - 1) {
+                push(b'0', buf);
+            }
+            for &d in &digits[..n] {
+                push(b'0' + d, buf);
+            }
+        } else {
+            let int_digits = point as usize + 1;
+            for (j, &d) in digits[..n].iter().enumerate() {
+                if j == int_digits {
+                    push(b'.', buf);
+                }
+                push(b'0' + d, buf);
+            }
+            if int_digits >= n {
+                for _ in n..int_digits {
+                    push(b'0', buf);
+                }
+                push(b'.', buf);
+                push(b'0', buf);
+            }
+        }
+    }
+    // Only ASCII digits, signs, `.` and `e` were written.
+    std::str::from_utf8(&buf[..len]).unwrap_or("NaN")
+}
+
+/// |v| = m × 2^q with m odd (None for 0).
+fn odd_mantissa(v: f64) -> Option<(u64, i32)> {
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (m, q) = if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
+    (m != 0).then(|| (m >> m.trailing_zeros(), q + m.trailing_zeros() as i32))
+}
+
+/// Whether [`rounded_down_at_tie`] can hold for some digits: q = -(f + 1)
+/// with f = 1..=27.
+fn may_be_tie(v: f64) -> bool {
+    odd_mantissa(v).is_some_and(|(_, q)| (-28..=-2).contains(&q))
+}
+
+/// Whether `|v|` is exactly halfway between `digits × 10^exp10` and the
+/// next candidate up (then ryu rounded to the even `digits`, Rust rounds up).
+///
+/// |v| = m × 2^q with m odd; the tie value is (2D + 1) × 10^exp10 / 2, an
+/// odd number times 5^f / 2^(f + 1) with f = -exp10. They are equal only
+/// when q = -(f + 1) and m × 5^f = 2D + 1 (for exp10 >= 0 the tie value has
+/// fewer factors of two than any f64 with two shortest candidates).
+fn rounded_down_at_tie(v: f64, digits: &[u8], exp10: i32) -> bool {
+    let last_even = digits.last().is_some_and(|d| d % 2 == 0);
+    if !(-27..0).contains(&exp10) || !last_even {
+        return false;
+    }
+    let Some((m, q)) = odd_mantissa(v) else {
+        return false;
+    };
+    let f = -exp10;
+    if q != -(f + 1) {
+        return false;
+    }
+    let d = digits.iter().fold(0u128, |acc, &x| acc * 10 + u128::from(x));
+    u128::from(m) * 5u128.pow(f as u32) == 2 * d + 1
 }
 
 /// Parses what [`fmt_f64`] writes (and plain numbers).
@@ -157,43 +334,46 @@ impl JobFile {
     /// The configuration as text: seed and every parameter in SPEC order,
     /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
     pub fn config_text(&self) -> String {
+        use std::fmt::Write as _;
         let mut s = format!("seed = {}\n", self.seed);
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                s.push_str(&format!("{} = {v}\n", k.name));
+                let _ = writeln!(s, "{} = {v}", k.name);
             }
         }
         s
     }
 
     pub(super) fn to_toml(&self) -> String {
-        // Written by hand so parameters keep SPEC order (toml::Table sorts).
+        // Written by hand so parameters keep SPEC order (toml::Table sorts),
+        // straight into one String (no text allocated per line).
+        use std::fmt::Write as _;
         let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
-        s.push_str(&format!("job_id = {}\n", Value::String(self.job_id.clone())));
-        s.push_str(&format!("seed = {}\n", self.seed));
-        s.push_str(&format!("config_hash = \"{}\"\n", self.config_hash));
+        let _ = writeln!(s, "job_id = {}", Value::String(self.job_id.clone()));
+        let _ = writeln!(s, "seed = {}", self.seed);
+        let _ = writeln!(s, "config_hash = \"{}\"", self.config_hash);
         if let Some(dir) = &self.paths_relative_to {
-            s.push_str(&format!("paths_relative_to = {}\n", Value::String(dir.clone())));
+            let _ = writeln!(s, "paths_relative_to = {}", Value::String(dir.clone()));
         }
         if let Some(classes) = &self.classes {
             let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
-            s.push_str(&format!("classes = {list}\n"));
+            let _ = writeln!(s, "classes = {list}");
         }
         s.push_str("\n[params]\n");
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                s.push_str(&format!("{} = {v}\n", k.name));
+                let _ = writeln!(s, "{} = {v}", k.name);
             }
         }
         s.push_str("\n[result]\n");
         s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
         let own = sha256_hex(s.as_bytes());
         s.push_str(FILES_TABLE);
-        s.push_str(&format!("# SHA-256 of each file; {PARAMS}'s covers the lines above [files]\n"));
+        let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
         for name in HASHED_FILES {
             let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
             if let Some(h) = hash {
-                s.push_str(&format!("\"{name}\" = \"{h}\"\n"));
+                let _ = writeln!(s, "\"{name}\" = \"{h}\"");
             }
         }
         s
@@ -296,6 +476,110 @@ impl SummaryRow {
                 crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
                 _ => None,
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SplitMix64: reproducible bit patterns without a seeded-RNG dependency.
+    fn splitmix(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn check(v: f64) {
+        let mut buf = [0u8; F64_TEXT_MAX];
+        let ours = f64_text(v, &mut buf);
+        let expected = if v.is_nan() {
+            "NaN".to_string()
+        } else if v.is_infinite() {
+            if v > 0.0 { "inf" } else { "-inf" }.to_string()
+        } else {
+            format!("{v:?}")
+        };
+        assert_eq!(ours, expected, "bits {:#018x}", v.to_bits());
+        if !v.is_nan() {
+            assert_eq!(parse_f64(ours).map(f64::to_bits), Some(v.to_bits()), "{ours}");
+        }
+    }
+
+    #[test]
+    fn f64_text_matches_debug_on_edge_cases() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            f64::from_bits(1),
+            f64::from_bits(0x000f_ffff_ffff_ffff),
+            1e16,
+            1e-7,
+            1e-4,
+            // 9.999999999999999e22 as written in source is 1e23 itself.
+            1e23f64.next_down(),
+            1e23,
+            0.1,
+            0.3,
+            2.0f64.powi(53),
+            2.0f64.powi(53) + 2.0,
+            2.0f64.powi(64),
+            123456789012345680.0,
+            0.5 + 2.0f64.powi(-17),
+            2.0f64.powi(51) + 0.25,
+            2.0f64.powi(51) + 0.75,
+        ];
+        for e in -325..=310 {
+            let p = format!("1e{e}").parse::<f64>().unwrap_or(0.0);
+            cases.extend([p, p.next_up(), p.next_down(), 5.0 * p, 9.5 * p]);
+        }
+        for v in cases {
+            check(v);
+            check(-v);
+        }
+    }
+
+    #[test]
+    fn f64_text_matches_debug_on_random_bits() {
+        let mut state = 17;
+        for _ in 0..2_000_000 {
+            check(f64::from_bits(splitmix(&mut state)));
+        }
+        // Where ryu's layout differs from `{:?}` (0.0000ddd against d.ddde-5).
+        for _ in 0..200_000 {
+            check(1e-5 + (splitmix(&mut state) >> 11) as f64 * 2.0f64.powi(-53) * 9e-5);
+        }
+    }
+
+    /// Values with few significant bits: the only ones whose exact value
+    /// can lie halfway between two shortest candidates.
+    #[test]
+    fn f64_text_matches_debug_on_ties() {
+        let mut state = 4;
+        for q in -90..=12 {
+            for bits in 1..=53u32 {
+                for _ in 0..40 {
+                    let m = (splitmix(&mut state) >> (64 - bits)) | (1 << (bits - 1)) | 1;
+                    check(m as f64 * 2.0f64.powi(q));
+                }
+            }
+        }
+        // x.25 and x.75 with a 0.25 or 0.125 unit in the last place.
+        for _ in 0..200_000 {
+            let x = (splitmix(&mut state) >> 14) as f64;
+            check(x + 0.25);
+            check(x + 0.75);
+            check(x / 2.0 + 0.125);
         }
     }
 }
