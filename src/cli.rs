@@ -130,7 +130,8 @@ pub enum Command {
     Verify {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
-        /// Retrain only N jobs (N >= 1), evenly spread over the folder (default: all).
+        /// Retrain only N jobs (N >= 1), evenly spread over the folder (default: all); every
+        /// job's files are still checked against their hashes.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
         /// Worker threads (default: all cores).

@@ -151,6 +151,33 @@ fn verify_retrains_and_finds_the_same_bytes_and_catches_tampering() {
 }
 
 #[test]
+fn verify_with_a_sample_still_checks_every_job_against_its_hashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 30\n[grid]\nlr = [0.1, 1.0]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let jobs = ["lr-0.1_seed-0", "lr-0.1_seed-1", "lr-1.0_seed-0", "lr-1.0_seed-1"];
+    // Every job damaged: one curve changed, the others' curves removed.
+    for (i, id) in jobs.iter().enumerate() {
+        let curve = tmp.path().join(format!("r/jobs/{id}/curve.csv"));
+        if i == 0 {
+            let text = std::fs::read_to_string(&curve).unwrap();
+            std::fs::write(&curve, text.replacen('0', "1", 1)).unwrap();
+        } else {
+            std::fs::remove_file(&curve).unwrap();
+        }
+    }
+    let out = sweep(tmp.path()).args(["verify", "r", "--sample", "1"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("CHANGED curve.csv in jobs/{}", jobs[0])), "{text}");
+    for id in &jobs[1..] {
+        assert!(text.contains(&format!("MISSING curve.csv in jobs/{id}")), "{text}");
+    }
+    assert!(text.contains("verified 1 job: 0 identical, 1 differ"), "{text}");
+    assert!(text.contains("checked the files of 3 jobs more"), "{text}");
+}
+
+#[test]
 fn plan_order_and_ids_are_stable() {
     let tmp = tempfile::tempdir().unwrap();
     write(
