@@ -472,23 +472,53 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
     Plan::new(manifest).ok()
 }
 
+/// `sweep summarize DIR`: rewrites summary.csv from the whole job folders.
+/// A job whose files do not match their hashes is left out and named, with
+/// its damage and how to repair it; the command then exits 1.
 pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
+    // (job id, its damage) for each job folder left out.
+    let mut damaged: Vec<(String, Vec<store::Damage>)> = Vec::new();
     let n = match stored_plan(&rd) {
-        Some(plan) => runner::summarize_plan(&plan, &rd)?,
+        Some(plan) => {
+            let n = runner::summarize_plan(&plan, &rd)?;
+            for job in plan.jobs.iter().filter(|j| rd.has_job(&j.id)) {
+                if let Err((damage, _)) = store::read_job_checked(&rd.job_dir(&job.id))? {
+                    damaged.push((job.id.clone(), damage));
+                }
+            }
+            n
+        }
         None => {
-            // No readable manifest.toml: every job folder, sorted by id.
-            let ids = rd.job_ids()?;
-            let rows = ids
-                .iter()
-                .map(|id| store::read_job(&rd.job_dir(id)).map(|j| store::SummaryRow::from_job(&j)))
-                .collect::<Result<Vec<_>, _>>()?;
+            // No readable manifest.toml: every whole job folder, sorted by id.
+            let mut rows = Vec::new();
+            for id in rd.job_ids()? {
+                match store::read_job_checked(&rd.job_dir(&id))? {
+                    Ok(job) => rows.push(store::SummaryRow::from_job(&job)),
+                    Err((damage, _)) => damaged.push((id, damage)),
+                }
+            }
             rd.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
             rows.len()
         }
     };
     emit(&format!("{}: {n} jobs\n", rd.path(store::SUMMARY).display()))?;
-    Ok(ExitCode::SUCCESS)
+    if damaged.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text =
+        format!("left out {}, whose files do not match their hashes:\n", crate::count(damaged.len(), "job"));
+    for (id, damage) in &damaged {
+        let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+        text.push_str(&format!("  {}/{id}: {}\n", store::JOBS, what.join(", ")));
+    }
+    let shown = crate::slurm::shell_quote(&dir.display().to_string());
+    text.push_str(&format!(
+        "to repair: `sweep verify {shown}` checks every job; running the manifest again retrains the \
+         damaged ones, then summary.csv is whole\n"
+    ));
+    emit(&text)?;
+    Ok(ExitCode::from(1))
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
