@@ -910,7 +910,17 @@ impl<'a> Report<'a> {
             let status = if aggregate::diverged(job) {
                 format!("diverged at epoch {}", o.diverged_epoch.map_or("?".to_string(), |e| e.to_string()))
             } else {
-                format!("final loss {}, accuracy {}", fmt_sig(o.final_loss), percent(o.final_accuracy))
+                // With a test split, the figure rings held-out samples too:
+                // both accuracies, each named.
+                let accuracy = match o.final_test_accuracy {
+                    Some(t) => format!(
+                        "training accuracy {}, held-out accuracy {}",
+                        percent(o.final_accuracy),
+                        percent(t)
+                    ),
+                    None => format!("accuracy {}", percent(o.final_accuracy)),
+                };
+                format!("final loss {}, {accuracy}", fmt_sig(o.final_loss))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
             if classes > 2 {
