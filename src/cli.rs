@@ -117,6 +117,10 @@ pub enum Command {
   sweep diff results/main results/pr --fail-on-change  exit 1 when any configuration changed (CI)")]
     Diff(DiffArgs),
     /// Rebuild summary.csv from the job folders.
+    ///
+    /// Writes a row for each whole job. A job whose files no longer match
+    /// their hashes is left out and listed (MISSING / CHANGED, naming the
+    /// file), with how to repair it, and the exit code is then 1.
     #[command(after_help = "Example:
   sweep summarize results/lr     after a run could not write summary.csv (a full disk, say)")]
     Summarize {
@@ -130,7 +134,8 @@ pub enum Command {
     Verify {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
-        /// Retrain only N jobs (N >= 1), evenly spread over the folder (default: all).
+        /// Retrain only N jobs (N >= 1), evenly spread over the folder (default: all); every
+        /// job's files are still checked against their hashes.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
         /// Worker threads (default: all cores).

@@ -472,51 +472,83 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
     Plan::new(manifest).ok()
 }
 
+/// `sweep summarize DIR`: rewrites summary.csv from the whole job folders.
+/// A job whose files do not match their hashes is left out and named, with
+/// its damage and how to repair it; the command then exits 1.
 pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
+    // (job id, its damage) for each job folder left out.
+    let mut damaged: Vec<(String, Vec<store::Damage>)> = Vec::new();
     let n = match stored_plan(&rd) {
-        Some(plan) => runner::summarize_plan(&plan, &rd)?,
+        Some(plan) => {
+            let n = runner::summarize_plan(&plan, &rd)?;
+            for job in plan.jobs.iter().filter(|j| rd.has_job(&j.id)) {
+                if let Err((damage, _)) = store::read_job_checked(&rd.job_dir(&job.id))? {
+                    damaged.push((job.id.clone(), damage));
+                }
+            }
+            n
+        }
         None => {
-            // No readable manifest.toml: every job folder, sorted by id.
-            let ids = rd.job_ids()?;
-            let rows = ids
-                .iter()
-                .map(|id| store::read_job(&rd.job_dir(id)).map(|j| store::SummaryRow::from_job(&j)))
-                .collect::<Result<Vec<_>, _>>()?;
+            // No readable manifest.toml: every whole job folder, sorted by id.
+            let mut rows = Vec::new();
+            for id in rd.job_ids()? {
+                match store::read_job_checked(&rd.job_dir(&id))? {
+                    Ok(job) => rows.push(store::SummaryRow::from_job(&job)),
+                    Err((damage, _)) => damaged.push((id, damage)),
+                }
+            }
             rd.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
             rows.len()
         }
     };
     emit(&format!("{}: {n} jobs\n", rd.path(store::SUMMARY).display()))?;
-    Ok(ExitCode::SUCCESS)
+    if damaged.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text =
+        format!("left out {}, whose files do not match their hashes:\n", crate::count(damaged.len(), "job"));
+    for (id, damage) in &damaged {
+        let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
+        text.push_str(&format!("  {}/{id}: {}\n", store::JOBS, what.join(", ")));
+    }
+    let shown = crate::slurm::shell_quote(&dir.display().to_string());
+    text.push_str(&format!(
+        "to repair: `sweep verify {shown}` checks every job; running the manifest again retrains the \
+         damaged ones, then summary.csv is whole\n"
+    ));
+    emit(&text)?;
+    Ok(ExitCode::from(1))
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
     // The study's jobs (SPEC 6): every job of the plan that has a folder,
     // whole or not; without a readable manifest.toml, every job folder.
-    // With --sample, only the sampled ids are kept (not every id).
-    let pick = |total: usize, nth: &mut dyn FnMut(usize) -> String| -> Vec<String> {
-        match sample {
-            Some(n) if n < total => (0..n).map(|i| nth(i * total / n)).collect(),
-            _ => (0..total).map(nth).collect(),
-        }
+    let all: Vec<String> = match store::stored_plan(dir) {
+        Some(plan) => plan.jobs.iter().filter(|j| rd.has_job(&j.id)).map(|j| j.id.clone()).collect(),
+        None => rd.job_ids()?,
     };
-    let ids: Vec<String> = match store::stored_plan(dir) {
-        Some(plan) => {
-            let present: Vec<usize> =
-                plan.jobs.iter().enumerate().filter(|(_, j)| rd.has_job(&j.id)).map(|(i, _)| i).collect();
-            pick(present.len(), &mut |k| plan.jobs[present[k]].id.clone())
-        }
-        None => {
-            let all = rd.job_ids()?;
-            pick(all.len(), &mut |k| all[k].clone())
-        }
-    };
-    if ids.is_empty() {
+    if all.is_empty() {
         return Err(Error::usage(format!("{}: no finished jobs to verify", dir.display())));
     }
-    let mismatches = runner::verify(&rd, &ids, threads)?;
+    // --sample limits the retraining to N jobs evenly spread over the
+    // folder; every other job's files are still checked against their hashes.
+    let sampled: Vec<usize> = match sample {
+        Some(n) if n < all.len() => (0..n).map(|i| i * all.len() / n).collect(),
+        _ => (0..all.len()).collect(),
+    };
+    let ids: Vec<String> = sampled.iter().map(|&k| all[k].clone()).collect();
+    let mut mismatches = runner::verify(&rd, &ids, threads)?;
+    let retrained = mismatches.len();
+    let mut checked = 0;
+    for (_, id) in all.iter().enumerate().filter(|(k, _)| sampled.binary_search(k).is_err()) {
+        checked += 1;
+        if let Err((damage, _)) = store::read_job_checked(&rd.job_dir(id))? {
+            let problems = damage.iter().map(ToString::to_string).collect();
+            mismatches.push(runner::Mismatch { job_id: id.clone(), problems });
+        }
+    }
     for m in &mismatches {
         for problem in &m.problems {
             emit(&format!("{problem} in {}/{}\n", store::JOBS, m.job_id))?;
@@ -525,9 +557,17 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     emit(&format!(
         "verified {}: {} identical, {} differ\n",
         crate::count(ids.len(), "job"),
-        ids.len() - mismatches.len(),
-        mismatches.len()
+        ids.len() - retrained,
+        retrained
     ))?;
+    if checked > 0 {
+        emit(&format!(
+            "checked the files of {} more against their hashes (not retrained): {} intact, {} damaged\n",
+            crate::count(checked, "job"),
+            checked - (mismatches.len() - retrained),
+            mismatches.len() - retrained
+        ))?;
+    }
     Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

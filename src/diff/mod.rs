@@ -12,7 +12,9 @@
 //!   differences are paired and far less noisy than two independent samples:
 //!   the paired t-test, over the shared seeds only, and the means shown are
 //!   over those seeds, so `B − A` is the difference of the two means shown.
-//!   Otherwise Welch's t-test, which does not assume equal variances.
+//!   Otherwise Welch's t-test, which does not assume equal variances. When a
+//!   base parameter changes the data or the initial weights, a seed is a
+//!   different draw on each side: Welch's test throughout, and a warning.
 //! - One shared seed is compared exactly (same data, same start); one seed
 //!   a side on different seeds has no noise estimate at all: no verdict.
 //! - Diverged seeds are an outcome, not missing data: the shares of seeds
@@ -551,6 +553,10 @@ struct Report<'p> {
     tests: usize,
     /// (key, value in A, value in B): constant within each folder, differing between.
     base: Vec<(String, String, String)>,
+    /// Why the seeds are not common random numbers across the folders (a
+    /// base parameter changes the data or the initial weights), printed at
+    /// the top; `None` when seeds pair.
+    unpaired: Option<String>,
     /// The parameters that tell configurations apart (SPEC order).
     columns: Vec<String>,
     matched: Vec<ConfigDiff>,
@@ -572,6 +578,7 @@ impl<'p> Report<'p> {
             }
             _ => true,
         });
+        let unpaired = unpaired_why(&base);
         let constant_in_both =
             |k: usize| matches!((a.constant(k), b.constant(k)), (Some(va), Some(vb)) if va == vb);
         let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
@@ -595,6 +602,7 @@ impl<'p> Report<'p> {
             correction: opts.correction,
             tests: 0,
             base,
+            unpaired,
             columns,
             matched: Vec::new(),
             only_a: Vec::new(),
@@ -604,7 +612,9 @@ impl<'p> Report<'p> {
             match in_b.get(&key_of(&keys, ca)) {
                 Some(cb) => {
                     let same = identical(&ca.prints, &cb.prints);
-                    report.matched.push(compare(shown(ca), ca.side.clone(), cb.side.clone(), same, opts));
+                    let pairable = report.unpaired.is_none();
+                    let (sa, sb) = (ca.side.clone(), cb.side.clone());
+                    report.matched.push(compare(shown(ca), sa, sb, same, pairable, opts));
                 }
                 None => report.only_a.push(OneSided { params: shown(ca), side: ca.side.clone() }),
             }
@@ -618,6 +628,54 @@ impl<'p> Report<'p> {
         }
         report
     }
+}
+
+/// The parameters a job's data stream depends on (SPEC 5: the data set, its
+/// split, its columns and its preprocessing).
+const DATA_KEYS: [&str; 10] = [
+    "dataset",
+    "n_samples",
+    "noise",
+    "test_fraction",
+    "stratify",
+    "label_column",
+    "feature_columns",
+    "missing",
+    "conv",
+    "scale",
+];
+
+/// The parameters a job's initial weights depend on (SPEC 5), besides the
+/// data's number of inputs and classes.
+const INIT_KEYS: [&str; 3] = ["hidden", "bias", "init"];
+
+/// Why one seed in A and the same seed in B are not common random numbers,
+/// given the base parameters (key, A's value, B's value): a changed data set
+/// or initial weights make the seeds independent draws, so the pairs would
+/// compare nothing in common. `None` when the seeds pair.
+fn unpaired_why(base: &[(String, String, String)]) -> Option<String> {
+    let changed = |keys: &[&str]| -> Vec<&str> {
+        base.iter().map(|(k, _, _)| k.as_str()).filter(|k| keys.contains(k)).collect()
+    };
+    let (data, init) = (changed(&DATA_KEYS), changed(&INIT_KEYS));
+    if data.is_empty() && init.is_empty() {
+        return None;
+    }
+    let what = match (data.is_empty(), init.is_empty()) {
+        (false, false) => {
+            format!("the data ({}) and the initial weights ({})", data.join(", "), init.join(", "))
+        }
+        (false, true) => format!("the data ({})", data.join(", ")),
+        _ => format!("the initial weights ({})", init.join(", ")),
+    };
+    let mut why = format!(
+        "warning: {what} differ between the folders, so a seed does not give both sides the same data \
+         and start: seeds are not paired, every row uses Welch's t-test"
+    );
+    if data.contains(&"dataset") {
+        why.push_str("; a loss on one data set and a loss on another are different quantities");
+    }
+    Some(why)
 }
 
 /// The same seeds on both sides, each once, with byte-identical files and
@@ -654,8 +712,17 @@ fn seed_list(seeds: &[u64]) -> String {
     crate::report::seed_runs(seeds, "-")
 }
 
-/// Picks the test and runs it; the verdict waits for the adjustment.
-fn compare(params: Vec<String>, a: Side, b: Side, identical: bool, opts: &DiffOptions) -> ConfigDiff {
+/// Picks the test and runs it; the verdict waits for the adjustment. The
+/// seeds pair only when `pairable` (the same seed gives both sides the same
+/// data and start).
+fn compare(
+    params: Vec<String>,
+    a: Side,
+    b: Side,
+    identical: bool,
+    pairable: bool,
+    opts: &DiffOptions,
+) -> ConfigDiff {
     let values = |s: &Side| s.values.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
     let mut d = ConfigDiff {
         params,
@@ -678,7 +745,7 @@ fn compare(params: Vec<String>, a: Side, b: Side, identical: bool, opts: &DiffOp
         return d;
     }
     let (a, b) = (&d.a, &d.b);
-    let p = pairs(a, b);
+    let p = if pairable { pairs(a, b) } else { Vec::new() };
     if a.n() == 0 || b.n() == 0 {
         // Nothing to average on a side: the failure shares decide, if anything.
     } else if p.len() >= 2 {

@@ -110,21 +110,23 @@ fn deciding_p(c: &ConfigDiff, alpha: f64) -> Option<String> {
 /// The header lines every human format shares (without Markdown marks).
 fn header_lines(r: &Report) -> Vec<String> {
     let direction = if r.metric.higher_is_better() { "higher" } else { "lower" };
-    let mut lines = vec![
+    let mut lines: Vec<String> = r.unpaired.iter().cloned().collect();
+    lines.extend([
         format!("A: {} ({})", r.a.display(), crate::count(r.jobs_a, "job")),
         format!("B: {} ({})", r.b.display(), crate::count(r.jobs_b, "job")),
         format!("metric: {}, {direction} is better; differences are B − A", r.metric),
-    ];
+    ]);
     if r.base.is_empty() {
         lines.push("base: no base parameter differs between the folders".into());
     } else {
         let base: Vec<String> = r.base.iter().map(|(k, va, vb)| format!("{k}: {va} -> {vb}")).collect();
         lines.push(format!("base: {} (configurations are matched without it)", base.join(", ")));
     }
-    lines.push(
-        "tests: paired t over the seeds both ran, else Welch's t; diverged shares: Fisher's exact test"
-            .into(),
-    );
+    lines.push(if r.unpaired.is_some() {
+        "tests: Welch's t (seeds not paired); diverged shares: Fisher's exact test".into()
+    } else {
+        "tests: paired t over the seeds both ran, else Welch's t; diverged shares: Fisher's exact test".into()
+    });
     lines.push(match r.correction {
         _ if r.tests == 0 => {
             format!("level: no p-value to adjust; {} intervals per row", confidence(r.alpha))

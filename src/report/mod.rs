@@ -181,7 +181,9 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     store::write_whole(&report_path, markdown.as_bytes(), &tmp_dir)?;
 
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
-    let page = html::page(&title, report.page_data(), &body, &report.figures);
+    // The page does not point to itself.
+    let page_body = body.replace(&report.page_sentence(), "");
+    let page = html::page(&title, report.page_data(), &page_body, &report.figures);
     store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
     Ok(Written {
         report: report_path,
@@ -563,14 +565,22 @@ impl<'a> Report<'a> {
              each, per value of the axis, the line is the median over its jobs and the band the middle half \
              of them (interquartile range); with {} jobs or fewer, every job's own curve is drawn thin and \
              faint. A diverged job counts as larger than any finite loss from the epoch it diverged, and \
-             is marked × there at the top edge. The interactive page {}, draws every job's curve and \
-             lists every job.\n",
+             is marked × there at the top edge.{}\n",
             figures::FEW_JOBS,
+            self.page_sentence()
+        );
+    }
+
+    /// The sentence of report.md that points to the interactive page (with
+    /// its leading space); the page itself leaves it out.
+    fn page_sentence(&self) -> String {
+        format!(
+            " The interactive page {}, draws every job's curve and lists every job.",
             match &self.page_at {
                 Some(at) => format!("`{at}`, in the results folder"),
                 None => "`report.html`, beside this report".to_string(),
             }
-        );
+        )
     }
 
     /// The footnote of shortened values: label = full value.
@@ -899,7 +909,17 @@ impl<'a> Report<'a> {
             let status = if aggregate::diverged(job) {
                 format!("diverged at epoch {}", o.diverged_epoch.map_or("?".to_string(), |e| e.to_string()))
             } else {
-                format!("final loss {}, accuracy {}", fmt_sig(o.final_loss), percent(o.final_accuracy))
+                // With a test split, the figure rings held-out samples too:
+                // both accuracies, each named.
+                let accuracy = match o.final_test_accuracy {
+                    Some(t) => format!(
+                        "training accuracy {}, held-out accuracy {}",
+                        percent(o.final_accuracy),
+                        percent(t)
+                    ),
+                    None => format!("accuracy {}", percent(o.final_accuracy)),
+                };
+                format!("final loss {}, {accuracy}", fmt_sig(o.final_loss))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
             if !job_dir.join(store::PREDICTIONS).exists() {

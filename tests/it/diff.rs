@@ -446,3 +446,54 @@ fn case_8_report_and_diff_print_one_std_for_one_folder() {
     approx::assert_relative_eq!(sweep::stats::sample_std(&huge).unwrap(), 1e300, max_relative = 1e-12);
     assert_eq!(sweep::stats::mean(&huge), Some(2e300));
 }
+
+/// Trains the manifest `text` into `root/results/name`.
+fn run_manifest(root: &Path, name: &str, text: &str) -> PathBuf {
+    let path = crate::common::write(root, &format!("{name}.toml"), text);
+    let plan = Plan::new(Manifest::load(&path, &[]).expect("manifest")).expect("plan");
+    let out = root.join("results").join(name);
+    let opts = RunOptions { threads: Some(2), ..RunOptions::default() };
+    let report = run_plan(&plan, &out, &opts, &|_| {}).expect("run");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    out
+}
+
+#[test]
+fn seeds_on_different_data_or_a_different_start_are_not_paired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = |base: &str| {
+        format!(
+            "seeds = 3\n[base]\nhidden = [2, 2]\nlog_every = 50\nepochs = 100\n{base}\n[grid]\nlr = [0.5, 0.05]\n"
+        )
+    };
+    run_manifest(tmp.path(), "linear", &manifest("dataset = \"linear\"\nn_samples = 20"));
+    run_manifest(tmp.path(), "linear-40", &manifest("dataset = \"linear\"\nn_samples = 40"));
+    run_manifest(tmp.path(), "circle", &manifest("dataset = \"circle\"\nn_samples = 20"));
+    run_manifest(tmp.path(), "xavier", &manifest("dataset = \"linear\"\nn_samples = 20\ninit = \"xavier\""));
+    run_manifest(tmp.path(), "lr-base", &manifest("dataset = \"linear\"\nn_samples = 20\nl2 = 0.001"));
+
+    // (B, the words the warning must hold, whether it names different quantities)
+    for (b, names, quantities) in [
+        ("linear-40", "the data (n_samples)", false),
+        ("circle", "the data (dataset)", true),
+        ("xavier", "the initial weights (init)", false),
+    ] {
+        let (_, text, _) = sweep_diff(tmp.path(), "linear", b, &["--format", "text"]);
+        let first = text.lines().nth(1).unwrap_or_default();
+        assert!(first.starts_with("warning: ") && first.contains(names), "{b}: {text}");
+        assert!(text.contains("seeds are not paired"), "{b}: {text}");
+        assert_eq!(text.contains("different quantities"), quantities, "{b}: {text}");
+        assert!(!text.contains("paired t over"), "{b}: {text}");
+        let rows = csv_rows(&sweep_diff(tmp.path(), "linear", b, &["--format", "csv"]).1);
+        assert_eq!(rows.len(), 2, "{b}");
+        for row in &rows {
+            assert_eq!((row["test"].as_str(), row["pairs"].as_str()), ("welch", ""), "{b}: {row:?}");
+        }
+        let (_, md, _) = sweep_diff(tmp.path(), "linear", b, &["--format", "md"]);
+        assert!(md.contains("- warning: "), "{b}: {md}");
+    }
+    // An optimizer parameter leaves data and start alone: the seeds pair.
+    let (_, text, _) = sweep_diff(tmp.path(), "linear", "lr-base", &["--format", "text"]);
+    assert!(!text.contains("warning"), "{text}");
+    assert!(text.contains("3 paired"), "{text}");
+}

@@ -151,6 +151,32 @@ fn a_small_sweep_reports_a_table_per_axis_and_well_formed_figures() {
 /// results folder, which the report names: nothing is written beside the
 /// report but the report itself.
 #[test]
+fn the_page_does_not_point_to_itself_but_report_md_points_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(&written.report).unwrap();
+    assert!(md.contains("The interactive page `report.html`, beside this report"), "{md}");
+    let page = std::fs::read_to_string(&written.page).unwrap();
+    assert!(page.contains("How to read the learning curves"), "the page holds the report");
+    assert!(!page.contains("The interactive page"), "the page names itself");
+}
+
+#[test]
+fn the_prediction_figure_gives_the_held_out_accuracy_beside_the_training_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = "seeds = 2\n[base]\nepochs = 40\nlog_every = 5\nn_samples = 40\ndataset = \"linear\"\n\
+                    test_fraction = 0.25\n[grid]\nlr = [0.1, 1.0]\n";
+    let dir = run(tmp.path(), "held", manifest);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(&written.report).unwrap();
+    let line = md.lines().find(|l| l.starts_with("Job `")).expect("a representative job");
+    assert!(line.contains(", training accuracy ") && line.contains(", held-out accuracy "), "{line}");
+    let svg = read_svg(&dir.join("figures/predictions-linear.svg"));
+    assert!(svg.contains("held-out accuracy"), "the subtitle says it too");
+}
+
+#[test]
 fn a_report_written_elsewhere_links_into_the_results_folder_and_names_its_page() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = run(tmp.path(), "small", SMALL);

@@ -151,6 +151,33 @@ fn verify_retrains_and_finds_the_same_bytes_and_catches_tampering() {
 }
 
 #[test]
+fn verify_with_a_sample_still_checks_every_job_against_its_hashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 30\n[grid]\nlr = [0.1, 1.0]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let jobs = ["lr-0.1_seed-0", "lr-0.1_seed-1", "lr-1.0_seed-0", "lr-1.0_seed-1"];
+    // Every job damaged: one curve changed, the others' curves removed.
+    for (i, id) in jobs.iter().enumerate() {
+        let curve = tmp.path().join(format!("r/jobs/{id}/curve.csv"));
+        if i == 0 {
+            let text = std::fs::read_to_string(&curve).unwrap();
+            std::fs::write(&curve, text.replacen('0', "1", 1)).unwrap();
+        } else {
+            std::fs::remove_file(&curve).unwrap();
+        }
+    }
+    let out = sweep(tmp.path()).args(["verify", "r", "--sample", "1"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("CHANGED curve.csv in jobs/{}", jobs[0])), "{text}");
+    for id in &jobs[1..] {
+        assert!(text.contains(&format!("MISSING curve.csv in jobs/{id}")), "{text}");
+    }
+    assert!(text.contains("verified 1 job: 0 identical, 1 differ"), "{text}");
+    assert!(text.contains("checked the files of 3 jobs more"), "{text}");
+}
+
+#[test]
 fn plan_order_and_ids_are_stable() {
     let tmp = tempfile::tempdir().unwrap();
     write(
@@ -263,4 +290,28 @@ fn a_run_whose_stop_flag_is_set_trains_nothing() {
     let other = sweep::runner::RunOptions { threads: Some(1), ..Default::default() };
     let report = sweep::runner::run_plan(&plan, &tmp.path().join("r"), &other, &|_| {}).unwrap();
     assert_eq!((report.ran, report.cancelled), (3, 0), "the flag belongs to the first run only");
+}
+
+#[test]
+fn summarize_names_the_damaged_jobs_it_leaves_out_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 30\n[grid]\nlr = [0.1, 1.0]\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let out = sweep(tmp.path()).args(["summarize", "r"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    let curve = tmp.path().join("r/jobs/lr-0.1_seed-1/curve.csv");
+    let text = std::fs::read_to_string(&curve).unwrap();
+    std::fs::write(&curve, text.replacen('0', "1", 1)).unwrap();
+    std::fs::remove_file(tmp.path().join("r/jobs/lr-1.0_seed-0/curve.csv")).unwrap();
+
+    let out = sweep(tmp.path()).args(["summarize", "r"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("2 jobs\n"), "{text}");
+    assert!(text.contains("left out 2 jobs"), "{text}");
+    assert!(text.contains("jobs/lr-0.1_seed-1: CHANGED curve.csv"), "{text}");
+    assert!(text.contains("jobs/lr-1.0_seed-0: MISSING curve.csv"), "{text}");
+    assert!(text.contains("sweep verify r") && text.contains("running the manifest again"), "{text}");
+    let summary = std::fs::read_to_string(tmp.path().join("r/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "a header and the 2 whole jobs: {summary}");
 }
