@@ -827,33 +827,43 @@ impl<'a> Report<'a> {
     /// non-diverged job, the one with the lowest mean final loss; within
     /// it, the seed with the median final loss (the lower middle one for an
     /// even count) — typical of the best setting, not its luckiest seed.
+    /// One job to draw for a data set: the seed with the median final loss
+    /// within the configuration with the lowest mean final loss, over the
+    /// seeds that did not diverge. The loss is the held-out one when the
+    /// jobs have a test split (issue 14: a job is shown for how it does on
+    /// data it did not train on), else the training one.
     fn representative(&self, rows: &[&'a SummaryRow]) -> Option<(&'a SummaryRow, String)> {
+        let held_out = rows.iter().any(|r| r.outcome.final_test_loss.is_some());
+        let loss = |r: &SummaryRow| {
+            if held_out { r.outcome.final_test_loss.unwrap_or(f64::NAN) } else { r.outcome.final_loss }
+        };
+        let which_loss = if held_out { "held-out loss" } else { "final loss" };
         let configs = aggregate::configurations(rows.iter().copied(), &self.axes);
         let best = configs
             .iter()
-            .filter_map(|c| aggregate::stats(&c.rows).loss_mean.map(|m| (m, c)))
-            .min_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+            .filter_map(|c| {
+                let ok: Vec<f64> =
+                    c.rows.iter().filter(|r| !aggregate::diverged(r)).map(|r| loss(r)).collect();
+                let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+                (!ok.is_empty() && mean.is_finite()).then_some((mean, c))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
         match best {
             Some((_, c)) => {
                 let mut ok: Vec<&'a SummaryRow> =
                     c.rows.iter().copied().filter(|r| !aggregate::diverged(r)).collect();
-                ok.sort_by(|a, b| {
-                    a.outcome
-                        .final_loss
-                        .partial_cmp(&b.outcome.final_loss)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
+                ok.sort_by(|a, b| loss(a).total_cmp(&loss(b)));
                 let pick = *ok.get(ok.len().saturating_sub(1) / 2)?;
                 let which = if configs.len() > 1 {
                     format!(
-                        "the configuration with the lowest mean final loss ({})",
+                        "the configuration with the lowest mean {which_loss} ({})",
                         self.describe(&c.values, "=")
                     )
                 } else {
                     "the only configuration".to_string()
                 };
                 let why = format!(
-                    "Chosen as the seed with the median final loss in {which}; {} of its {} seeds did not diverge.",
+                    "Chosen as the seed with the median {which_loss} in {which}; {} of its {} seeds did not diverge.",
                     ok.len(),
                     c.rows.len()
                 );
@@ -877,7 +887,7 @@ impl<'a> Report<'a> {
         let _ = writeln!(
             md,
             "For each data set, one representative job: the seed with the median final loss within the \
-             configuration with the lowest mean final loss. Left: the samples' labels; right: the trained \
+             configuration with the lowest mean final loss (the held-out loss when there is a test split). Left: the samples' labels; right: the trained \
              network's predictions, with the plane shaded by the class `model.json` predicts there \
              (2-input data only) and misclassified samples ringed.\n"
         );

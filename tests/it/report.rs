@@ -407,3 +407,43 @@ fn a_stale_figure_is_removed_and_a_users_file_is_kept() {
     assert!(!std::fs::read_to_string(&list).unwrap().contains("curves-activation"), "the list is rewritten");
     assert!(dir.join("figures/curves-lr.svg").is_file());
 }
+
+/// With a test split, the representative job is chosen by the held-out
+/// loss (issue 14): its configuration has the lowest mean held-out loss
+/// over the seeds that did not diverge (computed here from summary.csv),
+/// and the report says which loss chose it.
+#[test]
+fn the_representative_job_is_chosen_by_the_held_out_loss_when_there_is_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(
+        tmp.path(),
+        "held",
+        "seeds = 3\n[base]\ndataset = \"xor-hard\"\nn_samples = 60\nnoise = 0.3\ntest_fraction = 0.5\n\
+         epochs = 300\nlog_every = 50\nbias = true\n[grid]\nhidden = [[2], [16, 16]]\nlr = [0.5, 2.0]\n",
+    );
+    report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("Chosen as the seed with the median held-out loss in the configuration"), "{md}");
+
+    let mut r = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (id, hid, lr, test, status) =
+        (col("job_id"), col("hidden"), col("lr"), col("final_test_loss"), col("status"));
+    let mut by_config: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
+    let mut jobs = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        jobs.push((rec[id].to_string(), rec[hid].to_string(), rec[lr].to_string()));
+        if &rec[status] == "ok" {
+            by_config
+                .entry((rec[hid].to_string(), rec[lr].to_string()))
+                .or_default()
+                .push(rec[test].parse().unwrap());
+        }
+    }
+    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let best = by_config.iter().min_by(|a, b| mean(a.1).total_cmp(&mean(b.1))).unwrap().0.clone();
+    let chosen = jobs.iter().find(|(j, ..)| md.contains(&format!("Job `{j}`"))).expect("a job is named");
+    assert_eq!((chosen.1.clone(), chosen.2.clone()), best, "{md}");
+}
