@@ -64,23 +64,10 @@ EOF
     echo "$f"
 }
 
-# measure LABEL CMD...: one row of the table (wall s, cpu s, peak RSS MB).
-measure() {
-    local label="$1"; shift
-    local log
-    log=$(mktemp)
-    /usr/bin/time -f '%e %U %S %M' -o "$log" "$@" >/dev/null 2>&1 || {
-        echo "bench-jobs: '$*' failed:" >&2; "$@" 2>&1 >/dev/null | tail -3 >&2; exit 1; }
-    read -r wall user sys rss <"$log"
-    rm -f "$log"
-    printf '| %-32s | %8.2f | %8.2f | %8.1f |\n' "$label" "$wall" "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
-}
-
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "sweep: $sweep"
-echo
-echo "| what                             |  wall s  |  CPU s   | peak MB  |"
-echo "|----------------------------------|---------:|---------:|---------:|"
+BENCH_NAME=bench-jobs BENCH_LABEL_WIDTH=32
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+table_header
 for n in $sizes; do
     m=$(manifest $((n / 10)))
     measure "run $n, disk" "$sweep" run "$m" --out "$disk/tiny-$n" --quiet --yes

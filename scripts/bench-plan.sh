@@ -51,23 +51,10 @@ list() { # jobs -> a manifest: one configuration, an explicit list of that many 
     echo "$f"
 }
 
-# measure LABEL CMD...: one row of the table (wall s, cpu s, peak RSS MB).
-measure() {
-    local label="$1"; shift
-    local log
-    log=$(mktemp)
-    /usr/bin/time -f '%e %U %S %M' -o "$log" "$@" >/dev/null 2>&1 || {
-        echo "bench-plan: '$*' failed:" >&2; "$@" 2>&1 >/dev/null | tail -3 >&2; exit 1; }
-    read -r wall user sys rss <"$log"
-    rm -f "$log"
-    printf '| %-44s | %8.2f | %8.2f | %8.1f |\n' "$label" "$wall" "$(echo "$user + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
-}
-
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "sweep: $sweep"
-echo
-echo "| what                                         |  wall s  |  CPU s   | peak MB  |"
-echo "|----------------------------------------------|---------:|---------:|---------:|"
+BENCH_NAME=bench-plan BENCH_LABEL_WIDTH=44
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+table_header
 for n in $sizes; do
     g=$(grid "$n")
     l=$(list "$n")
