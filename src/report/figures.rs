@@ -664,7 +664,20 @@ fn tint(c: RGBColor, share: f64) -> RGBColor {
 /// triangle, square, cross, cycling so that no two of the first 32 classes
 /// share both).
 fn class_style(class: usize) -> (RGBColor, usize) {
-    (colour(class), (class + class / PALETTE.len()) % 4)
+    (class_colour(class), (class + class / PALETTE.len()) % 4)
+}
+
+/// Classes 8 and 9 (the digits): matplotlib's tab10 brown and grey, so ten
+/// classes get ten colours; from the eleventh on, colours cycle and the
+/// shape tells classes apart.
+const EXTRA_CLASS_COLOURS: [RGBColor; 2] = [RGBColor(0x8C, 0x56, 0x4B), RGBColor(0x7F, 0x7F, 0x7F)];
+
+/// The colour of class `class`: the series palette for the first eight.
+fn class_colour(class: usize) -> RGBColor {
+    match class {
+        8 | 9 => EXTRA_CLASS_COLOURS[class - 8],
+        c => colour(c),
+    }
 }
 
 fn draw_point<DB: DrawingBackend>(
@@ -713,7 +726,7 @@ fn class_tint(class: usize) -> RGBColor {
     match class {
         0 => tint(BLUE, 0.14),
         1 => tint(ORANGE, 0.25),
-        c => tint(colour(c), 0.2),
+        c => tint(class_colour(c), 0.2),
     }
 }
 
@@ -1133,6 +1146,16 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ten_classes_get_ten_colours() {
+        let colours: Vec<(u8, u8, u8)> = (0..10).map(|c| class_colour(c).rgb()).collect();
+        for (i, a) in colours.iter().enumerate() {
+            assert!(!colours[i + 1..].contains(a), "class {i} shares its colour: {colours:?}");
+        }
+        assert_eq!(class_colour(0), colour(0), "the lab's classes keep their colours");
+        assert_eq!(class_colour(1), colour(1));
+    }
 
     #[test]
     fn a_tick_next_to_zero_reads_zero() {
