@@ -457,13 +457,9 @@ impl Plan {
         format!("seed = {}\n{}", job.seed, self.body(&job.swept))
     }
 
-    /// The configuration hash recorded in params.toml; resume compares it.
-    /// Data and weights files are hashed by content, so editing one retrains.
-    pub fn config_hash(&self, job: &Job, spec: &JobSpec) -> String {
-        hash_text(&self.config_text(job), &input_files(spec), &mut HashMap::new())
-    }
-
-    /// [`Plan::config_hash`] of every job of `shard` (every job for None),
+    /// The configuration hash recorded in params.toml (resume compares it;
+    /// data and weights files are hashed by content, so editing one
+    /// retrains) of every job of `shard` (every job for None),
     /// by plan index (empty for the jobs of other shards); each input file
     /// is read once into `contents` (by path; an unreadable one is empty),
     /// so the jobs train on the bytes hashed, and each configuration's text
