@@ -132,11 +132,15 @@ fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(),
 
 /// `~6.0 GB of curves, ~12 kB of predictions, ~1.2 kB of models`.
 fn disk_parts(size: &PlanSize) -> String {
+    // A part of size 0 is a file the `save` key leaves out.
+    let part = |bytes: f64, what: &str, file: &str| {
+        if bytes > 0.0 { format!("~{} of {what}", human_bytes_f(bytes)) } else { format!("no {file} (save)") }
+    };
     format!(
-        "~{} of curves, ~{} of predictions, ~{} of models",
+        "~{} of curves, {}, {}",
         human_bytes_f(size.curves),
-        human_bytes_f(size.predictions),
-        human_bytes_f(size.models)
+        part(size.predictions, "predictions", "predictions.csv"),
+        part(size.models, "models", "model.json")
     )
 }
 

@@ -528,10 +528,17 @@ impl Plan {
 
     /// Estimated memory and disk of every job (SPEC 6, Size), from the
     /// parameters alone: nothing is allocated or trained. CSV files are read
-    /// once each for their rows and columns.
+    /// once each for their rows and columns. predictions.csv and model.json
+    /// count only when the `save` key keeps them (an unreadable `save` counts
+    /// both: the run refuses it anyway).
     pub fn size(&self) -> PlanSize {
         let mut csv_shape: HashMap<PathBuf, (f64, f64)> = HashMap::new();
         let mut size = PlanSize::default();
+        let save = self
+            .jobs
+            .first()
+            .and_then(|job| spec::Save::from_value(&self.value(job, "save")).ok())
+            .unwrap_or_default();
         for (spec, job) in self.configs() {
             let (rows, inputs) = match &spec.data.source {
                 DataSource::Csv(path) => *csv_shape.entry(path.clone()).or_insert_with(|| {
@@ -549,8 +556,8 @@ impl Plan {
             let batch =
                 if spec.train.batch_size == 0 { rows } else { (spec.train.batch_size as f64).min(rows) };
             let curves = self.curve_rows(job) as f64 * CURVE_ROW_BYTES as f64;
-            let predictions = rows * (inputs + 4.0) * CELL_BYTES;
-            let model = params * CELL_BYTES;
+            let predictions = if save.predictions { rows * (inputs + 4.0) * CELL_BYTES } else { 0.0 };
+            let model = if save.model { params * CELL_BYTES } else { 0.0 };
             // The data (loaded, split, joined again for predictions), five
             // copies of the parameters (weights, gradients, optimizer state,
             // the model's text), three activations per unit and sample of a

@@ -377,4 +377,12 @@ fn oversized_plans_exit_2_with_the_estimate() {
     let text = stdout(&plan);
     assert!(text.contains("GB on disk") && text.contains("GB of predictions"), "{text}");
     assert!(text.contains("of memory per job"), "{text}");
+    // Files the `save` key leaves out are not counted: the same plan
+    // without predictions.csv and model.json is a few kB of curves, and
+    // its run is not held at the 5 GB gate.
+    write(cwd, "big-unsaved.toml", "seeds = 20\n[base]\nn_samples = 10000000\nepochs = 1\nsave = []\n");
+    let plan = sweep(cwd).args(["plan", "big-unsaved.toml"]).output().unwrap();
+    let text = stdout(&plan);
+    assert!(text.contains("no predictions.csv (save), no model.json (save)"), "{text}");
+    assert!(!text.contains("GB on disk"), "{text}");
 }
