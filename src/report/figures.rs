@@ -956,12 +956,58 @@ pub struct SeedRow {
     pub seeds: Vec<(u64, f64, bool)>,
 }
 
-/// Final training accuracy of every seed, one row per configuration.
+/// Final accuracy of every seed, one row per configuration.
 #[derive(Debug, Clone)]
 pub struct SeedsFigure {
     pub title: String,
     pub subtitle: String,
+    /// Which accuracy the seeds hold: training, or held-out when every job
+    /// has a test split (the x axis says which).
+    pub held_out: bool,
     pub rows: Vec<SeedRow>,
+}
+
+/// A configuration label in at most two lines of `max_px`: broken after a
+/// `key=value, ` item (never inside a value such as `[16, 16]`), the
+/// second line cut with `…` only if it still does not fit. A label cut at
+/// its end loses the value that tells two rows apart (`lr=0.0…`).
+fn label_lines(label: &str, px: f64, max_px: i32) -> Vec<String> {
+    let max_chars = ((max_px as f64) / (px * CHAR_EM)).floor().max(1.0) as usize;
+    if label.chars().count() <= max_chars {
+        return vec![label.to_string()];
+    }
+    // Items: split at ", " outside brackets.
+    let mut items: Vec<&str> = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in label.char_indices() {
+        match c {
+            '[' | '(' | '{' => depth += 1,
+            ']' | ')' | '}' => depth -= 1,
+            ',' if depth == 0 && label[i + 1..].starts_with(' ') => {
+                items.push(&label[start..=i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    items.push(&label[start..]);
+    // The longest first line of whole items that fits; the rest below.
+    let mut first = String::new();
+    let mut taken = 0;
+    for item in &items[..items.len() - 1] {
+        let next = if first.is_empty() { item.to_string() } else { format!("{first} {item}") };
+        if next.chars().count() > max_chars {
+            break;
+        }
+        first = next;
+        taken += 1;
+    }
+    if taken == 0 {
+        // Not even the first item fits: it is the one cut.
+        first = fit(items[0], px, max_px);
+        taken = 1;
+    }
+    vec![first, fit(&items[taken..].join(" "), px, max_px)]
 }
 
 /// Above this many seeds in a configuration, its row of the seeds figure is
@@ -1052,11 +1098,14 @@ fn accuracy_range<'a>(seeds: impl Iterator<Item = &'a (u64, f64, bool)>) -> (f64
 pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
     let header = Header::new(&fig.title, &fig.subtitle);
     let n = fig.rows.len().max(1);
-    const ROW_H: u32 = 30;
-    let legend_h = 40u32;
-    let height = header.height() + (ROW_H * n as u32 + 80).max(220) + legend_h;
     let widest = fig.rows.iter().map(|r| text_width(&r.label, TICK_PX)).max().unwrap_or(0);
     let label_w = (widest + 20).clamp(60, (WIDTH as f64 * 0.45) as i32);
+    let labels: Vec<Vec<String>> =
+        fig.rows.iter().map(|r| label_lines(&r.label, TICK_PX, label_w - 16)).collect();
+    // Rows grow to hold a label of two lines.
+    let row_h: u32 = if labels.iter().any(|l| l.len() > 1) { 44 } else { 30 };
+    let legend_h = 40u32;
+    let height = header.height() + (row_h * n as u32 + 80).max(220) + legend_h;
 
     let (x_lo, x_hi) = accuracy_range(fig.rows.iter().flat_map(|r| &r.seeds));
     let pad = 0.03 * (x_hi - x_lo);
@@ -1078,7 +1127,7 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
             .build_cartesian_2d(x0..x1, (n as f64 - 0.5)..-0.5f64)?;
         chart
             .configure_mesh()
-            .x_desc("final training accuracy (%)")
+            .x_desc(if fig.held_out { "final held-out accuracy (%)" } else { "final training accuracy (%)" })
             .x_labels(((x_hi - x_lo) / 5.0).round().clamp(2.0, 11.0) as usize)
             .y_labels(0)
             .disable_y_mesh()
@@ -1091,15 +1140,12 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
         for (i, row) in fig.rows.iter().enumerate() {
             let (_, py) = chart.backend_coord(&(0.0, i as f64));
             let px = chart.plotting_area().get_pixel_range().0.start;
-            draw_text(
-                &root,
-                &fit(&row.label, TICK_PX, label_w - 16),
-                TICK_PX,
-                &BLACK,
-                (px - 10, py),
-                MID_RIGHT,
-                false,
-            )?;
+            let lines = &labels[i];
+            let line_h = (TICK_PX * 1.25) as i32;
+            for (l, line) in lines.iter().enumerate() {
+                let dy = (2 * l as i32 + 1 - lines.len() as i32) * line_h / 2;
+                draw_text(&root, line, TICK_PX, &BLACK, (px - 10, py + dy), MID_RIGHT, false)?;
+            }
             if i > 0 {
                 let (_, sep) = chart.backend_coord(&(0.0, i as f64 - 0.5));
                 let (x_end, _) = chart.backend_coord(&(x1, 0.0));
@@ -1325,6 +1371,7 @@ mod tests {
         let fig = SeedsFigure {
             title: "t".into(),
             subtitle: "s".into(),
+            held_out: false,
             rows: vec![
                 SeedRow { label: "lr=0.1".into(), seeds: seeds.clone() },
                 SeedRow { label: "lr=1.0".into(), seeds },
@@ -1333,6 +1380,34 @@ mod tests {
         let svg = seeds_svg(&fig).unwrap();
         assert!(svg.len() < 40_000, "{} bytes", svg.len());
         assert!(svg.contains("<rect") && svg.contains(">\n100\n</text>"), "bars and the diverged count");
+    }
+
+    /// A label too long for its column was cut at its end, losing the
+    /// value that tells two rows apart (`hidden=[16, 16], lr=0.0…` for
+    /// lr=0.001 and lr=0.01): it now breaks after an item, never inside a
+    /// value, and the rows grow to hold it.
+    #[test]
+    fn long_seed_labels_wrap_after_an_item_and_keep_every_value() {
+        let long = "scale=standard, hidden=[16, 16], lr=0.001";
+        let lines = label_lines(long, TICK_PX, 300);
+        assert_eq!(lines, ["scale=standard, hidden=[16, 16],", "lr=0.001"]);
+        assert_eq!(label_lines("lr=0.1", TICK_PX, 300), ["lr=0.1"]);
+        // Never inside brackets; an item wider than the column is the one
+        // cut, and the last value stays whole.
+        let lines = label_lines("hidden=[16, 16, 16, 16, 16, 16], lr=0.001", TICK_PX, 200);
+        assert!(lines[0].starts_with("hidden=[16, 16") && lines[0].ends_with('…'), "{lines:?}");
+        assert_eq!(lines[1], "lr=0.001");
+        let rows = ["0.001", "0.01"].map(|lr| SeedRow {
+            label: format!("scale=standard, hidden=[16, 16, 16, 16], lr={lr}"),
+            seeds: vec![(0, 0.9, false)],
+        });
+        let fig =
+            SeedsFigure { title: "t".into(), subtitle: "s".into(), held_out: true, rows: rows.to_vec() };
+        let svg = seeds_svg(&fig).unwrap();
+        for text in ["lr=0.001", "lr=0.01", "final held-out accuracy (%)"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(!svg.contains('…'), "nothing cut");
     }
 
     #[test]

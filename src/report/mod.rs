@@ -779,6 +779,12 @@ impl<'a> Report<'a> {
         md.push_str(&tables::group_table(&keys, &groups, true));
         md.push('\n');
 
+        // With a test split on every job, the accuracy that matters is the
+        // held-out one (training accuracy of a real data set is mostly 100%).
+        let held_out = self.rows.iter().all(|r| r.outcome.final_test_accuracy.is_some());
+        let accuracy = |r: &SummaryRow| {
+            if held_out { r.outcome.final_test_accuracy } else { Some(r.outcome.final_accuracy) }
+        };
         let rows: Vec<SeedRow> = configs
             .iter()
             .map(|c| SeedRow {
@@ -786,29 +792,33 @@ impl<'a> Report<'a> {
                 seeds: c
                     .rows
                     .iter()
-                    .map(|r| (r.seed, r.outcome.final_accuracy, aggregate::diverged(r)))
+                    .map(|r| (r.seed, accuracy(r).unwrap_or(f64::NAN), aggregate::diverged(r)))
                     .collect(),
             })
             .collect();
-        let failed: usize = configs.iter().map(|c| aggregate::stats(&c.rows).failed_seeds.len()).sum();
+        let failed =
+            rows.iter().flat_map(|r| &r.seeds).filter(|&&(_, acc, diverged)| diverged || acc < 1.0).count();
         let many = configs.iter().any(|c| c.rows.len() > figures::MANY_SEEDS);
         let fig = SeedsFigure {
             title: "Final accuracy of every seed".to_string(),
             subtitle: format!(
-                "One row per configuration, {}; {failed} of {} jobs ended below 100% or diverged. Fixed: {}.",
+                "One row per configuration, {}; {failed} of {} jobs ended below 100%{} or diverged. Fixed: {}.",
                 if many { "a histogram of its seeds where it has many" } else { "one point per seed" },
                 self.rows.len(),
+                if held_out { " held-out accuracy" } else { "" },
                 self.fixed_text()
             ),
+            held_out,
             rows,
         };
         let link =
             self.add_figure("seeds.svg".into(), "Final accuracy per seed".into(), figures::seeds_svg(&fig))?;
         let _ = writeln!(
             md,
-            "{link}\n*Each point is one seed's final training accuracy: circles reached 100%, triangles did \
+            "{link}\n*Each point is one seed's final {} accuracy: circles reached 100%, triangles did \
              not, crosses diverged. The accuracy axis spans the seeds' range. A claim resting on one seed \
              shows here as one point among many.*{}\n",
+            if held_out { "held-out" } else { "training" },
             if many {
                 format!(
                     " *A configuration with more than {} seeds is drawn as a histogram instead: one bar per \
