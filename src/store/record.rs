@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use toml::Value;
 
 use super::layout::{CURVE, FILES_TABLE, HASHED_FILES, JOBS, PARAMS};
+use super::pack::JobRef;
 use std::sync::Arc;
 
 use crate::spec::{KEYS, Key, Typed};
@@ -435,8 +436,11 @@ pub struct SummaryRow {
     /// Every parameter, typed, [`KEYS`] order.
     pub params: Params,
     pub outcome: JobOutcome,
-    /// curve.csv relative to the results folder.
+    /// curve.csv relative to the results folder (`jobs/<id>/curve.csv`
+    /// in both layouts: summary.csv is the same whatever the layout).
     pub curve: String,
+    /// Where the job's files are (not a column).
+    pub at: JobRef,
 }
 
 impl SummaryRow {
@@ -452,6 +456,7 @@ impl SummaryRow {
             params,
             outcome: job.result.clone(),
             curve: format!("{JOBS}/{}/{CURVE}", job.job_id),
+            at: JobRef::folder(format!("{JOBS}/{}", job.job_id)),
         }
     }
 
