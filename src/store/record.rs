@@ -428,8 +428,9 @@ impl Params {
     }
 }
 
-/// One row of summary.csv.
-#[derive(Debug, Clone, PartialEq)]
+/// One row of summary.csv (rows are equal when their cells are: `at` is
+/// where the job is stored, not a column).
+#[derive(Debug, Clone)]
 pub struct SummaryRow {
     pub job_id: String,
     pub seed: u64,
@@ -441,6 +442,13 @@ pub struct SummaryRow {
     pub curve: String,
     /// Where the job's files are (not a column).
     pub at: JobRef,
+}
+
+impl PartialEq for SummaryRow {
+    fn eq(&self, other: &SummaryRow) -> bool {
+        (&self.job_id, self.seed, &self.params, &self.outcome, &self.curve)
+            == (&other.job_id, other.seed, &other.params, &other.outcome, &other.curve)
+    }
 }
 
 impl SummaryRow {
