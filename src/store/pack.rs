@@ -221,8 +221,13 @@ fn read_index(path: &Path, f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(StoreError::Io { path: path.to_path_buf(), source: e }),
     };
+    parse_index(path, &bytes, f)
+}
+
+/// [`read_index`] of the index's contents `bytes`.
+fn parse_index(path: &Path, bytes: &[u8], f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError> {
     if !bytes.starts_with(INDEX_HEADER.as_bytes()) {
-        if INDEX_HEADER.as_bytes().starts_with(&bytes) {
+        if INDEX_HEADER.as_bytes().starts_with(bytes) {
             return Ok(0); // the header itself torn (or the file empty)
         }
         return Err(StoreError::Format {
@@ -455,13 +460,14 @@ impl ResultsDir {
         let open = |p: &Path| {
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(p).map_err(io_at(p))
         };
-        let index_file = open(&index_path)?;
+        let mut index_file = open(&index_path)?;
+        let mut bytes = Vec::new();
+        index_file.read_to_end(&mut bytes).map_err(io_at(&index_path))?;
         let mut existing = HashMap::new();
-        let whole = read_index(&index_path, &mut |row| {
+        let whole = parse_index(&index_path, &bytes, &mut |row| {
             existing.insert(row.id.to_string(), Entry { pack: 0, offset: row.offset, lens: row.lens });
         })?;
-        let index_len = index_file.metadata().map_err(io_at(&index_path))?.len();
-        if index_len != whole {
+        if bytes.len() as u64 != whole {
             index_file.set_len(whole).map_err(io_at(&index_path))?;
         }
         if whole == 0 {
@@ -476,7 +482,6 @@ impl ResultsDir {
             // jobs go after every row's bytes.
             data.set_len(end).map_err(io_at(&data_path))?;
         }
-        let mut index_file = index_file;
         use io::Seek as _;
         index_file.seek(io::SeekFrom::End(0)).map_err(io_at(&index_path))?;
         Ok(PackWriter {
