@@ -743,6 +743,51 @@ mod tests {
         assert!(SummaryCheck::open(&dir.path().join("none.csv")).unwrap().is_none());
     }
 
+    /// A packed job: a stopped job's bytes are cut at once, a finished
+    /// one is invisible until committed (its index row), then reads back
+    /// whole from the pack, and a reopened pack knows it.
+    #[test]
+    fn a_packed_job_is_visible_only_once_committed_and_a_stopped_one_leaves_no_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path());
+        store.create().unwrap();
+        let job = |id: &str| JobFile {
+            job_id: id.into(),
+            seed: 0,
+            config_hash: "abc".into(),
+            paths_relative_to: None,
+            classes: None,
+            params: toml::Table::new(),
+            result: JobOutcome::new(&Summary::empty(), String::new()),
+            files: Default::default(),
+        };
+        let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
+        let data = store.path(PACKS).join("0-1.0.data");
+        let mut pack = store.open_pack("0-1", 0).unwrap();
+        let mut stopped = pack.begin_job("stopped", 0, None).unwrap();
+        stopped.record(&rec);
+        drop(stopped);
+        assert_eq!(fs::metadata(&data).unwrap().len(), 0, "a stopped job's bytes are cut");
+        let mut w = pack.begin_job("kept", 1, None).unwrap();
+        w.record(&rec);
+        let prepared = w.prepare(job("kept"), None, Some("{}\n")).unwrap();
+        assert!(pack.existing("kept").is_none());
+        let index = JobIndex::open(dir.path(), None).unwrap();
+        assert_eq!(index.others().count(), 0, "not visible before commit");
+        let outcome = prepared.commit().unwrap();
+        drop(pack);
+        let index = JobIndex::open(dir.path(), None).unwrap();
+        let (id, places) = index.others().next().unwrap();
+        assert_eq!(id, "kept");
+        let back = places[0].checked().unwrap().unwrap();
+        assert_eq!(back.result.files_hash, outcome.files_hash);
+        assert!(!places[0].has(PREDICTIONS) && places[0].has(MODEL));
+        assert_eq!(places[0].curve().unwrap().collect::<Result<Vec<_>, _>>().unwrap(), vec![rec]);
+        let reopened = store.open_pack("0-1", 0).unwrap();
+        assert_eq!(reopened.existing("kept"), Some(places[0].clone()));
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "nothing in the temporary place");
+    }
+
     /// A prepared job is invisible until committed, and a prepared job that
     /// is never committed (the run died first) leaves nothing behind.
     #[test]
