@@ -618,7 +618,7 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
     })?;
     let outside = runner::jobs_outside(&plan, &rd)?;
     let index = store::JobIndex::open(&rd.root, Some(&plan))?;
-    let packed = runner::packed_outside(&plan, &index);
+    let packed = runner::packed_outside(&index);
     if !packed.is_empty() {
         // A pack holds the jobs of a chunk in one file: one job cannot be
         // taken out of it.

@@ -208,7 +208,7 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = jobs_outside(plan, &dir)?.len() + packed_outside(plan, &index).len();
+    let outside = jobs_outside(plan, &dir)?.len() + packed_outside(&index).len();
     drop(index);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
@@ -610,10 +610,9 @@ pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreE
     Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
 }
 
-/// Ids of the packed jobs of a folder (its `index`, opened with `plan`)
-/// that are not jobs of `plan`, sorted.
-pub fn packed_outside(plan: &Plan, index: &store::JobIndex) -> Vec<String> {
-    let _ = plan; // the index matched its rows to the plan when opened
+/// Ids of the packed jobs of a folder that are not jobs of the plan its
+/// `index` was opened with, sorted.
+pub fn packed_outside(index: &store::JobIndex) -> Vec<String> {
     index.others().map(|(id, _)| id.to_string()).collect()
 }
 
