@@ -214,13 +214,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         ))?;
         any_failed |= !report.failed.is_empty();
         if !report.repaired.is_empty() {
-            let (id, what) = &report.repaired[0];
+            let (job, what) = &report.repaired[0];
             let more = report.repaired.len() - 1;
             eprintln!(
                 "note: retrained {} finished job(s) whose files no longer matched their recorded hashes \
-                 ({}/{id}: {what}{})",
+                 ({job}: {what}{})",
                 report.repaired.len(),
-                store::JOBS,
                 if more > 0 { format!("; and {more} more") } else { String::new() }
             );
         }
@@ -478,10 +477,7 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
 fn shown_job(rd: &ResultsDir, at: &store::JobRef, id: &str) -> String {
     match at {
         store::JobRef::Folder(_) => format!("{}/{id}", store::JOBS),
-        store::JobRef::Packed(p) => {
-            let data = p.data.strip_prefix(&rd.root).unwrap_or(&p.data);
-            format!("{}[{id}]", data.display())
-        }
+        store::JobRef::Packed(_) => at.name_in(&rd.root),
     }
 }
 

@@ -92,8 +92,9 @@ pub struct RunReport {
     pub cancelled: usize,
     /// Jobs not started because a disk error stopped the run.
     pub halted: usize,
-    /// (job id, what did not match) of finished jobs retrained because
-    /// their files no longer matched their recorded hashes.
+    /// (the job within the results folder: `jobs/<id>`, or
+    /// `packs/<pack>.data[<id>]`; what did not match) of finished jobs
+    /// retrained because their files no longer matched their recorded hashes.
     pub repaired: Vec<(String, String)>,
     /// Job folders of the results folder outside this plan: kept, counted
     /// by nothing (`sweep prune` removes them).
@@ -172,6 +173,10 @@ pub fn run_plan<'p>(
         if !places.is_empty() {
             let wanted = |f: &JobFile| f.config_hash == *hex && covers(saved(f), save);
             let picked = store::JobRef::pick(places, &wanted);
+            let place = match &picked {
+                Ok(Some((at, _))) => at.name_in(&dir.root),
+                _ => String::new(),
+            };
             match picked.as_ref().map(|p| p.as_ref().map(|(_, checked)| checked)) {
                 // A finished job that lacks a file this run saves is trained again.
                 Ok(Some(Ok(f))) if f.config_hash == *hex && covers(saved(f), save) => {
@@ -185,7 +190,7 @@ pub fn run_plan<'p>(
                 // truncated or deleted since it was written: retrained, and said.
                 Ok(Some(Err((damage, Some(f))))) if f.config_hash == *hex && !opts.force => {
                     let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-                    repaired.push((job.id.clone(), what.join(", ")));
+                    repaired.push((place, what.join(", ")));
                 }
                 // A finished job of another configuration: replaced only with --force.
                 Ok(Some(Ok(f))) if f.config_text() != plan.config_text(job) => {

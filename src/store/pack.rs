@@ -135,6 +135,17 @@ impl JobRef {
         }
     }
 
+    /// How messages name the job within its results folder `root`:
+    /// `jobs/<job_id>`, or `packs/<pack>.data[<job_id>]`.
+    pub fn name_in(&self, root: &Path) -> String {
+        match self {
+            JobRef::Folder(dir) => dir.strip_prefix(root).unwrap_or(dir).display().to_string(),
+            JobRef::Packed(p) => {
+                format!("{}[{}]", p.data.strip_prefix(root).unwrap_or(&p.data).display(), p.job_id)
+            }
+        }
+    }
+
     /// Whether the job holds the file `name` (a packed job: its index says so).
     pub fn has(&self, name: &str) -> bool {
         match self {

@@ -201,7 +201,11 @@ fn a_damaged_packed_job_is_named_by_readers_and_retrained_by_run() {
     assert!(!o.status.success() && stderr(&o).contains("CHANGED curve.csv"), "{}", stderr(&o));
     let o = packed(cwd, "m.toml", "p", &[]);
     assert!(stdout(&o).contains("1 jobs run, 11 skipped"), "{}", stdout(&o));
-    assert!(stderr(&o).contains("CHANGED curve.csv"), "the repair is said: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(packs/0-1.0.data[dataset-linear_lr-1.0_seed-0]: CHANGED curve.csv)"),
+        "the repair is said: {}",
+        stderr(&o)
+    );
     assert_eq!(
         fs::read_to_string(cwd.join("p/packs/0-1.0.index.csv")).unwrap().lines().count(),
         3,
