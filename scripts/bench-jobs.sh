@@ -6,12 +6,14 @@
 #
 #   scripts/bench-jobs.sh [--jobs "1000 10000 100000"] [--sweep PATH]
 #                         [--disk DIR] [--tmpfs DIR] [--readers]
+#                         [--layout folders|packed]
 #
 # --jobs: the sizes (default: 1000 10000 100000); --sweep: the binary to time
 # (default: this checkout's release build, built first); --disk / --tmpfs:
 # parent folders on each kind of file system (default: target/bench-jobs and
 # /dev/shm/sweep-bench-jobs, both emptied first); --readers: also time
-# summarize, report, export and diff (A against itself) on the tmpfs folder.
+# summarize, report, export and diff (A against itself) on the tmpfs folder;
+# --layout: the manifest's `layout` key (default: folders, sweep's default).
 #
 # Ratios within one run are what to compare (disk / tmpfs, 100k / 1k RSS):
 # this workplace's machines are shared and their disks vary by the hour.
@@ -25,6 +27,7 @@ sweep=""
 disk=""
 tmpfs=""
 readers=0
+layout=folders
 while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) sizes="$2"; shift 2 ;;
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
         --disk) disk="$2"; shift 2 ;;
         --tmpfs) tmpfs="$2"; shift 2 ;;
         --readers) readers=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --layout) layout="$2"; shift 2 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-jobs: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -48,6 +52,10 @@ rm -rf "$disk" "$tmpfs"
 mkdir -p "$disk" "$tmpfs"
 trap 'rm -rf "$tmpfs"' EXIT
 
+# Only when asked: a sweep from before the key (--sweep) refuses it.
+layout_line=""
+[ "$layout" = folders ] || layout_line="layout = \"$layout\""
+
 manifest() { # seeds -> a manifest file
     local f="$tmpfs/tiny-$1.toml"
     cat >"$f" <<EOF
@@ -57,6 +65,7 @@ seeds = $1
 epochs = 10
 n_samples = 100
 hidden = [2, 2]
+$layout_line
 [grid]
 lr = [1.0, 0.3, 0.1, 0.03, 0.01]
 activation = ["sigmoid", "tanh"]

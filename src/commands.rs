@@ -35,6 +35,7 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
         eprintln!("warning: {warning}");
     }
     runner::files_to_save(&plan)?;
+    runner::layout_of(&plan)?;
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -217,13 +218,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         ))?;
         any_failed |= !report.failed.is_empty();
         if !report.repaired.is_empty() {
-            let (id, what) = &report.repaired[0];
+            let (job, what) = &report.repaired[0];
             let more = report.repaired.len() - 1;
             eprintln!(
                 "note: retrained {} finished job(s) whose files no longer matched their recorded hashes \
-                 ({}/{id}: {what}{})",
+                 ({job}: {what}{})",
                 report.repaired.len(),
-                store::JOBS,
                 if more > 0 { format!("; and {more} more") } else { String::new() }
             );
         }
@@ -476,30 +476,41 @@ fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
     Plan::new(manifest).ok()
 }
 
+/// How messages name a stored job: `jobs/<id>`, or `<pack>.data[<id>]`
+/// relative to the results folder.
+fn shown_job(rd: &ResultsDir, at: &store::JobRef, id: &str) -> String {
+    match at {
+        store::JobRef::Folder(_) => format!("{}/{id}", store::JOBS),
+        store::JobRef::Packed(_) => at.name_in(&rd.root),
+    }
+}
+
 /// `sweep summarize DIR`: rewrites summary.csv from the whole job folders.
 /// A job whose files do not match their hashes is left out and named, with
 /// its damage and how to repair it; the command then exits 1.
 pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
-    // (job id, its damage) for each job folder left out.
+    // (where, its damage) for each job left out.
     let mut damaged: Vec<(String, Vec<store::Damage>)> = Vec::new();
     let n = match stored_plan(&rd) {
         Some(plan) => {
             let n = runner::summarize_plan(&plan, &rd)?;
-            for job in plan.jobs.iter().filter(|j| rd.has_job(&j.id)) {
-                if let Err((damage, _)) = store::read_job_checked(&rd.job_dir(&job.id))? {
-                    damaged.push((job.id.clone(), damage));
+            let index = store::JobIndex::open(&rd.root, Some(&plan))?;
+            for job in &plan.jobs {
+                if let Some((at, Err((damage, _)))) = store::plan_job(&plan, &index, job)? {
+                    damaged.push((shown_job(&rd, &at, &job.id), damage));
                 }
             }
             n
         }
         None => {
-            // No readable manifest.toml: every whole job folder, sorted by id.
+            // No readable manifest.toml: every whole job, sorted by id.
             let mut rows = Vec::new();
-            for id in rd.job_ids()? {
-                match store::read_job_checked(&rd.job_dir(&id))? {
+            let index = store::JobIndex::open(&rd.root, None)?;
+            for (id, at, checked) in store::all_jobs(&rd, &index)? {
+                match checked {
                     Ok(job) => rows.push(store::SummaryRow::from_job(&job)),
-                    Err((damage, _)) => damaged.push((id, damage)),
+                    Err((damage, _)) => damaged.push((shown_job(&rd, &at, &id), damage)),
                 }
             }
             rd.write_atomic(store::SUMMARY, &store::summary_csv(&rows))?;
@@ -512,9 +523,9 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     }
     let mut text =
         format!("left out {}, whose files do not match their hashes:\n", crate::count(damaged.len(), "job"));
-    for (id, damage) in &damaged {
+    for (shown, damage) in &damaged {
         let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-        text.push_str(&format!("  {}/{id}: {}\n", store::JOBS, what.join(", ")));
+        text.push_str(&format!("  {shown}: {}\n", what.join(", ")));
     }
     let shown = crate::slurm::shell_quote(&dir.display().to_string());
     text.push_str(&format!(
@@ -527,11 +538,24 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
-    // The study's jobs (SPEC 6): every job of the plan that has a folder,
-    // whole or not; without a readable manifest.toml, every job folder.
-    let all: Vec<String> = match store::stored_plan(dir) {
-        Some(plan) => plan.jobs.iter().filter(|j| rd.has_job(&j.id)).map(|j| j.id.clone()).collect(),
-        None => rd.job_ids()?,
+    // The study's jobs (SPEC 6): every job of the plan that is stored
+    // (a folder or packed), whole or not; without a readable manifest.toml,
+    // every stored job.
+    let all: Vec<(String, store::JobRef)> = match store::stored_plan(dir) {
+        Some(plan) => {
+            let index = store::JobIndex::open(&rd.root, Some(&plan))?;
+            let mut all = Vec::new();
+            for job in &plan.jobs {
+                if let Some((at, _)) = store::plan_job(&plan, &index, job)? {
+                    all.push((job.id.clone(), at));
+                }
+            }
+            all
+        }
+        None => {
+            let index = store::JobIndex::open(&rd.root, None)?;
+            store::all_jobs(&rd, &index)?.into_iter().map(|(id, at, _)| (id, at)).collect()
+        }
     };
     if all.is_empty() {
         return Err(Error::usage(format!("{}: no finished jobs to verify", dir.display())));
@@ -542,20 +566,23 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         Some(n) if n < all.len() => (0..n).map(|i| i * all.len() / n).collect(),
         _ => (0..all.len()).collect(),
     };
-    let ids: Vec<String> = sampled.iter().map(|&k| all[k].clone()).collect();
+    let ids: Vec<(String, store::JobRef)> = sampled.iter().map(|&k| all[k].clone()).collect();
     let mut mismatches = runner::verify(&rd, &ids, threads)?;
     let retrained = mismatches.len();
     let mut checked = 0;
-    for (_, id) in all.iter().enumerate().filter(|(k, _)| sampled.binary_search(k).is_err()) {
+    for (_, (id, at)) in all.iter().enumerate().filter(|(k, _)| sampled.binary_search(k).is_err()) {
         checked += 1;
-        if let Err((damage, _)) = store::read_job_checked(&rd.job_dir(id))? {
+        if let Err((damage, _)) = at.checked()? {
             let problems = damage.iter().map(ToString::to_string).collect();
             mismatches.push(runner::Mismatch { job_id: id.clone(), problems });
         }
     }
+    let shown: std::collections::HashMap<&str, String> =
+        all.iter().map(|(id, at)| (id.as_str(), shown_job(&rd, at, id))).collect();
     for m in &mismatches {
         for problem in &m.problems {
-            emit(&format!("{problem} in {}/{}\n", store::JOBS, m.job_id))?;
+            let at = shown.get(m.job_id.as_str()).cloned().unwrap_or_else(|| m.job_id.clone());
+            emit(&format!("{problem} in {at}\n"))?;
         }
     }
     emit(&format!(
@@ -590,6 +617,29 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
         ))
     })?;
     let outside = runner::jobs_outside(&plan, &rd)?;
+    let index = store::JobIndex::open(&rd.root, Some(&plan))?;
+    let packed = runner::packed_outside(&index);
+    if !packed.is_empty() {
+        // A pack holds the jobs of a chunk in one file: one job cannot be
+        // taken out of it.
+        let shown = crate::slurm::shell_quote(&dir.display().to_string());
+        let more = if packed.len() > 3 { format!(" and {} more", packed.len() - 3) } else { String::new() };
+        let first: Vec<&str> = packed.iter().take(3).map(String::as_str).collect();
+        if delete {
+            return Err(Error::usage(format!(
+                "{shown}: {} outside the plan are packed ({}{more}, in {}/), and a packed job cannot be \
+                 removed from its pack; nothing was removed. To keep only the plan's jobs, run the manifest \
+                 into a new folder (`--out`), or export what you need (`sweep export`); readers already \
+                 leave jobs outside the plan out",
+                crate::count(packed.len(), "job"),
+                first.join(", "),
+                store::PACKS
+            )));
+        }
+        for id in &packed {
+            emit(&format!("outside the plan (packed, kept): {}/{id}\n", store::PACKS))?;
+        }
+    }
     let mut removed = 0;
     for id in &outside {
         let job = rd.job_dir(id);

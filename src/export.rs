@@ -58,7 +58,7 @@ pub fn export(dir: &Path, format: ExportFormat, out: &mut dyn Write) -> Result<u
             ExportFormat::Csv => csv_prefix(&row).map_err(csv_err(dir))?,
             ExportFormat::Json => json_prefix(&row),
         };
-        let mut curve = store::CurveReader::open(&dir.join(&row.curve))?;
+        let mut curve = row.at.curve()?;
         while let Some(r) = curve.next_record()? {
             line.clear();
             match format {

@@ -32,7 +32,7 @@ use ndarray::{Axis, concatenate};
 use rayon::prelude::*;
 
 use crate::plan::{Job, Plan, Shard};
-use crate::spec::{DataSource, Init, JobSpec, Save};
+use crate::spec::{DataSource, Init, JobSpec, Layout, Save};
 use crate::store::{self, JobFile, JobOutcome, ResultsDir, StoreError, SummaryRow};
 use crate::train;
 use crate::weights::WeightsFile;
@@ -92,8 +92,9 @@ pub struct RunReport {
     pub cancelled: usize,
     /// Jobs not started because a disk error stopped the run.
     pub halted: usize,
-    /// (job id, what did not match) of finished jobs retrained because
-    /// their files no longer matched their recorded hashes.
+    /// (the job within the results folder: `jobs/<id>`, or
+    /// `packs/<pack>.data[<id>]`; what did not match) of finished jobs
+    /// retrained because their files no longer matched their recorded hashes.
     pub repaired: Vec<(String, String)>,
     /// Job folders of the results folder outside this plan: kept, counted
     /// by nothing (`sweep prune` removes them).
@@ -143,6 +144,7 @@ pub fn run_plan<'p>(
         Err(source) => return Err(StoreError::Io { path: own, source }.into()),
     };
     let save = files_to_save(plan)?;
+    let layout = layout_of(plan)?;
     // This process's own temporary place, then whatever dead processes left.
     let workspace = dir.workspace()?;
     dir.clean_stale_tmp();
@@ -157,14 +159,28 @@ pub fn run_plan<'p>(
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
     let hashes = plan.config_hashes(opts.shard, &mut inputs);
+    let index = store::JobIndex::open(&dir.root, Some(plan))?;
+    // Jobs to train that have a folder, under the packed layout: the folder
+    // goes once the job is packed (a job is in one place).
+    let mut folders_to_replace = std::collections::HashSet::new();
     for job in plan.shard(opts.shard) {
         let hex = &hashes[job.index];
         let hash = u64::from_str_radix(hex, 16).expect("config hashes are 16 hex digits");
-        if dir.has_job(&job.id) {
-            match store::read_job_checked(&dir.job_dir(&job.id)) {
+        let places = index.places(job);
+        if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
+            folders_to_replace.insert(job.index);
+        }
+        if !places.is_empty() {
+            let wanted = |f: &JobFile| f.config_hash == *hex && covers(saved(f), save);
+            let picked = store::JobRef::pick(places, &wanted);
+            let place = match &picked {
+                Ok(Some((at, _))) => at.name_in(&dir.root),
+                _ => String::new(),
+            };
+            match picked.as_ref().map(|p| p.as_ref().map(|(_, checked)| checked)) {
                 // A finished job that lacks a file this run saves is trained again.
-                Ok(Ok(f)) if f.config_hash == *hex && covers(saved(&f), save) => {
-                    spill.add(job.index, &SummaryRow::from_job(&f))?;
+                Ok(Some(Ok(f))) if f.config_hash == *hex && covers(saved(f), save) => {
+                    spill.add(job.index, &SummaryRow::from_job(f))?;
                     if !opts.force {
                         skipped += 1;
                         continue;
@@ -172,12 +188,14 @@ pub fn run_plan<'p>(
                 }
                 // A job of this configuration whose files were changed,
                 // truncated or deleted since it was written: retrained, and said.
-                Ok(Err((damage, Some(f)))) if f.config_hash == *hex && !opts.force => {
+                Ok(Some(Err((damage, Some(f))))) if f.config_hash == *hex && !opts.force => {
                     let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-                    repaired.push((job.id.clone(), what.join(", ")));
+                    repaired.push((place, what.join(", ")));
                 }
                 // A finished job of another configuration: replaced only with --force.
-                Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
+                Ok(Some(Ok(f))) if f.config_text() != plan.config_text(job) => {
+                    other_study.push((job, (*f).clone()))
+                }
                 _ => {}
             }
         }
@@ -195,7 +213,8 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = jobs_outside(plan, &dir)?.len();
+    let outside = jobs_outside(plan, &dir)?.len() + packed_outside(&index).len();
+    drop(index);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, &todo);
@@ -289,6 +308,21 @@ pub fn run_plan<'p>(
                 }
             }
         };
+        // The packed layout: the chunk's pack, opened (and repaired after a
+        // crash) under the claim.
+        let mut pack = match layout {
+            Layout::Folders => None,
+            Layout::Packed => match dir.open_pack(&shard_name, chunk.first as usize) {
+                Ok(pack) => Some(pack),
+                Err(e) => {
+                    for &(i, _) in jobs {
+                        let job = &plan.jobs[i as usize];
+                        fail(job, JobFailure::Store { id: job.id.clone(), source: e.duplicate() });
+                    }
+                    return None;
+                }
+            },
+        };
         for (n, &(i, hash)) in jobs.iter().enumerate() {
             if n > 0 && stopped(jobs.len() - n) {
                 return None;
@@ -296,12 +330,15 @@ pub fn run_plan<'p>(
             let job = &plan.jobs[i as usize];
             let spec = plan.spec(job).expect("the plan validated every job");
             let hex = format!("{hash:016x}");
-            // Another process may have finished it since we planned.
-            if !opts.force
-                && dir.has_job(&job.id)
-                && let Some(f) =
-                    dir.finished(&job.id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
-            {
+            // Another process may have finished it since we planned (in
+            // this chunk's pack, or its folder).
+            let wanted = |f: &JobFile| f.config_hash == *hex && covers(saved(f), save);
+            let finished = match &pack {
+                _ if opts.force => None,
+                Some(pack) => pack.existing(&job.id).and_then(|at| at.checked().ok()?.ok()).filter(wanted),
+                None => dir.has_job(&job.id).then(|| dir.finished(&job.id)).flatten().filter(wanted),
+            };
+            if let Some(f) = finished {
                 keep_row(job, &f);
                 counts.lock().expect("counts").skipped += 1;
                 on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
@@ -309,7 +346,21 @@ pub fn run_plan<'p>(
             }
             let t0 = Instant::now();
             let file = job_file(plan, job, &spec, hex, &paths_base);
-            match prepare_job(&spec, file, save, &inputs, &dir, &workspace, opts.cancel.as_ref()) {
+            let writer = match &mut pack {
+                Some(pack) => {
+                    let replaces = folders_to_replace.contains(&job.index).then(|| dir.job_dir(&job.id));
+                    pack.begin_job(&job.id, job.index, replaces)
+                }
+                None => dir.begin_job(&workspace, &job.id),
+            };
+            let writer = match writer {
+                Ok(w) => w,
+                Err(source) => {
+                    fail(job, JobFailure::Store { id: job.id.clone(), source });
+                    continue;
+                }
+            };
+            match prepare_job(&spec, file, save, &inputs, writer, opts.cancel.as_ref()) {
                 Ok((file, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
@@ -366,8 +417,15 @@ pub fn run_plan<'p>(
     // spill; the plan's other jobs (other shards', other processes') read
     // from their folders.
     let mut spill = spill.into_inner().expect("spill");
-    let summary =
-        spill.flush().and_then(|()| write_summary(plan, &dir, |job| spill.row(job.index)).map(|_| ()));
+    // The packs' index rows are durable before summary.csv lists their jobs.
+    let packs_synced = if layout == Layout::Packed && dir.path(store::PACKS).is_dir() {
+        store::sync_packs(&dir.root)
+    } else {
+        Ok(())
+    };
+    let summary = packs_synced
+        .and_then(|()| spill.flush())
+        .and_then(|()| write_summary(plan, &dir, |job| spill.row(job.index)).map(|_| ()));
     let summary_error = summary.err().map(|e| e.to_string());
     drop(spill);
     drop(workspace);
@@ -502,6 +560,7 @@ fn write_summary(
 ) -> Result<usize, StoreError> {
     let mut line = Vec::new();
     let mut rows = 0;
+    let index = store::JobIndex::open(&dir.root, Some(plan))?;
     dir.write_atomic_with(store::SUMMARY, &mut |out| {
         store::summary_header(&mut line);
         out.write_all(&line)?;
@@ -509,12 +568,9 @@ fn write_summary(
             if let Some(row) = known(job) {
                 out.write_all(&row)?;
                 rows += 1;
-            } else if dir.has_job(&job.id) {
-                let checked =
-                    store::read_job_checked(&dir.job_dir(&job.id)).map_err(std::io::Error::other)?;
-                if let Ok(f) = checked
-                    && f.config_text() == plan.config_text(job)
-                {
+            } else {
+                let stored = store::plan_job(plan, &index, job).map_err(std::io::Error::other)?;
+                if let Some((_, Ok(f))) = stored {
                     line.clear();
                     store::summary_record(&mut line, &SummaryRow::from_job(&f));
                     out.write_all(&line)?;
@@ -557,6 +613,12 @@ fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
 pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
     let ids: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
     Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
+}
+
+/// Ids of the packed jobs of a folder that are not jobs of the plan its
+/// `index` was opened with, sorted.
+pub fn packed_outside(index: &store::JobIndex) -> Vec<String> {
+    index.others().map(|(id, _)| id.to_string()).collect()
 }
 
 /// Refuses a run whose manifest is the results folder's own manifest.toml
@@ -638,26 +700,28 @@ pub fn run_job(
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<JobOutcome, JobFailure> {
     let id = file.job_id.clone();
-    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), dir, workspace, cancel)?;
+    let writer =
+        dir.begin_job(workspace, &id).map_err(|source| JobFailure::Store { id: id.clone(), source })?;
+    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), writer, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
-/// Trains one job and writes its files in the workspace; returns its params
-/// (with the outcome) and the folder, to be committed.
+/// Trains one job and writes its files through `writer` (a folder in the
+/// workspace, or a pack); returns its params (with the outcome) and the
+/// job, to be committed.
 fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
     save: Save,
     inputs: &train::Inputs,
-    dir: &ResultsDir,
-    workspace: &store::Workspace,
+    mut writer: store::JobWriter<'_>,
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<(JobFile, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
-    let mut writer = dir.begin_job(workspace, &id).map_err(store_err)?;
     writer.cancel = cancel.cloned();
-    // On every early return `writer` drops, and its temporary folder with it.
+    // On every early return `writer` drops, and its temporary folder (or
+    // its bytes in the pack) with it.
     let trained = train::run_with(spec, inputs, &mut writer)
         .map_err(|source| JobFailure::Train { id: id.clone(), source })?;
     if trained.summary.stopped {
@@ -708,6 +772,21 @@ pub fn files_to_save(plan: &Plan) -> Result<Save, StoreError> {
     }
     let Some(first) = plan.jobs.first() else { return Ok(Save::default()) };
     Save::from_value(&plan.value(first, "save")).map_err(|e| refused(e.to_string()))
+}
+
+/// How the plan's jobs are stored (its `layout` key, one value for the
+/// whole run: a swept `layout` is refused).
+pub fn layout_of(plan: &Plan) -> Result<Layout, StoreError> {
+    let refused = |message: String| StoreError::Refused { path: plan.manifest.path.clone(), message };
+    if plan.swept_keys().iter().any(|k| k == "layout") {
+        return Err(refused(
+            "`layout` chooses how every job of the run is stored: set it in [base] (or --set \
+             layout=packed), not in [grid], [zip] or [[include]]"
+                .into(),
+        ));
+    }
+    let Some(first) = plan.jobs.first() else { return Ok(Layout::Folders) };
+    Layout::from_value(&plan.value(first, "layout")).map_err(|e| refused(e.to_string()))
 }
 
 /// Whether a job folder holding `have` holds every file of `want`.
@@ -766,12 +845,16 @@ pub struct Mismatch {
     pub problems: Vec<String>,
 }
 
-/// Checks the finished jobs `ids`: first every file against the hash its
+/// Checks the finished jobs `ids` (id, where it is stored): first every file against the hash its
 /// params.toml records, then (for whole jobs) retrains them from their own
 /// params.toml into the temporary place and compares each file's hash. When
 /// a retrained job differs and an input file (a CSV data set, a weights
 /// file) changed since the job ran, the message names it as the cause.
-pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
+pub fn verify(
+    dir: &ResultsDir,
+    ids: &[(String, store::JobRef)],
+    threads: Option<usize>,
+) -> Result<Vec<Mismatch>, RunError> {
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
     let workspace = scratch.workspace()?;
@@ -781,9 +864,9 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
         .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
     let result = pool.install(|| {
         ids.par_iter()
-            .map(|id| -> Result<Option<Mismatch>, RunError> {
+            .map(|(id, at)| -> Result<Option<Mismatch>, RunError> {
                 let mismatch = |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), problems });
-                let stored = match store::read_job_checked(&dir.job_dir(id))? {
+                let stored = match at.checked()? {
                     Ok(stored) => stored,
                     Err((damage, _)) => {
                         return Ok(mismatch(damage.iter().map(ToString::to_string).collect()));

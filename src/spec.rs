@@ -296,12 +296,48 @@ pub const KEYS: &[Key] = &[
 /// `[base]` (or `--set`) for the whole run, they are not part of any job's
 /// configuration (its hash, params.toml, summary.csv), so the results of a
 /// job do not depend on them.
-pub const OUTPUT_KEYS: &[Key] = &[Key {
-    name: "save",
-    kind: Kind::Subset { names: SAVED_FILES, default: SAVED_FILES },
-    doc: "the optional files each job writes (curve.csv and params.toml always); [] for large sweeps that \
-          need only summary.csv and the curves",
-}];
+pub const OUTPUT_KEYS: &[Key] = &[
+    Key {
+        name: "save",
+        kind: Kind::Subset { names: SAVED_FILES, default: SAVED_FILES },
+        doc: "the optional files each job writes (curve.csv and params.toml always); [] for large sweeps \
+              that need only summary.csv and the curves",
+    },
+    Key {
+        name: "layout",
+        kind: Kind::Choice { names: Layout::NAMES, default: "folders", file: None },
+        doc: "how jobs are stored: a folder per job in `jobs/`, or `packed`: the same files' bytes appended \
+              to a few files in `packs/` (one pair per chunk of up to 64 jobs), for sweeps of 10,000 jobs \
+              and more (no file per job; read them with `sweep export`, `report`, `diff`)",
+    },
+];
+
+named! {
+    /// How a run stores its jobs (the `layout` key).
+    pub enum Layout {
+        /// `jobs/<job_id>/`, four files each.
+        Folders = "folders",
+        /// `packs/<I>-<N>.<first index>.{data,index.csv}`: one pair per claim chunk.
+        Packed = "packed",
+    }
+}
+
+impl Layout {
+    /// The layout of a checked `layout` value.
+    pub fn from_value(value: &Value) -> Result<Layout, ParamError> {
+        let key = find_key("layout").expect("layout is a key");
+        let bad = |problem: String| ParamError {
+            key: key.name.to_string(),
+            value: value.to_string(),
+            problem,
+            allowed: key.allowed(),
+        };
+        match key.kind.check(value).map_err(bad)? {
+            Typed::Str(name) => name.parse().map_err(bad),
+            _ => unreachable!("a Choice checks to Str"),
+        }
+    }
+}
 
 /// The files `save` may name.
 pub const SAVED_FILES: &[&str] = &["predictions", "model"];

@@ -107,7 +107,24 @@ impl WeightsFile {
     pub fn load(path: &Path) -> Result<WeightsFile, WeightsError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
-        serde_json::from_str(&text).map_err(|source| WeightsError::Json { path: path.to_path_buf(), source })
+        Self::parse(path, text.as_bytes())
+    }
+
+    /// Parses the contents of a weights file (named `path` in messages).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<WeightsFile, WeightsError> {
+        serde_json::from_slice(bytes)
+            .map_err(|source| WeightsError::Json { path: path.to_path_buf(), source })
+    }
+
+    /// A job's model.json (a folder's file, or a packed job's).
+    pub fn of_job(job: &crate::store::JobRef) -> Result<WeightsFile, WeightsError> {
+        let path = job.label(crate::store::MODEL);
+        let io = |source| WeightsError::Io { path: path.clone(), source };
+        let bytes = job
+            .read(crate::store::MODEL)
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?
+            .ok_or_else(|| io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")))?;
+        Self::parse(&path, &bytes)
     }
 
     /// Parses the contents of the weights file `path` and checks them

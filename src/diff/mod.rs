@@ -42,7 +42,7 @@ use std::str::FromStr;
 
 use crate::spec::{KEYS, did_you_mean};
 use crate::stats::{self, Test};
-use crate::store::{self, JobOutcome, ResultsDir, StoreError, SummaryRow};
+use crate::store::{self, JobOutcome, StoreError, SummaryRow};
 
 /// What is compared across seeds: a numeric result column of summary.csv.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -349,7 +349,7 @@ impl<'p> Folder<'p> {
     /// cannot be called identical, but it can still be compared.
     fn files_hash(&self, row: &SummaryRow) -> Option<String> {
         let hash = if row.outcome.files_hash.is_empty() {
-            store::read_job(&ResultsDir::new(self.root).job_dir(&row.job_id)).ok()?.result.files_hash
+            row.at.params().ok()?.result.files_hash
         } else {
             row.outcome.files_hash.clone()
         };
@@ -970,6 +970,7 @@ mod tests {
                 files_hash: String::new(),
             },
             curve: String::new(),
+            at: crate::store::JobRef::folder("jobs"),
         }
     }
 

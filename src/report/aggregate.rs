@@ -412,6 +412,7 @@ mod tests {
                 files_hash: String::new(),
             },
             curve: format!("jobs/{id}/curve.csv"),
+            at: crate::store::JobRef::folder(format!("jobs/{id}")),
         }
     }
 

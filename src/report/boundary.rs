@@ -41,7 +41,26 @@ pub struct Saved {
 /// activations); every shape is checked by [`WeightsFile::to_params`], and
 /// the scaling's width against the inputs'.
 pub fn load_network(path: &Path, activation: Activation, output: Activation) -> Result<Saved, String> {
-    let file = WeightsFile::load(path).map_err(|e| e.to_string())?;
+    network_of(path, WeightsFile::load(path).map_err(|e| e.to_string())?, activation, output)
+}
+
+/// [`load_network`] of a job's model.json (in its folder or its pack).
+pub fn load_job_network(
+    job: &crate::store::JobRef,
+    activation: Activation,
+    output: Activation,
+) -> Result<Saved, String> {
+    let file = WeightsFile::of_job(job).map_err(|e| e.to_string())?;
+    network_of(&job.label(crate::store::MODEL), file, activation, output)
+}
+
+/// The network of a parsed weights file (named `path` in messages).
+fn network_of(
+    path: &Path,
+    file: WeightsFile,
+    activation: Activation,
+    output: Activation,
+) -> Result<Saved, String> {
     let first = file.layers.first().ok_or_else(|| format!("{}: no layers", path.display()))?;
     let mut sizes = vec![first.w.len()];
     for (l, layer) in file.layers.iter().enumerate() {

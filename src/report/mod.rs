@@ -372,21 +372,11 @@ impl<'a> Report<'a> {
         values.iter().map(|(k, v)| format!("{k}{sep}{}", self.label(k, v))).collect::<Vec<_>>().join(", ")
     }
 
-    /// A job's folder: where its curve is, else `jobs/<id>`.
-    fn job_dir(&self, row: &SummaryRow) -> PathBuf {
-        if !row.curve.is_empty()
-            && let Some(p) = self.dir.join(&row.curve).parent()
-        {
-            return p.to_path_buf();
-        }
-        self.dir.join(store::JOBS).join(&row.job_id)
-    }
-
     /// Opens every job's curve.csv once, so the notes list the unreadable
     /// ones in row order (the figures then leave them out).
     fn check_curves(&mut self) {
         for row in self.rows {
-            if let Err(e) = store::CurveReader::open(&self.job_dir(row).join(store::CURVE)) {
+            if let Err(e) = row.at.curve() {
                 self.unreadable.get_mut().insert(row.job_id.clone());
                 self.notes.push(format!("{e} (left out of the learning curves)"));
             }
@@ -413,7 +403,7 @@ impl<'a> Report<'a> {
         let logged = int("epochs").map_or(0, |e| e / every + 1);
         let stride = every * logged.div_ceil(MAX_CURVE_POINTS).max(1);
         let read = || -> Result<Vec<EpochRecord>, StoreError> {
-            let mut reader = store::CurveReader::open(&self.job_dir(row).join(store::CURVE))?;
+            let mut reader = row.at.curve()?;
             let mut kept = Vec::new();
             let mut last = None;
             while let Some(r) = reader.next_record()? {
@@ -907,8 +897,7 @@ impl<'a> Report<'a> {
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
-            let job_dir = self.job_dir(job);
-            let (preds, columns) = match job_predictions(self.dir, &job_dir) {
+            let (preds, columns) = match job_predictions(self.dir, &job.at) {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = writeln!(md, "No figure: {e}.\n");
@@ -917,7 +906,7 @@ impl<'a> Report<'a> {
                 }
             };
             // Class names as recorded with the job (CSV data: as in the file).
-            let mut class_names = store::read_job(&job_dir).ok().and_then(|j| j.classes).unwrap_or_default();
+            let mut class_names = job.at.params().ok().and_then(|j| j.classes).unwrap_or_default();
             let classes = preds
                 .label
                 .iter()
@@ -942,7 +931,7 @@ impl<'a> Report<'a> {
                 format!("final loss {}, {accuracy}", fmt_sig(o.final_loss))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
-            if !job_dir.join(store::PREDICTIONS).exists() {
+            if !job.at.has(store::PREDICTIONS) {
                 let _ = writeln!(
                     md,
                     "The job saved no `{}` (`save`): its predictions are its `{}` run on its data set, \
@@ -967,7 +956,7 @@ impl<'a> Report<'a> {
                 let xy = preds.x.iter().map(|x| (x[0], x[1])).collect();
                 (xy, (columns[0].clone(), columns[1].clone()), None)
             } else {
-                match self.projection(job, &job_dir, &preds.x) {
+                match self.projection(job, &preds.x) {
                     Some((mut p, mut how)) => {
                         let pc =
                             |k: usize| format!("PC{} ({:.1}% of variance)", k + 1, 100.0 * p.explained[k]);
@@ -998,7 +987,7 @@ impl<'a> Report<'a> {
                 // The file's own `split` column (right for stratified splits too).
                 held_out: preds.held_out.clone(),
             };
-            let grid = if width == 2 { self.grid(job, &job_dir, &points) } else { None };
+            let grid = if width == 2 { self.grid(job, &points) } else { None };
             let mut subtitle = format!("Job {} (seed {}): {status}.", job.job_id, job.seed);
             if let Some(how) = &projected {
                 let _ =
@@ -1035,14 +1024,8 @@ impl<'a> Report<'a> {
     /// The job's inputs projected on their first two principal components,
     /// scaled as the network saw them (the scaling saved in model.json), and
     /// how they were scaled; None when there is nothing to project.
-    fn projection(
-        &mut self,
-        job: &SummaryRow,
-        job_dir: &Path,
-        raw: &[Vec<f64>],
-    ) -> Option<(projection::Projection, String)> {
-        let model = job_dir.join(store::MODEL);
-        let scaling = match crate::weights::WeightsFile::load(&model) {
+    fn projection(&mut self, job: &SummaryRow, raw: &[Vec<f64>]) -> Option<(projection::Projection, String)> {
+        let scaling = match crate::weights::WeightsFile::of_job(&job.at) {
             Ok(file) => file.scaling,
             Err(e) => {
                 self.notes.push(format!("{e} (job {}: its inputs are projected unscaled)", job.job_id));
@@ -1067,14 +1050,13 @@ impl<'a> Report<'a> {
     }
 
     /// The job's decision grid, or None with a note saying why not.
-    fn grid(&mut self, job: &SummaryRow, job_dir: &Path, points: &Points) -> Option<boundary::Grid> {
-        let model = job_dir.join(store::MODEL);
+    fn grid(&mut self, job: &SummaryRow, points: &Points) -> Option<boundary::Grid> {
         let (Some(hidden), Some(output)) = (job.choice("activation"), job.choice("output_activation")) else {
             self.notes.push(format!("job {}: unknown activation; no decision boundary drawn", job.job_id));
             return None;
         };
         let (x, y) = figures::plane_of(&points.xy);
-        match boundary::load_network(&model, hidden, output)
+        match boundary::load_job_network(&job.at, hidden, output)
             .and_then(|m| boundary::grid(&m, x, y, GRID_CELLS))
         {
             Ok(g) => Some(g),
@@ -1105,16 +1087,15 @@ impl<'a> Report<'a> {
 /// or, for a job whose params.toml lists model.json but no predictions.csv
 /// (`save` without "predictions"), what that file would have held, rebuilt
 /// by [`rebuilt_predictions`]. Errors are the message to show.
-fn job_predictions(results: &Path, job_dir: &Path) -> Result<(store::Predictions, Vec<String>), String> {
-    let path = job_dir.join(store::PREDICTIONS);
-    if let Ok(file) = store::read_job(job_dir)
+fn job_predictions(results: &Path, job: &store::JobRef) -> Result<(store::Predictions, Vec<String>), String> {
+    if let Ok(file) = job.params()
         && !file.files.contains_key(store::PREDICTIONS)
         && file.files.contains_key(store::MODEL)
     {
-        return rebuilt_predictions(results, &file, job_dir);
+        return rebuilt_predictions(results, &file, job);
     }
-    let preds = store::read_predictions(&path).map_err(|e| e.to_string())?;
-    let columns = input_columns(&path, preds.x.first().map_or(0, Vec::len));
+    let preds = job.predictions().map_err(|e| e.to_string())?;
+    let columns = input_columns(job, preds.x.first().map_or(0, Vec::len));
     Ok((preds, columns))
 }
 
@@ -1131,9 +1112,9 @@ fn job_predictions(results: &Path, job_dir: &Path) -> Result<(store::Predictions
 fn rebuilt_predictions(
     results: &Path,
     file: &store::JobFile,
-    job_dir: &Path,
+    at: &store::JobRef,
 ) -> Result<(store::Predictions, Vec<String>), String> {
-    let params = job_dir.join(store::PARAMS);
+    let params = at.label(store::PARAMS);
     let base = file.paths_relative_to.as_ref().map_or_else(|| PathBuf::from("."), |p| results.join(p));
     let job = spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
         .map_err(|e| format!("{}: {e}", params.display()))?;
@@ -1163,11 +1144,7 @@ fn rebuilt_predictions(
         ));
     }
     let data = crate::data::build(&job.data, job.seed).map_err(|e| e.to_string())?;
-    let model = boundary::load_network(
-        &job_dir.join(store::MODEL),
-        job.model.activation,
-        job.model.output_activation,
-    )?;
+    let model = boundary::load_job_network(at, job.model.activation, job.model.output_activation)?;
     let raw = ndarray::concatenate(ndarray::Axis(0), &[data.train_raw.view(), data.test_raw.view()])
         .map_err(|e| format!("{}: {e}", params.display()))?;
     let labels = ndarray::concatenate(ndarray::Axis(0), &[data.train.y.view(), data.test.y.view()])
@@ -1179,7 +1156,7 @@ fn rebuilt_predictions(
     if x.ncols() != model.net.layout.sizes()[0] {
         return Err(format!(
             "{}: the model takes {} inputs, the data set has {}",
-            job_dir.join(store::MODEL).display(),
+            at.label(store::MODEL).display(),
             model.net.layout.sizes()[0],
             x.ncols()
         ));
@@ -1202,8 +1179,12 @@ fn rebuilt_predictions(
 /// The names of the first `width` columns of a predictions.csv (the
 /// inputs, as in the data), or `x0`, `x1`, .. where the header cannot be
 /// read.
-fn input_columns(path: &Path, width: usize) -> Vec<String> {
-    let header = csv::Reader::from_path(path).and_then(|mut r| r.headers().cloned()).ok();
+fn input_columns(job: &store::JobRef, width: usize) -> Vec<String> {
+    let header = job
+        .open(store::PREDICTIONS)
+        .ok()
+        .flatten()
+        .and_then(|f| csv::Reader::from_reader(f).headers().cloned().ok());
     (0..width)
         .map(|j| header.as_ref().and_then(|h| h.get(j)).map_or_else(|| format!("x{j}"), str::to_string))
         .collect()
@@ -1283,6 +1264,7 @@ mod tests {
                 files_hash: String::new(),
             },
             curve: "jobs/j/curve.csv".into(),
+            at: store::JobRef::folder(&job),
         };
         let rows = [row];
         let report = Report::new(dir.path(), &rows, None);

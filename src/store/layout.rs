@@ -13,6 +13,8 @@ pub const MANIFEST: &str = "manifest.toml";
 pub const SUMMARY: &str = "summary.csv";
 pub const TIMING: &str = "timing.csv";
 pub const JOBS: &str = "jobs";
+/// The packed layout's files (`layout = "packed"`, see [`super::pack`]).
+pub const PACKS: &str = "packs";
 /// sweep's own folder inside a results folder: the marker and the
 /// temporary place.
 pub const OWN: &str = ".sweep";
@@ -176,7 +178,7 @@ impl ResultsDir {
     /// sweep's own folders must be folders, not links to somewhere else:
     /// it would create and delete files there.
     pub(super) fn check_no_links(&self) -> Result<(), StoreError> {
-        for rel in [OWN, TMP, JOBS] {
+        for rel in [OWN, TMP, JOBS, PACKS] {
             let p = self.root.join(rel);
             if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
                 return Err(StoreError::Refused {

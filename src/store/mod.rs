@@ -5,11 +5,14 @@
 //! - [`record`]: what a job records (params.toml, its outcome, the file
 //!   hashes, a summary row) and how numbers are written as text;
 //! - [`write`]: writing job folders whole and committing them durably;
+//! - [`pack`]: the packed layout (a chunk's jobs appended to one data file
+//!   and its index) and [`JobRef`], where a job is, which every reader takes;
 //! - [`read`]: reading them back and checking them against their hashes.
 //!
 //! ```text
 //! <out>/manifest.toml  summary.csv  timing.csv  report.md  report.html
 //! <out>/jobs/<job_id>/{params.toml, curve.csv, predictions.csv, model.json}
+//! <out>/packs/<I>-<N>.<first>.{data,index.csv}   the packed layout's jobs
 //! <out>/figures/       the report's figures (and .sweep-figures, their list)
 //! <out>/slurm/         the scripts `sweep slurm` submits
 //! <out>/.sweep/results-folder   the marker: this folder is sweep's own
@@ -26,11 +29,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub mod layout;
+pub mod pack;
 pub mod read;
 pub mod record;
 pub mod write;
 
 pub use layout::*;
+pub use pack::{JobIndex, JobRef, PackWriter, PackedJob};
 pub use read::*;
 pub use record::*;
 pub use write::*;

@@ -5,12 +5,13 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::layout::{
     CURVE, CURVE_HEADER, FILES_TABLE, MANIFEST, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY,
     SUMMARY_RESULT_COLUMNS,
 };
+use super::pack::{JobIndex, JobRef};
 use super::record::{Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex};
 use super::write::{files_digest, summary_csv};
 use super::{StoreError, io_at};
@@ -27,67 +28,132 @@ impl ResultsDir {
     }
 }
 
-/// A job folder read and checked: whole, or what does not match (with its
+/// A job read and checked: whole, or what does not match (with its
 /// params.toml when that parses).
 pub type Checked = Result<JobFile, (Vec<Damage>, Option<JobFile>)>;
 
 /// Reads a job folder's params.toml and checks every file of the job against
-/// its recorded hash. `Ok(Err(damage))` lists what does not match (the
-/// params.toml read, when it parses, comes along for messages).
+/// its recorded hash: [`JobRef::checked`] of a folder.
 pub fn read_job_checked(dir: &Path) -> Result<Checked, StoreError> {
-    let path = dir.join(PARAMS);
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Err((vec![Damage::Missing(PARAMS)], None)));
-        }
-        Err(e) => return Err(StoreError::Io { path, source: e }),
-    };
-    let Ok(job) = toml::from_str::<JobFile>(&text) else {
-        return Ok(Err((vec![Damage::Changed(PARAMS)], None)));
-    };
-    if job.files.is_empty() {
-        return Ok(Err((vec![Damage::Unrecorded], Some(job))));
-    }
-    let mut damage = Vec::new();
-    let own = text.find(FILES_TABLE).map(|at| sha256_hex(&text.as_bytes()[..at]));
-    if own.as_ref() != job.files.get(PARAMS) {
-        damage.push(Damage::Changed(PARAMS));
-    }
-    // predictions.csv and model.json are optional (the `save` key): one
-    // params.toml does not list was not written. That the list is whole is
-    // checked through `files_hash`, which params.toml's own hash covers.
-    let unsaved = |name: &str| name != CURVE && !job.files.contains_key(name);
-    if [PREDICTIONS, MODEL].iter().any(|n| unsaved(n)) && files_digest(&job.files) != job.result.files_hash {
-        damage.push(Damage::Changed(PARAMS));
-    }
-    for name in [CURVE, PREDICTIONS, MODEL] {
-        if unsaved(name) {
-            continue;
-        }
-        let p = dir.join(name);
-        match fs::read(&p) {
-            Ok(bytes) => {
-                if job.files.get(name) != Some(&sha256_hex(&bytes)) {
-                    damage.push(Damage::Changed(name));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => damage.push(Damage::Missing(name)),
-            Err(e) => return Err(StoreError::Io { path: p, source: e }),
-        }
-    }
-    Ok(if damage.is_empty() { Ok(job) } else { Err((damage, Some(job))) })
+    JobRef::folder(dir).checked()
 }
 
-/// Reads a job folder's params.toml.
+/// Reads a job folder's params.toml: [`JobRef::params`] of a folder.
 pub fn read_job(dir: &Path) -> Result<JobFile, StoreError> {
-    let path = dir.join(PARAMS);
-    let text = fs::read_to_string(&path).map_err(io_at(&path))?;
-    toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
+    JobRef::folder(dir).params()
+}
+
+impl JobRef {
+    /// Reads the job's params.toml and checks every file of the job against
+    /// its recorded hash. `Ok(Err(damage))` lists what does not match (the
+    /// params.toml read, when it parses, comes along for messages).
+    pub fn checked(&self) -> Result<Checked, StoreError> {
+        let Some(bytes) = self.read(PARAMS)? else {
+            return Ok(Err((vec![Damage::Missing(PARAMS)], None)));
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            return Ok(Err((vec![Damage::Changed(PARAMS)], None)));
+        };
+        let Ok(job) = toml::from_str::<JobFile>(&text) else {
+            return Ok(Err((vec![Damage::Changed(PARAMS)], None)));
+        };
+        if job.files.is_empty() {
+            return Ok(Err((vec![Damage::Unrecorded], Some(job))));
+        }
+        let mut damage = Vec::new();
+        let own = text.find(FILES_TABLE).map(|at| sha256_hex(&text.as_bytes()[..at]));
+        if own.as_ref() != job.files.get(PARAMS) {
+            damage.push(Damage::Changed(PARAMS));
+        }
+        // predictions.csv and model.json are optional (the `save` key): one
+        // params.toml does not list was not written. That the list is whole is
+        // checked through `files_hash`, which params.toml's own hash covers.
+        let unsaved = |name: &str| name != CURVE && !job.files.contains_key(name);
+        if [PREDICTIONS, MODEL].iter().any(|n| unsaved(n))
+            && files_digest(&job.files) != job.result.files_hash
+        {
+            damage.push(Damage::Changed(PARAMS));
+        }
+        for name in [CURVE, PREDICTIONS, MODEL] {
+            if unsaved(name) {
+                continue;
+            }
+            match self.read(name)? {
+                Some(bytes) => {
+                    if job.files.get(name) != Some(&sha256_hex(&bytes)) {
+                        damage.push(Damage::Changed(name));
+                    }
+                }
+                None => damage.push(Damage::Missing(name)),
+            }
+        }
+        Ok(if damage.is_empty() { Ok(job) } else { Err((damage, Some(job))) })
+    }
+
+    /// Reads the job's params.toml (unchecked).
+    pub fn params(&self) -> Result<JobFile, StoreError> {
+        let path = self.label(PARAMS);
+        let bytes = self.read(PARAMS)?.ok_or_else(|| StoreError::Io {
+            path: path.clone(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| StoreError::Format { path: path.clone(), message: "not UTF-8".into() })?;
+        toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
+    }
+
+    /// The job's curve.csv, one logged epoch at a time.
+    pub fn curve(&self) -> Result<CurveReader, StoreError> {
+        let path = self.label(CURVE);
+        let file = self.open(CURVE)?.ok_or_else(|| StoreError::Io {
+            path: path.clone(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
+        })?;
+        CurveReader::from_file(path, file)
+    }
+
+    /// The job's predictions.csv.
+    pub fn predictions(&self) -> Result<Predictions, StoreError> {
+        let path = self.label(PREDICTIONS);
+        let file = self.open(PREDICTIONS)?.ok_or_else(|| StoreError::Io {
+            path: path.clone(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
+        })?;
+        predictions_from(&path, io::BufReader::new(file))
+    }
+
+    /// The first of `places` (a job's folder, its pack entries: see
+    /// [`JobIndex::places`]) that is whole and whose configuration
+    /// `config_text` accepts, with its params.toml; else the damage of
+    /// the first damaged place of an accepted (or unknown) configuration.
+    /// None: no place, or only jobs of other configurations (the last
+    /// of them given as `Ok`, for messages).
+    pub fn pick(
+        places: Vec<JobRef>,
+        accept: &dyn Fn(&JobFile) -> bool,
+    ) -> Result<Option<(JobRef, Checked)>, StoreError> {
+        let mut damaged = None;
+        let mut other = None;
+        for at in places {
+            match at.checked()? {
+                Ok(j) if accept(&j) => return Ok(Some((at, Ok(j)))),
+                Ok(j) => other = Some((at, Ok(j))),
+                Err((damage, j)) => {
+                    if damaged.is_none() && j.as_ref().is_none_or(accept) {
+                        damaged = Some((at, Err((damage, j))));
+                    } else if damaged.is_none() && other.is_none() {
+                        other = Some((at, Err((damage, j))));
+                    }
+                }
+            }
+        }
+        Ok(damaged.or(other))
+    }
 }
 
 /// Reads summary.csv back.
 pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let root = path.parent().unwrap_or(Path::new("."));
     let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let header = r.headers().map_err(|e| bad(e.to_string()))?.clone();
@@ -143,6 +209,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, StoreError> {
                 files_hash: String::new(),
             },
             curve: get(rc[8]).to_string(),
+            at: JobRef::folder(root.join(get(rc[8])).parent().unwrap_or(root)),
         });
     }
     Ok(rows)
@@ -181,48 +248,84 @@ pub fn stored_plan(root: &Path) -> Option<crate::plan::Plan> {
     crate::plan::Plan::new(manifest).ok()
 }
 
-/// The summary rows of a plan: its jobs whose folder is whole (every file
+/// The summary rows of a plan: its jobs that are whole (every file
 /// matches its hash) and whose stored configuration is the plan's, in plan
-/// order; a job folder of another configuration is left out, so a summary
-/// never mixes studies. `damaged` gets the jobs of the plan's configuration
-/// whose files do not match their hashes.
+/// order; a job of another configuration is left out, so a summary never
+/// mixes studies. `damaged` gets the jobs of the plan's configuration whose
+/// files do not match their hashes (id, where, what).
 pub fn plan_rows(
     plan: &crate::plan::Plan,
     dir: &ResultsDir,
-    damaged: &mut Vec<(String, Vec<Damage>)>,
+    damaged: &mut Vec<(String, String, Vec<Damage>)>,
 ) -> Result<Vec<SummaryRow>, StoreError> {
     let mut rows = Vec::new();
     let mut shared = SharedParams::default();
-    each_plan_row(plan, dir, damaged, &mut shared, &mut |row| {
+    let index = JobIndex::open(&dir.root, Some(plan))?;
+    each_plan_row(plan, &index, damaged, &mut shared, &mut |row| {
         rows.push(row);
         Ok(())
     })?;
     Ok(rows)
 }
 
+/// The plan's job `job` as stored: the first whole place of the plan's
+/// configuration (with its params.toml), or the damage of a place of that
+/// configuration (or of one whose params.toml does not parse); None when
+/// it is not stored, or only as another configuration.
+pub fn plan_job(
+    plan: &crate::plan::Plan,
+    index: &JobIndex,
+    job: &crate::plan::Job,
+) -> Result<Option<(JobRef, Checked)>, StoreError> {
+    let places = index.places(job);
+    if places.is_empty() {
+        return Ok(None);
+    }
+    let want = plan.config_text(job);
+    let accept = |j: &JobFile| j.config_text() == want;
+    Ok(JobRef::pick(places, &accept)?.filter(|(_, checked)| match checked {
+        Ok(j) => accept(j),
+        Err((_, j)) => j.as_ref().is_none_or(accept),
+    }))
+}
+
 /// [`plan_rows`], one row at a time.
 fn each_plan_row(
     plan: &crate::plan::Plan,
-    dir: &ResultsDir,
-    damaged: &mut Vec<(String, Vec<Damage>)>,
+    index: &JobIndex,
+    damaged: &mut Vec<(String, String, Vec<Damage>)>,
     shared: &mut SharedParams,
     f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     for job in &plan.jobs {
-        if !dir.has_job(&job.id) {
-            continue;
-        }
-        match read_job_checked(&dir.job_dir(&job.id))? {
-            Ok(j) if j.config_text() == plan.config_text(job) => f(shared.row(&j))?,
-            Ok(_) => {}
-            Err((damage, j)) => {
-                if j.is_none_or(|j| j.config_text() == plan.config_text(job)) {
-                    damaged.push((job.id.clone(), damage));
-                }
-            }
+        match plan_job(plan, index, job)? {
+            Some((at, Ok(j))) => f(shared.row(&j, at))?,
+            Some((at, Err((damage, _)))) => damaged.push((job.id.clone(), at.shown(), damage)),
+            None => {}
         }
     }
     Ok(())
+}
+
+/// Every stored job of a folder without a readable plan, sorted by id
+/// (folders and packed jobs): its place and what checking it gave.
+pub fn all_jobs(dir: &ResultsDir, index: &JobIndex) -> Result<Vec<(String, JobRef, Checked)>, StoreError> {
+    let mut out = Vec::new();
+    for id in dir.job_ids()? {
+        let at = JobRef::folder(dir.job_dir(&id));
+        let checked = at.checked()?;
+        out.push((id, at, checked));
+    }
+    for (id, places) in index.others() {
+        if out.iter().any(|(have, _, _)| have == id) {
+            continue; // the folder comes first
+        }
+        if let Some((at, checked)) = JobRef::pick(places, &|_| true)? {
+            out.push((id.to_string(), at, checked));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Typed parameters shared by the rows of one configuration: a reader
@@ -238,7 +341,7 @@ impl SharedParams {
     /// bounded when every job is its own configuration).
     const MAX: usize = 4096;
 
-    fn row(&mut self, job: &JobFile) -> SummaryRow {
+    fn row(&mut self, job: &JobFile, at: JobRef) -> SummaryRow {
         let key = job.params.to_string();
         let params = match self.seen.get(&key) {
             Some(p) => p.clone(),
@@ -250,12 +353,12 @@ impl SharedParams {
                 p
             }
         };
-        SummaryRow::with_params(job, params)
+        SummaryRow { at, ..SummaryRow::with_params(job, params) }
     }
 }
 
 /// The rows of a results folder, for the readers (report, export, diff):
-/// the jobs of its manifest.toml (every whole job folder, sorted by id, when
+/// the jobs of its manifest.toml (every whole job, sorted by id, when
 /// there is none), each checked against its recorded hashes. A damaged job
 /// stops the reader with a message naming the file. summary.csv is checked
 /// against the rows: one that does not match is rebuilt (said on stderr),
@@ -291,21 +394,22 @@ pub fn each_row(
         f(row)
     };
     let plan = stored_plan(root);
+    let index = JobIndex::open(root, plan.as_ref())?;
     match &plan {
-        Some(plan) => each_plan_row(plan, &dir, &mut damaged, &mut shared, &mut feed)?,
+        Some(plan) => each_plan_row(plan, &index, &mut damaged, &mut shared, &mut feed)?,
         None => {
-            for id in dir.job_ids()? {
-                match read_job_checked(&dir.job_dir(&id))? {
-                    Ok(j) => feed(shared.row(&j))?,
-                    Err((damage, _)) => damaged.push((id, damage)),
+            for (id, at, checked) in all_jobs(&dir, &index)? {
+                match checked {
+                    Ok(j) => feed(shared.row(&j, at))?,
+                    Err((damage, _)) => damaged.push((id, at.shown(), damage)),
                 }
             }
         }
     }
-    if let Some((id, damage)) = damaged.first() {
+    if let Some((_, at, damage)) = damaged.first() {
         let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
         return Err(StoreError::Format {
-            path: dir.job_dir(id),
+            path: PathBuf::from(at),
             message: format!(
                 "{} (and {} more damaged job(s)): the files no longer match the hashes recorded when the \
                  job was written; `sweep verify {}` lists them, running the manifest again retrains them",
@@ -321,15 +425,10 @@ pub fn each_row(
             // Rare: a second pass builds the file whole.
             let rows = match &plan {
                 Some(plan) => plan_rows(plan, &dir, &mut Vec::new())?,
-                None => {
-                    let mut rows = Vec::new();
-                    for id in dir.job_ids()? {
-                        if let Ok(j) = read_job_checked(&dir.job_dir(&id))? {
-                            rows.push(shared.row(&j));
-                        }
-                    }
-                    rows
-                }
+                None => all_jobs(&dir, &index)?
+                    .into_iter()
+                    .filter_map(|(_, at, checked)| Some(shared.row(&checked.ok()?, at)))
+                    .collect(),
             };
             dir.write_atomic(SUMMARY, &summary_csv(&rows))?;
             eprintln!("note: {} did not match the job folders: rebuilt from them", summary.display());
@@ -346,7 +445,7 @@ pub fn each_row(
 
 /// summary.csv compared, row by row, with the rows the job folders give.
 struct SummaryCheck {
-    path: std::path::PathBuf,
+    path: PathBuf,
     file: io::BufReader<fs::File>,
     /// The header's length: each row's bytes follow it in `summary_csv`'s output.
     header: usize,
@@ -428,22 +527,27 @@ pub fn read_curve(path: &Path) -> Result<Vec<EpochRecord>, StoreError> {
 /// A curve.csv read one logged epoch at a time (memory: one record, however
 /// long the curve); errors name the file and line.
 pub struct CurveReader {
-    path: std::path::PathBuf,
-    r: csv::Reader<io::BufReader<fs::File>>,
+    path: PathBuf,
+    r: csv::Reader<io::BufReader<io::Take<fs::File>>>,
     rec: csv::StringRecord,
 }
 
 impl CurveReader {
-    /// Opens `path` and checks its header.
+    /// Opens the curve.csv at `path` and checks its header.
     pub fn open(path: &Path) -> Result<CurveReader, StoreError> {
         let file = fs::File::open(path).map_err(io_at(path))?;
+        CurveReader::from_file(path.to_path_buf(), io::Read::take(file, u64::MAX))
+    }
+
+    /// A curve in `file` (from its start to its end), named `path` in messages.
+    fn from_file(path: PathBuf, file: io::Take<fs::File>) -> Result<CurveReader, StoreError> {
         let mut r = csv::ReaderBuilder::new().from_reader(io::BufReader::with_capacity(64 << 10, file));
-        let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
+        let bad = |message: String| StoreError::Format { path: path.clone(), message };
         let header = r.headers().map_err(|e| bad(e.to_string()))?;
         if !header.iter().eq(CURVE_HEADER.split(',')) {
             return Err(bad(format!("expected the header `{CURVE_HEADER}`")));
         }
-        Ok(CurveReader { path: path.to_path_buf(), r, rec: csv::StringRecord::new() })
+        Ok(CurveReader { path, r, rec: csv::StringRecord::new() })
     }
 
     /// The next logged epoch, None at the end.
@@ -494,8 +598,14 @@ pub struct Predictions {
 
 /// Reads a predictions.csv written by [`predictions_csv`].
 pub fn read_predictions(path: &Path) -> Result<Predictions, StoreError> {
+    let file = fs::File::open(path).map_err(io_at(path))?;
+    predictions_from(path, io::BufReader::new(file))
+}
+
+/// A predictions.csv from `input`, named `path` in messages.
+fn predictions_from(path: &Path, input: impl io::Read) -> Result<Predictions, StoreError> {
     let bad = |message: String| StoreError::Format { path: path.to_path_buf(), message };
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let mut r = csv::Reader::from_reader(input);
     let header = r.headers().map_err(|e| bad(e.to_string()))?.clone();
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(split), Some(label), Some(predicted)) = (col("split"), col("label"), col("predicted")) else {
@@ -610,6 +720,7 @@ mod tests {
             params: Params::from_table(&params),
             outcome: JobOutcome::new(&Summary::empty(), String::new()),
             curve: format!("jobs/{id}/curve.csv"),
+            at: JobRef::folder(format!("jobs/{id}")),
         };
         let rows = [row("a"), row("b")];
         let whole = summary_csv(&rows);
@@ -630,6 +741,51 @@ mod tests {
         changed[at] ^= 1;
         assert!(!check(&changed), "a changed byte");
         assert!(SummaryCheck::open(&dir.path().join("none.csv")).unwrap().is_none());
+    }
+
+    /// A packed job: a stopped job's bytes are cut at once, a finished
+    /// one is invisible until committed (its index row), then reads back
+    /// whole from the pack, and a reopened pack knows it.
+    #[test]
+    fn a_packed_job_is_visible_only_once_committed_and_a_stopped_one_leaves_no_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path());
+        store.create().unwrap();
+        let job = |id: &str| JobFile {
+            job_id: id.into(),
+            seed: 0,
+            config_hash: "abc".into(),
+            paths_relative_to: None,
+            classes: None,
+            params: toml::Table::new(),
+            result: JobOutcome::new(&Summary::empty(), String::new()),
+            files: Default::default(),
+        };
+        let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
+        let data = store.path(PACKS).join("0-1.0.data");
+        let mut pack = store.open_pack("0-1", 0).unwrap();
+        let mut stopped = pack.begin_job("stopped", 0, None).unwrap();
+        stopped.record(&rec);
+        drop(stopped);
+        assert_eq!(fs::metadata(&data).unwrap().len(), 0, "a stopped job's bytes are cut");
+        let mut w = pack.begin_job("kept", 1, None).unwrap();
+        w.record(&rec);
+        let prepared = w.prepare(job("kept"), None, Some("{}\n")).unwrap();
+        assert!(pack.existing("kept").is_none());
+        let index = JobIndex::open(dir.path(), None).unwrap();
+        assert_eq!(index.others().count(), 0, "not visible before commit");
+        let outcome = prepared.commit().unwrap();
+        drop(pack);
+        let index = JobIndex::open(dir.path(), None).unwrap();
+        let (id, places) = index.others().next().unwrap();
+        assert_eq!(id, "kept");
+        let back = places[0].checked().unwrap().unwrap();
+        assert_eq!(back.result.files_hash, outcome.files_hash);
+        assert!(!places[0].has(PREDICTIONS) && places[0].has(MODEL));
+        assert_eq!(places[0].curve().unwrap().collect::<Result<Vec<_>, _>>().unwrap(), vec![rec]);
+        let reopened = store.open_pack("0-1", 0).unwrap();
+        assert_eq!(reopened.existing("kept"), Some(places[0].clone()));
+        assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "nothing in the temporary place");
     }
 
     /// A prepared job is invisible until committed, and a prepared job that

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use toml::Value;
 
 use super::layout::{CURVE, FILES_TABLE, HASHED_FILES, JOBS, PARAMS};
+use super::pack::JobRef;
 use std::sync::Arc;
 
 use crate::spec::{KEYS, Key, Typed};
@@ -427,16 +428,27 @@ impl Params {
     }
 }
 
-/// One row of summary.csv.
-#[derive(Debug, Clone, PartialEq)]
+/// One row of summary.csv (rows are equal when their cells are: `at` is
+/// where the job is stored, not a column).
+#[derive(Debug, Clone)]
 pub struct SummaryRow {
     pub job_id: String,
     pub seed: u64,
     /// Every parameter, typed, [`KEYS`] order.
     pub params: Params,
     pub outcome: JobOutcome,
-    /// curve.csv relative to the results folder.
+    /// curve.csv relative to the results folder (`jobs/<id>/curve.csv`
+    /// in both layouts: summary.csv is the same whatever the layout).
     pub curve: String,
+    /// Where the job's files are (not a column).
+    pub at: JobRef,
+}
+
+impl PartialEq for SummaryRow {
+    fn eq(&self, other: &SummaryRow) -> bool {
+        (&self.job_id, self.seed, &self.params, &self.outcome, &self.curve)
+            == (&other.job_id, other.seed, &other.params, &other.outcome, &other.curve)
+    }
 }
 
 impl SummaryRow {
@@ -452,6 +464,7 @@ impl SummaryRow {
             params,
             outcome: job.result.clone(),
             curve: format!("{JOBS}/{}/{CURVE}", job.job_id),
+            at: JobRef::folder(format!("{JOBS}/{}", job.job_id)),
         }
     }
 

@@ -12,6 +12,7 @@ use super::layout::{
     CURVE, CURVE_HEADER, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS, TIMING, TMP,
     Workspace,
 };
+use super::pack::{PackIndex, PackWriter};
 use super::record::{JobFile, JobOutcome, SummaryRow, hex, sha256_hex, write_f64};
 use super::{StoreError, io_at};
 use crate::spec::KEYS;
@@ -86,7 +87,7 @@ impl ResultsDir {
 
     /// Starts writing a job: a folder `<id>` in this process's workspace
     /// (removed again if the job does not finish: see [`JobWriter`]).
-    pub fn begin_job(&self, workspace: &Workspace, id: &str) -> Result<JobWriter, StoreError> {
+    pub fn begin_job(&self, workspace: &Workspace, id: &str) -> Result<JobWriter<'static>, StoreError> {
         let tmp = workspace.dir.join(id);
         fs::create_dir(&tmp).map_err(io_at(&tmp))?;
         let curve_path = tmp.join(CURVE);
@@ -97,18 +98,29 @@ impl ResultsDir {
                 return Err(StoreError::Io { path: curve_path, source: e });
             }
         };
-        let mut w = JobWriter {
+        let target = Target::Folder {
             tmp,
-            curve: HashingWriter { inner: BufWriter::with_capacity(CURVE_BUFFER, file), hash: Sha256::new() },
-            line: String::with_capacity(128),
-            error: None,
+            curve: BufWriter::with_capacity(CURVE_BUFFER, file),
             final_dir: self.job_dir(id),
-            cancel: None,
             kept: false,
         };
-        // On error `w` drops, taking its folder along.
-        writeln!(w.curve, "{CURVE_HEADER}").map_err(io_at(&curve_path))?;
-        Ok(w)
+        JobWriter::new(target)
+    }
+}
+
+impl PackWriter {
+    /// Starts appending the job `id` (plan index `plan_index`) to this
+    /// pack; its bytes are dropped again if it does not finish. `replaces`:
+    /// the job's folder, removed once the packed job is in place (so a job
+    /// is in one place).
+    pub fn begin_job(
+        &mut self,
+        id: &str,
+        plan_index: usize,
+        replaces: Option<PathBuf>,
+    ) -> Result<JobWriter<'_>, StoreError> {
+        self.begin();
+        JobWriter::new(Target::Packed { pack: self, id: id.to_string(), plan_index, replaces, done: false })
     }
 }
 
@@ -157,85 +169,114 @@ pub(super) fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A writer that hashes what passes through it.
-struct HashingWriter<W: Write> {
-    inner: W,
-    hash: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// One job's files being written; nothing is visible in jobs/ until
-/// [`Prepared::commit`] renames the whole folder into place. A writer
-/// dropped before `prepare` (a failed or stopped job, a write error)
-/// removes its temporary folder.
-pub struct JobWriter {
-    tmp: PathBuf,
-    curve: HashingWriter<BufWriter<File>>,
+/// One job's files being written; nothing is visible until
+/// [`Prepared::commit`] (a folder renamed into jobs/, or a pack's index
+/// row). A writer dropped before `prepare` (a failed or stopped job, a
+/// write error) removes its temporary folder, or its bytes from the pack.
+pub struct JobWriter<'a> {
+    target: Target<'a>,
+    /// SHA-256 of curve.csv, as it is written.
+    curve_hash: Sha256,
     /// Reused line buffer: recording an epoch allocates nothing.
     line: String,
     error: Option<io::Error>,
-    final_dir: PathBuf,
     /// When set, training stops at the next epoch (Ctrl-C).
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// The folder was renamed into jobs/: nothing to clean up.
-    kept: bool,
 }
 
-impl JobWriter {
+/// Where a [`JobWriter`] writes.
+enum Target<'a> {
+    /// A folder in the workspace, renamed into jobs/ when committed.
+    Folder {
+        tmp: PathBuf,
+        curve: BufWriter<File>,
+        final_dir: PathBuf,
+        /// The folder is the [`Prepared`]'s now: nothing to clean up.
+        kept: bool,
+    },
+    /// Appended to an open pack.
+    Packed { pack: &'a mut PackWriter, id: String, plan_index: usize, replaces: Option<PathBuf>, done: bool },
+}
+
+impl<'a> JobWriter<'a> {
+    fn new(target: Target<'a>) -> Result<JobWriter<'a>, StoreError> {
+        let mut w = JobWriter {
+            target,
+            curve_hash: Sha256::new(),
+            line: String::with_capacity(128),
+            error: None,
+            cancel: None,
+        };
+        // On error `w` drops, taking its folder (or bytes) along.
+        w.write_curve(format!("{CURVE_HEADER}\n").as_bytes())
+            .map_err(|e| StoreError::Io { path: w.curve_label(), source: e })?;
+        Ok(w)
+    }
+
+    /// How messages name the curve being written.
+    fn curve_label(&self) -> PathBuf {
+        match &self.target {
+            Target::Folder { tmp, .. } => tmp.join(CURVE),
+            Target::Packed { pack, id, .. } => {
+                let mut s = pack.data_path.as_os_str().to_owned();
+                s.push(format!("[{id}/{CURVE}]"));
+                PathBuf::from(s)
+            }
+        }
+    }
+
+    fn write_curve(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.curve_hash.update(bytes);
+        match &mut self.target {
+            Target::Folder { curve, .. } => curve.write_all(bytes),
+            Target::Packed { pack, .. } => pack.append(bytes),
+        }
+    }
+
     /// Appends one curve row. The first I/O error is kept for `prepare`.
     pub fn record(&mut self, r: &EpochRecord) {
         if self.error.is_some() {
             return;
         }
         use std::fmt::Write as _;
-        self.line.clear();
-        let _ = write!(self.line, "{},", r.epoch);
-        write_f64(&mut self.line, r.loss);
-        self.line.push(',');
-        write_f64(&mut self.line, r.accuracy);
-        self.line.push(',');
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let _ = write!(line, "{},", r.epoch);
+        write_f64(&mut line, r.loss);
+        line.push(',');
+        write_f64(&mut line, r.accuracy);
+        line.push(',');
         if let Some(v) = r.test_loss {
-            write_f64(&mut self.line, v);
+            write_f64(&mut line, v);
         }
-        self.line.push(',');
+        line.push(',');
         if let Some(v) = r.test_accuracy {
-            write_f64(&mut self.line, v);
+            write_f64(&mut line, v);
         }
-        self.line.push('\n');
-        if let Err(e) = self.curve.write_all(self.line.as_bytes()) {
+        line.push('\n');
+        if let Err(e) = self.write_curve(line.as_bytes()) {
             self.error = Some(e);
         }
+        self.line = line;
     }
 
-    /// Writes the remaining files, still in the workspace (`job` gets its
-    /// `files_hash` here); predictions.csv and model.json only when given
-    /// (the `save` key), and params.toml's `[files]` lists only the files
-    /// written. The job is complete but neither durable nor visible until
-    /// [`Prepared::commit`], which a runner may leave to another thread so
-    /// training never waits for the disk.
+    /// Writes the remaining files (`job` gets its `files_hash` here);
+    /// predictions.csv and model.json only when given (the `save` key), and
+    /// params.toml's `[files]` lists only the files written. The job is
+    /// complete but neither durable nor visible until [`Prepared::commit`],
+    /// which a runner may leave to another thread so training never waits
+    /// for the disk.
     pub fn prepare(
         mut self,
         mut job: JobFile,
         predictions: Option<&str>,
         model: Option<&str>,
     ) -> Result<Prepared, StoreError> {
-        let curve_path = self.tmp.join(CURVE);
+        let curve_label = self.curve_label();
         if let Some(e) = self.error.take() {
-            return Err(StoreError::Io { path: curve_path, source: e });
+            return Err(StoreError::Io { path: curve_label, source: e });
         }
-        self.curve.flush().map_err(io_at(&curve_path))?;
-        let curve_hash = hex(&std::mem::take(&mut self.curve.hash).finalize());
+        let curve_hash = hex(&std::mem::take(&mut self.curve_hash).finalize());
         let optional = [(PREDICTIONS, predictions), (MODEL, model)];
         job.files = std::iter::once((CURVE.to_string(), curve_hash))
             .chain(
@@ -245,33 +286,77 @@ impl JobWriter {
             )
             .collect();
         job.result.files_hash = files_digest(&job.files);
-        for (name, text) in optional {
-            if let Some(text) = text {
-                let p = self.tmp.join(name);
-                fs::write(&p, text).map_err(io_at(&p))?;
+        let params = job.to_toml();
+        match &mut self.target {
+            Target::Folder { tmp, curve, final_dir, kept } => {
+                curve.flush().map_err(io_at(&curve_label))?;
+                for (name, text) in optional {
+                    if let Some(text) = text {
+                        let p = tmp.join(name);
+                        fs::write(&p, text).map_err(io_at(&p))?;
+                    }
+                }
+                let p = tmp.join(PARAMS);
+                fs::write(&p, params).map_err(io_at(&p))?;
+                // From here on the folder is the Prepared's to keep or remove.
+                *kept = true;
+                Ok(Prepared {
+                    result: job.result,
+                    pending: Pending::Folder { tmp: tmp.clone(), final_dir: final_dir.clone(), kept: false },
+                })
+            }
+            Target::Packed { pack, id, plan_index, replaces, done } => {
+                let data = pack.data_path.to_path_buf();
+                let start = pack.job_start();
+                let curve_len = pack.position() - start;
+                let mut lens = [Some(curve_len), None, None, None];
+                for (slot, (_, text)) in optional.iter().enumerate() {
+                    if let Some(text) = text {
+                        pack.append(text.as_bytes()).map_err(io_at(&data))?;
+                        lens[slot + 1] = Some(text.len() as u64);
+                    }
+                }
+                pack.append(params.as_bytes()).map_err(io_at(&data))?;
+                lens[3] = Some(params.len() as u64);
+                if let Some(big) = lens.iter().flatten().find(|&&l| l > super::pack::MAX_PACKED_FILE) {
+                    return Err(StoreError::Format {
+                        path: data,
+                        message: format!(
+                            "job {id}: a file of {big} bytes; a packed job's files must each be under 4 GiB \
+                             (use layout = \"folders\")"
+                        ),
+                    });
+                }
+                pack.end_job().map_err(io_at(&data))?;
+                *done = true;
+                let mut row = String::with_capacity(96);
+                super::pack::index_row(&mut row, id, *plan_index, start, lens);
+                Ok(Prepared {
+                    result: job.result,
+                    pending: Pending::Packed {
+                        index: std::sync::Arc::clone(pack.index()),
+                        row,
+                        replaces: replaces.take(),
+                    },
+                })
             }
         }
-        let p = self.tmp.join(PARAMS);
-        fs::write(&p, job.to_toml()).map_err(io_at(&p))?;
-        // From here on the folder is the Prepared's to keep or remove.
-        self.kept = true;
-        Ok(Prepared {
-            tmp: self.tmp.clone(),
-            final_dir: self.final_dir.clone(),
-            result: job.result,
-            kept: false,
-        })
     }
 }
 
-/// A job folder written under .tmp/, waiting to be made durable and moved
-/// into jobs/. Dropped without `commit`, it removes its folder.
+/// A finished job waiting to be made durable and visible: a folder in the
+/// workspace (dropped without `commit`, it removes its folder), or a job
+/// appended to a pack whose index row is still to be written.
 #[derive(Debug)]
 pub struct Prepared {
-    tmp: PathBuf,
-    final_dir: PathBuf,
     result: JobOutcome,
-    kept: bool,
+    pending: Pending,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Folder { tmp: PathBuf, final_dir: PathBuf, kept: bool },
+    Packed { index: std::sync::Arc<PackIndex>, row: String, replaces: Option<PathBuf> },
 }
 
 impl Prepared {
@@ -289,9 +374,12 @@ impl Prepared {
     /// first: a second run of the same study, which wrote the same bytes)
     /// is replaced.
     fn publish(mut self) -> Result<JobOutcome, StoreError> {
-        match fs::rename(&self.tmp, &self.final_dir) {
+        let Pending::Folder { tmp, final_dir, kept } = &mut self.pending else {
+            return Err(StoreError::Format { path: PathBuf::new(), message: "not a folder".into() });
+        };
+        match fs::rename(&*tmp, &*final_dir) {
             Ok(()) => {
-                self.kept = true;
+                *kept = true;
                 return Ok(self.result.clone());
             }
             Err(e)
@@ -301,24 +389,24 @@ impl Prepared {
                         | io::ErrorKind::AlreadyExists
                         | io::ErrorKind::NotADirectory
                 ) => {}
-            Err(e) => return Err(StoreError::Io { path: self.final_dir.clone(), source: e }),
+            Err(e) => return Err(StoreError::Io { path: final_dir.clone(), source: e }),
         }
-        let old = self.tmp.with_extension("old");
-        let replaced = match fs::rename(&self.final_dir, &old) {
+        let old = tmp.with_extension("old");
+        let replaced = match fs::rename(&*final_dir, &old) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(StoreError::Io { path: self.final_dir.clone(), source: e }),
+            Err(e) => return Err(StoreError::Io { path: final_dir.clone(), source: e }),
         };
-        if let Err(e) = fs::rename(&self.tmp, &self.final_dir) {
+        if let Err(e) = fs::rename(&*tmp, &*final_dir) {
             if replaced {
-                let _ = fs::rename(&old, &self.final_dir); // put the old result back
+                let _ = fs::rename(&old, &*final_dir); // put the old result back
             } else if matches!(e.kind(), io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists) {
                 // Another process published this job between our renames.
                 return Ok(self.result.clone());
             }
-            return Err(StoreError::Io { path: self.final_dir.clone(), source: e });
+            return Err(StoreError::Io { path: final_dir.clone(), source: e });
         }
-        self.kept = true;
+        *kept = true;
         if replaced {
             let _ = fs::remove_dir_all(&old);
         }
@@ -326,20 +414,24 @@ impl Prepared {
     }
 }
 
-/// Makes a batch of prepared job folders durable and moves them into jobs/
-/// (durability batched, not one `fsync` per job):
+/// Makes a batch of prepared jobs durable and visible (durability batched,
+/// not one `fsync` per job):
 ///
 /// 1. every file of the batch reaches the disk: one `syncfs` of the results
 ///    folder's file system on Linux (elsewhere an `fsync` per file);
-/// 2. each folder is renamed into jobs/;
-/// 3. jobs/ is synced, so the renames are durable too.
+/// 2. each folder is renamed into jobs/; each packed job's index row is
+///    appended (one `write` per run of rows of one pack), and a folder the
+///    packed job replaces is removed;
+/// 3. jobs/ is synced, so the renames are durable too (the packs' indexes
+///    are synced before summary.csv is written: [`sync_packs`]).
 ///
-/// So after a power cut, a job folder in jobs/ is whole, and a job whose
-/// rename was not yet durable is absent (its temporary folder is cleaned up
-/// and the job trained again). Some file systems report a full disk only
-/// when syncing (NFS, delayed allocation): then the whole batch fails and
-/// its temporary folders go. A file system that cannot sync is no reason to
-/// fail a job.
+/// So after a power cut, a job folder in jobs/ is whole, an indexed packed
+/// job's bytes are on disk, and a job whose rename or row was not yet
+/// durable is absent (its temporary folder is cleaned up, its bytes cut
+/// from the pack, and the job trained again). Some file systems report a
+/// full disk only when syncing (NFS, delayed allocation): then the whole
+/// batch fails and its temporary folders go. A file system that cannot
+/// sync is no reason to fail a job.
 pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>> {
     if let Err((path, e)) = sync_files(&batch) {
         return batch
@@ -349,13 +441,89 @@ pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>>
             })
             .collect();
     }
-    let jobs_dir = batch.first().and_then(|p| p.final_dir.parent().map(Path::to_path_buf));
-    let results: Vec<_> = batch.into_iter().map(Prepared::publish).collect();
+    let jobs_dir = batch.iter().find_map(|p| match &p.pending {
+        Pending::Folder { final_dir, .. } => final_dir.parent().map(Path::to_path_buf),
+        Pending::Packed { .. } => None,
+    });
+    let mut results = Vec::with_capacity(batch.len());
+    let mut batch = batch.into_iter().peekable();
+    let mut rows = String::new();
+    while let Some(p) = batch.next() {
+        let Pending::Packed { index, row, replaces } = &p.pending else {
+            results.push(p.publish());
+            continue;
+        };
+        // The rows of a run of jobs of one pack go in one write.
+        rows.clear();
+        rows.push_str(row);
+        let mut run = vec![(p.result.clone(), replaces.clone())];
+        while let Some(next) = batch.next_if(|n| {
+            matches!(&n.pending, Pending::Packed { index: other, .. } if std::sync::Arc::ptr_eq(index, other))
+        }) {
+            if let Pending::Packed { row, replaces, .. } = &next.pending {
+                rows.push_str(row);
+                run.push((next.result.clone(), replaces.clone()));
+            }
+        }
+        match index.append(rows.as_bytes()) {
+            Ok(()) => {
+                for (result, replaces) in run {
+                    if let Some(folder) = replaces {
+                        remove_replaced(&folder);
+                    }
+                    results.push(Ok(result));
+                }
+            }
+            Err(e) => results.extend(run.iter().map(|_| Err(e.duplicate()))),
+        }
+    }
     if let Some(dir) = jobs_dir {
         // Best effort: the folders are in place whatever this says.
         let _ = File::open(&dir).and_then(|d| sync(&d));
     }
     results
+}
+
+/// Removes a job folder a packed job replaced (through the temporary
+/// place, so no half folder stays in jobs/). Best effort: a folder left
+/// there is found before the pack by readers only while it stays whole
+/// and of the plan's configuration.
+fn remove_replaced(folder: &Path) {
+    let Some(jobs) = folder.parent() else { return };
+    let Some(root) = jobs.parent() else { return };
+    let name = folder.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let doomed = root.join(TMP).join(format!("{name}.{}.{}.replaced", std::process::id(), unique()));
+    if fs::rename(folder, &doomed).is_ok() {
+        let _ = fs::remove_dir_all(&doomed);
+    }
+}
+
+/// Makes the indexes of the packs in `root` durable (before summary.csv
+/// lists their jobs): one `syncfs` on Linux, an `fsync` per index elsewhere.
+pub fn sync_packs(root: &Path) -> Result<(), StoreError> {
+    let dir = root.join(super::layout::PACKS);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let folder = File::open(&dir).map_err(io_at(&dir))?;
+        // SAFETY: `syncfs` takes any open file descriptor and only reads it;
+        // `folder` stays open for the whole call.
+        let rc = unsafe { libc::syncfs(folder.as_raw_fd()) };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
+            if !matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) {
+                return Err(StoreError::Io { path: dir, source: e });
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for e in fs::read_dir(&dir).map_err(io_at(&dir))?.flatten() {
+            File::open(e.path()).and_then(|f| sync(&f)).map_err(io_at(&e.path()))?;
+        }
+        File::open(&dir).and_then(|d| sync(&d)).map_err(io_at(&dir))
+    }
 }
 
 /// Step 1 of [`commit_batch`].
@@ -364,10 +532,23 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let folder = File::open(&first.tmp).map_err(|e| (first.tmp.clone(), e))?;
+        // Any descriptor on the results folder's file system.
+        let (path, folder, fd) = match &first.pending {
+            Pending::Folder { tmp, .. } => {
+                let folder = File::open(tmp).map_err(|e| (tmp.clone(), e))?;
+                let fd = folder.as_raw_fd();
+                (tmp.clone(), Some(folder), fd)
+            }
+            Pending::Packed { index, .. } => {
+                let fd = index.raw_fd().ok_or_else(|| (index.path.clone(), io::Error::other("poisoned")))?;
+                (index.path.clone(), None, fd)
+            }
+        };
         // SAFETY: `syncfs` takes any open file descriptor and only reads it;
-        // `folder` stays open for the whole call.
-        let rc = unsafe { libc::syncfs(folder.as_raw_fd()) };
+        // it stays open for the whole call (`folder`, or the pack's index,
+        // which `first` holds).
+        let rc = unsafe { libc::syncfs(fd) };
+        drop(folder);
         if rc == 0 {
             return Ok(());
         }
@@ -375,16 +556,26 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
         if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) {
             return Ok(());
         }
-        Err((first.tmp.clone(), e))
+        Err((path, e))
     }
     #[cfg(not(target_os = "linux"))]
     {
         let _ = first;
         for p in batch {
-            use super::layout::HASHED_FILES;
-            for name in HASHED_FILES {
-                let path = p.tmp.join(name);
-                File::open(&path).and_then(|f| sync(&f)).map_err(|e| (path, e))?;
+            match &p.pending {
+                Pending::Folder { tmp, .. } => {
+                    use super::layout::HASHED_FILES;
+                    for name in HASHED_FILES {
+                        let path = tmp.join(name);
+                        if path.exists() {
+                            File::open(&path).and_then(|f| sync(&f)).map_err(|e| (path, e))?;
+                        }
+                    }
+                }
+                Pending::Packed { index, .. } => {
+                    let data = index.path.with_extension("").with_extension("data");
+                    File::open(&data).and_then(|f| sync(&f)).map_err(|e| (data, e))?;
+                }
             }
         }
         Ok(())
@@ -393,21 +584,25 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
 
 impl Drop for Prepared {
     fn drop(&mut self) {
-        if !self.kept {
-            let _ = fs::remove_dir_all(&self.tmp);
+        if let Pending::Folder { tmp, kept: false, .. } = &self.pending {
+            let _ = fs::remove_dir_all(tmp);
         }
     }
 }
 
-impl Drop for JobWriter {
+impl Drop for JobWriter<'_> {
     fn drop(&mut self) {
-        if !self.kept {
-            let _ = fs::remove_dir_all(&self.tmp);
+        match &mut self.target {
+            Target::Folder { tmp, kept: false, .. } => {
+                let _ = fs::remove_dir_all(&*tmp);
+            }
+            Target::Packed { pack, done: false, .. } => pack.abort(),
+            _ => {}
         }
     }
 }
 
-impl crate::train::Sink for JobWriter {
+impl crate::train::Sink for JobWriter<'_> {
     fn record(&mut self, r: &EpochRecord) {
         JobWriter::record(self, r);
     }

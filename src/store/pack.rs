@@ -1,0 +1,614 @@
+//! The packed layout (`layout = "packed"`): a job's files appended to a
+//! pack instead of a folder per job, for sweeps where a folder (five
+//! inodes, a rename and a directory entry) per job costs more than the job.
+//!
+//! A pack is one claim chunk of the runner (consecutive jobs of one shard,
+//! trained in order by one process under the chunk's claim), two files in
+//! `packs/`:
+//!
+//! - `<I>-<N>.<first index>.data`: each job's files verbatim, one after the
+//!   other ([`PACK_FILES`] order: curve.csv, predictions.csv, model.json,
+//!   params.toml), exactly the bytes the folder layout writes, so the
+//!   hashes, `files_hash` and summary.csv are the same in both layouts;
+//! - `<I>-<N>.<first index>.index.csv`: [`INDEX_HEADER`], then one row per
+//!   job (`job_id,plan_index,offset,<length of each file>`; an empty length:
+//!   not saved), appended only once the job's bytes are durable. A job
+//!   trained again (damaged, `--force`) is appended again: the last row of
+//!   an id is the job.
+//!
+//! Crash safety (SPEC 6, no half-written job): data is appended and synced
+//! (one `syncfs` per commit batch) before its index rows are appended; a
+//! job without an index row does not exist. Reopening a pack (resume after
+//! a crash, under the chunk's claim) drops the index's torn tail (a last
+//! line without its newline, or one that does not parse) and cuts the data
+//! file back to the end of the last indexed job before appending.
+//!
+//! [`JobRef`] says where a job is (a folder or a pack entry): every reader
+//! takes one, so commands above `src/store/` work on both layouts, and a
+//! results folder may hold both. [`JobIndex`] finds a folder's packed jobs:
+//! a few dozen bytes per job, by plan index (no text per job).
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::layout::{CURVE, MODEL, PACKS, PARAMS, PREDICTIONS, ResultsDir};
+use super::{StoreError, io_at};
+
+/// The files of a packed job, in the order they are appended (params.toml
+/// last: it records the others' hashes).
+pub const PACK_FILES: [&str; 4] = [CURVE, PREDICTIONS, MODEL, PARAMS];
+
+/// The first line of a pack's index.
+pub const INDEX_HEADER: &str = "job_id,plan_index,offset,curve.csv,predictions.csv,model.json,params.toml\n";
+
+/// The end of a pack's data file's name.
+pub const DATA_SUFFIX: &str = ".data";
+/// The end of a pack's index file's name.
+pub const INDEX_SUFFIX: &str = ".index.csv";
+
+/// A pack's name: `<I>-<N>.<first index>` (`0-1` unsharded).
+pub fn pack_name(shard: &str, first: usize) -> String {
+    format!("{shard}.{first}")
+}
+
+/// No length: the file was not saved (`save`).
+const ABSENT: u32 = u32::MAX;
+
+/// One job's place in a pack: where its bytes start and each file's length
+/// ([`PACK_FILES`] order; [`ABSENT`]: not saved). Files of a packed job are
+/// below 4 GiB (the writer refuses larger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    pack: u32,
+    offset: u64,
+    lens: [u32; 4],
+}
+
+impl Entry {
+    fn end(&self) -> u64 {
+        self.offset + self.lens.iter().filter(|&&l| l != ABSENT).map(|&l| u64::from(l)).sum::<u64>()
+    }
+}
+
+/// Where a job's files are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobRef {
+    /// `jobs/<job_id>/`.
+    Folder(PathBuf),
+    /// An entry of a pack.
+    Packed(PackedJob),
+}
+
+/// A job in a pack: its data file, and where each of its files is there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedJob {
+    /// The pack's data file.
+    pub data: Arc<Path>,
+    pub job_id: String,
+    /// Byte offset of each file in [`PACK_FILES`] order, and its length
+    /// (None: not saved).
+    files: [Option<(u64, u64)>; 4],
+}
+
+impl PackedJob {
+    fn new(data: Arc<Path>, job_id: &str, e: &Entry) -> PackedJob {
+        let mut at = e.offset;
+        let files = e.lens.map(|l| {
+            (l != ABSENT).then(|| {
+                let f = (at, u64::from(l));
+                at += u64::from(l);
+                f
+            })
+        });
+        PackedJob { data, job_id: job_id.to_string(), files }
+    }
+}
+
+impl JobRef {
+    /// A job folder.
+    pub fn folder(dir: impl Into<PathBuf>) -> JobRef {
+        JobRef::Folder(dir.into())
+    }
+
+    /// How messages name the job's file `name`: its path, or
+    /// `<pack>.data[<job_id>/<name>]`.
+    pub fn label(&self, name: &str) -> PathBuf {
+        match self {
+            JobRef::Folder(dir) => dir.join(name),
+            JobRef::Packed(p) => {
+                let mut s = p.data.as_os_str().to_owned();
+                s.push(format!("[{}/{name}]", p.job_id));
+                PathBuf::from(s)
+            }
+        }
+    }
+
+    /// How messages name the job: its folder, or `<pack>.data[<job_id>]`.
+    pub fn shown(&self) -> String {
+        match self {
+            JobRef::Folder(dir) => dir.display().to_string(),
+            JobRef::Packed(p) => format!("{}[{}]", p.data.display(), p.job_id),
+        }
+    }
+
+    /// How messages name the job within its results folder `root`:
+    /// `jobs/<job_id>`, or `packs/<pack>.data[<job_id>]`.
+    pub fn name_in(&self, root: &Path) -> String {
+        match self {
+            JobRef::Folder(dir) => dir.strip_prefix(root).unwrap_or(dir).display().to_string(),
+            JobRef::Packed(p) => {
+                format!("{}[{}]", p.data.strip_prefix(root).unwrap_or(&p.data).display(), p.job_id)
+            }
+        }
+    }
+
+    /// Whether the job holds the file `name` (a packed job: its index says so).
+    pub fn has(&self, name: &str) -> bool {
+        match self {
+            JobRef::Folder(dir) => dir.join(name).is_file(),
+            JobRef::Packed(p) => slot(name).is_some_and(|i| p.files[i].is_some()),
+        }
+    }
+
+    /// The job's file `name`, to read from its start; `Ok(None)` when there
+    /// is no such file (not saved, or missing from its folder).
+    pub fn open(&self, name: &str) -> Result<Option<io::Take<File>>, StoreError> {
+        match self {
+            JobRef::Folder(dir) => {
+                let path = dir.join(name);
+                match File::open(&path) {
+                    Ok(f) => Ok(Some(f.take(u64::MAX))),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(StoreError::Io { path, source: e }),
+                }
+            }
+            JobRef::Packed(p) => {
+                let Some((offset, len)) = slot(name).and_then(|i| p.files[i]) else { return Ok(None) };
+                let mut f = File::open(&p.data).map_err(io_at(&p.data))?;
+                use io::Seek as _;
+                f.seek(io::SeekFrom::Start(offset)).map_err(io_at(&p.data))?;
+                Ok(Some(f.take(len)))
+            }
+        }
+    }
+
+    /// The whole file `name` (None: no such file). A packed file cut short
+    /// (its data file truncated) reads as what is there: its hash tells.
+    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(mut r) = self.open(name)? else { return Ok(None) };
+        let mut bytes = Vec::new();
+        r.read_to_end(&mut bytes).map_err(|source| StoreError::Io { path: self.label(name), source })?;
+        Ok(Some(bytes))
+    }
+}
+
+/// Index of `name` in [`PACK_FILES`].
+fn slot(name: &str) -> Option<usize> {
+    PACK_FILES.iter().position(|&f| f == name)
+}
+
+/// One parsed row of a pack's index.
+struct Row<'a> {
+    id: &'a str,
+    plan_index: Option<usize>,
+    offset: u64,
+    lens: [u32; 4],
+}
+
+/// Parses an index row (without its newline); None when it does not parse.
+fn parse_row(line: &str) -> Option<Row<'_>> {
+    let mut cells = line.split(',');
+    let id = cells.next().filter(|id| !id.is_empty())?;
+    let plan_index = match cells.next()? {
+        "" => None,
+        i => Some(i.parse().ok()?),
+    };
+    let offset = cells.next()?.parse().ok()?;
+    let mut lens = [ABSENT; 4];
+    for l in &mut lens {
+        let cell = cells.next()?;
+        if !cell.is_empty() {
+            *l = cell.parse().ok().filter(|&n| n != ABSENT)?;
+        }
+    }
+    // curve.csv and params.toml are always written.
+    if cells.next().is_some() || lens[0] == ABSENT || lens[3] == ABSENT {
+        return None;
+    }
+    Some(Row { id, plan_index, offset, lens })
+}
+
+/// Reads a pack's index: each whole row in file order, and the length of
+/// the file up to the end of its last whole row (0 when even the header is
+/// not whole). A line that does not parse is skipped; a last line without
+/// its newline is a torn tail.
+fn read_index(path: &Path, f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+    };
+    parse_index(path, &bytes, f)
+}
+
+/// [`read_index`] of the index's contents `bytes`.
+fn parse_index(path: &Path, bytes: &[u8], f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError> {
+    if !bytes.starts_with(INDEX_HEADER.as_bytes()) {
+        if INDEX_HEADER.as_bytes().starts_with(bytes) {
+            return Ok(0); // the header itself torn (or the file empty)
+        }
+        return Err(StoreError::Format {
+            path: path.to_path_buf(),
+            message: format!("not a pack index: the first line is not `{}`", INDEX_HEADER.trim_end()),
+        });
+    }
+    let mut whole = INDEX_HEADER.len();
+    let mut at = whole;
+    while let Some(nl) = bytes[at..].iter().position(|&b| b == b'\n') {
+        let line = &bytes[at..at + nl];
+        at += nl + 1;
+        if let Some(row) = std::str::from_utf8(line).ok().and_then(parse_row) {
+            f(row);
+            whole = at;
+        }
+    }
+    Ok(whole as u64)
+}
+
+/// The packs of a results folder (data file paths, sorted), by the name
+/// before their suffix.
+fn pack_names(root: &Path) -> Result<Vec<String>, StoreError> {
+    let dir = root.join(PACKS);
+    let mut names = Vec::new();
+    match fs::read_dir(&dir) {
+        Ok(entries) => {
+            for e in entries {
+                let e = e.map_err(io_at(&dir))?;
+                if let Some(stem) = e.file_name().to_str().and_then(|n| n.strip_suffix(INDEX_SUFFIX)) {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StoreError::Io { path: dir, source: e }),
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Where the jobs of a results folder are: folders are looked up in
+/// `jobs/`, packed jobs in the packs' indexes, read once. With the plan
+/// known, a packed job costs one entry per pack it is in, by plan index;
+/// jobs outside the plan (or every job, without a plan) are kept by id.
+pub struct JobIndex {
+    root: PathBuf,
+    /// Data files of the packs, by pack number.
+    packs: Vec<Arc<Path>>,
+    /// Per plan index: the job's entry in the first pack holding it
+    /// (`pack == u32::MAX`: none). Empty when there is no pack.
+    by_plan: Vec<Entry>,
+    /// Entries in further packs of jobs of the plan (rare: a job trained
+    /// again under another shard count).
+    more: HashMap<u32, Vec<Entry>>,
+    /// Entries of jobs that are not the plan's (by id).
+    others: std::collections::BTreeMap<String, Vec<Entry>>,
+}
+
+const NO_ENTRY: Entry = Entry { pack: u32::MAX, offset: 0, lens: [ABSENT; 4] };
+
+impl JobIndex {
+    /// Reads every pack index of the folder `root`; rows are matched to
+    /// `plan`'s jobs by their plan index and id.
+    pub fn open(root: &Path, plan: Option<&crate::plan::Plan>) -> Result<JobIndex, StoreError> {
+        let mut index = JobIndex {
+            root: root.to_path_buf(),
+            packs: Vec::new(),
+            by_plan: Vec::new(),
+            more: HashMap::new(),
+            others: Default::default(),
+        };
+        let names = pack_names(root)?;
+        if names.is_empty() {
+            return Ok(index);
+        }
+        if let Some(plan) = plan {
+            index.by_plan = vec![NO_ENTRY; plan.jobs.len()];
+        }
+        // Built only when a row's plan index does not name its job.
+        let mut by_id: Option<HashMap<&str, usize>> = None;
+        for (n, name) in names.iter().enumerate() {
+            let dir = root.join(PACKS);
+            index.packs.push(Arc::from(dir.join(format!("{name}{DATA_SUFFIX}")).as_path()));
+            let pack = n as u32;
+            read_index(&dir.join(format!("{name}{INDEX_SUFFIX}")), &mut |row| {
+                let entry = Entry { pack, offset: row.offset, lens: row.lens };
+                let at = plan.and_then(|plan| {
+                    match row.plan_index.filter(|&i| plan.jobs.get(i).is_some_and(|j| j.id == row.id)) {
+                        Some(i) => Some(i),
+                        None => by_id
+                            .get_or_insert_with(|| {
+                                plan.jobs.iter().map(|j| (j.id.as_str(), j.index)).collect()
+                            })
+                            .get(row.id)
+                            .copied(),
+                    }
+                });
+                match at {
+                    Some(i) => index.add_planned(i, entry),
+                    None => add_to(index.others.entry(row.id.to_string()).or_default(), entry),
+                }
+            })?;
+        }
+        Ok(index)
+    }
+
+    fn add_planned(&mut self, i: usize, entry: Entry) {
+        let first = &mut self.by_plan[i];
+        if first.pack == u32::MAX || first.pack == entry.pack {
+            *first = entry; // the last row of a pack is the job
+        } else {
+            add_to(self.more.entry(i as u32).or_default(), entry);
+        }
+    }
+
+    /// Whether the folder has any pack.
+    pub fn has_packs(&self) -> bool {
+        !self.packs.is_empty()
+    }
+
+    /// Every place the plan's job `job` is stored: its folder first (when
+    /// there is one), then its pack entries (in pack name order).
+    pub fn places(&self, job: &crate::plan::Job) -> Vec<JobRef> {
+        let mut places = Vec::new();
+        let dir = ResultsDir::new(&self.root);
+        if dir.has_job(&job.id) {
+            places.push(JobRef::Folder(dir.job_dir(&job.id)));
+        }
+        if let Some(first) = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX) {
+            let more = self.more.get(&(job.index as u32)).map_or(&[][..], Vec::as_slice);
+            for e in std::iter::once(first).chain(more) {
+                places.push(JobRef::Packed(PackedJob::new(
+                    Arc::clone(&self.packs[e.pack as usize]),
+                    &job.id,
+                    e,
+                )));
+            }
+        }
+        places
+    }
+
+    /// Packed jobs that are not the plan's (every packed job, without a
+    /// plan): id -> its places, sorted by id.
+    pub fn others(&self) -> impl Iterator<Item = (&str, Vec<JobRef>)> + '_ {
+        self.others.iter().map(|(id, entries)| {
+            let places = entries
+                .iter()
+                .map(|e| JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[e.pack as usize]), id, e)))
+                .collect();
+            (id.as_str(), places)
+        })
+    }
+}
+
+/// Adds an entry to a job's list: replacing the one of the same pack (the
+/// later row is the job), else after the others.
+fn add_to(list: &mut Vec<Entry>, entry: Entry) {
+    match list.iter_mut().find(|e| e.pack == entry.pack) {
+        Some(e) => *e = entry,
+        None => list.push(entry),
+    }
+}
+
+/// The index side of an open pack, shared by the worker that appends the
+/// data and the committer that appends the rows once the data is durable.
+#[derive(Debug)]
+pub struct PackIndex {
+    pub path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl PackIndex {
+    /// Appends whole rows (one `write`).
+    pub(super) fn append(&self, rows: &[u8]) -> Result<(), StoreError> {
+        use io::Write as _;
+        let mut f = self.file.lock().map_err(|_| StoreError::Format {
+            path: self.path.clone(),
+            message: "a writer of this pack panicked".into(),
+        })?;
+        f.write_all(rows).map_err(io_at(&self.path))
+    }
+
+    /// A descriptor on the results folder's file system (for `syncfs`).
+    #[cfg(target_os = "linux")]
+    pub(super) fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.file.lock().ok().map(|f| f.as_raw_fd())
+    }
+
+    /// `fsync` of the index (elsewhere than Linux, where `syncfs` does it).
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn sync(&self) -> io::Result<()> {
+        self.file.lock().map_err(|_| io::Error::other("poisoned"))?.sync_all()
+    }
+}
+
+/// The write buffer of a pack's data file: a tiny job's files are one
+/// `write` when it finishes.
+const DATA_BUFFER: usize = 256 * 1024;
+
+/// An open pack, held by the one process that holds its chunk's claim:
+/// jobs' bytes are appended to its data file (buffered; one `write` per
+/// job or per [`DATA_BUFFER`]); its index is appended by the committer.
+pub struct PackWriter {
+    pub data_path: Arc<Path>,
+    data: File,
+    buf: Vec<u8>,
+    /// Bytes in the data file (written, not necessarily durable).
+    written: u64,
+    /// Where the job being written starts.
+    job_start: u64,
+    index: Arc<PackIndex>,
+    /// The pack's entries when it was opened, by id (a chunk's worth).
+    existing: HashMap<String, Entry>,
+}
+
+impl ResultsDir {
+    /// Opens the pack of the chunk `first` of `shard` (`I-N`) to append to
+    /// it; the caller holds the chunk's claim. A pack a crash left behind
+    /// is repaired first: the index's torn tail dropped, the data cut back
+    /// to the end of the last indexed job.
+    pub fn open_pack(&self, shard: &str, first: usize) -> Result<PackWriter, StoreError> {
+        let dir = self.root.join(PACKS);
+        fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        self.check_no_links()?;
+        let name = pack_name(shard, first);
+        let index_path = dir.join(format!("{name}{INDEX_SUFFIX}"));
+        let data_path = dir.join(format!("{name}{DATA_SUFFIX}"));
+        let open = |p: &Path| {
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(p).map_err(io_at(p))
+        };
+        let mut index_file = open(&index_path)?;
+        let mut bytes = Vec::new();
+        index_file.read_to_end(&mut bytes).map_err(io_at(&index_path))?;
+        let mut existing = HashMap::new();
+        let whole = parse_index(&index_path, &bytes, &mut |row| {
+            existing.insert(row.id.to_string(), Entry { pack: 0, offset: row.offset, lens: row.lens });
+        })?;
+        if bytes.len() as u64 != whole {
+            index_file.set_len(whole).map_err(io_at(&index_path))?;
+        }
+        if whole == 0 {
+            index_file.write_all_at(INDEX_HEADER.as_bytes(), 0).map_err(io_at(&index_path))?;
+        }
+        let data = open(&data_path)?;
+        let end = existing.values().map(Entry::end).max().unwrap_or(0);
+        let data_len = data.metadata().map_err(io_at(&data_path))?.len();
+        if data_len != end {
+            // Longer: a job whose row never came (a crash). Shorter (the
+            // file was cut): the rows past its end read as damaged; new
+            // jobs go after every row's bytes.
+            data.set_len(end).map_err(io_at(&data_path))?;
+        }
+        use io::Seek as _;
+        index_file.seek(io::SeekFrom::End(0)).map_err(io_at(&index_path))?;
+        Ok(PackWriter {
+            data_path: Arc::from(data_path.as_path()),
+            data,
+            buf: Vec::with_capacity(DATA_BUFFER),
+            written: end,
+            job_start: end,
+            index: Arc::new(PackIndex { path: index_path, file: Mutex::new(index_file) }),
+            existing,
+        })
+    }
+}
+
+impl PackWriter {
+    /// The job `id` as this pack held it when opened (written by another
+    /// process of the same shard before this one took the claim).
+    pub fn existing(&self, id: &str) -> Option<JobRef> {
+        self.existing.get(id).map(|e| JobRef::Packed(PackedJob::new(Arc::clone(&self.data_path), id, e)))
+    }
+
+    pub(super) fn index(&self) -> &Arc<PackIndex> {
+        &self.index
+    }
+
+    /// Starts a job: what is appended from here on is its bytes.
+    pub(super) fn begin(&mut self) {
+        self.buf.clear();
+        self.job_start = self.written;
+    }
+
+    /// Where the next byte goes.
+    pub(super) fn position(&self) -> u64 {
+        self.written + self.buf.len() as u64
+    }
+
+    pub(super) fn job_start(&self) -> u64 {
+        self.job_start
+    }
+
+    /// Appends bytes of the current job.
+    pub(super) fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.buf.len() + bytes.len() > DATA_BUFFER {
+            self.flush()?;
+            if bytes.len() > DATA_BUFFER {
+                self.data.write_all_at(bytes, self.written)?;
+                self.written += bytes.len() as u64;
+                return Ok(());
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Writes the buffer to the data file.
+    pub(super) fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.data.write_all_at(&self.buf, self.written)?;
+            self.written += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Drops the current job's bytes (it failed or was stopped).
+    pub(super) fn abort(&mut self) {
+        self.buf.clear();
+        if self.written > self.job_start && self.data.set_len(self.job_start).is_ok() {
+            self.written = self.job_start;
+        }
+        // (If the cut failed, the bytes stay unindexed: harmless, and the
+        // next job starts after them.)
+        self.job_start = self.written;
+    }
+
+    /// Ends the current job; its bytes are written (not yet durable).
+    pub(super) fn end_job(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.job_start = self.written;
+        Ok(())
+    }
+}
+
+/// One index row: `job_id,plan_index,offset,<lengths>\n`; `lens` in
+/// [`PACK_FILES`] order (None: not saved).
+pub(super) fn index_row(out: &mut String, id: &str, plan_index: usize, offset: u64, lens: [Option<u64>; 4]) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{id},{plan_index},{offset}");
+    for l in lens {
+        out.push(',');
+        if let Some(l) = l {
+            let _ = write!(out, "{l}");
+        }
+    }
+    out.push('\n');
+}
+
+/// The largest file a pack entry records.
+pub(super) const MAX_PACKED_FILE: u64 = ABSENT as u64 - 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_rows_parse_back_and_torn_or_foreign_lines_do_not() {
+        let mut s = String::new();
+        index_row(&mut s, "lr-0.1_seed-3", 7, 1234, [Some(100), None, Some(5), Some(700)]);
+        assert_eq!(s, "lr-0.1_seed-3,7,1234,100,,5,700\n");
+        let row = parse_row(s.trim_end()).unwrap();
+        assert_eq!((row.id, row.plan_index, row.offset), ("lr-0.1_seed-3", Some(7), 1234));
+        assert_eq!(row.lens, [100, ABSENT, 5, 700]);
+        assert!(parse_row("lr-0.1_seed-3,7,1234,100,,5").is_none(), "a torn row");
+        assert!(parse_row("a,1,2,,,,3").is_none(), "no curve");
+        assert!(parse_row("a,1,2,3,,,").is_none(), "no params.toml");
+        assert!(parse_row("a,x,2,3,,,4").is_none());
+        assert!(parse_row("a,1,2,3,,,4,5").is_none(), "a cell too many");
+    }
+}
