@@ -183,8 +183,10 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
     // The page does not point to itself.
     let page_body = body.replace(&report.page_sentence(), "");
-    let page = html::page(&title, report.page_data(), &page_body, &report.figures);
-    store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
+    let tmp = dir.join(store::TMP);
+    store::write_whole_with(&page_path, &tmp, &mut |w| {
+        html::write_page(w, &title, &mut |d| report.write_page_data(d, &tmp), &page_body, &report.figures)
+    })?;
     Ok(Written {
         report: report_path,
         page: page_path,
@@ -460,6 +462,12 @@ impl<'a> Report<'a> {
         } else {
             format!("{} (others at their defaults)", self.describe(&nd, " = "))
         }
+    }
+
+    /// Where a row's panel is among the panels: its position on each panel
+    /// axis (as [`aggregate::configurations`] orders them).
+    fn panel_position(&self, r: &SummaryRow) -> Vec<usize> {
+        self.panel_axes.iter().map(|a| a.position(r).unwrap_or(usize::MAX)).collect()
     }
 
     /// The panels: one per combination of the panel axes' values (in axis
