@@ -130,9 +130,34 @@ fn planned_jobs(dir: &Path) -> Option<usize> {
     Plan::new(manifest).ok().map(|p| p.jobs.len())
 }
 
+/// The folder's rows ([`store::each_row`]), held without what the report
+/// does not read: the files hash, and the curve's path where it is the
+/// usual `jobs/<id>/curve.csv` ([`Report::job_dir`] finds it there). At
+/// 100,000 jobs that is a third of the rows' memory.
+fn report_rows(dir: &Path) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    store::each_row(dir, &mut |mut row| {
+        row.outcome.files_hash = String::new();
+        let usual = row
+            .curve
+            .strip_prefix(store::JOBS)
+            .and_then(|c| c.strip_prefix('/'))
+            .and_then(|c| c.strip_prefix(row.job_id.as_str()))
+            .and_then(|c| c.strip_prefix('/'))
+            .is_some_and(|c| c == store::CURVE);
+        if usual {
+            row.curve = String::new();
+        }
+        rows.push(row);
+        Ok(())
+    })?;
+    rows.shrink_to_fit();
+    Ok(rows)
+}
+
 /// Writes the report of the results folder `dir`.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportError> {
-    let rows = store::load_rows(dir)?;
+    let rows = report_rows(dir)?;
     if rows.is_empty() {
         return Err(ReportError::NoJobs { dir: dir.to_path_buf() });
     }
