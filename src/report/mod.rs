@@ -298,9 +298,10 @@ fn percent(a: f64) -> String {
     format!("{}%", fmt_sig(100.0 * a))
 }
 
-/// A job's logged records as (epoch, value) for one metric.
+/// A job's logged records as (epoch, value) for one metric (no spare
+/// capacity: a figure holds a whole group's curves for its band).
 fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
-    records
+    let mut curve: Curve = records
         .iter()
         .filter_map(|r| {
             let v = match metric {
@@ -309,7 +310,9 @@ fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
             };
             v.map(|v| (r.epoch as f64, v))
         })
-        .collect()
+        .collect();
+    curve.shrink_to_fit();
+    curve
 }
 
 /// A panel's (key, value) pairs and its jobs.
