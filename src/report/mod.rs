@@ -135,8 +135,11 @@ fn planned_jobs(dir: &Path) -> Option<usize> {
 /// one it tells apart), and the curve's path where it is the usual
 /// `jobs/<id>/curve.csv` ([`Report::job_dir`] finds it there). At 100,000
 /// jobs that is a third of the rows' memory.
-fn report_rows(dir: &Path) -> Result<Vec<SummaryRow>, StoreError> {
-    let mut rows: Vec<SummaryRow> = Vec::new();
+///
+/// Room for `expected` rows is made up front (at most 2^20: a larger plan
+/// of which few jobs ran reserves no more).
+fn report_rows(dir: &Path, expected: usize) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows: Vec<SummaryRow> = Vec::with_capacity(expected.min(1 << 20));
     store::each_row(dir, &mut |mut row| {
         row.outcome.files_hash = String::new();
         if !row.outcome.diverged() {
@@ -161,7 +164,10 @@ fn report_rows(dir: &Path) -> Result<Vec<SummaryRow>, StoreError> {
 
 /// Writes the report of the results folder `dir`.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportError> {
-    let rows = report_rows(dir)?;
+    // The plan's size first (its plan freed before the rows are read): the
+    // rows are then held in a vector of that size, not one grown by doubling.
+    let planned = planned_jobs(dir);
+    let rows = report_rows(dir, planned.unwrap_or(0))?;
     if rows.is_empty() {
         return Err(ReportError::NoJobs { dir: dir.to_path_buf() });
     }
@@ -181,7 +187,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let (real_parent, real_dir) = (real(&parent), real(dir));
 
-    let mut report = Report::new(dir, &rows, planned_jobs(dir));
+    let mut report = Report::new(dir, &rows, planned);
     if real_parent != real_dir {
         report.page_at = Some(format!("{}/{PAGE}", relative(&real_dir, &real_parent)));
     }
