@@ -1338,6 +1338,24 @@ mod tests {
         );
     }
 
+    /// The rows the report holds drop what it does not read, and each job's
+    /// curve is still found where the dropped path pointed.
+    #[test]
+    fn held_rows_drop_the_hash_the_status_and_the_usual_curve_path() {
+        let dir = Path::new("results/baseline");
+        let full = store::load_rows(dir).unwrap();
+        let rows = report_rows(dir, 4).unwrap();
+        assert_eq!(rows.len(), full.len());
+        let report = Report::new(dir, &rows, None);
+        for (r, f) in rows.iter().zip(&full) {
+            assert_eq!((&r.job_id, r.seed, &r.params), (&f.job_id, f.seed, &f.params));
+            assert!(r.outcome.files_hash.is_empty() && r.curve.is_empty(), "{}", r.job_id);
+            assert_eq!(r.outcome.diverged(), f.outcome.diverged());
+            assert_eq!(report.job_dir(r).join(store::CURVE), dir.join(&f.curve));
+        }
+        assert!(full.iter().all(|f| !f.outcome.files_hash.is_empty() && !f.curve.is_empty()));
+    }
+
     #[test]
     fn seeds_print_as_ranges() {
         assert_eq!(seed_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0–3, 7, 9, 10");
