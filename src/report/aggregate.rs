@@ -274,8 +274,18 @@ pub fn band(curves: &[&Curve]) -> Option<Band> {
     if start > end {
         return None;
     }
-    let mut grid: Vec<f64> =
-        curves.iter().flat_map(|c| c.iter().map(|p| p.0)).filter(|e| (start..=end).contains(e)).collect();
+    // Sorted and deduplicated as it grows: memory is that of the distinct
+    // epochs (curves mostly share theirs), not of every curve's.
+    let mut grid: Vec<f64> = Vec::new();
+    let mut distinct = 0;
+    for c in &curves {
+        grid.extend(c.iter().map(|p| p.0).filter(|e| (start..=end).contains(e)));
+        if grid.len() >= 2 * distinct.max(1024) {
+            grid.sort_by(f64::total_cmp);
+            grid.dedup();
+            distinct = grid.len();
+        }
+    }
     grid.sort_by(f64::total_cmp);
     grid.dedup();
 

@@ -12,6 +12,9 @@
 //! significant digits; the lab's 960-job study makes a page of about 2 MB.
 
 use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Seek as _, Write};
+use std::path::Path;
 
 use base64::Engine as _;
 use pulldown_cmark::{Event, Options, Parser, Tag};
@@ -70,15 +73,15 @@ const METRICS: [(&str, Getter); 4] = [
 ];
 
 impl Report<'_> {
-    /// Everything the page's script reads, as JSON.
-    /// As JSON text. The per-job parts (each job's row and curves) are
-    /// serialized job by job into text as they are made rather than held
-    /// as a tree of values (a tenth of the memory at 100,000 jobs); the
-    /// bytes are those of the whole tree serialized at once.
-    pub(super) fn page_data(&self) -> String {
+    /// Writes everything the page's script reads, as JSON text, to `out`:
+    /// the bytes of the whole tree serialized at once (a map's keys in name
+    /// order), but streamed: each job's row and curves are serialized as
+    /// they are made, and the curves (one array per metric, each over every
+    /// job) go through one anonymous temporary file per metric in `tmp_dir`
+    /// so that every curve.csv is read once for them. Memory: that of one
+    /// job, plus each panel's epochs and job indices.
+    pub(super) fn write_page_data(&self, out: &mut dyn Write, tmp_dir: &Path) -> io::Result<()> {
         let keys: Vec<String> = self.axes.iter().map(|a| a.key.clone()).collect();
-        let index: HashMap<&str, usize> =
-            self.rows.iter().enumerate().map(|(i, r)| (r.job_id.as_str(), i)).collect();
         let metrics: Vec<(&str, Getter)> = METRICS
             .iter()
             .copied()
@@ -90,59 +93,92 @@ impl Report<'_> {
             .collect();
         let cap = (VALUES_BUDGET / (self.rows.len() * metrics.len()).max(1)).clamp(MIN_POINTS, MAX_POINTS);
 
-        let mut panel_of = vec![0usize; self.rows.len()];
-        let mut curves: HashMap<&str, Vec<Option<String>>> =
-            metrics.iter().map(|(m, _)| (*m, vec![None; self.rows.len()])).collect();
-        let mut panels = Vec::new();
-        for (p, (values, rows)) in self.panels().into_iter().enumerate() {
-            // Two passes over the panel's curves (each read when needed, not
-            // held): the epochs any of them logged, then each job's values.
+        // Per panel: the epochs kept of those any of its curves logged (each
+        // curve read when needed, not held), and its title.
+        let panels = self.panels();
+        let mut keeps: Vec<Vec<usize>> = Vec::with_capacity(panels.len());
+        let mut panel_at: HashMap<Vec<usize>, usize> = HashMap::new();
+        for (p, (_, rows)) in panels.iter().enumerate() {
             let mut epochs: Vec<usize> = Vec::new();
-            for r in &rows {
+            for r in rows {
                 if let Some(recs) = self.records(r) {
                     epochs.extend(recs.iter().map(|r| r.epoch));
                     epochs.sort_unstable();
                     epochs.dedup();
                 }
             }
-            let keep: Vec<usize> = thin(epochs.len(), cap).into_iter().map(|i| epochs[i]).collect();
-            let jobs: Vec<usize> =
-                rows.iter().filter_map(|r| index.get(r.job_id.as_str()).copied()).collect();
-            for (&j, row) in jobs.iter().zip(&rows) {
-                panel_of[j] = p;
-                let Some(recs) = self.records(row) else { continue };
-                for (name, get) in &metrics {
-                    let mut at = recs.iter().peekable();
-                    let series: Vec<Value> = keep
-                        .iter()
-                        .map(|&e| {
-                            while at.next_if(|r| r.epoch < e).is_some() {}
-                            match at.peek() {
-                                Some(r) if r.epoch == e => opt_num(get(r)),
-                                _ => Value::Null,
-                            }
-                        })
-                        .collect();
-                    if let Some(slot) = curves.get_mut(name).and_then(|v| v.get_mut(j)) {
-                        *slot = Some(Value::Array(series).to_string());
-                    }
-                }
+            keeps.push(thin(epochs.len(), cap).into_iter().map(|i| epochs[i]).collect());
+            if let Some(first) = rows.first() {
+                panel_at.insert(self.panel_position(first), p);
             }
-            panels.push(json!({
-                "title": self.describe(&values, " = "),
-                "epochs": keep,
-                "jobs": jobs,
-            }));
+        }
+        let panel_of = |r: &SummaryRow| panel_at.get(&self.panel_position(r)).copied();
+
+        // Each job's series of each metric, in job order, into its metric's
+        // file (`[a],[b],null,...`).
+        let mut spills: Vec<io::BufWriter<fs::File>> = Vec::with_capacity(metrics.len());
+        if !metrics.is_empty() {
+            fs::create_dir_all(tmp_dir)?;
+        }
+        for _ in &metrics {
+            spills.push(io::BufWriter::new(tempfile::tempfile_in(tmp_dir)?));
+        }
+        for (j, row) in self.rows.iter().enumerate() {
+            let recs = panel_of(row).and_then(|p| Some((p, self.records(row)?)));
+            for ((_, get), spill) in metrics.iter().zip(&mut spills) {
+                if j > 0 {
+                    spill.write_all(b",")?;
+                }
+                let Some((p, recs)) = &recs else {
+                    spill.write_all(b"null")?;
+                    continue;
+                };
+                let mut at = recs.iter().peekable();
+                let series: Vec<Value> = keeps[*p]
+                    .iter()
+                    .map(|&e| {
+                        while at.next_if(|r| r.epoch < e).is_some() {}
+                        match at.peek() {
+                            Some(r) if r.epoch == e => opt_num(get(r)),
+                            _ => Value::Null,
+                        }
+                    })
+                    .collect();
+                serde_json::to_writer(&mut *spill, &series)?;
+            }
         }
 
-        let mut jobs = String::from("[");
+        let colour_by = self.other_axes.first().or(self.axes.first()).map(|a| a.key.clone());
+        out.write_all(b"{\"colourBy\":")?;
+        serde_json::to_writer(&mut *out, &colour_by)?;
+        // {"metric":[job 0's series or null, ...], ...}, metrics in name
+        // order as a JSON map orders them.
+        out.write_all(b",\"curves\":{")?;
+        let mut order: Vec<usize> = (0..metrics.len()).collect();
+        order.sort_by_key(|&m| metrics[m].0);
+        let mut spills: Vec<Option<io::BufWriter<fs::File>>> = spills.into_iter().map(Some).collect();
+        for (n, &m) in order.iter().enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, metrics[m].0)?;
+            out.write_all(b":[")?;
+            if let Some(spill) = spills[m].take() {
+                let mut file = spill.into_inner().map_err(io::IntoInnerError::into_error)?;
+                file.seek(io::SeekFrom::Start(0))?;
+                io::copy(&mut file, &mut *out)?;
+            }
+            out.write_all(b"]")?;
+        }
+        out.write_all(b"},\"jobs\":[")?;
         for (i, r) in self.rows.iter().enumerate() {
             if i > 0 {
-                jobs.push(',');
+                out.write_all(b",")?;
             }
-            jobs.push_str(&job_json(r, &keys, panel_of[i]).to_string());
+            serde_json::to_writer(&mut *out, &job_json(r, &keys, panel_of(r).unwrap_or(0)))?;
         }
-        jobs.push(']');
+        out.write_all(b"],\"keys\":")?;
+        serde_json::to_writer(&mut *out, &keys)?;
         let labels: serde_json::Map<String, Value> = self
             .labels
             .iter()
@@ -153,62 +189,42 @@ impl Report<'_> {
             })
             .filter(|(_, m)| m.as_object().is_some_and(|o| !o.is_empty()))
             .collect();
-        let colour_by = self.other_axes.first().or(self.axes.first()).map(|a| a.key.clone());
-        // {"metric":[job 0's series or null, ...], ...}, metrics in name order
-        // as a JSON map orders them.
-        let mut names: Vec<&str> = curves.keys().copied().collect();
-        names.sort_unstable();
-        let mut curves_text = String::from("{");
-        for (n, name) in names.iter().enumerate() {
-            if n > 0 {
-                curves_text.push(',');
+        out.write_all(b",\"labels\":")?;
+        serde_json::to_writer(&mut *out, &labels)?;
+        out.write_all(b",\"metrics\":")?;
+        serde_json::to_writer(&mut *out, &metrics.iter().map(|(m, _)| *m).collect::<Vec<_>>())?;
+        out.write_all(b",\"panelKeys\":")?;
+        serde_json::to_writer(&mut *out, &self.panel_axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>())?;
+        // {"epochs":[..],"jobs":[..],"title":".."} per panel; its jobs are
+        // indices into `jobs`, in the panel's (seed) order.
+        out.write_all(b",\"panels\":[")?;
+        for (p, (values, _)) in panels.iter().enumerate() {
+            if p > 0 {
+                out.write_all(b",")?;
             }
-            curves_text.push_str(&Value::from(*name).to_string());
-            curves_text.push_str(":[");
-            for (j, series) in curves[name].iter().enumerate() {
-                if j > 0 {
-                    curves_text.push(',');
-                }
-                curves_text.push_str(series.as_deref().unwrap_or("null"));
-            }
-            curves_text.push(']');
+            out.write_all(b"{\"epochs\":")?;
+            serde_json::to_writer(&mut *out, &keeps[p])?;
+            out.write_all(b",\"jobs\":")?;
+            let mut jobs: Vec<(u64, usize)> = self
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| panel_of(r) == Some(p))
+                .map(|(i, r)| (r.seed, i))
+                .collect();
+            jobs.sort_unstable();
+            serde_json::to_writer(&mut *out, &jobs.iter().map(|j| j.1).collect::<Vec<_>>())?;
+            out.write_all(b",\"title\":")?;
+            serde_json::to_writer(&mut *out, &self.describe(values, " = "))?;
+            out.write_all(b"}")?;
         }
-        curves_text.push('}');
-        let data = json!({
-            "keys": keys,
-            "values": self.axes.iter().map(|a| a.values.clone()).collect::<Vec<_>>(),
-            "panelKeys": self.panel_axes.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-            "labels": labels,
-            "colourBy": colour_by,
-            "panels": panels,
-            "jobs": JOBS_SLOT,
-            "metrics": metrics.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
-            "curves": CURVES_SLOT,
-            "planned": self.planned,
-        })
-        .to_string();
-        // Spliced into one string of the final size (no intermediate copies).
-        let slot = |s: &str| Value::from(s).to_string();
-        let mut out = String::with_capacity(data.len() + curves_text.len() + jobs.len());
-        let mut rest = data.as_str();
-        for (slot, text) in [(slot(CURVES_SLOT), curves_text), (slot(JOBS_SLOT), jobs)] {
-            if let Some(at) = rest.find(&slot) {
-                out.push_str(&rest[..at]);
-                out.push_str(&text);
-                rest = &rest[at + slot.len()..];
-            }
-        }
-        out.push_str(rest);
-        out
+        out.write_all(b"],\"planned\":")?;
+        serde_json::to_writer(&mut *out, &self.planned)?;
+        out.write_all(b",\"values\":")?;
+        serde_json::to_writer(&mut *out, &self.axes.iter().map(|a| &a.values).collect::<Vec<_>>())?;
+        out.write_all(b"}")
     }
 }
-
-/// Where the serialized jobs and curves go in the page's data: the first
-/// match is always these (the map's keys are in order, and `curves` and
-/// `jobs` come before `labels`, `panels` and `values`, the only other
-/// places a user's text can appear).
-const JOBS_SLOT: &str = "\u{0}jobs\u{0}";
-const CURVES_SLOT: &str = "\u{0}curves\u{0}";
 
 fn job_json(r: &SummaryRow, keys: &[String], panel: usize) -> Value {
     let o = &r.outcome;
@@ -263,39 +279,87 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
     out.replace("<img src=", "<img loading=\"lazy\" decoding=\"async\" src=")
 }
 
-/// The whole page: `data` (from [`Report::page_data`]), the Markdown
-/// report and its figures.
+/// The whole page: `data` (JSON text), the Markdown report and its figures.
 pub fn page(title: &str, data: String, markdown: &str, figures: &[Figure]) -> String {
-    // `</` inside a script element would end it early (copied only then).
-    let data = if data.contains("</") { data.replace("</", "<\\/") } else { data };
-    let parts: [(&str, String); 8] = [
-        ("TITLE", escape(title)),
-        ("UPLOT_CSS", UPLOT_CSS.to_string()),
-        ("PAGE_CSS", PAGE_CSS.to_string()),
-        ("DATA", data),
-        ("REPORT", report_html(markdown, figures)),
-        ("UPLOT_LICENSE", escape(UPLOT_LICENSE)),
-        ("UPLOT_JS", UPLOT_JS.to_string()),
-        ("PAGE_JS", PAGE_JS.to_string()),
-    ];
-    let mut out = String::with_capacity(parts.iter().map(|p| p.1.len()).sum::<usize>() + 4096);
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write_page(&mut out, title, &mut |w| w.write_all(data.as_bytes()), markdown, figures);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the whole page to `out`: the template with its parts filled in,
+/// the page's data written by `data` (from [`Report::write_page_data`]) as
+/// it goes, never held whole.
+pub fn write_page(
+    out: &mut dyn Write,
+    title: &str,
+    data: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    markdown: &str,
+    figures: &[Figure],
+) -> io::Result<()> {
     let mut rest = TEMPLATE;
     while let Some(at) = rest.find("{{") {
-        out.push_str(&rest[..at]);
+        out.write_all(&rest.as_bytes()[..at])?;
         let after = &rest[at + 2..];
-        match after.find("}}").and_then(|end| parts.iter().find(|p| p.0 == &after[..end]).map(|p| (end, p))) {
-            Some((end, (_, text))) => {
-                out.push_str(text);
+        let Some(end) = after.find("}}") else {
+            out.write_all(b"{{")?;
+            rest = after;
+            continue;
+        };
+        let text = match &after[..end] {
+            "TITLE" => escape(title),
+            "UPLOT_CSS" => UPLOT_CSS.to_string(),
+            "PAGE_CSS" => PAGE_CSS.to_string(),
+            "DATA" => {
+                data(&mut ScriptSafe { inner: &mut *out, after_lt: false })?;
                 rest = &after[end + 2..];
+                continue;
             }
-            None => {
-                out.push_str("{{");
+            "REPORT" => report_html(markdown, figures),
+            "UPLOT_LICENSE" => escape(UPLOT_LICENSE),
+            "UPLOT_JS" => UPLOT_JS.to_string(),
+            "PAGE_JS" => PAGE_JS.to_string(),
+            _ => {
+                out.write_all(b"{{")?;
                 rest = after;
+                continue;
+            }
+        };
+        out.write_all(text.as_bytes())?;
+        rest = &after[end + 2..];
+    }
+    out.write_all(rest.as_bytes())
+}
+
+/// Passes text through with every `</` written `<\/`: inside a script
+/// element, `</` would end it early (JSON reads `\/` as `/`). A `<` at the
+/// end of one write is remembered for a `/` at the start of the next.
+struct ScriptSafe<'a> {
+    inner: &'a mut dyn Write,
+    after_lt: bool,
+}
+
+impl Write for ScriptSafe<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            let prev_lt = if i == 0 { self.after_lt } else { buf[i - 1] == b'<' };
+            if b == b'/' && prev_lt {
+                self.inner.write_all(&buf[start..i])?;
+                self.inner.write_all(b"\\")?;
+                start = i;
             }
         }
+        self.inner.write_all(&buf[start..])?;
+        if let Some(&last) = buf.last() {
+            self.after_lt = last == b'<';
+        }
+        Ok(buf.len())
     }
-    out.push_str(rest);
-    out
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 const TEMPLATE: &str = include_str!("page.html");
@@ -318,6 +382,19 @@ mod tests {
         let t = thin(2001, 100);
         assert!(t.len() <= 101, "{}", t.len());
         assert_eq!((t[0], *t.last().unwrap()), (0, 2000));
+    }
+
+    /// The page's data is streamed in pieces: a `</` split across two
+    /// writes is escaped as one written whole.
+    #[test]
+    fn a_closing_tag_split_across_writes_is_escaped() {
+        let mut out = Vec::new();
+        let mut w = ScriptSafe { inner: &mut out, after_lt: false };
+        for piece in ["{\"x\":\"a<", "/script><", "b><", "", "/", "/c\"}"] {
+            w.write_all(piece.as_bytes()).unwrap();
+        }
+        let whole = "{\"x\":\"a</script><b><//c\"}".replace("</", "<\\/");
+        assert_eq!(String::from_utf8(out).unwrap(), whole);
     }
 
     #[test]

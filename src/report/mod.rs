@@ -130,9 +130,44 @@ fn planned_jobs(dir: &Path) -> Option<usize> {
     Plan::new(manifest).ok().map(|p| p.jobs.len())
 }
 
+/// The folder's rows ([`store::each_row`]), held without what the report
+/// does not read: the files hash, a status other than `diverged` (the only
+/// one it tells apart), and the curve's path where it is the usual
+/// `jobs/<id>/curve.csv` ([`Report::job_dir`] finds it there). At 100,000
+/// jobs that is a third of the rows' memory.
+///
+/// Room for `expected` rows is made up front (at most 2^20: a larger plan
+/// of which few jobs ran reserves no more).
+fn report_rows(dir: &Path, expected: usize) -> Result<Vec<SummaryRow>, StoreError> {
+    let mut rows: Vec<SummaryRow> = Vec::with_capacity(expected.min(1 << 20));
+    store::each_row(dir, &mut |mut row| {
+        row.outcome.files_hash = String::new();
+        if !row.outcome.diverged() {
+            row.outcome.status = String::new();
+        }
+        let usual = row
+            .curve
+            .strip_prefix(store::JOBS)
+            .and_then(|c| c.strip_prefix('/'))
+            .and_then(|c| c.strip_prefix(row.job_id.as_str()))
+            .and_then(|c| c.strip_prefix('/'))
+            .is_some_and(|c| c == store::CURVE);
+        if usual {
+            row.curve = String::new();
+        }
+        rows.push(row);
+        Ok(())
+    })?;
+    rows.shrink_to_fit();
+    Ok(rows)
+}
+
 /// Writes the report of the results folder `dir`.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportError> {
-    let rows = store::load_rows(dir)?;
+    // The plan's size first (its plan freed before the rows are read): the
+    // rows are then held in a vector of that size, not one grown by doubling.
+    let planned = planned_jobs(dir);
+    let rows = report_rows(dir, planned.unwrap_or(0))?;
     if rows.is_empty() {
         return Err(ReportError::NoJobs { dir: dir.to_path_buf() });
     }
@@ -152,7 +187,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let real = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let (real_parent, real_dir) = (real(&parent), real(dir));
 
-    let mut report = Report::new(dir, &rows, planned_jobs(dir));
+    let mut report = Report::new(dir, &rows, planned);
     if real_parent != real_dir {
         report.page_at = Some(format!("{}/{PAGE}", relative(&real_dir, &real_parent)));
     }
@@ -183,8 +218,10 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportE
     let title = body.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("Report").to_string();
     // The page does not point to itself.
     let page_body = body.replace(&report.page_sentence(), "");
-    let page = html::page(&title, report.page_data(), &page_body, &report.figures);
-    store::write_whole(&page_path, page.as_bytes(), &dir.join(store::TMP))?;
+    let tmp = dir.join(store::TMP);
+    store::write_whole_with(&page_path, &tmp, &mut |w| {
+        html::write_page(w, &title, &mut |d| report.write_page_data(d, &tmp), &page_body, &report.figures)
+    })?;
     Ok(Written {
         report: report_path,
         page: page_path,
@@ -271,9 +308,10 @@ fn percent(a: f64) -> String {
     format!("{}%", fmt_sig(100.0 * a))
 }
 
-/// A job's logged records as (epoch, value) for one metric.
+/// A job's logged records as (epoch, value) for one metric (no spare
+/// capacity: a figure holds a whole group's curves for its band).
 fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
-    records
+    let mut curve: Curve = records
         .iter()
         .filter_map(|r| {
             let v = match metric {
@@ -282,7 +320,9 @@ fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
             };
             v.map(|v| (r.epoch as f64, v))
         })
-        .collect()
+        .collect();
+    curve.shrink_to_fit();
+    curve
 }
 
 /// A panel's (key, value) pairs and its jobs.
@@ -450,6 +490,12 @@ impl<'a> Report<'a> {
         } else {
             format!("{} (others at their defaults)", self.describe(&nd, " = "))
         }
+    }
+
+    /// Where a row's panel is among the panels: its position on each panel
+    /// axis (as [`aggregate::configurations`] orders them).
+    fn panel_position(&self, r: &SummaryRow) -> Vec<usize> {
+        self.panel_axes.iter().map(|a| a.position(r).unwrap_or(usize::MAX)).collect()
     }
 
     /// The panels: one per combination of the panel axes' values (in axis
@@ -1282,6 +1328,24 @@ mod tests {
             10_001,
             "logged epochs within the budget: all of them"
         );
+    }
+
+    /// The rows the report holds drop what it does not read, and each job's
+    /// curve is still found where the dropped path pointed.
+    #[test]
+    fn held_rows_drop_the_hash_the_status_and_the_usual_curve_path() {
+        let dir = Path::new("results/baseline");
+        let full = store::load_rows(dir).unwrap();
+        let rows = report_rows(dir, 4).unwrap();
+        assert_eq!(rows.len(), full.len());
+        let report = Report::new(dir, &rows, None);
+        for (r, f) in rows.iter().zip(&full) {
+            assert_eq!((&r.job_id, r.seed, &r.params), (&f.job_id, f.seed, &f.params));
+            assert!(r.outcome.files_hash.is_empty() && r.curve.is_empty(), "{}", r.job_id);
+            assert_eq!(r.outcome.diverged(), f.outcome.diverged());
+            assert_eq!(report.job_dir(r).join(store::CURVE), dir.join(&f.curve));
+        }
+        assert!(full.iter().all(|f| !f.outcome.files_hash.is_empty() && !f.curve.is_empty()));
     }
 
     #[test]

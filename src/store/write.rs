@@ -138,12 +138,23 @@ pub fn timing_row(out: &mut String, job_id: &str, wall_ms: f64, threads: usize) 
 /// over `path`. A failure removes the temporary file, leaves `path` as it
 /// was, and names `path`.
 pub fn write_whole(path: &Path, contents: &[u8], tmp_dir: &Path) -> Result<(), StoreError> {
+    write_whole_with(path, tmp_dir, &mut |w| w.write_all(contents))
+}
+
+/// [`write_whole`] of what `write` produces, streamed to the temporary file
+/// through a buffer (a large file is never held in memory whole).
+pub fn write_whole_with(
+    path: &Path,
+    tmp_dir: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), StoreError> {
     let file_name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     fs::create_dir_all(tmp_dir).map_err(io_at(path))?;
     let tmp = tmp_dir.join(format!("{file_name}.{}.{}", std::process::id(), unique()));
     let written = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(contents)?;
+        let mut f = BufWriter::with_capacity(64 << 10, File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(io::IntoInnerError::into_error)?;
         sync(&f)?;
         fs::rename(&tmp, path)
     })()
