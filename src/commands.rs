@@ -198,8 +198,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         let rate = report.job_epochs as f64 / secs.max(1e-9);
         let outside = if report.outside > 0 {
             format!(
-                "; {} job folders outside this plan kept (`sweep prune {}` lists them)",
-                report.outside,
+                "; {} outside this plan kept (`sweep prune {}` lists them)",
+                crate::count(report.outside, "job"),
                 crate::slurm::shell_quote(&out.display().to_string())
             )
         } else {
@@ -618,13 +618,13 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
     })?;
     let outside = runner::jobs_outside(&plan, &rd)?;
     let index = store::JobIndex::open(&rd.root, Some(&plan))?;
-    let packed = runner::packed_outside(&index);
+    let packed = runner::packed_outside(&index, &rd.root);
     if !packed.is_empty() {
         // A pack holds the jobs of a chunk in one file: one job cannot be
         // taken out of it.
         let shown = crate::slurm::shell_quote(&dir.display().to_string());
         let more = if packed.len() > 3 { format!(" and {} more", packed.len() - 3) } else { String::new() };
-        let first: Vec<&str> = packed.iter().take(3).map(String::as_str).collect();
+        let first: Vec<&str> = packed.iter().take(3).map(|(id, _)| id.as_str()).collect();
         if delete {
             return Err(Error::usage(format!(
                 "{shown}: {} outside the plan are packed ({}{more}, in {}/), and a packed job cannot be \
@@ -636,8 +636,8 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
                 store::PACKS
             )));
         }
-        for id in &packed {
-            emit(&format!("outside the plan (packed, kept): {}/{id}\n", store::PACKS))?;
+        for (_, at) in &packed {
+            emit(&format!("outside the plan (packed, kept): {at}\n"))?;
         }
     }
     let mut removed = 0;
@@ -659,12 +659,24 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
         removed += 1;
     }
     let shown = crate::slurm::shell_quote(&dir.display().to_string());
-    emit(&if delete {
-        format!("removed {removed} job folders outside the plan of {shown}\n")
+    let folders = |n: usize| if n == 1 { "1 job folder".to_string() } else { format!("{n} job folders") };
+    // Packed jobs are only listed (see above): the closing line counts them apart.
+    let packed_kept = if packed.is_empty() {
+        String::new()
     } else {
         format!(
-            "{} job folders outside the plan of {shown}; `sweep prune {shown} --delete` removes them\n",
-            outside.len()
+            "; {} packed outside the plan kept (a pack cannot lose one job)",
+            crate::count(packed.len(), "job")
+        )
+    };
+    emit(&if delete {
+        format!("removed {} outside the plan of {shown}\n", folders(removed))
+    } else if outside.is_empty() {
+        format!("{} outside the plan of {shown}{packed_kept}\n", folders(0))
+    } else {
+        format!(
+            "{} outside the plan of {shown}; `sweep prune {shown} --delete` removes them{packed_kept}\n",
+            folders(outside.len())
         )
     })?;
     Ok(ExitCode::SUCCESS)

@@ -213,7 +213,7 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = jobs_outside(plan, &dir)?.len() + packed_outside(&index).len();
+    let outside = jobs_outside(plan, &dir)?.len() + index.others().count();
     drop(index);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
@@ -617,8 +617,14 @@ pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreE
 
 /// Ids of the packed jobs of a folder that are not jobs of the plan its
 /// `index` was opened with, sorted.
-pub fn packed_outside(index: &store::JobIndex) -> Vec<String> {
-    index.others().map(|(id, _)| id.to_string()).collect()
+pub fn packed_outside(index: &store::JobIndex, root: &Path) -> Vec<(String, String)> {
+    index
+        .others()
+        .map(|(id, places)| {
+            let packs: Vec<String> = places.iter().map(|p| p.name_in(root)).collect();
+            (id.to_string(), packs.join(", "))
+        })
+        .collect()
 }
 
 /// Refuses a run whose manifest is the results folder's own manifest.toml

@@ -411,11 +411,17 @@ pub fn each_row(
         return Err(StoreError::Format {
             path: PathBuf::from(at),
             message: format!(
-                "{} (and {} more damaged job(s)): the files no longer match the hashes recorded when the \
-                 job was written; `sweep verify {}` lists them, running the manifest again retrains them",
+                "{}{}: the files no longer match the hashes recorded when the job was written; `sweep \
+                 verify {}` lists {}, running the manifest again retrains {}",
                 what.join(", "),
-                damaged.len() - 1,
-                root.display()
+                match damaged.len() - 1 {
+                    0 => String::new(),
+                    1 => " (and 1 more damaged job)".to_string(),
+                    more => format!(" (and {more} more damaged jobs)"),
+                },
+                root.display(),
+                if damaged.len() == 1 { "it" } else { "them" },
+                if damaged.len() == 1 { "it" } else { "them" },
             ),
         });
     }

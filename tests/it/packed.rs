@@ -247,11 +247,16 @@ fn a_folder_may_hold_job_folders_and_packs_and_prune_refuses_packed_jobs() {
     let before = tree(&cwd.join("mixed"));
     let o = sweep(cwd).args(["prune", "mixed"]).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    // Each named by its pack (the file there is), and the closing line
+    // does not offer to --delete what it cannot.
+    let listed = stdout(&o);
+    assert!(listed.contains("outside the plan (packed, kept): packs/0-1."), "{listed}");
+    assert!(listed.contains(".data[dataset-linear_lr-1.0_seed-0]"), "{listed}");
     assert!(
-        stdout(&o).contains("outside the plan (packed, kept): packs/dataset-linear_lr-1.0_seed-0"),
-        "{}",
-        stdout(&o)
+        listed.contains("0 job folders outside the plan of mixed; 6 jobs packed outside the plan kept"),
+        "{listed}"
     );
+    assert!(!listed.contains("--delete"), "{listed}");
     let o = sweep(cwd).args(["prune", "mixed", "--delete"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("6 jobs outside the plan are packed"), "{}", stderr(&o));

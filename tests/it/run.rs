@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_same_tree, stdout, sweep, tree, write};
+use crate::common::{assert_same_tree, stderr, stdout, sweep, tree, write};
 
 const SMALL: &str = r#"
 seeds = 3
@@ -300,8 +300,8 @@ fn summarize_names_the_damaged_jobs_it_leaves_out_and_exits_1() {
     let out = sweep(tmp.path()).args(["summarize", "r"]).output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
     let curve = tmp.path().join("r/jobs/lr-0.1_seed-1/curve.csv");
-    let text = std::fs::read_to_string(&curve).unwrap();
-    std::fs::write(&curve, text.replacen('0', "1", 1)).unwrap();
+    let original = std::fs::read_to_string(&curve).unwrap();
+    std::fs::write(&curve, original.replacen('0', "1", 1)).unwrap();
     std::fs::remove_file(tmp.path().join("r/jobs/lr-1.0_seed-0/curve.csv")).unwrap();
 
     let out = sweep(tmp.path()).args(["summarize", "r"]).output().unwrap();
@@ -314,4 +314,12 @@ fn summarize_names_the_damaged_jobs_it_leaves_out_and_exits_1() {
     assert!(text.contains("sweep verify r") && text.contains("running the manifest again"), "{text}");
     let summary = std::fs::read_to_string(tmp.path().join("r/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 3, "a header and the 2 whole jobs: {summary}");
+    // A reader refusing names the first and counts the others in words
+    // (it said "(and 1 more damaged job(s))", and "(and 0 more ...)" for one).
+    let out = sweep(tmp.path()).args(["export", "r", "--out", "e.csv"]).output().unwrap();
+    assert!(stderr(&out).contains("(and 1 more damaged job):"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lists them"), "{}", stderr(&out));
+    std::fs::write(&curve, original).unwrap();
+    let out = sweep(tmp.path()).args(["export", "r", "--out", "e.csv"]).output().unwrap();
+    assert!(!stderr(&out).contains("more damaged") && stderr(&out).contains("lists it"), "{}", stderr(&out));
 }

@@ -239,7 +239,7 @@ fn jobs_outside_the_plan_are_kept_named_and_pruned_on_request() {
     let out = sweep(cwd).args(["m.toml", "--out", "r", "--set", "grid.lr=[0.1]"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("0 jobs run, 2 skipped"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("2 job folders outside this plan kept"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 jobs outside this plan kept"), "{}", stdout(&out));
     let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 3, "{summary}");
     assert!(!summary.contains("lr-0.5"), "{summary}");
