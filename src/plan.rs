@@ -925,3 +925,73 @@ mod tests {
         assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
     }
 }
+
+#[cfg(test)]
+mod pinned {
+    use super::*;
+    use std::path::Path;
+
+    /// Ids with a disambiguation suffix, cut long ids, an include, a seed
+    /// list out of order: every way an id or a hash is made.
+    const MANIFEST: &str = "seeds = [3, 0, 17]\n[zip]\nepochs = [5, 6]\nbias = [false, true]\n[grid]\n\
+        lr = [1.0, 0.1]\ninit = [\"a b.json\", \"a_b.json\", \"W.json\", \"w.json\"]\n\
+        [[include]]\nactivation = \"tanh\"\nhidden = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, \
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]\n";
+
+    /// `index id config_hash fnv(config_text)` of every job, a line each.
+    fn lines(p: &Plan) -> String {
+        let hashes = p.config_hashes(None, &mut HashMap::new());
+        let mut s = String::new();
+        for j in &p.jobs {
+            let _ = writeln!(
+                s,
+                "{} {} {} {}",
+                j.index,
+                j.id,
+                hashes[j.index],
+                hex_hash(p.config_text(j).as_bytes())
+            );
+        }
+        s
+    }
+
+    fn plan(text: &str) -> Plan {
+        Plan::new(Manifest::parse(Path::new("m.toml"), text, &[]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn ids_and_hashes_are_those_of_earlier_versions() {
+        // Fixed values from the plan before jobs were made small (commit
+        // 61477d5): results folders written then must resume now.
+        let s = lines(&plan(MANIFEST));
+        let line = |i: usize| s.lines().nth(i).unwrap_or_default().to_string();
+        assert_eq!(
+            line(0),
+            "0 epochs-5_bias-false_lr-1.0_init-a~b.json_seed-3~f9e070ec 45292fab32295f5f f9e070ecfbbe7cc1"
+        );
+        assert_eq!(
+            line(17),
+            "17 epochs-5_bias-false_lr-0.1_init-a~b.json_seed-17~22d9001e 7f665644e12848f5 22d9001e988ccc67"
+        );
+        assert_eq!(
+            line(21),
+            "21 epochs-5_bias-false_lr-0.1_init-w.json_seed-3~7ac5ff09 c2f4241199c567bf 7ac5ff091c454e21"
+        );
+        assert_eq!(
+            line(50),
+            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x~54cdce7fcc8ec631 \
+             b759e350437d0beb cfabc1044dd68016"
+        );
+        assert_eq!(s.lines().count(), 51);
+        assert_eq!(hex_hash(s.as_bytes()), "a938b8a8dca46a5d");
+        // scripts/bench-jobs.sh's manifest at 1,000 jobs.
+        let tiny = "name = \"tiny\"\nseeds = 100\n[base]\nepochs = 10\nn_samples = 100\nhidden = [2, 2]\n\
+            [grid]\nlr = [1.0, 0.3, 0.1, 0.03, 0.01]\nactivation = [\"sigmoid\", \"tanh\"]\n";
+        let s = lines(&plan(tiny));
+        assert_eq!(
+            s.lines().nth(999),
+            Some("999 lr-0.01_activation-tanh_seed-99 0b1060b056c19b82 047747bfab746189")
+        );
+        assert_eq!(hex_hash(s.as_bytes()), "57919cff6c5c7aa0");
+    }
+}
