@@ -156,12 +156,13 @@ pub fn run_plan<'p>(
     let mut repaired = Vec::new();
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
-    let hashes = plan.config_hashes(opts.shard, &mut inputs);
+    let mut hasher = plan.config_hasher(&mut inputs);
     for job in plan.shard(opts.shard) {
-        let hex = &hashes[job.index];
-        let hash = u64::from_str_radix(hex, 16).expect("config hashes are 16 hex digits");
-        if dir.has_job(&job.id) {
-            match store::read_job_checked(&dir.job_dir(&job.id)) {
+        let hash = hasher.hash(job);
+        let hex = &format!("{hash:016x}");
+        let id = plan.id(job);
+        if dir.has_job(&id) {
+            match store::read_job_checked(&dir.job_dir(&id)) {
                 // A finished job that lacks a file this run saves is trained again.
                 Ok(Ok(f)) if f.config_hash == *hex && covers(saved(&f), save) => {
                     spill.add(job.index, &SummaryRow::from_job(&f))?;
@@ -174,7 +175,7 @@ pub fn run_plan<'p>(
                 // truncated or deleted since it was written: retrained, and said.
                 Ok(Err((damage, Some(f)))) if f.config_hash == *hex && !opts.force => {
                     let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-                    repaired.push((job.id.clone(), what.join(", ")));
+                    repaired.push((id, what.join(", ")));
                 }
                 // A finished job of another configuration: replaced only with --force.
                 Ok(Ok(f)) if f.config_text() != plan.config_text(job) => other_study.push((job, f)),
@@ -216,11 +217,11 @@ pub fn run_plan<'p>(
         fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
         let error = e.to_string();
         on_event(&Event::Failed { job, error: error.clone() });
-        failed.lock().expect("failures").push((job.id.clone(), error));
+        failed.lock().expect("failures").push((plan.id(job), error));
     };
     let keep_row = |job: &Job, file: &JobFile| {
         if let Err(e) = spill.lock().expect("spill").add(job.index, &SummaryRow::from_job(file)) {
-            fail(job, JobFailure::Store { id: job.id.clone(), source: e });
+            fail(job, JobFailure::Store { id: plan.id(job), source: e });
         }
     };
     // Makes trained jobs' folders durable and moves them into place, a
@@ -240,7 +241,7 @@ pub fn run_plan<'p>(
             match committed {
                 Ok(outcome) => {
                     keep_row(job, &JobFile { result: outcome.clone(), ..file });
-                    store::timing_row(&mut timing, &job.id, wall_ms, threads);
+                    store::timing_row(&mut timing, &plan.id(job), wall_ms, threads);
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
                     c.diverged += usize::from(outcome.diverged());
@@ -248,7 +249,7 @@ pub fn run_plan<'p>(
                     drop(c);
                     on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
                 }
-                Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
+                Err(e) => fail(job, JobFailure::Store { id: plan.id(job), source: e }),
             }
             drop(claim);
         }
@@ -283,7 +284,7 @@ pub fn run_plan<'p>(
                 Err(e) => {
                     for &(i, _) in jobs {
                         let job = &plan.jobs[i as usize];
-                        fail(job, JobFailure::Store { id: job.id.clone(), source: e.duplicate() });
+                        fail(job, JobFailure::Store { id: plan.id(job), source: e.duplicate() });
                     }
                     return None;
                 }
@@ -297,10 +298,10 @@ pub fn run_plan<'p>(
             let spec = plan.spec(job).expect("the plan validated every job");
             let hex = format!("{hash:016x}");
             // Another process may have finished it since we planned.
+            let id = plan.id(job);
             if !opts.force
-                && dir.has_job(&job.id)
-                && let Some(f) =
-                    dir.finished(&job.id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
+                && dir.has_job(&id)
+                && let Some(f) = dir.finished(&id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
             {
                 keep_row(job, &f);
                 counts.lock().expect("counts").skipped += 1;
@@ -509,9 +510,9 @@ fn write_summary(
             if let Some(row) = known(job) {
                 out.write_all(&row)?;
                 rows += 1;
-            } else if dir.has_job(&job.id) {
+            } else if dir.has_job(&plan.id(job)) {
                 let checked =
-                    store::read_job_checked(&dir.job_dir(&job.id)).map_err(std::io::Error::other)?;
+                    store::read_job_checked(&dir.job_dir(&plan.id(job))).map_err(std::io::Error::other)?;
                 if let Ok(f) = checked
                     && f.config_text() == plan.config_text(job)
                 {
@@ -555,8 +556,22 @@ fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
 
 /// Ids of the job folders of `dir` that are not jobs of `plan`, sorted.
 pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
-    let ids: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
-    Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
+    // A hash of each id with its job, sorted: 16 bytes a job, no string
+    // (a hash shared by two ids compares the ids themselves).
+    let key = |id: &str| crate::rng::Fnv64::default().bytes(id.as_bytes()).finish();
+    let mut ids: Vec<(u64, usize)> = plan.jobs.iter().map(|j| (key(&plan.id(j)), j.index)).collect();
+    ids.sort_unstable();
+    let mut outside = Vec::new();
+    dir.each_job_id(&mut |id| {
+        let hash = key(&id);
+        let first = ids.partition_point(|&(k, _)| k < hash);
+        let mut same = ids[first..].iter().take_while(|&&(k, _)| k == hash);
+        if !same.any(|&(_, i)| plan.id(&plan.jobs[i]) == id) {
+            outside.push(id);
+        }
+    })?;
+    outside.sort();
+    Ok(outside)
 }
 
 /// Refuses a run whose manifest is the results folder's own manifest.toml
@@ -740,7 +755,7 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: String, paths_base: &s
     let reads_a_file =
         matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
     JobFile {
-        job_id: job.id.clone(),
+        job_id: plan.id(job),
         seed: job.seed,
         config_hash: hash,
         paths_relative_to: reads_a_file.then(|| paths_base.to_string()),

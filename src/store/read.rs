@@ -209,15 +209,16 @@ fn each_plan_row(
     f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     for job in &plan.jobs {
-        if !dir.has_job(&job.id) {
+        let id = plan.id(job);
+        if !dir.has_job(&id) {
             continue;
         }
-        match read_job_checked(&dir.job_dir(&job.id))? {
+        match read_job_checked(&dir.job_dir(&id))? {
             Ok(j) if j.config_text() == plan.config_text(job) => f(shared.row(&j))?,
             Ok(_) => {}
             Err((damage, j)) => {
                 if j.is_none_or(|j| j.config_text() == plan.config_text(job)) {
-                    damaged.push((job.id.clone(), damage));
+                    damaged.push((id, damage));
                 }
             }
         }
