@@ -319,6 +319,11 @@ impl<'p> Folder<'p> {
         if f.jobs == 0 {
             return Err(DiffError::NoJobs { path: root.to_path_buf() });
         }
+        // The other folder grows next: give back what doubling left unused.
+        for c in &mut f.configs {
+            c.side.values.shrink_to_fit();
+            c.side.seeds_without_value.shrink_to_fit();
+        }
         Ok(f)
     }
 
