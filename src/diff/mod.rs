@@ -322,6 +322,7 @@ impl<'p> Folder<'p> {
         // The other folder grows next: give back what doubling left unused.
         for c in &mut f.configs {
             c.side.values.shrink_to_fit();
+            c.side.value_seeds.runs.shrink_to_fit();
             c.side.seeds_without_value.shrink_to_fit();
         }
         Ok(f)
@@ -382,7 +383,9 @@ struct Side {
     /// Jobs of the configuration on this side (whatever their outcome).
     jobs: usize,
     /// (seed, value) of the jobs that have a value.
-    values: Vec<(u64, f64)>,
+    values: Vec<f64>,
+    /// Their seeds, in the same order.
+    value_seeds: Seeds,
     /// Diverged jobs (or a non-finite metric value): an outcome, never averaged.
     diverged: usize,
     /// Jobs that never reached `target_loss` (epoch_at_target only).
@@ -415,7 +418,10 @@ impl Side {
             // A non-finite value in an `ok` row would poison the mean:
             // count it with the diverged ones.
             Some(v) if !v.is_finite() => self.diverged += 1,
-            Some(v) => return self.values.push((r.seed, v)),
+            Some(v) => {
+                self.values.push(v);
+                return self.value_seeds.push(r.seed);
+            }
             None if metric == Metric::EpochAtTarget => self.not_reached += 1,
             None => self.missing += 1,
         }
@@ -425,9 +431,14 @@ impl Side {
     /// Whether no seed appears twice.
     fn seeds_distinct(&self) -> bool {
         let mut seeds: Vec<u64> =
-            self.values.iter().map(|v| v.0).chain(self.seeds_without_value.iter().copied()).collect();
+            self.value_seeds.iter().chain(self.seeds_without_value.iter().copied()).collect();
         seeds.sort_unstable();
         seeds.windows(2).all(|w| w[0] != w[1])
+    }
+
+    /// (seed, value) of the jobs that have a value, in row order.
+    fn seeded_values(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
+        self.value_seeds.iter().zip(self.values.iter().copied())
     }
 
     /// The only job's seed, if there is one job.
@@ -448,6 +459,43 @@ impl Side {
     /// failure share.
     fn outcomes(&self) -> usize {
         self.jobs - self.missing
+    }
+}
+
+/// Seeds in row order, as runs of consecutive seeds (`0, 1, .., 9999` is
+/// one run): a few bytes per configuration instead of 8 per job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Seeds {
+    /// (first seed, number of seeds) of each run.
+    runs: Vec<(u64, u64)>,
+    len: usize,
+}
+
+impl Seeds {
+    fn push(&mut self, seed: u64) {
+        match self.runs.last_mut() {
+            Some((first, n)) if first.checked_add(*n) == Some(seed) => *n += 1,
+            _ => self.runs.push((seed, 1)),
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.runs.iter().flat_map(|&(first, n)| (0..n).map(move |i| first + i))
+    }
+}
+
+impl FromIterator<u64> for Seeds {
+    fn from_iter<I: IntoIterator<Item = u64>>(seeds: I) -> Seeds {
+        let mut s = Seeds::default();
+        for seed in seeds {
+            s.push(seed);
+        }
+        s
     }
 }
 
@@ -502,7 +550,7 @@ enum Method {
     /// The same seeds with byte-identical files: no test needed.
     Identical,
     /// Paired t-test over these shared seeds (ascending).
-    Paired(Vec<u64>),
+    Paired(Seeds),
     Welch,
     /// One shared seed: its two values compared exactly.
     OneSeed(u64),
@@ -731,15 +779,14 @@ fn identical(a: &Side, b: &Side) -> bool {
 /// by ascending seed (a seed listed twice counts once).
 fn pairs(a: &Side, b: &Side) -> Vec<(u64, f64, f64)> {
     let mut in_b: HashMap<u64, f64> = HashMap::with_capacity(b.values.len());
-    for &(s, v) in &b.values {
+    for (s, v) in b.seeded_values() {
         in_b.entry(s).or_insert(v);
     }
     let mut seen = BTreeSet::new();
     let mut out: Vec<(u64, f64, f64)> = a
-        .values
-        .iter()
+        .seeded_values()
         .filter(|(s, _)| seen.insert(*s))
-        .filter_map(|(s, va)| in_b.get(s).map(|vb| (*s, *va, *vb)))
+        .filter_map(|(s, va)| in_b.get(&s).map(|vb| (s, va, *vb)))
         .collect();
     out.sort_by_key(|p| p.0);
     out
@@ -761,12 +808,11 @@ fn compare(
     pairable: bool,
     opts: &DiffOptions,
 ) -> ConfigDiff {
-    let values = |s: &Side| s.values.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
     let mut d = ConfigDiff {
         params,
         method: Method::None,
-        shown_a: Shown::of(&values(&a)),
-        shown_b: Shown::of(&values(&b)),
+        shown_a: Shown::of(&a.values),
+        shown_b: Shown::of(&b.values),
         test: None,
         metric_p: None,
         share: None,
@@ -794,7 +840,7 @@ fn compare(
         d.seeds_worse = p.iter().filter(|&&(_, va, vb)| better(vb, va)).count();
         let unpaired = |s: &Side| {
             let paired: BTreeSet<u64> = seeds.iter().copied().collect();
-            let mut left: Vec<u64> = s.values.iter().map(|v| v.0).filter(|x| !paired.contains(x)).collect();
+            let mut left: Vec<u64> = s.value_seeds.iter().filter(|x| !paired.contains(x)).collect();
             left.sort_unstable();
             left.dedup();
             left
@@ -814,9 +860,9 @@ fn compare(
         }
         d.test = Some(stats::paired(&pa, &pb, opts.alpha));
         (d.shown_a, d.shown_b) = (Shown::of(&pa), Shown::of(&pb));
-        d.method = Method::Paired(seeds);
+        d.method = Method::Paired(seeds.into_iter().collect());
     } else if a.n() >= 2 && b.n() >= 2 {
-        d.test = Some(stats::welch(&values(a), &values(b), opts.alpha));
+        d.test = Some(stats::welch(&a.values, &b.values, opts.alpha));
         d.method = Method::Welch;
     } else if let [(seed, va, vb)] = p[..] {
         // One shared seed: same data, same start, so the values compare exactly.
@@ -1057,6 +1103,16 @@ mod tests {
     }
 
     #[test]
+    fn seeds_are_kept_as_runs_in_row_order() {
+        let order = [0, 1, 2, 3, 7, 8, 5, 5, u64::MAX, 0];
+        let seeds: Seeds = order.into_iter().collect();
+        assert_eq!(seeds.iter().collect::<Vec<u64>>(), order);
+        assert_eq!((seeds.len(), seeds.runs.len()), (10, 6));
+        let many: Seeds = (0..100_000).collect();
+        assert_eq!(many.runs, [(0, 100_000)]);
+    }
+
+    #[test]
     fn metric_names_parse_and_others_say_why_not() {
         for m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>().unwrap(), m);
@@ -1091,7 +1147,7 @@ mod tests {
         let a: Vec<_> = (0..4).map(|s| row(s, "0.1", "300", 0.5 + s as f64 * 0.01)).collect();
         let b: Vec<_> = (2..6).map(|s| row(s, "0.1", "300", 0.4 + s as f64 * 0.011)).collect();
         let c = &report(a, b, Metric::FinalLoss).matched[0];
-        assert_eq!(c.method, Method::Paired(vec![2, 3]));
+        assert_eq!(c.method, Method::Paired([2, 3].into_iter().collect()));
         assert_eq!((c.shown_a.n, c.shown_b.n), (2, 2));
         let diff = c.shown_b.mean.unwrap() - c.shown_a.mean.unwrap();
         assert!((c.test.unwrap().estimate() - diff).abs() < 1e-15, "the row adds up");
