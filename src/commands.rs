@@ -550,8 +550,8 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         Some(n) if n < count => (0..n).map(|i| i * count / n).collect(),
         _ => (0..count).collect(),
     };
-    let ids: Vec<String> = sampled.iter().map(|&k| id_of(k)).collect();
-    let mut mismatches = runner::verify(&rd, &ids, threads)?;
+    let retrain = sampled.len();
+    let mut mismatches = runner::verify(&rd, retrain, &|i| id_of(sampled[i]), threads)?;
     let retrained = mismatches.len();
     let mut checked = 0;
     for id in (0..count).filter(|k| sampled.binary_search(k).is_err()).map(id_of) {
@@ -568,8 +568,8 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     }
     emit(&format!(
         "verified {}: {} identical, {} differ\n",
-        crate::count(ids.len(), "job"),
-        ids.len() - retrained,
+        crate::count(retrain, "job"),
+        retrain - retrained,
         retrained
     ))?;
     if checked > 0 {

@@ -786,7 +786,15 @@ pub struct Mismatch {
 /// params.toml into the temporary place and compares each file's hash. When
 /// a retrained job differs and an input file (a CSV data set, a weights
 /// file) changed since the job ran, the message names it as the cause.
-pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Result<Vec<Mismatch>, RunError> {
+/// Retrains the jobs `id_of(0) .. id_of(count - 1)` (ids asked one at a
+/// time, so a large folder needs no list of them) and returns those whose
+/// files differ.
+pub fn verify(
+    dir: &ResultsDir,
+    count: usize,
+    id_of: &(dyn Fn(usize) -> String + Sync),
+    threads: Option<usize>,
+) -> Result<Vec<Mismatch>, RunError> {
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
     let workspace = scratch.workspace()?;
@@ -795,8 +803,10 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
         .build()
         .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
     let result = pool.install(|| {
-        ids.par_iter()
-            .map(|id| -> Result<Option<Mismatch>, RunError> {
+        (0..count)
+            .into_par_iter()
+            .map(|k| -> Result<Option<Mismatch>, RunError> {
+                let id = &id_of(k);
                 let mismatch = |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), problems });
                 let stored = match store::read_job_checked(&dir.job_dir(id))? {
                     Ok(stored) => stored,
@@ -840,11 +850,13 @@ pub fn verify(dir: &ResultsDir, ids: &[String], threads: Option<usize>) -> Resul
                 }
                 Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), problems }))
             })
+            // Only the mismatches are kept, not a slot per job.
+            .filter_map(Result::transpose)
             .collect::<Result<Vec<_>, _>>()
     });
     drop(workspace);
     let _ = std::fs::remove_dir_all(&scratch.root);
-    Ok(result?.into_iter().flatten().collect())
+    result
 }
 
 /// The input files (CSV data, weights) of a job whose contents no longer
