@@ -896,6 +896,29 @@ mod path_tests {
     use std::path::{Path, PathBuf};
 
     #[test]
+    fn jobs_outside_are_the_folders_whose_name_no_job_has() {
+        // `W` and `w` name one folder on macOS: those ids get a suffix.
+        let manifest = crate::manifest::Manifest::parse(
+            Path::new("m.toml"),
+            "seeds = 2\n[grid]\ninit = [\"W.json\", \"w.json\", \"x.json\"]\n",
+            &[],
+        )
+        .unwrap();
+        let plan = crate::plan::Plan::new(manifest).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = super::ResultsDir::new(tmp.path());
+        let mut ids: Vec<String> = plan.jobs.iter().map(|j| plan.id(j)).collect();
+        assert!(ids.iter().filter(|id| id.contains('~')).count() == 4, "{ids:?}");
+        // Folders of other jobs: the plan's ids without their suffix, another seed.
+        ids.extend(["init-W.json_seed-0", "init-x.json_seed-2"].map(String::from));
+        for id in &ids {
+            std::fs::create_dir_all(dir.job_dir(id)).unwrap();
+            std::fs::write(dir.job_dir(id).join(crate::store::PARAMS), "").unwrap();
+        }
+        assert_eq!(super::jobs_outside(&plan, &dir).unwrap(), ["init-W.json_seed-0", "init-x.json_seed-2"]);
+    }
+
+    #[test]
     fn the_manifest_folder_is_recorded_relative_to_the_results_folder() {
         let rel = |a: &str, b: &str| relative_path(Path::new(a), Path::new(b));
         assert_eq!(rel("/p/experiments", "/p/results/lr"), Some(PathBuf::from("../../experiments")));
