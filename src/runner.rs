@@ -151,7 +151,10 @@ pub fn run_plan<'p>(
     // and checked against its hashes here, once: its summary row goes to
     // the spill, from which summary.csv is written at the end.
     let mut spill = RowSpill::new(&workspace, plan.jobs.len())?;
-    let mut todo: Vec<(u32, u64)> = Vec::new();
+    // Room for the whole shard at once: growing by doubling would copy it
+    // and leave the smaller copies behind in the heap (pages not written
+    // to cost no memory).
+    let mut todo: Vec<(u32, u64)> = Vec::with_capacity(plan.shard(opts.shard).count());
     let mut skipped = 0;
     let mut repaired = Vec::new();
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
