@@ -12,8 +12,9 @@
 # (default: this checkout's release build, built first); --disk / --tmpfs:
 # parent folders on each kind of file system (default: target/bench-jobs and
 # /dev/shm/sweep-bench-jobs, both emptied first); --readers: also time
-# summarize, report, export and diff (A against itself) on the tmpfs folder;
-# --layout: the manifest's `layout` key (default: folders, sweep's default).
+# summarize, export, report, diff (A against itself), verify --sample 100 on
+# the tmpfs folder, and plan of the manifest; --layout: the manifest's
+# `layout` key (default: folders, sweep's default).
 #
 # Ratios within one run are what to compare (disk / tmpfs, 100k / 1k RSS):
 # this workplace's machines are shared and their disks vary by the hour.
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
         --tmpfs) tmpfs="$2"; shift 2 ;;
         --readers) readers=1; shift ;;
         --layout) layout="$2"; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-jobs: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -87,6 +88,8 @@ for n in $sizes; do
         measure "export $n" "$sweep" export "$tmpfs/tiny-$n" --out "$tmpfs/export-$n.csv"
         measure "report $n" "$sweep" report "$tmpfs/tiny-$n"
         measure "diff $n (itself)" "$sweep" diff "$tmpfs/tiny-$n" "$tmpfs/tiny-$n" --format csv
+        measure "verify --sample 100, $n" "$sweep" verify "$tmpfs/tiny-$n" --sample 100
+        measure "plan $n" "$sweep" plan "$m"
         rm -f "$tmpfs/export-$n.csv"
     fi
     rm -rf "$disk/tiny-$n"

@@ -107,7 +107,7 @@ fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(),
                 "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
                  machine's {}; use fewer samples or smaller layers{}",
                 plan.manifest.path.display(),
-                plan.jobs[size.memory_job].id,
+                plan.id(&plan.jobs[size.memory_job]),
                 human_bytes_f(size.memory),
                 if at_once > 1.0 { format!(", {at_once} at once") } else { String::new() },
                 human_bytes_f(total),
@@ -123,7 +123,7 @@ fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(),
             human_bytes_f(size.disk()),
             plan.jobs.len(),
             disk_parts(&size),
-            plan.jobs[size.disk_job].id,
+            plan.id(&plan.jobs[size.disk_job]),
             human_bytes_f(size.largest_disk),
             human_bytes(LARGE_DISK)
         )));
@@ -308,6 +308,7 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode, Error> {
 /// The displayed value of each swept key (`keys`) for a job's
 /// configuration: one list per configuration, reused by its every seed.
 struct Cells<'p> {
+    plan: &'p Plan,
     keys: Vec<String>,
     of: Option<(&'p Swept, Vec<String>)>,
 }
@@ -316,12 +317,12 @@ struct Cells<'p> {
 type Swept = [(String, toml::Value)];
 
 impl<'p> Cells<'p> {
-    fn new(plan: &Plan) -> Self {
-        Cells { keys: plan.swept_keys(), of: None }
+    fn new(plan: &'p Plan) -> Self {
+        Cells { plan, keys: plan.swept_keys(), of: None }
     }
 
-    fn of(&mut self, job: &'p crate::plan::Job) -> &[String] {
-        let swept: &'p Swept = &job.swept;
+    fn of(&mut self, job: &crate::plan::Job) -> &[String] {
+        let swept: &'p Swept = self.plan.swept(job);
         if !self.of.as_ref().is_some_and(|(s, _)| std::ptr::eq(*s, swept)) {
             let cells = self
                 .keys
@@ -350,7 +351,8 @@ fn write_plan_csv(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         seed.clear();
         let _ = write!(index, "{}", j.index);
         let _ = write!(seed, "{}", j.seed);
-        let fixed = [index.as_str(), j.id.as_str(), seed.as_str()];
+        let id = plan.id(j);
+        let fixed = [index.as_str(), id.as_str(), seed.as_str()];
         w.write_record(fixed.into_iter().chain(cells.of(j).iter().map(String::as_str))).map_err(io)?;
     }
     w.flush()
@@ -366,7 +368,7 @@ fn write_plan_table(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
     for j in &plan.jobs {
         let digits = |n: u64| n.checked_ilog10().map_or(1, |d| d as usize + 1);
         widths[0] = widths[0].max(digits(j.index as u64));
-        widths[1] = widths[1].max(j.id.chars().count());
+        widths[1] = widths[1].max(plan.id(j).chars().count());
         widths[2] = widths[2].max(digits(j.seed));
         for (w, c) in widths[3..].iter_mut().zip(cells.of(j)) {
             *w = (*w).max(c.chars().count());
@@ -386,7 +388,8 @@ fn write_plan_table(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
     };
     row(out, &mut header.iter().map(|h| h as &dyn std::fmt::Display))?;
     for j in &plan.jobs {
-        let fixed: [&dyn std::fmt::Display; 3] = [&j.index, &j.id, &j.seed];
+        let id = plan.id(j);
+        let fixed: [&dyn std::fmt::Display; 3] = [&j.index, &id, &j.seed];
         row(out, &mut fixed.into_iter().chain(cells.of(j).iter().map(|c| c as &dyn std::fmt::Display)))?;
     }
     let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
@@ -410,7 +413,7 @@ fn write_plan_json(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
 
     struct Doc<'p>(&'p Plan);
     struct Jobs<'p>(&'p Plan);
-    struct OneJob<'a>(&'a crate::plan::Job, &'a serde_json::Value);
+    struct OneJob<'a>(&'a crate::plan::Job, &'a str, &'a serde_json::Value);
 
     impl serde::Serialize for Doc<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -427,7 +430,7 @@ fn write_plan_json(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
             let mut seq = s.serialize_seq(Some(self.0.jobs.len()))?;
             let mut params: Option<(&Swept, serde_json::Value)> = None;
             for j in &self.0.jobs {
-                let swept: &Swept = &j.swept;
+                let swept: &Swept = self.0.swept(j);
                 if !params.as_ref().is_some_and(|(s, _)| std::ptr::eq(*s, swept)) {
                     let map: serde_json::Map<String, serde_json::Value> = swept
                         .iter()
@@ -435,7 +438,7 @@ fn write_plan_json(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
                         .collect();
                     params = Some((swept, serde_json::Value::Object(map)));
                 }
-                seq.serialize_element(&OneJob(j, &params.as_ref().expect("set above").1))?;
+                seq.serialize_element(&OneJob(j, &self.0.id(j), &params.as_ref().expect("set above").1))?;
             }
             seq.end()
         }
@@ -444,8 +447,8 @@ fn write_plan_json(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut m = s.serialize_map(Some(4))?;
             m.serialize_entry("index", &self.0.index)?;
-            m.serialize_entry("job_id", &self.0.id)?;
-            m.serialize_entry("params", self.1)?;
+            m.serialize_entry("job_id", self.1)?;
+            m.serialize_entry("params", self.2)?;
             m.serialize_entry("seed", &self.0.seed)?;
             m.end()
         }
@@ -498,7 +501,7 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
             let index = store::JobIndex::open(&rd.root, Some(&plan))?;
             for job in &plan.jobs {
                 if let Some((at, Err((damage, _)))) = store::plan_job(&plan, &index, job)? {
-                    damaged.push((shown_job(&rd, &at, &job.id), damage));
+                    damaged.push((shown_job(&rd, &at, &plan.id(job)), damage));
                 }
             }
             n
@@ -538,57 +541,64 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
-    // The study's jobs (SPEC 6): every job of the plan that is stored
-    // (a folder or packed), whole or not; without a readable manifest.toml,
-    // every stored job.
-    let all: Vec<(String, store::JobRef)> = match store::stored_plan(dir) {
-        Some(plan) => {
-            let index = store::JobIndex::open(&rd.root, Some(&plan))?;
-            let mut all = Vec::new();
-            for job in &plan.jobs {
-                if let Some((at, _)) = store::plan_job(&plan, &index, job)? {
-                    all.push((job.id.clone(), at));
-                }
+    // The study's jobs (SPEC 6): every job of the plan that is stored (a
+    // folder or packed), whole or not, by plan index (no string per job);
+    // without a readable manifest.toml, every stored job.
+    let plan = store::stored_plan(dir);
+    let index = store::JobIndex::open(&rd.root, plan.as_ref())?;
+    let (in_plan, others): (Vec<usize>, Vec<(String, store::JobRef)>) = match &plan {
+        Some(plan) => (
+            plan.jobs.iter().filter(|j| !index.places(plan, j).is_empty()).map(|j| j.index).collect(),
+            Vec::new(),
+        ),
+        None => (Vec::new(), store::all_jobs(&rd, &index)?.into_iter().map(|(id, at, _)| (id, at)).collect()),
+    };
+    let count = in_plan.len() + others.len();
+    // Job k: its id, where it is stored and its check; None when only a
+    // job of another configuration is stored under its id.
+    let job_of = |k: usize| -> Result<Option<(String, store::JobRef, store::Checked)>, store::StoreError> {
+        match &plan {
+            Some(plan) => {
+                let job = &plan.jobs[in_plan[k]];
+                Ok(store::plan_job(plan, &index, job)?.map(|(at, checked)| (plan.id(job), at, checked)))
             }
-            all
-        }
-        None => {
-            let index = store::JobIndex::open(&rd.root, None)?;
-            store::all_jobs(&rd, &index)?.into_iter().map(|(id, at, _)| (id, at)).collect()
+            None => {
+                let (id, at) = &others[k];
+                Ok(Some((id.clone(), at.clone(), at.checked()?)))
+            }
         }
     };
-    if all.is_empty() {
+    if count == 0 {
         return Err(Error::usage(format!("{}: no finished jobs to verify", dir.display())));
     }
     // --sample limits the retraining to N jobs evenly spread over the
     // folder; every other job's files are still checked against their hashes.
     let sampled: Vec<usize> = match sample {
-        Some(n) if n < all.len() => (0..n).map(|i| i * all.len() / n).collect(),
-        _ => (0..all.len()).collect(),
+        Some(n) if n < count => (0..n).map(|i| i * count / n).collect(),
+        _ => (0..count).collect(),
     };
-    let ids: Vec<(String, store::JobRef)> = sampled.iter().map(|&k| all[k].clone()).collect();
-    let mut mismatches = runner::verify(&rd, &ids, threads)?;
+    let retrain = sampled.len();
+    let mut mismatches =
+        runner::verify(&rd, retrain, &|i| Ok(job_of(sampled[i])?.map(|(id, at, _)| (id, at))), threads)?;
     let retrained = mismatches.len();
     let mut checked = 0;
-    for (_, (id, at)) in all.iter().enumerate().filter(|(k, _)| sampled.binary_search(k).is_err()) {
+    for k in (0..count).filter(|k| sampled.binary_search(k).is_err()) {
+        let Some((id, at, check)) = job_of(k)? else { continue };
         checked += 1;
-        if let Err((damage, _)) = at.checked()? {
+        if let Err((damage, _)) = check {
             let problems = damage.iter().map(ToString::to_string).collect();
-            mismatches.push(runner::Mismatch { job_id: id.clone(), problems });
+            mismatches.push(runner::Mismatch { job_id: id, at, problems });
         }
     }
-    let shown: std::collections::HashMap<&str, String> =
-        all.iter().map(|(id, at)| (id.as_str(), shown_job(&rd, at, id))).collect();
     for m in &mismatches {
         for problem in &m.problems {
-            let at = shown.get(m.job_id.as_str()).cloned().unwrap_or_else(|| m.job_id.clone());
-            emit(&format!("{problem} in {at}\n"))?;
+            emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
         }
     }
     emit(&format!(
         "verified {}: {} identical, {} differ\n",
-        crate::count(ids.len(), "job"),
-        ids.len() - retrained,
+        crate::count(retrain, "job"),
+        retrain - retrained,
         retrained
     ))?;
     if checked > 0 {

@@ -10,7 +10,6 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use toml::Value;
 
@@ -39,16 +38,15 @@ pub const CELL_BYTES: f64 = 20.0;
 /// is 30, with a test split about 60.
 pub const CURVE_ROW_BYTES: u64 = 60;
 
-/// One job: what it sets beyond the base, and its seed.
-#[derive(Debug, Clone, PartialEq)]
+/// One job of a plan: its position and its seed, 16 bytes. What it sets
+/// beyond the base ([`Plan::swept`]) and its id ([`Plan::id`]) belong to its
+/// configuration and are asked of the plan that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Job {
-    /// Position in the plan (shards are `index % n`).
+    /// Position in the plan (shards are `index % n`); the job's
+    /// configuration is `index / seeds`.
     pub index: usize,
-    pub id: String,
     pub seed: u64,
-    /// Axis values (zip then grid), or an include's keys, canonical; one
-    /// shared list for every seed of a configuration.
-    pub swept: Arc<[(String, Value)]>,
 }
 
 /// A manifest expanded into jobs.
@@ -56,16 +54,27 @@ pub struct Job {
 /// Jobs come in configurations (one combination of swept values, every
 /// seed of it, consecutive in the plan): whatever does not depend on the
 /// seed (validation, the configuration text, the id's prefix, the size
-/// estimate) is done once per configuration, so a plan costs a few dozen
-/// bytes and well under a microsecond per job.
+/// estimate) is done and kept once per configuration, so a plan costs 16
+/// bytes ([`Job`]) and well under a microsecond per job; ids are built on
+/// demand ([`Plan::id`]).
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub manifest: Manifest,
+    /// Every job, in plan order (`jobs[i].index == i`).
     pub jobs: Vec<Job>,
     /// Each configuration's validated parameters, built once by
     /// [`Plan::new`]: nothing re-checks them later. Configuration `c` holds
     /// the jobs `c * seeds .. (c + 1) * seeds`.
     configs: Vec<JobSpec>,
+    /// Each configuration's axis values (zip then grid), or an include's
+    /// keys, canonical.
+    swept: Vec<Box<[(String, Value)]>>,
+    /// What the ids of each configuration share: `dataset-xor_lr-0.1_`.
+    prefixes: Vec<String>,
+    /// The ids that are not `<prefix>seed-<seed>` (cut to [`MAX_ID`]
+    /// aside): those given a suffix because another id names the same
+    /// folder, by plan index. Empty in most plans.
+    renamed: HashMap<usize, String>,
     /// `key = value\n` of every parameter from `[base]` or its default, in
     /// [`KEYS`] order: the lines a configuration does not sweep.
     base_lines: Vec<String>,
@@ -73,6 +82,32 @@ pub struct Plan {
     /// `[[exclude]]` that matches no job (a typo, or a `--set` that shrank
     /// an axis), with the values its axes have.
     pub warnings: Vec<String>,
+}
+
+/// Configuration hashes of a plan's jobs ([`Plan::config_hasher`]).
+pub struct ConfigHasher<'p, 'c> {
+    plan: &'p Plan,
+    contents: &'c mut HashMap<PathBuf, Vec<u8>>,
+    /// The configuration last hashed: its index, text without the seed, and
+    /// input files.
+    last: Option<(usize, String, Vec<PathBuf>)>,
+}
+
+impl ConfigHasher<'_, '_> {
+    /// The hash of `seed = <seed>\n` and the configuration's text, then of
+    /// each input file's bytes (as [`config_hash_of`], without the text of
+    /// each job).
+    pub fn hash(&mut self, job: &Job) -> u64 {
+        let config = self.plan.config_of(job);
+        if self.last.as_ref().is_none_or(|(c, _, _)| *c != config) {
+            let files = self.plan.configs.get(config).map(input_files).unwrap_or_default();
+            self.last = Some((config, self.plan.body(self.plan.swept(job)), files));
+        }
+        let (_, body, files) = self.last.as_ref().expect("set above");
+        let mut digits = [0u8; 20];
+        let h = Fnv64::default().bytes(b"seed = ").bytes(decimal(job.seed, &mut digits)).bytes(b"\n");
+        hash_files(h.field(body), files, self.contents)
+    }
 }
 
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
@@ -166,17 +201,26 @@ impl Plan {
                 format!("{} = {v}\n", k.name)
             })
             .collect();
-        let mut plan = Plan { manifest, jobs: Vec::new(), configs: Vec::new(), base_lines, warnings };
+        let mut plan = Plan {
+            manifest,
+            jobs: Vec::new(),
+            configs: Vec::new(),
+            swept: Vec::new(),
+            prefixes: Vec::new(),
+            renamed: HashMap::new(),
+            base_lines,
+            warnings,
+        };
 
         // An include that repeats a grid job is the same job: keep the
         // first. Seeds are distinct, so two jobs are one exactly when their
         // configurations are: compared once per configuration, by a hash of
         // its text, and by the text itself when the hashes agree.
-        let mut kept: Vec<Arc<[(String, Value)]>> = Vec::new();
+        let mut kept: Vec<Box<[(String, Value)]>> = Vec::new();
         let mut by_hash: HashMap<u64, usize> = HashMap::new();
         let mut hash_collisions: HashSet<String> = HashSet::new();
         for combo in combos {
-            let swept: Arc<[(String, Value)]> =
+            let swept: Box<[(String, Value)]> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
             let text = plan.body(&swept);
             let new = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
@@ -195,18 +239,13 @@ impl Plan {
 
         let seeds = plan.manifest.seeds.len();
         plan.jobs.reserve_exact(kept.len() * seeds);
-        for swept in &kept {
-            let prefix = id_prefix(swept);
+        for _ in &kept {
             for &seed in &plan.manifest.seeds {
-                let job = Job {
-                    index: plan.jobs.len(),
-                    id: id_with_prefix(&prefix, seed),
-                    seed,
-                    swept: swept.clone(),
-                };
-                plan.jobs.push(job);
+                plan.jobs.push(Job { index: plan.jobs.len(), seed });
             }
         }
+        plan.prefixes = kept.iter().map(|swept| id_prefix(swept)).collect();
+        plan.swept = kept;
         plan.disambiguate_ids();
         if plan.jobs.is_empty() {
             let origin = Origin::File { path: plan.manifest.path.clone(), line: 1, col: 1 };
@@ -218,8 +257,8 @@ impl Plan {
         // reported, once per place, key and value.
         let mut errors = Errors::default();
         let mut reported = HashSet::new();
-        plan.configs.reserve_exact(kept.len());
-        for c in 0..kept.len() {
+        plan.configs.reserve_exact(plan.swept.len());
+        for c in 0..plan.swept.len() {
             let job = &plan.jobs[c * seeds];
             match JobSpec::from_values(job.seed, &|k| Some(plan.value(job, k)), &plan.manifest.dir) {
                 Ok(spec) => plan.configs.push(spec),
@@ -248,7 +287,9 @@ impl Plan {
         let mut hashes: Vec<u64> = self
             .jobs
             .iter()
-            .map(|j| j.id.bytes().fold(Fnv64::default(), |h, b| h.bytes(&[b.to_ascii_lowercase()])).finish())
+            .map(|j| {
+                self.id(j).bytes().fold(Fnv64::default(), |h, b| h.bytes(&[b.to_ascii_lowercase()])).finish()
+            })
             .collect();
         hashes.sort_unstable();
         if hashes.windows(2).all(|w| w[0] != w[1]) {
@@ -257,24 +298,51 @@ impl Plan {
         drop(hashes);
         let mut count: HashMap<String, usize> = HashMap::new();
         for job in &self.jobs {
-            *count.entry(job.id.to_ascii_lowercase()).or_default() += 1;
+            *count.entry(self.id(job).to_ascii_lowercase()).or_default() += 1;
         }
         let mut seen = HashSet::new();
-        for i in 0..self.jobs.len() {
-            let base = self.jobs[i].id.clone();
+        for job in &self.jobs {
+            let base = self.id(job);
+            let mut id = base.clone();
             if count[&base.to_ascii_lowercase()] > 1 {
-                let text = self.config_text(&self.jobs[i]);
-                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+                let text = self.config_text(job);
+                id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
             }
             // Two configurations whose hashes share 8 hex digits as well:
             // astronomically rare, settled in plan order.
             let mut salt = 0usize;
-            while !seen.insert(self.jobs[i].id.to_ascii_lowercase()) {
+            while !seen.insert(id.to_ascii_lowercase()) {
                 salt += 1;
-                let text = self.config_text(&self.jobs[i]) + &"#".repeat(salt);
-                self.jobs[i].id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+                let text = self.config_text(job) + &"#".repeat(salt);
+                id = format!("{base}~{}", &hex_hash(text.as_bytes())[..8]);
+            }
+            if id != base {
+                self.renamed.insert(job.index, id);
             }
         }
+    }
+
+    /// A job's id, the name of its folder: `<configuration prefix>seed-<seed>`
+    /// (cut to [`MAX_ID`] bytes and ended by a hash when longer, and given a
+    /// suffix from its configuration when another id names the same folder).
+    /// Built on demand: the plan keeps no string per job.
+    pub fn id(&self, job: &Job) -> String {
+        if let Some(id) = self.renamed.get(&job.index) {
+            return id.clone();
+        }
+        id_with_prefix(self.prefixes.get(self.config_of(job)).map_or("", String::as_str), job.seed)
+    }
+
+    /// What a job sets beyond the base: its configuration's axis values
+    /// (zip then grid) or include keys, canonical; one list for every seed
+    /// of a configuration (compare with `std::ptr::eq` to spot a new one).
+    pub fn swept(&self, job: &Job) -> &[(String, Value)] {
+        self.swept.get(self.config_of(job)).map_or(&[], |s| s)
+    }
+
+    /// The configuration a job belongs to: its index in plan order.
+    fn config_of(&self, job: &Job) -> usize {
+        job.index / self.manifest.seeds.len().max(1)
     }
 
     /// The validated parameters of a job of this plan (with its seed), or
@@ -360,7 +428,7 @@ impl Plan {
 
     /// A job's value for `key`: swept, else base, else the default; canonical.
     pub fn value(&self, job: &Job, key: &str) -> Value {
-        if let Some((_, v)) = job.swept.iter().find(|(k, _)| k == key) {
+        if let Some((_, v)) = self.swept(job).iter().find(|(k, _)| k == key) {
             return v.clone();
         }
         match self.manifest.base_entry(key) {
@@ -415,7 +483,8 @@ impl Plan {
 
     /// A job's invalid value, at the manifest line that set it.
     fn param_error(&self, job: &Job, e: &ParamError) -> ManifestError {
-        let context = if job.swept.is_empty() { String::new() } else { format!(" (in job {})", job.id) };
+        let context =
+            if self.swept(job).is_empty() { String::new() } else { format!(" (in job {})", self.id(job)) };
         let message = format!("`{}` = {}: {}{context}", e.key, e.value, e.problem);
         let error = match self.origin_of(job, &e.key) {
             Some(origin) => ManifestError::at(&origin, message),
@@ -426,7 +495,7 @@ impl Plan {
 
     /// Where a job's value for `key` was written (None: a default).
     fn origin_of(&self, job: &Job, key: &str) -> Option<Origin> {
-        if job.swept.iter().any(|(k, _)| k == key) {
+        if self.swept(job).iter().any(|(k, _)| k == key) {
             let axis = self.manifest.zip.iter().chain(&self.manifest.grid).find(|a| a.key == key);
             if let Some(a) = axis {
                 return Some(a.origin.clone());
@@ -454,33 +523,18 @@ impl Plan {
 
     /// The canonical text of a job's configuration: seed and every parameter.
     pub fn config_text(&self, job: &Job) -> String {
-        format!("seed = {}\n{}", job.seed, self.body(&job.swept))
+        format!("seed = {}\n{}", job.seed, self.body(self.swept(job)))
     }
 
-    /// The configuration hash recorded in params.toml (resume compares it;
-    /// data and weights files are hashed by content, so editing one
-    /// retrains) of every job of `shard` (every job for None),
-    /// by plan index (empty for the jobs of other shards); each input file
-    /// is read once into `contents` (by path; an unreadable one is empty),
-    /// so the jobs train on the bytes hashed, and each configuration's text
-    /// is written once.
-    pub fn config_hashes(
-        &self,
-        shard: Option<Shard>,
-        contents: &mut HashMap<PathBuf, Vec<u8>>,
-    ) -> Vec<String> {
-        let seeds = self.manifest.seeds.len();
-        let mut body: Option<(usize, String, Vec<PathBuf>)> = None;
-        let mut hashes = vec![String::new(); self.jobs.len()];
-        for job in self.shard(shard) {
-            let config = job.index / seeds;
-            if body.as_ref().is_none_or(|(c, _, _)| *c != config) {
-                body = Some((config, self.body(&job.swept), input_files(&self.configs[config])));
-            }
-            let (_, text, files) = body.as_ref().expect("set above");
-            hashes[job.index] = hash_text(&format!("seed = {}\n{text}", job.seed), files, contents);
-        }
-        hashes
+    /// What computes the configuration hash recorded in params.toml
+    /// (resume compares it; data and weights files are hashed by content, so
+    /// editing one retrains) of any job of the plan, as a number (written as
+    /// 16 hex digits). Each input file is read once into `contents` (by
+    /// path; an unreadable one is empty), so the jobs train on the bytes
+    /// hashed; each configuration's text is written once when its jobs are
+    /// asked in plan order.
+    pub fn config_hasher<'c>(&self, contents: &'c mut HashMap<PathBuf, Vec<u8>>) -> ConfigHasher<'_, 'c> {
+        ConfigHasher { plan: self, contents, last: None }
     }
 
     /// Keys that vary across the plan, in order of first appearance.
@@ -696,12 +750,17 @@ pub fn config_hash_of(
 
 /// [`config_hash_of`] from the configuration text already written.
 fn hash_text(text: &str, files: &[PathBuf], contents: &mut HashMap<PathBuf, Vec<u8>>) -> String {
-    let mut h = Fnv64::default().field(text);
+    format!("{:016x}", hash_files(Fnv64::default().field(text), files, contents))
+}
+
+/// Ends a configuration hash (its text hashed into `h`) with the contents of
+/// each input file.
+fn hash_files(mut h: Fnv64, files: &[PathBuf], contents: &mut HashMap<PathBuf, Vec<u8>>) -> u64 {
     for path in files {
         let bytes = contents.entry(path.clone()).or_insert_with(|| std::fs::read(path).unwrap_or_default());
         h = h.bytes(bytes).field("");
     }
-    format!("{:016x}", h.finish())
+    h.finish()
 }
 
 /// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.
@@ -753,19 +812,8 @@ fn id_with_prefix(prefix: &str, seed: u64) -> String {
     let mut id = String::with_capacity(prefix.len() + 25);
     id.push_str(prefix);
     id.push_str("seed-");
-    // The seed's decimal digits, without the formatting machinery (this
-    // runs once per job).
     let mut digits = [0u8; 20];
-    let (mut n, mut start) = (seed, digits.len());
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    id.extend(digits[start..].iter().map(|&d| char::from(d)));
+    id.extend(decimal(seed, &mut digits).iter().map(|&d| char::from(d)));
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
         let mut cut = MAX_ID - hash.len() - 1;
@@ -775,6 +823,21 @@ fn id_with_prefix(prefix: &str, seed: u64) -> String {
         id = format!("{}~{hash}", &id[..cut]);
     }
     id
+}
+
+/// `n`'s decimal digits, without the formatting machinery (this runs once
+/// per job, or more).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &digits[start..]
 }
 
 fn id_value(v: &Value) -> String {
@@ -815,8 +878,8 @@ mod tests {
         Plan::new(Manifest::parse(Path::new("m.toml"), text, &[])?)
     }
 
-    fn ids(p: &Plan) -> Vec<&str> {
-        p.jobs.iter().map(|j| j.id.as_str()).collect()
+    fn ids(p: &Plan) -> Vec<String> {
+        p.jobs.iter().map(|j| p.id(j)).collect()
     }
 
     #[test]
@@ -908,8 +971,7 @@ mod tests {
         // folder on macOS: each job keeps its id whichever value comes first.
         let by_config = |text: &str| -> Vec<(String, String)> {
             let p = plan(text).unwrap();
-            let mut v: Vec<(String, String)> =
-                p.jobs.iter().map(|j| (p.config_text(j), j.id.clone())).collect();
+            let mut v: Vec<(String, String)> = p.jobs.iter().map(|j| (p.config_text(j), p.id(j))).collect();
             v.sort();
             v
         };
@@ -930,5 +992,82 @@ mod tests {
         assert_eq!(all, (0..14).collect::<Vec<_>>());
         assert!("3/3".parse::<Shard>().is_err() && "a/2".parse::<Shard>().is_err());
         assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+    }
+}
+
+#[cfg(test)]
+mod pinned {
+    use super::*;
+    use std::path::Path;
+
+    /// Ids with a disambiguation suffix, cut long ids, an include, a seed
+    /// list out of order: every way an id or a hash is made.
+    const MANIFEST: &str = "seeds = [3, 0, 17]\n[zip]\nepochs = [5, 6]\nbias = [false, true]\n[grid]\n\
+        lr = [1.0, 0.1]\ninit = [\"a b.json\", \"a_b.json\", \"W.json\", \"w.json\"]\n\
+        [[include]]\nactivation = \"tanh\"\nhidden = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, \
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]\n";
+
+    /// `index id config_hash fnv(config_text)` of every job, a line each.
+    fn lines(p: &Plan) -> String {
+        let mut contents = HashMap::new();
+        let mut hasher = p.config_hasher(&mut contents);
+        let mut s = String::new();
+        for j in &p.jobs {
+            let hash = hasher.hash(j);
+            let _ =
+                writeln!(s, "{} {} {hash:016x} {}", j.index, p.id(j), hex_hash(p.config_text(j).as_bytes()));
+        }
+        s
+    }
+
+    fn plan(text: &str) -> Plan {
+        Plan::new(Manifest::parse(Path::new("m.toml"), text, &[]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_plan_keeps_sixteen_bytes_a_job() {
+        // Everything else (ids, swept values, texts) is per configuration
+        // or built on demand: 100,000 jobs are 1.6 MB of plan.
+        assert!(std::mem::size_of::<Job>() <= 16, "{}", std::mem::size_of::<Job>());
+        let p = plan("seeds = 5000\n[grid]\nlr = [1.0, 0.3]\nactivation = [\"sigmoid\", \"tanh\"]\n");
+        assert_eq!((p.jobs.len(), p.jobs.capacity()), (20_000, 20_000));
+        assert_eq!((p.swept.len(), p.prefixes.len(), p.configs.len(), p.renamed.len()), (4, 4, 4, 0));
+        assert_eq!(p.id(&p.jobs[19_999]), "lr-0.3_activation-tanh_seed-4999");
+    }
+
+    #[test]
+    fn ids_and_hashes_are_those_of_earlier_versions() {
+        // Fixed values from the plan before jobs were made small (commit
+        // 61477d5): results folders written then must resume now.
+        let s = lines(&plan(MANIFEST));
+        let line = |i: usize| s.lines().nth(i).unwrap_or_default().to_string();
+        assert_eq!(
+            line(0),
+            "0 epochs-5_bias-false_lr-1.0_init-a~b.json_seed-3~f9e070ec 45292fab32295f5f f9e070ecfbbe7cc1"
+        );
+        assert_eq!(
+            line(17),
+            "17 epochs-5_bias-false_lr-0.1_init-a~b.json_seed-17~22d9001e 7f665644e12848f5 22d9001e988ccc67"
+        );
+        assert_eq!(
+            line(21),
+            "21 epochs-5_bias-false_lr-0.1_init-w.json_seed-3~7ac5ff09 c2f4241199c567bf 7ac5ff091c454e21"
+        );
+        assert_eq!(
+            line(50),
+            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x~54cdce7fcc8ec631 \
+             b759e350437d0beb cfabc1044dd68016"
+        );
+        assert_eq!(s.lines().count(), 51);
+        assert_eq!(hex_hash(s.as_bytes()), "a938b8a8dca46a5d");
+        // scripts/bench-jobs.sh's manifest at 1,000 jobs.
+        let tiny = "name = \"tiny\"\nseeds = 100\n[base]\nepochs = 10\nn_samples = 100\nhidden = [2, 2]\n\
+            [grid]\nlr = [1.0, 0.3, 0.1, 0.03, 0.01]\nactivation = [\"sigmoid\", \"tanh\"]\n";
+        let s = lines(&plan(tiny));
+        assert_eq!(
+            s.lines().nth(999),
+            Some("999 lr-0.01_activation-tanh_seed-99 0b1060b056c19b82 047747bfab746189")
+        );
+        assert_eq!(hex_hash(s.as_bytes()), "57919cff6c5c7aa0");
     }
 }

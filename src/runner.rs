@@ -153,20 +153,23 @@ pub fn run_plan<'p>(
     // and checked against its hashes here, once: its summary row goes to
     // the spill, from which summary.csv is written at the end.
     let mut spill = RowSpill::new(&workspace, plan.jobs.len())?;
-    let mut todo: Vec<(u32, u64)> = Vec::new();
+    // Room for the whole shard at once: growing by doubling would copy it
+    // and leave the smaller copies behind in the heap (pages not written
+    // to cost no memory).
+    let mut todo: Vec<(u32, u64)> = Vec::with_capacity(plan.shard(opts.shard).count());
     let mut skipped = 0;
     let mut repaired = Vec::new();
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
-    let hashes = plan.config_hashes(opts.shard, &mut inputs);
+    let mut hasher = plan.config_hasher(&mut inputs);
     let index = store::JobIndex::open(&dir.root, Some(plan))?;
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
     for job in plan.shard(opts.shard) {
-        let hex = &hashes[job.index];
-        let hash = u64::from_str_radix(hex, 16).expect("config hashes are 16 hex digits");
-        let places = index.places(job);
+        let hash = hasher.hash(job);
+        let hex = &format!("{hash:016x}");
+        let places = index.places(plan, job);
         if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
             folders_to_replace.insert(job.index);
         }
@@ -235,11 +238,11 @@ pub fn run_plan<'p>(
         fatal.fetch_or(stops_the_run(&e), Ordering::Relaxed);
         let error = e.to_string();
         on_event(&Event::Failed { job, error: error.clone() });
-        failed.lock().expect("failures").push((job.id.clone(), error));
+        failed.lock().expect("failures").push((plan.id(job), error));
     };
     let keep_row = |job: &Job, file: &JobFile| {
         if let Err(e) = spill.lock().expect("spill").add(job.index, &SummaryRow::from_job(file)) {
-            fail(job, JobFailure::Store { id: job.id.clone(), source: e });
+            fail(job, JobFailure::Store { id: plan.id(job), source: e });
         }
     };
     // Makes trained jobs' folders durable and moves them into place, a
@@ -259,7 +262,7 @@ pub fn run_plan<'p>(
             match committed {
                 Ok(outcome) => {
                     keep_row(job, &JobFile { result: outcome.clone(), ..file });
-                    store::timing_row(&mut timing, &job.id, wall_ms, threads);
+                    store::timing_row(&mut timing, &plan.id(job), wall_ms, threads);
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
                     c.diverged += usize::from(outcome.diverged());
@@ -267,7 +270,7 @@ pub fn run_plan<'p>(
                     drop(c);
                     on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
                 }
-                Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
+                Err(e) => fail(job, JobFailure::Store { id: plan.id(job), source: e }),
             }
             drop(claim);
         }
@@ -302,7 +305,7 @@ pub fn run_plan<'p>(
                 Err(e) => {
                     for &(i, _) in jobs {
                         let job = &plan.jobs[i as usize];
-                        fail(job, JobFailure::Store { id: job.id.clone(), source: e.duplicate() });
+                        fail(job, JobFailure::Store { id: plan.id(job), source: e.duplicate() });
                     }
                     return None;
                 }
@@ -317,7 +320,7 @@ pub fn run_plan<'p>(
                 Err(e) => {
                     for &(i, _) in jobs {
                         let job = &plan.jobs[i as usize];
-                        fail(job, JobFailure::Store { id: job.id.clone(), source: e.duplicate() });
+                        fail(job, JobFailure::Store { id: plan.id(job), source: e.duplicate() });
                     }
                     return None;
                 }
@@ -332,11 +335,12 @@ pub fn run_plan<'p>(
             let hex = format!("{hash:016x}");
             // Another process may have finished it since we planned (in
             // this chunk's pack, or its folder).
+            let id = plan.id(job);
             let wanted = |f: &JobFile| f.config_hash == *hex && covers(saved(f), save);
             let finished = match &pack {
                 _ if opts.force => None,
-                Some(pack) => pack.existing(&job.id).and_then(|at| at.checked().ok()?.ok()).filter(wanted),
-                None => dir.has_job(&job.id).then(|| dir.finished(&job.id)).flatten().filter(wanted),
+                Some(pack) => pack.existing(&id).and_then(|at| at.checked().ok()?.ok()).filter(wanted),
+                None => dir.has_job(&id).then(|| dir.finished(&id)).flatten().filter(wanted),
             };
             if let Some(f) = finished {
                 keep_row(job, &f);
@@ -348,15 +352,15 @@ pub fn run_plan<'p>(
             let file = job_file(plan, job, &spec, hex, &paths_base);
             let writer = match &mut pack {
                 Some(pack) => {
-                    let replaces = folders_to_replace.contains(&job.index).then(|| dir.job_dir(&job.id));
-                    pack.begin_job(&job.id, job.index, replaces)
+                    let replaces = folders_to_replace.contains(&job.index).then(|| dir.job_dir(&id));
+                    pack.begin_job(&id, job.index, replaces)
                 }
-                None => dir.begin_job(&workspace, &job.id),
+                None => dir.begin_job(&workspace, &id),
             };
             let writer = match writer {
                 Ok(w) => w,
                 Err(source) => {
-                    fail(job, JobFailure::Store { id: job.id.clone(), source });
+                    fail(job, JobFailure::Store { id: id.clone(), source });
                     continue;
                 }
             };
@@ -611,8 +615,22 @@ fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
 
 /// Ids of the job folders of `dir` that are not jobs of `plan`, sorted.
 pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
-    let ids: std::collections::HashSet<&str> = plan.jobs.iter().map(|j| j.id.as_str()).collect();
-    Ok(dir.job_ids()?.into_iter().filter(|id| !ids.contains(id.as_str())).collect())
+    // A hash of each id with its job, sorted: 16 bytes a job, no string
+    // (a hash shared by two ids compares the ids themselves).
+    let key = |id: &str| crate::rng::Fnv64::default().bytes(id.as_bytes()).finish();
+    let mut ids: Vec<(u64, usize)> = plan.jobs.iter().map(|j| (key(&plan.id(j)), j.index)).collect();
+    ids.sort_unstable();
+    let mut outside = Vec::new();
+    dir.each_job_id(&mut |id| {
+        let hash = key(&id);
+        let first = ids.partition_point(|&(k, _)| k < hash);
+        let mut same = ids[first..].iter().take_while(|&&(k, _)| k == hash);
+        if !same.any(|&(_, i)| plan.id(&plan.jobs[i]) == id) {
+            outside.push(id);
+        }
+    })?;
+    outside.sort();
+    Ok(outside)
 }
 
 /// Ids of the packed jobs of a folder that are not jobs of the plan its
@@ -825,7 +843,7 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: String, paths_base: &s
     let reads_a_file =
         matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
     JobFile {
-        job_id: job.id.clone(),
+        job_id: plan.id(job),
         seed: job.seed,
         config_hash: hash,
         paths_relative_to: reads_a_file.then(|| paths_base.to_string()),
@@ -848,17 +866,23 @@ pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
     pub job_id: String,
+    /// Where the job is stored.
+    pub at: store::JobRef,
     pub problems: Vec<String>,
 }
 
-/// Checks the finished jobs `ids` (id, where it is stored): first every file against the hash its
+/// Checks finished jobs: first every file against the hash its
 /// params.toml records, then (for whole jobs) retrains them from their own
 /// params.toml into the temporary place and compares each file's hash. When
 /// a retrained job differs and an input file (a CSV data set, a weights
 /// file) changed since the job ran, the message names it as the cause.
+/// The jobs are asked one at a time (`job_of(0) .. job_of(count - 1)`: its
+/// id and where it is stored, None to skip it), so a large folder needs no
+/// list of them; only those whose files differ are returned.
 pub fn verify(
     dir: &ResultsDir,
-    ids: &[(String, store::JobRef)],
+    count: usize,
+    job_of: &(dyn Fn(usize) -> Result<Option<(String, store::JobRef)>, StoreError> + Sync),
     threads: Option<usize>,
 ) -> Result<Vec<Mismatch>, RunError> {
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
@@ -869,9 +893,13 @@ pub fn verify(
         .build()
         .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
     let result = pool.install(|| {
-        ids.par_iter()
-            .map(|(id, at)| -> Result<Option<Mismatch>, RunError> {
-                let mismatch = |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), problems });
+        (0..count)
+            .into_par_iter()
+            .map(|k| -> Result<Option<Mismatch>, RunError> {
+                let Some((id, at)) = job_of(k)? else { return Ok(None) };
+                let id = &id;
+                let mismatch =
+                    |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), at: at.clone(), problems });
                 let stored = match at.checked()? {
                     Ok(stored) => stored,
                     Err((damage, _)) => {
@@ -912,13 +940,15 @@ pub fn verify(
                         problems.push(format!("CAUSE {input} changed since the job ran"));
                     }
                 }
-                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), problems }))
+                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), at: at.clone(), problems }))
             })
+            // Only the mismatches are kept, not a slot per job.
+            .filter_map(Result::transpose)
             .collect::<Result<Vec<_>, _>>()
     });
     drop(workspace);
     let _ = std::fs::remove_dir_all(&scratch.root);
-    Ok(result?.into_iter().flatten().collect())
+    result
 }
 
 /// The input files (CSV data, weights) of a job whose contents no longer
@@ -956,6 +986,29 @@ fn relative_path(path: &Path, from: &Path) -> Option<PathBuf> {
 mod path_tests {
     use super::relative_path;
     use std::path::{Path, PathBuf};
+
+    #[test]
+    fn jobs_outside_are_the_folders_whose_name_no_job_has() {
+        // `W` and `w` name one folder on macOS: those ids get a suffix.
+        let manifest = crate::manifest::Manifest::parse(
+            Path::new("m.toml"),
+            "seeds = 2\n[grid]\ninit = [\"W.json\", \"w.json\", \"x.json\"]\n",
+            &[],
+        )
+        .unwrap();
+        let plan = crate::plan::Plan::new(manifest).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = super::ResultsDir::new(tmp.path());
+        let mut ids: Vec<String> = plan.jobs.iter().map(|j| plan.id(j)).collect();
+        assert!(ids.iter().filter(|id| id.contains('~')).count() == 4, "{ids:?}");
+        // Folders of other jobs: the plan's ids without their suffix, another seed.
+        ids.extend(["init-W.json_seed-0", "init-x.json_seed-2"].map(String::from));
+        for id in &ids {
+            std::fs::create_dir_all(dir.job_dir(id)).unwrap();
+            std::fs::write(dir.job_dir(id).join(crate::store::PARAMS), "").unwrap();
+        }
+        assert_eq!(super::jobs_outside(&plan, &dir).unwrap(), ["init-W.json_seed-0", "init-x.json_seed-2"]);
+    }
 
     #[test]
     fn the_manifest_folder_is_recorded_relative_to_the_results_folder() {

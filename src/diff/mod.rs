@@ -248,7 +248,7 @@ pub fn diff(a: &Path, b: &Path, opts: &DiffOptions) -> Result<DiffOutcome, DiffE
     {
         return Err(DiffError::NoTestSplit { metric: opts.metric, a: a.to_path_buf(), b: b.to_path_buf() });
     }
-    let report = Report::build(&side_a, &side_b, opts);
+    let report = Report::build(side_a, side_b, opts);
     let count = |v: Verdict| report.matched.iter().filter(|c| c.verdict == v).count();
     Ok(DiffOutcome {
         text: match opts.format {
@@ -267,7 +267,8 @@ pub fn diff(a: &Path, b: &Path, opts: &DiffOptions) -> Result<DiffOutcome, DiffE
 }
 
 /// One results folder, read row by row into its configurations: memory is
-/// a few numbers per job (seed, metric value, files hash), never the rows.
+/// the seed and metric value of each job with a value (16 bytes), never the
+/// rows.
 struct Folder<'p> {
     root: &'p Path,
     /// Jobs read.
@@ -279,25 +280,30 @@ struct Folder<'p> {
 }
 
 /// One configuration of a folder: every parameter as displayed ([`KEYS`]
-/// order; empty where absent), its jobs reduced to the metric, and what
-/// says whether two jobs are the same.
+/// order; empty where absent), and its jobs reduced to the metric.
 struct FolderConfig {
     params: Vec<String>,
     side: Side,
-    /// Per job, in row order.
-    prints: Vec<Print>,
 }
 
-/// What must agree for two jobs of one seed to be identical: the outcome
-/// that matters (status, the metric's bits) and the files' hash (`target_loss`
-/// changes `epoch_at_target` but no file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Print {
-    seed: u64,
-    diverged: bool,
-    value: Option<u64>,
-    /// `files_hash` (16 hex digits) as a number; None when unknown.
-    files: Option<u64>,
+/// What must agree for two jobs of one seed to be identical: the seed, the
+/// outcome that matters (status, the metric's bits) and the files' hash
+/// (`target_loss` changes `epoch_at_target` but no file), as 128 bits of
+/// SHA-256 of them. A configuration sums its jobs' prints (wrapping), so
+/// two configurations whose jobs agree seed by seed have equal sums, and
+/// others differ but with a chance of 2^-128.
+fn print(seed: u64, diverged: bool, value: Option<u64>, files: u64) -> u128 {
+    use sha2::Digest as _;
+    let mut bytes = [0u8; 26];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8] = u8::from(diverged);
+    bytes[9] = u8::from(value.is_some());
+    bytes[10..18].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
+    bytes[18..].copy_from_slice(&files.to_le_bytes());
+    let digest = sha2::Sha256::digest(bytes);
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(first)
 }
 
 impl<'p> Folder<'p> {
@@ -313,6 +319,12 @@ impl<'p> Folder<'p> {
         if f.jobs == 0 {
             return Err(DiffError::NoJobs { path: root.to_path_buf() });
         }
+        // The other folder grows next: give back what doubling left unused.
+        for c in &mut f.configs {
+            c.side.values.shrink_to_fit();
+            c.side.value_seeds.runs.shrink_to_fit();
+            c.side.seeds_without_value.shrink_to_fit();
+        }
         Ok(f)
     }
 
@@ -326,21 +338,22 @@ impl<'p> Folder<'p> {
         let at = match self.configs.iter().rposition(|c| c.params == params) {
             Some(i) => i,
             None => {
-                self.configs.push(FolderConfig { params, side: Side::default(), prints: Vec::new() });
+                self.configs.push(FolderConfig { params, side: Side::default() });
                 self.configs.len() - 1
             }
         };
-        let c = &mut self.configs[at];
-        c.side.push(row, metric);
         let files = self.files_hash(row).and_then(|h| u64::from_str_radix(&h, 16).ok());
         let value = metric.value(&row.outcome);
         self.has_value |= value.is_some();
-        self.configs[at].prints.push(Print {
-            seed: row.seed,
-            diverged: row.outcome.diverged(),
-            value: value.map(f64::to_bits),
-            files,
-        });
+        let side = &mut self.configs[at].side;
+        side.push(row, metric);
+        match files {
+            Some(files) => {
+                let p = print(row.seed, row.outcome.diverged(), value.map(f64::to_bits), files);
+                side.prints = side.prints.wrapping_add(p);
+            }
+            None => side.files_unknown = true,
+        }
         self.jobs += 1;
     }
 
@@ -370,34 +383,67 @@ struct Side {
     /// Jobs of the configuration on this side (whatever their outcome).
     jobs: usize,
     /// (seed, value) of the jobs that have a value.
-    values: Vec<(u64, f64)>,
+    values: Vec<f64>,
+    /// Their seeds, in the same order.
+    value_seeds: Seeds,
     /// Diverged jobs (or a non-finite metric value): an outcome, never averaged.
     diverged: usize,
     /// Jobs that never reached `target_loss` (epoch_at_target only).
     not_reached: usize,
     /// Jobs without the metric at all (a held-out metric without a test split).
     missing: usize,
-    /// The seed of every job, in row order.
-    seeds: Vec<u64>,
+    /// The seed of every job without a value, in row order (the others'
+    /// are in `values`).
+    seeds_without_value: Vec<u64>,
+    /// The first job's seed.
+    first_seed: Option<u64>,
+    /// The sum of the jobs' [`print`]s.
+    prints: u128,
+    /// Whether the files' hash of some job is unknown (it cannot be called
+    /// identical).
+    files_unknown: bool,
 }
 
 impl Side {
     /// Counts one more job of the configuration.
     fn push(&mut self, r: &SummaryRow, metric: Metric) {
         self.jobs += 1;
-        self.seeds.push(r.seed);
+        self.first_seed.get_or_insert(r.seed);
         if r.outcome.diverged() {
             self.diverged += 1;
+            self.seeds_without_value.push(r.seed);
             return;
         }
         match metric.value(&r.outcome) {
             // A non-finite value in an `ok` row would poison the mean:
             // count it with the diverged ones.
             Some(v) if !v.is_finite() => self.diverged += 1,
-            Some(v) => self.values.push((r.seed, v)),
+            Some(v) => {
+                self.values.push(v);
+                return self.value_seeds.push(r.seed);
+            }
             None if metric == Metric::EpochAtTarget => self.not_reached += 1,
             None => self.missing += 1,
         }
+        self.seeds_without_value.push(r.seed);
+    }
+
+    /// Whether no seed appears twice.
+    fn seeds_distinct(&self) -> bool {
+        let mut seeds: Vec<u64> =
+            self.value_seeds.iter().chain(self.seeds_without_value.iter().copied()).collect();
+        seeds.sort_unstable();
+        seeds.windows(2).all(|w| w[0] != w[1])
+    }
+
+    /// (seed, value) of the jobs that have a value, in row order.
+    fn seeded_values(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
+        self.value_seeds.iter().zip(self.values.iter().copied())
+    }
+
+    /// The only job's seed, if there is one job.
+    fn only_seed(&self) -> Option<u64> {
+        self.first_seed.filter(|_| self.jobs == 1)
     }
 
     fn n(&self) -> usize {
@@ -413,6 +459,43 @@ impl Side {
     /// failure share.
     fn outcomes(&self) -> usize {
         self.jobs - self.missing
+    }
+}
+
+/// Seeds in row order, as runs of consecutive seeds (`0, 1, .., 9999` is
+/// one run): a few bytes per configuration instead of 8 per job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Seeds {
+    /// (first seed, number of seeds) of each run.
+    runs: Vec<(u64, u64)>,
+    len: usize,
+}
+
+impl Seeds {
+    fn push(&mut self, seed: u64) {
+        match self.runs.last_mut() {
+            Some((first, n)) if first.checked_add(*n) == Some(seed) => *n += 1,
+            _ => self.runs.push((seed, 1)),
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.runs.iter().flat_map(|&(first, n)| (0..n).map(move |i| first + i))
+    }
+}
+
+impl FromIterator<u64> for Seeds {
+    fn from_iter<I: IntoIterator<Item = u64>>(seeds: I) -> Seeds {
+        let mut s = Seeds::default();
+        for seed in seeds {
+            s.push(seed);
+        }
+        s
     }
 }
 
@@ -467,7 +550,7 @@ enum Method {
     /// The same seeds with byte-identical files: no test needed.
     Identical,
     /// Paired t-test over these shared seeds (ascending).
-    Paired(Vec<u64>),
+    Paired(Seeds),
     Welch,
     /// One shared seed: its two values compared exactly.
     OneSeed(u64),
@@ -565,11 +648,13 @@ struct Report<'p> {
 }
 
 impl<'p> Report<'p> {
-    fn build(a: &Folder<'p>, b: &Folder<'p>, opts: &DiffOptions) -> Report<'p> {
+    /// Compares the folders' configurations, taking their jobs' values over
+    /// (not copying them).
+    fn build(mut a: Folder<'p>, mut b: Folder<'p>, opts: &DiffOptions) -> Report<'p> {
         // Every parameter either folder knows (a value is never displayed
         // empty), in SPEC (column) order, by index in KEYS.
         let known = |f: &Folder, k: usize| f.configs.iter().any(|c| !c.params[k].is_empty());
-        let mut keys: Vec<usize> = (0..KEYS.len()).filter(|&k| known(a, k) || known(b, k)).collect();
+        let mut keys: Vec<usize> = (0..KEYS.len()).filter(|&k| known(&a, k) || known(&b, k)).collect();
         let mut base = Vec::new();
         keys.retain(|&k| match (a.constant(k), b.constant(k)) {
             (Some(va), Some(vb)) if va != vb => {
@@ -583,15 +668,15 @@ impl<'p> Report<'p> {
             |k: usize| matches!((a.constant(k), b.constant(k)), (Some(va), Some(vb)) if va == vb);
         let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
         let columns: Vec<String> = column_keys.iter().map(|&k| KEYS[k].name.to_string()).collect();
-        fn key_of<'c>(keys: &[usize], c: &'c FolderConfig) -> Vec<&'c str> {
-            keys.iter().map(|&k| c.params[k].as_str()).collect()
+        fn key_of(keys: &[usize], c: &FolderConfig) -> Vec<String> {
+            keys.iter().map(|&k| c.params[k].clone()).collect()
         }
         let shown =
             |c: &FolderConfig| -> Vec<String> { column_keys.iter().map(|&k| c.params[k].clone()).collect() };
 
-        let in_b: HashMap<Vec<&str>, &FolderConfig> =
-            b.configs.iter().map(|c| (key_of(&keys, c), c)).collect();
-        let in_a: BTreeSet<Vec<&str>> = a.configs.iter().map(|c| key_of(&keys, c)).collect();
+        let in_b: HashMap<Vec<String>, usize> =
+            b.configs.iter().enumerate().map(|(i, c)| (key_of(&keys, c), i)).collect();
+        let in_a: BTreeSet<Vec<String>> = a.configs.iter().map(|c| key_of(&keys, c)).collect();
         let mut report = Report {
             a: a.root,
             b: b.root,
@@ -608,19 +693,20 @@ impl<'p> Report<'p> {
             only_a: Vec::new(),
             only_b: Vec::new(),
         };
-        for ca in &a.configs {
+        for ca in &mut a.configs {
+            let side = std::mem::take(&mut ca.side);
             match in_b.get(&key_of(&keys, ca)) {
-                Some(cb) => {
-                    let same = identical(&ca.prints, &cb.prints);
+                Some(&i) => {
+                    let sb = std::mem::take(&mut b.configs[i].side);
+                    let same = identical(&side, &sb);
                     let pairable = report.unpaired.is_none();
-                    let (sa, sb) = (ca.side.clone(), cb.side.clone());
-                    report.matched.push(compare(shown(ca), sa, sb, same, pairable, opts));
+                    report.matched.push(compare(shown(ca), side, sb, same, pairable, opts));
                 }
-                None => report.only_a.push(OneSided { params: shown(ca), side: ca.side.clone() }),
+                None => report.only_a.push(OneSided { params: shown(ca), side }),
             }
         }
-        for cb in b.configs.iter().filter(|c| !in_a.contains(&key_of(&keys, c))) {
-            report.only_b.push(OneSided { params: shown(cb), side: cb.side.clone() });
+        for cb in b.configs.iter_mut().filter(|c| !in_a.contains(&key_of(&keys, c))) {
+            report.only_b.push(OneSided { params: shown(cb), side: std::mem::take(&mut cb.side) });
         }
         report.tests = adjust(&mut report.matched, opts.correction);
         for c in &mut report.matched {
@@ -679,29 +765,28 @@ fn unpaired_why(base: &[(String, String, String)]) -> Option<String> {
 }
 
 /// The same seeds on both sides, each once, with byte-identical files and
-/// the same outcome.
-fn identical(a: &[Print], b: &[Print]) -> bool {
-    let by_seed = |prints: &[Print]| prints.iter().map(|p| (p.seed, *p)).collect::<HashMap<u64, Print>>();
-    let (sa, sb) = (by_seed(a), by_seed(b));
-    sa.len() == a.len()
-        && sb.len() == b.len()
-        && sa.len() == sb.len()
-        && sa.iter().all(|(seed, pa)| pa.files.is_some() && sb.get(seed) == Some(pa))
+/// the same outcome (the sums of the jobs' [`print`]s agree).
+fn identical(a: &Side, b: &Side) -> bool {
+    a.jobs == b.jobs
+        && !a.files_unknown
+        && !b.files_unknown
+        && a.prints == b.prints
+        && a.seeds_distinct()
+        && b.seeds_distinct()
 }
 
 /// (seed, A's value, B's value) for the seeds both sides have a value for,
 /// by ascending seed (a seed listed twice counts once).
 fn pairs(a: &Side, b: &Side) -> Vec<(u64, f64, f64)> {
     let mut in_b: HashMap<u64, f64> = HashMap::with_capacity(b.values.len());
-    for &(s, v) in &b.values {
+    for (s, v) in b.seeded_values() {
         in_b.entry(s).or_insert(v);
     }
     let mut seen = BTreeSet::new();
     let mut out: Vec<(u64, f64, f64)> = a
-        .values
-        .iter()
+        .seeded_values()
         .filter(|(s, _)| seen.insert(*s))
-        .filter_map(|(s, va)| in_b.get(s).map(|vb| (*s, *va, *vb)))
+        .filter_map(|(s, va)| in_b.get(&s).map(|vb| (s, va, *vb)))
         .collect();
     out.sort_by_key(|p| p.0);
     out
@@ -723,12 +808,11 @@ fn compare(
     pairable: bool,
     opts: &DiffOptions,
 ) -> ConfigDiff {
-    let values = |s: &Side| s.values.iter().map(|(_, v)| *v).collect::<Vec<f64>>();
     let mut d = ConfigDiff {
         params,
         method: Method::None,
-        shown_a: Shown::of(&values(&a)),
-        shown_b: Shown::of(&values(&b)),
+        shown_a: Shown::of(&a.values),
+        shown_b: Shown::of(&b.values),
         test: None,
         metric_p: None,
         share: None,
@@ -756,7 +840,7 @@ fn compare(
         d.seeds_worse = p.iter().filter(|&&(_, va, vb)| better(vb, va)).count();
         let unpaired = |s: &Side| {
             let paired: BTreeSet<u64> = seeds.iter().copied().collect();
-            let mut left: Vec<u64> = s.values.iter().map(|v| v.0).filter(|x| !paired.contains(x)).collect();
+            let mut left: Vec<u64> = s.value_seeds.iter().filter(|x| !paired.contains(x)).collect();
             left.sort_unstable();
             left.dedup();
             left
@@ -776,9 +860,9 @@ fn compare(
         }
         d.test = Some(stats::paired(&pa, &pb, opts.alpha));
         (d.shown_a, d.shown_b) = (Shown::of(&pa), Shown::of(&pb));
-        d.method = Method::Paired(seeds);
+        d.method = Method::Paired(seeds.into_iter().collect());
     } else if a.n() >= 2 && b.n() >= 2 {
-        d.test = Some(stats::welch(&values(a), &values(b), opts.alpha));
+        d.test = Some(stats::welch(&a.values, &b.values, opts.alpha));
         d.method = Method::Welch;
     } else if let [(seed, va, vb)] = p[..] {
         // One shared seed: same data, same start, so the values compare exactly.
@@ -915,7 +999,9 @@ fn decide(d: &mut ConfigDiff, opts: &DiffOptions) {
                 ));
             }
         }
-    } else if let ([seed], true) = (&d.a.seeds[..], d.a.seeds == d.b.seeds && d.a.failed() != d.b.failed()) {
+    } else if let (Some(seed), true) =
+        (d.a.only_seed(), d.a.only_seed() == d.b.only_seed() && d.a.failed() != d.b.failed())
+    {
         // One shared seed that failed on one side only: the same data and
         // start gave a different outcome, compared exactly.
         let (side, verdict) = if d.b.failed() > 0 { ("B", Verdict::Worse) } else { ("A", Verdict::Better) };
@@ -983,7 +1069,48 @@ mod tests {
             f
         };
         let (fa, fb) = (folder("a", a), folder("b", b));
-        Report::build(&fa, &fb, &DiffOptions { metric, ..DiffOptions::default() })
+        Report::build(fa, fb, &DiffOptions { metric, ..DiffOptions::default() })
+    }
+
+    #[test]
+    fn identical_needs_every_seed_alike_once_with_known_files() {
+        let with = |seed: u64, files: &str| {
+            let mut r = row(seed, "0.1", "300", 0.5 + seed as f64);
+            r.outcome.files_hash = files.to_string();
+            r
+        };
+        let a: Vec<SummaryRow> = (0..4).map(|s| with(s, &format!("{:016x}", 0xa0 + s))).collect();
+        let verdict = |a: &[SummaryRow], b: &[SummaryRow]| {
+            report(a.to_vec(), b.to_vec(), Metric::FinalLoss).matched[0].verdict
+        };
+        assert_eq!(verdict(&a, &a), Verdict::Identical);
+        let reversed: Vec<SummaryRow> = a.iter().rev().cloned().collect();
+        assert_eq!(verdict(&a, &reversed), Verdict::Identical, "row order does not matter");
+        let mut changed = a.clone();
+        changed[2].outcome.files_hash = format!("{:016x}", 0xff);
+        assert_ne!(verdict(&a, &changed), Verdict::Identical);
+        // The same files and values, but on other seeds.
+        let mut swapped = a.clone();
+        (swapped[0].seed, swapped[1].seed) = (1, 0);
+        assert_ne!(verdict(&a, &swapped), Verdict::Identical);
+        let mut fewer = a.clone();
+        fewer.pop();
+        assert_ne!(verdict(&a, &fewer), Verdict::Identical);
+        let twice = vec![with(0, "00000000000000a0"), with(0, "00000000000000a0")];
+        assert_ne!(verdict(&twice, &twice), Verdict::Identical, "a seed listed twice");
+        // No files hash in the row, and no job folder to read it from.
+        let unknown: Vec<SummaryRow> = (0..4).map(|s| with(s, "")).collect();
+        assert_ne!(verdict(&unknown, &unknown), Verdict::Identical);
+    }
+
+    #[test]
+    fn seeds_are_kept_as_runs_in_row_order() {
+        let order = [0, 1, 2, 3, 7, 8, 5, 5, u64::MAX, 0];
+        let seeds: Seeds = order.into_iter().collect();
+        assert_eq!(seeds.iter().collect::<Vec<u64>>(), order);
+        assert_eq!((seeds.len(), seeds.runs.len()), (10, 6));
+        let many: Seeds = (0..100_000).collect();
+        assert_eq!(many.runs, [(0, 100_000)]);
     }
 
     #[test]
@@ -1021,7 +1148,7 @@ mod tests {
         let a: Vec<_> = (0..4).map(|s| row(s, "0.1", "300", 0.5 + s as f64 * 0.01)).collect();
         let b: Vec<_> = (2..6).map(|s| row(s, "0.1", "300", 0.4 + s as f64 * 0.011)).collect();
         let c = &report(a, b, Metric::FinalLoss).matched[0];
-        assert_eq!(c.method, Method::Paired(vec![2, 3]));
+        assert_eq!(c.method, Method::Paired([2, 3].into_iter().collect()));
         assert_eq!((c.shown_a.n, c.shown_b.n), (2, 2));
         let diff = c.shown_b.mean.unwrap() - c.shown_a.mean.unwrap();
         assert!((c.test.unwrap().estimate() - diff).abs() < 1e-15, "the row adds up");

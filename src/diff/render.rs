@@ -362,8 +362,8 @@ pub(super) fn text(r: &Report) -> String {
 
 /// A one-sided configuration's spread over every value it has.
 fn side_spread(side: &Side) -> String {
-    let xs: Vec<f64> = side.values.iter().map(|v| v.1).collect();
-    spread(&Shown::of(&xs), 4)
+    let xs: &[f64] = &side.values;
+    spread(&Shown::of(xs), 4)
 }
 
 /// A Markdown table cell: pipes escaped so a value cannot split the row.
@@ -519,7 +519,11 @@ pub(super) fn csv(r: &Report) -> String {
         row.extend(side_cells(c.b.jobs, &c.shown_b, &c.b));
         let (pairs, seeds) = match &c.method {
             Method::Paired(s) => {
-                (s.len().to_string(), s.iter().map(u64::to_string).collect::<Vec<_>>().join(" "))
+                let mut list = String::new();
+                for (i, seed) in s.iter().enumerate() {
+                    let _ = write!(list, "{}{seed}", if i > 0 { " " } else { "" });
+                }
+                (s.len().to_string(), list)
             }
             Method::OneSeed(s) => ("1".into(), s.to_string()),
             _ => (String::new(), String::new()),
@@ -558,8 +562,8 @@ pub(super) fn csv(r: &Report) -> String {
     let one_sided = |o: &OneSided, a_side: bool| {
         let mut row = vec![metric.clone()];
         row.extend(o.params.iter().cloned());
-        let xs: Vec<f64> = o.side.values.iter().map(|v| v.1).collect();
-        let cells = side_cells(o.side.jobs, &Shown::of(&xs), &o.side);
+        let xs: &[f64] = &o.side.values;
+        let cells = side_cells(o.side.jobs, &Shown::of(xs), &o.side);
         let blank: [String; 6] = Default::default();
         if a_side {
             row.extend(cells);

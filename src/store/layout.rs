@@ -207,22 +207,29 @@ impl ResultsDir {
 
     /// Ids of all job folders present, sorted.
     pub fn job_ids(&self) -> Result<Vec<String>, StoreError> {
-        let dir = self.root.join(JOBS);
         let mut ids = Vec::new();
+        self.each_job_id(&mut |id| ids.push(id))?;
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Hands over the id of each job folder present, in directory order,
+    /// without holding them all.
+    pub fn each_job_id(&self, f: &mut dyn FnMut(String)) -> Result<(), StoreError> {
+        let dir = self.root.join(JOBS);
         match fs::read_dir(&dir) {
             Ok(entries) => {
                 for e in entries {
                     let e = e.map_err(io_at(&dir))?;
                     if e.path().join(PARAMS).is_file() {
-                        ids.push(e.file_name().to_string_lossy().into_owned());
+                        f(e.file_name().to_string_lossy().into_owned());
                     }
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(StoreError::Io { path: dir, source: e }),
         }
-        ids.sort();
-        Ok(ids)
+        Ok(())
     }
 
     /// Removes what processes that no longer run left in the temporary

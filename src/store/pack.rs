@@ -319,7 +319,7 @@ impl JobIndex {
             index.by_plan = vec![NO_ENTRY; plan.jobs.len()];
         }
         // Built only when a row's plan index does not name its job.
-        let mut by_id: Option<HashMap<&str, usize>> = None;
+        let mut by_id: Option<HashMap<String, usize>> = None;
         for (n, name) in names.iter().enumerate() {
             let dir = root.join(PACKS);
             index.packs.push(Arc::from(dir.join(format!("{name}{DATA_SUFFIX}")).as_path()));
@@ -327,12 +327,10 @@ impl JobIndex {
             read_index(&dir.join(format!("{name}{INDEX_SUFFIX}")), &mut |row| {
                 let entry = Entry { pack, offset: row.offset, lens: row.lens };
                 let at = plan.and_then(|plan| {
-                    match row.plan_index.filter(|&i| plan.jobs.get(i).is_some_and(|j| j.id == row.id)) {
+                    match row.plan_index.filter(|&i| plan.jobs.get(i).is_some_and(|j| plan.id(j) == row.id)) {
                         Some(i) => Some(i),
                         None => by_id
-                            .get_or_insert_with(|| {
-                                plan.jobs.iter().map(|j| (j.id.as_str(), j.index)).collect()
-                            })
+                            .get_or_insert_with(|| plan.jobs.iter().map(|j| (plan.id(j), j.index)).collect())
                             .get(row.id)
                             .copied(),
                     }
@@ -362,20 +360,17 @@ impl JobIndex {
 
     /// Every place the plan's job `job` is stored: its folder first (when
     /// there is one), then its pack entries (in pack name order).
-    pub fn places(&self, job: &crate::plan::Job) -> Vec<JobRef> {
+    pub fn places(&self, plan: &crate::plan::Plan, job: &crate::plan::Job) -> Vec<JobRef> {
         let mut places = Vec::new();
         let dir = ResultsDir::new(&self.root);
-        if dir.has_job(&job.id) {
-            places.push(JobRef::Folder(dir.job_dir(&job.id)));
+        let id = plan.id(job);
+        if dir.has_job(&id) {
+            places.push(JobRef::Folder(dir.job_dir(&id)));
         }
         if let Some(first) = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX) {
             let more = self.more.get(&(job.index as u32)).map_or(&[][..], Vec::as_slice);
             for e in std::iter::once(first).chain(more) {
-                places.push(JobRef::Packed(PackedJob::new(
-                    Arc::clone(&self.packs[e.pack as usize]),
-                    &job.id,
-                    e,
-                )));
+                places.push(JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[e.pack as usize]), &id, e)));
             }
         }
         places

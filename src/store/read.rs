@@ -277,7 +277,7 @@ pub fn plan_job(
     index: &JobIndex,
     job: &crate::plan::Job,
 ) -> Result<Option<(JobRef, Checked)>, StoreError> {
-    let places = index.places(job);
+    let places = index.places(plan, job);
     if places.is_empty() {
         return Ok(None);
     }
@@ -300,7 +300,7 @@ fn each_plan_row(
     for job in &plan.jobs {
         match plan_job(plan, index, job)? {
             Some((at, Ok(j))) => f(shared.row(&j, at))?,
-            Some((at, Err((damage, _)))) => damaged.push((job.id.clone(), at.shown(), damage)),
+            Some((at, Err((damage, _)))) => damaged.push((plan.id(job), at.shown(), damage)),
             None => {}
         }
     }

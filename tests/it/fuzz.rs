@@ -311,7 +311,7 @@ fn check_manifest(text: &str, sets: &[String]) {
     let Ok(plan) = Plan::new(manifest) else { return };
     let mut seen = std::collections::HashSet::new();
     for job in &plan.jobs {
-        let id = &job.id;
+        let id = &plan.id(job);
         assert!(!id.is_empty() && id.len() <= 120 && !id.starts_with('.'), "bad id {id:?}");
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || "._-+~".contains(c)), "unsafe id {id:?}");
         assert!(seen.insert(id.to_ascii_lowercase()), "duplicate id {id:?}");
@@ -324,7 +324,7 @@ fn check_manifest(text: &str, sets: &[String]) {
         .unwrap_or_else(|e| panic!("the manifest as run does not load: {e}\n{as_run}"));
     let again =
         Plan::new(again).unwrap_or_else(|e| panic!("the manifest as run does not plan: {e}\n{as_run}"));
-    let ids = |p: &Plan| p.jobs.iter().map(|j| (j.id.clone(), p.config_text(j))).collect::<Vec<_>>();
+    let ids = |p: &Plan| p.jobs.iter().map(|j| (p.id(j), p.config_text(j))).collect::<Vec<_>>();
     assert_eq!(ids(&plan), ids(&again), "the manifest as run plans other jobs:\n{as_run}");
 }
 
