@@ -11,8 +11,9 @@ use crate::spec::did_you_mean;
 ///
 /// A manifest declares a grid of parameters; `sweep` expands it into jobs,
 /// trains them in parallel with seeded RNGs, and writes one folder per job
-/// under results/<name>/ (params.toml, curve.csv, predictions.csv,
-/// model.json) plus summary.csv. Re-running skips finished jobs.
+/// under results/<name>/jobs/ (params.toml, curve.csv, predictions.csv,
+/// model.json; with `layout = "packed"`, the same files appended to a few
+/// packs in packs/) plus summary.csv. Re-running skips finished jobs.
 ///
 /// Without a command, `sweep MANIFEST... [OPTIONS]` is `sweep run`: the
 /// options listed below are run's.
@@ -81,9 +82,10 @@ impl Cli {
 pub enum Command {
     /// Train every job of one or more manifests (the default command).
     ///
-    /// Jobs run in parallel, each into results/<name>/jobs/<job_id>/ as soon
-    /// as it finishes; a rerun skips finished jobs whose parameters did not
-    /// change, so an interrupted run resumes where it stopped.
+    /// Jobs run in parallel, each into results/<name>/jobs/<job_id>/ (or its
+    /// pack in packs/, `layout = "packed"`) as soon as it finishes; a rerun
+    /// skips finished jobs whose parameters did not change, so an
+    /// interrupted run resumes where it stopped.
     #[command(after_help = "Examples:
   sweep run experiments/lr.toml                      train into results/lr
   sweep experiments/lr.toml                          the same: run is the default command
@@ -116,7 +118,7 @@ pub enum Command {
   sweep diff results/a results/b --metric final_accuracy --format csv
   sweep diff results/main results/pr --fail-on-change  exit 1 when any configuration changed (CI)")]
     Diff(DiffArgs),
-    /// Rebuild summary.csv from the job folders.
+    /// Rebuild summary.csv from the jobs' own files (job folders and packs).
     ///
     /// Writes a row for each whole job. A job whose files no longer match
     /// their hashes is left out and listed (MISSING / CHANGED, naming the
@@ -145,12 +147,13 @@ pub enum Command {
     /// Every curve in one long (tidy) table with its parameters, for pandas/seaborn.
     ///
     /// One row per job and logged epoch: the job's id, seed and every
-    /// parameter, then epoch, loss, accuracy, test_loss and test_accuracy.
+    /// parameter, then epoch, train_loss, train_accuracy, test_loss and
+    /// test_accuracy. With `layout = "packed"` this is how to read the curves.
     #[command(after_help = "Examples:
   sweep export results/lr --out lr.csv          then pandas.read_csv(\"lr.csv\")
   sweep export results/lr --format json | head  a closed pipe is a quiet exit")]
     Export(ExportArgs),
-    /// List the job folders outside the folder's plan (its manifest.toml); --delete removes them.
+    /// List the jobs outside the folder's plan (its manifest.toml); --delete removes their folders.
     Prune {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,

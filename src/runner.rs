@@ -220,7 +220,7 @@ pub fn run_plan<'p>(
     drop(index);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
-    let chunks = claim_chunks(plan, opts.shard, &todo);
+    let chunks = claim_chunks(plan, opts.shard, layout, &todo);
     let shard_name = opts.shard.map_or_else(|| "0-1".to_string(), |s| format!("{}-{}", s.index, s.count));
     let paths_base = paths_base(plan, &dir.root);
 
@@ -464,11 +464,14 @@ struct Chunk {
 }
 
 /// Cuts the shard's jobs into runs of up to [`CLAIM_JOBS`] (about 256
-/// chunks for a large shard; one job each for a small one), and keeps those
-/// with jobs to train. `todo` is in shard order.
-fn claim_chunks(plan: &Plan, shard: Option<Shard>, todo: &[(u32, u64)]) -> Vec<Chunk> {
+/// chunks for a large shard; for a small one, one job each with folders, at
+/// least [`PACK_JOBS`] a pack when packed: a pack per job would be two
+/// files per job), and keeps those with jobs to train. `todo` is in shard
+/// order.
+fn claim_chunks(plan: &Plan, shard: Option<Shard>, layout: Layout, todo: &[(u32, u64)]) -> Vec<Chunk> {
     let in_shard = plan.shard(shard).count();
-    let size = (in_shard / 256).clamp(1, CLAIM_JOBS);
+    let least = if layout == Layout::Packed { PACK_JOBS } else { 1 };
+    let size = (in_shard / 256).clamp(least, CLAIM_JOBS);
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut next = todo.iter().peekable();
     let mut at = 0;
@@ -491,6 +494,9 @@ fn claim_chunks(plan: &Plan, shard: Option<Shard>, todo: &[(u32, u64)]) -> Vec<C
 
 /// The most jobs under one claim.
 const CLAIM_JOBS: usize = 64;
+
+/// The fewest jobs under one claim, and so in one pack, when packed.
+const PACK_JOBS: usize = 16;
 
 /// Summary rows of jobs, spilled to a file in the workspace as they are
 /// read or committed, so a run holds no row in memory: an offset and a

@@ -155,7 +155,8 @@ impl JobRef {
     }
 
     /// The job's file `name`, to read from its start; `Ok(None)` when there
-    /// is no such file (not saved, or missing from its folder).
+    /// is no such file (not saved, missing from its folder, or its pack's
+    /// data file gone).
     pub fn open(&self, name: &str) -> Result<Option<io::Take<File>>, StoreError> {
         match self {
             JobRef::Folder(dir) => {
@@ -168,7 +169,13 @@ impl JobRef {
             }
             JobRef::Packed(p) => {
                 let Some((offset, len)) = slot(name).and_then(|i| p.files[i]) else { return Ok(None) };
-                let mut f = File::open(&p.data).map_err(io_at(&p.data))?;
+                // A deleted data file is its jobs' files missing, as for a
+                // folder (readers name them, `run` trains them again).
+                let mut f = match File::open(&p.data) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(StoreError::Io { path: p.data.to_path_buf(), source: e }),
+                };
                 use io::Seek as _;
                 f.seek(io::SeekFrom::Start(offset)).map_err(io_at(&p.data))?;
                 Ok(Some(f.take(len)))

@@ -19,7 +19,8 @@ dataset = ["linear", "xor"]
 lr = [1.0, 0.1]
 "#;
 
-/// 600 jobs: chunks (and packs) of 2 jobs each, so a pack is appended to.
+/// 600 jobs: packs of 16 jobs (the fewest a pack holds), so a pack is
+/// appended to.
 const MANY: &str = "seeds = 300\n[base]\nepochs = 30\nn_samples = 40\n[grid]\nlr = [0.3, 0.1]\n";
 
 fn run(cwd: &Path, manifest: &str, out: &str, extra: &[&str]) -> std::process::Output {
@@ -54,6 +55,37 @@ fn export(cwd: &Path, dir: &str) -> Vec<u8> {
     let o = sweep(cwd).args(["export", dir]).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     o.stdout
+}
+
+/// A pack holds at least 16 jobs: a small sweep cut into one pack per job
+/// (600 jobs: 600 packs, 1,200 files) got nothing from packing.
+#[test]
+fn a_small_packed_sweep_is_a_few_packs_not_one_per_job() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "many.toml", MANY);
+    write(cwd, "small.toml", SMALL);
+    packed(cwd, "many.toml", "many", &[]);
+    packed(cwd, "small.toml", "small", &[]);
+    let data_files = |dir: &str| packs(&cwd.join(dir)).keys().filter(|k| k.ends_with(".data")).count();
+    assert_eq!(data_files("many"), 600usize.div_ceil(16));
+    assert_eq!(data_files("small"), 1, "12 jobs, one pack");
+    assert_eq!(index_rows(&cwd.join("many")), 600);
+
+    // A pack's data file deleted: its jobs' files are missing, named as for
+    // a folder (it was a bare "No such file or directory"), and run trains
+    // them again.
+    fs::remove_file(cwd.join("small/packs/0-1.0.data")).unwrap();
+    let o = sweep(cwd).args(["summarize", "small"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("packs/0-1.0.data[dataset-linear_lr-1.0_seed-0]: MISSING params.toml"),
+        "{}",
+        stdout(&o)
+    );
+    let o = packed(cwd, "small.toml", "small", &[]);
+    assert!(stdout(&o).contains("12 jobs run, 0 skipped"), "{}", stdout(&o));
+    sweep(cwd).args(["verify", "small"]).assert().success();
 }
 
 #[test]
@@ -100,7 +132,7 @@ fn packs_are_identical_across_threads_shards_summaries_and_a_killed_run() {
     packed(cwd, "m.toml", "two", &["--threads", "2"]);
     assert_same_tree(&cwd.join("one"), &cwd.join("two"));
     let data = packs(&cwd.join("one")).keys().filter(|k| k.ends_with(".data")).count();
-    assert_eq!(data, 300, "packs of two jobs (a chunk: a 256th of the shard)");
+    assert_eq!(data, 38, "packs of 16 jobs (a chunk: a 256th of the shard, at least 16 when packed)");
 
     // Shards: other packs, the same summary.csv and export.
     for i in 0..3 {
@@ -149,7 +181,7 @@ fn a_torn_pack_tail_is_cut_and_its_job_trained_again() {
     let index = cwd.join("r/packs/0-1.0.index.csv");
     let text = fs::read_to_string(&index).unwrap();
     let last = text.trim_end().rsplit('\n').next().unwrap().to_string();
-    assert!(text.lines().count() == 3, "two jobs in the pack:\n{text}");
+    assert!(text.lines().count() == 17, "16 jobs in the pack:\n{text}");
     fs::write(&index, format!("{}{}", &text[..text.len() - last.len() - 1], &last[..last.len() / 2]))
         .unwrap();
     let data = cwd.join("r/packs/0-1.0.data");
@@ -158,7 +190,7 @@ fn a_torn_pack_tail_is_cut_and_its_job_trained_again() {
     bytes.extend_from_slice(b"half a job");
     fs::write(&data, bytes).unwrap();
     // Another pack with a torn row (a run writing it now, say).
-    let other = cwd.join("r/packs/0-1.2.index.csv");
+    let other = cwd.join("r/packs/0-1.16.index.csv");
     let whole = fs::read_to_string(&other).unwrap();
     fs::write(&other, format!("{whole}garbage,")).unwrap();
     // Readers see the whole rows only.
@@ -208,8 +240,8 @@ fn a_damaged_packed_job_is_named_by_readers_and_retrained_by_run() {
     );
     assert_eq!(
         fs::read_to_string(cwd.join("p/packs/0-1.0.index.csv")).unwrap().lines().count(),
-        3,
-        "appended"
+        14,
+        "appended: the header, 12 jobs and the retrained one"
     );
     sweep(cwd).args(["verify", "p"]).assert().success();
     assert_eq!(fs::read(cwd.join("p/summary.csv")).unwrap(), fs::read(cwd.join("f/summary.csv")).unwrap());
