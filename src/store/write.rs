@@ -444,40 +444,70 @@ pub fn predictions_csv(
     labels: ndarray::ArrayView1<f64>,
     outputs: ndarray::ArrayView2<f64>,
 ) -> String {
-    let class = |i: usize| class_name(classes, i).into_owned();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::with_capacity(64 * (raw.nrows() + 1)));
-    let mut header: Vec<String> = columns.to_vec();
-    header.extend(["split", "label", "predicted"].map(String::from));
-    if outputs.ncols() == 1 {
-        header.push("output".to_string());
-    } else {
-        header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
-    }
-    let _ = w.write_record(&header);
-    // Cells go through one reused buffer: no allocation per cell.
-    let mut cell = String::with_capacity(32);
-    let mut number = |w: &mut csv::Writer<Vec<u8>>, v: f64| {
-        cell.clear();
-        write_f64(&mut cell, v);
-        let _ = w.write_field(cell.as_bytes());
+    // Written straight into one String, as the csv crate would write it
+    // ([`push_csv_field`]); each class's field is made once.
+    let mut out = String::with_capacity(24 * (raw.ncols() + outputs.ncols() + 3) * (raw.nrows() + 1));
+    let class_fields: Vec<String> = classes
+        .iter()
+        .map(|c| {
+            let mut f = String::new();
+            push_csv_field(&mut f, c);
+            f
+        })
+        .collect();
+    let push_class = |out: &mut String, i: usize| match class_fields.get(i) {
+        Some(f) => out.push_str(f),
+        None => push_csv_field(out, &i.to_string()),
     };
-    for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
-        let predicted = crate::nn::predicted_class(out.iter().copied());
-        for &v in row {
-            number(&mut w, v);
-        }
-        let _ = w.write_field(if i < test_from { "train" } else { "test" });
-        let _ = w.write_field(class_name(classes, y as usize).as_bytes());
-        let _ = w.write_field(class_name(classes, predicted).as_bytes());
-        for &o in out {
-            number(&mut w, o);
-        }
-        let _ = w.write_record(None::<&[u8]>);
+    for c in columns {
+        push_csv_field(&mut out, c);
+        out.push(',');
     }
-    // Writing to a Vec cannot fail; the text is UTF-8 since every cell is.
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    out.push_str("split,label,predicted");
+    if outputs.ncols() == 1 {
+        out.push_str(",output");
+    } else {
+        for c in 0..outputs.ncols() {
+            out.push(',');
+            push_csv_field(&mut out, &format!("p_{}", class_name(classes, c)));
+        }
+    }
+    out.push('\n');
+    for (i, ((row, &y), o)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+        let predicted = crate::nn::predicted_class(o.iter().copied());
+        for &v in row {
+            write_f64(&mut out, v);
+            out.push(',');
+        }
+        out.push_str(if i < test_from { "train," } else { "test," });
+        push_class(&mut out, y as usize);
+        out.push(',');
+        push_class(&mut out, predicted);
+        for &v in o {
+            out.push(',');
+            write_f64(&mut out, v);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Appends one CSV field as the csv crate writes it (its default
+/// `QuoteStyle::Necessary`): in double quotes, each `"` doubled, when it
+/// holds a comma, a double quote, `\n` or `\r`; as it is otherwise.
+pub fn push_csv_field(out: &mut String, field: &str) {
+    if !field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push_str(field);
+        return;
+    }
+    out.push('"');
+    for (i, part) in field.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
 }
 
 /// Class `i`'s name (its index when there is no such class).
@@ -543,4 +573,105 @@ pub fn summary_record(out: &mut Vec<u8>, r: &SummaryRow) {
     let _ = w.write_field(&r.curve);
     // Into a Vec: cannot fail.
     let _ = w.write_record(None::<&[u8]>).and_then(|()| w.flush().map_err(Into::into));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array1, Array2};
+
+    /// predictions.csv as the csv crate wrote it, before [`push_csv_field`].
+    fn predictions_by_csv_crate(
+        columns: &[String],
+        classes: &[String],
+        raw: ndarray::ArrayView2<f64>,
+        test_from: usize,
+        labels: ndarray::ArrayView1<f64>,
+        outputs: ndarray::ArrayView2<f64>,
+    ) -> String {
+        let class = |i: usize| class_name(classes, i).into_owned();
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let mut header: Vec<String> = columns.to_vec();
+        header.extend(["split", "label", "predicted"].map(String::from));
+        if outputs.ncols() == 1 {
+            header.push("output".to_string());
+        } else {
+            header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
+        }
+        w.write_record(&header).unwrap();
+        for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+            let predicted = crate::nn::predicted_class(out.iter().copied());
+            for &v in row {
+                w.write_field(super::super::record::fmt_f64(v)).unwrap();
+            }
+            w.write_field(if i < test_from { "train" } else { "test" }).unwrap();
+            w.write_field(class_name(classes, y as usize).as_bytes()).unwrap();
+            w.write_field(class_name(classes, predicted).as_bytes()).unwrap();
+            for &o in out {
+                w.write_field(super::super::record::fmt_f64(o)).unwrap();
+            }
+            w.write_record(None::<&[u8]>).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn predictions_csv_is_the_bytes_the_csv_crate_wrote() {
+        let names = [
+            "x",
+            "sepal length",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "\"\"",
+            "line\nbreak",
+            "cr\rhere",
+            " spaced ",
+            "",
+            "ü,日本",
+            "tab\there",
+            "it's",
+            "#c",
+            "a;b",
+            ",",
+            "\r\n",
+        ];
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..200usize {
+            let n_cols = 1 + case % 4;
+            let n_classes = 2 + case % 3;
+            let units = if case % 2 == 0 { 1 } else { n_classes };
+            let columns: Vec<String> =
+                (0..n_cols).map(|c| names[(case + 3 * c) % names.len()].to_string()).collect();
+            let classes: Vec<String> =
+                (0..n_classes).map(|c| names[(case * 7 + 5 * c + 1) % names.len()].to_string()).collect();
+            let rows = case % 9;
+            let mut number = |i: u64| match i % 5 {
+                0 => f64::from_bits(next()),
+                1 => (next() % 1000) as f64,
+                2 => -((next() % 100_000) as f64) * 1e-7,
+                _ => (next() as f64) * 2.0f64.powi(-53),
+            };
+            let raw = Array2::from_shape_fn((rows, n_cols), |(r, c)| number((r + c) as u64));
+            let outputs = Array2::from_shape_fn((rows, units), |(r, c)| number((r * 3 + c) as u64));
+            // Labels past the classes are written as their index.
+            let labels = Array1::from_shape_fn(rows, |r| ((r + case) % (n_classes + 1)) as f64);
+            let test_from = rows / 2;
+            let ours =
+                predictions_csv(&columns, &classes, raw.view(), test_from, labels.view(), outputs.view());
+            let theirs = predictions_by_csv_crate(
+                &columns,
+                &classes,
+                raw.view(),
+                test_from,
+                labels.view(),
+                outputs.view(),
+            );
+            assert_eq!(ours, theirs, "case {case}: columns {columns:?} classes {classes:?}");
+        }
+    }
 }
