@@ -125,6 +125,9 @@ pub fn run_plan<'p>(
     let manifest_text = plan.manifest.to_toml();
     refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
     dir.create()?;
+    // This process's own temporary place, made before it joins the study
+    // (so a process that has joined is seen: see `OtherProcesses`).
+    let workspace = dir.workspace()?;
     // One study per folder: held until the run ends.
     let study = store::sha256_hex(manifest_text.as_bytes())[..16].to_string();
     let own = dir.path(store::OWN);
@@ -142,10 +145,10 @@ pub fn run_plan<'p>(
         }
         Err(source) => return Err(StoreError::Io { path: own, source }.into()),
     };
-    let save = files_to_save(plan)?;
-    // This process's own temporary place, then whatever dead processes left.
-    let workspace = dir.workspace()?;
+    // Whatever dead processes left; then who else runs, before jobs/ is listed.
     dir.clean_stale_tmp();
+    let others = OtherProcesses::watch(&dir, &own, &study);
+    let save = files_to_save(plan)?;
 
     // Decide what to train before training anything. A finished job is read
     // and checked against its hashes here, once: its summary row goes to
@@ -157,10 +160,12 @@ pub fn run_plan<'p>(
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
     let hashes = plan.config_hashes(opts.shard, &mut inputs);
+    // One listing of jobs/ instead of a lookup per job (most are absent).
+    let listing = JobListing::read(plan, &dir)?;
     for job in plan.shard(opts.shard) {
         let hex = &hashes[job.index];
         let hash = u64::from_str_radix(hex, 16).expect("config hashes are 16 hex digits");
-        if dir.has_job(&job.id) {
+        if listing.has(job.index) {
             match store::read_job_checked(&dir.job_dir(&job.id)) {
                 // A finished job that lacks a file this run saves is trained again.
                 Ok(Ok(f)) if f.config_hash == *hex && covers(saved(&f), save) => {
@@ -195,7 +200,8 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = jobs_outside(plan, &dir)?.len();
+    let outside = listing.outside;
+    drop(listing);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, &todo);
@@ -289,6 +295,8 @@ pub fn run_plan<'p>(
                 }
             }
         };
+        // Another process may have finished some of them since we planned.
+        let recheck = !opts.force && others.may_have_written();
         for (n, &(i, hash)) in jobs.iter().enumerate() {
             if n > 0 && stopped(jobs.len() - n) {
                 return None;
@@ -296,8 +304,7 @@ pub fn run_plan<'p>(
             let job = &plan.jobs[i as usize];
             let spec = plan.spec(job).expect("the plan validated every job");
             let hex = format!("{hash:016x}");
-            // Another process may have finished it since we planned.
-            if !opts.force
+            if recheck
                 && dir.has_job(&job.id)
                 && let Some(f) =
                     dir.finished(&job.id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
@@ -389,6 +396,87 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
+}
+
+/// Which plan jobs have a folder in jobs/ (whole or not), from one
+/// listing of jobs/: a bit per plan job; and how many job folders (with a
+/// params.toml) are of no plan job.
+struct JobListing {
+    present: Vec<u64>,
+    outside: usize,
+}
+
+impl JobListing {
+    fn read(plan: &Plan, dir: &ResultsDir) -> Result<JobListing, StoreError> {
+        let mut listing = JobListing { present: Vec::new(), outside: 0 };
+        let jobs = dir.path(store::JOBS);
+        let entries = match std::fs::read_dir(&jobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
+            Err(source) => return Err(StoreError::Io { path: jobs, source }),
+        };
+        let mut index: Option<HashMap<&str, usize>> = None;
+        for entry in entries {
+            let entry = entry.map_err(|source| StoreError::Io { path: jobs.clone(), source })?;
+            let name = entry.file_name();
+            let index =
+                index.get_or_insert_with(|| plan.jobs.iter().map(|j| (j.id.as_str(), j.index)).collect());
+            match name.to_str().and_then(|n| index.get(n)) {
+                Some(&i) => {
+                    if listing.present.is_empty() {
+                        listing.present = vec![0; plan.jobs.len().div_ceil(64)];
+                    }
+                    listing.present[i / 64] |= 1 << (i % 64);
+                }
+                None if entry.path().join(store::PARAMS).is_file() => listing.outside += 1,
+                None => {}
+            }
+        }
+        Ok(listing)
+    }
+
+    fn has(&self, index: usize) -> bool {
+        self.present.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
+    }
+}
+
+/// Whether another process of the study can have written job folders since
+/// this run listed jobs/: one was alive then (a workspace of another
+/// process in the temporary place, after the dead ones were cleaned up),
+/// or one has joined since (every process appends a line to the study's
+/// lock file when it starts: the file grew). One `fstat` per chunk instead
+/// of a lookup per job.
+struct OtherProcesses {
+    alive_at_start: bool,
+    study_file: Option<(std::fs::File, u64)>,
+}
+
+impl OtherProcesses {
+    /// Called after this process joined the study and the dead processes'
+    /// workspaces were removed, before jobs/ is listed. Every process makes
+    /// its workspace before it joins, so one that joined before this call
+    /// and still runs has a workspace here.
+    fn watch(dir: &ResultsDir, own: &Path, study: &str) -> OtherProcesses {
+        let study_file = std::fs::File::open(own.join(format!("run-{study}.lock")))
+            .ok()
+            .and_then(|f| Some((f.metadata().ok()?.len(), f)))
+            .map(|(len, f)| (f, len));
+        let mine = format!("{}{}.", store::WORKSPACE_PREFIX, std::process::id());
+        let alive_at_start = match std::fs::read_dir(dir.path(store::TMP)) {
+            Ok(entries) => entries.flatten().any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with(store::WORKSPACE_PREFIX) && !name.starts_with(&mine)
+            }),
+            Err(_) => true,
+        };
+        OtherProcesses { alive_at_start, study_file }
+    }
+
+    fn may_have_written(&self) -> bool {
+        self.alive_at_start
+            || self.study_file.as_ref().is_none_or(|(f, len)| f.metadata().map_or(true, |m| m.len() != *len))
+    }
 }
 
 /// Jobs of one claim: a run of consecutive jobs of the shard (so every
@@ -875,5 +963,29 @@ mod path_tests {
         assert_eq!(rel("/p/results/lr", "/p/results/lr"), Some(PathBuf::from(".")));
         assert_eq!(rel("/p/results/lr/sub", "/p/results/lr"), Some(PathBuf::from("sub")));
         assert_eq!(rel("/x", "/p/q"), Some(PathBuf::from("../../x")));
+    }
+}
+
+#[cfg(test)]
+mod other_process_tests {
+    use super::*;
+
+    #[test]
+    fn a_process_that_ran_before_or_joined_since_is_seen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultsDir::new(tmp.path().join("r"));
+        dir.create().unwrap();
+        let own = dir.path(store::OWN);
+        let _workspace = dir.workspace().unwrap();
+        let _mine = crate::lock::hold_study(&own, "s", "m").unwrap().unwrap();
+        // Alone: no job of the plan can be written by anyone else.
+        let alone = OtherProcesses::watch(&dir, &own, "s");
+        assert!(!alone.may_have_written());
+        // A second process of the study joins (after making its workspace).
+        let _theirs = crate::lock::hold_study(&own, "s", "m").unwrap().unwrap();
+        assert!(alone.may_have_written(), "a process that joined since is seen");
+        // A process that had joined before the watch has a workspace.
+        std::fs::create_dir(dir.path(store::TMP).join("run.4194999.0")).unwrap();
+        assert!(OtherProcesses::watch(&dir, &own, "s").may_have_written());
     }
 }
