@@ -263,7 +263,7 @@ pub fn run_plan<'p>(
     };
     // Trains the jobs of one chunk under its claim. Returns the claim's
     // owner when another process holds it and `wait` is false.
-    let attempt = |chunk: &Chunk, wait: bool, to_commit: &SyncSender<Done<'p>>| -> Option<String> {
+    let attempt = |chunk: &Chunk, wait: bool, to_commit: &SyncSender<Vec<Done<'p>>>| -> Option<String> {
         let jobs = &todo[chunk.todo.clone()];
         let stopped = |left: usize| {
             let (c, f) = (cancelled(), fatal.load(Ordering::Relaxed));
@@ -295,6 +295,9 @@ pub fn run_plan<'p>(
                 }
             }
         };
+        // Finished jobs go to the committer a few at a time; the rest when
+        // this returns (the outbox drops).
+        let mut outbox = Outbox { pending: Vec::new(), pending_ms: 0.0, to: to_commit, commit: &commit };
         // Another process may have finished some of them since we planned.
         let recheck = !opts.force && others.may_have_written();
         for (n, &(i, hash)) in jobs.iter().enumerate() {
@@ -320,12 +323,7 @@ pub fn run_plan<'p>(
                 Ok((file, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
-                    let done = Done { job, epochs, file, prepared, wall_ms, claim: Arc::clone(&claim) };
-                    // The committer makes it durable and visible; if it is gone
-                    // (it panicked), do it here.
-                    if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
-                        commit(vec![done]);
-                    }
+                    outbox.push(Done { job, epochs, file, prepared, wall_ms, claim: Arc::clone(&claim) });
                 }
                 Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
                 Err(e) => fail(job, e),
@@ -336,15 +334,15 @@ pub fn run_plan<'p>(
     std::thread::scope(|scope| {
         // Jobs wait for the committer in batches: while one batch syncs,
         // the next gathers (bounded, so temporaries stay few).
-        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(COMMIT_BATCH.max(2 * threads));
+        let (to_commit, committing) =
+            std::sync::mpsc::sync_channel::<Vec<Done>>((COMMIT_BATCH / OUTBOX_JOBS).max(2 * threads));
         let commit = &commit;
         let committer = scope.spawn(move || {
-            while let Ok(first) = committing.recv() {
-                let mut batch = vec![first];
+            while let Ok(mut batch) = committing.recv() {
                 while batch.len() < COMMIT_BATCH
-                    && let Ok(done) = committing.try_recv()
+                    && let Ok(more) = committing.try_recv()
                 {
-                    batch.push(done);
+                    batch.extend(more);
                 }
                 commit(batch);
             }
@@ -704,6 +702,53 @@ pub enum JobFailure {
     #[error("job {id}: stopped before it finished")]
     Cancelled { id: String },
 }
+
+/// A worker's trained jobs on their way to the committer, sent together
+/// (one channel send, and at most one wake-up of the committer, for up to
+/// [`OUTBOX_JOBS`] quick jobs rather than one each). A job is held back
+/// only while the held jobs took less than [`OUTBOX_MS`] to train, so a
+/// slow job is sent at once; what is held is sent when the outbox drops
+/// (its chunk is done, or the run stops).
+struct Outbox<'s, 'p> {
+    pending: Vec<Done<'p>>,
+    /// Training time of the pending jobs.
+    pending_ms: f64,
+    to: &'s SyncSender<Vec<Done<'p>>>,
+    /// Commits on this thread when the committer is gone (it panicked).
+    commit: &'s dyn Fn(Vec<Done<'p>>),
+}
+
+impl<'p> Outbox<'_, 'p> {
+    fn push(&mut self, done: Done<'p>) {
+        self.pending_ms += done.wall_ms;
+        self.pending.push(done);
+        if self.pending.len() >= OUTBOX_JOBS || self.pending_ms >= OUTBOX_MS {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(OUTBOX_JOBS));
+        self.pending_ms = 0.0;
+        if let Err(std::sync::mpsc::SendError(batch)) = self.to.send(batch) {
+            (self.commit)(batch);
+        }
+    }
+}
+
+impl Drop for Outbox<'_, '_> {
+    fn drop(&mut self) {
+        self.send();
+    }
+}
+
+/// The most jobs a worker sends the committer at once.
+const OUTBOX_JOBS: usize = 16;
+/// The most training time (ms) of jobs a worker holds back.
+const OUTBOX_MS: f64 = 5.0;
 
 /// A trained job waiting for the committer, with its chunk's claim.
 struct Done<'p> {
