@@ -356,7 +356,7 @@ fn write_i64(s: &mut String, i: i64) {
 }
 
 /// Decimal digits of `v` (no allocation, no `core::fmt`).
-fn write_u64(s: &mut String, mut v: u64) {
+pub(super) fn write_u64(s: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
