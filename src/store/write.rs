@@ -715,7 +715,7 @@ mod tests {
                     _ => Some(Typed::Texts((0..case % 3).map(|i| text(i + k + case)).collect())),
                 })
                 .collect();
-            let some = |k: u64| (case + k) % 3 != 0;
+            let some = |k: u64| !(case + k).is_multiple_of(3);
             let row = SummaryRow {
                 job_id: text(case) + "-" + &case.to_string(),
                 seed: case * 0x9e37_79b9,
