@@ -224,8 +224,8 @@ pub fn run_plan<'p>(
         on_event(&Event::Failed { job, error: error.clone() });
         failed.lock().expect("failures").push((job.id.clone(), error));
     };
-    let keep_row = |job: &Job, file: &JobFile| {
-        if let Err(e) = spill.lock().expect("spill").add(job.index, &SummaryRow::from_job(file)) {
+    let keep_row = |job: &Job, row: &SummaryRow| {
+        if let Err(e) = spill.lock().expect("spill").add(job.index, row) {
             fail(job, JobFailure::Store { id: job.id.clone(), source: e });
         }
     };
@@ -235,24 +235,35 @@ pub fn run_plan<'p>(
     let commit = |batch: Vec<Done>| {
         let (done, prepared): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|Done { job, epochs, file, prepared, wall_ms, claim }| {
-                ((job, epochs, file, wall_ms, claim), prepared)
+            .map(|Done { job, epochs, params, prepared, wall_ms, claim }| {
+                ((job, epochs, params, wall_ms, claim), prepared)
             })
             .unzip();
         let mut timing = String::new();
-        for ((job, epochs, file, wall_ms, claim), committed) in
+        for ((job, epochs, params, wall_ms, claim), committed) in
             done.into_iter().zip(store::commit_batch(prepared))
         {
             match committed {
                 Ok(outcome) => {
-                    keep_row(job, &JobFile { result: outcome.clone(), ..file });
+                    let diverged = outcome.diverged();
+                    let diverged_epoch = outcome.diverged_epoch;
+                    keep_row(
+                        job,
+                        &SummaryRow {
+                            job_id: job.id.clone(),
+                            seed: job.seed,
+                            params,
+                            outcome,
+                            curve: format!("{}/{}/{}", store::JOBS, job.id, store::CURVE),
+                        },
+                    );
                     store::timing_row(&mut timing, &job.id, wall_ms, threads);
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
-                    c.diverged += usize::from(outcome.diverged());
-                    c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
+                    c.diverged += usize::from(diverged);
+                    c.epochs += diverged_epoch.unwrap_or(epochs);
                     drop(c);
-                    on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+                    on_event(&Event::Finished { job, epochs, diverged });
                 }
                 Err(e) => fail(job, JobFailure::Store { id: job.id.clone(), source: e }),
             }
@@ -312,7 +323,7 @@ pub fn run_plan<'p>(
                 && let Some(f) =
                     dir.finished(&job.id).filter(|f| f.config_hash == *hex && covers(saved(f), save))
             {
-                keep_row(job, &f);
+                keep_row(job, &SummaryRow::from_job(&f));
                 counts.lock().expect("counts").skipped += 1;
                 on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
                 continue;
@@ -320,10 +331,10 @@ pub fn run_plan<'p>(
             let t0 = Instant::now();
             let file = job_file(plan, job, &spec, hex, &paths_base);
             match prepare_job(&spec, file, save, &inputs, &dir, &workspace, opts.cancel.as_ref()) {
-                Ok((file, prepared)) => {
+                Ok((params, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
-                    outbox.push(Done { job, epochs, file, prepared, wall_ms, claim: Arc::clone(&claim) });
+                    outbox.push(Done { job, epochs, params, prepared, wall_ms, claim: Arc::clone(&claim) });
                 }
                 Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
                 Err(e) => fail(job, e),
@@ -754,7 +765,8 @@ const OUTBOX_MS: f64 = 5.0;
 struct Done<'p> {
     job: &'p Job,
     epochs: u64,
-    file: JobFile,
+    /// Its parameters, typed, for its summary row.
+    params: store::Params,
     prepared: store::Prepared,
     wall_ms: f64,
     claim: Arc<crate::lock::FileLock>,
@@ -775,8 +787,8 @@ pub fn run_job(
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
-/// Trains one job and writes its files in the workspace; returns its params
-/// (with the outcome) and the folder, to be committed.
+/// Trains one job and writes its files in the workspace; returns its
+/// parameters, typed (for its summary row), and the folder, to be committed.
 fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
@@ -785,7 +797,7 @@ fn prepare_job(
     dir: &ResultsDir,
     workspace: &store::Workspace,
     cancel: Option<&Arc<AtomicBool>>,
-) -> Result<(JobFile, store::Prepared), JobFailure> {
+) -> Result<(store::Params, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     let mut writer = dir.begin_job(workspace, &id).map_err(store_err)?;
@@ -823,9 +835,9 @@ fn prepare_job(
         model.scaling = data.scaling.clone();
         model.to_json()
     });
-    let prepared =
-        writer.prepare(file.clone(), predictions.as_deref(), model.as_deref()).map_err(store_err)?;
-    Ok((file, prepared))
+    let params = store::Params::from_table(&file.params);
+    let prepared = writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)?;
+    Ok((params, prepared))
 }
 
 /// The optional files the plan's jobs write (its `save` key, one value for
