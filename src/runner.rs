@@ -350,10 +350,14 @@ pub fn run_plan<'p>(
         let commit = &commit;
         let committer = scope.spawn(move || {
             while let Ok(mut batch) = committing.recv() {
-                while batch.len() < COMMIT_BATCH
-                    && let Ok(more) = committing.try_recv()
-                {
-                    batch.extend(more);
+                // Gathers for up to COMMIT_WAIT: one sync for many jobs
+                // (a sync costs the same for one job or a hundred).
+                let until = Instant::now() + COMMIT_WAIT;
+                while batch.len() < COMMIT_BATCH {
+                    match committing.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                        Ok(more) => batch.extend(more),
+                        Err(_) => break, // the window closed, or every worker is done
+                    }
                 }
                 commit(batch);
             }
@@ -678,6 +682,8 @@ fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Re
 
 /// The most finished jobs made durable by one sync.
 const COMMIT_BATCH: usize = 256;
+/// How long the committer gathers jobs for one sync after the first.
+const COMMIT_WAIT: Duration = Duration::from_millis(10);
 
 /// What the workers tally.
 #[derive(Debug, Default)]
