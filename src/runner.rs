@@ -126,6 +126,9 @@ pub fn run_plan<'p>(
     let manifest_text = plan.manifest.to_toml();
     refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
     dir.create()?;
+    // This process's own temporary place, made before it joins the study
+    // (so a process that has joined is seen: see `OtherProcesses`).
+    let workspace = dir.workspace()?;
     // One study per folder: held until the run ends.
     let study = store::sha256_hex(manifest_text.as_bytes())[..16].to_string();
     let own = dir.path(store::OWN);
@@ -143,11 +146,11 @@ pub fn run_plan<'p>(
         }
         Err(source) => return Err(StoreError::Io { path: own, source }.into()),
     };
+    // Whatever dead processes left; then who else runs, before jobs/ is listed.
+    dir.clean_stale_tmp();
+    let others = OtherProcesses::watch(&dir, &own, &study);
     let save = files_to_save(plan)?;
     let layout = layout_of(plan)?;
-    // This process's own temporary place, then whatever dead processes left.
-    let workspace = dir.workspace()?;
-    dir.clean_stale_tmp();
 
     // Decide what to train before training anything. A finished job is read
     // and checked against its hashes here, once: its summary row goes to
@@ -163,13 +166,15 @@ pub fn run_plan<'p>(
     let mut inputs = HashMap::new();
     let mut hasher = plan.config_hasher(&mut inputs);
     let index = store::JobIndex::open(&dir.root, Some(plan))?;
+    // One listing of jobs/ instead of a lookup per job (most are absent).
+    let listing = JobListing::read(plan, &dir)?;
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
     for job in plan.shard(opts.shard) {
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
-        let places = index.places(plan, job);
+        let places = index.places_given(plan, job, listing.has(job.index));
         if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
             folders_to_replace.insert(job.index);
         }
@@ -216,8 +221,9 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = jobs_outside(plan, &dir)?.len() + index.others().count();
+    let outside = listing.outside + index.others().count();
     drop(index);
+    drop(listing);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, layout, &todo);
@@ -240,8 +246,8 @@ pub fn run_plan<'p>(
         on_event(&Event::Failed { job, error: error.clone() });
         failed.lock().expect("failures").push((plan.id(job), error));
     };
-    let keep_row = |job: &Job, file: &JobFile| {
-        if let Err(e) = spill.lock().expect("spill").add(job.index, &SummaryRow::from_job(file)) {
+    let keep_row = |job: &Job, row: &SummaryRow| {
+        if let Err(e) = spill.lock().expect("spill").add(job.index, row) {
             fail(job, JobFailure::Store { id: plan.id(job), source: e });
         }
     };
@@ -251,24 +257,39 @@ pub fn run_plan<'p>(
     let commit = |batch: Vec<Done>| {
         let (done, prepared): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|Done { job, epochs, file, prepared, wall_ms, claim }| {
-                ((job, epochs, file, wall_ms, claim), prepared)
+            .map(|Done { job, epochs, params, prepared, wall_ms, claim }| {
+                ((job, epochs, params, wall_ms, claim), prepared)
             })
             .unzip();
         let mut timing = String::new();
-        for ((job, epochs, file, wall_ms, claim), committed) in
+        for ((job, epochs, params, wall_ms, claim), committed) in
             done.into_iter().zip(store::commit_batch(prepared))
         {
             match committed {
                 Ok(outcome) => {
-                    keep_row(job, &JobFile { result: outcome.clone(), ..file });
-                    store::timing_row(&mut timing, &plan.id(job), wall_ms, threads);
+                    let diverged = outcome.diverged();
+                    let diverged_epoch = outcome.diverged_epoch;
+                    let id = plan.id(job);
+                    // Only its cells go to the spill: where it is stored
+                    // (`at`) is not one.
+                    keep_row(
+                        job,
+                        &SummaryRow {
+                            curve: format!("{}/{id}/{}", store::JOBS, store::CURVE),
+                            at: store::JobRef::folder(PathBuf::new()),
+                            job_id: id.clone(),
+                            seed: job.seed,
+                            params,
+                            outcome,
+                        },
+                    );
+                    store::timing_row(&mut timing, &id, wall_ms, threads);
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
-                    c.diverged += usize::from(outcome.diverged());
-                    c.epochs += outcome.diverged_epoch.unwrap_or(epochs);
+                    c.diverged += usize::from(diverged);
+                    c.epochs += diverged_epoch.unwrap_or(epochs);
                     drop(c);
-                    on_event(&Event::Finished { job, epochs, diverged: outcome.diverged() });
+                    on_event(&Event::Finished { job, epochs, diverged });
                 }
                 Err(e) => fail(job, JobFailure::Store { id: plan.id(job), source: e }),
             }
@@ -279,7 +300,7 @@ pub fn run_plan<'p>(
     };
     // Trains the jobs of one chunk under its claim. Returns the claim's
     // owner when another process holds it and `wait` is false.
-    let attempt = |chunk: &Chunk, wait: bool, to_commit: &SyncSender<Done<'p>>| -> Option<String> {
+    let attempt = |chunk: &Chunk, wait: bool, to_commit: &SyncSender<Vec<Done<'p>>>| -> Option<String> {
         let jobs = &todo[chunk.todo.clone()];
         let stopped = |left: usize| {
             let (c, f) = (cancelled(), fatal.load(Ordering::Relaxed));
@@ -326,6 +347,11 @@ pub fn run_plan<'p>(
                 }
             },
         };
+        // Finished jobs go to the committer a few at a time; the rest when
+        // this returns (the outbox drops).
+        let mut outbox = Outbox { pending: Vec::new(), pending_ms: 0.0, to: to_commit, commit: &commit };
+        // Another process may have finished some of them since we planned.
+        let recheck = !opts.force && others.may_have_written();
         for (n, &(i, hash)) in jobs.iter().enumerate() {
             if n > 0 && stopped(jobs.len() - n) {
                 return None;
@@ -340,10 +366,11 @@ pub fn run_plan<'p>(
             let finished = match &pack {
                 _ if opts.force => None,
                 Some(pack) => pack.existing(&id).and_then(|at| at.checked().ok()?.ok()).filter(wanted),
-                None => dir.has_job(&id).then(|| dir.finished(&id)).flatten().filter(wanted),
+                None if recheck => dir.has_job(&id).then(|| dir.finished(&id)).flatten().filter(wanted),
+                None => None,
             };
             if let Some(f) = finished {
-                keep_row(job, &f);
+                keep_row(job, &SummaryRow::from_job(&f));
                 counts.lock().expect("counts").skipped += 1;
                 on_event(&Event::Skipped { job, epochs: spec.train.epochs as u64 });
                 continue;
@@ -365,15 +392,10 @@ pub fn run_plan<'p>(
                 }
             };
             match prepare_job(&spec, file, save, &inputs, writer, opts.cancel.as_ref()) {
-                Ok((file, prepared)) => {
+                Ok((params, prepared)) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
-                    let done = Done { job, epochs, file, prepared, wall_ms, claim: Arc::clone(&claim) };
-                    // The committer makes it durable and visible; if it is gone
-                    // (it panicked), do it here.
-                    if let Err(std::sync::mpsc::SendError(done)) = to_commit.send(done) {
-                        commit(vec![done]);
-                    }
+                    outbox.push(Done { job, epochs, params, prepared, wall_ms, claim: Arc::clone(&claim) });
                 }
                 Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
                 Err(e) => fail(job, e),
@@ -384,15 +406,19 @@ pub fn run_plan<'p>(
     std::thread::scope(|scope| {
         // Jobs wait for the committer in batches: while one batch syncs,
         // the next gathers (bounded, so temporaries stay few).
-        let (to_commit, committing) = std::sync::mpsc::sync_channel::<Done>(COMMIT_BATCH.max(2 * threads));
+        let (to_commit, committing) =
+            std::sync::mpsc::sync_channel::<Vec<Done>>((COMMIT_BATCH / OUTBOX_JOBS).max(2 * threads));
         let commit = &commit;
         let committer = scope.spawn(move || {
-            while let Ok(first) = committing.recv() {
-                let mut batch = vec![first];
-                while batch.len() < COMMIT_BATCH
-                    && let Ok(done) = committing.try_recv()
-                {
-                    batch.push(done);
+            while let Ok(mut batch) = committing.recv() {
+                // Gathers for up to COMMIT_WAIT: one sync for many jobs
+                // (a sync costs the same for one job or a hundred).
+                let until = Instant::now() + COMMIT_WAIT;
+                while batch.len() < COMMIT_BATCH {
+                    match committing.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                        Ok(more) => batch.extend(more),
+                        Err(_) => break, // the window closed, or every worker is done
+                    }
                 }
                 commit(batch);
             }
@@ -451,6 +477,103 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
+}
+
+/// Which plan jobs have a folder in jobs/ (whole or not), from one
+/// listing of jobs/: a bit per plan job; and how many job folders (with a
+/// params.toml) are of no plan job.
+struct JobListing {
+    present: Vec<u64>,
+    outside: usize,
+}
+
+impl JobListing {
+    fn read(plan: &Plan, dir: &ResultsDir) -> Result<JobListing, StoreError> {
+        let mut listing = JobListing { present: Vec::new(), outside: 0 };
+        let jobs = dir.path(store::JOBS);
+        let entries = match std::fs::read_dir(&jobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
+            Err(source) => return Err(StoreError::Io { path: jobs, source }),
+        };
+        // A hash of each id with its job, sorted (16 bytes a job, no
+        // string; made at the first entry): a hash shared by two ids
+        // compares the ids themselves.
+        let key = |id: &str| crate::rng::Fnv64::default().bytes(id.as_bytes()).finish();
+        let mut ids: Option<Vec<(u64, usize)>> = None;
+        for entry in entries {
+            let entry = entry.map_err(|source| StoreError::Io { path: jobs.clone(), source })?;
+            let name = entry.file_name();
+            let ids = ids.get_or_insert_with(|| {
+                let mut ids: Vec<(u64, usize)> =
+                    plan.jobs.iter().map(|j| (key(&plan.id(j)), j.index)).collect();
+                ids.sort_unstable();
+                ids
+            });
+            let found = name.to_str().and_then(|n| {
+                let hash = key(n);
+                let first = ids.partition_point(|&(k, _)| k < hash);
+                ids[first..]
+                    .iter()
+                    .take_while(|&&(k, _)| k == hash)
+                    .find(|&&(_, i)| plan.id(&plan.jobs[i]) == n)
+            });
+            match found {
+                Some(&(_, i)) => {
+                    if listing.present.is_empty() {
+                        listing.present = vec![0; plan.jobs.len().div_ceil(64)];
+                    }
+                    listing.present[i / 64] |= 1 << (i % 64);
+                }
+                None if entry.path().join(store::PARAMS).is_file() => listing.outside += 1,
+                None => {}
+            }
+        }
+        Ok(listing)
+    }
+
+    fn has(&self, index: usize) -> bool {
+        self.present.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
+    }
+}
+
+/// Whether another process of the study can have written job folders since
+/// this run listed jobs/: one was alive then (a workspace of another
+/// process in the temporary place, after the dead ones were cleaned up),
+/// or one has joined since (every process appends a line to the study's
+/// lock file when it starts: the file grew). One `fstat` per chunk instead
+/// of a lookup per job.
+struct OtherProcesses {
+    alive_at_start: bool,
+    study_file: Option<(std::fs::File, u64)>,
+}
+
+impl OtherProcesses {
+    /// Called after this process joined the study and the dead processes'
+    /// workspaces were removed, before jobs/ is listed. Every process makes
+    /// its workspace before it joins, so one that joined before this call
+    /// and still runs has a workspace here.
+    fn watch(dir: &ResultsDir, own: &Path, study: &str) -> OtherProcesses {
+        let study_file = std::fs::File::open(own.join(format!("run-{study}.lock")))
+            .ok()
+            .and_then(|f| Some((f.metadata().ok()?.len(), f)))
+            .map(|(len, f)| (f, len));
+        let mine = format!("{}{}.", store::WORKSPACE_PREFIX, std::process::id());
+        let alive_at_start = match std::fs::read_dir(dir.path(store::TMP)) {
+            Ok(entries) => entries.flatten().any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with(store::WORKSPACE_PREFIX) && !name.starts_with(&mine)
+            }),
+            Err(_) => true,
+        };
+        OtherProcesses { alive_at_start, study_file }
+    }
+
+    fn may_have_written(&self) -> bool {
+        self.alive_at_start
+            || self.study_file.as_ref().is_none_or(|(f, len)| f.metadata().map_or(true, |m| m.len() != *len))
+    }
 }
 
 /// Jobs of one claim: a run of consecutive jobs of the shard (so every
@@ -673,6 +796,8 @@ fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Re
 
 /// The most finished jobs made durable by one sync.
 const COMMIT_BATCH: usize = 256;
+/// How long the committer gathers jobs for one sync after the first.
+const COMMIT_WAIT: Duration = Duration::from_millis(10);
 
 /// What the workers tally.
 #[derive(Debug, Default)]
@@ -709,11 +834,59 @@ pub enum JobFailure {
     Cancelled { id: String },
 }
 
+/// A worker's trained jobs on their way to the committer, sent together
+/// (one channel send, and at most one wake-up of the committer, for up to
+/// [`OUTBOX_JOBS`] quick jobs rather than one each). A job is held back
+/// only while the held jobs took less than [`OUTBOX_MS`] to train, so a
+/// slow job is sent at once; what is held is sent when the outbox drops
+/// (its chunk is done, or the run stops).
+struct Outbox<'s, 'p> {
+    pending: Vec<Done<'p>>,
+    /// Training time of the pending jobs.
+    pending_ms: f64,
+    to: &'s SyncSender<Vec<Done<'p>>>,
+    /// Commits on this thread when the committer is gone (it panicked).
+    commit: &'s dyn Fn(Vec<Done<'p>>),
+}
+
+impl<'p> Outbox<'_, 'p> {
+    fn push(&mut self, done: Done<'p>) {
+        self.pending_ms += done.wall_ms;
+        self.pending.push(done);
+        if self.pending.len() >= OUTBOX_JOBS || self.pending_ms >= OUTBOX_MS {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(OUTBOX_JOBS));
+        self.pending_ms = 0.0;
+        if let Err(std::sync::mpsc::SendError(batch)) = self.to.send(batch) {
+            (self.commit)(batch);
+        }
+    }
+}
+
+impl Drop for Outbox<'_, '_> {
+    fn drop(&mut self) {
+        self.send();
+    }
+}
+
+/// The most jobs a worker sends the committer at once.
+const OUTBOX_JOBS: usize = 16;
+/// The most training time (ms) of jobs a worker holds back.
+const OUTBOX_MS: f64 = 5.0;
+
 /// A trained job waiting for the committer, with its chunk's claim.
 struct Done<'p> {
     job: &'p Job,
     epochs: u64,
-    file: JobFile,
+    /// Its parameters, typed, for its summary row.
+    params: store::Params,
     prepared: store::Prepared,
     wall_ms: f64,
     claim: Arc<crate::lock::FileLock>,
@@ -737,8 +910,8 @@ pub fn run_job(
 }
 
 /// Trains one job and writes its files through `writer` (a folder in the
-/// workspace, or a pack); returns its params (with the outcome) and the
-/// job, to be committed.
+/// workspace, or a pack); returns its parameters, typed (for its summary
+/// row), and the job, to be committed.
 fn prepare_job(
     spec: &JobSpec,
     mut file: JobFile,
@@ -746,7 +919,7 @@ fn prepare_job(
     inputs: &train::Inputs,
     mut writer: store::JobWriter<'_>,
     cancel: Option<&Arc<AtomicBool>>,
-) -> Result<(JobFile, store::Prepared), JobFailure> {
+) -> Result<(store::Params, store::Prepared), JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     writer.cancel = cancel.cloned();
@@ -784,9 +957,9 @@ fn prepare_job(
         model.scaling = data.scaling.clone();
         model.to_json()
     });
-    let prepared =
-        writer.prepare(file.clone(), predictions.as_deref(), model.as_deref()).map_err(store_err)?;
-    Ok((file, prepared))
+    let params = store::Params::from_table(&file.params);
+    let prepared = writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)?;
+    Ok((params, prepared))
 }
 
 /// The optional files the plan's jobs write (its `save` key, one value for
@@ -1023,5 +1196,29 @@ mod path_tests {
         assert_eq!(rel("/p/results/lr", "/p/results/lr"), Some(PathBuf::from(".")));
         assert_eq!(rel("/p/results/lr/sub", "/p/results/lr"), Some(PathBuf::from("sub")));
         assert_eq!(rel("/x", "/p/q"), Some(PathBuf::from("../../x")));
+    }
+}
+
+#[cfg(test)]
+mod other_process_tests {
+    use super::*;
+
+    #[test]
+    fn a_process_that_ran_before_or_joined_since_is_seen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultsDir::new(tmp.path().join("r"));
+        dir.create().unwrap();
+        let own = dir.path(store::OWN);
+        let _workspace = dir.workspace().unwrap();
+        let _mine = crate::lock::hold_study(&own, "s", "m").unwrap().unwrap();
+        // Alone: no job of the plan can be written by anyone else.
+        let alone = OtherProcesses::watch(&dir, &own, "s");
+        assert!(!alone.may_have_written());
+        // A second process of the study joins (after making its workspace).
+        let _theirs = crate::lock::hold_study(&own, "s", "m").unwrap().unwrap();
+        assert!(alone.may_have_written(), "a process that joined since is seen");
+        // A process that had joined before the watch has a workspace.
+        std::fs::create_dir(dir.path(store::TMP).join("run.4194999.0")).unwrap();
+        assert!(OtherProcesses::watch(&dir, &own, "s").may_have_written());
     }
 }

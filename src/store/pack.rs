@@ -368,10 +368,22 @@ impl JobIndex {
     /// Every place the plan's job `job` is stored: its folder first (when
     /// there is one), then its pack entries (in pack name order).
     pub fn places(&self, plan: &crate::plan::Plan, job: &crate::plan::Job) -> Vec<JobRef> {
+        let has_folder = ResultsDir::new(&self.root).has_job(&plan.id(job));
+        self.places_given(plan, job, has_folder)
+    }
+
+    /// [`JobIndex::places`], when whether the job has a folder is known
+    /// (from one listing of jobs/: no lookup per job).
+    pub fn places_given(
+        &self,
+        plan: &crate::plan::Plan,
+        job: &crate::plan::Job,
+        has_folder: bool,
+    ) -> Vec<JobRef> {
         let mut places = Vec::new();
         let dir = ResultsDir::new(&self.root);
         let id = plan.id(job);
-        if dir.has_job(&id) {
+        if has_folder {
             places.push(JobRef::Folder(dir.job_dir(&id)));
         }
         if let Some(first) = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX) {

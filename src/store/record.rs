@@ -22,21 +22,21 @@ pub fn fmt_f64(v: f64) -> String {
 }
 
 pub(super) fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
-    let mut buf = [0u8; F64_TEXT_MAX];
-    let _ = out.write_str(f64_text(v, &mut buf));
+    let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
+    let _ = out.write_str(f64_text(v, &mut ryu_buf, &mut buf));
 }
 
 /// Appends [`fmt_f64`]'s text of `v` to `out` (no allocation).
 pub fn write_f64_bytes(out: &mut Vec<u8>, v: f64) {
-    let mut buf = [0u8; F64_TEXT_MAX];
-    out.extend_from_slice(f64_text(v, &mut buf).as_bytes());
+    let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
+    out.extend_from_slice(f64_text(v, &mut ryu_buf, &mut buf).as_bytes());
 }
 
 /// Longest text [`f64_text`] writes: `-` + 17 digits + `.` + `e-324`, or
 /// `-0.` + 4 zeros + 17 digits, or `-` + 16 digits + `.0`.
 const F64_TEXT_MAX: usize = 32;
 
-/// [`fmt_f64`]'s text of `v` in `buf`: the bytes of Rust's `{v:?}` for a
+/// [`fmt_f64`]'s text of `v`, in `ryu_buf` or `buf`: the bytes of Rust's `{v:?}` for a
 /// finite `v` (shortest digits that read back to `v`, the closest of them,
 /// ties away from zero; scientific notation below 1e-4 and from 1e16 on,
 /// `.0` after an integer), at ryu's speed rather than `core::fmt`'s.
@@ -46,21 +46,18 @@ const F64_TEXT_MAX: usize = 32;
 /// where Rust's Dragon4 fallback rounds up: both are undone here
 /// (`f64_text_matches_debug` checks random bit patterns and every kind of
 /// tie against `{:?}`).
-fn f64_text(v: f64, buf: &mut [u8; F64_TEXT_MAX]) -> &str {
+fn f64_text<'a>(v: f64, ryu_buf: &'a mut ryu::Buffer, buf: &'a mut [u8; F64_TEXT_MAX]) -> &'a str {
     if v.is_nan() {
         return "NaN";
     }
     if v.is_infinite() {
         return if v > 0.0 { "inf" } else { "-inf" };
     }
-    let mut ryu_buf = ryu::Buffer::new();
     // ryu's own layout is already `{:?}`'s outside [1e-5, 1e-4) (where it
     // writes `0.0000ddd`), and only values with few significant bits can
-    // be ties: every other value is ryu's text as it is.
+    // be ties: every other value is ryu's text as it is (in `ryu_buf`).
     if !(1e-5..1e-4).contains(&v.abs()) && !may_be_tie(v) {
-        let text = ryu_buf.format_finite(v).as_bytes();
-        buf[..text.len()].copy_from_slice(text);
-        return std::str::from_utf8(&buf[..text.len()]).unwrap_or("NaN");
+        return ryu_buf.format_finite(v);
     }
     // Digits and exponent: v = ±digits × 10^exp10, from ryu's text.
     let text = ryu_buf.format_finite(v).as_bytes();
@@ -266,6 +263,114 @@ impl JobOutcome {
     pub fn diverged(&self) -> bool {
         self.status == "diverged"
     }
+
+    /// Appends the outcome as `toml::to_string` serializes it (one `key =
+    /// value` line per field, in declaration order, `None` left out), the
+    /// same bytes without serde.
+    pub(super) fn write_toml(&self, s: &mut String) {
+        let mut line = |key: &str, write: &mut dyn FnMut(&mut String)| {
+            s.push_str(key);
+            s.push_str(" = ");
+            write(s);
+            s.push('\n');
+        };
+        line("status", &mut |s| write_toml_string(s, &self.status));
+        line("final_loss", &mut |s| write_toml_float(s, self.final_loss));
+        line("final_accuracy", &mut |s| write_toml_float(s, self.final_accuracy));
+        if let Some(v) = self.final_test_loss {
+            line("final_test_loss", &mut |s| write_toml_float(s, v));
+        }
+        if let Some(v) = self.final_test_accuracy {
+            line("final_test_accuracy", &mut |s| write_toml_float(s, v));
+        }
+        line("min_loss", &mut |s| write_toml_float(s, self.min_loss));
+        if let Some(v) = self.epoch_at_target {
+            line("epoch_at_target", &mut |s| write_u64(s, v));
+        }
+        if let Some(v) = self.diverged_epoch {
+            line("diverged_epoch", &mut |s| write_u64(s, v));
+        }
+        line("files_hash", &mut |s| write_toml_string(s, &self.files_hash));
+    }
+}
+
+/// Appends `v` as toml's `Display` of a value writes it (`"text"`, `1.0`,
+/// `[2, 2]`): the bytes of `v.to_string()`, which builds every value's
+/// text through serde. Strings of printable ASCII without quotes or
+/// backslashes, integers, booleans, floats written alike by `{:?}` and
+/// toml (0 and 1e-4 <= |x| < 1e16) and arrays of them are written here;
+/// anything else (escapes, `nan`, floats toml writes without an exponent
+/// far from 1, tables, dates) by toml itself.
+pub fn write_toml_value(s: &mut String, v: &Value) {
+    match v {
+        Value::String(text) => write_toml_string(s, text),
+        Value::Integer(i) => write_i64(s, *i),
+        Value::Float(x) => write_toml_float(s, *x),
+        Value::Boolean(b) => s.push_str(if *b { "true" } else { "false" }),
+        Value::Array(items) => {
+            s.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                write_toml_value(s, item);
+            }
+            s.push(']');
+        }
+        other => {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{other}");
+        }
+    }
+}
+
+/// A TOML string as toml writes it: `"text"` when nothing in it needs an
+/// escape or another quoting style, else toml's own choice.
+fn write_toml_string(s: &mut String, text: &str) {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' && b != b'\'') {
+        s.push('"');
+        s.push_str(text);
+        s.push('"');
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{}", Value::String(text.to_string()));
+    }
+}
+
+/// A TOML float as toml writes it (`Display` of the value, `.0` after an
+/// integer): that is [`fmt_f64`]'s text for 0 and 1e-4 <= |x| < 1e16,
+/// where neither uses an exponent.
+fn write_toml_float(s: &mut String, x: f64) {
+    if x == 0.0 || (1e-4..1e16).contains(&x.abs()) {
+        write_f64(s, x);
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{}", Value::Float(x));
+    }
+}
+
+fn write_i64(s: &mut String, i: i64) {
+    if i < 0 {
+        s.push('-');
+    }
+    write_u64(s, i.unsigned_abs());
+}
+
+/// Decimal digits of `v` (no allocation, no `core::fmt`).
+pub(super) fn write_u64(s: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        s.push(char::from(d));
+    }
 }
 
 /// The contents of a job's params.toml.
@@ -335,11 +440,13 @@ impl JobFile {
     /// The configuration as text: seed and every parameter in SPEC order,
     /// as [`crate::plan::Plan::config_text`] writes it for the plan's jobs.
     pub fn config_text(&self) -> String {
-        use std::fmt::Write as _;
         let mut s = format!("seed = {}\n", self.seed);
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                let _ = writeln!(s, "{} = {v}", k.name);
+                s.push_str(k.name);
+                s.push_str(" = ");
+                write_toml_value(&mut s, v);
+                s.push('\n');
             }
         }
         s
@@ -347,27 +454,41 @@ impl JobFile {
 
     pub(super) fn to_toml(&self) -> String {
         // Written by hand so parameters keep SPEC order (toml::Table sorts),
-        // straight into one String (no text allocated per line).
+        // straight into one String, each value as toml writes it
+        // ([`write_toml_value`]: the same bytes, without serde per value).
         use std::fmt::Write as _;
-        let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
-        let _ = writeln!(s, "job_id = {}", Value::String(self.job_id.clone()));
-        let _ = writeln!(s, "seed = {}", self.seed);
+        let mut s = String::with_capacity(2048);
+        s.push_str("# One sweep job: its parameters, configuration hash and outcome.\n");
+        s.push_str("job_id = ");
+        write_toml_string(&mut s, &self.job_id);
+        let _ = writeln!(s, "\nseed = {}", self.seed);
         let _ = writeln!(s, "config_hash = \"{}\"", self.config_hash);
         if let Some(dir) = &self.paths_relative_to {
-            let _ = writeln!(s, "paths_relative_to = {}", Value::String(dir.clone()));
+            s.push_str("paths_relative_to = ");
+            write_toml_string(&mut s, dir);
+            s.push('\n');
         }
         if let Some(classes) = &self.classes {
-            let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
-            let _ = writeln!(s, "classes = {list}");
+            s.push_str("classes = [");
+            for (i, c) in classes.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                write_toml_string(&mut s, c);
+            }
+            s.push_str("]\n");
         }
         s.push_str("\n[params]\n");
         for k in KEYS {
             if let Some(v) = self.params.get(k.name) {
-                let _ = writeln!(s, "{} = {v}", k.name);
+                s.push_str(k.name);
+                s.push_str(" = ");
+                write_toml_value(&mut s, v);
+                s.push('\n');
             }
         }
         s.push_str("\n[result]\n");
-        s.push_str(&toml::to_string(&self.result).expect("outcome serializes"));
+        self.result.write_toml(&mut s);
         let own = sha256_hex(s.as_bytes());
         s.push_str(FILES_TABLE);
         let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
@@ -507,8 +628,8 @@ mod tests {
     }
 
     fn check(v: f64) {
-        let mut buf = [0u8; F64_TEXT_MAX];
-        let ours = f64_text(v, &mut buf);
+        let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
+        let ours = f64_text(v, &mut ryu_buf, &mut buf);
         let expected = if v.is_nan() {
             "NaN".to_string()
         } else if v.is_infinite() {
@@ -571,6 +692,180 @@ mod tests {
         // Where ryu's layout differs from `{:?}` (0.0000ddd against d.ddde-5).
         for _ in 0..200_000 {
             check(1e-5 + (splitmix(&mut state) >> 11) as f64 * 2.0f64.powi(-53) * 9e-5);
+        }
+    }
+
+    /// Every kind of value params.toml holds, and the ones it might.
+    fn toml_values(state: &mut u64) -> Vec<Value> {
+        let strings = [
+            "",
+            "relu",
+            "a b",
+            "../data/x.csv",
+            "it's",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\there",
+            "new\nline",
+            "cr\rhere",
+            "bell\u{7}",
+            "del\u{7f}",
+            "ü x.csv",
+            "''",
+            "'''",
+            "\"\"\"",
+            "a'b\"c",
+            "C:\\data",
+            "#hash",
+            "=",
+            "[x]",
+            "{y}",
+            "日本",
+        ];
+        let mut values: Vec<Value> = strings.iter().map(|t| Value::String(t.to_string())).collect();
+        for i in [0i64, 1, -1, 7, 10, 100, 12345, -98765, i64::MAX, i64::MIN, 1 << 40] {
+            values.push(Value::Integer(i));
+        }
+        values.extend([Value::Boolean(true), Value::Boolean(false)]);
+        let mut floats = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            0.3,
+            1e-4,
+            9.99e-5,
+            1e-5,
+            1e-7,
+            1e15,
+            1e16,
+            1e17,
+            1e20,
+            1e300,
+            123456789.0,
+            0.5 + 2.0f64.powi(-17),
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::from_bits(1),
+            2.5e-3,
+            3e-5,
+        ];
+        for e in -30..=30 {
+            let p = format!("1e{e}").parse::<f64>().unwrap_or(0.0);
+            floats.extend([p, p.next_up(), p.next_down(), 3.0 * p, -7.5 * p]);
+        }
+        for _ in 0..20_000 {
+            floats.push(f64::from_bits(splitmix(state)));
+            let m = (splitmix(state) >> 40) as f64;
+            floats.push(m * 2.0f64.powi((splitmix(state) % 40) as i32 - 30));
+        }
+        values.extend(floats.into_iter().map(Value::Float));
+        let n = values.len();
+        for k in 0..200 {
+            let len = k % 5;
+            values.push(Value::Array((0..len).map(|j| values[(k * 31 + j * 7) % n].clone()).collect()));
+        }
+        values.push(Value::Array(vec![
+            Value::Array(vec![Value::Integer(2), Value::Float(0.5)]),
+            Value::Array(vec![]),
+        ]));
+        let mut table = toml::Table::new();
+        table.insert("a".into(), Value::Integer(1));
+        values.push(Value::Table(table.clone()));
+        values.push(Value::Array(vec![Value::Table(table)]));
+        values
+    }
+
+    #[test]
+    fn toml_values_are_written_as_toml_writes_them() {
+        let mut state = 99;
+        for v in toml_values(&mut state) {
+            let mut ours = String::new();
+            write_toml_value(&mut ours, &v);
+            assert_eq!(ours, v.to_string(), "{v:?}");
+        }
+    }
+
+    /// params.toml as it was written before [`write_toml_value`]: toml's
+    /// `Display` per value and serde for the outcome.
+    fn to_toml_by_toml(job: &JobFile) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::from("# One sweep job: its parameters, configuration hash and outcome.\n");
+        let _ = writeln!(s, "job_id = {}", Value::String(job.job_id.clone()));
+        let _ = writeln!(s, "seed = {}", job.seed);
+        let _ = writeln!(s, "config_hash = \"{}\"", job.config_hash);
+        if let Some(dir) = &job.paths_relative_to {
+            let _ = writeln!(s, "paths_relative_to = {}", Value::String(dir.clone()));
+        }
+        if let Some(classes) = &job.classes {
+            let list = Value::Array(classes.iter().map(|c| Value::String(c.clone())).collect());
+            let _ = writeln!(s, "classes = {list}");
+        }
+        s.push_str("\n[params]\n");
+        for k in KEYS {
+            if let Some(v) = job.params.get(k.name) {
+                let _ = writeln!(s, "{} = {v}", k.name);
+            }
+        }
+        s.push_str("\n[result]\n");
+        s.push_str(&toml::to_string(&job.result).expect("outcome serializes"));
+        let own = sha256_hex(s.as_bytes());
+        s.push_str(FILES_TABLE);
+        let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
+        for name in HASHED_FILES {
+            let hash = if name == PARAMS { Some(&own) } else { job.files.get(name) };
+            if let Some(h) = hash {
+                let _ = writeln!(s, "\"{name}\" = \"{h}\"");
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn params_toml_is_the_bytes_toml_wrote() {
+        let mut state = 5;
+        let values = toml_values(&mut state);
+        let float = |state: &mut u64| match splitmix(state) % 4 {
+            0 => f64::NAN,
+            1 => f64::from_bits(splitmix(state)),
+            _ => (splitmix(state) >> 11) as f64 * 2.0f64.powi(-53),
+        };
+        let texts = ["ok", "diverged", "a\"b", "ü", "x y,z", "line\nbreak", "", "it's"];
+        for n in 0..3000usize {
+            let mut params = toml::Table::new();
+            for (i, k) in KEYS.iter().enumerate() {
+                if (n + i) % 3 != 0 {
+                    params.insert(k.name.to_string(), values[(n * 17 + i * 101) % values.len()].clone());
+                }
+            }
+            let some = |state: &mut u64| splitmix(state).is_multiple_of(2);
+            let text = |state: &mut u64| texts[(splitmix(state) % texts.len() as u64) as usize].to_string();
+            let job = JobFile {
+                job_id: text(&mut state) + "-00" + &n.to_string(),
+                seed: splitmix(&mut state) >> (n % 64),
+                config_hash: format!("{:016x}", splitmix(&mut state)),
+                paths_relative_to: some(&mut state).then(|| text(&mut state) + "/../data"),
+                classes: some(&mut state).then(|| (0..n % 4).map(|_| text(&mut state)).collect()),
+                params,
+                result: JobOutcome {
+                    status: text(&mut state),
+                    final_loss: float(&mut state),
+                    final_accuracy: float(&mut state),
+                    final_test_loss: some(&mut state).then(|| float(&mut state)),
+                    final_test_accuracy: some(&mut state).then(|| float(&mut state)),
+                    min_loss: float(&mut state),
+                    epoch_at_target: some(&mut state).then(|| splitmix(&mut state) >> (n % 64)),
+                    diverged_epoch: some(&mut state).then(|| splitmix(&mut state) % 1000),
+                    files_hash: format!("{:016x}", splitmix(&mut state)),
+                },
+                files: [(CURVE.to_string(), "ab".repeat(32))].into_iter().collect(),
+            };
+            assert_eq!(job.to_toml(), to_toml_by_toml(&job), "job {n}");
         }
     }
 

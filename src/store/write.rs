@@ -13,7 +13,9 @@ use super::layout::{
     Workspace,
 };
 use super::pack::{PackIndex, PackWriter};
-use super::record::{JobFile, JobOutcome, SummaryRow, hex, sha256_hex, write_f64};
+use super::record::{
+    JobFile, JobOutcome, SummaryRow, hex, sha256_hex, write_f64, write_f64_bytes, write_u64,
+};
 use super::{StoreError, io_at};
 use crate::spec::KEYS;
 use crate::train::EpochRecord;
@@ -650,49 +652,85 @@ pub fn predictions_csv(
     labels: ndarray::ArrayView1<f64>,
     outputs: ndarray::ArrayView2<f64>,
 ) -> String {
-    let class = |i: usize| class_name(classes, i).into_owned();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::with_capacity(64 * (raw.nrows() + 1)));
-    let mut header: Vec<String> = columns.to_vec();
-    header.extend(["split", "label", "predicted"].map(String::from));
-    if outputs.ncols() == 1 {
-        header.push("output".to_string());
-    } else {
-        header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
-    }
-    let _ = w.write_record(&header);
-    // Cells go through one reused buffer: no allocation per cell.
-    let mut cell = String::with_capacity(32);
-    let mut number = |w: &mut csv::Writer<Vec<u8>>, v: f64| {
-        cell.clear();
-        write_f64(&mut cell, v);
-        let _ = w.write_field(cell.as_bytes());
+    // Written straight into one String, as the csv crate would write it
+    // ([`push_csv_field`]); each class's field is made once.
+    let mut out = String::with_capacity(24 * (raw.ncols() + outputs.ncols() + 3) * (raw.nrows() + 1));
+    let class_fields: Vec<String> = classes
+        .iter()
+        .map(|c| {
+            let mut f = String::new();
+            push_csv_field(&mut f, c);
+            f
+        })
+        .collect();
+    let push_class = |out: &mut String, i: usize| match class_fields.get(i) {
+        Some(f) => out.push_str(f),
+        None => push_csv_field(out, &i.to_string()),
     };
-    for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
-        let predicted = crate::nn::predicted_class(out.iter().copied());
-        for &v in row {
-            number(&mut w, v);
-        }
-        let _ = w.write_field(if i < test_from { "train" } else { "test" });
-        let _ = w.write_field(class_name(classes, y as usize).as_bytes());
-        let _ = w.write_field(class_name(classes, predicted).as_bytes());
-        for &o in out {
-            number(&mut w, o);
-        }
-        let _ = w.write_record(None::<&[u8]>);
+    for c in columns {
+        push_csv_field(&mut out, c);
+        out.push(',');
     }
-    // Writing to a Vec cannot fail; the text is UTF-8 since every cell is.
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    out.push_str("split,label,predicted");
+    if outputs.ncols() == 1 {
+        out.push_str(",output");
+    } else {
+        for c in 0..outputs.ncols() {
+            out.push(',');
+            push_csv_field(&mut out, &format!("p_{}", class_name(classes, c)));
+        }
+    }
+    out.push('\n');
+    for (i, ((row, &y), o)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+        let predicted = crate::nn::predicted_class(o.iter().copied());
+        for &v in row {
+            write_f64(&mut out, v);
+            out.push(',');
+        }
+        out.push_str(if i < test_from { "train," } else { "test," });
+        push_class(&mut out, y as usize);
+        out.push(',');
+        push_class(&mut out, predicted);
+        for &v in o {
+            out.push(',');
+            write_f64(&mut out, v);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Appends one CSV field as the csv crate writes it (its default
+/// `QuoteStyle::Necessary`): in double quotes, each `"` doubled, when it
+/// holds a comma, a double quote, `\n` or `\r`; as it is otherwise.
+pub fn push_csv_field(out: &mut String, field: &str) {
+    csv_field(field, |part| out.push_str(part));
+}
+
+/// [`push_csv_field`] into bytes.
+fn push_csv_field_bytes(out: &mut Vec<u8>, field: &str) {
+    csv_field(field, |part| out.extend_from_slice(part.as_bytes()));
+}
+
+/// Hands [`push_csv_field`]'s text of `field` to `push`, in parts.
+fn csv_field(field: &str, mut push: impl FnMut(&str)) {
+    if !field.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        push(field);
+        return;
+    }
+    push("\"");
+    for (i, part) in field.split('"').enumerate() {
+        if i > 0 {
+            push("\"\"");
+        }
+        push(part);
+    }
+    push("\"");
 }
 
 /// Class `i`'s name (its index when there is no such class).
 fn class_name(classes: &[String], i: usize) -> std::borrow::Cow<'_, str> {
     classes.get(i).map_or_else(|| i.to_string().into(), |c| c.as_str().into())
-}
-
-fn opt_u64(v: Option<u64>) -> String {
-    v.map(|e| e.to_string()).unwrap_or_default()
 }
 
 /// summary.csv as bytes, rows in the order given.
@@ -715,20 +753,23 @@ pub fn summary_header(out: &mut Vec<u8>) {
     let _ = w.write_record(&header).and_then(|()| w.flush().map_err(Into::into));
 }
 
-/// Appends one line of summary.csv to `out`.
+/// Appends one line of summary.csv to `out`: each field as the csv crate
+/// writes it ([`push_csv_field`]), numbers and parameters written straight
+/// into `out` (a parameter as [`crate::spec::Typed`]'s `Display` shows it).
 pub fn summary_record(out: &mut Vec<u8>, r: &SummaryRow) {
     let o = &r.outcome;
-    let mut w = csv::WriterBuilder::new().buffer_capacity(1024).from_writer(out);
-    let mut cell = String::new();
-    let _ = w.write_field(&r.job_id);
-    let _ = w.write_field(r.seed.to_string());
+    let mut cell = String::with_capacity(64);
+    push_csv_field_bytes(out, &r.job_id);
+    out.push(b',');
+    write_u64(&mut cell, r.seed);
+    out.extend_from_slice(cell.as_bytes());
     for (_, v) in r.params.typed() {
-        cell.clear();
+        out.push(b',');
         if let Some(v) = v {
-            use std::fmt::Write as _;
-            let _ = write!(cell, "{v}");
+            cell.clear();
+            write_typed(&mut cell, v);
+            push_csv_field_bytes(out, &cell);
         }
-        let _ = w.write_field(&cell);
     }
     for v in [
         Some(o.final_loss),
@@ -737,16 +778,232 @@ pub fn summary_record(out: &mut Vec<u8>, r: &SummaryRow) {
         o.final_test_accuracy,
         Some(o.min_loss),
     ] {
-        cell.clear();
+        out.push(b',');
         if let Some(v) = v {
-            write_f64(&mut cell, v);
+            write_f64_bytes(out, v);
         }
-        let _ = w.write_field(&cell);
     }
-    let _ = w.write_field(opt_u64(o.epoch_at_target));
-    let _ = w.write_field(&o.status);
-    let _ = w.write_field(opt_u64(o.diverged_epoch));
-    let _ = w.write_field(&r.curve);
-    // Into a Vec: cannot fail.
-    let _ = w.write_record(None::<&[u8]>).and_then(|()| w.flush().map_err(Into::into));
+    let mut number = |out: &mut Vec<u8>, v: Option<u64>| {
+        out.push(b',');
+        if let Some(v) = v {
+            cell.clear();
+            write_u64(&mut cell, v);
+            out.extend_from_slice(cell.as_bytes());
+        }
+    };
+    number(out, o.epoch_at_target);
+    out.push(b',');
+    push_csv_field_bytes(out, &o.status);
+    number(out, o.diverged_epoch);
+    out.push(b',');
+    push_csv_field_bytes(out, &r.curve);
+    out.push(b'\n');
+}
+
+/// A parameter's text in summary.csv: [`crate::spec::Typed`]'s `Display`
+/// (numbers through [`write_f64`], as `{:?}` writes them).
+fn write_typed(out: &mut String, v: &crate::spec::Typed) {
+    use crate::spec::Typed;
+    fn list<T>(out: &mut String, items: &[T], one: impl Fn(&mut String, &T)) {
+        out.push('[');
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            one(out, x);
+        }
+        out.push(']');
+    }
+    match v {
+        Typed::Str(s) => out.push_str(s),
+        Typed::Int(i) => write_u64(out, *i as u64),
+        Typed::Float(x) => write_f64(out, *x),
+        Typed::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Typed::Sizes(v) => list(out, v, |out, &i| write_u64(out, i as u64)),
+        Typed::Numbers(v) => list(out, v, |out, &x| write_f64(out, x)),
+        Typed::Texts(v) => list(out, v, |out, t| out.push_str(t)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array1, Array2};
+
+    /// predictions.csv as the csv crate wrote it, before [`push_csv_field`].
+    fn predictions_by_csv_crate(
+        columns: &[String],
+        classes: &[String],
+        raw: ndarray::ArrayView2<f64>,
+        test_from: usize,
+        labels: ndarray::ArrayView1<f64>,
+        outputs: ndarray::ArrayView2<f64>,
+    ) -> String {
+        let class = |i: usize| class_name(classes, i).into_owned();
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let mut header: Vec<String> = columns.to_vec();
+        header.extend(["split", "label", "predicted"].map(String::from));
+        if outputs.ncols() == 1 {
+            header.push("output".to_string());
+        } else {
+            header.extend((0..outputs.ncols()).map(|c| format!("p_{}", class(c))));
+        }
+        w.write_record(&header).unwrap();
+        for (i, ((row, &y), out)) in raw.rows().into_iter().zip(labels).zip(outputs.rows()).enumerate() {
+            let predicted = crate::nn::predicted_class(out.iter().copied());
+            for &v in row {
+                w.write_field(super::super::record::fmt_f64(v)).unwrap();
+            }
+            w.write_field(if i < test_from { "train" } else { "test" }).unwrap();
+            w.write_field(class_name(classes, y as usize).as_bytes()).unwrap();
+            w.write_field(class_name(classes, predicted).as_bytes()).unwrap();
+            for &o in out {
+                w.write_field(super::super::record::fmt_f64(o)).unwrap();
+            }
+            w.write_record(None::<&[u8]>).unwrap();
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    /// A summary.csv line as the csv crate wrote it, before [`push_csv_field`].
+    fn summary_record_by_csv_crate(out: &mut Vec<u8>, r: &SummaryRow) {
+        let o = &r.outcome;
+        let opt_u64 = |v: Option<u64>| v.map(|e| e.to_string()).unwrap_or_default();
+        let mut w = csv::WriterBuilder::new().buffer_capacity(1024).from_writer(out);
+        w.write_field(&r.job_id).unwrap();
+        w.write_field(r.seed.to_string()).unwrap();
+        for (_, v) in r.params.typed() {
+            w.write_field(v.map(ToString::to_string).unwrap_or_default()).unwrap();
+        }
+        for v in [
+            Some(o.final_loss),
+            Some(o.final_accuracy),
+            o.final_test_loss,
+            o.final_test_accuracy,
+            Some(o.min_loss),
+        ] {
+            w.write_field(v.map(super::super::record::fmt_f64).unwrap_or_default()).unwrap();
+        }
+        w.write_field(opt_u64(o.epoch_at_target)).unwrap();
+        w.write_field(&o.status).unwrap();
+        w.write_field(opt_u64(o.diverged_epoch)).unwrap();
+        w.write_field(&r.curve).unwrap();
+        w.write_record(None::<&[u8]>).unwrap();
+        w.flush().unwrap();
+    }
+
+    #[test]
+    fn summary_record_is_the_bytes_the_csv_crate_wrote() {
+        use crate::spec::{KEYS, Typed};
+        let texts = ["relu", "a,b", "say \"hi\"", "line\nbreak", "cr\rhere", " x ", "", "ü"];
+        let mut state = 11u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..2000u64 {
+            let mut float = |k: u64| match k % 4 {
+                0 => f64::from_bits(next() << 11 | next() >> 42),
+                1 => (next() % 1000) as f64 * 1e-7,
+                2 => f64::NAN,
+                _ => next() as f64 * 2.0f64.powi(-53),
+            };
+            let text = |k: u64| texts[(k % texts.len() as u64) as usize].to_string();
+            let values: Vec<Option<Typed>> = (0..KEYS.len() as u64)
+                .map(|k| match (case + k) % 8 {
+                    0 => None,
+                    1 => Some(Typed::Str(text(case * 3 + k))),
+                    2 => Some(Typed::Int((case * 977 + k) as usize)),
+                    3 => Some(Typed::Float(float(case + k))),
+                    4 => Some(Typed::Bool(case % 2 == 0)),
+                    5 => Some(Typed::Sizes((0..case % 4).map(|i| (i * 13) as usize).collect())),
+                    6 => Some(Typed::Numbers((0..case % 3).map(|i| float(i + k)).collect())),
+                    _ => Some(Typed::Texts((0..case % 3).map(|i| text(i + k + case)).collect())),
+                })
+                .collect();
+            let some = |k: u64| !(case + k).is_multiple_of(3);
+            let row = SummaryRow {
+                job_id: text(case) + "-" + &case.to_string(),
+                seed: case * 0x9e37_79b9,
+                params: crate::store::Params::from_values(values),
+                outcome: JobOutcome {
+                    status: text(case / 2),
+                    final_loss: float(case),
+                    final_accuracy: float(case + 1),
+                    final_test_loss: some(1).then(|| float(case + 2)),
+                    final_test_accuracy: some(2).then(|| float(case + 3)),
+                    min_loss: float(case + 5),
+                    epoch_at_target: some(3).then_some(case * 7),
+                    diverged_epoch: some(4).then_some(case),
+                    files_hash: "0123456789abcdef".into(),
+                },
+                curve: format!("jobs/{}/curve.csv", text(case + 4)),
+                at: crate::store::JobRef::folder(PathBuf::new()),
+            };
+            let (mut ours, mut theirs) = (b"x,".to_vec(), b"x,".to_vec());
+            summary_record(&mut ours, &row);
+            summary_record_by_csv_crate(&mut theirs, &row);
+            assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs), "case {case}");
+        }
+    }
+
+    #[test]
+    fn predictions_csv_is_the_bytes_the_csv_crate_wrote() {
+        let names = [
+            "x",
+            "sepal length",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "\"\"",
+            "line\nbreak",
+            "cr\rhere",
+            " spaced ",
+            "",
+            "ü,日本",
+            "tab\there",
+            "it's",
+            "#c",
+            "a;b",
+            ",",
+            "\r\n",
+        ];
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..200usize {
+            let n_cols = 1 + case % 4;
+            let n_classes = 2 + case % 3;
+            let units = if case % 2 == 0 { 1 } else { n_classes };
+            let columns: Vec<String> =
+                (0..n_cols).map(|c| names[(case + 3 * c) % names.len()].to_string()).collect();
+            let classes: Vec<String> =
+                (0..n_classes).map(|c| names[(case * 7 + 5 * c + 1) % names.len()].to_string()).collect();
+            let rows = case % 9;
+            let mut number = |i: u64| match i % 5 {
+                0 => f64::from_bits(next()),
+                1 => (next() % 1000) as f64,
+                2 => -((next() % 100_000) as f64) * 1e-7,
+                _ => (next() as f64) * 2.0f64.powi(-53),
+            };
+            let raw = Array2::from_shape_fn((rows, n_cols), |(r, c)| number((r + c) as u64));
+            let outputs = Array2::from_shape_fn((rows, units), |(r, c)| number((r * 3 + c) as u64));
+            // Labels past the classes are written as their index.
+            let labels = Array1::from_shape_fn(rows, |r| ((r + case) % (n_classes + 1)) as f64);
+            let test_from = rows / 2;
+            let ours =
+                predictions_csv(&columns, &classes, raw.view(), test_from, labels.view(), outputs.view());
+            let theirs = predictions_by_csv_crate(
+                &columns,
+                &classes,
+                raw.view(),
+                test_from,
+                labels.view(),
+                outputs.view(),
+            );
+            assert_eq!(ours, theirs, "case {case}: columns {columns:?} classes {classes:?}");
+        }
+    }
 }
