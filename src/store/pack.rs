@@ -186,8 +186,18 @@ impl JobRef {
     /// The whole file `name` (None: no such file). A packed file cut short
     /// (its data file truncated) reads as what is there: its hash tells.
     pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let JobRef::Folder(dir) = self {
+            // fs::read sizes its buffer from the file: one read, where
+            // reading an open file to its end probes again after it.
+            let path = dir.join(name);
+            return match fs::read(&path) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StoreError::Io { path, source: e }),
+            };
+        }
         let Some(mut r) = self.open(name)? else { return Ok(None) };
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(usize::try_from(r.limit()).unwrap_or(0).min(1 << 30));
         r.read_to_end(&mut bytes).map_err(|source| StoreError::Io { path: self.label(name), source })?;
         Ok(Some(bytes))
     }
