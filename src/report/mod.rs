@@ -155,6 +155,11 @@ fn report_rows(dir: &Path, expected: usize) -> Result<Vec<SummaryRow>, StoreErro
         if usual {
             row.curve = String::new();
         }
+        // Likewise the usual folder, jobs/<id>/ (an empty path: see
+        // `Report::at`); a packed job keeps its place.
+        if matches!(&row.at, store::JobRef::Folder(p) if *p == dir.join(store::JOBS).join(&row.job_id)) {
+            row.at = store::JobRef::Folder(PathBuf::new());
+        }
         rows.push(row);
         Ok(())
     })?;
@@ -412,11 +417,22 @@ impl<'a> Report<'a> {
         values.iter().map(|(k, v)| format!("{k}{sep}{}", self.label(k, v))).collect::<Vec<_>>().join(", ")
     }
 
+    /// Where a row's job is stored: a held row's empty folder path is the
+    /// usual jobs/<id>/ (dropped by `report_rows`).
+    fn at<'r>(&self, row: &'r SummaryRow) -> std::borrow::Cow<'r, store::JobRef> {
+        match &row.at {
+            store::JobRef::Folder(p) if p.as_os_str().is_empty() => {
+                std::borrow::Cow::Owned(store::JobRef::Folder(self.dir.join(store::JOBS).join(&row.job_id)))
+            }
+            at => std::borrow::Cow::Borrowed(at),
+        }
+    }
+
     /// Opens every job's curve.csv once, so the notes list the unreadable
     /// ones in row order (the figures then leave them out).
     fn check_curves(&mut self) {
         for row in self.rows {
-            if let Err(e) = row.at.curve() {
+            if let Err(e) = self.at(row).curve() {
                 self.unreadable.get_mut().insert(row.job_id.clone());
                 self.notes.push(format!("{e} (left out of the learning curves)"));
             }
@@ -443,7 +459,7 @@ impl<'a> Report<'a> {
         let logged = int("epochs").map_or(0, |e| e / every + 1);
         let stride = every * logged.div_ceil(MAX_CURVE_POINTS).max(1);
         let read = || -> Result<Vec<EpochRecord>, StoreError> {
-            let mut reader = row.at.curve()?;
+            let mut reader = self.at(row).curve()?;
             let mut kept = Vec::new();
             let mut last = None;
             while let Some(r) = reader.next_record()? {
@@ -943,7 +959,7 @@ impl<'a> Report<'a> {
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
-            let (preds, columns) = match job_predictions(self.dir, &job.at) {
+            let (preds, columns) = match job_predictions(self.dir, &self.at(job)) {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = writeln!(md, "No figure: {e}.\n");
@@ -952,7 +968,7 @@ impl<'a> Report<'a> {
                 }
             };
             // Class names as recorded with the job (CSV data: as in the file).
-            let mut class_names = job.at.params().ok().and_then(|j| j.classes).unwrap_or_default();
+            let mut class_names = self.at(job).params().ok().and_then(|j| j.classes).unwrap_or_default();
             let classes = preds
                 .label
                 .iter()
@@ -977,7 +993,7 @@ impl<'a> Report<'a> {
                 format!("final loss {}, {accuracy}", fmt_sig(o.final_loss))
             };
             let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
-            if !job.at.has(store::PREDICTIONS) {
+            if !self.at(job).has(store::PREDICTIONS) {
                 let _ = writeln!(
                     md,
                     "The job saved no `{}` (`save`): its predictions are its `{}` run on its data set, \
@@ -1071,7 +1087,7 @@ impl<'a> Report<'a> {
     /// scaled as the network saw them (the scaling saved in model.json), and
     /// how they were scaled; None when there is nothing to project.
     fn projection(&mut self, job: &SummaryRow, raw: &[Vec<f64>]) -> Option<(projection::Projection, String)> {
-        let scaling = match crate::weights::WeightsFile::of_job(&job.at) {
+        let scaling = match crate::weights::WeightsFile::of_job(&self.at(job)) {
             Ok(file) => file.scaling,
             Err(e) => {
                 self.notes.push(format!("{e} (job {}: its inputs are projected unscaled)", job.job_id));
@@ -1102,7 +1118,7 @@ impl<'a> Report<'a> {
             return None;
         };
         let (x, y) = figures::plane_of(&points.xy);
-        match boundary::load_job_network(&job.at, hidden, output)
+        match boundary::load_job_network(&self.at(job), hidden, output)
             .and_then(|m| boundary::grid(&m, x, y, GRID_CELLS))
         {
             Ok(g) => Some(g),
@@ -1338,11 +1354,15 @@ mod tests {
         let full = store::load_rows(dir).unwrap();
         let rows = report_rows(dir, 4).unwrap();
         assert_eq!(rows.len(), full.len());
+        let report = Report::new(dir, &rows, None);
         for (r, f) in rows.iter().zip(&full) {
             assert_eq!((&r.job_id, r.seed, &r.params), (&f.job_id, f.seed, &f.params));
             assert!(r.outcome.files_hash.is_empty() && r.curve.is_empty(), "{}", r.job_id);
             assert_eq!(r.outcome.diverged(), f.outcome.diverged());
-            match &r.at {
+            // The usual folder is held as an empty path (no text per row)...
+            assert_eq!(r.at, store::JobRef::Folder(PathBuf::new()), "{}", r.job_id);
+            // ... and found again where the dropped paths pointed.
+            match report.at(r).as_ref() {
                 store::JobRef::Folder(job) => assert_eq!(job.join(store::CURVE), dir.join(&f.curve)),
                 other => panic!("{} is a folder job, not {other:?}", r.job_id),
             }
