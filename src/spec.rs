@@ -307,7 +307,7 @@ pub const OUTPUT_KEYS: &[Key] = &[
         name: "layout",
         kind: Kind::Choice { names: Layout::NAMES, default: "folders", file: None },
         doc: "how jobs are stored: a folder per job in `jobs/`, or `packed`: the same files' bytes appended \
-              to a few files in `packs/` (one pair per chunk of up to 64 jobs), for sweeps of 10,000 jobs \
+              to a few files in `packs/` (one pair per chunk of 16 to 64 jobs), for sweeps of 10,000 jobs \
               and more (no file per job; read them with `sweep export`, `report`, `diff`)",
     },
 ];
