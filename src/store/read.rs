@@ -749,15 +749,9 @@ mod tests {
         assert!(SummaryCheck::open(&dir.path().join("none.csv")).unwrap().is_none());
     }
 
-    /// A packed job: a stopped job's bytes are cut at once, a finished
-    /// one is invisible until committed (its index row), then reads back
-    /// whole from the pack, and a reopened pack knows it.
-    #[test]
-    fn a_packed_job_is_visible_only_once_committed_and_a_stopped_one_leaves_no_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = ResultsDir::new(dir.path());
-        store.create().unwrap();
-        let job = |id: &str| JobFile {
+    /// A job's params.toml with no parameters and an empty outcome.
+    fn bare_job(id: &str) -> JobFile {
+        JobFile {
             job_id: id.into(),
             seed: 0,
             config_hash: "abc".into(),
@@ -766,7 +760,18 @@ mod tests {
             params: toml::Table::new(),
             result: JobOutcome::new(&Summary::empty(), String::new()),
             files: Default::default(),
-        };
+        }
+    }
+
+    /// A packed job: a stopped job's bytes are cut at once, a finished
+    /// one is invisible until committed (its index row), then reads back
+    /// whole from the pack, and a reopened pack knows it.
+    #[test]
+    fn a_packed_job_is_visible_only_once_committed_and_a_stopped_one_leaves_no_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path());
+        store.create().unwrap();
+        let job = bare_job;
         let rec = EpochRecord { epoch: 0, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
         let data = store.path(PACKS).join("0-1.0.data");
         let mut pack = store.open_pack("0-1", 0).unwrap();
@@ -801,16 +806,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ResultsDir::new(dir.path());
         store.create().unwrap();
-        let job = |id: &str| JobFile {
-            job_id: id.into(),
-            seed: 0,
-            config_hash: "abc".into(),
-            paths_relative_to: None,
-            classes: None,
-            params: toml::Table::new(),
-            result: JobOutcome::new(&Summary::empty(), String::new()),
-            files: Default::default(),
-        };
+        let job = bare_job;
         let workspace = store.workspace().unwrap();
         let begin = |id: &str| store.begin_job(&workspace, id).unwrap();
         let prepared = begin("kept").prepare(job("kept"), Some("p\n"), Some("{}\n")).unwrap();
