@@ -139,7 +139,7 @@ impl JobRef {
                 Ok(j) if accept(&j) => return Ok(Some((at, Ok(j)))),
                 Ok(j) => other = Some((at, Ok(j))),
                 Err((damage, j)) => {
-                    if damaged.is_none() && j.as_ref().is_none_or(accept) {
+                    if damaged.is_none() && of_the_job(&damage, j.as_ref(), accept) {
                         damaged = Some((at, Err((damage, j))));
                     } else if damaged.is_none() && other.is_none() {
                         other = Some((at, Err((damage, j))));
@@ -285,8 +285,16 @@ pub fn plan_job(
     let accept = |j: &JobFile| j.config_text() == want;
     Ok(JobRef::pick(places, &accept)?.filter(|(_, checked)| match checked {
         Ok(j) => accept(j),
-        Err((_, j)) => j.as_ref().is_none_or(accept),
+        Err((damage, j)) => of_the_job(damage, j.as_ref(), &accept),
     }))
+}
+
+/// Whether a damaged job's place counts as the plan's job (whose damage
+/// readers name): its params.toml does not parse, says the plan's
+/// configuration, or was itself changed (then what it says is no evidence
+/// of another configuration: an edited `epochs` was silently left out).
+fn of_the_job(damage: &[Damage], job: Option<&JobFile>, accept: &dyn Fn(&JobFile) -> bool) -> bool {
+    damage.contains(&Damage::Changed(PARAMS)) || job.is_none_or(accept)
 }
 
 /// [`plan_rows`], one row at a time.

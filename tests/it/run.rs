@@ -323,3 +323,23 @@ fn summarize_names_the_damaged_jobs_it_leaves_out_and_exits_1() {
     let out = sweep(tmp.path()).args(["export", "r", "--out", "e.csv"]).output().unwrap();
     assert!(!stderr(&out).contains("more damaged") && stderr(&out).contains("lists it"), "{}", stderr(&out));
 }
+
+/// A parameter edited in a job's params.toml: its own hash no longer
+/// matches, so the job is damaged, not "of another configuration" (readers
+/// left it out without a word while `run` said CHANGED params.toml).
+#[test]
+fn an_edited_params_toml_is_named_as_changed_by_readers() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "m.toml", "seeds = 2\n[base]\nepochs = 30\n");
+    sweep(tmp.path()).args(["m.toml", "--out", "r"]).assert().success();
+    let params = tmp.path().join("r/jobs/seed-1/params.toml");
+    let text = std::fs::read_to_string(&params).unwrap();
+    assert!(text.contains("epochs = 30"), "{text}");
+    std::fs::write(&params, text.replace("epochs = 30", "epochs = 31")).unwrap();
+    let out = sweep(tmp.path()).args(["summarize", "r"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("jobs/seed-1: CHANGED params.toml"), "{}", stdout(&out));
+    let out = sweep(tmp.path()).args(["verify", "r"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("CHANGED params.toml in jobs/seed-1"), "{}", stdout(&out));
+}
