@@ -165,7 +165,7 @@ pub fn run_plan<'p>(
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
     let mut hasher = plan.config_hasher(&mut inputs);
-    let index = store::JobIndex::open(&dir.root, Some(plan))?;
+    let index = store::JobIndex::open_to_run(&dir.root, plan)?;
     // One listing of jobs/ instead of a lookup per job (most are absent).
     let listing = JobListing::read(plan, &dir)?;
     // Jobs to train that have a folder, under the packed layout: the folder
@@ -693,7 +693,7 @@ fn write_summary(
 ) -> Result<usize, StoreError> {
     let mut line = Vec::new();
     let mut rows = 0;
-    let index = store::JobIndex::open(&dir.root, Some(plan))?;
+    let index = store::JobIndex::open_to_run(&dir.root, plan)?;
     dir.write_atomic_with(store::SUMMARY, &mut |out| {
         store::summary_header(&mut line);
         out.write_all(&line)?;

@@ -241,19 +241,25 @@ fn parse_row(line: &str) -> Option<Row<'_>> {
 
 /// Reads a pack's index: each whole row in file order, and the length of
 /// the file up to the end of its last whole row (0 when even the header is
-/// not whole). A line that does not parse is skipped; a last line without
-/// its newline is a torn tail.
-fn read_index(path: &Path, f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError> {
+/// not whole). A last line without its newline is a torn tail (a crash
+/// while appending: dropped). A whole line that does not parse was changed
+/// after sweep wrote it: its number (1 = the header) goes to `bad`.
+fn read_index(path: &Path, f: &mut dyn FnMut(Row<'_>), bad: &mut Vec<usize>) -> Result<u64, StoreError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(StoreError::Io { path: path.to_path_buf(), source: e }),
     };
-    parse_index(path, &bytes, f)
+    parse_index(path, &bytes, f, bad)
 }
 
 /// [`read_index`] of the index's contents `bytes`.
-fn parse_index(path: &Path, bytes: &[u8], f: &mut dyn FnMut(Row<'_>)) -> Result<u64, StoreError> {
+fn parse_index(
+    path: &Path,
+    bytes: &[u8],
+    f: &mut dyn FnMut(Row<'_>),
+    bad: &mut Vec<usize>,
+) -> Result<u64, StoreError> {
     if !bytes.starts_with(INDEX_HEADER.as_bytes()) {
         if INDEX_HEADER.as_bytes().starts_with(bytes) {
             return Ok(0); // the header itself torn (or the file empty)
@@ -265,14 +271,23 @@ fn parse_index(path: &Path, bytes: &[u8], f: &mut dyn FnMut(Row<'_>)) -> Result<
     }
     let mut whole = INDEX_HEADER.len();
     let mut at = whole;
+    let mut number = 1;
     while let Some(nl) = bytes[at..].iter().position(|&b| b == b'\n') {
         let line = &bytes[at..at + nl];
         at += nl + 1;
-        if let Some(row) = std::str::from_utf8(line).ok().and_then(parse_row) {
-            f(row);
-            whole = at;
+        number += 1;
+        match std::str::from_utf8(line).ok().and_then(parse_row) {
+            Some(row) => {
+                f(row);
+                whole = at;
+            }
+            None => bad.push(number),
         }
     }
+    // Unparsable lines after the last row are part of a torn tail, not a change.
+    let rows_end = whole;
+    let tail_lines = bytes[rows_end..at].iter().filter(|&&b| b == b'\n').count();
+    bad.truncate(bad.len() - tail_lines.min(bad.len()));
     Ok(whole as u64)
 }
 
@@ -319,8 +334,22 @@ const NO_ENTRY: Entry = Entry { pack: u32::MAX, offset: 0, lens: [ABSENT; 4] };
 
 impl JobIndex {
     /// Reads every pack index of the folder `root`; rows are matched to
-    /// `plan`'s jobs by their plan index and id.
+    /// `plan`'s jobs by their plan index and id. An index with a line
+    /// changed into something that is no row is an error naming the file
+    /// and line (a reader cannot tell which job it lost); `run` opens it
+    /// with [`JobIndex::open_to_run`].
     pub fn open(root: &Path, plan: Option<&crate::plan::Plan>) -> Result<JobIndex, StoreError> {
+        JobIndex::read(root, plan, true)
+    }
+
+    /// [`JobIndex::open`] for a run, which skips a changed line: the job it
+    /// named is not found, so it is trained again, and the pack's writer
+    /// rewrites the index without the line ([`ResultsDir::open_pack`]).
+    pub fn open_to_run(root: &Path, plan: &crate::plan::Plan) -> Result<JobIndex, StoreError> {
+        JobIndex::read(root, Some(plan), false)
+    }
+
+    fn read(root: &Path, plan: Option<&crate::plan::Plan>, strict: bool) -> Result<JobIndex, StoreError> {
         let mut index = JobIndex {
             root: root.to_path_buf(),
             packs: Vec::new(),
@@ -341,22 +370,44 @@ impl JobIndex {
             let dir = root.join(PACKS);
             index.packs.push(Arc::from(dir.join(format!("{name}{DATA_SUFFIX}")).as_path()));
             let pack = n as u32;
-            read_index(&dir.join(format!("{name}{INDEX_SUFFIX}")), &mut |row| {
-                let entry = Entry { pack, offset: row.offset, lens: row.lens };
-                let at = plan.and_then(|plan| {
-                    match row.plan_index.filter(|&i| plan.jobs.get(i).is_some_and(|j| plan.id(j) == row.id)) {
-                        Some(i) => Some(i),
-                        None => by_id
-                            .get_or_insert_with(|| plan.jobs.iter().map(|j| (plan.id(j), j.index)).collect())
-                            .get(row.id)
-                            .copied(),
+            let path = dir.join(format!("{name}{INDEX_SUFFIX}"));
+            let mut bad = Vec::new();
+            read_index(
+                &path,
+                &mut |row| {
+                    let entry = Entry { pack, offset: row.offset, lens: row.lens };
+                    let at = plan.and_then(|plan| {
+                        match row
+                            .plan_index
+                            .filter(|&i| plan.jobs.get(i).is_some_and(|j| plan.id(j) == row.id))
+                        {
+                            Some(i) => Some(i),
+                            None => by_id
+                                .get_or_insert_with(|| {
+                                    plan.jobs.iter().map(|j| (plan.id(j), j.index)).collect()
+                                })
+                                .get(row.id)
+                                .copied(),
+                        }
+                    });
+                    match at {
+                        Some(i) => index.add_planned(i, entry),
+                        None => add_to(index.others.entry(row.id.to_string()).or_default(), entry),
                     }
+                },
+                &mut bad,
+            )?;
+            if strict && let Some(line) = bad.first() {
+                return Err(StoreError::Format {
+                    path,
+                    message: format!(
+                        "line {line} is not an index row ({}): the file was changed after sweep wrote it, \
+                         and which job the row held is lost; running the manifest again trains that job \
+                         again and rewrites the index without the line",
+                        INDEX_HEADER.trim_end()
+                    ),
                 });
-                match at {
-                    Some(i) => index.add_planned(i, entry),
-                    None => add_to(index.others.entry(row.id.to_string()).or_default(), entry),
-                }
-            })?;
+            }
         }
         Ok(index)
     }
@@ -499,10 +550,27 @@ impl ResultsDir {
         let mut bytes = Vec::new();
         index_file.read_to_end(&mut bytes).map_err(io_at(&index_path))?;
         let mut existing = HashMap::new();
-        let whole = parse_index(&index_path, &bytes, &mut |row| {
-            existing.insert(row.id.to_string(), Entry { pack: 0, offset: row.offset, lens: row.lens });
-        })?;
-        if bytes.len() as u64 != whole {
+        let mut bad = Vec::new();
+        let whole = parse_index(
+            &index_path,
+            &bytes,
+            &mut |row| {
+                existing.insert(row.id.to_string(), Entry { pack: 0, offset: row.offset, lens: row.lens });
+            },
+            &mut bad,
+        )?;
+        if !bad.is_empty() {
+            // Lines changed into no row: the index is written again without
+            // them, whole or not at all (its jobs are those of its rows).
+            let kept: Vec<&[u8]> = bytes[..whole as usize]
+                .split_inclusive(|&b| b == b'\n')
+                .enumerate()
+                .filter(|(i, _)| !bad.contains(&(i + 1)))
+                .map(|(_, line)| line)
+                .collect();
+            super::write::write_whole(&index_path, &kept.concat(), &self.path(super::layout::TMP))?;
+            index_file = open(&index_path)?;
+        } else if bytes.len() as u64 != whole {
             index_file.set_len(whole).map_err(io_at(&index_path))?;
         }
         if whole == 0 {

@@ -321,3 +321,39 @@ fn layout_is_an_output_key_not_a_parameter() {
         "not in params.toml"
     );
 }
+
+/// A whole line of an index changed into something that is no row: readers
+/// said nothing and left its job out (it was skipped like a torn tail); now
+/// they name the file and line, and `run` trains the lost job again and
+/// rewrites the index without the line.
+#[test]
+fn a_changed_index_line_is_named_and_repaired_by_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    packed(cwd, "m.toml", "clean", &[]);
+    packed(cwd, "m.toml", "r", &[]);
+    let index = cwd.join("r/packs/0-1.0.index.csv");
+    let text = fs::read_to_string(&index).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[2] = "garbage,line";
+    fs::write(&index, lines.join("\n") + "\n").unwrap();
+    for reader in [&["summarize", "r"][..], &["export", "r"], &["verify", "r"], &["report", "r"]] {
+        let o = sweep(cwd).args(reader).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{reader:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("0-1.0.index.csv: line 3 is not an index row"),
+            "{reader:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = packed(cwd, "m.toml", "r", &[]);
+    assert!(stdout(&o).contains("1 jobs run, 11 skipped"), "{}", stdout(&o));
+    assert!(!fs::read_to_string(&index).unwrap().contains("garbage"));
+    sweep(cwd).args(["verify", "r"]).assert().success();
+    assert_eq!(
+        fs::read(cwd.join("r/summary.csv")).unwrap(),
+        fs::read(cwd.join("clean/summary.csv")).unwrap()
+    );
+    assert_eq!(export(cwd, "r"), export(cwd, "clean"));
+}
