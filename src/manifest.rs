@@ -440,7 +440,9 @@ fn toml_key(k: &str) -> String {
 }
 
 fn unknown_top_key(key: &str, origin: &Origin) -> ManifestError {
-    let (hint, suggestion) = if spec::find_key(key).is_some() {
+    let (hint, suggestion) = if spec::OUTPUT_KEYS.iter().any(|k| k.name == key) {
+        (format!(" (`{key}` chooses for the whole run: put it under [base])"), None)
+    } else if spec::find_key(key).is_some() {
         (format!(" (`{key}` is a job parameter: put it under [base] or [grid])"), None)
     } else {
         (String::new(), did_you_mean(key, TOP_KEYS))
@@ -658,6 +660,34 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
 
     for e in &raw.base {
         let _ = errors.ok(check_param_key(e, "base"));
+    }
+    // Output keys (`save`, `layout`) choose for the whole run, so they are
+    // checked here, where their line is known, with every other mistake (a
+    // job parameter's value is checked per configuration by the plan).
+    let output_key = |e: &&Entry| spec::OUTPUT_KEYS.iter().any(|k| k.name == e.key);
+    for e in raw.base.iter().filter(output_key) {
+        let kind = spec::find_key(&e.key).map(|k| k.kind);
+        if let Some(Err(problem)) = kind.map(|k| k.check(&e.value)) {
+            errors.push(
+                ManifestError::at(&e.origin, format!("`{}` = {}: {problem}", e.key, e.value))
+                    .key(&e.key)
+                    .allowed(kind.map(|k| k.allowed()).unwrap_or_default()),
+            );
+        }
+    }
+    let swept = raw.zip.iter().map(|e| ("[zip]", e)).chain(raw.grid.iter().map(|e| ("[grid]", e)));
+    let included = raw.include.iter().flat_map(|g| g.entries.iter().map(|e| ("[[include]]", e)));
+    for (section, e) in swept.chain(included).filter(|(_, e)| output_key(e)) {
+        errors.push(
+            ManifestError::at(
+                &e.origin,
+                format!(
+                    "`{}` chooses for every job of the run: set it in [base] (or --set {}=..), not in {section}",
+                    e.key, e.key
+                ),
+            )
+            .key(&e.key),
+        );
     }
     // [[exclude]] may name any axis, even one with a mistake of its own.
     let axis_keys: Vec<String> = raw.zip.iter().chain(&raw.grid).map(|e| e.key.clone()).collect();

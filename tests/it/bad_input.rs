@@ -469,3 +469,28 @@ fn other_tools_names_for_a_key_point_at_sweeps() {
         &["m.toml:4:1", "[[include]] unknown key `learning_rate`", "did you mean `lr`"],
     );
 }
+
+/// The output keys (`save`, `layout`) were checked only when the run
+/// started: without a line and column, one mistake at a time, and after
+/// every job parameter. They are now checked with the manifest.
+#[test]
+fn output_key_mistakes_name_line_and_column_together() {
+    rejects(
+        &[(
+            "m.toml",
+            "[base]\nlayout = \"pack\"\nsave = [\"nope\"]\n[grid]\nlr = [0.1]\nlayout = [\"packed\"]\n[[include]]\nsave = []\n",
+        )],
+        &["m.toml"],
+        &[
+            "m.toml:2:1: `layout` = \"pack\": unknown value \"pack\" (did you mean \"packed\"?)",
+            "m.toml:3:1: `save` = [\"nope\"]",
+            "m.toml:6:1: `layout` chooses for every job of the run: set it in [base]",
+            "not in [[include]]",
+        ],
+    );
+    rejects(
+        &[("t.toml", "layout = \"packed\"\n")],
+        &["t.toml"],
+        &["`layout` chooses for the whole run: put it under [base]"],
+    );
+}

@@ -303,7 +303,11 @@ fn layout_is_an_output_key_not_a_parameter() {
     write(cwd, "m.toml", "[base]\nepochs = 5\n[grid]\nlayout = [\"packed\", \"folders\"]\n");
     let o = sweep(cwd).args(["run", "m.toml", "--out", "r"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("`layout` chooses how every job of the run is stored"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("m.toml:4:1: `layout` chooses for every job of the run: set it in [base]"),
+        "{}",
+        stderr(&o)
+    );
     let o =
         sweep(cwd).args(["run", "m.toml", "--out", "r", "--set", "grid.layout=[\"pack\"]"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
