@@ -205,8 +205,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         } else {
             String::new()
         };
+        // The line says so when the run stopped early (stdout alone, in a
+        // log, read like a finished run).
+        let stopped = if interrupt.interrupted() {
+            let total = plan.shard(shard).count();
+            format!(
+                " (interrupted: {} of {total} jobs not run)",
+                total.saturating_sub(report.ran + report.skipped)
+            )
+        } else {
+            String::new()
+        };
         emit(&format!(
-            "{}: {} jobs run, {} skipped, {} diverged, {} failed in {secs:.2} s ({} job-epochs/s, {} threads) -> {}{outside}\n",
+            "{}: {} jobs run, {} skipped, {} diverged, {} failed{stopped} in {secs:.2} s ({} job-epochs/s, {} threads) -> {}{outside}\n",
             plan.manifest.name,
             report.ran,
             report.skipped,

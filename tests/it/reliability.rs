@@ -108,6 +108,11 @@ fn ctrl_c_stops_keeps_finished_jobs_and_prints_the_command_that_resumes() {
     let summary = fs::read_to_string(cwd.join("r/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), finished + 1, "summary.csv lists the finished jobs");
     assert!(read(cwd, "run.out").contains(&format!("{finished} jobs run")), "the summary line is printed");
+    assert!(
+        read(cwd, "run.out").contains(&format!("(interrupted: {} of 40 jobs not run)", 40 - finished)),
+        "stdout alone says the run stopped early: {}",
+        read(cwd, "run.out")
+    );
 
     let resume = resume_command(&err);
     assert!(resume.contains("m.toml") && !resume.contains("--force"), "{resume}");
