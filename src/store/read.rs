@@ -93,10 +93,7 @@ impl JobRef {
     /// Reads the job's params.toml (unchecked).
     pub fn params(&self) -> Result<JobFile, StoreError> {
         let path = self.label(PARAMS);
-        let bytes = self.read(PARAMS)?.ok_or_else(|| StoreError::Io {
-            path: path.clone(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
-        })?;
+        let bytes = self.read(PARAMS)?.ok_or_else(|| missing(&path))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| StoreError::Format { path: path.clone(), message: "not UTF-8".into() })?;
         toml::from_str(&text).map_err(|e| StoreError::Format { path, message: e.to_string() })
@@ -105,20 +102,14 @@ impl JobRef {
     /// The job's curve.csv, one logged epoch at a time.
     pub fn curve(&self) -> Result<CurveReader, StoreError> {
         let path = self.label(CURVE);
-        let file = self.open(CURVE)?.ok_or_else(|| StoreError::Io {
-            path: path.clone(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
-        })?;
+        let file = self.open(CURVE)?.ok_or_else(|| missing(&path))?;
         CurveReader::from_file(path, file)
     }
 
     /// The job's predictions.csv.
     pub fn predictions(&self) -> Result<Predictions, StoreError> {
         let path = self.label(PREDICTIONS);
-        let file = self.open(PREDICTIONS)?.ok_or_else(|| StoreError::Io {
-            path: path.clone(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
-        })?;
+        let file = self.open(PREDICTIONS)?.ok_or_else(|| missing(&path))?;
         predictions_from(&path, io::BufReader::new(file))
     }
 
@@ -148,6 +139,15 @@ impl JobRef {
             }
         }
         Ok(damaged.or(other))
+    }
+}
+
+/// A job file that is not there (not saved, or deleted), as an I/O error
+/// naming it.
+fn missing(path: &Path) -> StoreError {
+    StoreError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
     }
 }
 
