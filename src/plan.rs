@@ -110,6 +110,32 @@ impl ConfigHasher<'_, '_> {
     }
 }
 
+/// The plan's jobs by id: a 64-bit hash of each id with its plan index,
+/// sorted (16 bytes a job, no string); a hash shared by two ids compares
+/// the ids themselves.
+pub struct IdLookup<'p> {
+    plan: &'p Plan,
+    ids: Vec<(u64, usize)>,
+}
+
+impl IdLookup<'_> {
+    /// The plan index of the job whose id is `id`, if it is the plan's.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        let hash = id_key(id);
+        let first = self.ids.partition_point(|&(k, _)| k < hash);
+        self.ids[first..]
+            .iter()
+            .take_while(|&&(k, _)| k == hash)
+            .find(|&&(_, i)| self.plan.id(&self.plan.jobs[i]) == id)
+            .map(|&(_, i)| i)
+    }
+}
+
+/// [`IdLookup`]'s hash of an id.
+fn id_key(id: &str) -> u64 {
+    Fnv64::default().bytes(id.as_bytes()).finish()
+}
+
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PlanSize {
@@ -331,6 +357,14 @@ impl Plan {
             return id.clone();
         }
         id_with_prefix(self.prefixes.get(self.config_of(job)).map_or("", String::as_str), job.seed)
+    }
+
+    /// Finds jobs by id ([`IdLookup`]): for names read from a folder or an
+    /// index, without a string per job.
+    pub fn id_lookup(&self) -> IdLookup<'_> {
+        let mut ids: Vec<(u64, usize)> = self.jobs.iter().map(|j| (id_key(&self.id(j)), j.index)).collect();
+        ids.sort_unstable();
+        IdLookup { plan: self, ids }
     }
 
     /// What a job sets beyond the base: its configuration's axis values

@@ -496,30 +496,14 @@ impl JobListing {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
             Err(source) => return Err(StoreError::Io { path: jobs, source }),
         };
-        // A hash of each id with its job, sorted (16 bytes a job, no
-        // string; made at the first entry): a hash shared by two ids
-        // compares the ids themselves.
-        let key = |id: &str| crate::rng::Fnv64::default().bytes(id.as_bytes()).finish();
-        let mut ids: Option<Vec<(u64, usize)>> = None;
+        // Made at the first entry: an empty jobs/ costs nothing.
+        let mut ids = None;
         for entry in entries {
             let entry = entry.map_err(|source| StoreError::Io { path: jobs.clone(), source })?;
             let name = entry.file_name();
-            let ids = ids.get_or_insert_with(|| {
-                let mut ids: Vec<(u64, usize)> =
-                    plan.jobs.iter().map(|j| (key(&plan.id(j)), j.index)).collect();
-                ids.sort_unstable();
-                ids
-            });
-            let found = name.to_str().and_then(|n| {
-                let hash = key(n);
-                let first = ids.partition_point(|&(k, _)| k < hash);
-                ids[first..]
-                    .iter()
-                    .take_while(|&&(k, _)| k == hash)
-                    .find(|&&(_, i)| plan.id(&plan.jobs[i]) == n)
-            });
-            match found {
-                Some(&(_, i)) => {
+            let ids = ids.get_or_insert_with(|| plan.id_lookup());
+            match name.to_str().and_then(|n| ids.find(n)) {
+                Some(i) => {
                     if listing.present.is_empty() {
                         listing.present = vec![0; plan.jobs.len().div_ceil(64)];
                     }
@@ -744,17 +728,10 @@ fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
 
 /// Ids of the job folders of `dir` that are not jobs of `plan`, sorted.
 pub fn jobs_outside(plan: &Plan, dir: &ResultsDir) -> Result<Vec<String>, StoreError> {
-    // A hash of each id with its job, sorted: 16 bytes a job, no string
-    // (a hash shared by two ids compares the ids themselves).
-    let key = |id: &str| crate::rng::Fnv64::default().bytes(id.as_bytes()).finish();
-    let mut ids: Vec<(u64, usize)> = plan.jobs.iter().map(|j| (key(&plan.id(j)), j.index)).collect();
-    ids.sort_unstable();
+    let ids = plan.id_lookup();
     let mut outside = Vec::new();
     dir.each_job_id(&mut |id| {
-        let hash = key(&id);
-        let first = ids.partition_point(|&(k, _)| k < hash);
-        let mut same = ids[first..].iter().take_while(|&&(k, _)| k == hash);
-        if !same.any(|&(_, i)| plan.id(&plan.jobs[i]) == id) {
+        if ids.find(&id).is_none() {
             outside.push(id);
         }
     })?;

@@ -365,7 +365,7 @@ impl JobIndex {
             index.by_plan = vec![NO_ENTRY; plan.jobs.len()];
         }
         // Built only when a row's plan index does not name its job.
-        let mut by_id: Option<HashMap<String, usize>> = None;
+        let mut by_id = None;
         for (n, name) in names.iter().enumerate() {
             let dir = root.join(PACKS);
             index.packs.push(Arc::from(dir.join(format!("{name}{DATA_SUFFIX}")).as_path()));
@@ -382,12 +382,7 @@ impl JobIndex {
                             .filter(|&i| plan.jobs.get(i).is_some_and(|j| plan.id(j) == row.id))
                         {
                             Some(i) => Some(i),
-                            None => by_id
-                                .get_or_insert_with(|| {
-                                    plan.jobs.iter().map(|j| (plan.id(j), j.index)).collect()
-                                })
-                                .get(row.id)
-                                .copied(),
+                            None => by_id.get_or_insert_with(|| plan.id_lookup()).find(row.id),
                         }
                     });
                     match at {
