@@ -165,16 +165,15 @@ pub fn run_plan<'p>(
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
     let mut hasher = plan.config_hasher(&mut inputs);
+    // The packs' indexes and one listing of jobs/ (no lookup per job).
     let index = store::JobIndex::open_to_run(&dir.root, plan)?;
-    // One listing of jobs/ instead of a lookup per job (most are absent).
-    let listing = JobListing::read(plan, &dir)?;
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
     for job in plan.shard(opts.shard) {
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
-        let places = index.places_given(plan, job, listing.has(job.index));
+        let places = index.places(plan, job);
         if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
             folders_to_replace.insert(job.index);
         }
@@ -221,9 +220,8 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = listing.outside + index.others().count();
+    let outside = index.folders_outside() + index.others().count();
     drop(index);
-    drop(listing);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, layout, &todo);
@@ -477,48 +475,6 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
-}
-
-/// Which plan jobs have a folder in jobs/ (whole or not), from one
-/// listing of jobs/: a bit per plan job; and how many job folders (with a
-/// params.toml) are of no plan job.
-struct JobListing {
-    present: Vec<u64>,
-    outside: usize,
-}
-
-impl JobListing {
-    fn read(plan: &Plan, dir: &ResultsDir) -> Result<JobListing, StoreError> {
-        let mut listing = JobListing { present: Vec::new(), outside: 0 };
-        let jobs = dir.path(store::JOBS);
-        let entries = match std::fs::read_dir(&jobs) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
-            Err(source) => return Err(StoreError::Io { path: jobs, source }),
-        };
-        // Made at the first entry: an empty jobs/ costs nothing.
-        let mut ids = None;
-        for entry in entries {
-            let entry = entry.map_err(|source| StoreError::Io { path: jobs.clone(), source })?;
-            let name = entry.file_name();
-            let ids = ids.get_or_insert_with(|| plan.id_lookup());
-            match name.to_str().and_then(|n| ids.find(n)) {
-                Some(i) => {
-                    if listing.present.is_empty() {
-                        listing.present = vec![0; plan.jobs.len().div_ceil(64)];
-                    }
-                    listing.present[i / 64] |= 1 << (i % 64);
-                }
-                None if entry.path().join(store::PARAMS).is_file() => listing.outside += 1,
-                None => {}
-            }
-        }
-        Ok(listing)
-    }
-
-    fn has(&self, index: usize) -> bool {
-        self.present.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
-    }
 }
 
 /// Whether another process of the study can have written job folders since
