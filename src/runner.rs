@@ -350,6 +350,8 @@ pub fn run_plan<'p>(
         let mut outbox = Outbox { pending: Vec::new(), pending_ms: 0.0, to: to_commit, commit: &commit };
         // Another process may have finished some of them since we planned.
         let recheck = !opts.force && others.may_have_written();
+        // The last job's configuration, its job file and typed parameters.
+        let mut last: Option<(usize, JobFile, store::Params)> = None;
         for (n, &(i, hash)) in jobs.iter().enumerate() {
             if n > 0 && stopped(jobs.len() - n) {
                 return None;
@@ -374,7 +376,20 @@ pub fn run_plan<'p>(
                 continue;
             }
             let t0 = Instant::now();
-            let file = job_file(plan, job, &spec, hex, &paths_base);
+            // Jobs of one configuration differ only in their id, seed and
+            // hash: its parameters (table and typed) are made once.
+            let config = plan.config_of(job);
+            if last.as_ref().is_some_and(|(c, ..)| *c != config) {
+                last = None;
+            }
+            let (_, file, params) = last.get_or_insert_with(|| {
+                let file = job_file(plan, job, &spec, String::new(), &paths_base);
+                let params = store::Params::from_table(&file.params);
+                (config, file, params)
+            });
+            file.job_id.clone_from(&id);
+            file.seed = job.seed;
+            file.config_hash = hex;
             let writer = match &mut pack {
                 Some(pack) => {
                     let replaces = folders_to_replace.contains(&job.index).then(|| dir.job_dir(&id));
@@ -390,9 +405,10 @@ pub fn run_plan<'p>(
                 }
             };
             match prepare_job(&spec, file, save, &inputs, writer, opts.cancel.as_ref()) {
-                Ok((params, prepared)) => {
+                Ok(prepared) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
+                    let params = params.clone();
                     outbox.push(Done { job, epochs, params, prepared, wall_ms, claim: Arc::clone(&claim) });
                 }
                 Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
@@ -838,21 +854,22 @@ pub fn run_job(
     let id = file.job_id.clone();
     let writer =
         dir.begin_job(workspace, &id).map_err(|source| JobFailure::Store { id: id.clone(), source })?;
-    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), writer, cancel)?;
+    let mut file = file;
+    let prepared = prepare_job(spec, &mut file, save, &train::Inputs::default(), writer, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
 /// Trains one job and writes its files through `writer` (a folder in the
-/// workspace, or a pack); returns its parameters, typed (for its summary
-/// row), and the job, to be committed.
+/// workspace, or a pack); returns the job, to be committed. `file` says
+/// everything but the outcome, its classes and files (set here).
 fn prepare_job(
     spec: &JobSpec,
-    mut file: JobFile,
+    file: &mut JobFile,
     save: Save,
     inputs: &train::Inputs,
     mut writer: store::JobWriter<'_>,
     cancel: Option<&Arc<AtomicBool>>,
-) -> Result<(store::Params, store::Prepared), JobFailure> {
+) -> Result<store::Prepared, JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     writer.cancel = cancel.cloned();
@@ -890,9 +907,7 @@ fn prepare_job(
         model.scaling = data.scaling.clone();
         model.to_json()
     });
-    let params = store::Params::from_table(&file.params);
-    let prepared = writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)?;
-    Ok((params, prepared))
+    writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)
 }
 
 /// The optional files the plan's jobs write (its `save` key, one value for
