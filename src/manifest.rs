@@ -206,7 +206,7 @@ pub struct Manifest {
     pub name: String,
     pub description: Option<String>,
     pub seeds: Vec<u64>,
-    seeds_written: Value,
+    seeds_written: SeedsWritten,
     pub base: Vec<Entry>,
     pub zip: Vec<Axis>,
     pub grid: Vec<Axis>,
@@ -216,11 +216,24 @@ pub struct Manifest {
 
 const TOP_KEYS: &[&str] = &["name", "description", "seeds", "base", "grid", "zip", "exclude", "include"];
 
+/// How `seeds` was written, for [`Manifest::to_toml`].
+#[derive(Debug, Clone, PartialEq)]
+enum SeedsWritten {
+    /// A count, or anything else as it was read (a `--set`).
+    Value(Value),
+    /// A list of distinct integers >= 0: [`Manifest::seeds`] itself (a
+    /// million seeds are not kept twice).
+    List,
+}
+
 /// The raw document, before overrides and checks.
 struct Raw {
     name: Option<Entry>,
     description: Option<Entry>,
     seeds: Option<Entry>,
+    /// `seeds` written as a valid list, read straight from the document
+    /// (no TOML value per seed), and where; `seeds` is then None.
+    seed_list: Option<Vec<u64>>,
     base: Vec<Entry>,
     zip: Vec<Entry>,
     grid: Vec<Entry>,
@@ -259,6 +272,26 @@ impl Source<'_> {
         let at = v.span().start;
         Value::deserialize(toml::de::ValueDeserializer::from(v))
             .map_err(|e| ManifestError::at(&self.origin(at), e.message().to_string()))
+    }
+
+    /// `seeds` when it is a valid list (distinct integers >= 0), read from
+    /// the document as it is: a list of a million seeds would be a million
+    /// TOML values. None for anything else, which is read as a value and
+    /// checked (with its errors) by [`parse_seeds`].
+    fn seed_list(&self, v: &toml::Spanned<DeValue>) -> Option<Vec<u64>> {
+        let DeValue::Array(items) = v.get_ref() else { return None };
+        let seeds = items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::Integer(i) => {
+                    i64::from_str_radix(i.as_str(), i.radix()).ok().and_then(|s| u64::try_from(s).ok())
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<u64>>>()?;
+        let mut sorted = seeds.clone();
+        sorted.sort_unstable();
+        (!seeds.is_empty() && sorted.windows(2).all(|w| w[0] != w[1])).then_some(seeds)
     }
 
     /// A table written as one (`{ .. }`), not as dotted keys or a header.
@@ -346,6 +379,7 @@ impl Manifest {
             name: None,
             description: None,
             seeds: None,
+            seed_list: None,
             base: Vec::new(),
             zip: Vec::new(),
             grid: Vec::new(),
@@ -361,13 +395,17 @@ impl Manifest {
         for (k, v) in top {
             let (key, origin): (&str, Origin) = (k.get_ref().as_ref(), src.origin(k.span().start));
             match key {
+                "seeds" if let Some(list) = src.seed_list(&v) => {
+                    raw.seeds = None;
+                    raw.seed_list = Some(list);
+                }
                 "name" | "description" | "seeds" => {
                     let Some(value) = errors.ok(src.owned_value(v)) else { continue };
                     let e = Some(Entry { key: key.to_string(), value, origin });
                     match key {
                         "name" => raw.name = e,
                         "description" => raw.description = e,
-                        _ => raw.seeds = e,
+                        _ => (raw.seeds, raw.seed_list) = (e, None),
                     }
                 }
                 "base" => raw.base = src.flat_table(key, &v, &origin, &mut errors),
@@ -396,7 +434,20 @@ impl Manifest {
         if let Some(d) = &self.description {
             line(&mut out, "description", &Value::String(d.clone()));
         }
-        line(&mut out, "seeds", &self.seeds_written);
+        match &self.seeds_written {
+            SeedsWritten::Value(v) => line(&mut out, "seeds", v),
+            SeedsWritten::List => {
+                // As toml displays a list of integers: `[0, 7, 42]`.
+                out.push_str("seeds = [");
+                for (i, s) in self.seeds.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&s.to_string());
+                }
+                out.push_str("]\n");
+            }
+        }
         let section = |out: &mut String, title: &str, entries: &mut dyn Iterator<Item = (&str, &Value)>| {
             out.push_str(&format!("\n{title}\n"));
             for (k, v) in entries {
@@ -498,7 +549,7 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         "" => match name {
             "name" => raw.name = Some(entry),
             "description" => raw.description = Some(entry),
-            _ => raw.seeds = Some(entry),
+            _ => (raw.seeds, raw.seed_list) = (Some(entry), None),
         },
         "base" => {
             if let Some(table) = axis_table(raw, name) {
@@ -653,9 +704,10 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
             None
         }
     };
-    let (seeds, seeds_written) = match raw.seeds {
-        None => (vec![0], Value::Integer(1)),
-        Some(e) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), e.value),
+    let (seeds, seeds_written) = match (raw.seeds, raw.seed_list) {
+        (_, Some(list)) => (list, SeedsWritten::List),
+        (None, None) => (vec![0], SeedsWritten::Value(Value::Integer(1))),
+        (Some(e), None) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), SeedsWritten::Value(e.value)),
     };
 
     for e in &raw.base {
@@ -859,6 +911,55 @@ mod tests {
     fn parse(text: &str, sets: &[&str]) -> Result<Manifest, ManifestError> {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         Manifest::parse(Path::new("exp/m.toml"), text, &sets)
+    }
+
+    /// A valid seed list is read straight from the document; it gives the
+    /// seeds and manifest.toml line that the list as a TOML value gives,
+    /// and every other `seeds` is read (and refused) as before.
+    #[test]
+    fn a_seed_list_read_from_the_document_is_the_list_as_a_value() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut lists: Vec<String> = [
+            "[0]",
+            "[0, 7, 42]",
+            "[ 5 ,3,\n 1 , # a comment\n 2, ]",
+            "[0x10, 0o7, 0b11, 1_000, +5]",
+            "[9223372036854775807, 0]",
+        ]
+        .map(String::from)
+        .to_vec();
+        for n in 1..200 {
+            let mut seeds: Vec<u64> = (0..n).map(|_| next() % 1000).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            seeds.reverse();
+            let items: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            lists.push(format!("[{}]", items.join(if n % 2 == 0 { ", " } else { ",\n  " })));
+        }
+        for list in &lists {
+            let text = format!("seeds = {list}\n[base]\nepochs = 1\n");
+            let m = parse(&text, &[]).unwrap();
+            let value: Value = toml::from_str::<toml::Table>(&text).unwrap()["seeds"].clone();
+            let entry = Entry { key: "seeds".into(), value: value.clone(), origin: m.base[0].origin.clone() };
+            assert_eq!(m.seeds, parse_seeds(&entry).unwrap(), "{list}");
+            assert!(m.to_toml().contains(&format!("\nseeds = {value}\n")), "{list}: {}", m.to_toml());
+            assert_eq!(Manifest::parse(Path::new("exp/m.toml"), &m.to_toml(), &[]).unwrap().seeds, m.seeds);
+        }
+        for bad in ["[]", "[1, 1]", "[-1]", "[-0]", "[1.0]", "[\"1\"]", "[[1]]", "[9223372036854775808]"] {
+            let text = format!("seeds = {bad}\n");
+            // Refused with the errors of the value path (`-0` is 0).
+            match parse(&text, &[]) {
+                Err(e) => assert!(bad != "[-0]" && e.to_string().starts_with("exp/m.toml:1:"), "{bad}: {e}"),
+                Ok(m) => assert_eq!((bad, m.seeds), ("[-0]", vec![0])),
+            }
+        }
+        // `--set seeds=..` replaces a list read from the document.
+        assert_eq!(parse("seeds = [4, 5]\n", &["seeds=2"]).unwrap().seeds, vec![0, 1]);
+        assert_eq!(parse("seeds = 2\n", &["seeds=[9, 8]"]).unwrap().seeds, vec![9, 8]);
     }
 
     #[test]
