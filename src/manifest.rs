@@ -370,6 +370,31 @@ impl Manifest {
 
     /// As [`Manifest::load`], from text already read.
     pub fn parse(path: &Path, text: &str, sets: &[String]) -> Result<Manifest, ManifestError> {
+        // A long seed list is read here, and the TOML parser is given `0`
+        // and blanks in its place (the same lines and columns): its lexer
+        // holds every token of the document, some 120 bytes a seed. Its
+        // result stands when the TOML parser found that `0` as the value of
+        // the top-level `seeds` (so the list was no part of a string or a
+        // table) and the manifest is valid; otherwise the text is parsed as
+        // it is, for the same result and errors as ever.
+        if let Some((blanked, at, seeds)) = lift_seed_list(text) {
+            let mut lifted = Some((at, seeds));
+            let parsed = Manifest::parse_text(path, &blanked, sets, &mut lifted);
+            if lifted.is_none() && parsed.is_ok() {
+                return parsed;
+            }
+        }
+        Manifest::parse_text(path, text, sets, &mut None)
+    }
+
+    /// [`Manifest::parse`]; `lifted`: a seed list read from the text, and
+    /// the offset of the `0` standing for it (taken when found there).
+    fn parse_text(
+        path: &Path,
+        text: &str,
+        sets: &[String],
+        lifted: &mut Option<(usize, Vec<u64>)>,
+    ) -> Result<Manifest, ManifestError> {
         let src = Source { path, text };
         let doc = DeTable::parse(text).map_err(|e| {
             let origin = src.origin(e.span().map_or(0, |s| s.start));
@@ -395,6 +420,10 @@ impl Manifest {
         for (k, v) in top {
             let (key, origin): (&str, Origin) = (k.get_ref().as_ref(), src.origin(k.span().start));
             match key {
+                "seeds" if lifted.as_ref().is_some_and(|(at, _)| *at == v.span().start) => {
+                    raw.seeds = None;
+                    raw.seed_list = lifted.take().map(|(_, seeds)| seeds);
+                }
                 "seeds" if let Some(list) = src.seed_list(&v) => {
                     raw.seeds = None;
                     raw.seed_list = Some(list);
@@ -822,6 +851,88 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
     })
 }
 
+/// Seed lists shorter than this (in bytes of text) are left to the TOML
+/// parser.
+const LIFTED_LIST_BYTES: usize = 16 * 1024;
+
+/// A long top-level `seeds = [..]` list, before any `[section]`, written
+/// plainly: decimal integers from 0 to 2^63 - 1 without leading zeros,
+/// commas, blanks and line breaks (a trailing comma allowed), distinct,
+/// then nothing but blanks or a comment on the line of its `]`. Returns
+/// the text with the list replaced by `0` and blanks (line breaks kept),
+/// the offset of that `0`, and the seeds. None for anything else (a
+/// short list, a comment or an underscore inside it, ...): the TOML
+/// parser reads it.
+fn lift_seed_list(text: &str) -> Option<(String, usize, Vec<u64>)> {
+    let bytes = text.as_bytes();
+    let mut line_start = 0;
+    let open = loop {
+        let line = &text[line_start..];
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if trimmed.starts_with('[') {
+            return None; // a section: `seeds` is not top-level below
+        }
+        if let Some(rest) = trimmed.strip_prefix("seeds") {
+            let rest = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+            let rest = rest.trim_start_matches([' ', '\t']);
+            if !rest.starts_with('[') {
+                return None;
+            }
+            break text.len() - rest.len();
+        }
+        line_start += line.find('\n')? + 1;
+    };
+    let mut seeds = Vec::new();
+    let mut i = open + 1;
+    let blank =
+        |b: u8, next: Option<&u8>| matches!(b, b' ' | b'\t' | b'\n') || (b == b'\r' && next == Some(&b'\n'));
+    let close = loop {
+        while i < bytes.len() && blank(bytes[i], bytes.get(i + 1)) {
+            i += 1;
+        }
+        match bytes.get(i)? {
+            b']' => break i,
+            b'0'..=b'9' => {
+                let start = i;
+                let mut seed: u64 = 0;
+                while let Some(d @ b'0'..=b'9') = bytes.get(i) {
+                    seed = seed.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+                    i += 1;
+                }
+                if (bytes[start] == b'0' && i - start > 1) || seed > i64::MAX as u64 {
+                    return None;
+                }
+                seeds.push(seed);
+                while i < bytes.len() && blank(bytes[i], bytes.get(i + 1)) {
+                    i += 1;
+                }
+                match bytes.get(i)? {
+                    b',' => i += 1,
+                    b']' => break i,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    };
+    let after = text[close + 1..].split('\n').next().unwrap_or("").trim_start_matches([' ', '\t']);
+    if !(after.is_empty() || after == "\r" || after.starts_with('#')) || close - open < LIFTED_LIST_BYTES {
+        return None;
+    }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    if seeds.is_empty() || sorted.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    drop(sorted);
+    let mut blanked = String::with_capacity(text.len());
+    blanked.push_str(&text[..open]);
+    blanked.push('0');
+    blanked.extend(text[open + 1..=close].chars().map(|c| if c == '\n' || c == '\r' { c } else { ' ' }));
+    blanked.push_str(&text[close + 1..]);
+    Some((blanked, open, seeds))
+}
+
 fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
     let bad = || {
         ManifestError::at(
@@ -960,6 +1071,72 @@ mod tests {
         // `--set seeds=..` replaces a list read from the document.
         assert_eq!(parse("seeds = [4, 5]\n", &["seeds=2"]).unwrap().seeds, vec![0, 1]);
         assert_eq!(parse("seeds = 2\n", &["seeds=[9, 8]"]).unwrap().seeds, vec![9, 8]);
+    }
+
+    /// A long seed list read by hand gives the manifest (or the errors)
+    /// that the TOML parser gives, and only stands where it is the
+    /// top-level `seeds`.
+    #[test]
+    fn a_long_seed_list_read_by_hand_is_what_toml_reads() {
+        let path = Path::new("exp/m.toml");
+        let by_toml = |text: &str| Manifest::parse_text(path, text, &[], &mut None);
+        let same = |text: &str| {
+            let (ours, theirs) = (Manifest::parse(path, text, &[]), by_toml(text));
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("{ours:?} against {theirs:?}"),
+            }
+            ours
+        };
+        let mut state = 11u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 20
+        };
+        for round in 0..12 {
+            let mut seeds: Vec<u64> = (0..3000 + round * 500).map(|_| next() % 1_000_000_000).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            let sep = [", ", ",\n", " ,\t", ",\r\n  "][round % 4];
+            let items: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            let trailing = if round % 3 == 0 { "," } else { "" };
+            let list = format!("[{}{trailing}]", items.join(sep));
+            let end = ["\n", "  # the seeds\n", "\r\n", " \t\n"][round % 4];
+            let text = format!("name = \"n\"\n  seeds = {list}{end}[base]\nepochs = 1\n");
+            assert!(lift_seed_list(&text).is_some(), "round {round}: the list is read by hand");
+            assert_eq!(same(&text).unwrap().seeds, seeds);
+            // An error elsewhere is the TOML parser's, at the same line and column.
+            let bad = text.replace("epochs = 1", "epochs = \"x\"\nfoo = 2");
+            assert!(same(&bad).is_err());
+            // The same list as the text of a string, before the real `seeds`.
+            let inside =
+                format!("description = '''\nseeds = {list}\n'''\nseeds = 3{end}[base]\nepochs = 1\n");
+            let m = same(&inside).unwrap();
+            assert_eq!(m.seeds, vec![0, 1, 2]);
+            assert!(m.description.unwrap().contains(&items[0]));
+            // Refused lists: a duplicate, a line that goes on after `]`.
+            let dup = text.replacen(&format!("[{}", items[0]), &format!("[{0}{sep}{0}", items[0]), 1);
+            assert!(lift_seed_list(&dup).is_none() && same(&dup).is_err());
+            let on = format!("seeds = {list} name = \"n\"\n");
+            assert!(lift_seed_list(&on).is_none() && same(&on).is_err());
+        }
+        // Written otherwise (leading zeros, underscores, a comment inside,
+        // a sign, a quoted key): the TOML parser reads it.
+        let long: Vec<String> = (0..5000).map(|i| (i * 3).to_string()).collect();
+        for list in [
+            format!("[{}, 007]", long.join(", ")),
+            format!("[{}, 1_000_001]", long.join(", ")),
+            format!("[{}, # x\n 99999]", long.join(", ")),
+            format!("[{}, +99999]", long.join(", ")),
+        ] {
+            let text = format!("seeds = {list}\n");
+            assert!(lift_seed_list(&text).is_none(), "{}", &list[list.len() - 20..]);
+            same(&text).ok();
+        }
+        let quoted = format!("\"seeds\" = [{}]\n", long.join(", "));
+        assert!(lift_seed_list(&quoted).is_none());
+        assert_eq!(same(&quoted).unwrap().seeds.len(), 5000);
     }
 
     #[test]
