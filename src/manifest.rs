@@ -206,7 +206,7 @@ pub struct Manifest {
     pub name: String,
     pub description: Option<String>,
     pub seeds: Vec<u64>,
-    seeds_written: Value,
+    seeds_written: SeedsWritten,
     pub base: Vec<Entry>,
     pub zip: Vec<Axis>,
     pub grid: Vec<Axis>,
@@ -216,11 +216,24 @@ pub struct Manifest {
 
 const TOP_KEYS: &[&str] = &["name", "description", "seeds", "base", "grid", "zip", "exclude", "include"];
 
+/// How `seeds` was written, for [`Manifest::to_toml`].
+#[derive(Debug, Clone, PartialEq)]
+enum SeedsWritten {
+    /// A count, or anything else as it was read (a `--set`).
+    Value(Value),
+    /// A list of distinct integers >= 0: [`Manifest::seeds`] itself (a
+    /// million seeds are not kept twice).
+    List,
+}
+
 /// The raw document, before overrides and checks.
 struct Raw {
     name: Option<Entry>,
     description: Option<Entry>,
     seeds: Option<Entry>,
+    /// `seeds` written as a valid list, read straight from the document
+    /// (no TOML value per seed), and where; `seeds` is then None.
+    seed_list: Option<Vec<u64>>,
     base: Vec<Entry>,
     zip: Vec<Entry>,
     grid: Vec<Entry>,
@@ -259,6 +272,26 @@ impl Source<'_> {
         let at = v.span().start;
         Value::deserialize(toml::de::ValueDeserializer::from(v))
             .map_err(|e| ManifestError::at(&self.origin(at), e.message().to_string()))
+    }
+
+    /// `seeds` when it is a valid list (distinct integers >= 0), read from
+    /// the document as it is: a list of a million seeds would be a million
+    /// TOML values. None for anything else, which is read as a value and
+    /// checked (with its errors) by [`parse_seeds`].
+    fn seed_list(&self, v: &toml::Spanned<DeValue>) -> Option<Vec<u64>> {
+        let DeValue::Array(items) = v.get_ref() else { return None };
+        let seeds = items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::Integer(i) => {
+                    i64::from_str_radix(i.as_str(), i.radix()).ok().and_then(|s| u64::try_from(s).ok())
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<u64>>>()?;
+        let mut sorted = seeds.clone();
+        sorted.sort_unstable();
+        (!seeds.is_empty() && sorted.windows(2).all(|w| w[0] != w[1])).then_some(seeds)
     }
 
     /// A table written as one (`{ .. }`), not as dotted keys or a header.
@@ -337,6 +370,31 @@ impl Manifest {
 
     /// As [`Manifest::load`], from text already read.
     pub fn parse(path: &Path, text: &str, sets: &[String]) -> Result<Manifest, ManifestError> {
+        // A long seed list is read here, and the TOML parser is given `0`
+        // and blanks in its place (the same lines and columns): its lexer
+        // holds every token of the document, some 120 bytes a seed. Its
+        // result stands when the TOML parser found that `0` as the value of
+        // the top-level `seeds` (so the list was no part of a string or a
+        // table) and the manifest is valid; otherwise the text is parsed as
+        // it is, for the same result and errors as ever.
+        if let Some((blanked, at, seeds)) = lift_seed_list(text) {
+            let mut lifted = Some((at, seeds));
+            let parsed = Manifest::parse_text(path, &blanked, sets, &mut lifted);
+            if lifted.is_none() && parsed.is_ok() {
+                return parsed;
+            }
+        }
+        Manifest::parse_text(path, text, sets, &mut None)
+    }
+
+    /// [`Manifest::parse`]; `lifted`: a seed list read from the text, and
+    /// the offset of the `0` standing for it (taken when found there).
+    fn parse_text(
+        path: &Path,
+        text: &str,
+        sets: &[String],
+        lifted: &mut Option<(usize, Vec<u64>)>,
+    ) -> Result<Manifest, ManifestError> {
         let src = Source { path, text };
         let doc = DeTable::parse(text).map_err(|e| {
             let origin = src.origin(e.span().map_or(0, |s| s.start));
@@ -346,6 +404,7 @@ impl Manifest {
             name: None,
             description: None,
             seeds: None,
+            seed_list: None,
             base: Vec::new(),
             zip: Vec::new(),
             grid: Vec::new(),
@@ -361,13 +420,21 @@ impl Manifest {
         for (k, v) in top {
             let (key, origin): (&str, Origin) = (k.get_ref().as_ref(), src.origin(k.span().start));
             match key {
+                "seeds" if lifted.as_ref().is_some_and(|(at, _)| *at == v.span().start) => {
+                    raw.seeds = None;
+                    raw.seed_list = lifted.take().map(|(_, seeds)| seeds);
+                }
+                "seeds" if let Some(list) = src.seed_list(&v) => {
+                    raw.seeds = None;
+                    raw.seed_list = Some(list);
+                }
                 "name" | "description" | "seeds" => {
                     let Some(value) = errors.ok(src.owned_value(v)) else { continue };
                     let e = Some(Entry { key: key.to_string(), value, origin });
                     match key {
                         "name" => raw.name = e,
                         "description" => raw.description = e,
-                        _ => raw.seeds = e,
+                        _ => (raw.seeds, raw.seed_list) = (e, None),
                     }
                 }
                 "base" => raw.base = src.flat_table(key, &v, &origin, &mut errors),
@@ -396,7 +463,20 @@ impl Manifest {
         if let Some(d) = &self.description {
             line(&mut out, "description", &Value::String(d.clone()));
         }
-        line(&mut out, "seeds", &self.seeds_written);
+        match &self.seeds_written {
+            SeedsWritten::Value(v) => line(&mut out, "seeds", v),
+            SeedsWritten::List => {
+                // As toml displays a list of integers: `[0, 7, 42]`.
+                out.push_str("seeds = [");
+                for (i, s) in self.seeds.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&s.to_string());
+                }
+                out.push_str("]\n");
+            }
+        }
         let section = |out: &mut String, title: &str, entries: &mut dyn Iterator<Item = (&str, &Value)>| {
             out.push_str(&format!("\n{title}\n"));
             for (k, v) in entries {
@@ -498,7 +578,7 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         "" => match name {
             "name" => raw.name = Some(entry),
             "description" => raw.description = Some(entry),
-            _ => raw.seeds = Some(entry),
+            _ => (raw.seeds, raw.seed_list) = (Some(entry), None),
         },
         "base" => {
             if let Some(table) = axis_table(raw, name) {
@@ -653,9 +733,10 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
             None
         }
     };
-    let (seeds, seeds_written) = match raw.seeds {
-        None => (vec![0], Value::Integer(1)),
-        Some(e) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), e.value),
+    let (seeds, seeds_written) = match (raw.seeds, raw.seed_list) {
+        (_, Some(list)) => (list, SeedsWritten::List),
+        (None, None) => (vec![0], SeedsWritten::Value(Value::Integer(1))),
+        (Some(e), None) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), SeedsWritten::Value(e.value)),
     };
 
     for e in &raw.base {
@@ -770,6 +851,88 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
     })
 }
 
+/// Seed lists shorter than this (in bytes of text) are left to the TOML
+/// parser.
+const LIFTED_LIST_BYTES: usize = 16 * 1024;
+
+/// A long top-level `seeds = [..]` list, before any `[section]`, written
+/// plainly: decimal integers from 0 to 2^63 - 1 without leading zeros,
+/// commas, blanks and line breaks (a trailing comma allowed), distinct,
+/// then nothing but blanks or a comment on the line of its `]`. Returns
+/// the text with the list replaced by `0` and blanks (line breaks kept),
+/// the offset of that `0`, and the seeds. None for anything else (a
+/// short list, a comment or an underscore inside it, ...): the TOML
+/// parser reads it.
+fn lift_seed_list(text: &str) -> Option<(String, usize, Vec<u64>)> {
+    let bytes = text.as_bytes();
+    let mut line_start = 0;
+    let open = loop {
+        let line = &text[line_start..];
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if trimmed.starts_with('[') {
+            return None; // a section: `seeds` is not top-level below
+        }
+        if let Some(rest) = trimmed.strip_prefix("seeds") {
+            let rest = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+            let rest = rest.trim_start_matches([' ', '\t']);
+            if !rest.starts_with('[') {
+                return None;
+            }
+            break text.len() - rest.len();
+        }
+        line_start += line.find('\n')? + 1;
+    };
+    let mut seeds = Vec::new();
+    let mut i = open + 1;
+    let blank =
+        |b: u8, next: Option<&u8>| matches!(b, b' ' | b'\t' | b'\n') || (b == b'\r' && next == Some(&b'\n'));
+    let close = loop {
+        while i < bytes.len() && blank(bytes[i], bytes.get(i + 1)) {
+            i += 1;
+        }
+        match bytes.get(i)? {
+            b']' => break i,
+            b'0'..=b'9' => {
+                let start = i;
+                let mut seed: u64 = 0;
+                while let Some(d @ b'0'..=b'9') = bytes.get(i) {
+                    seed = seed.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+                    i += 1;
+                }
+                if (bytes[start] == b'0' && i - start > 1) || seed > i64::MAX as u64 {
+                    return None;
+                }
+                seeds.push(seed);
+                while i < bytes.len() && blank(bytes[i], bytes.get(i + 1)) {
+                    i += 1;
+                }
+                match bytes.get(i)? {
+                    b',' => i += 1,
+                    b']' => break i,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    };
+    let after = text[close + 1..].split('\n').next().unwrap_or("").trim_start_matches([' ', '\t']);
+    if !(after.is_empty() || after == "\r" || after.starts_with('#')) || close - open < LIFTED_LIST_BYTES {
+        return None;
+    }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    if seeds.is_empty() || sorted.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    drop(sorted);
+    let mut blanked = String::with_capacity(text.len());
+    blanked.push_str(&text[..open]);
+    blanked.push('0');
+    blanked.extend(text[open + 1..=close].chars().map(|c| if c == '\n' || c == '\r' { c } else { ' ' }));
+    blanked.push_str(&text[close + 1..]);
+    Some((blanked, open, seeds))
+}
+
 fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
     let bad = || {
         ManifestError::at(
@@ -859,6 +1022,121 @@ mod tests {
     fn parse(text: &str, sets: &[&str]) -> Result<Manifest, ManifestError> {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         Manifest::parse(Path::new("exp/m.toml"), text, &sets)
+    }
+
+    /// A valid seed list is read straight from the document; it gives the
+    /// seeds and manifest.toml line that the list as a TOML value gives,
+    /// and every other `seeds` is read (and refused) as before.
+    #[test]
+    fn a_seed_list_read_from_the_document_is_the_list_as_a_value() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut lists: Vec<String> = [
+            "[0]",
+            "[0, 7, 42]",
+            "[ 5 ,3,\n 1 , # a comment\n 2, ]",
+            "[0x10, 0o7, 0b11, 1_000, +5]",
+            "[9223372036854775807, 0]",
+        ]
+        .map(String::from)
+        .to_vec();
+        for n in 1..200 {
+            let mut seeds: Vec<u64> = (0..n).map(|_| next() % 1000).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            seeds.reverse();
+            let items: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            lists.push(format!("[{}]", items.join(if n % 2 == 0 { ", " } else { ",\n  " })));
+        }
+        for list in &lists {
+            let text = format!("seeds = {list}\n[base]\nepochs = 1\n");
+            let m = parse(&text, &[]).unwrap();
+            let value: Value = toml::from_str::<toml::Table>(&text).unwrap()["seeds"].clone();
+            let entry = Entry { key: "seeds".into(), value: value.clone(), origin: m.base[0].origin.clone() };
+            assert_eq!(m.seeds, parse_seeds(&entry).unwrap(), "{list}");
+            assert!(m.to_toml().contains(&format!("\nseeds = {value}\n")), "{list}: {}", m.to_toml());
+            assert_eq!(Manifest::parse(Path::new("exp/m.toml"), &m.to_toml(), &[]).unwrap().seeds, m.seeds);
+        }
+        for bad in ["[]", "[1, 1]", "[-1]", "[-0]", "[1.0]", "[\"1\"]", "[[1]]", "[9223372036854775808]"] {
+            let text = format!("seeds = {bad}\n");
+            // Refused with the errors of the value path (`-0` is 0).
+            match parse(&text, &[]) {
+                Err(e) => assert!(bad != "[-0]" && e.to_string().starts_with("exp/m.toml:1:"), "{bad}: {e}"),
+                Ok(m) => assert_eq!((bad, m.seeds), ("[-0]", vec![0])),
+            }
+        }
+        // `--set seeds=..` replaces a list read from the document.
+        assert_eq!(parse("seeds = [4, 5]\n", &["seeds=2"]).unwrap().seeds, vec![0, 1]);
+        assert_eq!(parse("seeds = 2\n", &["seeds=[9, 8]"]).unwrap().seeds, vec![9, 8]);
+    }
+
+    /// A long seed list read by hand gives the manifest (or the errors)
+    /// that the TOML parser gives, and only stands where it is the
+    /// top-level `seeds`.
+    #[test]
+    fn a_long_seed_list_read_by_hand_is_what_toml_reads() {
+        let path = Path::new("exp/m.toml");
+        let by_toml = |text: &str| Manifest::parse_text(path, text, &[], &mut None);
+        let same = |text: &str| {
+            let (ours, theirs) = (Manifest::parse(path, text, &[]), by_toml(text));
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("{ours:?} against {theirs:?}"),
+            }
+            ours
+        };
+        let mut state = 11u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 20
+        };
+        for round in 0..12 {
+            let mut seeds: Vec<u64> = (0..3000 + round * 500).map(|_| next() % 1_000_000_000).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            let sep = [", ", ",\n", " ,\t", ",\r\n  "][round % 4];
+            let items: Vec<String> = seeds.iter().map(u64::to_string).collect();
+            let trailing = if round % 3 == 0 { "," } else { "" };
+            let list = format!("[{}{trailing}]", items.join(sep));
+            let end = ["\n", "  # the seeds\n", "\r\n", " \t\n"][round % 4];
+            let text = format!("name = \"n\"\n  seeds = {list}{end}[base]\nepochs = 1\n");
+            assert!(lift_seed_list(&text).is_some(), "round {round}: the list is read by hand");
+            assert_eq!(same(&text).unwrap().seeds, seeds);
+            // An error elsewhere is the TOML parser's, at the same line and column.
+            let bad = text.replace("epochs = 1", "epochs = \"x\"\nfoo = 2");
+            assert!(same(&bad).is_err());
+            // The same list as the text of a string, before the real `seeds`.
+            let inside =
+                format!("description = '''\nseeds = {list}\n'''\nseeds = 3{end}[base]\nepochs = 1\n");
+            let m = same(&inside).unwrap();
+            assert_eq!(m.seeds, vec![0, 1, 2]);
+            assert!(m.description.unwrap().contains(&items[0]));
+            // Refused lists: a duplicate, a line that goes on after `]`.
+            let dup = text.replacen(&format!("[{}", items[0]), &format!("[{0}{sep}{0}", items[0]), 1);
+            assert!(lift_seed_list(&dup).is_none() && same(&dup).is_err());
+            let on = format!("seeds = {list} name = \"n\"\n");
+            assert!(lift_seed_list(&on).is_none() && same(&on).is_err());
+        }
+        // Written otherwise (leading zeros, underscores, a comment inside,
+        // a sign, a quoted key): the TOML parser reads it.
+        let long: Vec<String> = (0..5000).map(|i| (i * 3).to_string()).collect();
+        for list in [
+            format!("[{}, 007]", long.join(", ")),
+            format!("[{}, 1_000_001]", long.join(", ")),
+            format!("[{}, # x\n 99999]", long.join(", ")),
+            format!("[{}, +99999]", long.join(", ")),
+        ] {
+            let text = format!("seeds = {list}\n");
+            assert!(lift_seed_list(&text).is_none(), "{}", &list[list.len() - 20..]);
+            same(&text).ok();
+        }
+        let quoted = format!("\"seeds\" = [{}]\n", long.join(", "));
+        assert!(lift_seed_list(&quoted).is_none());
+        assert_eq!(same(&quoted).unwrap().seeds.len(), 5000);
     }
 
     #[test]

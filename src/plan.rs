@@ -374,8 +374,9 @@ impl Plan {
         self.swept.get(self.config_of(job)).map_or(&[], |s| s)
     }
 
-    /// The configuration a job belongs to: its index in plan order.
-    fn config_of(&self, job: &Job) -> usize {
+    /// The configuration a job belongs to: its index in plan order (jobs
+    /// of one configuration have the same parameters, [`Plan::values`]).
+    pub fn config_of(&self, job: &Job) -> usize {
         job.index / self.manifest.seeds.len().max(1)
     }
 

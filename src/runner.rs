@@ -165,16 +165,15 @@ pub fn run_plan<'p>(
     let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
     let mut inputs = HashMap::new();
     let mut hasher = plan.config_hasher(&mut inputs);
+    // The packs' indexes and one listing of jobs/ (no lookup per job).
     let index = store::JobIndex::open_to_run(&dir.root, plan)?;
-    // One listing of jobs/ instead of a lookup per job (most are absent).
-    let listing = JobListing::read(plan, &dir)?;
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
     for job in plan.shard(opts.shard) {
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
-        let places = index.places_given(plan, job, listing.has(job.index));
+        let places = index.places(plan, job);
         if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
             folders_to_replace.insert(job.index);
         }
@@ -221,9 +220,8 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
-    let outside = listing.outside + index.others().count();
+    let outside = index.folders_outside() + index.others().count();
     drop(index);
-    drop(listing);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, layout, &todo);
@@ -352,6 +350,8 @@ pub fn run_plan<'p>(
         let mut outbox = Outbox { pending: Vec::new(), pending_ms: 0.0, to: to_commit, commit: &commit };
         // Another process may have finished some of them since we planned.
         let recheck = !opts.force && others.may_have_written();
+        // The last job's configuration, its job file and typed parameters.
+        let mut last: Option<(usize, JobFile, store::Params)> = None;
         for (n, &(i, hash)) in jobs.iter().enumerate() {
             if n > 0 && stopped(jobs.len() - n) {
                 return None;
@@ -376,7 +376,20 @@ pub fn run_plan<'p>(
                 continue;
             }
             let t0 = Instant::now();
-            let file = job_file(plan, job, &spec, hex, &paths_base);
+            // Jobs of one configuration differ only in their id, seed and
+            // hash: its parameters (table and typed) are made once.
+            let config = plan.config_of(job);
+            if last.as_ref().is_some_and(|(c, ..)| *c != config) {
+                last = None;
+            }
+            let (_, file, params) = last.get_or_insert_with(|| {
+                let file = job_file(plan, job, &spec, String::new(), &paths_base);
+                let params = store::Params::from_table(&file.params);
+                (config, file, params)
+            });
+            file.job_id.clone_from(&id);
+            file.seed = job.seed;
+            file.config_hash = hex;
             let writer = match &mut pack {
                 Some(pack) => {
                     let replaces = folders_to_replace.contains(&job.index).then(|| dir.job_dir(&id));
@@ -392,9 +405,10 @@ pub fn run_plan<'p>(
                 }
             };
             match prepare_job(&spec, file, save, &inputs, writer, opts.cancel.as_ref()) {
-                Ok((params, prepared)) => {
+                Ok(prepared) => {
                     let wall_ms = t0.elapsed().as_secs_f64() * 1e3;
                     let epochs = spec.train.epochs as u64;
+                    let params = params.clone();
                     outbox.push(Done { job, epochs, params, prepared, wall_ms, claim: Arc::clone(&claim) });
                 }
                 Err(JobFailure::Cancelled { .. }) => counts.lock().expect("counts").cancelled += 1,
@@ -477,48 +491,6 @@ pub fn run_plan<'p>(
         wall: start.elapsed(),
         threads,
     })
-}
-
-/// Which plan jobs have a folder in jobs/ (whole or not), from one
-/// listing of jobs/: a bit per plan job; and how many job folders (with a
-/// params.toml) are of no plan job.
-struct JobListing {
-    present: Vec<u64>,
-    outside: usize,
-}
-
-impl JobListing {
-    fn read(plan: &Plan, dir: &ResultsDir) -> Result<JobListing, StoreError> {
-        let mut listing = JobListing { present: Vec::new(), outside: 0 };
-        let jobs = dir.path(store::JOBS);
-        let entries = match std::fs::read_dir(&jobs) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
-            Err(source) => return Err(StoreError::Io { path: jobs, source }),
-        };
-        // Made at the first entry: an empty jobs/ costs nothing.
-        let mut ids = None;
-        for entry in entries {
-            let entry = entry.map_err(|source| StoreError::Io { path: jobs.clone(), source })?;
-            let name = entry.file_name();
-            let ids = ids.get_or_insert_with(|| plan.id_lookup());
-            match name.to_str().and_then(|n| ids.find(n)) {
-                Some(i) => {
-                    if listing.present.is_empty() {
-                        listing.present = vec![0; plan.jobs.len().div_ceil(64)];
-                    }
-                    listing.present[i / 64] |= 1 << (i % 64);
-                }
-                None if entry.path().join(store::PARAMS).is_file() => listing.outside += 1,
-                None => {}
-            }
-        }
-        Ok(listing)
-    }
-
-    fn has(&self, index: usize) -> bool {
-        self.present.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
-    }
 }
 
 /// Whether another process of the study can have written job folders since
@@ -882,21 +854,22 @@ pub fn run_job(
     let id = file.job_id.clone();
     let writer =
         dir.begin_job(workspace, &id).map_err(|source| JobFailure::Store { id: id.clone(), source })?;
-    let (_, prepared) = prepare_job(spec, file, save, &train::Inputs::default(), writer, cancel)?;
+    let mut file = file;
+    let prepared = prepare_job(spec, &mut file, save, &train::Inputs::default(), writer, cancel)?;
     prepared.commit().map_err(|source| JobFailure::Store { id, source })
 }
 
 /// Trains one job and writes its files through `writer` (a folder in the
-/// workspace, or a pack); returns its parameters, typed (for its summary
-/// row), and the job, to be committed.
+/// workspace, or a pack); returns the job, to be committed. `file` says
+/// everything but the outcome, its classes and files (set here).
 fn prepare_job(
     spec: &JobSpec,
-    mut file: JobFile,
+    file: &mut JobFile,
     save: Save,
     inputs: &train::Inputs,
     mut writer: store::JobWriter<'_>,
     cancel: Option<&Arc<AtomicBool>>,
-) -> Result<(store::Params, store::Prepared), JobFailure> {
+) -> Result<store::Prepared, JobFailure> {
     let id = file.job_id.clone();
     let store_err = |source| JobFailure::Store { id: id.clone(), source };
     writer.cancel = cancel.cloned();
@@ -934,9 +907,7 @@ fn prepare_job(
         model.scaling = data.scaling.clone();
         model.to_json()
     });
-    let params = store::Params::from_table(&file.params);
-    let prepared = writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)?;
-    Ok((params, prepared))
+    writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)
 }
 
 /// The optional files the plan's jobs write (its `save` key, one value for

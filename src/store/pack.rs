@@ -328,6 +328,82 @@ pub struct JobIndex {
     more: HashMap<u32, Vec<Entry>>,
     /// Entries of jobs that are not the plan's (by id).
     others: std::collections::BTreeMap<String, Vec<Entry>>,
+    /// Which plan jobs have a folder, from one listing of jobs/ (None
+    /// without a plan: each job's folder is looked up).
+    folders: Option<FolderListing>,
+}
+
+/// Which plan jobs have a folder in jobs/ (whole or not), from one listing
+/// of jobs/: a bit per plan job; and how many job folders (with a
+/// params.toml) are of no plan job. Instead of a `statx` per plan job: a
+/// reader of a big plan, or an array task writing the plan's summary.csv,
+/// would look up every job of the plan, most of them absent.
+struct FolderListing {
+    present: Vec<u64>,
+    outside: usize,
+}
+
+impl FolderListing {
+    /// Lists `root`/jobs/. Names are matched to the plan's jobs by
+    /// [`crate::plan::IdLookup`] (16 bytes a plan job) when there are many;
+    /// a few names (under a quarter of the plan) are kept and the plan's ids
+    /// compared with them instead, so a listing of a few folders costs no
+    /// memory per plan job.
+    fn read(root: &Path, plan: &crate::plan::Plan) -> Result<FolderListing, StoreError> {
+        let mut listing = FolderListing { present: Vec::new(), outside: 0 };
+        let jobs = root.join(super::layout::JOBS);
+        let entries = match fs::read_dir(&jobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listing),
+            Err(e) => return Err(StoreError::Io { path: jobs, source: e }),
+        };
+        let few = plan.jobs.len() / 4;
+        let mut names: Vec<std::ffi::OsString> = Vec::new();
+        let mut ids = None;
+        let is_job = |name: &std::ffi::OsStr| jobs.join(name).join(PARAMS).is_file();
+        for entry in entries {
+            let name = entry.map_err(io_at(&jobs))?.file_name();
+            if ids.is_none() && names.len() < few {
+                names.push(name);
+                continue;
+            }
+            let ids = ids.get_or_insert_with(|| plan.id_lookup());
+            for name in names.drain(..).chain(std::iter::once(name)) {
+                match name.to_str().and_then(|n| ids.find(n)) {
+                    Some(i) => listing.mark(i, plan.jobs.len()),
+                    None => listing.outside += usize::from(is_job(&name)),
+                }
+            }
+        }
+        if !names.is_empty() {
+            // Few names: each plan id is looked for among them.
+            let mut found: HashMap<&str, bool> =
+                names.iter().filter_map(|n| Some((n.to_str()?, false))).collect();
+            for job in &plan.jobs {
+                if let Some(seen) = found.get_mut(plan.id(job).as_str()) {
+                    *seen = true;
+                    listing.mark(job.index, plan.jobs.len());
+                }
+            }
+            for name in &names {
+                if !name.to_str().is_some_and(|n| found[n]) {
+                    listing.outside += usize::from(is_job(name));
+                }
+            }
+        }
+        Ok(listing)
+    }
+
+    fn mark(&mut self, index: usize, jobs: usize) {
+        if self.present.is_empty() {
+            self.present = vec![0; jobs.div_ceil(64)];
+        }
+        self.present[index / 64] |= 1 << (index % 64);
+    }
+
+    fn has(&self, index: usize) -> bool {
+        self.present.get(index / 64).is_some_and(|w| w & (1 << (index % 64)) != 0)
+    }
 }
 
 const NO_ENTRY: Entry = Entry { pack: u32::MAX, offset: 0, lens: [ABSENT; 4] };
@@ -356,9 +432,11 @@ impl JobIndex {
             by_plan: Vec::new(),
             more: HashMap::new(),
             others: Default::default(),
+            folders: None,
         };
         let names = pack_names(root)?;
         if names.is_empty() {
+            index.folders = plan.map(|plan| FolderListing::read(root, plan)).transpose()?;
             return Ok(index);
         }
         if let Some(plan) = plan {
@@ -404,6 +482,9 @@ impl JobIndex {
                 });
             }
         }
+        // After the packs: a job packed again has its folder removed, so
+        // it is found in one place or the other.
+        index.folders = plan.map(|plan| FolderListing::read(root, plan)).transpose()?;
         Ok(index)
     }
 
@@ -416,6 +497,12 @@ impl JobIndex {
         }
     }
 
+    /// How many job folders (with a params.toml) in jobs/ are of no job of
+    /// the plan the index was opened with (0 without a plan).
+    pub fn folders_outside(&self) -> usize {
+        self.folders.as_ref().map_or(0, |l| l.outside)
+    }
+
     /// Whether the folder has any pack.
     pub fn has_packs(&self) -> bool {
         !self.packs.is_empty()
@@ -423,26 +510,24 @@ impl JobIndex {
 
     /// Every place the plan's job `job` is stored: its folder first (when
     /// there is one), then its pack entries (in pack name order).
+    /// `plan` is the one the index was opened with: whether the job has a
+    /// folder is known from the listing of jobs/ made then (no lookup per
+    /// job); opened without a plan, its folder is looked up.
     pub fn places(&self, plan: &crate::plan::Plan, job: &crate::plan::Job) -> Vec<JobRef> {
-        let has_folder = ResultsDir::new(&self.root).has_job(&plan.id(job));
-        self.places_given(plan, job, has_folder)
-    }
-
-    /// [`JobIndex::places`], when whether the job has a folder is known
-    /// (from one listing of jobs/: no lookup per job).
-    pub fn places_given(
-        &self,
-        plan: &crate::plan::Plan,
-        job: &crate::plan::Job,
-        has_folder: bool,
-    ) -> Vec<JobRef> {
+        let packed = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX);
+        let has_folder = match &self.folders {
+            Some(listing) => listing.has(job.index),
+            None => ResultsDir::new(&self.root).has_job(&plan.id(job)),
+        };
+        if !has_folder && packed.is_none() {
+            return Vec::new(); // most jobs of a big plan read by one array task
+        }
         let mut places = Vec::new();
-        let dir = ResultsDir::new(&self.root);
         let id = plan.id(job);
         if has_folder {
-            places.push(JobRef::Folder(dir.job_dir(&id)));
+            places.push(JobRef::Folder(ResultsDir::new(&self.root).job_dir(&id)));
         }
-        if let Some(first) = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX) {
+        if let Some(first) = packed {
             let more = self.more.get(&(job.index as u32)).map_or(&[][..], Vec::as_slice);
             for e in std::iter::once(first).chain(more) {
                 places.push(JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[e.pack as usize]), &id, e)));
@@ -683,6 +768,44 @@ pub(super) const MAX_PACKED_FILE: u64 = ABSENT as u64 - 1;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The listing of jobs/ (kept names for a few folders, the plan's id
+    /// lookup for many) finds the folders a lookup per job finds, and
+    /// counts the job folders of no plan job.
+    #[test]
+    fn one_listing_of_jobs_finds_what_a_lookup_per_job_finds() {
+        let manifest = crate::manifest::Manifest::parse(
+            Path::new("m.toml"),
+            "seeds = 10\n[grid]\nlr = [0.1, 0.3]\ninit = [\"W.json\", \"w.json\"]\n",
+            &[],
+        )
+        .unwrap();
+        let plan = crate::plan::Plan::new(manifest).unwrap();
+        for present in [vec![3], vec![0, 1, 39], (0..40).filter(|i| i % 3 != 1).collect::<Vec<_>>()] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = ResultsDir::new(tmp.path());
+            fs::create_dir_all(tmp.path().join(super::super::layout::JOBS)).unwrap();
+            for &i in &present {
+                fs::create_dir(dir.job_dir(&plan.id(&plan.jobs[i]))).unwrap();
+            }
+            // Of no plan job: two folders with a params.toml, one without, a file.
+            for (name, params) in [("lr-0.1_seed-77", true), ("x_seed-1", true), ("empty", false)] {
+                fs::create_dir(dir.job_dir(name)).unwrap();
+                if params {
+                    fs::write(dir.job_dir(name).join(PARAMS), "").unwrap();
+                }
+            }
+            fs::write(dir.job_dir("notes.txt"), "").unwrap();
+            let index = JobIndex::open(tmp.path(), Some(&plan)).unwrap();
+            let lookup = JobIndex::open(tmp.path(), None).unwrap();
+            for job in &plan.jobs {
+                let has = !index.places(&plan, job).is_empty();
+                assert_eq!(has, present.contains(&job.index), "job {}", job.index);
+                assert_eq!(has, !lookup.places(&plan, job).is_empty(), "job {}", job.index);
+            }
+            assert_eq!(index.folders_outside(), 2, "{present:?}");
+        }
+    }
 
     #[test]
     fn index_rows_parse_back_and_torn_or_foreign_lines_do_not() {

@@ -693,7 +693,7 @@ mod tests {
         let summary = Summary { last: rec, min_loss: 0.5, ..Summary::empty() };
         let mut params = toml::Table::new();
         params.insert("lr".into(), Value::Float(0.1));
-        let job = JobFile {
+        let mut job = JobFile {
             job_id: "a_seed-0".into(),
             seed: 0,
             config_hash: "abc".into(),
@@ -703,7 +703,7 @@ mod tests {
             result: JobOutcome::new(&summary, String::new()),
             files: Default::default(),
         };
-        w.prepare(job, Some("x0,label,output,predicted\n"), Some("{}\n")).unwrap().commit().unwrap();
+        w.prepare(&mut job, Some("x0,label,output,predicted\n"), Some("{}\n")).unwrap().commit().unwrap();
         let back = store.finished("a_seed-0").unwrap();
         assert_eq!(back.config_hash, "abc");
         assert_eq!(back.result.final_loss, 0.5);
@@ -789,7 +789,7 @@ mod tests {
         assert_eq!(fs::metadata(&data).unwrap().len(), 0, "a stopped job's bytes are cut");
         let mut w = pack.begin_job("kept", 1, None).unwrap();
         w.record(&rec);
-        let prepared = w.prepare(job("kept"), None, Some("{}\n")).unwrap();
+        let prepared = w.prepare(&mut job("kept"), None, Some("{}\n")).unwrap();
         assert!(pack.existing("kept").is_none());
         let index = JobIndex::open(dir.path(), None).unwrap();
         assert_eq!(index.others().count(), 0, "not visible before commit");
@@ -817,9 +817,9 @@ mod tests {
         let job = bare_job;
         let workspace = store.workspace().unwrap();
         let begin = |id: &str| store.begin_job(&workspace, id).unwrap();
-        let prepared = begin("kept").prepare(job("kept"), Some("p\n"), Some("{}\n")).unwrap();
+        let prepared = begin("kept").prepare(&mut job("kept"), Some("p\n"), Some("{}\n")).unwrap();
         assert!(store.finished("kept").is_none(), "not visible before commit");
-        let dropped = begin("dropped").prepare(job("dropped"), Some("p\n"), Some("{}\n")).unwrap();
+        let dropped = begin("dropped").prepare(&mut job("dropped"), Some("p\n"), Some("{}\n")).unwrap();
         assert_eq!(fs::read_dir(&workspace.dir).unwrap().count(), 2);
         drop(dropped);
         let outcome = prepared.commit().unwrap();

@@ -22,43 +22,65 @@ pub fn fmt_f64(v: f64) -> String {
 }
 
 pub(super) fn write_f64(out: &mut impl std::fmt::Write, v: f64) {
-    let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
-    let _ = out.write_str(f64_text(v, &mut ryu_buf, &mut buf));
+    let _ = out.write_str(f64_text(v, &mut F64Buffers::new()));
 }
 
 /// Appends [`fmt_f64`]'s text of `v` to `out` (no allocation).
 pub fn write_f64_bytes(out: &mut Vec<u8>, v: f64) {
-    let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
-    out.extend_from_slice(f64_text(v, &mut ryu_buf, &mut buf).as_bytes());
+    out.extend_from_slice(f64_text(v, &mut F64Buffers::new()).as_bytes());
+}
+
+/// Where [`f64_text`] writes: zmij's and ryu's buffers (uninitialised
+/// until written: free to make), and its own.
+struct F64Buffers {
+    zmij: zmij::Buffer,
+    ryu: ryu::Buffer,
+    text: [u8; F64_TEXT_MAX],
+}
+
+impl F64Buffers {
+    fn new() -> F64Buffers {
+        F64Buffers { zmij: zmij::Buffer::new(), ryu: ryu::Buffer::new(), text: [0; F64_TEXT_MAX] }
+    }
 }
 
 /// Longest text [`f64_text`] writes: `-` + 17 digits + `.` + `e-324`, or
 /// `-0.` + 4 zeros + 17 digits, or `-` + 16 digits + `.0`.
 const F64_TEXT_MAX: usize = 32;
 
-/// [`fmt_f64`]'s text of `v`, in `ryu_buf` or `buf`: the bytes of Rust's `{v:?}` for a
+/// [`fmt_f64`]'s text of `v`, in one of `bufs`: the bytes of Rust's `{v:?}` for a
 /// finite `v` (shortest digits that read back to `v`, the closest of them,
 /// ties away from zero; scientific notation below 1e-4 and from 1e16 on,
-/// `.0` after an integer), at ryu's speed rather than `core::fmt`'s.
+/// `.0` after an integer), at zmij's or ryu's speed rather than `core::fmt`'s.
 ///
-/// ryu finds the same shortest digits but writes them in its own layout and
-/// breaks an exact tie between two shortest candidates towards the even one
-/// where Rust's Dragon4 fallback rounds up: both are undone here
-/// (`f64_text_matches_debug` checks random bit patterns and every kind of
-/// tie against `{:?}`).
-fn f64_text<'a>(v: f64, ryu_buf: &'a mut ryu::Buffer, buf: &'a mut [u8; F64_TEXT_MAX]) -> &'a str {
+/// zmij and ryu find the same shortest digits but write them in their own
+/// layouts (zmij's is `{:?}`'s in [1e-4, 1e16), where most numbers of a
+/// results file are, ryu's outside [1e-5, 1e-4)), and break an exact tie
+/// between two shortest candidates towards the even one where Rust's
+/// Dragon4 fallback rounds up: both are undone here
+/// (`f64_text_matches_debug` checks random bit patterns, values of every
+/// binary exponent of the fixed range, and every kind of tie against `{:?}`).
+fn f64_text(v: f64, bufs: &mut F64Buffers) -> &str {
     if v.is_nan() {
         return "NaN";
     }
     if v.is_infinite() {
         return if v > 0.0 { "inf" } else { "-inf" };
     }
-    // ryu's own layout is already `{:?}`'s outside [1e-5, 1e-4) (where it
-    // writes `0.0000ddd`), and only values with few significant bits can
-    // be ties: every other value is ryu's text as it is (in `ryu_buf`).
-    if !(1e-5..1e-4).contains(&v.abs()) && !may_be_tie(v) {
-        return ryu_buf.format_finite(v);
+    // Only values with few significant bits can be ties: every other value
+    // is zmij's text as it is in [1e-4, 1e16) (decimal exponents -4 to 15,
+    // written without an exponent) and ryu's elsewhere outside [1e-5, 1e-4)
+    // (where ryu writes `0.0000ddd`).
+    let abs = v.abs();
+    if !may_be_tie(v) {
+        if (1e-4..1e16).contains(&abs) {
+            return bufs.zmij.format_finite(v);
+        }
+        if !(1e-5..1e-4).contains(&abs) {
+            return bufs.ryu.format_finite(v);
+        }
     }
+    let (ryu_buf, buf) = (&mut bufs.ryu, &mut bufs.text);
     // Digits and exponent: v = ±digits × 10^exp10, from ryu's text.
     let text = ryu_buf.format_finite(v).as_bytes();
     let mut digits = [0u8; 17];
@@ -628,8 +650,8 @@ mod tests {
     }
 
     fn check(v: f64) {
-        let (mut ryu_buf, mut buf) = (ryu::Buffer::new(), [0u8; F64_TEXT_MAX]);
-        let ours = f64_text(v, &mut ryu_buf, &mut buf);
+        let mut bufs = F64Buffers::new();
+        let ours = f64_text(v, &mut bufs);
         let expected = if v.is_nan() {
             "NaN".to_string()
         } else if v.is_infinite() {
@@ -692,6 +714,26 @@ mod tests {
         // Where ryu's layout differs from `{:?}` (0.0000ddd against d.ddde-5).
         for _ in 0..200_000 {
             check(1e-5 + (splitmix(&mut state) >> 11) as f64 * 2.0f64.powi(-53) * 9e-5);
+        }
+    }
+
+    /// zmij's range, [1e-4, 1e16): random bits of every binary exponent
+    /// there and around (random bit patterns land in it one time in 30).
+    #[test]
+    fn f64_text_matches_debug_where_zmij_writes() {
+        let mut state = 29;
+        for biased in 1009..=1080u64 {
+            for _ in 0..20_000 {
+                let fraction = splitmix(&mut state) >> 12;
+                check(f64::from_bits(biased << 52 | fraction));
+            }
+        }
+        // Values a results file holds: losses, accuracies, outputs, features.
+        for _ in 0..500_000 {
+            let u = (splitmix(&mut state) >> 11) as f64 * 2.0f64.powi(-53);
+            check(u);
+            check(u * 100.0);
+            check(1.0 - u);
         }
     }
 

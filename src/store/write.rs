@@ -281,7 +281,7 @@ impl<'a> JobWriter<'a> {
     /// for the disk.
     pub fn prepare(
         mut self,
-        mut job: JobFile,
+        job: &mut JobFile,
         predictions: Option<&str>,
         model: Option<&str>,
     ) -> Result<Prepared, StoreError> {
@@ -314,7 +314,7 @@ impl<'a> JobWriter<'a> {
                 // From here on the folder is the Prepared's to keep or remove.
                 *kept = true;
                 Ok(Prepared {
-                    result: job.result,
+                    result: job.result.clone(),
                     pending: Pending::Folder { tmp: tmp.clone(), final_dir: final_dir.clone(), kept: false },
                 })
             }
@@ -345,7 +345,7 @@ impl<'a> JobWriter<'a> {
                 let mut row = String::with_capacity(96);
                 super::pack::index_row(&mut row, id, *plan_index, start, lens);
                 Ok(Prepared {
-                    result: job.result,
+                    result: job.result.clone(),
                     pending: Pending::Packed {
                         index: std::sync::Arc::clone(pack.index()),
                         row,
