@@ -29,8 +29,7 @@ fn emit(text: &str) -> Result<(), Error> {
 }
 
 fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
-    let manifest = Manifest::load(path, sets)?;
-    let plan = Plan::new(manifest)?;
+    let plan = Plan::load(path, sets)?;
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }

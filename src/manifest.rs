@@ -360,16 +360,46 @@ impl Source<'_> {
     }
 }
 
+/// A manifest with mistakes: every one of them (the first, carrying the
+/// others), and what is left of the manifest once the entries at fault are
+/// taken out (None when it cannot be read or is not TOML), on which the
+/// plan can still check the jobs' values ([`crate::plan::Plan::load`]).
+#[derive(Debug)]
+pub struct Rejected {
+    pub error: ManifestError,
+    pub rest: Option<Box<Manifest>>,
+}
+
+impl From<Rejected> for ManifestError {
+    fn from(r: Rejected) -> ManifestError {
+        r.error
+    }
+}
+
 impl Manifest {
     /// Reads, overrides (`--set KEY=VALUE`, in order) and validates a manifest.
     pub fn load(path: &Path, sets: &[String]) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ManifestError::in_file(path, format!("cannot read the manifest: {e}")))?;
-        Manifest::parse(path, &text, sets)
+        Ok(Manifest::load_all(path, sets)?)
     }
 
     /// As [`Manifest::load`], from text already read.
     pub fn parse(path: &Path, text: &str, sets: &[String]) -> Result<Manifest, ManifestError> {
+        Ok(Manifest::parse_all(path, text, sets)?)
+    }
+
+    /// As [`Manifest::load`]; a manifest with mistakes also gives what is
+    /// left of it ([`Rejected`]).
+    pub fn load_all(path: &Path, sets: &[String]) -> Result<Manifest, Rejected> {
+        let text = std::fs::read_to_string(path).map_err(|e| Rejected {
+            error: ManifestError::in_file(path, format!("cannot read the manifest: {e}")),
+            rest: None,
+        })?;
+        Manifest::parse_all(path, &text, sets)
+    }
+
+    /// As [`Manifest::parse`]; a manifest with mistakes also gives what is
+    /// left of it ([`Rejected`]).
+    pub fn parse_all(path: &Path, text: &str, sets: &[String]) -> Result<Manifest, Rejected> {
         // A long seed list is read here, and the TOML parser is given `0`
         // and blanks in its place (the same lines and columns): its lexer
         // holds every token of the document, some 120 bytes a seed. Its
@@ -387,18 +417,19 @@ impl Manifest {
         Manifest::parse_text(path, text, sets, &mut None)
     }
 
-    /// [`Manifest::parse`]; `lifted`: a seed list read from the text, and
+    /// [`Manifest::parse_all`]; `lifted`: a seed list read from the text, and
     /// the offset of the `0` standing for it (taken when found there).
     fn parse_text(
         path: &Path,
         text: &str,
         sets: &[String],
         lifted: &mut Option<(usize, Vec<u64>)>,
-    ) -> Result<Manifest, ManifestError> {
+    ) -> Result<Manifest, Rejected> {
         let src = Source { path, text };
         let doc = DeTable::parse(text).map_err(|e| {
             let origin = src.origin(e.span().map_or(0, |s| s.start));
-            ManifestError::at(&origin, format!("TOML syntax error: {}", e.message().trim()))
+            let error = ManifestError::at(&origin, format!("TOML syntax error: {}", e.message().trim()));
+            Rejected { error, rest: None }
         })?;
         let mut raw = Raw {
             name: None,
@@ -448,7 +479,11 @@ impl Manifest {
         for set in sets {
             let _ = errors.ok(apply_set(&mut raw, set));
         }
-        validate(path, raw, errors)
+        let (manifest, errors) = validate(path, raw, errors);
+        match errors.into_result() {
+            Ok(()) => Ok(manifest),
+            Err(error) => Err(Rejected { error, rest: Some(Box::new(manifest)) }),
+        }
     }
 
     /// The manifest as run (after `--set`), as TOML that loads back to the
@@ -699,9 +734,12 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
         .allowed(names.join(", ")))
 }
 
-/// Checks the raw document; every independent mistake is added to `errors`,
-/// and the manifest is returned only when there is none.
-fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, ManifestError> {
+/// Checks the raw document; every independent mistake is added to `errors`.
+/// The manifest returned is whole when there is none; else it is what is
+/// left once each entry at fault is taken out (a bad `seeds` gives seed 0,
+/// a bad `name` the file's stem), so that the jobs' values can still be
+/// checked and reported with the rest.
+fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
     let stem = path.file_stem().map_or("sweep".to_string(), |s| s.to_string_lossy().into_owned());
     let (name, name_origin) = match raw.name {
         None => (stem, Origin::File { path: path.to_path_buf(), line: 1, col: 1 }),
@@ -736,18 +774,18 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
     let (seeds, seeds_written) = match (raw.seeds, raw.seed_list) {
         (_, Some(list)) => (list, SeedsWritten::List),
         (None, None) => (vec![0], SeedsWritten::Value(Value::Integer(1))),
-        (Some(e), None) => (errors.ok(parse_seeds(&e)).unwrap_or_default(), SeedsWritten::Value(e.value)),
+        (Some(e), None) => (errors.ok(parse_seeds(&e)).unwrap_or_else(|| vec![0]), SeedsWritten::Value(e.value)),
     };
 
-    for e in &raw.base {
-        let _ = errors.ok(check_param_key(e, "base"));
-    }
     // Output keys (`save`, `layout`) choose for the whole run, so they are
     // checked here, where their line is known, with every other mistake (a
     // job parameter's value is checked per configuration by the plan).
     let output_key = |e: &&Entry| spec::OUTPUT_KEYS.iter().any(|k| k.name == e.key);
-    for e in raw.base.iter().filter(output_key) {
-        let kind = spec::find_key(&e.key).map(|k| k.kind);
+    let mut base = raw.base;
+    base.retain(|e| {
+        let before = errors.count();
+        let _ = errors.ok(check_param_key(e, "base"));
+        let kind = spec::find_key(&e.key).map(|k| k.kind).filter(|_| output_key(&e));
         if let Some(Err(problem)) = kind.map(|k| k.check(&e.value)) {
             errors.push(
                 ManifestError::at(&e.origin, format!("`{}` = {}: {problem}", e.key, e.value))
@@ -755,7 +793,8 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
                     .allowed(kind.map(|k| k.allowed()).unwrap_or_default()),
             );
         }
-    }
+        errors.count() == before
+    });
     let swept = raw.zip.iter().map(|e| ("[zip]", e)).chain(raw.grid.iter().map(|e| ("[grid]", e)));
     let included = raw.include.iter().flat_map(|g| g.entries.iter().map(|e| ("[[include]]", e)));
     for (section, e) in swept.chain(included).filter(|(_, e)| output_key(e)) {
@@ -774,11 +813,14 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
     let axis_keys: Vec<String> = raw.zip.iter().chain(&raw.grid).map(|e| e.key.clone()).collect();
     let mut axis = |e: Entry, section: &str| -> Option<Axis> {
         errors.ok(check_param_key(&e, section))?;
+        if output_key(&&e) {
+            return None; // said above
+        }
         let values = errors.ok(expand_axis(&e, section))?;
         Some(Axis { key: e.key, values, written: e.value, origin: e.origin })
     };
-    let zip: Vec<Axis> = raw.zip.into_iter().filter_map(|e| axis(e, "zip")).collect();
-    let grid: Vec<Axis> = raw.grid.into_iter().filter_map(|e| axis(e, "grid")).collect();
+    let mut zip: Vec<Axis> = raw.zip.into_iter().filter_map(|e| axis(e, "zip")).collect();
+    let mut grid: Vec<Axis> = raw.grid.into_iter().filter_map(|e| axis(e, "grid")).collect();
     if let Some(first) = zip.first()
         && let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len())
     {
@@ -795,16 +837,26 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
             )
             .key(&other.key),
         );
+        zip.clear();
     }
-    for dup in grid.iter().filter(|g| zip.iter().any(|z| z.key == g.key)) {
-        errors.push(
-            ManifestError::at(&dup.origin, format!("`{}` is both in [zip] and [grid]; keep one", dup.key))
+    grid.retain(|dup| {
+        let both = zip.iter().any(|z| z.key == dup.key);
+        if both {
+            errors.push(
+                ManifestError::at(
+                    &dup.origin,
+                    format!("`{}` is both in [zip] and [grid]; keep one", dup.key),
+                )
                 .key(&dup.key),
-        );
-    }
+            );
+        }
+        !both
+    });
 
     let axis_keys: Vec<&str> = axis_keys.iter().map(String::as_str).collect();
-    for g in &raw.exclude {
+    let mut exclude = raw.exclude;
+    exclude.retain(|g| {
+        let before = errors.count();
         if g.entries.is_empty() {
             errors.push(ManifestError::at(&g.origin, "[[exclude]] is empty: it would drop every job"));
         }
@@ -826,29 +878,30 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> Result<Manifest, Manif
                 }),
             );
         }
+        errors.count() == before
+    });
+    let mut include = raw.include;
+    for g in &mut include {
+        // An output key here was said above.
+        g.entries.retain(|e| errors.ok(check_param_key(e, "[include]")).is_some() && !output_key(&e));
     }
-    for g in &raw.include {
-        for e in &g.entries {
-            let _ = errors.ok(check_param_key(e, "[include]"));
-        }
-    }
-    errors.into_result()?;
 
     // "" for a manifest in the working folder, so paths print as written.
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-    Ok(Manifest {
+    let manifest = Manifest {
         path: path.to_path_buf(),
         dir,
         name,
         description,
         seeds,
         seeds_written,
-        base: raw.base,
+        base,
         zip,
         grid,
-        exclude: raw.exclude,
-        include: raw.include,
-    })
+        exclude,
+        include,
+    };
+    (manifest, errors)
 }
 
 /// Seed lists shorter than this (in bytes of text) are left to the TOML

@@ -9,7 +9,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use toml::Value;
 
@@ -173,6 +173,34 @@ impl Shard {
 impl Plan {
     /// Expands and validates every job; errors point at the manifest line
     /// that set the offending value.
+    /// Loads the manifest at `path` (with its `--set`s) and plans it,
+    /// reporting every mistake at once, as a compiler does: when the
+    /// manifest itself has mistakes (unknown keys, `save`/`layout` values, a
+    /// bad axis) but is TOML, the jobs' values are still checked, on what is
+    /// left of it, and both kinds come in one listing: the manifest's
+    /// mistakes in the order it is read, then the jobs' values by place.
+    pub fn load(path: &Path, sets: &[String]) -> Result<Plan, ManifestError> {
+        let rejected = match Manifest::load_all(path, sets) {
+            Ok(manifest) => return Plan::new(manifest),
+            Err(rejected) => rejected,
+        };
+        let Some(rest) = rejected.rest else { return Err(rejected.error) };
+        let mut errors = Errors::default();
+        let first = rejected.error.clone();
+        errors.push(rejected.error);
+        // Only the jobs' values: an empty or oversized plan follows from
+        // what was taken out.
+        if let Err(mut found) = Plan::new(*rest) {
+            let more = std::mem::take(&mut found.more);
+            for e in std::iter::once(found).chain(more) {
+                if e.key.as_deref().is_some_and(|k| spec::find_key(k).is_some()) {
+                    errors.push(e);
+                }
+            }
+        }
+        Err(errors.into_result().err().unwrap_or(first))
+    }
+
     pub fn new(manifest: Manifest) -> Result<Plan, ManifestError> {
         check_size(&manifest)?;
         let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];

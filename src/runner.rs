@@ -194,8 +194,14 @@ pub fn run_plan<'p>(
                     }
                 }
                 // A job of this configuration whose files were changed,
-                // truncated or deleted since it was written: retrained, and said.
-                Ok(Some(Err((damage, Some(f))))) if f.config_hash == *hex && !opts.force => {
+                // truncated or deleted since it was written, or whose
+                // params.toml was (what it says then is no evidence of
+                // another configuration): retrained, and said.
+                Ok(Some(Err((damage, f))))
+                    if !opts.force
+                        && (damage.contains(&store::Damage::Changed(store::PARAMS))
+                            || f.as_ref().is_none_or(|f| f.config_hash == *hex)) =>
+                {
                     let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
                     repaired.push((place, what.join(", ")));
                 }

@@ -277,12 +277,19 @@ struct Folder<'p> {
     configs: Vec<FolderConfig>,
     /// Whether any job has a value of the metric.
     has_value: bool,
+    /// The input files (CSV data sets, weights files) read while loading,
+    /// by resolved path: their bytes, and their SHA-256.
+    inputs: HashMap<PathBuf, Vec<u8>>,
+    input_hashes: HashMap<PathBuf, String>,
 }
 
 /// One configuration of a folder: every parameter as displayed ([`KEYS`]
-/// order; empty where absent), and its jobs reduced to the metric.
+/// order; empty where absent), what it is matched on, and its jobs reduced
+/// to the metric.
 struct FolderConfig {
     params: Vec<String>,
+    /// `params`, with an input file named by its contents ([`Folder::identity`]).
+    ident: Vec<String>,
     side: Side,
 }
 
@@ -319,6 +326,7 @@ impl<'p> Folder<'p> {
         if f.jobs == 0 {
             return Err(DiffError::NoJobs { path: root.to_path_buf() });
         }
+        f.inputs = HashMap::new();
         // The other folder grows next: give back what doubling left unused.
         for c in &mut f.configs {
             c.side.values.shrink_to_fit();
@@ -329,7 +337,14 @@ impl<'p> Folder<'p> {
     }
 
     fn new(root: &'p Path) -> Folder<'p> {
-        Folder { root, jobs: 0, configs: Vec::new(), has_value: false }
+        Folder {
+            root,
+            jobs: 0,
+            configs: Vec::new(),
+            has_value: false,
+            inputs: HashMap::new(),
+            input_hashes: HashMap::new(),
+        }
     }
 
     fn push(&mut self, row: &SummaryRow, metric: Metric) {
@@ -338,8 +353,16 @@ impl<'p> Folder<'p> {
         let at = match self.configs.iter().rposition(|c| c.params == params) {
             Some(i) => i,
             None => {
-                self.configs.push(FolderConfig { params, side: Side::default() });
-                self.configs.len() - 1
+                // One file written two ways (`data/x.csv`, `./data/x.csv`)
+                // is one configuration.
+                let ident = self.identity(row, &params);
+                match self.configs.iter().position(|c| c.ident == ident) {
+                    Some(i) => i,
+                    None => {
+                        self.configs.push(FolderConfig { params, ident, side: Side::default() });
+                        self.configs.len() - 1
+                    }
+                }
             }
         };
         let files = self.files_hash(row).and_then(|h| u64::from_str_radix(&h, 16).ok());
@@ -369,11 +392,56 @@ impl<'p> Folder<'p> {
         (!hash.is_empty()).then_some(hash)
     }
 
+    /// What the configuration of `row` (its parameters as displayed:
+    /// `params`) is matched on: `params`, but a CSV data set and a weights
+    /// file by their contents (SHA-256), not by the path as written. The
+    /// data stream depends on a file's contents, never its path (SPEC 5), so
+    /// `data/x.csv` and `./data/x.csv`, or one file reached from two
+    /// working directories, are the same data and seeds pair. A file is
+    /// known by its contents only while they still give the configuration
+    /// hash the job recorded (they are what it read); otherwise, or when
+    /// params.toml cannot be read, by the path as written.
+    fn identity(&mut self, row: &SummaryRow, params: &[String]) -> Vec<String> {
+        let mut ident = params.to_vec();
+        let Ok(file) = row.at.params() else { return ident };
+        let base = file.paths_relative_to.as_ref().map_or_else(|| PathBuf::from("."), |p| self.root.join(p));
+        let Ok(spec) = crate::spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
+        else {
+            return ident;
+        };
+        let files = crate::plan::input_files(&spec);
+        if files.is_empty() {
+            return ident;
+        }
+        let values: Vec<(&str, toml::Value)> =
+            KEYS.iter().filter_map(|k| file.params.get(k.name).map(|v| (k.name, v.clone()))).collect();
+        if crate::plan::config_hash_of(file.seed, &values, &files, &mut self.inputs) != file.config_hash {
+            return ident;
+        }
+        let (inputs, hashes) = (&self.inputs, &mut self.input_hashes);
+        let mut by_contents = |path: &PathBuf| {
+            let hash = hashes
+                .entry(path.clone())
+                .or_insert_with(|| store::sha256_hex(inputs.get(path).map_or(&[][..], Vec::as_slice)));
+            format!("file with SHA-256 {hash}")
+        };
+        let at = |name: &str| KEYS.iter().position(|k| k.name == name);
+        if let (crate::spec::DataSource::Csv(path), Some(k)) = (&spec.data.source, at("dataset")) {
+            ident[k] = by_contents(path);
+        }
+        if let (crate::spec::Init::File(path), Some(k)) = (&spec.model.init, at("init")) {
+            ident[k] = by_contents(path);
+        }
+        ident
+    }
+
     /// The single value `key` (index in [`KEYS`]) takes across the folder's
-    /// jobs, if it takes only one, as displayed.
-    fn constant(&self, key: usize) -> Option<&str> {
-        let first = self.configs.first()?.params[key].as_str();
-        self.configs.iter().all(|c| c.params[key] == first).then_some(first)
+    /// jobs, if it takes only one: (what configurations are matched on, as
+    /// displayed).
+    fn constant(&self, key: usize) -> Option<(&str, &str)> {
+        let first = self.configs.first()?;
+        let ident = first.ident[key].as_str();
+        self.configs.iter().all(|c| c.ident[key] == ident).then_some((ident, first.params[key].as_str()))
     }
 }
 
@@ -657,19 +725,25 @@ impl<'p> Report<'p> {
         let mut keys: Vec<usize> = (0..KEYS.len()).filter(|&k| known(&a, k) || known(&b, k)).collect();
         let mut base = Vec::new();
         keys.retain(|&k| match (a.constant(k), b.constant(k)) {
-            (Some(va), Some(vb)) if va != vb => {
-                base.push((KEYS[k].name.to_string(), va.to_string(), vb.to_string()));
+            (Some((va, shown_a)), Some((vb, shown_b))) if va != vb => {
+                let shown_b = if shown_a == shown_b {
+                    // One path, but not (known to be) one file's contents.
+                    format!("{shown_b} (other contents, or changed since a run)")
+                } else {
+                    shown_b.to_string()
+                };
+                base.push((KEYS[k].name.to_string(), shown_a.to_string(), shown_b));
                 false
             }
             _ => true,
         });
         let unpaired = unpaired_why(&base);
         let constant_in_both =
-            |k: usize| matches!((a.constant(k), b.constant(k)), (Some(va), Some(vb)) if va == vb);
+            |k: usize| matches!((a.constant(k), b.constant(k)), (Some((va, _)), Some((vb, _))) if va == vb);
         let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
         let columns: Vec<String> = column_keys.iter().map(|&k| KEYS[k].name.to_string()).collect();
         fn key_of(keys: &[usize], c: &FolderConfig) -> Vec<String> {
-            keys.iter().map(|&k| c.params[k].clone()).collect()
+            keys.iter().map(|&k| c.ident[k].clone()).collect()
         }
         let shown =
             |c: &FolderConfig| -> Vec<String> { column_keys.iter().map(|&k| c.params[k].clone()).collect() };

@@ -12,7 +12,9 @@ use super::layout::{
     SUMMARY_RESULT_COLUMNS,
 };
 use super::pack::{JobIndex, JobRef};
-use super::record::{Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex};
+use super::record::{
+    Damage, JobFile, JobOutcome, Params, SummaryRow, parse_f64, sha256_hex, write_files_table,
+};
 use super::write::{files_digest, summary_csv};
 use super::{StoreError, io_at};
 use toml::Value;
@@ -61,17 +63,25 @@ impl JobRef {
             return Ok(Err((vec![Damage::Unrecorded], Some(job))));
         }
         let mut damage = Vec::new();
-        let own = text.find(FILES_TABLE).map(|at| sha256_hex(&text.as_bytes()[..at]));
-        if own.as_ref() != job.files.get(PARAMS) {
-            damage.push(Damage::Changed(PARAMS));
-        }
+        // params.toml is whole when the text above [files] matches its own
+        // hash and [files] is the table that text makes (own hash, the other
+        // files' hashes, whose digest `files_hash` above records): a byte
+        // changed or added anywhere is CHANGED params.toml.
+        let own = job.files.get(PARAMS).map_or("", String::as_str);
+        let whole = text.find(FILES_TABLE).is_some_and(|at| {
+            let (above, table) = text.split_at(at);
+            let mut want = String::with_capacity(table.len());
+            write_files_table(&mut want, own, &job.files);
+            sha256_hex(above.as_bytes()) == own && table == want
+        });
         // predictions.csv and model.json are optional (the `save` key): one
-        // params.toml does not list was not written. That the list is whole is
-        // checked through `files_hash`, which params.toml's own hash covers.
+        // params.toml does not list was not written. The list and its hashes
+        // are checked through `files_hash` (empty: written before it was).
         let unsaved = |name: &str| name != CURVE && !job.files.contains_key(name);
-        if [PREDICTIONS, MODEL].iter().any(|n| unsaved(n))
-            && files_digest(&job.files) != job.result.files_hash
-        {
+        let digest_recorded =
+            !job.result.files_hash.is_empty() || [PREDICTIONS, MODEL].iter().any(|n| unsaved(n));
+        let hashes_hold = !digest_recorded || files_digest(&job.files) == job.result.files_hash;
+        if !whole || !hashes_hold {
             damage.push(Damage::Changed(PARAMS));
         }
         for name in [CURVE, PREDICTIONS, MODEL] {
@@ -79,8 +89,9 @@ impl JobRef {
                 continue;
             }
             match self.read(name)? {
+                // A hash that was itself edited says nothing of the file.
                 Some(bytes) => {
-                    if job.files.get(name) != Some(&sha256_hex(&bytes)) {
+                    if hashes_hold && job.files.get(name) != Some(&sha256_hex(&bytes)) {
                         damage.push(Damage::Changed(name));
                     }
                 }

@@ -512,15 +512,29 @@ impl JobFile {
         s.push_str("\n[result]\n");
         self.result.write_toml(&mut s);
         let own = sha256_hex(s.as_bytes());
-        s.push_str(FILES_TABLE);
-        let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
-        for name in HASHED_FILES {
-            let hash = if name == PARAMS { Some(&own) } else { self.files.get(name) };
-            if let Some(h) = hash {
-                let _ = writeln!(s, "\"{name}\" = \"{h}\"");
-            }
-        }
+        write_files_table(&mut s, &own, &self.files);
         s
+    }
+}
+
+/// params.toml's `[files]` table, from [`FILES_TABLE`] to the end of the
+/// file: `own` is the hash of the text above it, `files` the other files'
+/// hashes (a file not listed was not saved). Its bytes follow from what the
+/// text above records (`own`, and `files_hash`, the digest of the others),
+/// so a reader rebuilds it to check that nothing in it was changed.
+pub(super) fn write_files_table(
+    s: &mut String,
+    own: &str,
+    files: &std::collections::BTreeMap<String, String>,
+) {
+    use std::fmt::Write as _;
+    s.push_str(FILES_TABLE);
+    let _ = writeln!(s, "# SHA-256 of each file; {PARAMS}'s covers the lines above [files]");
+    for name in HASHED_FILES {
+        let hash = if name == PARAMS { Some(own) } else { files.get(name).map(String::as_str) };
+        if let Some(h) = hash {
+            let _ = writeln!(s, "\"{name}\" = \"{h}\"");
+        }
     }
 }
 

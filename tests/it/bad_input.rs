@@ -494,3 +494,44 @@ fn output_key_mistakes_name_line_and_column_together() {
         &["`layout` chooses for the whole run: put it under [base]"],
     );
 }
+
+/// Mistakes of the manifest itself (an unknown key, a `layout` or `save`
+/// value, a bad axis) hid every mistake in the jobs' values until they were
+/// fixed: `layout = "pakced"` alone, then `activation = "sigmod"` on the
+/// next try. Now one listing has both kinds, each at its line and column.
+#[test]
+fn manifest_and_job_value_mistakes_are_reported_together() {
+    let manifest = "seeds = 2\n[base]\nepochs = 50\nlayout = \"pakced\"\nactivation = \"sigmod\"\n\
+                    activaton = \"tanh\"\n[grid]\nlr = [0.1, -0.5]\nhidden = []\n[[include]]\n\
+                    momentum = 1.5\nsave = []\n";
+    for command in [&["plan", "m.toml"][..], &["run", "m.toml", "--out", "out"]] {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "m.toml", manifest);
+        let out = sweep(tmp.path()).args(command).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+        let want = [
+            // The manifest's own mistakes, in the order it is checked...
+            "error: m.toml:4:1: `layout` = \"pakced\": unknown value \"pakced\" (did you mean \"packed\"?)",
+            "error: m.toml:6:1: [base] unknown key `activaton` (did you mean `activation`?)",
+            "error: m.toml:12:1: `save` chooses for every job of the run: set it in [base]",
+            "error: m.toml:9:1: [grid] `hidden`: empty list",
+            // ...then the jobs' values, by place.
+            "error: m.toml:5:1: `activation` = \"sigmod\": unknown value \"sigmod\" (did you mean \"sigmoid\"?)",
+            "error: m.toml:8:1: `lr` = -0.5: out of range",
+            "error: m.toml:11:1: `momentum` = 1.5: out of range",
+        ];
+        assert_eq!(lines.len(), want.len(), "{err}");
+        for (line, want) in lines.iter().zip(want) {
+            assert!(line.starts_with(want), "{line:?} does not start with {want:?}:\n{err}");
+        }
+        assert!(!tmp.path().join("out").exists());
+    }
+    // Not TOML: the syntax error alone (nothing else can be read).
+    rejects(
+        &[("m.toml", "[base]\nepochs = \nactivation = \"sigmod\"\n")],
+        &["m.toml"],
+        &["TOML syntax error"],
+    );
+}

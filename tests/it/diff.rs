@@ -497,3 +497,91 @@ fn seeds_on_different_data_or_a_different_start_are_not_paired() {
     assert!(!text.contains("warning"), "{text}");
     assert!(text.contains("3 paired"), "{text}");
 }
+
+/// A small two-class CSV data set (`shift` moves one point: other data).
+fn csv_data(shift: f64) -> String {
+    let mut text = String::from("x0,x1,label\n");
+    for i in 0..30 {
+        let (x0, x1) = (f64::from(i % 6) / 6.0, f64::from(i / 6) / 5.0);
+        let x0 = if i == 7 { x0 + shift } else { x0 };
+        text.push_str(&format!("{x0},{x1},{}\n", u8::from(x0 > x1)));
+    }
+    text
+}
+
+/// Trains the manifest `text`, written as `root/dir/name.toml`, into
+/// `root/results/name`.
+fn run_from(root: &Path, dir: &str, name: &str, text: &str) {
+    let path = crate::common::write(&root.join(dir), &format!("{name}.toml"), text);
+    let plan = Plan::new(Manifest::load(&path, &[]).expect("manifest")).expect("plan");
+    let opts = RunOptions { threads: Some(2), ..RunOptions::default() };
+    let report = run_plan(&plan, &root.join("results").join(name), &opts, &|_| {}).expect("run");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+}
+
+/// The manifest of the CSV tests: `dataset` as written, and more `[base]`.
+fn csv_manifest(dataset: &str, base: &str) -> String {
+    format!(
+        "seeds = 3\n[base]\ndataset = \"{dataset}\"\nhidden = [2, 2]\nlog_every = 50\nepochs = 100\n{base}\n\
+         [grid]\nlr = [0.5, 0.05]\n"
+    )
+}
+
+/// A CSV data set is known by its contents, never its path (SPEC 5): one
+/// file written `data/x.csv` and `./data/x.csv`, or reached from a manifest
+/// in another folder, was "different data" to diff, which then compared
+/// every seed unpaired (Welch) with a warning. Now the seeds pair, and only
+/// the real difference (`l2`) is the base.
+#[test]
+fn one_csv_file_reached_by_two_paths_is_the_same_data_and_seeds_pair() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::common::write(tmp.path(), "data/x.csv", &csv_data(0.0));
+    run_manifest(tmp.path(), "plain", &csv_manifest("data/x.csv", ""));
+    run_manifest(tmp.path(), "dot", &csv_manifest("./data/x.csv", "l2 = 0.001"));
+    run_from(tmp.path(), "sub", "up", &csv_manifest("../data/x.csv", "l2 = 0.001"));
+    for b in ["dot", "up"] {
+        let (_, text, _) = sweep_diff(tmp.path(), "plain", b, &["--format", "text"]);
+        assert!(!text.contains("warning"), "{b}: {text}");
+        assert!(text.contains("base: l2: 0.0 -> 0.001"), "{b}: {text}");
+        assert!(!text.contains("dataset"), "{b}: {text}");
+        let rows = csv_rows(&sweep_diff(tmp.path(), "plain", b, &["--format", "csv"]).1);
+        assert_eq!(rows.len(), 2, "{b}");
+        for row in &rows {
+            assert_eq!((row["test"].as_str(), row["pairs"].as_str()), ("paired", "3"), "{b}: {row:?}");
+        }
+    }
+    // The same folder under two spellings of the path: identical.
+    run_manifest(tmp.path(), "dot-same", &csv_manifest("./data/x.csv", ""));
+    let rows = csv_rows(&sweep_diff(tmp.path(), "plain", "dot-same", &["--format", "csv"]).1);
+    assert!(rows.iter().all(|r| r["verdict"] == "identical"), "{rows:?}");
+}
+
+/// Other contents are other data, whether under another path or the same
+/// one: the seeds do not pair, and the warning says why.
+#[test]
+fn a_csv_file_with_other_contents_is_other_data_even_under_the_same_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::common::write(tmp.path(), "data/x.csv", &csv_data(0.0));
+    crate::common::write(tmp.path(), "data/y.csv", &csv_data(0.05));
+    crate::common::write(tmp.path(), "sub/data/x.csv", &csv_data(0.05));
+    run_manifest(tmp.path(), "x", &csv_manifest("data/x.csv", ""));
+    run_manifest(tmp.path(), "y", &csv_manifest("data/y.csv", ""));
+    run_from(tmp.path(), "sub", "sub-x", &csv_manifest("data/x.csv", ""));
+    for (b, base) in [
+        ("y", "base: dataset: data/x.csv -> data/y.csv"),
+        ("sub-x", "base: dataset: data/x.csv -> data/x.csv (other contents"),
+    ] {
+        let (_, text, _) = sweep_diff(tmp.path(), "x", b, &["--format", "text"]);
+        assert!(text.contains("warning: the data (dataset) differ"), "{b}: {text}");
+        assert!(text.contains(base), "{b}: {text}");
+        let rows = csv_rows(&sweep_diff(tmp.path(), "x", b, &["--format", "csv"]).1);
+        assert_eq!(rows.len(), 2, "{b}");
+        for row in &rows {
+            assert_eq!(row["test"], "welch", "{b}: {row:?}");
+        }
+    }
+    // A file changed since a run is not what that run read.
+    crate::common::write(tmp.path(), "data/y.csv", &csv_data(0.0));
+    let (_, text, _) = sweep_diff(tmp.path(), "x", "y", &["--format", "text"]);
+    assert!(text.contains("warning: the data (dataset) differ"), "{text}");
+}

@@ -183,6 +183,57 @@ fn verify_run_and_readers_catch_every_damage_to_every_job_file() {
     assert_eq!(fs::read(cwd.join("r/summary.csv")).unwrap(), clean);
 }
 
+/// params.toml's own hash covers the text above `[files]`: a byte added or
+/// changed below it (a trailing newline, a comment, another file's recorded
+/// hash, the table's own lines) was not noticed by verify, the readers or a
+/// resume. Now every such edit is `CHANGED params.toml` (and an edited hash
+/// is not blamed on the file it names), and `run` retrains the job.
+#[test]
+fn any_edit_below_files_in_params_toml_is_a_changed_params_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "r"]).assert().success();
+    let p = cwd.join("r/jobs/lr-0.1_seed-0/params.toml");
+    let clean = fs::read_to_string(&p).unwrap();
+    let files = clean.find("\n[files]\n").unwrap();
+    let curve_hash = clean.find("\"curve.csv\" = \"").unwrap() + "\"curve.csv\" = \"".len();
+    let flip = |at: usize| {
+        let mut b = clean.clone().into_bytes();
+        b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+        String::from_utf8(b).unwrap()
+    };
+    let edits = [
+        ("a trailing newline", format!("{clean}\n")),
+        ("a comment added", format!("{clean}# looked at it\n")),
+        ("a space before the end", format!("{} \n", clean.trim_end())),
+        ("curve.csv's hash", flip(curve_hash)),
+        ("the table's comment", clean.replacen("# SHA-256 of each file", "# SHA-256 of every file", 1)),
+        ("a blank line in [files]", clean.replacen("[files]\n", "[files]\n\n", 1)),
+        ("the last byte", flip(clean.len() - 2)),
+    ];
+    assert!(edits.iter().all(|(_, text)| text[..files] == clean[..files]));
+    for (what, text) in edits {
+        fs::write(&p, &text).unwrap();
+        let out = sweep(cwd).args(["verify", "r"]).output().unwrap();
+        let said = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {said}{}", stderr(&out));
+        assert!(said.contains("CHANGED params.toml in jobs/lr-0.1_seed-0"), "{what}: {said}");
+        assert!(!said.contains("curve.csv"), "{what}: the hash was edited, not the curve: {said}");
+        for reader in [&["summarize", "r"][..], &["report", "r"], &["export", "r"]] {
+            let out = sweep(cwd).args(reader).output().unwrap();
+            let said = format!("{}{}", stdout(&out), stderr(&out));
+            assert_eq!(out.status.code(), Some(1), "{reader:?} {what}: {said}");
+            assert!(said.contains("CHANGED params.toml"), "{reader:?} {what}: {said}");
+        }
+        let out = sweep(cwd).args(["m.toml", "--out", "r"]).output().unwrap();
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        assert!(stdout(&out).contains("1 jobs run, 3 skipped"), "{what}: {}", stdout(&out));
+        assert!(stderr(&out).contains("CHANGED params.toml"), "{what}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(&p).unwrap(), clean, "{what}");
+    }
+}
+
 /// Repro 5, the summary: an edited summary.csv (or params.toml) no longer
 /// flows into a report: readers check summary.csv against the job folders
 /// and rebuild it.
