@@ -774,7 +774,9 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
     let (seeds, seeds_written) = match (raw.seeds, raw.seed_list) {
         (_, Some(list)) => (list, SeedsWritten::List),
         (None, None) => (vec![0], SeedsWritten::Value(Value::Integer(1))),
-        (Some(e), None) => (errors.ok(parse_seeds(&e)).unwrap_or_else(|| vec![0]), SeedsWritten::Value(e.value)),
+        (Some(e), None) => {
+            (errors.ok(parse_seeds(&e)).unwrap_or_else(|| vec![0]), SeedsWritten::Value(e.value))
+        }
     };
 
     // Output keys (`save`, `layout`) choose for the whole run, so they are
@@ -1132,7 +1134,8 @@ mod tests {
     #[test]
     fn a_long_seed_list_read_by_hand_is_what_toml_reads() {
         let path = Path::new("exp/m.toml");
-        let by_toml = |text: &str| Manifest::parse_text(path, text, &[], &mut None);
+        let by_toml =
+            |text: &str| Manifest::parse_text(path, text, &[], &mut None).map_err(ManifestError::from);
         let same = |text: &str| {
             let (ours, theirs) = (Manifest::parse(path, text, &[]), by_toml(text));
             match (&ours, &theirs) {
