@@ -16,8 +16,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use super::rows::Row;
 use crate::spec::{self, Typed};
-use crate::store::SummaryRow;
 
 /// A parameter whose value varies across the jobs, and its values in
 /// reading order (numeric order when every value is a number or a list of
@@ -47,20 +47,20 @@ impl Axis {
     }
 
     /// The index of a row's value in [`Axis::values`].
-    pub fn position(&self, r: &SummaryRow) -> Option<usize> {
+    pub fn position(&self, r: &Row) -> Option<usize> {
         let v = r.param(&self.key);
         self.typed.iter().position(|t| t.as_ref() == v)
     }
 
     /// A row's value as displayed (one of [`Axis::values`]).
-    pub fn value_of(&self, r: &SummaryRow) -> Option<&str> {
+    pub fn value_of(&self, r: &Row) -> Option<&str> {
         self.position(r).map(|i| self.values[i].as_str())
     }
 }
 
 /// The swept axes of `rows`, in SPEC (summary.csv column) order. The seed is
 /// never an axis: it is what the statistics run over.
-pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
+pub fn swept_axes(rows: &[Row]) -> Vec<Axis> {
     let Some(first) = rows.first() else { return Vec::new() };
     let mut axes = Vec::new();
     for (key, _) in first.params.typed() {
@@ -79,7 +79,7 @@ pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
 }
 
 /// Parameters that are the same for every job, as (key, value displayed).
-pub fn fixed_params(rows: &[SummaryRow], axes: &[Axis]) -> Vec<(String, String)> {
+pub fn fixed_params(rows: &[Row], axes: &[Axis]) -> Vec<(String, String)> {
     let Some(first) = rows.first() else { return Vec::new() };
     first
         .params
@@ -104,12 +104,12 @@ pub fn non_default(fixed: &[(String, String)]) -> Vec<String> {
 }
 
 /// Whether a job counts as diverged (status, or a non-finite final loss).
-pub fn diverged(r: &SummaryRow) -> bool {
-    r.outcome.diverged() || !r.outcome.final_loss.is_finite()
+pub fn diverged(r: &Row) -> bool {
+    r.outcome.diverged() || !r.outcome.final_loss().is_finite()
 }
 
 /// Jobs grouped by their value of `axis`, in the axis's value order.
-pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a SummaryRow>)> {
+pub fn by_axis<'a>(rows: &'a [Row], axis: &Axis) -> Vec<(String, Vec<&'a Row>)> {
     axis.values
         .iter()
         .map(|v| (v.clone(), rows.iter().filter(|r| axis.value_of(r) == Some(v.as_str())).collect()))
@@ -122,7 +122,7 @@ pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a 
 pub struct Config<'a> {
     /// (axis key, value), in axis order.
     pub values: Vec<(String, String)>,
-    pub rows: Vec<&'a SummaryRow>,
+    pub rows: Vec<&'a Row>,
 }
 
 impl Config<'_> {
@@ -137,7 +137,7 @@ impl Config<'_> {
 
 /// Every configuration, ordered by the axes' value orders (first axis
 /// slowest), jobs within one ordered by seed.
-pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: &[Axis]) -> Vec<Config<'a>> {
+pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a Row>, axes: &[Axis]) -> Vec<Config<'a>> {
     let mut groups: BTreeMap<Vec<usize>, Config<'a>> = BTreeMap::new();
     for r in rows {
         let mut pos = Vec::with_capacity(axes.len());
@@ -194,14 +194,15 @@ pub struct Stats {
 }
 
 /// The statistics of a group of jobs.
-pub fn stats(rows: &[&SummaryRow]) -> Stats {
-    let ok: Vec<&&SummaryRow> = rows.iter().filter(|r| !diverged(r)).collect();
-    let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss).collect();
-    let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy).filter(|a| a.is_finite()).collect();
+pub fn stats(rows: &[&Row]) -> Stats {
+    let ok: Vec<&&Row> = rows.iter().filter(|r| !diverged(r)).collect();
+    let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss()).collect();
+    let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy()).filter(|a| a.is_finite()).collect();
     let test_accs: Vec<f64> =
-        ok.iter().filter_map(|r| r.outcome.final_test_accuracy).filter(|a| a.is_finite()).collect();
-    let epochs: Vec<f64> = rows.iter().filter_map(|r| r.outcome.epoch_at_target).map(|e| e as f64).collect();
-    let perfect = |r: &SummaryRow| !diverged(r) && r.outcome.final_accuracy >= 1.0;
+        ok.iter().filter_map(|r| r.outcome.final_test_accuracy()).filter(|a| a.is_finite()).collect();
+    let epochs: Vec<f64> =
+        rows.iter().filter_map(|r| r.outcome.epoch_at_target()).map(|e| e as f64).collect();
+    let perfect = |r: &Row| !diverged(r) && r.outcome.final_accuracy() >= 1.0;
     let mut failed_seeds: Vec<u64> = rows.iter().filter(|r| !perfect(r)).map(|r| r.seed).collect();
     failed_seeds.sort_unstable();
     failed_seeds.dedup();
@@ -398,8 +399,9 @@ pub fn fmt_epoch(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rows::Rows;
     use super::*;
-    use crate::store::JobOutcome;
+    use crate::store::{JobOutcome, SummaryRow};
     use approx::assert_relative_eq;
 
     fn row(id: &str, seed: u64, lr: &str, loss: f64, acc: f64, target: Option<u64>) -> SummaryRow {
@@ -426,6 +428,11 @@ mod tests {
         }
     }
 
+    /// The rows as the report holds them.
+    fn held(rows: &[SummaryRow]) -> Rows {
+        Rows::from_rows(std::path::Path::new("r"), rows)
+    }
+
     #[test]
     fn mean_and_sample_std_match_hand_worked_numbers() {
         // 1, 2, 3, 4: mean 2.5; squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5;
@@ -450,7 +457,8 @@ mod tests {
             row("c", 2, "0.1", f64::NAN, 0.5, Some(10)),
             row("d", 3, "0.1", 0.06, 1.0, Some(60)),
         ];
-        let refs: Vec<&SummaryRow> = rows.iter().collect();
+        let rows = held(&rows);
+        let refs: Vec<&Row> = rows.iter().collect();
         let s = stats(&refs);
         assert_eq!((s.n, s.diverged), (4, 1));
         // losses 0.02, 0.04, 0.06: mean 0.04, sample std sqrt((0.0004 + 0 + 0.0004) / 2) = 0.02
@@ -468,6 +476,7 @@ mod tests {
     #[test]
     fn all_diverged_gives_no_mean() {
         let rows = [row("a", 0, "100.0", f64::NAN, 0.5, None)];
+        let rows = held(&rows);
         let s = stats(&rows.iter().collect::<Vec<_>>());
         assert_eq!((s.n, s.diverged, s.loss_mean, s.loss_std, s.accuracy_mean), (1, 1, None, None, None));
     }
@@ -572,6 +581,7 @@ mod tests {
             row("c", 0, "1.0", 0.1, 1.0, None),
             row("d", 1, "0.1", 0.1, 1.0, None),
         ];
+        let rows = held(&rows);
         let axes = swept_axes(&rows);
         assert_eq!(
             axes,
