@@ -38,7 +38,7 @@ use crate::spec;
 use crate::store::{self, StoreError};
 use crate::train::EpochRecord;
 
-use aggregate::{Axis, Curve, fmt_sig};
+use aggregate::{Axis, Curves, fmt_sig};
 use figures::{CurvesFigure, FigureError, Panel, Points, PredictionFigure, SeedRow, SeedsFigure, Series};
 use rows::{Row, Rows};
 
@@ -278,21 +278,15 @@ fn percent(a: f64) -> String {
     format!("{}%", fmt_sig(100.0 * a))
 }
 
-/// A job's logged records as (epoch, value) for one metric (no spare
-/// capacity: a figure holds a whole group's curves for its band).
-fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
-    let mut curve: Curve = records
-        .iter()
-        .filter_map(|r| {
-            let v = match metric {
-                Metric::Loss => Some(r.loss),
-                Metric::TestLoss => r.test_loss,
-            };
-            v.map(|v| (r.epoch as f64, v))
-        })
-        .collect();
-    curve.shrink_to_fit();
-    curve
+/// A job's logged records as (epoch, value) for one metric.
+fn metric_points(records: &[EpochRecord], metric: Metric) -> impl Iterator<Item = (f64, f64)> + '_ {
+    records.iter().filter_map(move |r| {
+        let v = match metric {
+            Metric::Loss => Some(r.loss),
+            Metric::TestLoss => r.test_loss,
+        };
+        v.map(|v| (r.epoch as f64, v))
+    })
 }
 
 /// A panel's (key, value) pairs and its jobs.
@@ -627,7 +621,7 @@ impl<'a> Report<'a> {
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
     fn series(&self, rows: &[&Row], metric: Metric) -> Series {
-        let mut curves: Vec<Curve> = Vec::with_capacity(rows.len());
+        let mut curves = Curves::default();
         let mut ends = Vec::new();
         for r in rows {
             let recs = self.records(r);
@@ -638,16 +632,16 @@ impl<'a> Report<'a> {
                 }
             }
             if let Some(recs) = recs {
-                let c = metric_curve(&recs, metric);
-                if !c.is_empty() {
-                    curves.push(c);
-                }
+                curves.push(metric_points(&recs, metric));
             }
         }
-        let refs: Vec<&Curve> = curves.iter().collect();
         Series {
-            band: aggregate::band(&refs),
-            lines: if rows.len() <= figures::FEW_JOBS { curves.clone() } else { Vec::new() },
+            band: aggregate::band_of(&curves),
+            lines: if rows.len() <= figures::FEW_JOBS {
+                (0..curves.len()).map(|i| curves.curve(i)).collect()
+            } else {
+                Vec::new()
+            },
             ends,
             jobs: rows.len(),
             diverged: rows.iter().filter(|r| aggregate::diverged(r)).count(),
