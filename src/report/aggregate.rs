@@ -255,9 +255,18 @@ pub struct Curves {
     values: Vec<f64>,
     /// The epochs of the curve being pushed (reused).
     scratch: Vec<f64>,
+    /// Curves expected ([`Curves::with_capacity`]).
+    expected: usize,
 }
 
 impl Curves {
+    /// Room for `curves` curves; once the first is pushed, room for that
+    /// many values each (exact, not doubled: curves of a group are usually
+    /// all as long).
+    pub fn with_capacity(curves: usize) -> Curves {
+        Curves { curves: Vec::with_capacity(curves), expected: curves, ..Curves::default() }
+    }
+
     /// Appends a curve given as (epoch, value) in epoch order; an empty
     /// one is not kept.
     pub fn push(&mut self, points: impl IntoIterator<Item = (f64, f64)>) {
@@ -269,6 +278,10 @@ impl Curves {
         }
         if self.scratch.is_empty() {
             return;
+        }
+        if self.curves.is_empty() {
+            let more = self.expected.saturating_sub(1).saturating_mul(self.scratch.len());
+            self.values.reserve_exact(more);
         }
         let list = self.epoch_list();
         self.curves.push((list, start));
@@ -742,6 +755,12 @@ mod tests {
         let same: Vec<Curve> = (0..100).map(|k| vec![(0.0, 1.0), (10.0, k as f64)]).collect();
         let flat = Curves::of(&same.iter().collect::<Vec<_>>());
         assert_eq!((flat.len(), flat.epochs.len(), flat.values.len()), (100, 1, 200));
+        // Room for a group's values is made once, exactly, from its first curve.
+        let mut sized = Curves::with_capacity(same.len());
+        for c in &same {
+            sized.push(c.iter().copied());
+        }
+        assert_eq!((sized.values.len(), sized.values.capacity()), (200, 200));
     }
 
     #[test]

@@ -621,7 +621,7 @@ impl<'a> Report<'a> {
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
     fn series(&self, rows: &[&Row], metric: Metric) -> Series {
-        let mut curves = Curves::default();
+        let mut curves = Curves::with_capacity(rows.len());
         let mut ends = Vec::new();
         for r in rows {
             let recs = self.records(r);
