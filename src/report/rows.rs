@@ -127,7 +127,7 @@ impl Row {
 #[derive(Debug, Default)]
 pub struct Rows {
     rows: Vec<Row>,
-    /// Every job id, one after the other.
+    /// Every job id, each followed by a newline.
     ids: String,
     /// Where a job is stored when not in the usual `jobs/<id>/` (a packed
     /// job, a folder elsewhere), by its id's start in `ids`.
@@ -170,6 +170,9 @@ impl Rows {
     pub fn push(&mut self, row: &SummaryRow, jobs: &Path) {
         let id_start = self.ids.len();
         self.ids.push_str(&row.job_id);
+        // A separator after each id: every row's start is its own (a key
+        // of `places`), empty ids included.
+        self.ids.push('\n');
         let mut outcome = Outcome::of(&row.outcome);
         let usual = matches!(&row.at, JobRef::Folder(p) if *p == jobs.join(&row.job_id));
         if !usual {
@@ -248,5 +251,13 @@ mod tests {
         moved.at = JobRef::folder("/somewhere/else");
         let held = Rows::from_rows(dir, &[moved.clone()]);
         assert_eq!(held.place(dir, &held[0]).as_ref(), &moved.at);
+        // Two jobs elsewhere with empty ids keep their own places.
+        let (mut a, mut b) = (moved.clone(), moved);
+        (a.job_id, b.job_id) = (String::new(), String::new());
+        b.at = JobRef::folder("/another/place");
+        let held = Rows::from_rows(dir, &[a.clone(), b.clone()]);
+        assert_eq!((held.id(&held[0]), held.id(&held[1])), ("", ""));
+        assert_eq!(held.place(dir, &held[0]).as_ref(), &a.at);
+        assert_eq!(held.place(dir, &held[1]).as_ref(), &b.at);
     }
 }
