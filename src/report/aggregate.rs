@@ -153,6 +153,7 @@ pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a Row>, axes: &[Axis]
     let mut configs: Vec<Config<'a>> = groups.into_values().collect();
     for c in &mut configs {
         c.rows.sort_by_key(|r| r.seed);
+        c.rows.shrink_to_fit();
     }
     configs
 }

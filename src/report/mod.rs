@@ -620,12 +620,15 @@ impl<'a> Report<'a> {
 
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
-    fn series(&self, rows: &[&Row], metric: Metric) -> Series {
-        let mut curves = Curves::with_capacity(rows.len());
+    fn series<'r>(&self, rows: impl Iterator<Item = &'r Row> + Clone, metric: Metric) -> Series {
+        let jobs = rows.clone().count();
+        let mut curves = Curves::with_capacity(jobs);
         let mut ends = Vec::new();
+        let mut diverged = 0;
         for r in rows {
             let recs = self.records(r);
             if aggregate::diverged(r) {
+                diverged += 1;
                 let last = recs.as_ref().and_then(|c| c.last()).map(|l| l.epoch as f64);
                 if let Some(epoch) = r.outcome.diverged_epoch().map(|e| e as f64).or(last) {
                     ends.push((epoch, f64::NAN));
@@ -637,14 +640,14 @@ impl<'a> Report<'a> {
         }
         Series {
             band: aggregate::band_of(&curves),
-            lines: if rows.len() <= figures::FEW_JOBS {
+            lines: if jobs <= figures::FEW_JOBS {
                 (0..curves.len()).map(|i| curves.curve(i)).collect()
             } else {
                 Vec::new()
             },
             ends,
-            jobs: rows.len(),
-            diverged: rows.iter().filter(|r| aggregate::diverged(r)).count(),
+            jobs,
+            diverged,
         }
     }
 
@@ -668,13 +671,15 @@ impl<'a> Report<'a> {
             let series = values
                 .iter()
                 .map(|v| {
-                    let group: Vec<&Row> = rows
+                    // The group's rows are filtered as they are read, not
+                    // collected (a group is up to every job).
+                    let group = rows
                         .iter()
                         .copied()
-                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())))
-                        .collect();
-                    largest = largest.max(group.len());
-                    self.series(&group, metric)
+                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())));
+                    let series = self.series(group, metric);
+                    largest = largest.max(series.jobs);
+                    series
                 })
                 .collect();
             fig_panels.push(Panel { title: self.describe(values_of_panel, " = "), series });
@@ -745,21 +750,25 @@ impl<'a> Report<'a> {
         let _ = writeln!(md, "## By `{}`\n", axis.key);
         let mut keys: Vec<String> = self.panel_axes.iter().map(|a| a.key.clone()).collect();
         keys.push(axis.key.clone());
-        let mut groups: Vec<(Vec<String>, Vec<&Row>)> = Vec::new();
-        for (panel_values, rows) in self.panels() {
-            for v in &axis.values {
-                let group: Vec<&Row> =
-                    rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
-                if group.is_empty() {
-                    continue;
+        // The table's groups are dropped before the figures are drawn.
+        {
+            let mut groups: Vec<(Vec<String>, Vec<&Row>)> = Vec::new();
+            for (panel_values, rows) in self.panels() {
+                for v in &axis.values {
+                    let group: Vec<&Row> =
+                        rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
+                    if group.is_empty() {
+                        continue;
+                    }
+                    let mut cells: Vec<String> =
+                        panel_values.iter().map(|(k, pv)| self.label(k, pv)).collect();
+                    cells.push(self.label(&axis.key, v));
+                    groups.push((cells, group));
                 }
-                let mut cells: Vec<String> = panel_values.iter().map(|(k, pv)| self.label(k, pv)).collect();
-                cells.push(self.label(&axis.key, v));
-                groups.push((cells, group));
             }
+            md.push_str(&tables::group_table(&keys, &groups, false));
+            md.push('\n');
         }
-        md.push_str(&tables::group_table(&keys, &groups, false));
-        md.push('\n');
         for metric in [Metric::Loss, Metric::TestLoss].into_iter().filter(|m| any_test || *m == Metric::Loss)
         {
             self.curves_figure(Some(axis), metric, md)?;
