@@ -106,7 +106,7 @@ pub fn non_default(fixed: &[(String, String)]) -> Vec<String> {
 
 /// Whether a job counts as diverged (status, or a non-finite final loss).
 pub fn diverged(r: &Row) -> bool {
-    r.outcome.diverged() || !r.outcome.final_loss().is_finite()
+    r.outcome().diverged() || !r.outcome().final_loss().is_finite()
 }
 
 /// Jobs grouped by their value of `axis`, in the axis's value order.
@@ -198,13 +198,13 @@ pub struct Stats {
 /// The statistics of a group of jobs.
 pub fn stats(rows: &[&Row]) -> Stats {
     let ok: Vec<&&Row> = rows.iter().filter(|r| !diverged(r)).collect();
-    let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss()).collect();
-    let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy()).filter(|a| a.is_finite()).collect();
+    let losses: Vec<f64> = ok.iter().map(|r| r.outcome().final_loss()).collect();
+    let accs: Vec<f64> = ok.iter().map(|r| r.outcome().final_accuracy()).filter(|a| a.is_finite()).collect();
     let test_accs: Vec<f64> =
-        ok.iter().filter_map(|r| r.outcome.final_test_accuracy()).filter(|a| a.is_finite()).collect();
+        ok.iter().filter_map(|r| r.outcome().final_test_accuracy()).filter(|a| a.is_finite()).collect();
     let epochs: Vec<f64> =
-        rows.iter().filter_map(|r| r.outcome.epoch_at_target()).map(|e| e as f64).collect();
-    let perfect = |r: &Row| !diverged(r) && r.outcome.final_accuracy() >= 1.0;
+        rows.iter().filter_map(|r| r.outcome().epoch_at_target()).map(|e| e as f64).collect();
+    let perfect = |r: &Row| !diverged(r) && r.outcome().final_accuracy() >= 1.0;
     let mut failed_seeds: Vec<u64> = rows.iter().filter(|r| !perfect(r)).map(|r| r.seed).collect();
     failed_seeds.sort_unstable();
     failed_seeds.dedup();

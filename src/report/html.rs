@@ -86,8 +86,8 @@ impl Report<'_> {
             .iter()
             .copied()
             .filter(|(name, _)| match *name {
-                "test_loss" => self.rows.iter().any(|r| r.outcome.final_test_loss().is_some()),
-                "test_accuracy" => self.rows.iter().any(|r| r.outcome.final_test_accuracy().is_some()),
+                "test_loss" => self.rows.iter().any(|r| r.outcome().final_test_loss().is_some()),
+                "test_accuracy" => self.rows.iter().any(|r| r.outcome().final_test_accuracy().is_some()),
                 _ => true,
             })
             .collect();
@@ -227,7 +227,7 @@ impl Report<'_> {
 }
 
 fn job_json(r: &Row, id: &str, keys: &[String], panel: usize) -> Value {
-    let o = &r.outcome;
+    let o = r.outcome();
     json!({
         "id": id,
         "seed": r.seed,

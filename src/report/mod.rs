@@ -485,7 +485,7 @@ impl<'a> Report<'a> {
     fn render(&mut self) -> Result<String, ReportError> {
         let mut md = String::new();
         self.intro(&mut md);
-        let any_test = self.rows.iter().any(|r| r.outcome.final_test_loss().is_some());
+        let any_test = self.rows.iter().any(|r| r.outcome().final_test_loss().is_some());
         if !self.panel_axes.is_empty() {
             self.panel_section(&mut md);
         }
@@ -630,7 +630,7 @@ impl<'a> Report<'a> {
             if aggregate::diverged(r) {
                 diverged += 1;
                 let last = recs.as_ref().and_then(|c| c.last()).map(|l| l.epoch as f64);
-                if let Some(epoch) = r.outcome.diverged_epoch().map(|e| e as f64).or(last) {
+                if let Some(epoch) = r.outcome().diverged_epoch().map(|e| e as f64).or(last) {
                     ends.push((epoch, f64::NAN));
                 }
             }
@@ -801,9 +801,9 @@ impl<'a> Report<'a> {
 
         // With a test split on every job, the accuracy that matters is the
         // held-out one (training accuracy of a real data set is mostly 100%).
-        let held_out = self.rows.iter().all(|r| r.outcome.final_test_accuracy().is_some());
+        let held_out = self.rows.iter().all(|r| r.outcome().final_test_accuracy().is_some());
         let accuracy = |r: &Row| {
-            if held_out { r.outcome.final_test_accuracy() } else { Some(r.outcome.final_accuracy()) }
+            if held_out { r.outcome().final_test_accuracy() } else { Some(r.outcome().final_accuracy()) }
         };
         let rows: Vec<SeedRow> = configs
             .iter()
@@ -863,9 +863,13 @@ impl<'a> Report<'a> {
     /// jobs have a test split (issue 14: a job is shown for how it does on
     /// data it did not train on), else the training one.
     fn representative(&self, rows: &[&'a Row]) -> Option<(&'a Row, String)> {
-        let held_out = rows.iter().any(|r| r.outcome.final_test_loss().is_some());
+        let held_out = rows.iter().any(|r| r.outcome().final_test_loss().is_some());
         let loss = |r: &Row| {
-            if held_out { r.outcome.final_test_loss().unwrap_or(f64::NAN) } else { r.outcome.final_loss() }
+            if held_out {
+                r.outcome().final_test_loss().unwrap_or(f64::NAN)
+            } else {
+                r.outcome().final_loss()
+            }
         };
         let which_loss = if held_out { "held-out loss" } else { "final loss" };
         let configs = aggregate::configurations(rows.iter().copied(), &self.axes);
@@ -944,7 +948,7 @@ impl<'a> Report<'a> {
                 .filter(|c| c.is_finite())
                 .fold(class_names.len().max(2), |k, &c| k.max(c as usize + 1));
             class_names.extend((class_names.len()..classes).map(|c| c.to_string()));
-            let o = &job.outcome;
+            let o = job.outcome();
             let status = if aggregate::diverged(job) {
                 format!("diverged at epoch {}", o.diverged_epoch().map_or("?".to_string(), |e| e.to_string()))
             } else {

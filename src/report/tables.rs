@@ -19,7 +19,7 @@ fn stat_header(with_test: bool) -> Vec<&'static str> {
 
 /// Whether any of `rows` has a held-out test set.
 fn has_test<'a>(mut rows: impl Iterator<Item = &'a &'a Row>) -> bool {
-    rows.any(|r| r.outcome.final_test_accuracy().is_some())
+    rows.any(|r| r.outcome().final_test_accuracy().is_some())
 }
 
 /// Escapes what would break a Markdown table cell.
