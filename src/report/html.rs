@@ -175,7 +175,7 @@ impl Report<'_> {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut *out, &job_json(r, self.id(r), &keys, panel_of(r).unwrap_or(0)))?;
+            serde_json::to_writer(&mut *out, &job_json(r, &self.id(r), &keys, panel_of(r).unwrap_or(0)))?;
         }
         out.write_all(b"],\"keys\":")?;
         serde_json::to_writer(&mut *out, &keys)?;

@@ -382,7 +382,7 @@ impl<'a> Report<'a> {
     }
 
     /// A row's job id.
-    fn id(&self, row: &Row) -> &'a str {
+    fn id(&self, row: &Row) -> String {
         self.rows.id(row)
     }
 
@@ -391,7 +391,7 @@ impl<'a> Report<'a> {
     fn check_curves(&mut self) {
         for row in self.rows {
             if let Err(e) = self.at(row).curve() {
-                let id = self.id(row).to_string();
+                let id = self.id(row);
                 self.unreadable.get_mut().insert(id);
                 self.notes.push(format!("{e} (left out of the learning curves)"));
             }
@@ -407,7 +407,7 @@ impl<'a> Report<'a> {
     /// `log_every`, so a band's quantiles stay exact at them), plus its
     /// last record.
     fn records(&self, row: &Row) -> Option<Vec<EpochRecord>> {
-        if self.unreadable.borrow().contains(self.id(row)) {
+        if !self.unreadable.borrow().is_empty() && self.unreadable.borrow().contains(&self.id(row)) {
             return None;
         }
         let int = |key: &str| match row.param(key) {
@@ -435,7 +435,7 @@ impl<'a> Report<'a> {
         match read() {
             Ok(records) => Some(records),
             Err(e) => {
-                if self.unreadable.borrow_mut().insert(self.id(row).to_string()) {
+                if self.unreadable.borrow_mut().insert(self.id(row)) {
                     self.curve_notes.borrow_mut().push(format!("{e} (left out of the learning curves)"));
                 }
                 None

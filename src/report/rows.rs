@@ -1,7 +1,7 @@
 //! The rows the report holds: one compact [`Row`] a job (88 bytes: seed,
 //! shared typed parameters, the outcome's six numbers and a few flags),
-//! every job id in one text, and a job's place only where it is not the
-//! usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its id and
+//! every job id front-coded in one buffer (a few bytes an id), and a job's
+//! place only where it is not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its id and
 //! paths; at 100,000 jobs the report held 25 MB of them.
 //!
 //! Only what the report reads is kept: not the files hash, not a status
@@ -100,9 +100,8 @@ pub struct Row {
     final_test_accuracy: f64,
     epoch_at_target: u64,
     diverged_epoch: u64,
-    /// The id's bytes in [`Rows::ids`].
+    /// Where the id's entry starts in [`Rows::ids`].
     id_start: usize,
-    id_len: u32,
     flags: u8,
 }
 
@@ -148,8 +147,18 @@ impl Row {
 #[derive(Debug, Default)]
 pub struct Rows {
     rows: Vec<Row>,
-    /// Every job id, each followed by a newline.
-    ids: String,
+    /// Every job id, front-coded (as in LevelDB's blocks): an entry per
+    /// id, the length of the prefix it shares with the previous id and the
+    /// rest's length (LEB128 varints), then the rest's bytes. Ids of plan
+    /// order share most of their text (`lr-0.1_activation-tanh_seed-` and
+    /// the seed), so an id costs 3-5 bytes instead of its length and an
+    /// allocation. Every [`RESTART`]-th entry shares nothing.
+    ids: Vec<u8>,
+    /// Where each entry that shares nothing starts in `ids`.
+    restarts: Vec<usize>,
+    /// Ids held, and the last one (to share its prefix).
+    count: usize,
+    last_id: Vec<u8>,
     /// Where a job is stored when not in the usual `jobs/<id>/` (a packed
     /// job, a folder elsewhere), by its id's start in `ids`.
     places: HashMap<usize, JobRef>,
@@ -160,6 +169,33 @@ impl std::ops::Deref for Rows {
     fn deref(&self) -> &[Row] {
         &self.rows
     }
+}
+
+/// Ids front-coded between restarts ([`Rows::ids`]).
+const RESTART: usize = 16;
+
+/// Appends `n` as an LEB128 varint (7 bits a byte, low first).
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// The LEB128 varint at `*at` in `bytes`, moving `*at` past it (None past
+/// the end).
+fn varint(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let mut n = 0usize;
+    for shift in (0..usize::BITS).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
 }
 
 impl<'a> IntoIterator for &'a Rows {
@@ -183,17 +219,15 @@ impl Rows {
         })?;
         rows.rows.shrink_to_fit();
         rows.ids.shrink_to_fit();
+        rows.restarts.shrink_to_fit();
+        rows.last_id = Vec::new();
         Ok(rows)
     }
 
     /// Appends `row`; `jobs` is the folder's `jobs/`, where a job's usual
     /// place is `jobs/<id>/`.
     pub fn push(&mut self, row: &SummaryRow, jobs: &Path) {
-        let id_start = self.ids.len();
-        self.ids.push_str(&row.job_id);
-        // A separator after each id: every row's start is its own (a key
-        // of `places`), empty ids included.
-        self.ids.push('\n');
+        let id_start = self.push_id(row.job_id.as_bytes());
         let mut o = Outcome::of(&row.outcome);
         let usual = matches!(&row.at, JobRef::Folder(p) if *p == jobs.join(&row.job_id));
         if !usual {
@@ -210,7 +244,6 @@ impl Rows {
             epoch_at_target: o.epoch_at_target,
             diverged_epoch: o.diverged_epoch,
             id_start,
-            id_len: u32::try_from(row.job_id.len()).unwrap_or(u32::MAX),
             flags: o.flags,
         });
     }
@@ -226,10 +259,45 @@ impl Rows {
         held
     }
 
-    /// A row's job id.
-    pub fn id(&self, row: &Row) -> &str {
-        let end = row.id_start + row.id_len as usize;
-        self.ids.get(row.id_start..end).unwrap_or_default()
+    /// Appends an id's entry; returns where it starts (every entry is at
+    /// least two bytes long, so no two rows share a start).
+    fn push_id(&mut self, id: &[u8]) -> usize {
+        let start = self.ids.len();
+        let shared = if self.count.is_multiple_of(RESTART) {
+            self.restarts.push(start);
+            0
+        } else {
+            self.last_id.iter().zip(id).take_while(|(a, b)| a == b).count()
+        };
+        put_varint(&mut self.ids, shared);
+        put_varint(&mut self.ids, id.len() - shared);
+        self.ids.extend_from_slice(&id[shared..]);
+        self.last_id.clear();
+        self.last_id.extend_from_slice(id);
+        self.count += 1;
+        start
+    }
+
+    /// A row's job id (decoded from the restart before it: at most
+    /// [`RESTART`] entries).
+    pub fn id(&self, row: &Row) -> String {
+        let restart = self.restarts.partition_point(|&r| r <= row.id_start).saturating_sub(1);
+        let mut at = self.restarts.get(restart).copied().unwrap_or_default();
+        let mut id: Vec<u8> = Vec::new();
+        while at <= row.id_start {
+            let entry = at;
+            let (Some(shared), Some(rest)) = (varint(&self.ids, &mut at), varint(&self.ids, &mut at)) else {
+                break;
+            };
+            id.truncate(shared);
+            id.extend_from_slice(self.ids.get(at..at + rest).unwrap_or_default());
+            at += rest;
+            if entry == row.id_start {
+                break;
+            }
+        }
+        // The bytes of a `String` pushed whole: valid UTF-8.
+        String::from_utf8_lossy(&id).into_owned()
     }
 
     /// Where a row's job is stored, under the results folder `dir`.
@@ -253,7 +321,7 @@ mod tests {
         let rows = Rows::read(dir, 4).unwrap();
         assert_eq!(rows.len(), full.len());
         for (r, f) in rows.iter().zip(&full) {
-            assert_eq!((rows.id(r), r.seed, &r.params), (f.job_id.as_str(), f.seed, &f.params));
+            assert_eq!((rows.id(r), r.seed, &r.params), (f.job_id.clone(), f.seed, &f.params));
             let (o, ro) = (&f.outcome, r.outcome());
             assert_eq!(ro.diverged(), o.diverged());
             assert_eq!(ro.final_loss().to_bits(), o.final_loss.to_bits());
@@ -283,8 +351,39 @@ mod tests {
         (a.job_id, b.job_id) = (String::new(), String::new());
         b.at = JobRef::folder("/another/place");
         let held = Rows::from_rows(dir, &[a.clone(), b.clone()]);
-        assert_eq!((held.id(&held[0]), held.id(&held[1])), ("", ""));
+        assert_eq!((held.id(&held[0]).as_str(), held.id(&held[1]).as_str()), ("", ""));
         assert_eq!(held.place(dir, &held[0]).as_ref(), &a.at);
         assert_eq!(held.place(dir, &held[1]).as_ref(), &b.at);
+    }
+
+    /// Ids come back as pushed through the front coding: shared prefixes,
+    /// none, empty ids, multi-byte characters split by a shared prefix,
+    /// lengths past one varint byte, across restarts.
+    #[test]
+    fn ids_come_back_whole_through_the_front_coding() {
+        let mut ids: Vec<String> = Vec::new();
+        for c in 0..5 {
+            for seed in [0, 1, 2, 9, 10, 11, 99, 100, 1000] {
+                ids.push(format!("lr-0.{c}_activation-tanh_seed-{seed}"));
+            }
+        }
+        ids.extend(["", "", "a", "ab", "a", "é", "éa", "èa", "日本", "日本語", "x"].map(String::from));
+        ids.push("y".repeat(300));
+        ids.push(format!("{}z", "y".repeat(299)));
+        ids.push("w".repeat(20_000));
+        let mut rows = Rows::default();
+        let jobs = Path::new("r/jobs");
+        let template = store::load_rows(Path::new("results/baseline")).unwrap().remove(0);
+        for id in &ids {
+            let mut r = template.clone();
+            r.job_id = id.clone();
+            rows.push(&r, jobs);
+        }
+        let back: Vec<String> = rows.iter().map(|r| rows.id(r)).collect();
+        assert_eq!(back, ids);
+        assert!(rows.restarts.len() == ids.len().div_ceil(RESTART));
+        // Plan-order ids cost a few bytes each, not their length.
+        let plan_order = &rows.ids[..rows[45].id_start];
+        assert!(plan_order.len() < 45 * 12, "{} bytes for 45 ids", plan_order.len());
     }
 }
