@@ -2,8 +2,9 @@
 //! (by one axis value, or by whole configuration), the statistics of a group,
 //! the mean and min–max band of learning curves, and number formatting.
 //!
-//! Everything here is pure (no files), so the figures and tables can be
-//! checked against hand-worked numbers.
+//! Everything here is pure (no files; but a large group's curves, which
+//! [`Curves`] may keep in an anonymous temporary file), so the figures and
+//! tables can be checked against hand-worked numbers.
 //!
 //! Conventions, chosen so a reader can trust a table without reading code:
 //! - A job is *diverged* when its status says so or its final loss is not
@@ -15,7 +16,10 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::fs;
 use std::hash::Hasher as _;
+use std::io::{self, Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
 
 use super::rows::Row;
 use crate::spec::{self, Typed};
@@ -238,59 +242,98 @@ pub struct Band {
     pub curves: usize,
 }
 
-/// Curves held for a band, flat: each curve's values one after the other
-/// in one vector, its epochs shared with every curve logged at the same
-/// epochs (the usual case: one list for a whole group). A curve of `n`
-/// records costs `8 n + 16` bytes, not a [`Curve`]'s `16 n` plus its own
-/// allocation (at 100,000 tiny jobs the group of a figure was 50,000
-/// curves).
+/// Curves held for a band, flat: each curve's values one after the other,
+/// its epochs shared with every curve logged at the same epochs (the usual
+/// case: one list for a whole group). A curve of `n` records costs `8 n`
+/// bytes of values and 5 bytes, not a [`Curve`]'s `16 n` plus its own
+/// allocation. A group with more than [`SPILL_VALUES`] values, made with
+/// [`Curves::spilling_to`], keeps them in an anonymous temporary file
+/// instead, and [`band_of`] reads them back in passes over blocks of epochs
+/// (memory: [`SPILL_VALUES`] values, or one value per curve).
 #[derive(Debug, Default)]
 pub struct Curves {
     /// The distinct epoch lists.
     epochs: Vec<Vec<f64>>,
     /// Epoch lists by a hash of their bits (candidates compared whole).
     known: HashMap<u64, Vec<u32>>,
-    /// Per curve: its epoch list, and where its values start in `values`
-    /// (they end where the next curve's start).
-    curves: Vec<(u32, usize)>,
+    /// Per curve, its epoch list: its values are as many, after the
+    /// previous curve's.
+    lists: Vec<u32>,
+    /// Per curve, whether its last value is not finite (its job diverged).
+    diverged: Vec<bool>,
+    /// The values, in memory ...
     values: Vec<f64>,
-    /// The epochs of the curve being pushed (reused).
+    /// ... or in a temporary file in `spill_dir` (little-endian f64s).
+    spill: Option<io::BufWriter<fs::File>>,
+    spill_dir: Option<PathBuf>,
+    /// The curve being pushed (reused).
     scratch: Vec<f64>,
+    scratch_values: Vec<f64>,
     /// Curves expected ([`Curves::with_capacity`]).
     expected: usize,
 }
+
+/// Values of a group held in memory, at most, before they go to a
+/// temporary file ([`Curves::spilling_to`]): 1 MB.
+pub const SPILL_VALUES: usize = 1 << 17;
 
 impl Curves {
     /// Room for `curves` curves; once the first is pushed, room for that
     /// many values each (exact, not doubled: curves of a group are usually
     /// all as long).
     pub fn with_capacity(curves: usize) -> Curves {
-        Curves { curves: Vec::with_capacity(curves), expected: curves, ..Curves::default() }
+        Curves {
+            lists: Vec::with_capacity(curves),
+            diverged: Vec::with_capacity(curves),
+            expected: curves,
+            ..Curves::default()
+        }
+    }
+
+    /// As [`Curves::with_capacity`], the values in a temporary file in
+    /// `dir` when they would be more than [`SPILL_VALUES`].
+    pub fn spilling_to(curves: usize, dir: &Path) -> Curves {
+        Curves { spill_dir: Some(dir.to_path_buf()), ..Curves::with_capacity(curves) }
     }
 
     /// Appends a curve given as (epoch, value) in epoch order; an empty
-    /// one is not kept.
-    pub fn push(&mut self, points: impl IntoIterator<Item = (f64, f64)>) {
-        let start = self.values.len();
+    /// one is not kept. Errors: the temporary file cannot be made or
+    /// written.
+    pub fn push(&mut self, points: impl IntoIterator<Item = (f64, f64)>) -> io::Result<()> {
         self.scratch.clear();
+        self.scratch_values.clear();
         for (e, v) in points {
             self.scratch.push(e);
-            self.values.push(v);
+            self.scratch_values.push(v);
         }
-        if self.scratch.is_empty() {
-            return;
-        }
-        if self.curves.is_empty() {
-            let more = self.expected.saturating_sub(1).saturating_mul(self.scratch.len());
-            self.values.reserve_exact(more);
+        let Some(&last) = self.scratch_values.last() else { return Ok(()) };
+        if self.lists.is_empty() {
+            let all = self.expected.max(1).saturating_mul(self.scratch.len());
+            match &self.spill_dir {
+                Some(dir) if all > SPILL_VALUES => {
+                    fs::create_dir_all(dir)?;
+                    self.spill = Some(io::BufWriter::new(tempfile::tempfile_in(dir)?));
+                }
+                _ => self.values.reserve_exact(all),
+            }
         }
         let list = self.epoch_list();
-        self.curves.push((list, start));
+        self.lists.push(list);
+        self.diverged.push(!last.is_finite());
+        match &mut self.spill {
+            Some(file) => {
+                for v in &self.scratch_values {
+                    file.write_all(&v.to_le_bytes())?;
+                }
+            }
+            None => self.values.extend_from_slice(&self.scratch_values),
+        }
+        Ok(())
     }
 
     /// The index of the scratch epochs among the distinct lists (added when new).
     fn epoch_list(&mut self) -> u32 {
-        if let Some(&(last, _)) = self.curves.last()
+        if let Some(&last) = self.lists.last()
             && self.epochs[last as usize] == self.scratch
         {
             return last;
@@ -311,31 +354,55 @@ impl Curves {
 
     /// Curves held.
     pub fn len(&self) -> usize {
-        self.curves.len()
+        self.lists.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.curves.is_empty()
+        self.lists.is_empty()
     }
 
-    /// Curve `i`'s epochs and values (as long as each other, not empty).
-    fn get(&self, i: usize) -> (&[f64], &[f64]) {
-        let (list, start) = self.curves[i];
-        let end = self.curves.get(i + 1).map_or(self.values.len(), |c| c.1);
-        (&self.epochs[list as usize], &self.values[start..end])
+    /// Each curve in order, as (its index, epochs, values): from memory, or
+    /// read back from the temporary file.
+    fn each(&mut self, mut f: impl FnMut(usize, &[f64], &[f64])) -> io::Result<()> {
+        let Some(spill) = &mut self.spill else {
+            let mut at = 0;
+            for (i, &list) in self.lists.iter().enumerate() {
+                let epochs = &self.epochs[list as usize];
+                f(i, epochs, &self.values[at..at + epochs.len()]);
+                at += epochs.len();
+            }
+            return Ok(());
+        };
+        spill.flush()?;
+        let mut file = spill.get_ref();
+        file.seek(io::SeekFrom::Start(0))?;
+        let mut reader = io::BufReader::new(file);
+        let mut bytes = [0u8; 8];
+        for (i, &list) in self.lists.iter().enumerate() {
+            let epochs = &self.epochs[list as usize];
+            self.scratch_values.clear();
+            for _ in 0..epochs.len() {
+                reader.read_exact(&mut bytes)?;
+                self.scratch_values.push(f64::from_le_bytes(bytes));
+            }
+            f(i, epochs, &self.scratch_values);
+        }
+        Ok(())
     }
 
-    /// Curve `i` as a [`Curve`].
-    pub fn curve(&self, i: usize) -> Curve {
-        let (e, v) = self.get(i);
-        e.iter().copied().zip(v.iter().copied()).collect()
+    /// Every curve as a [`Curve`] (a figure's thin lines, for few jobs).
+    pub fn to_curves(&mut self) -> io::Result<Vec<Curve>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.each(|_, e, v| out.push(e.iter().copied().zip(v.iter().copied()).collect()))?;
+        Ok(out)
     }
 
-    /// The curves of `curves` that are not empty.
+    /// The curves of `curves` that are not empty, in memory.
     pub fn of(curves: &[&Curve]) -> Curves {
         let mut set = Curves::default();
         for c in curves {
-            set.push(c.iter().copied());
+            // In memory (no spill directory): nothing to fail.
+            let _ = set.push(c.iter().copied());
         }
         set
     }
@@ -349,7 +416,8 @@ fn ended_diverged(values: &[f64]) -> bool {
 /// The median and interquartile range over `curves`, at each epoch (see
 /// [`band_of`]).
 pub fn band(curves: &[&Curve]) -> Option<Band> {
-    band_of(&Curves::of(curves))
+    // In memory: reading them back cannot fail.
+    band_of(&mut Curves::of(curves)).ok().flatten()
 }
 
 /// The median and interquartile range over `curves`, at each epoch.
@@ -370,19 +438,26 @@ pub fn band(curves: &[&Curve]) -> Option<Band> {
 /// between its two neighbouring logged epochs. Quartiles interpolate
 /// linearly between order statistics (Hyndman & Fan type 7, numpy's default),
 /// except next to a diverged job, where the nearer order statistic is taken.
-pub fn band_of(curves: &Curves) -> Option<Band> {
+///
+/// Errors: a spilled group's temporary file cannot be read back.
+pub fn band_of(curves: &mut Curves) -> io::Result<Option<Band>> {
     if curves.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let all = || (0..curves.len()).map(|i| curves.get(i));
-    let start = all().map(|(e, _)| e[0]).fold(f64::NEG_INFINITY, f64::max);
-    let last = |(e, _): (&[f64], &[f64])| e[e.len() - 1];
-    let mut end = all().filter(|(_, v)| !ended_diverged(v)).map(last).fold(f64::INFINITY, f64::min);
+    let n = curves.len();
+    let lists = || curves.lists.iter().map(|&l| &curves.epochs[l as usize]);
+    let start = lists().map(|e| e[0]).fold(f64::NEG_INFINITY, f64::max);
+    let last = |e: &Vec<f64>| e[e.len() - 1];
+    let mut end = lists()
+        .zip(&curves.diverged)
+        .filter(|(_, d)| !**d)
+        .map(|(e, _)| last(e))
+        .fold(f64::INFINITY, f64::min);
     if !end.is_finite() {
-        end = all().map(last).fold(f64::NEG_INFINITY, f64::max);
+        end = lists().map(last).fold(f64::NEG_INFINITY, f64::max);
     }
     if start > end {
-        return None;
+        return Ok(None);
     }
     // Every epoch of the distinct epoch lists in the range, once (sorted
     // and deduplicated as it grows).
@@ -404,22 +479,32 @@ pub fn band_of(curves: &Curves) -> Option<Band> {
         median: Vec::with_capacity(grid.len()),
         q1: Vec::with_capacity(grid.len()),
         q3: Vec::with_capacity(grid.len()),
-        curves: curves.len(),
+        curves: n,
     };
-    let mut at: Vec<f64> = Vec::with_capacity(curves.len());
-    for &e in &grid {
-        at.clear();
-        at.extend(all().map(|(epochs, values)| value_at(epochs, values, e)));
-        if at.iter().any(|v| v.is_nan()) {
-            continue;
+    // The values at a block of epochs, a column of `n` per epoch: one
+    // epoch at a time for curves in memory, as many as SPILL_VALUES holds
+    // for a pass over a spilled group's file.
+    let block = if curves.spill.is_some() { (SPILL_VALUES / n).max(1) } else { 1 };
+    let mut columns: Vec<f64> = vec![0.0; block.min(grid.len()) * n];
+    for epochs in grid.chunks(block) {
+        curves.each(|i, e, v| {
+            for (k, &at) in epochs.iter().enumerate() {
+                columns[k * n + i] = value_at(e, v, at);
+            }
+        })?;
+        for (k, &e) in epochs.iter().enumerate() {
+            let at = &mut columns[k * n..(k + 1) * n];
+            if at.iter().any(|v| v.is_nan()) {
+                continue;
+            }
+            at.sort_by(f64::total_cmp);
+            b.epoch.push(e);
+            b.q1.push(quantile(at, 0.25));
+            b.median.push(quantile(at, 0.5));
+            b.q3.push(quantile(at, 0.75));
         }
-        at.sort_by(f64::total_cmp);
-        b.epoch.push(e);
-        b.q1.push(quantile(&at, 0.25));
-        b.median.push(quantile(&at, 0.5));
-        b.q3.push(quantile(&at, 0.75));
     }
-    Some(b)
+    Ok(Some(b))
 }
 
 /// Quantile `p` of sorted values (type 7: linear between order statistics);
@@ -729,15 +814,15 @@ mod tests {
                 curves.push(c);
             }
             let refs: Vec<&Curve> = curves.iter().collect();
-            let flat = Curves::of(&refs);
+            let mut flat = Curves::of(&refs);
             assert_eq!(flat.len(), n);
-            for (i, c) in curves.iter().enumerate() {
-                let back = flat.curve(i);
+            let backs = flat.to_curves().unwrap();
+            for (back, c) in backs.iter().zip(&curves) {
                 assert_eq!(back.len(), c.len());
                 assert!(back.iter().zip(c).all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
             }
             let want = naive(&curves);
-            match band_of(&flat) {
+            match band_of(&mut flat).unwrap() {
                 None => assert!(want.is_empty(), "round {round}: no band, naive has {want:?}"),
                 Some(b) => {
                     let got: Vec<(f64, f64, f64, f64)> =
@@ -759,9 +844,48 @@ mod tests {
         // Room for a group's values is made once, exactly, from its first curve.
         let mut sized = Curves::with_capacity(same.len());
         for c in &same {
-            sized.push(c.iter().copied());
+            sized.push(c.iter().copied()).unwrap();
         }
         assert_eq!((sized.values.len(), sized.values.capacity()), (200, 200));
+
+        // A group of more than SPILL_VALUES values goes to a temporary file
+        // and its band, read back in passes over blocks of epochs, is the
+        // same to the bit as the band of the same curves in memory.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut curves: Vec<Curve> = Vec::new();
+        for k in 0..12_000usize {
+            let own = k % 7 == 3;
+            let step = if own { 2.0 } else { 1.0 };
+            let mut c: Curve =
+                (0..12).map(|e| (step * e as f64, (next() % 10_000) as f64 / 9_973.0 + 1e-3)).collect();
+            if k % 11 == 5 {
+                c.truncate(6);
+                c[5].1 = f64::INFINITY;
+            }
+            curves.push(c);
+        }
+        let mut spilled = Curves::spilling_to(curves.len(), tmp.path());
+        for c in &curves {
+            spilled.push(c.iter().copied()).unwrap();
+        }
+        assert!(spilled.spill.is_some() && spilled.values.is_empty(), "spilled, not held");
+        let mut held = Curves::of(&curves.iter().collect::<Vec<_>>());
+        assert!(held.spill.is_none());
+        let (a, b) = (band_of(&mut spilled).unwrap().unwrap(), band_of(&mut held).unwrap().unwrap());
+        let bits = |b: &Band| -> Vec<[u64; 4]> {
+            (0..b.epoch.len())
+                .map(|i| [b.epoch[i], b.q1[i], b.median[i], b.q3[i]].map(f64::to_bits))
+                .collect()
+        };
+        assert!(a.epoch.len() > SPILL_VALUES / curves.len(), "more than one pass");
+        assert_eq!(bits(&a), bits(&b));
+        assert_eq!(spilled.to_curves().unwrap().len(), curves.len());
+        // A small group stays in memory even when it could spill.
+        let mut small = Curves::spilling_to(same.len(), tmp.path());
+        for c in &same {
+            small.push(c.iter().copied()).unwrap();
+        }
+        assert!(small.spill.is_none() && small.values.len() == 200);
     }
 
     #[test]

@@ -620,9 +620,20 @@ impl<'a> Report<'a> {
 
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
-    fn series<'r>(&self, rows: impl Iterator<Item = &'r Row> + Clone, metric: Metric) -> Series {
+    fn series<'r>(
+        &self,
+        rows: impl Iterator<Item = &'r Row> + Clone,
+        metric: Metric,
+    ) -> Result<Series, ReportError> {
+        let tmp = self.dir.join(store::TMP);
+        let failed = |source| ReportError::Write { path: tmp.clone(), source };
         let jobs = rows.clone().count();
-        let mut curves = Curves::with_capacity(jobs);
+        // Few jobs' curves are drawn one by one: those stay in memory.
+        let mut curves = if jobs > figures::FEW_JOBS {
+            Curves::spilling_to(jobs, &tmp)
+        } else {
+            Curves::with_capacity(jobs)
+        };
         let mut ends = Vec::new();
         let mut diverged = 0;
         for r in rows {
@@ -635,20 +646,16 @@ impl<'a> Report<'a> {
                 }
             }
             if let Some(recs) = recs {
-                curves.push(metric_points(&recs, metric));
+                curves.push(metric_points(&recs, metric)).map_err(failed)?;
             }
         }
-        Series {
-            band: aggregate::band_of(&curves),
-            lines: if jobs <= figures::FEW_JOBS {
-                (0..curves.len()).map(|i| curves.curve(i)).collect()
-            } else {
-                Vec::new()
-            },
+        Ok(Series {
+            band: aggregate::band_of(&mut curves).map_err(failed)?,
+            lines: if jobs <= figures::FEW_JOBS { curves.to_curves().map_err(failed)? } else { Vec::new() },
             ends,
             jobs,
             diverged,
-        }
+        })
     }
 
     /// The learning-curve figure of `axis` (None: every job of a panel as
@@ -677,11 +684,11 @@ impl<'a> Report<'a> {
                         .iter()
                         .copied()
                         .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())));
-                    let series = self.series(group, metric);
+                    let series = self.series(group, metric)?;
                     largest = largest.max(series.jobs);
-                    series
+                    Ok(series)
                 })
-                .collect();
+                .collect::<Result<_, ReportError>>()?;
             fig_panels.push(Panel { title: self.describe(values_of_panel, " = "), series });
         }
         let others: Vec<String> = self
