@@ -792,19 +792,22 @@ impl<'a> Report<'a> {
         } else {
             self.axes.iter().map(|a| a.key.clone()).collect()
         };
-        let groups: Vec<(Vec<String>, Vec<&Row>)> = configs
-            .iter()
-            .map(|c| {
-                let cells = if c.values.is_empty() {
-                    vec![c.label()]
-                } else {
-                    c.values.iter().map(|(k, v)| self.label(k, v)).collect()
-                };
-                (cells, c.rows.clone())
-            })
-            .collect();
-        md.push_str(&tables::group_table(&keys, &groups, true));
-        md.push('\n');
+        {
+            // The table's copies of the row lists go before the seeds' figure.
+            let groups: Vec<(Vec<String>, Vec<&Row>)> = configs
+                .iter()
+                .map(|c| {
+                    let cells = if c.values.is_empty() {
+                        vec![c.label()]
+                    } else {
+                        c.values.iter().map(|(k, v)| self.label(k, v)).collect()
+                    };
+                    (cells, c.rows.clone())
+                })
+                .collect();
+            md.push_str(&tables::group_table(&keys, &groups, true));
+            md.push('\n');
+        }
 
         // With a test split on every job, the accuracy that matters is the
         // held-out one (training accuracy of a real data set is mostly 100%).
