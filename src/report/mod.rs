@@ -27,7 +27,7 @@ pub mod rows;
 pub mod tables;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -817,17 +817,32 @@ impl<'a> Report<'a> {
         };
         let rows: Vec<SeedRow> = configs
             .iter()
-            .map(|c| SeedRow {
-                label: if c.values.is_empty() { c.label() } else { self.describe(&c.values, "=") },
-                seeds: c
-                    .rows
-                    .iter()
-                    .map(|r| (r.seed, accuracy(r).unwrap_or(f64::NAN), aggregate::diverged(r)))
-                    .collect(),
+            .map(|c| {
+                let label = if c.values.is_empty() { c.label() } else { self.describe(&c.values, "=") };
+                let seed = |r: &Row| (r.seed, accuracy(r).unwrap_or(f64::NAN), aggregate::diverged(r));
+                if c.rows.len() <= figures::MANY_SEEDS {
+                    return SeedRow {
+                        label,
+                        seeds: c.rows.iter().map(|r| seed(r)).collect(),
+                        counts: Vec::new(),
+                    };
+                }
+                // A histogram: each distinct (accuracy, diverged) once, counted.
+                let mut distinct = BTreeMap::new();
+                for r in &c.rows {
+                    let s = seed(r);
+                    distinct.entry((s.1.to_bits(), s.2)).or_insert((s, 0usize)).1 += 1;
+                }
+                let (seeds, counts) = distinct.into_values().unzip();
+                SeedRow { label, seeds, counts }
             })
             .collect();
-        let failed =
-            rows.iter().flat_map(|r| &r.seeds).filter(|&&(_, acc, diverged)| diverged || acc < 1.0).count();
+        let failed: usize = rows
+            .iter()
+            .flat_map(SeedRow::weighted)
+            .filter(|&(&(_, acc, diverged), _)| diverged || acc < 1.0)
+            .map(|(_, count)| count)
+            .sum();
         let many = configs.iter().any(|c| c.rows.len() > figures::MANY_SEEDS);
         let fig = SeedsFigure {
             title: "Final accuracy of every seed".to_string(),
