@@ -198,22 +198,23 @@ impl Report<'_> {
         // {"epochs":[..],"jobs":[..],"title":".."} per panel; its jobs are
         // indices into `jobs`, in the panel's (seed) order.
         out.write_all(b",\"panels\":[")?;
-        for (p, (values, _)) in panels.iter().enumerate() {
+        for (p, (values, rows)) in panels.iter().enumerate() {
             if p > 0 {
                 out.write_all(b",")?;
             }
             out.write_all(b"{\"epochs\":")?;
             serde_json::to_writer(&mut *out, &keeps[p])?;
-            out.write_all(b",\"jobs\":")?;
-            let mut jobs: Vec<(u64, usize)> = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| panel_of(r) == Some(p))
-                .map(|(i, r)| (r.seed, i))
-                .collect();
-            jobs.sort_unstable();
-            serde_json::to_writer(&mut *out, &jobs.iter().map(|j| j.1).collect::<Vec<_>>())?;
+            // The panel's rows are in seed order, a seed's jobs in row
+            // order ([`aggregate::configurations`]): their indices are
+            // written as they come (a JSON array of numbers).
+            out.write_all(b",\"jobs\":[")?;
+            for (k, i) in rows.iter().filter_map(|r| self.rows.index_of(r)).enumerate() {
+                if k > 0 {
+                    out.write_all(b",")?;
+                }
+                write!(out, "{i}")?;
+            }
+            out.write_all(b"]")?;
             out.write_all(b",\"title\":")?;
             serde_json::to_writer(&mut *out, &self.describe(values, " = "))?;
             out.write_all(b"}")?;

@@ -300,6 +300,14 @@ impl Rows {
         String::from_utf8_lossy(&id).into_owned()
     }
 
+    /// A row's index among these rows (None: a row of other rows).
+    pub fn index_of(&self, row: &Row) -> Option<usize> {
+        let size = std::mem::size_of::<Row>();
+        let base = self.rows.as_ptr() as usize;
+        let at = (row as *const Row as usize).checked_sub(base)?;
+        (at % size == 0 && at / size < self.rows.len()).then_some(at / size)
+    }
+
     /// Where a row's job is stored, under the results folder `dir`.
     pub fn place(&self, dir: &Path, row: &Row) -> std::borrow::Cow<'_, JobRef> {
         match self.places.get(&row.id_start) {
@@ -320,6 +328,10 @@ mod tests {
         let full = store::load_rows(dir).unwrap();
         let rows = Rows::read(dir, 4).unwrap();
         assert_eq!(rows.len(), full.len());
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(rows.index_of(r), Some(i));
+        }
+        assert_eq!(rows.index_of(&rows[0].clone()), None, "a copy is not one of the rows");
         for (r, f) in rows.iter().zip(&full) {
             assert_eq!((rows.id(r), r.seed, &r.params), (f.job_id.clone(), f.seed, &f.params));
             let (o, ro) = (&f.outcome, r.outcome());
