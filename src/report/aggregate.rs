@@ -2,8 +2,9 @@
 //! (by one axis value, or by whole configuration), the statistics of a group,
 //! the mean and min–max band of learning curves, and number formatting.
 //!
-//! Everything here is pure (no files), so the figures and tables can be
-//! checked against hand-worked numbers.
+//! Everything here is pure (no files; but a large group's curves, which
+//! [`Curves`] may keep in an anonymous temporary file), so the figures and
+//! tables can be checked against hand-worked numbers.
 //!
 //! Conventions, chosen so a reader can trust a table without reading code:
 //! - A job is *diverged* when its status says so or its final loss is not
@@ -14,10 +15,14 @@
 //! - The median of an even count is the mean of the two middle values.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::hash::Hasher as _;
+use std::io::{self, Read as _, Seek as _, Write as _};
+use std::path::{Path, PathBuf};
 
+use super::rows::Row;
 use crate::spec::{self, Typed};
-use crate::store::SummaryRow;
 
 /// A parameter whose value varies across the jobs, and its values in
 /// reading order (numeric order when every value is a number or a list of
@@ -47,20 +52,20 @@ impl Axis {
     }
 
     /// The index of a row's value in [`Axis::values`].
-    pub fn position(&self, r: &SummaryRow) -> Option<usize> {
+    pub fn position(&self, r: &Row) -> Option<usize> {
         let v = r.param(&self.key);
         self.typed.iter().position(|t| t.as_ref() == v)
     }
 
     /// A row's value as displayed (one of [`Axis::values`]).
-    pub fn value_of(&self, r: &SummaryRow) -> Option<&str> {
+    pub fn value_of(&self, r: &Row) -> Option<&str> {
         self.position(r).map(|i| self.values[i].as_str())
     }
 }
 
 /// The swept axes of `rows`, in SPEC (summary.csv column) order. The seed is
 /// never an axis: it is what the statistics run over.
-pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
+pub fn swept_axes(rows: &[Row]) -> Vec<Axis> {
     let Some(first) = rows.first() else { return Vec::new() };
     let mut axes = Vec::new();
     for (key, _) in first.params.typed() {
@@ -79,7 +84,7 @@ pub fn swept_axes(rows: &[SummaryRow]) -> Vec<Axis> {
 }
 
 /// Parameters that are the same for every job, as (key, value displayed).
-pub fn fixed_params(rows: &[SummaryRow], axes: &[Axis]) -> Vec<(String, String)> {
+pub fn fixed_params(rows: &[Row], axes: &[Axis]) -> Vec<(String, String)> {
     let Some(first) = rows.first() else { return Vec::new() };
     first
         .params
@@ -104,12 +109,12 @@ pub fn non_default(fixed: &[(String, String)]) -> Vec<String> {
 }
 
 /// Whether a job counts as diverged (status, or a non-finite final loss).
-pub fn diverged(r: &SummaryRow) -> bool {
-    r.outcome.diverged() || !r.outcome.final_loss.is_finite()
+pub fn diverged(r: &Row) -> bool {
+    r.outcome().diverged() || !r.outcome().final_loss().is_finite()
 }
 
 /// Jobs grouped by their value of `axis`, in the axis's value order.
-pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a SummaryRow>)> {
+pub fn by_axis<'a>(rows: &'a [Row], axis: &Axis) -> Vec<(String, Vec<&'a Row>)> {
     axis.values
         .iter()
         .map(|v| (v.clone(), rows.iter().filter(|r| axis.value_of(r) == Some(v.as_str())).collect()))
@@ -122,7 +127,7 @@ pub fn by_axis<'a>(rows: &'a [SummaryRow], axis: &Axis) -> Vec<(String, Vec<&'a 
 pub struct Config<'a> {
     /// (axis key, value), in axis order.
     pub values: Vec<(String, String)>,
-    pub rows: Vec<&'a SummaryRow>,
+    pub rows: Vec<&'a Row>,
 }
 
 impl Config<'_> {
@@ -137,7 +142,7 @@ impl Config<'_> {
 
 /// Every configuration, ordered by the axes' value orders (first axis
 /// slowest), jobs within one ordered by seed.
-pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: &[Axis]) -> Vec<Config<'a>> {
+pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a Row>, axes: &[Axis]) -> Vec<Config<'a>> {
     let mut groups: BTreeMap<Vec<usize>, Config<'a>> = BTreeMap::new();
     for r in rows {
         let mut pos = Vec::with_capacity(axes.len());
@@ -152,6 +157,7 @@ pub fn configurations<'a>(rows: impl IntoIterator<Item = &'a SummaryRow>, axes: 
     let mut configs: Vec<Config<'a>> = groups.into_values().collect();
     for c in &mut configs {
         c.rows.sort_by_key(|r| r.seed);
+        c.rows.shrink_to_fit();
     }
     configs
 }
@@ -194,14 +200,15 @@ pub struct Stats {
 }
 
 /// The statistics of a group of jobs.
-pub fn stats(rows: &[&SummaryRow]) -> Stats {
-    let ok: Vec<&&SummaryRow> = rows.iter().filter(|r| !diverged(r)).collect();
-    let losses: Vec<f64> = ok.iter().map(|r| r.outcome.final_loss).collect();
-    let accs: Vec<f64> = ok.iter().map(|r| r.outcome.final_accuracy).filter(|a| a.is_finite()).collect();
+pub fn stats(rows: &[&Row]) -> Stats {
+    let ok: Vec<&&Row> = rows.iter().filter(|r| !diverged(r)).collect();
+    let losses: Vec<f64> = ok.iter().map(|r| r.outcome().final_loss()).collect();
+    let accs: Vec<f64> = ok.iter().map(|r| r.outcome().final_accuracy()).filter(|a| a.is_finite()).collect();
     let test_accs: Vec<f64> =
-        ok.iter().filter_map(|r| r.outcome.final_test_accuracy).filter(|a| a.is_finite()).collect();
-    let epochs: Vec<f64> = rows.iter().filter_map(|r| r.outcome.epoch_at_target).map(|e| e as f64).collect();
-    let perfect = |r: &SummaryRow| !diverged(r) && r.outcome.final_accuracy >= 1.0;
+        ok.iter().filter_map(|r| r.outcome().final_test_accuracy()).filter(|a| a.is_finite()).collect();
+    let epochs: Vec<f64> =
+        rows.iter().filter_map(|r| r.outcome().epoch_at_target()).map(|e| e as f64).collect();
+    let perfect = |r: &Row| !diverged(r) && r.outcome().final_accuracy() >= 1.0;
     let mut failed_seeds: Vec<u64> = rows.iter().filter(|r| !perfect(r)).map(|r| r.seed).collect();
     failed_seeds.sort_unstable();
     failed_seeds.dedup();
@@ -235,9 +242,182 @@ pub struct Band {
     pub curves: usize,
 }
 
-/// Whether a curve ended on a non-finite loss (its job diverged).
-fn ended_diverged(c: &Curve) -> bool {
-    c.last().is_some_and(|p| !p.1.is_finite())
+/// Curves held for a band, flat: each curve's values one after the other,
+/// its epochs shared with every curve logged at the same epochs (the usual
+/// case: one list for a whole group). A curve of `n` records costs `8 n`
+/// bytes of values and 5 bytes, not a [`Curve`]'s `16 n` plus its own
+/// allocation. A group with more than [`SPILL_VALUES`] values, made with
+/// [`Curves::spilling_to`], keeps them in an anonymous temporary file
+/// instead, and [`band_of`] reads them back in passes over blocks of epochs
+/// (memory: [`SPILL_VALUES`] values, or one value per curve).
+#[derive(Debug, Default)]
+pub struct Curves {
+    /// The distinct epoch lists.
+    epochs: Vec<Vec<f64>>,
+    /// Epoch lists by a hash of their bits (candidates compared whole).
+    known: HashMap<u64, Vec<u32>>,
+    /// Per curve, its epoch list: its values are as many, after the
+    /// previous curve's.
+    lists: Vec<u32>,
+    /// Per curve, whether its last value is not finite (its job diverged).
+    diverged: Vec<bool>,
+    /// The values, in memory ...
+    values: Vec<f64>,
+    /// ... or in a temporary file in `spill_dir` (little-endian f64s).
+    spill: Option<io::BufWriter<fs::File>>,
+    spill_dir: Option<PathBuf>,
+    /// The curve being pushed (reused).
+    scratch: Vec<f64>,
+    scratch_values: Vec<f64>,
+    /// Curves expected ([`Curves::with_capacity`]).
+    expected: usize,
+}
+
+/// Values of a group held in memory, at most, before they go to a
+/// temporary file ([`Curves::spilling_to`]): 1 MB.
+pub const SPILL_VALUES: usize = 1 << 17;
+
+impl Curves {
+    /// Room for `curves` curves; once the first is pushed, room for that
+    /// many values each (exact, not doubled: curves of a group are usually
+    /// all as long).
+    pub fn with_capacity(curves: usize) -> Curves {
+        Curves {
+            lists: Vec::with_capacity(curves),
+            diverged: Vec::with_capacity(curves),
+            expected: curves,
+            ..Curves::default()
+        }
+    }
+
+    /// As [`Curves::with_capacity`], the values in a temporary file in
+    /// `dir` when they would be more than [`SPILL_VALUES`].
+    pub fn spilling_to(curves: usize, dir: &Path) -> Curves {
+        Curves { spill_dir: Some(dir.to_path_buf()), ..Curves::with_capacity(curves) }
+    }
+
+    /// Appends a curve given as (epoch, value) in epoch order; an empty
+    /// one is not kept. Errors: the temporary file cannot be made or
+    /// written.
+    pub fn push(&mut self, points: impl IntoIterator<Item = (f64, f64)>) -> io::Result<()> {
+        self.scratch.clear();
+        self.scratch_values.clear();
+        for (e, v) in points {
+            self.scratch.push(e);
+            self.scratch_values.push(v);
+        }
+        let Some(&last) = self.scratch_values.last() else { return Ok(()) };
+        if self.lists.is_empty() {
+            let all = self.expected.max(1).saturating_mul(self.scratch.len());
+            match &self.spill_dir {
+                Some(dir) if all > SPILL_VALUES => {
+                    fs::create_dir_all(dir)?;
+                    self.spill = Some(io::BufWriter::new(tempfile::tempfile_in(dir)?));
+                }
+                _ => self.values.reserve_exact(all),
+            }
+        }
+        let list = self.epoch_list();
+        self.lists.push(list);
+        self.diverged.push(!last.is_finite());
+        match &mut self.spill {
+            Some(file) => {
+                for v in &self.scratch_values {
+                    file.write_all(&v.to_le_bytes())?;
+                }
+            }
+            None => self.values.extend_from_slice(&self.scratch_values),
+        }
+        Ok(())
+    }
+
+    /// The index of the scratch epochs among the distinct lists (added when new).
+    fn epoch_list(&mut self) -> u32 {
+        if let Some(&last) = self.lists.last()
+            && self.epochs[last as usize] == self.scratch
+        {
+            return last;
+        }
+        let mut h = std::hash::DefaultHasher::new();
+        for e in &self.scratch {
+            h.write_u64(e.to_bits());
+        }
+        let candidates = self.known.entry(h.finish()).or_default();
+        if let Some(&i) = candidates.iter().find(|&&i| self.epochs[i as usize] == self.scratch) {
+            return i;
+        }
+        let i = u32::try_from(self.epochs.len()).unwrap_or(u32::MAX);
+        candidates.push(i);
+        self.epochs.push(self.scratch.clone());
+        i
+    }
+
+    /// Curves held.
+    pub fn len(&self) -> usize {
+        self.lists.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+
+    /// Each curve in order, as (its index, epochs, values): from memory, or
+    /// read back from the temporary file.
+    fn each(&mut self, mut f: impl FnMut(usize, &[f64], &[f64])) -> io::Result<()> {
+        let Some(spill) = &mut self.spill else {
+            let mut at = 0;
+            for (i, &list) in self.lists.iter().enumerate() {
+                let epochs = &self.epochs[list as usize];
+                f(i, epochs, &self.values[at..at + epochs.len()]);
+                at += epochs.len();
+            }
+            return Ok(());
+        };
+        spill.flush()?;
+        let mut file = spill.get_ref();
+        file.seek(io::SeekFrom::Start(0))?;
+        let mut reader = io::BufReader::new(file);
+        let mut bytes = [0u8; 8];
+        for (i, &list) in self.lists.iter().enumerate() {
+            let epochs = &self.epochs[list as usize];
+            self.scratch_values.clear();
+            for _ in 0..epochs.len() {
+                reader.read_exact(&mut bytes)?;
+                self.scratch_values.push(f64::from_le_bytes(bytes));
+            }
+            f(i, epochs, &self.scratch_values);
+        }
+        Ok(())
+    }
+
+    /// Every curve as a [`Curve`] (a figure's thin lines, for few jobs).
+    pub fn to_curves(&mut self) -> io::Result<Vec<Curve>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.each(|_, e, v| out.push(e.iter().copied().zip(v.iter().copied()).collect()))?;
+        Ok(out)
+    }
+
+    /// The curves of `curves` that are not empty, in memory.
+    pub fn of(curves: &[&Curve]) -> Curves {
+        let mut set = Curves::default();
+        for c in curves {
+            // In memory (no spill directory): nothing to fail.
+            let _ = set.push(c.iter().copied());
+        }
+        set
+    }
+}
+
+/// Whether a curve's values end on a non-finite loss (its job diverged).
+fn ended_diverged(values: &[f64]) -> bool {
+    values.last().is_some_and(|v| !v.is_finite())
+}
+
+/// The median and interquartile range over `curves`, at each epoch (see
+/// [`band_of`]).
+pub fn band(curves: &[&Curve]) -> Option<Band> {
+    // In memory: reading them back cannot fail.
+    band_of(&mut Curves::of(curves)).ok().flatten()
 }
 
 /// The median and interquartile range over `curves`, at each epoch.
@@ -258,28 +438,33 @@ fn ended_diverged(c: &Curve) -> bool {
 /// between its two neighbouring logged epochs. Quartiles interpolate
 /// linearly between order statistics (Hyndman & Fan type 7, numpy's default),
 /// except next to a diverged job, where the nearer order statistic is taken.
-pub fn band(curves: &[&Curve]) -> Option<Band> {
-    let curves: Vec<&&Curve> = curves.iter().filter(|c| !c.is_empty()).collect();
+///
+/// Errors: a spilled group's temporary file cannot be read back.
+pub fn band_of(curves: &mut Curves) -> io::Result<Option<Band>> {
     if curves.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let start = curves.iter().map(|c| c[0].0).fold(f64::NEG_INFINITY, f64::max);
-    let ends = |keep: &dyn Fn(&Curve) -> bool| {
-        curves.iter().filter(|c| keep(c)).map(|c| c[c.len() - 1].0).fold(f64::INFINITY, f64::min)
-    };
-    let mut end = ends(&|c| !ended_diverged(c));
+    let n = curves.len();
+    let lists = || curves.lists.iter().map(|&l| &curves.epochs[l as usize]);
+    let start = lists().map(|e| e[0]).fold(f64::NEG_INFINITY, f64::max);
+    let last = |e: &Vec<f64>| e[e.len() - 1];
+    let mut end = lists()
+        .zip(&curves.diverged)
+        .filter(|(_, d)| !**d)
+        .map(|(e, _)| last(e))
+        .fold(f64::INFINITY, f64::min);
     if !end.is_finite() {
-        end = curves.iter().map(|c| c[c.len() - 1].0).fold(f64::NEG_INFINITY, f64::max);
+        end = lists().map(last).fold(f64::NEG_INFINITY, f64::max);
     }
     if start > end {
-        return None;
+        return Ok(None);
     }
-    // Sorted and deduplicated as it grows: memory is that of the distinct
-    // epochs (curves mostly share theirs), not of every curve's.
+    // Every epoch of the distinct epoch lists in the range, once (sorted
+    // and deduplicated as it grows).
     let mut grid: Vec<f64> = Vec::new();
     let mut distinct = 0;
-    for c in &curves {
-        grid.extend(c.iter().map(|p| p.0).filter(|e| (start..=end).contains(e)));
+    for list in &curves.epochs {
+        grid.extend(list.iter().copied().filter(|e| (start..=end).contains(e)));
         if grid.len() >= 2 * distinct.max(1024) {
             grid.sort_by(f64::total_cmp);
             grid.dedup();
@@ -294,22 +479,32 @@ pub fn band(curves: &[&Curve]) -> Option<Band> {
         median: Vec::with_capacity(grid.len()),
         q1: Vec::with_capacity(grid.len()),
         q3: Vec::with_capacity(grid.len()),
-        curves: curves.len(),
+        curves: n,
     };
-    let mut at: Vec<f64> = Vec::with_capacity(curves.len());
-    for &e in &grid {
-        at.clear();
-        at.extend(curves.iter().map(|c| value_at(c, e)));
-        if at.iter().any(|v| v.is_nan()) {
-            continue;
+    // The values at a block of epochs, a column of `n` per epoch: one
+    // epoch at a time for curves in memory, as many as SPILL_VALUES holds
+    // for a pass over a spilled group's file.
+    let block = if curves.spill.is_some() { (SPILL_VALUES / n).max(1) } else { 1 };
+    let mut columns: Vec<f64> = vec![0.0; block.min(grid.len()) * n];
+    for epochs in grid.chunks(block) {
+        curves.each(|i, e, v| {
+            for (k, &at) in epochs.iter().enumerate() {
+                columns[k * n + i] = value_at(e, v, at);
+            }
+        })?;
+        for (k, &e) in epochs.iter().enumerate() {
+            let at = &mut columns[k * n..(k + 1) * n];
+            if at.iter().any(|v| v.is_nan()) {
+                continue;
+            }
+            at.sort_by(f64::total_cmp);
+            b.epoch.push(e);
+            b.q1.push(quantile(at, 0.25));
+            b.median.push(quantile(at, 0.5));
+            b.q3.push(quantile(at, 0.75));
         }
-        at.sort_by(f64::total_cmp);
-        b.epoch.push(e);
-        b.q1.push(quantile(&at, 0.25));
-        b.median.push(quantile(&at, 0.5));
-        b.q3.push(quantile(&at, 0.75));
     }
-    Some(b)
+    Ok(Some(b))
 }
 
 /// Quantile `p` of sorted values (type 7: linear between order statistics);
@@ -334,20 +529,20 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
 /// A curve's value at epoch `e`: exact at a logged epoch, linear between
 /// neighbours; +inf where it is not finite or after a divergence; NaN
 /// outside its range otherwise.
-fn value_at(c: &Curve, e: f64) -> f64 {
+fn value_at(epochs: &[f64], values: &[f64], e: f64) -> f64 {
     let finite_or_inf = |v: f64| if v.is_finite() { v } else { f64::INFINITY };
-    let i = c.partition_point(|p| p.0 < e);
-    match c.get(i) {
-        Some(&(ei, vi)) if ei == e => finite_or_inf(vi),
-        Some(&(e1, v1)) if i > 0 => {
-            let (e0, v0) = c[i - 1];
+    let i = epochs.partition_point(|&x| x < e);
+    match epochs.get(i) {
+        Some(&ei) if ei == e => finite_or_inf(values[i]),
+        Some(&e1) if i > 0 => {
+            let (e0, v0, v1) = (epochs[i - 1], values[i - 1], values[i]);
             if v0.is_finite() && v1.is_finite() {
                 v0 + (v1 - v0) * (e - e0) / (e1 - e0)
             } else {
                 f64::INFINITY
             }
         }
-        None if ended_diverged(c) => f64::INFINITY,
+        None if ended_diverged(values) => f64::INFINITY,
         _ => f64::NAN,
     }
 }
@@ -398,8 +593,9 @@ pub fn fmt_epoch(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rows::Rows;
     use super::*;
-    use crate::store::JobOutcome;
+    use crate::store::{JobOutcome, SummaryRow};
     use approx::assert_relative_eq;
 
     fn row(id: &str, seed: u64, lr: &str, loss: f64, acc: f64, target: Option<u64>) -> SummaryRow {
@@ -426,6 +622,11 @@ mod tests {
         }
     }
 
+    /// The rows as the report holds them.
+    fn held(rows: &[SummaryRow]) -> Rows {
+        Rows::from_rows(std::path::Path::new("r"), rows)
+    }
+
     #[test]
     fn mean_and_sample_std_match_hand_worked_numbers() {
         // 1, 2, 3, 4: mean 2.5; squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5;
@@ -450,7 +651,8 @@ mod tests {
             row("c", 2, "0.1", f64::NAN, 0.5, Some(10)),
             row("d", 3, "0.1", 0.06, 1.0, Some(60)),
         ];
-        let refs: Vec<&SummaryRow> = rows.iter().collect();
+        let rows = held(&rows);
+        let refs: Vec<&Row> = rows.iter().collect();
         let s = stats(&refs);
         assert_eq!((s.n, s.diverged), (4, 1));
         // losses 0.02, 0.04, 0.06: mean 0.04, sample std sqrt((0.0004 + 0 + 0.0004) / 2) = 0.02
@@ -468,6 +670,7 @@ mod tests {
     #[test]
     fn all_diverged_gives_no_mean() {
         let rows = [row("a", 0, "100.0", f64::NAN, 0.5, None)];
+        let rows = held(&rows);
         let s = stats(&rows.iter().collect::<Vec<_>>());
         assert_eq!((s.n, s.diverged, s.loss_mean, s.loss_std, s.accuracy_mean), (1, 1, None, None, None));
     }
@@ -535,6 +738,156 @@ mod tests {
         assert_eq!(quantile(&[1.0, 2.0, f64::INFINITY, f64::INFINITY], 0.75), f64::INFINITY);
     }
 
+    /// The band over curves held flat equals a naive computation over the
+    /// same curves held whole (each value looked up by a linear scan), on
+    /// random curves: shared and own epoch lists, interpolation, divergence.
+    #[test]
+    fn band_of_flat_curves_equals_a_naive_band_on_random_curves() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let naive = |curves: &[Curve]| -> Vec<(f64, f64, f64, f64)> {
+            let start = curves.iter().map(|c| c[0].0).fold(f64::NEG_INFINITY, f64::max);
+            let ok: Vec<&Curve> = curves.iter().filter(|c| c.last().unwrap().1.is_finite()).collect();
+            let mut end = ok.iter().map(|c| c.last().unwrap().0).fold(f64::INFINITY, f64::min);
+            if !end.is_finite() {
+                end = curves.iter().map(|c| c.last().unwrap().0).fold(f64::NEG_INFINITY, f64::max);
+            }
+            let mut grid: Vec<f64> =
+                curves.iter().flatten().map(|p| p.0).filter(|e| (start..=end).contains(e)).collect();
+            grid.sort_by(f64::total_cmp);
+            grid.dedup();
+            let at = |c: &Curve, e: f64| -> f64 {
+                let inf = |v: f64| if v.is_finite() { v } else { f64::INFINITY };
+                for (k, &(ek, vk)) in c.iter().enumerate() {
+                    if ek == e {
+                        return inf(vk);
+                    }
+                    if ek > e {
+                        if k == 0 {
+                            return f64::NAN;
+                        }
+                        let (e0, v0) = c[k - 1];
+                        return if v0.is_finite() && vk.is_finite() {
+                            v0 + (vk - v0) * (e - e0) / (ek - e0)
+                        } else {
+                            f64::INFINITY
+                        };
+                    }
+                }
+                if c.last().unwrap().1.is_finite() { f64::NAN } else { f64::INFINITY }
+            };
+            let mut out = Vec::new();
+            for e in grid {
+                let mut v: Vec<f64> = curves.iter().map(|c| at(c, e)).collect();
+                if v.iter().any(|x| x.is_nan()) {
+                    continue;
+                }
+                v.sort_by(f64::total_cmp);
+                out.push((e, quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75)));
+            }
+            out
+        };
+        for round in 0..200 {
+            let n = 1 + (next() % 40) as usize;
+            let every = [1.0, 2.0, 5.0][(next() % 3) as usize];
+            let mut curves: Vec<Curve> = Vec::new();
+            for _ in 0..n {
+                // Most curves on the shared grid; some on their own stride
+                // or start; some diverged (ending on inf or NaN).
+                let own = next() % 4 == 0;
+                let step = if own { [1.0, 3.0, 4.0][(next() % 3) as usize] } else { every };
+                let first = if own { (next() % 3) as f64 } else { 0.0 };
+                let len = 2 + (next() % 12) as usize;
+                let mut c: Curve = (0..len)
+                    .map(|k| (first + step * k as f64, (next() % 1000) as f64 / 997.0 + 1e-3))
+                    .collect();
+                if next() % 6 == 0 {
+                    let cut = 1 + (next() as usize) % (len - 1);
+                    c.truncate(cut + 1);
+                    c[cut].1 = if next() % 2 == 0 { f64::INFINITY } else { f64::NAN };
+                }
+                curves.push(c);
+            }
+            let refs: Vec<&Curve> = curves.iter().collect();
+            let mut flat = Curves::of(&refs);
+            assert_eq!(flat.len(), n);
+            let backs = flat.to_curves().unwrap();
+            for (back, c) in backs.iter().zip(&curves) {
+                assert_eq!(back.len(), c.len());
+                assert!(back.iter().zip(c).all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
+            }
+            let want = naive(&curves);
+            match band_of(&mut flat).unwrap() {
+                None => assert!(want.is_empty(), "round {round}: no band, naive has {want:?}"),
+                Some(b) => {
+                    let got: Vec<(f64, f64, f64, f64)> =
+                        (0..b.epoch.len()).map(|i| (b.epoch[i], b.q1[i], b.median[i], b.q3[i])).collect();
+                    let bits = |v: &[(f64, f64, f64, f64)]| -> Vec<[u64; 4]> {
+                        v.iter()
+                            .map(|t| [t.0.to_bits(), t.1.to_bits(), t.2.to_bits(), t.3.to_bits()])
+                            .collect()
+                    };
+                    assert_eq!(bits(&got), bits(&want), "round {round}");
+                    assert_eq!(b.curves, n);
+                }
+            }
+        }
+        // Curves logged at the same epochs share one epoch list.
+        let same: Vec<Curve> = (0..100).map(|k| vec![(0.0, 1.0), (10.0, k as f64)]).collect();
+        let flat = Curves::of(&same.iter().collect::<Vec<_>>());
+        assert_eq!((flat.len(), flat.epochs.len(), flat.values.len()), (100, 1, 200));
+        // Room for a group's values is made once, exactly, from its first curve.
+        let mut sized = Curves::with_capacity(same.len());
+        for c in &same {
+            sized.push(c.iter().copied()).unwrap();
+        }
+        assert_eq!((sized.values.len(), sized.values.capacity()), (200, 200));
+
+        // A group of more than SPILL_VALUES values goes to a temporary file
+        // and its band, read back in passes over blocks of epochs, is the
+        // same to the bit as the band of the same curves in memory.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut curves: Vec<Curve> = Vec::new();
+        for k in 0..12_000usize {
+            let own = k % 7 == 3;
+            let step = if own { 2.0 } else { 1.0 };
+            let mut c: Curve =
+                (0..12).map(|e| (step * e as f64, (next() % 10_000) as f64 / 9_973.0 + 1e-3)).collect();
+            if k % 11 == 5 {
+                c.truncate(6);
+                c[5].1 = f64::INFINITY;
+            }
+            curves.push(c);
+        }
+        let mut spilled = Curves::spilling_to(curves.len(), tmp.path());
+        for c in &curves {
+            spilled.push(c.iter().copied()).unwrap();
+        }
+        assert!(spilled.spill.is_some() && spilled.values.is_empty(), "spilled, not held");
+        let mut held = Curves::of(&curves.iter().collect::<Vec<_>>());
+        assert!(held.spill.is_none());
+        let (a, b) = (band_of(&mut spilled).unwrap().unwrap(), band_of(&mut held).unwrap().unwrap());
+        let bits = |b: &Band| -> Vec<[u64; 4]> {
+            (0..b.epoch.len())
+                .map(|i| [b.epoch[i], b.q1[i], b.median[i], b.q3[i]].map(f64::to_bits))
+                .collect()
+        };
+        assert!(a.epoch.len() > SPILL_VALUES / curves.len(), "more than one pass");
+        assert_eq!(bits(&a), bits(&b));
+        assert_eq!(spilled.to_curves().unwrap().len(), curves.len());
+        // A small group stays in memory even when it could spill.
+        let mut small = Curves::spilling_to(same.len(), tmp.path());
+        for c in &same {
+            small.push(c.iter().copied()).unwrap();
+        }
+        assert!(small.spill.is_none() && small.values.len() == 200);
+    }
+
     #[test]
     fn three_significant_digits() {
         let cases = [
@@ -572,6 +925,7 @@ mod tests {
             row("c", 0, "1.0", 0.1, 1.0, None),
             row("d", 1, "0.1", 0.1, 1.0, None),
         ];
+        let rows = held(&rows);
         let axes = swept_axes(&rows);
         assert_eq!(
             axes,

@@ -994,8 +994,30 @@ fn embed_shading(svg: &str, g: &Grid) -> Result<String, FigureError> {
 #[derive(Debug, Clone)]
 pub struct SeedRow {
     pub label: String,
-    /// (seed, final accuracy, diverged), in seed order.
+    /// (seed, final accuracy, diverged), in seed order; with `counts`, one
+    /// entry per distinct (accuracy, diverged) instead (its seed the first
+    /// of them).
     pub seeds: Vec<(u64, f64, bool)>,
+    /// How many seeds each entry of `seeds` stands for; empty: one each.
+    /// Only for a configuration of more than [`MANY_SEEDS`] seeds, drawn as
+    /// a histogram (its seeds need not be held one by one).
+    pub counts: Vec<usize>,
+}
+
+impl SeedRow {
+    /// Seeds in the row.
+    pub fn len(&self) -> usize {
+        if self.counts.is_empty() { self.seeds.len() } else { self.counts.iter().sum() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each entry of `seeds` with the number of seeds it stands for.
+    pub fn weighted(&self) -> impl Iterator<Item = (&(u64, f64, bool), usize)> {
+        self.seeds.iter().enumerate().map(|(i, s)| (s, self.counts.get(i).copied().unwrap_or(1)))
+    }
 }
 
 /// Final accuracy of every seed, one row per configuration.
@@ -1070,7 +1092,7 @@ fn draw_seed_histogram<DB: DrawingBackend>(
         Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
     >,
     y: f64,
-    seeds: &[(u64, f64, bool)],
+    row: &SeedRow,
     x_lo: f64,
 ) -> Result<(), FigureError>
 where
@@ -1078,11 +1100,11 @@ where
 {
     let mut bins: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
     let mut diverged = 0;
-    for &(_, acc, div) in seeds {
+    for (&(_, acc, div), count) in row.weighted() {
         if div || !acc.is_finite() {
-            diverged += 1;
+            diverged += count;
         } else {
-            *bins.entry((1000.0 * acc).round() as i64).or_default() += 1;
+            *bins.entry((1000.0 * acc).round() as i64).or_default() += count;
         }
     }
     let most = bins.values().copied().max().unwrap_or(1) as f64;
@@ -1197,9 +1219,9 @@ pub fn seeds_svg(fig: &SeedsFigure) -> Result<String, FigureError> {
                 let (x_end, _) = chart.backend_coord(&(x1, 0.0));
                 root.draw(&PathElement::new(vec![(px, sep), (x_end, sep)], BLACK.mix(0.08).stroke_width(1)))?;
             }
-            let m = row.seeds.len();
+            let m = row.len();
             if m > MANY_SEEDS {
-                draw_seed_histogram(&mut chart, i as f64, &row.seeds, x_lo)?;
+                draw_seed_histogram(&mut chart, i as f64, row, x_lo)?;
                 continue;
             }
             for (k, &(_, acc, diverged)) in row.seeds.iter().enumerate() {
@@ -1517,13 +1539,29 @@ mod tests {
             subtitle: "s".into(),
             held_out: false,
             rows: vec![
-                SeedRow { label: "lr=0.1".into(), seeds: seeds.clone() },
-                SeedRow { label: "lr=1.0".into(), seeds },
+                SeedRow { label: "lr=0.1".into(), seeds: seeds.clone(), counts: Vec::new() },
+                SeedRow { label: "lr=1.0".into(), seeds: seeds.clone(), counts: Vec::new() },
             ],
         };
         let svg = seeds_svg(&fig).unwrap();
         assert!(svg.len() < 40_000, "{} bytes", svg.len());
         assert!(svg.contains("<rect") && svg.contains(">\n100\n</text>"), "bars and the diverged count");
+        // The same seeds held as distinct (accuracy, diverged) with counts
+        // draw the same figure.
+        let mut distinct: Vec<((u64, f64, bool), usize)> = Vec::new();
+        for &(seed, acc, div) in &seeds {
+            match distinct.iter_mut().find(|(s, _)| s.1 == acc && s.2 == div) {
+                Some((_, n)) => *n += 1,
+                None => distinct.push(((seed, acc, div), 1)),
+            }
+        }
+        let (entries, counts): (Vec<(u64, f64, bool)>, Vec<usize>) = distinct.into_iter().unzip();
+        assert_eq!(entries.len(), 6);
+        let counted = SeedRow { label: "lr=0.1".into(), seeds: entries, counts };
+        assert_eq!(counted.len(), 10_000);
+        let fig =
+            SeedsFigure { rows: vec![counted.clone(), SeedRow { label: "lr=1.0".into(), ..counted }], ..fig };
+        assert_eq!(seeds_svg(&fig).unwrap(), svg);
     }
 
     /// A label too long for its column was cut at its end, losing the
@@ -1544,6 +1582,7 @@ mod tests {
         let rows = ["0.001", "0.01"].map(|lr| SeedRow {
             label: format!("scale=standard, hidden=[16, 16, 16, 16], lr={lr}"),
             seeds: vec![(0, 0.9, false)],
+            counts: Vec::new(),
         });
         let fig =
             SeedsFigure { title: "t".into(), subtitle: "s".into(), held_out: true, rows: rows.to_vec() };

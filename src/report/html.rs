@@ -20,8 +20,8 @@ use base64::Engine as _;
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use serde_json::{Value, json};
 
+use super::rows::Row;
 use super::{Figure, LINK_PREFIX, Report};
-use crate::store::SummaryRow;
 use crate::train::EpochRecord;
 
 const UPLOT_JS: &str = include_str!("vendor/uPlot.iife.min.js");
@@ -86,8 +86,8 @@ impl Report<'_> {
             .iter()
             .copied()
             .filter(|(name, _)| match *name {
-                "test_loss" => self.rows.iter().any(|r| r.outcome.final_test_loss.is_some()),
-                "test_accuracy" => self.rows.iter().any(|r| r.outcome.final_test_accuracy.is_some()),
+                "test_loss" => self.rows.iter().any(|r| r.outcome().final_test_loss().is_some()),
+                "test_accuracy" => self.rows.iter().any(|r| r.outcome().final_test_accuracy().is_some()),
                 _ => true,
             })
             .collect();
@@ -112,7 +112,7 @@ impl Report<'_> {
                 panel_at.insert(self.panel_position(first), p);
             }
         }
-        let panel_of = |r: &SummaryRow| panel_at.get(&self.panel_position(r)).copied();
+        let panel_of = |r: &Row| panel_at.get(&self.panel_position(r)).copied();
 
         // Each job's series of each metric, in job order, into its metric's
         // file (`[a],[b],null,...`).
@@ -175,7 +175,7 @@ impl Report<'_> {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut *out, &job_json(r, &keys, panel_of(r).unwrap_or(0)))?;
+            serde_json::to_writer(&mut *out, &job_json(r, &self.id(r), &keys, panel_of(r).unwrap_or(0)))?;
         }
         out.write_all(b"],\"keys\":")?;
         serde_json::to_writer(&mut *out, &keys)?;
@@ -198,22 +198,23 @@ impl Report<'_> {
         // {"epochs":[..],"jobs":[..],"title":".."} per panel; its jobs are
         // indices into `jobs`, in the panel's (seed) order.
         out.write_all(b",\"panels\":[")?;
-        for (p, (values, _)) in panels.iter().enumerate() {
+        for (p, (values, rows)) in panels.iter().enumerate() {
             if p > 0 {
                 out.write_all(b",")?;
             }
             out.write_all(b"{\"epochs\":")?;
             serde_json::to_writer(&mut *out, &keeps[p])?;
-            out.write_all(b",\"jobs\":")?;
-            let mut jobs: Vec<(u64, usize)> = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| panel_of(r) == Some(p))
-                .map(|(i, r)| (r.seed, i))
-                .collect();
-            jobs.sort_unstable();
-            serde_json::to_writer(&mut *out, &jobs.iter().map(|j| j.1).collect::<Vec<_>>())?;
+            // The panel's rows are in seed order, a seed's jobs in row
+            // order ([`aggregate::configurations`]): their indices are
+            // written as they come (a JSON array of numbers).
+            out.write_all(b",\"jobs\":[")?;
+            for (k, i) in rows.iter().filter_map(|r| self.rows.index_of(r)).enumerate() {
+                if k > 0 {
+                    out.write_all(b",")?;
+                }
+                write!(out, "{i}")?;
+            }
+            out.write_all(b"]")?;
             out.write_all(b",\"title\":")?;
             serde_json::to_writer(&mut *out, &self.describe(values, " = "))?;
             out.write_all(b"}")?;
@@ -226,20 +227,20 @@ impl Report<'_> {
     }
 }
 
-fn job_json(r: &SummaryRow, keys: &[String], panel: usize) -> Value {
-    let o = &r.outcome;
+fn job_json(r: &Row, id: &str, keys: &[String], panel: usize) -> Value {
+    let o = r.outcome();
     json!({
-        "id": r.job_id,
+        "id": id,
         "seed": r.seed,
         "p": keys.iter().map(|k| r.shown(k)).collect::<Vec<_>>(),
         "panel": panel,
         "status": if super::aggregate::diverged(r) { "diverged" } else { "ok" },
-        "final_loss": num(o.final_loss),
-        "final_accuracy": num(o.final_accuracy),
-        "final_test_loss": opt_num(o.final_test_loss),
-        "final_test_accuracy": opt_num(o.final_test_accuracy),
-        "epoch_at_target": o.epoch_at_target,
-        "diverged_epoch": o.diverged_epoch,
+        "final_loss": num(o.final_loss()),
+        "final_accuracy": num(o.final_accuracy()),
+        "final_test_loss": opt_num(o.final_test_loss()),
+        "final_test_accuracy": opt_num(o.final_test_accuracy()),
+        "epoch_at_target": o.epoch_at_target(),
+        "diverged_epoch": o.diverged_epoch(),
     })
 }
 

@@ -23,10 +23,11 @@ pub mod figures;
 pub mod html;
 pub mod labels;
 pub mod projection;
+pub mod rows;
 pub mod tables;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -34,11 +35,12 @@ use std::path::{Component, Path, PathBuf};
 use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::spec;
-use crate::store::{self, StoreError, SummaryRow};
+use crate::store::{self, StoreError};
 use crate::train::EpochRecord;
 
-use aggregate::{Axis, Curve, fmt_sig};
+use aggregate::{Axis, Curves, fmt_sig};
 use figures::{CurvesFigure, FigureError, Panel, Points, PredictionFigure, SeedRow, SeedsFigure, Series};
+use rows::{Row, Rows};
 
 pub use crate::store::layout::{FIGURE_LIST, FIGURES, PAGE, REPORT};
 /// Parameters that change the task or the loss's units: learning curves get
@@ -130,49 +132,12 @@ fn planned_jobs(dir: &Path) -> Option<usize> {
     Plan::new(manifest).ok().map(|p| p.jobs.len())
 }
 
-/// The folder's rows ([`store::each_row`]), held without what the report
-/// does not read: the files hash, a status other than `diverged` (the only
-/// one it tells apart), and the curve's path where it is the usual
-/// `jobs/<id>/curve.csv` ([`Report::job_dir`] finds it there). At 100,000
-/// jobs that is a third of the rows' memory.
-///
-/// Room for `expected` rows is made up front (at most 2^20: a larger plan
-/// of which few jobs ran reserves no more).
-fn report_rows(dir: &Path, expected: usize) -> Result<Vec<SummaryRow>, StoreError> {
-    let mut rows: Vec<SummaryRow> = Vec::with_capacity(expected.min(1 << 20));
-    store::each_row(dir, &mut |mut row| {
-        row.outcome.files_hash = String::new();
-        if !row.outcome.diverged() {
-            row.outcome.status = String::new();
-        }
-        let usual = row
-            .curve
-            .strip_prefix(store::JOBS)
-            .and_then(|c| c.strip_prefix('/'))
-            .and_then(|c| c.strip_prefix(row.job_id.as_str()))
-            .and_then(|c| c.strip_prefix('/'))
-            .is_some_and(|c| c == store::CURVE);
-        if usual {
-            row.curve = String::new();
-        }
-        // Likewise the usual folder, jobs/<id>/ (an empty path: see
-        // `Report::at`); a packed job keeps its place.
-        if matches!(&row.at, store::JobRef::Folder(p) if *p == dir.join(store::JOBS).join(&row.job_id)) {
-            row.at = store::JobRef::Folder(PathBuf::new());
-        }
-        rows.push(row);
-        Ok(())
-    })?;
-    rows.shrink_to_fit();
-    Ok(rows)
-}
-
 /// Writes the report of the results folder `dir`.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<Written, ReportError> {
     // The plan's size first (its plan freed before the rows are read): the
     // rows are then held in a vector of that size, not one grown by doubling.
     let planned = planned_jobs(dir);
-    let rows = report_rows(dir, planned.unwrap_or(0))?;
+    let rows = Rows::read(dir, planned.unwrap_or(0))?;
     if rows.is_empty() {
         return Err(ReportError::NoJobs { dir: dir.to_path_buf() });
     }
@@ -313,25 +278,19 @@ fn percent(a: f64) -> String {
     format!("{}%", fmt_sig(100.0 * a))
 }
 
-/// A job's logged records as (epoch, value) for one metric (no spare
-/// capacity: a figure holds a whole group's curves for its band).
-fn metric_curve(records: &[EpochRecord], metric: Metric) -> Curve {
-    let mut curve: Curve = records
-        .iter()
-        .filter_map(|r| {
-            let v = match metric {
-                Metric::Loss => Some(r.loss),
-                Metric::TestLoss => r.test_loss,
-            };
-            v.map(|v| (r.epoch as f64, v))
-        })
-        .collect();
-    curve.shrink_to_fit();
-    curve
+/// A job's logged records as (epoch, value) for one metric.
+fn metric_points(records: &[EpochRecord], metric: Metric) -> impl Iterator<Item = (f64, f64)> + '_ {
+    records.iter().filter_map(move |r| {
+        let v = match metric {
+            Metric::Loss => Some(r.loss),
+            Metric::TestLoss => r.test_loss,
+        };
+        v.map(|v| (r.epoch as f64, v))
+    })
 }
 
 /// A panel's (key, value) pairs and its jobs.
-type PanelJobs<'a> = (Vec<(String, String)>, Vec<&'a SummaryRow>);
+type PanelJobs<'a> = (Vec<(String, String)>, Vec<&'a Row>);
 
 /// Which loss a learning-curve figure shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -352,7 +311,7 @@ impl Metric {
 /// The report being assembled: rows, what was derived, figures, notes.
 struct Report<'a> {
     dir: &'a Path,
-    rows: &'a [SummaryRow],
+    rows: &'a Rows,
     planned: Option<usize>,
     axes: Vec<Axis>,
     /// The swept axes that split panels ([`PANEL_KEYS`]), and the others.
@@ -373,7 +332,7 @@ struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    fn new(dir: &'a Path, rows: &'a [SummaryRow], planned: Option<usize>) -> Report<'a> {
+    fn new(dir: &'a Path, rows: &'a Rows, planned: Option<usize>) -> Report<'a> {
         let axes = aggregate::swept_axes(rows);
         let fixed = aggregate::fixed_params(rows, &axes);
         let (panel_axes, other_axes): (Vec<Axis>, Vec<Axis>) =
@@ -417,15 +376,14 @@ impl<'a> Report<'a> {
         values.iter().map(|(k, v)| format!("{k}{sep}{}", self.label(k, v))).collect::<Vec<_>>().join(", ")
     }
 
-    /// Where a row's job is stored: a held row's empty folder path is the
-    /// usual jobs/<id>/ (dropped by `report_rows`).
-    fn at<'r>(&self, row: &'r SummaryRow) -> std::borrow::Cow<'r, store::JobRef> {
-        match &row.at {
-            store::JobRef::Folder(p) if p.as_os_str().is_empty() => {
-                std::borrow::Cow::Owned(store::JobRef::Folder(self.dir.join(store::JOBS).join(&row.job_id)))
-            }
-            at => std::borrow::Cow::Borrowed(at),
-        }
+    /// Where a row's job is stored ([`Rows::place`]).
+    fn at(&self, row: &Row) -> std::borrow::Cow<'a, store::JobRef> {
+        self.rows.place(self.dir, row)
+    }
+
+    /// A row's job id.
+    fn id(&self, row: &Row) -> String {
+        self.rows.id(row)
     }
 
     /// Opens every job's curve.csv once, so the notes list the unreadable
@@ -433,7 +391,8 @@ impl<'a> Report<'a> {
     fn check_curves(&mut self) {
         for row in self.rows {
             if let Err(e) = self.at(row).curve() {
-                self.unreadable.get_mut().insert(row.job_id.clone());
+                let id = self.id(row);
+                self.unreadable.get_mut().insert(id);
                 self.notes.push(format!("{e} (left out of the learning curves)"));
             }
         }
@@ -447,8 +406,8 @@ impl<'a> Report<'a> {
     /// (the same epochs for every job of the same `epochs` and
     /// `log_every`, so a band's quantiles stay exact at them), plus its
     /// last record.
-    fn records(&self, row: &SummaryRow) -> Option<Vec<EpochRecord>> {
-        if self.unreadable.borrow().contains(&row.job_id) {
+    fn records(&self, row: &Row) -> Option<Vec<EpochRecord>> {
+        if !self.unreadable.borrow().is_empty() && self.unreadable.borrow().contains(&self.id(row)) {
             return None;
         }
         let int = |key: &str| match row.param(key) {
@@ -476,7 +435,7 @@ impl<'a> Report<'a> {
         match read() {
             Ok(records) => Some(records),
             Err(e) => {
-                if self.unreadable.borrow_mut().insert(row.job_id.clone()) {
+                if self.unreadable.borrow_mut().insert(self.id(row)) {
                     self.curve_notes.borrow_mut().push(format!("{e} (left out of the learning curves)"));
                 }
                 None
@@ -510,7 +469,7 @@ impl<'a> Report<'a> {
 
     /// Where a row's panel is among the panels: its position on each panel
     /// axis (as [`aggregate::configurations`] orders them).
-    fn panel_position(&self, r: &SummaryRow) -> Vec<usize> {
+    fn panel_position(&self, r: &Row) -> Vec<usize> {
         self.panel_axes.iter().map(|a| a.position(r).unwrap_or(usize::MAX)).collect()
     }
 
@@ -526,7 +485,7 @@ impl<'a> Report<'a> {
     fn render(&mut self) -> Result<String, ReportError> {
         let mut md = String::new();
         self.intro(&mut md);
-        let any_test = self.rows.iter().any(|r| r.outcome.final_test_loss.is_some());
+        let any_test = self.rows.iter().any(|r| r.outcome().final_test_loss().is_some());
         if !self.panel_axes.is_empty() {
             self.panel_section(&mut md);
         }
@@ -661,32 +620,42 @@ impl<'a> Report<'a> {
 
     /// A learning-curve series over `rows`: the band, each job's curve
     /// when there are few, and where diverged jobs ended.
-    fn series(&self, rows: &[&SummaryRow], metric: Metric) -> Series {
-        let mut curves: Vec<Curve> = Vec::with_capacity(rows.len());
+    fn series<'r>(
+        &self,
+        rows: impl Iterator<Item = &'r Row> + Clone,
+        metric: Metric,
+    ) -> Result<Series, ReportError> {
+        let tmp = self.dir.join(store::TMP);
+        let failed = |source| ReportError::Write { path: tmp.clone(), source };
+        let jobs = rows.clone().count();
+        // Few jobs' curves are drawn one by one: those stay in memory.
+        let mut curves = if jobs > figures::FEW_JOBS {
+            Curves::spilling_to(jobs, &tmp)
+        } else {
+            Curves::with_capacity(jobs)
+        };
         let mut ends = Vec::new();
+        let mut diverged = 0;
         for r in rows {
             let recs = self.records(r);
             if aggregate::diverged(r) {
+                diverged += 1;
                 let last = recs.as_ref().and_then(|c| c.last()).map(|l| l.epoch as f64);
-                if let Some(epoch) = r.outcome.diverged_epoch.map(|e| e as f64).or(last) {
+                if let Some(epoch) = r.outcome().diverged_epoch().map(|e| e as f64).or(last) {
                     ends.push((epoch, f64::NAN));
                 }
             }
             if let Some(recs) = recs {
-                let c = metric_curve(&recs, metric);
-                if !c.is_empty() {
-                    curves.push(c);
-                }
+                curves.push(metric_points(&recs, metric)).map_err(failed)?;
             }
         }
-        let refs: Vec<&Curve> = curves.iter().collect();
-        Series {
-            band: aggregate::band(&refs),
-            lines: if rows.len() <= figures::FEW_JOBS { curves.clone() } else { Vec::new() },
+        Ok(Series {
+            band: aggregate::band_of(&mut curves).map_err(failed)?,
+            lines: if jobs <= figures::FEW_JOBS { curves.to_curves().map_err(failed)? } else { Vec::new() },
             ends,
-            jobs: rows.len(),
-            diverged: rows.iter().filter(|r| aggregate::diverged(r)).count(),
-        }
+            jobs,
+            diverged,
+        })
     }
 
     /// The learning-curve figure of `axis` (None: every job of a panel as
@@ -709,15 +678,17 @@ impl<'a> Report<'a> {
             let series = values
                 .iter()
                 .map(|v| {
-                    let group: Vec<&SummaryRow> = rows
+                    // The group's rows are filtered as they are read, not
+                    // collected (a group is up to every job).
+                    let group = rows
                         .iter()
                         .copied()
-                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())))
-                        .collect();
-                    largest = largest.max(group.len());
-                    self.series(&group, metric)
+                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())));
+                    let series = self.series(group, metric)?;
+                    largest = largest.max(series.jobs);
+                    Ok(series)
                 })
-                .collect();
+                .collect::<Result<_, ReportError>>()?;
             fig_panels.push(Panel { title: self.describe(values_of_panel, " = "), series });
         }
         let others: Vec<String> = self
@@ -773,7 +744,7 @@ impl<'a> Report<'a> {
         let keys: Vec<String> = self.panel_axes.iter().map(|a| a.key.clone()).collect();
         let heading = if keys.len() == 1 { format!("`{}`", keys[0]) } else { "data set".to_string() };
         let _ = writeln!(md, "## By {heading}\n");
-        let groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = self
+        let groups: Vec<(Vec<String>, Vec<&Row>)> = self
             .panels()
             .into_iter()
             .map(|(values, rows)| (values.iter().map(|(k, v)| self.label(k, v)).collect(), rows))
@@ -786,21 +757,25 @@ impl<'a> Report<'a> {
         let _ = writeln!(md, "## By `{}`\n", axis.key);
         let mut keys: Vec<String> = self.panel_axes.iter().map(|a| a.key.clone()).collect();
         keys.push(axis.key.clone());
-        let mut groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = Vec::new();
-        for (panel_values, rows) in self.panels() {
-            for v in &axis.values {
-                let group: Vec<&SummaryRow> =
-                    rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
-                if group.is_empty() {
-                    continue;
+        // The table's groups are dropped before the figures are drawn.
+        {
+            let mut groups: Vec<(Vec<String>, Vec<&Row>)> = Vec::new();
+            for (panel_values, rows) in self.panels() {
+                for v in &axis.values {
+                    let group: Vec<&Row> =
+                        rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
+                    if group.is_empty() {
+                        continue;
+                    }
+                    let mut cells: Vec<String> =
+                        panel_values.iter().map(|(k, pv)| self.label(k, pv)).collect();
+                    cells.push(self.label(&axis.key, v));
+                    groups.push((cells, group));
                 }
-                let mut cells: Vec<String> = panel_values.iter().map(|(k, pv)| self.label(k, pv)).collect();
-                cells.push(self.label(&axis.key, v));
-                groups.push((cells, group));
             }
+            md.push_str(&tables::group_table(&keys, &groups, false));
+            md.push('\n');
         }
-        md.push_str(&tables::group_table(&keys, &groups, false));
-        md.push('\n');
         for metric in [Metric::Loss, Metric::TestLoss].into_iter().filter(|m| any_test || *m == Metric::Loss)
         {
             self.curves_figure(Some(axis), metric, md)?;
@@ -817,39 +792,57 @@ impl<'a> Report<'a> {
         } else {
             self.axes.iter().map(|a| a.key.clone()).collect()
         };
-        let groups: Vec<(Vec<String>, Vec<&SummaryRow>)> = configs
-            .iter()
-            .map(|c| {
-                let cells = if c.values.is_empty() {
-                    vec![c.label()]
-                } else {
-                    c.values.iter().map(|(k, v)| self.label(k, v)).collect()
-                };
-                (cells, c.rows.clone())
-            })
-            .collect();
-        md.push_str(&tables::group_table(&keys, &groups, true));
-        md.push('\n');
+        {
+            // The table's copies of the row lists go before the seeds' figure.
+            let groups: Vec<(Vec<String>, Vec<&Row>)> = configs
+                .iter()
+                .map(|c| {
+                    let cells = if c.values.is_empty() {
+                        vec![c.label()]
+                    } else {
+                        c.values.iter().map(|(k, v)| self.label(k, v)).collect()
+                    };
+                    (cells, c.rows.clone())
+                })
+                .collect();
+            md.push_str(&tables::group_table(&keys, &groups, true));
+            md.push('\n');
+        }
 
         // With a test split on every job, the accuracy that matters is the
         // held-out one (training accuracy of a real data set is mostly 100%).
-        let held_out = self.rows.iter().all(|r| r.outcome.final_test_accuracy.is_some());
-        let accuracy = |r: &SummaryRow| {
-            if held_out { r.outcome.final_test_accuracy } else { Some(r.outcome.final_accuracy) }
+        let held_out = self.rows.iter().all(|r| r.outcome().final_test_accuracy().is_some());
+        let accuracy = |r: &Row| {
+            if held_out { r.outcome().final_test_accuracy() } else { Some(r.outcome().final_accuracy()) }
         };
         let rows: Vec<SeedRow> = configs
             .iter()
-            .map(|c| SeedRow {
-                label: if c.values.is_empty() { c.label() } else { self.describe(&c.values, "=") },
-                seeds: c
-                    .rows
-                    .iter()
-                    .map(|r| (r.seed, accuracy(r).unwrap_or(f64::NAN), aggregate::diverged(r)))
-                    .collect(),
+            .map(|c| {
+                let label = if c.values.is_empty() { c.label() } else { self.describe(&c.values, "=") };
+                let seed = |r: &Row| (r.seed, accuracy(r).unwrap_or(f64::NAN), aggregate::diverged(r));
+                if c.rows.len() <= figures::MANY_SEEDS {
+                    return SeedRow {
+                        label,
+                        seeds: c.rows.iter().map(|r| seed(r)).collect(),
+                        counts: Vec::new(),
+                    };
+                }
+                // A histogram: each distinct (accuracy, diverged) once, counted.
+                let mut distinct = BTreeMap::new();
+                for r in &c.rows {
+                    let s = seed(r);
+                    distinct.entry((s.1.to_bits(), s.2)).or_insert((s, 0usize)).1 += 1;
+                }
+                let (seeds, counts) = distinct.into_values().unzip();
+                SeedRow { label, seeds, counts }
             })
             .collect();
-        let failed =
-            rows.iter().flat_map(|r| &r.seeds).filter(|&&(_, acc, diverged)| diverged || acc < 1.0).count();
+        let failed: usize = rows
+            .iter()
+            .flat_map(SeedRow::weighted)
+            .filter(|&(&(_, acc, diverged), _)| diverged || acc < 1.0)
+            .map(|(_, count)| count)
+            .sum();
         let many = configs.iter().any(|c| c.rows.len() > figures::MANY_SEEDS);
         let fig = SeedsFigure {
             title: "Final accuracy of every seed".to_string(),
@@ -894,10 +887,14 @@ impl<'a> Report<'a> {
     /// seeds that did not diverge. The loss is the held-out one when the
     /// jobs have a test split (issue 14: a job is shown for how it does on
     /// data it did not train on), else the training one.
-    fn representative(&self, rows: &[&'a SummaryRow]) -> Option<(&'a SummaryRow, String)> {
-        let held_out = rows.iter().any(|r| r.outcome.final_test_loss.is_some());
-        let loss = |r: &SummaryRow| {
-            if held_out { r.outcome.final_test_loss.unwrap_or(f64::NAN) } else { r.outcome.final_loss }
+    fn representative(&self, rows: &[&'a Row]) -> Option<(&'a Row, String)> {
+        let held_out = rows.iter().any(|r| r.outcome().final_test_loss().is_some());
+        let loss = |r: &Row| {
+            if held_out {
+                r.outcome().final_test_loss().unwrap_or(f64::NAN)
+            } else {
+                r.outcome().final_loss()
+            }
         };
         let which_loss = if held_out { "held-out loss" } else { "final loss" };
         let configs = aggregate::configurations(rows.iter().copied(), &self.axes);
@@ -912,7 +909,7 @@ impl<'a> Report<'a> {
             .min_by(|a, b| a.0.total_cmp(&b.0));
         match best {
             Some((_, c)) => {
-                let mut ok: Vec<&'a SummaryRow> =
+                let mut ok: Vec<&'a Row> =
                     c.rows.iter().copied().filter(|r| !aggregate::diverged(r)).collect();
                 ok.sort_by(|a, b| loss(a).total_cmp(&loss(b)));
                 let pick = *ok.get(ok.len().saturating_sub(1) / 2)?;
@@ -955,7 +952,7 @@ impl<'a> Report<'a> {
         );
         let mut used_files: Vec<String> = Vec::new();
         for d in datasets {
-            let rows: Vec<&'a SummaryRow> = self.rows.iter().filter(|r| r.shown("dataset") == d).collect();
+            let rows: Vec<&'a Row> = self.rows.iter().filter(|r| r.shown("dataset") == d).collect();
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));
@@ -976,23 +973,23 @@ impl<'a> Report<'a> {
                 .filter(|c| c.is_finite())
                 .fold(class_names.len().max(2), |k, &c| k.max(c as usize + 1));
             class_names.extend((class_names.len()..classes).map(|c| c.to_string()));
-            let o = &job.outcome;
+            let o = job.outcome();
             let status = if aggregate::diverged(job) {
-                format!("diverged at epoch {}", o.diverged_epoch.map_or("?".to_string(), |e| e.to_string()))
+                format!("diverged at epoch {}", o.diverged_epoch().map_or("?".to_string(), |e| e.to_string()))
             } else {
                 // With a test split, the figure rings held-out samples too:
                 // both accuracies, each named.
-                let accuracy = match o.final_test_accuracy {
+                let accuracy = match o.final_test_accuracy() {
                     Some(t) => format!(
                         "training accuracy {}, held-out accuracy {}",
-                        percent(o.final_accuracy),
+                        percent(o.final_accuracy()),
                         percent(t)
                     ),
-                    None => format!("accuracy {}", percent(o.final_accuracy)),
+                    None => format!("accuracy {}", percent(o.final_accuracy())),
                 };
-                format!("final loss {}, {accuracy}", fmt_sig(o.final_loss))
+                format!("final loss {}, {accuracy}", fmt_sig(o.final_loss()))
             };
-            let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", job.job_id, job.seed);
+            let _ = writeln!(md, "Job `{}` (seed {}): {status}. {why}\n", self.id(job), job.seed);
             if !self.at(job).has(store::PREDICTIONS) {
                 let _ = writeln!(
                     md,
@@ -1050,7 +1047,7 @@ impl<'a> Report<'a> {
                 held_out: preds.held_out.clone(),
             };
             let grid = if width == 2 { self.grid(job, &points) } else { None };
-            let mut subtitle = format!("Job {} (seed {}): {status}.", job.job_id, job.seed);
+            let mut subtitle = format!("Job {} (seed {}): {status}.", self.id(job), job.seed);
             if let Some(how) = &projected {
                 let _ =
                     write!(subtitle, " The {width} inputs on their first two principal components ({how}).");
@@ -1086,11 +1083,11 @@ impl<'a> Report<'a> {
     /// The job's inputs projected on their first two principal components,
     /// scaled as the network saw them (the scaling saved in model.json), and
     /// how they were scaled; None when there is nothing to project.
-    fn projection(&mut self, job: &SummaryRow, raw: &[Vec<f64>]) -> Option<(projection::Projection, String)> {
+    fn projection(&mut self, job: &Row, raw: &[Vec<f64>]) -> Option<(projection::Projection, String)> {
         let scaling = match crate::weights::WeightsFile::of_job(&self.at(job)) {
             Ok(file) => file.scaling,
             Err(e) => {
-                self.notes.push(format!("{e} (job {}: its inputs are projected unscaled)", job.job_id));
+                self.notes.push(format!("{e} (job {}: its inputs are projected unscaled)", self.id(job)));
                 None
             }
         };
@@ -1103,7 +1100,8 @@ impl<'a> Report<'a> {
                     .map(|p| (p, format!("inputs scaled: {}", s.method)));
             }
             Some(_) => {
-                self.notes.push(format!("job {}: model.json's scaling does not fit its inputs", job.job_id));
+                self.notes
+                    .push(format!("job {}: model.json's scaling does not fit its inputs", self.id(job)));
                 "raw inputs"
             }
             None => "raw inputs, as trained",
@@ -1112,9 +1110,9 @@ impl<'a> Report<'a> {
     }
 
     /// The job's decision grid, or None with a note saying why not.
-    fn grid(&mut self, job: &SummaryRow, points: &Points) -> Option<boundary::Grid> {
+    fn grid(&mut self, job: &Row, points: &Points) -> Option<boundary::Grid> {
         let (Some(hidden), Some(output)) = (job.choice("activation"), job.choice("output_activation")) else {
-            self.notes.push(format!("job {}: unknown activation; no decision boundary drawn", job.job_id));
+            self.notes.push(format!("job {}: unknown activation; no decision boundary drawn", self.id(job)));
             return None;
         };
         let (x, y) = figures::plane_of(&points.xy);
@@ -1123,7 +1121,7 @@ impl<'a> Report<'a> {
         {
             Ok(g) => Some(g),
             Err(e) => {
-                self.notes.push(format!("{e} (no decision boundary drawn for job {})", job.job_id));
+                self.notes.push(format!("{e} (no decision boundary drawn for job {})", self.id(job)));
                 None
             }
         }
@@ -1310,7 +1308,7 @@ mod tests {
         }
         fs::write(job.join(store::CURVE), text).unwrap();
         let params: toml::Table = toml::from_str("epochs = 10000\nlog_every = 1").unwrap();
-        let row = SummaryRow {
+        let row = store::SummaryRow {
             job_id: "j".into(),
             seed: 0,
             params: store::Params::from_table(&params),
@@ -1328,7 +1326,7 @@ mod tests {
             curve: "jobs/j/curve.csv".into(),
             at: store::JobRef::folder(&job),
         };
-        let rows = [row];
+        let rows = Rows::from_rows(dir.path(), &[row]);
         let report = Report::new(dir.path(), &rows, None);
         let recs = report.records(&rows[0]).unwrap();
         assert!(recs.len() <= MAX_CURVE_POINTS + 1, "{}", recs.len());
@@ -1344,30 +1342,6 @@ mod tests {
             10_001,
             "logged epochs within the budget: all of them"
         );
-    }
-
-    /// The rows the report holds drop what it does not read, and each job's
-    /// curve is still found where the dropped path pointed.
-    #[test]
-    fn held_rows_drop_the_hash_the_status_and_the_usual_curve_path() {
-        let dir = Path::new("results/baseline");
-        let full = store::load_rows(dir).unwrap();
-        let rows = report_rows(dir, 4).unwrap();
-        assert_eq!(rows.len(), full.len());
-        let report = Report::new(dir, &rows, None);
-        for (r, f) in rows.iter().zip(&full) {
-            assert_eq!((&r.job_id, r.seed, &r.params), (&f.job_id, f.seed, &f.params));
-            assert!(r.outcome.files_hash.is_empty() && r.curve.is_empty(), "{}", r.job_id);
-            assert_eq!(r.outcome.diverged(), f.outcome.diverged());
-            // The usual folder is held as an empty path (no text per row)...
-            assert_eq!(r.at, store::JobRef::Folder(PathBuf::new()), "{}", r.job_id);
-            // ... and found again where the dropped paths pointed.
-            match report.at(r).as_ref() {
-                store::JobRef::Folder(job) => assert_eq!(job.join(store::CURVE), dir.join(&f.curve)),
-                other => panic!("{} is a folder job, not {other:?}", r.job_id),
-            }
-        }
-        assert!(full.iter().all(|f| !f.outcome.files_hash.is_empty() && !f.curve.is_empty()));
     }
 
     #[test]

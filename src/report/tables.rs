@@ -2,7 +2,7 @@
 //! value, never pooling data sets) and one of every configuration. Pure text from the aggregates; numbers to three
 //! significant digits so columns read at a glance.
 
-use crate::store::SummaryRow;
+use super::rows::Row;
 
 use super::aggregate::{self, Stats, fmt_epoch, fmt_sig};
 
@@ -18,8 +18,8 @@ fn stat_header(with_test: bool) -> Vec<&'static str> {
 }
 
 /// Whether any of `rows` has a held-out test set.
-fn has_test<'a>(mut rows: impl Iterator<Item = &'a &'a SummaryRow>) -> bool {
-    rows.any(|r| r.outcome.final_test_accuracy.is_some())
+fn has_test<'a>(mut rows: impl Iterator<Item = &'a &'a Row>) -> bool {
+    rows.any(|r| r.outcome().final_test_accuracy().is_some())
 }
 
 /// Escapes what would break a Markdown table cell.
@@ -74,7 +74,7 @@ fn stat_cells(s: &Stats, with_test: bool) -> Vec<String> {
 /// One row per group: its label cells under `keys`, then the statistics of
 /// its jobs; with `seeds`, a last column of the seeds that diverged or ended
 /// below 100% accuracy. Callers group so that no row mixes data sets.
-pub fn group_table(keys: &[String], groups: &[(Vec<String>, Vec<&SummaryRow>)], seeds: bool) -> String {
+pub fn group_table(keys: &[String], groups: &[(Vec<String>, Vec<&Row>)], seeds: bool) -> String {
     let with_test = has_test(groups.iter().flat_map(|(_, rows)| rows));
     let extra: &[&str] = if seeds { &["seeds below 100%"] } else { &[] };
     let mut s = header(keys, with_test, extra);

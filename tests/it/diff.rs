@@ -438,7 +438,8 @@ fn case_8_report_and_diff_print_one_std_for_one_folder() {
     // folder's own values are compared; the overflow case (losses near the top
     // of f64, where a plain sum of squares overflows) on the one implementation.
     let rows = sweep::store::read_summary(&dir.join("summary.csv")).unwrap();
-    let refs: Vec<&sweep::store::SummaryRow> = rows.iter().collect();
+    let rows = sweep::report::rows::Rows::from_rows(&dir, &rows);
+    let refs: Vec<&sweep::report::rows::Row> = rows.iter().collect();
     let report_std = sweep::report::aggregate::stats(&refs).loss_std.expect("3 values");
     let diff_rows = csv_rows(&sweep_diff(tmp.path(), "a", "a", &["--format", "csv"]).1);
     assert_eq!(diff_rows[0]["std_a"], sweep::store::fmt_f64(report_std), "{:?}", diff_rows[0]);

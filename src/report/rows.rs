@@ -1,0 +1,401 @@
+//! The rows the report holds: one compact [`Row`] a job (88 bytes: seed,
+//! shared typed parameters, the outcome's six numbers and a few flags),
+//! every job id front-coded in one buffer (a few bytes an id), and a job's
+//! place only where it is not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its id and
+//! paths; at 100,000 jobs the report held 25 MB of them.
+//!
+//! Only what the report reads is kept: not the files hash, not a status
+//! other than `diverged`, not `min_loss`, not the curve's path (the report
+//! reads every curve from the job's place, as `summary.csv` records it for
+//! sweep's own folders).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::spec::Typed;
+use crate::store::{self, JobRef, Params, StoreError, SummaryRow};
+
+/// Bits of [`Outcome::flags`].
+const DIVERGED: u8 = 1;
+const TEST_LOSS: u8 = 1 << 1;
+const TEST_ACCURACY: u8 = 1 << 2;
+const AT_TARGET: u8 = 1 << 3;
+const DIVERGED_EPOCH: u8 = 1 << 4;
+/// The job is stored elsewhere than the usual `jobs/<id>/` (see
+/// [`Rows::place`]).
+const ELSEWHERE: u8 = 1 << 5;
+
+/// What a finished job records, as the report reads it: the numbers of
+/// [`store::JobOutcome`] it uses, an absent one flagged rather than held as
+/// an `Option` (16 bytes each).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    final_loss: f64,
+    final_accuracy: f64,
+    final_test_loss: f64,
+    final_test_accuracy: f64,
+    epoch_at_target: u64,
+    diverged_epoch: u64,
+    flags: u8,
+}
+
+impl Outcome {
+    fn of(o: &store::JobOutcome) -> Outcome {
+        let bit = |present: bool, b: u8| if present { b } else { 0 };
+        Outcome {
+            final_loss: o.final_loss,
+            final_accuracy: o.final_accuracy,
+            final_test_loss: o.final_test_loss.unwrap_or_default(),
+            final_test_accuracy: o.final_test_accuracy.unwrap_or_default(),
+            epoch_at_target: o.epoch_at_target.unwrap_or_default(),
+            diverged_epoch: o.diverged_epoch.unwrap_or_default(),
+            flags: bit(o.diverged(), DIVERGED)
+                | bit(o.final_test_loss.is_some(), TEST_LOSS)
+                | bit(o.final_test_accuracy.is_some(), TEST_ACCURACY)
+                | bit(o.epoch_at_target.is_some(), AT_TARGET)
+                | bit(o.diverged_epoch.is_some(), DIVERGED_EPOCH),
+        }
+    }
+
+    fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+
+    /// Whether the job's status says it diverged (see also
+    /// [`super::aggregate::diverged`], which counts a non-finite loss too).
+    pub fn diverged(&self) -> bool {
+        self.has(DIVERGED)
+    }
+    pub fn final_loss(&self) -> f64 {
+        self.final_loss
+    }
+    pub fn final_accuracy(&self) -> f64 {
+        self.final_accuracy
+    }
+    pub fn final_test_loss(&self) -> Option<f64> {
+        self.has(TEST_LOSS).then_some(self.final_test_loss)
+    }
+    pub fn final_test_accuracy(&self) -> Option<f64> {
+        self.has(TEST_ACCURACY).then_some(self.final_test_accuracy)
+    }
+    pub fn epoch_at_target(&self) -> Option<u64> {
+        self.has(AT_TARGET).then_some(self.epoch_at_target)
+    }
+    pub fn diverged_epoch(&self) -> Option<u64> {
+        self.has(DIVERGED_EPOCH).then_some(self.diverged_epoch)
+    }
+}
+
+/// One job as the report holds it; its id and place are in its [`Rows`].
+/// The outcome's numbers are fields of the row (an [`Outcome`] of its own
+/// would pad its flags to 8 bytes): [`Row::outcome`] reads them.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub seed: u64,
+    /// Every parameter, typed (shared by the rows of one configuration).
+    pub params: Params,
+    final_loss: f64,
+    final_accuracy: f64,
+    final_test_loss: f64,
+    final_test_accuracy: f64,
+    epoch_at_target: u64,
+    diverged_epoch: u64,
+    /// Where the id's entry starts in [`Rows::ids`].
+    id_start: usize,
+    flags: u8,
+}
+
+impl Row {
+    /// The job's outcome.
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            final_loss: self.final_loss,
+            final_accuracy: self.final_accuracy,
+            final_test_loss: self.final_test_loss,
+            final_test_accuracy: self.final_test_accuracy,
+            epoch_at_target: self.epoch_at_target,
+            diverged_epoch: self.diverged_epoch,
+            flags: self.flags,
+        }
+    }
+
+    /// A parameter's typed value (None: absent).
+    pub fn param(&self, key: &str) -> Option<&Typed> {
+        self.params.get(key)
+    }
+
+    /// A parameter as displayed (summary.csv's cell; empty when absent).
+    pub fn shown(&self, key: &str) -> String {
+        self.param(key).map(ToString::to_string).unwrap_or_default()
+    }
+
+    /// A choice-valued parameter as its enum, as [`SummaryRow::choice`].
+    pub fn choice<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        match self.param(key) {
+            Some(Typed::Str(name)) => name.parse().ok(),
+            Some(_) => None,
+            None => match crate::spec::find_key(key)?.kind {
+                crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The rows of a results folder, in the order [`store::each_row`] gives
+/// them (plan order), with their ids and places.
+#[derive(Debug, Default)]
+pub struct Rows {
+    rows: Vec<Row>,
+    /// Every job id, front-coded (as in LevelDB's blocks): an entry per
+    /// id, the length of the prefix it shares with the previous id and the
+    /// rest's length (LEB128 varints), then the rest's bytes. Ids of plan
+    /// order share most of their text (`lr-0.1_activation-tanh_seed-` and
+    /// the seed), so an id costs 3-5 bytes instead of its length and an
+    /// allocation. Every [`RESTART`]-th entry shares nothing.
+    ids: Vec<u8>,
+    /// Where each entry that shares nothing starts in `ids`.
+    restarts: Vec<usize>,
+    /// Ids held, and the last one (to share its prefix).
+    count: usize,
+    last_id: Vec<u8>,
+    /// Where a job is stored when not in the usual `jobs/<id>/` (a packed
+    /// job, a folder elsewhere), by its id's start in `ids`.
+    places: HashMap<usize, JobRef>,
+}
+
+impl std::ops::Deref for Rows {
+    type Target = [Row];
+    fn deref(&self) -> &[Row] {
+        &self.rows
+    }
+}
+
+/// Ids front-coded between restarts ([`Rows::ids`]).
+const RESTART: usize = 16;
+
+/// Appends `n` as an LEB128 varint (7 bits a byte, low first).
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// The LEB128 varint at `*at` in `bytes`, moving `*at` past it (None past
+/// the end).
+fn varint(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let mut n = 0usize;
+    for shift in (0..usize::BITS).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
+}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = &'a Row;
+    type IntoIter = std::slice::Iter<'a, Row>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+impl Rows {
+    /// The folder's rows ([`store::each_row`]), room for `expected` made up
+    /// front (at most 2^20: a larger plan of which few jobs ran reserves no
+    /// more).
+    pub fn read(dir: &Path, expected: usize) -> Result<Rows, StoreError> {
+        let mut rows = Rows { rows: Vec::with_capacity(expected.min(1 << 20)), ..Rows::default() };
+        let usual = dir.join(store::JOBS);
+        store::each_row(dir, &mut |row| {
+            rows.push(&row, &usual);
+            Ok(())
+        })?;
+        rows.rows.shrink_to_fit();
+        rows.ids.shrink_to_fit();
+        rows.restarts.shrink_to_fit();
+        rows.last_id = Vec::new();
+        Ok(rows)
+    }
+
+    /// Appends `row`; `jobs` is the folder's `jobs/`, where a job's usual
+    /// place is `jobs/<id>/`.
+    pub fn push(&mut self, row: &SummaryRow, jobs: &Path) {
+        let id_start = self.push_id(row.job_id.as_bytes());
+        let mut o = Outcome::of(&row.outcome);
+        let usual = matches!(&row.at, JobRef::Folder(p) if *p == jobs.join(&row.job_id));
+        if !usual {
+            o.flags |= ELSEWHERE;
+            self.places.insert(id_start, row.at.clone());
+        }
+        self.rows.push(Row {
+            seed: row.seed,
+            params: row.params.clone(),
+            final_loss: o.final_loss,
+            final_accuracy: o.final_accuracy,
+            final_test_loss: o.final_test_loss,
+            final_test_accuracy: o.final_test_accuracy,
+            epoch_at_target: o.epoch_at_target,
+            diverged_epoch: o.diverged_epoch,
+            id_start,
+            flags: o.flags,
+        });
+    }
+
+    /// Rows made whole (tests and small callers): each job in its usual
+    /// place under `dir` unless its `at` says otherwise.
+    pub fn from_rows(dir: &Path, rows: &[SummaryRow]) -> Rows {
+        let mut held = Rows::default();
+        let jobs = dir.join(store::JOBS);
+        for r in rows {
+            held.push(r, &jobs);
+        }
+        held
+    }
+
+    /// Appends an id's entry; returns where it starts (every entry is at
+    /// least two bytes long, so no two rows share a start).
+    fn push_id(&mut self, id: &[u8]) -> usize {
+        let start = self.ids.len();
+        let shared = if self.count.is_multiple_of(RESTART) {
+            self.restarts.push(start);
+            0
+        } else {
+            self.last_id.iter().zip(id).take_while(|(a, b)| a == b).count()
+        };
+        put_varint(&mut self.ids, shared);
+        put_varint(&mut self.ids, id.len() - shared);
+        self.ids.extend_from_slice(&id[shared..]);
+        self.last_id.clear();
+        self.last_id.extend_from_slice(id);
+        self.count += 1;
+        start
+    }
+
+    /// A row's job id (decoded from the restart before it: at most
+    /// [`RESTART`] entries).
+    pub fn id(&self, row: &Row) -> String {
+        let restart = self.restarts.partition_point(|&r| r <= row.id_start).saturating_sub(1);
+        let mut at = self.restarts.get(restart).copied().unwrap_or_default();
+        let mut id: Vec<u8> = Vec::new();
+        while at <= row.id_start {
+            let entry = at;
+            let (Some(shared), Some(rest)) = (varint(&self.ids, &mut at), varint(&self.ids, &mut at)) else {
+                break;
+            };
+            id.truncate(shared);
+            id.extend_from_slice(self.ids.get(at..at + rest).unwrap_or_default());
+            at += rest;
+            if entry == row.id_start {
+                break;
+            }
+        }
+        // The bytes of a `String` pushed whole: valid UTF-8.
+        String::from_utf8_lossy(&id).into_owned()
+    }
+
+    /// A row's index among these rows (None: a row of other rows).
+    pub fn index_of(&self, row: &Row) -> Option<usize> {
+        let size = std::mem::size_of::<Row>();
+        let base = self.rows.as_ptr() as usize;
+        let at = (row as *const Row as usize).checked_sub(base)?;
+        (at % size == 0 && at / size < self.rows.len()).then_some(at / size)
+    }
+
+    /// Where a row's job is stored, under the results folder `dir`.
+    pub fn place(&self, dir: &Path, row: &Row) -> std::borrow::Cow<'_, JobRef> {
+        match self.places.get(&row.id_start) {
+            Some(at) if row.flags & ELSEWHERE != 0 => std::borrow::Cow::Borrowed(at),
+            _ => std::borrow::Cow::Owned(JobRef::Folder(dir.join(store::JOBS).join(self.id(row)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_keeps_what_the_report_reads_in_88_bytes() {
+        assert!(std::mem::size_of::<Row>() <= 88, "{}", std::mem::size_of::<Row>());
+        let dir = Path::new("results/baseline");
+        let full = store::load_rows(dir).unwrap();
+        let rows = Rows::read(dir, 4).unwrap();
+        assert_eq!(rows.len(), full.len());
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(rows.index_of(r), Some(i));
+        }
+        assert_eq!(rows.index_of(&rows[0].clone()), None, "a copy is not one of the rows");
+        for (r, f) in rows.iter().zip(&full) {
+            assert_eq!((rows.id(r), r.seed, &r.params), (f.job_id.clone(), f.seed, &f.params));
+            let (o, ro) = (&f.outcome, r.outcome());
+            assert_eq!(ro.diverged(), o.diverged());
+            assert_eq!(ro.final_loss().to_bits(), o.final_loss.to_bits());
+            assert_eq!(ro.final_accuracy().to_bits(), o.final_accuracy.to_bits());
+            assert_eq!(ro.final_test_loss(), o.final_test_loss);
+            assert_eq!(ro.final_test_accuracy(), o.final_test_accuracy);
+            assert_eq!(ro.epoch_at_target(), o.epoch_at_target);
+            assert_eq!(ro.diverged_epoch(), o.diverged_epoch);
+            // The usual folder is not held, and is found where the row's
+            // place and curve path point.
+            assert!(!ro.has(ELSEWHERE), "{}", f.job_id);
+            match rows.place(dir, r).as_ref() {
+                JobRef::Folder(job) => {
+                    assert_eq!(job, &dir.join(store::JOBS).join(&f.job_id));
+                    assert_eq!(job.join(store::CURVE), dir.join(&f.curve));
+                }
+                other => panic!("{} is a folder job, not {other:?}", f.job_id),
+            }
+        }
+        // A job stored elsewhere keeps its place.
+        let mut moved = full[0].clone();
+        moved.at = JobRef::folder("/somewhere/else");
+        let held = Rows::from_rows(dir, &[moved.clone()]);
+        assert_eq!(held.place(dir, &held[0]).as_ref(), &moved.at);
+        // Two jobs elsewhere with empty ids keep their own places.
+        let (mut a, mut b) = (moved.clone(), moved);
+        (a.job_id, b.job_id) = (String::new(), String::new());
+        b.at = JobRef::folder("/another/place");
+        let held = Rows::from_rows(dir, &[a.clone(), b.clone()]);
+        assert_eq!((held.id(&held[0]).as_str(), held.id(&held[1]).as_str()), ("", ""));
+        assert_eq!(held.place(dir, &held[0]).as_ref(), &a.at);
+        assert_eq!(held.place(dir, &held[1]).as_ref(), &b.at);
+    }
+
+    /// Ids come back as pushed through the front coding: shared prefixes,
+    /// none, empty ids, multi-byte characters split by a shared prefix,
+    /// lengths past one varint byte, across restarts.
+    #[test]
+    fn ids_come_back_whole_through_the_front_coding() {
+        let mut ids: Vec<String> = Vec::new();
+        for c in 0..5 {
+            for seed in [0, 1, 2, 9, 10, 11, 99, 100, 1000] {
+                ids.push(format!("lr-0.{c}_activation-tanh_seed-{seed}"));
+            }
+        }
+        ids.extend(["", "", "a", "ab", "a", "é", "éa", "èa", "日本", "日本語", "x"].map(String::from));
+        ids.push("y".repeat(300));
+        ids.push(format!("{}z", "y".repeat(299)));
+        ids.push("w".repeat(20_000));
+        let mut rows = Rows::default();
+        let jobs = Path::new("r/jobs");
+        let template = store::load_rows(Path::new("results/baseline")).unwrap().remove(0);
+        for id in &ids {
+            let mut r = template.clone();
+            r.job_id = id.clone();
+            rows.push(&r, jobs);
+        }
+        let back: Vec<String> = rows.iter().map(|r| rows.id(r)).collect();
+        assert_eq!(back, ids);
+        assert!(rows.restarts.len() == ids.len().div_ceil(RESTART));
+        // Plan-order ids cost a few bytes each, not their length.
+        let plan_order = &rows.ids[..rows[45].id_start];
+        assert!(plan_order.len() < 45 * 12, "{} bytes for 45 ids", plan_order.len());
+    }
+}
