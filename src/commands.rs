@@ -13,7 +13,6 @@ use crate::cli::{
 };
 use crate::error::{Context, Error};
 use crate::interrupt::{self, Interrupt};
-use crate::manifest::Manifest;
 use crate::plan::{LARGE_DISK, LARGE_PLAN, Plan, PlanSize, Shard};
 use crate::progress::Progress;
 use crate::runner::{self, RunOptions};
@@ -483,12 +482,6 @@ fn results_dir_to_write(dir: &Path) -> Result<ResultsDir, Error> {
     Ok(rd)
 }
 
-/// The plan a results folder was made from (its manifest.toml), if readable.
-fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
-    let manifest = Manifest::load(&dir.path(store::MANIFEST), &[]).ok()?;
-    Plan::new(manifest).ok()
-}
-
 /// How messages name a stored job: `jobs/<id>`, or `<pack>.data[<id>]`
 /// relative to the results folder.
 fn shown_job(rd: &ResultsDir, at: &store::JobRef, id: &str) -> String {
@@ -505,10 +498,14 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
     // (where, its damage) for each job left out.
     let mut damaged: Vec<(String, Vec<store::Damage>)> = Vec::new();
-    let n = match stored_plan(&rd) {
+    let n = match store::stored_plan(dir)? {
         Some(plan) => {
             let n = runner::summarize_plan(&plan, &rd)?;
             let index = store::JobIndex::open(&rd.root, Some(&plan))?;
+            let outside = index.folders_outside() + index.others().count();
+            if let Some(note) = store::outside_note(dir, outside)? {
+                eprintln!("note: {note}");
+            }
             for job in &plan.jobs {
                 if let Some((at, Err((damage, _)))) = store::plan_job(&plan, &index, job)? {
                     damaged.push((shown_job(&rd, &at, &plan.id(job)), damage));
@@ -554,8 +551,16 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     // The study's jobs (SPEC 6): every job of the plan that is stored (a
     // folder or packed), whole or not, by plan index (no string per job);
     // without a readable manifest.toml, every stored job.
-    let plan = store::stored_plan(dir);
+    let plan = store::stored_plan(dir)?;
     let index = store::JobIndex::open(&rd.root, plan.as_ref())?;
+    // Finished jobs outside the plan are not the study's; an older folder's
+    // manifest.toml has no recorded hash, so there they may be jobs an edit
+    // of it dropped: verify cannot vouch for the folder and fails.
+    let outside = index.folders_outside() + index.others().count();
+    let unvouched = outside > 0 && store::recorded_manifest_hash(dir)?.is_none();
+    if let Some(note) = store::outside_note(dir, outside)? {
+        eprintln!("{}: {note}", if unvouched { "error" } else { "note" });
+    }
     let (in_plan, others): (Vec<usize>, Vec<(String, store::JobRef)>) = match &plan {
         Some(plan) => (
             plan.jobs.iter().filter(|j| !index.places(plan, j).is_empty()).map(|j| j.index).collect(),
@@ -619,7 +624,7 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
             mismatches.len() - retrained
         ))?;
     }
-    Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if mismatches.is_empty() && !unvouched { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,
@@ -629,13 +634,28 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
 /// in jobs/.
 pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
     let rd = if delete { results_dir_to_write(dir)? } else { results_dir(dir)? };
-    let plan = store::stored_plan(dir).ok_or_else(|| {
+    let plan = store::stored_plan(dir)?.ok_or_else(|| {
         Error::usage(format!(
-            "{}: no readable {}: cannot tell which jobs are in the plan",
+            "{}: no {}: cannot tell which jobs are in the plan",
             dir.display(),
             store::MANIFEST
         ))
     })?;
+    if delete && store::recorded_manifest_hash(dir)?.is_none() {
+        // An older sweep's folder: an edited manifest.toml cannot be told
+        // from the one run, and its jobs would be offered for deletion.
+        let shown = crate::slurm::shell_quote(&dir.display().to_string());
+        return Err(Error::usage(format!(
+            "{shown}: no record of the manifest.toml it was run with ({} is written by `sweep run` since \
+             this check exists), so an edited manifest.toml cannot be told from the study run and the jobs \
+             it leaves out are not removed; nothing was removed. If {shown}/{} is the study, run it once \
+             (`sweep run {shown}/{} --out {shown}`: finished jobs are skipped, the record is written), \
+             then prune",
+            store::MANIFEST_HASH,
+            store::MANIFEST,
+            store::MANIFEST
+        )));
+    }
     let outside = runner::jobs_outside(&plan, &rd)?;
     let index = store::JobIndex::open(&rd.root, Some(&plan))?;
     let packed = runner::packed_outside(&index, &rd.root);

@@ -22,4 +22,5 @@ mod run;
 mod save;
 mod save_report;
 mod slurm;
+mod study_manifest;
 mod trust;
