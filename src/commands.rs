@@ -168,6 +168,116 @@ fn check_out(out: &Path) -> Result<(), Error> {
     }
 }
 
+/// What a results folder holds that an `--out FILE` may never replace or
+/// land in (SPEC 6, Ownership): its study, its jobs, sweep's own folders
+/// and the files sweep derives from them.
+const OWN_ENTRIES: [&str; 11] = [
+    store::MANIFEST,
+    store::SUMMARY,
+    store::TIMING,
+    store::JOBS,
+    store::PACKS,
+    store::OWN,
+    store::REPORT,
+    store::PAGE,
+    store::FIGURES,
+    store::SLURM_SCRIPTS,
+    ".tmp",
+];
+
+/// The output file of `report --out` or `export --out`, checked before
+/// anything is read or written: a folder is refused, so is any path in a
+/// results folder's own entries ([`OWN_ENTRIES`]: its manifest.toml,
+/// summary.csv, jobs/, packs/, .sweep/, ...), in `dir` or any other results
+/// folder, except `own` in `dir` (report.md for `report`: its default); an
+/// existing file is replaced only with `force` (sweep cannot tell one it
+/// wrote from the user's). All refusals are usage errors (exit 2) saying
+/// what to do instead.
+fn check_out_file(out: &Path, dir: &Path, own: Option<&str>, force: bool) -> Result<(), Error> {
+    let shown = out.display();
+    let ends_in_separator = out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    if ends_in_separator || std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::usage(format!(
+            "{shown}: is a folder; --out takes the path of a file to write (a new file, outside any \
+             results folder's own files); nothing was written"
+        )));
+    }
+    let target = resolved(out).with_context(|| format!("cannot resolve {shown}"))?;
+    let real_dir = std::fs::canonicalize(dir).ok();
+    for folder in target.ancestors().skip(1) {
+        if !is_results_folder(folder) {
+            continue;
+        }
+        let Ok(rel) = target.strip_prefix(folder) else { continue };
+        let Some(first) = rel.components().next() else { continue };
+        let first = first.as_os_str().to_string_lossy();
+        if !OWN_ENTRIES.contains(&first.as_ref()) {
+            continue;
+        }
+        let is_own = own.is_some_and(|o| rel == Path::new(o)) && real_dir.as_deref() == Some(folder);
+        if is_own {
+            return Ok(());
+        }
+        return Err(Error::usage(format!(
+            "{shown}: is {} of the results folder {}, which sweep keeps whole (its study, its jobs and \
+             the files it derives from them); nothing was written. Give --out a new file outside them",
+            if rel == Path::new(first.as_ref()) {
+                format!("the {first}")
+            } else {
+                format!("inside the {first}/")
+            },
+            folder.display(),
+        )));
+    }
+    if !force && std::fs::symlink_metadata(out).is_ok() {
+        return Err(Error::usage(format!(
+            "{shown}: already exists, and sweep does not overwrite a file it may not have written; \
+             nothing was written. Remove it, give --out a new path, or pass --force to replace it"
+        )));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with every link of its existing part resolved (the
+/// part that does not exist yet appended as written).
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    // `..` taken lexically first: a part that does not exist has no links.
+    let mut absolute = PathBuf::new();
+    for c in std::path::absolute(path)?.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                absolute.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => absolute.push(c),
+        }
+    }
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return Ok(rest.iter().rev().fold(real, |p, c| p.join(c)));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(absolute),
+        }
+    }
+}
+
+/// Whether `folder` is a results folder (sweep's marker, or an older
+/// sweep's manifest.toml beside jobs/).
+fn is_results_folder(folder: &Path) -> bool {
+    folder.join(store::OWN).join(store::MARKER).is_file()
+        || (folder.join(store::MANIFEST).is_file() && folder.join(store::JOBS).is_dir())
+}
+
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
@@ -724,6 +834,9 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
 
 pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     results_dir(&args.dir)?;
+    if let Some(out) = &args.out {
+        check_out_file(out, &args.dir, None, args.force)?;
+    }
     let format = match args.format {
         ExportFormat::Csv => crate::export::ExportFormat::Csv,
         ExportFormat::Json => crate::export::ExportFormat::Json,
@@ -793,6 +906,11 @@ impl<W: Write> Write for WriteErrors<W> {
 }
 
 pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
+    results_dir(&args.dir)?;
+    if let Some(out) = &args.out {
+        // DIR/report.md, given explicitly, is the default: sweep's own.
+        check_out_file(out, &args.dir, Some(store::REPORT), args.force)?;
+    }
     results_dir_to_write(&args.dir)?;
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)

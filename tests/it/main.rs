@@ -13,6 +13,7 @@ mod fuzz;
 mod golden;
 mod lab_outcomes;
 mod no_alloc;
+mod out_file;
 mod packed;
 mod real_data;
 mod reliability;
