@@ -230,9 +230,14 @@ pub enum PlanFormat {
 pub struct ReportArgs {
     /// A results folder, e.g. results/lr.
     pub dir: PathBuf,
-    /// Where to write the Markdown report [default: DIR/report.md].
+    /// Where to write the Markdown report [default: DIR/report.md]: a new file, outside
+    /// any results folder's own files.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file when it already exists (refused otherwise: sweep does not
+    /// overwrite a file it may not have written).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -288,9 +293,14 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
-    /// Output file [default: standard output].
+    /// Output file [default: standard output]: a new file, outside any results folder's own
+    /// files.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file when it already exists (refused otherwise: sweep does not
+    /// overwrite a file it may not have written).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,7 +13,6 @@ use crate::cli::{
 };
 use crate::error::{Context, Error};
 use crate::interrupt::{self, Interrupt};
-use crate::manifest::Manifest;
 use crate::plan::{LARGE_DISK, LARGE_PLAN, Plan, PlanSize, Shard};
 use crate::progress::Progress;
 use crate::runner::{self, RunOptions};
@@ -167,6 +166,116 @@ fn check_out(out: &Path) -> Result<(), Error> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// What a results folder holds that an `--out FILE` may never replace or
+/// land in (SPEC 6, Ownership): its study, its jobs, sweep's own folders
+/// and the files sweep derives from them.
+const OWN_ENTRIES: [&str; 11] = [
+    store::MANIFEST,
+    store::SUMMARY,
+    store::TIMING,
+    store::JOBS,
+    store::PACKS,
+    store::OWN,
+    store::REPORT,
+    store::PAGE,
+    store::FIGURES,
+    store::SLURM_SCRIPTS,
+    ".tmp",
+];
+
+/// The output file of `report --out` or `export --out`, checked before
+/// anything is read or written: a folder is refused, so is any path in a
+/// results folder's own entries ([`OWN_ENTRIES`]: its manifest.toml,
+/// summary.csv, jobs/, packs/, .sweep/, ...), in `dir` or any other results
+/// folder, except `own` in `dir` (report.md for `report`: its default); an
+/// existing file is replaced only with `force` (sweep cannot tell one it
+/// wrote from the user's). All refusals are usage errors (exit 2) saying
+/// what to do instead.
+fn check_out_file(out: &Path, dir: &Path, own: Option<&str>, force: bool) -> Result<(), Error> {
+    let shown = out.display();
+    let ends_in_separator = out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    if ends_in_separator || std::fs::metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::usage(format!(
+            "{shown}: is a folder; --out takes the path of a file to write (a new file, outside any \
+             results folder's own files); nothing was written"
+        )));
+    }
+    let target = resolved(out).with_context(|| format!("cannot resolve {shown}"))?;
+    let real_dir = std::fs::canonicalize(dir).ok();
+    for folder in target.ancestors().skip(1) {
+        if !is_results_folder(folder) {
+            continue;
+        }
+        let Ok(rel) = target.strip_prefix(folder) else { continue };
+        let Some(first) = rel.components().next() else { continue };
+        let first = first.as_os_str().to_string_lossy();
+        if !OWN_ENTRIES.contains(&first.as_ref()) {
+            continue;
+        }
+        let is_own = own.is_some_and(|o| rel == Path::new(o)) && real_dir.as_deref() == Some(folder);
+        if is_own {
+            return Ok(());
+        }
+        return Err(Error::usage(format!(
+            "{shown}: is {} of the results folder {}, which sweep keeps whole (its study, its jobs and \
+             the files it derives from them); nothing was written. Give --out a new file outside them",
+            if rel == Path::new(first.as_ref()) {
+                format!("the {first}")
+            } else {
+                format!("inside the {first}/")
+            },
+            folder.display(),
+        )));
+    }
+    if !force && std::fs::symlink_metadata(out).is_ok() {
+        return Err(Error::usage(format!(
+            "{shown}: already exists, and sweep does not overwrite a file it may not have written; \
+             nothing was written. Remove it, give --out a new path, or pass --force to replace it"
+        )));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with every link of its existing part resolved (the
+/// part that does not exist yet appended as written).
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    // `..` taken lexically first: a part that does not exist has no links.
+    let mut absolute = PathBuf::new();
+    for c in std::path::absolute(path)?.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                absolute.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => absolute.push(c),
+        }
+    }
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return Ok(rest.iter().rev().fold(real, |p, c| p.join(c)));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(absolute),
+        }
+    }
+}
+
+/// Whether `folder` is a results folder (sweep's marker, or an older
+/// sweep's manifest.toml beside jobs/).
+fn is_results_folder(folder: &Path) -> bool {
+    folder.join(store::OWN).join(store::MARKER).is_file()
+        || (folder.join(store::MANIFEST).is_file() && folder.join(store::JOBS).is_dir())
 }
 
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
@@ -483,12 +592,6 @@ fn results_dir_to_write(dir: &Path) -> Result<ResultsDir, Error> {
     Ok(rd)
 }
 
-/// The plan a results folder was made from (its manifest.toml), if readable.
-fn stored_plan(dir: &ResultsDir) -> Option<Plan> {
-    let manifest = Manifest::load(&dir.path(store::MANIFEST), &[]).ok()?;
-    Plan::new(manifest).ok()
-}
-
 /// How messages name a stored job: `jobs/<id>`, or `<pack>.data[<id>]`
 /// relative to the results folder.
 fn shown_job(rd: &ResultsDir, at: &store::JobRef, id: &str) -> String {
@@ -505,10 +608,14 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
     let rd = results_dir_to_write(dir)?;
     // (where, its damage) for each job left out.
     let mut damaged: Vec<(String, Vec<store::Damage>)> = Vec::new();
-    let n = match stored_plan(&rd) {
+    let n = match store::stored_plan(dir)? {
         Some(plan) => {
             let n = runner::summarize_plan(&plan, &rd)?;
             let index = store::JobIndex::open(&rd.root, Some(&plan))?;
+            let outside = index.folders_outside() + index.others().count();
+            if let Some(note) = store::outside_note(dir, outside)? {
+                eprintln!("note: {note}");
+            }
             for job in &plan.jobs {
                 if let Some((at, Err((damage, _)))) = store::plan_job(&plan, &index, job)? {
                     damaged.push((shown_job(&rd, &at, &plan.id(job)), damage));
@@ -554,8 +661,16 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     // The study's jobs (SPEC 6): every job of the plan that is stored (a
     // folder or packed), whole or not, by plan index (no string per job);
     // without a readable manifest.toml, every stored job.
-    let plan = store::stored_plan(dir);
+    let plan = store::stored_plan(dir)?;
     let index = store::JobIndex::open(&rd.root, plan.as_ref())?;
+    // Finished jobs outside the plan are not the study's; an older folder's
+    // manifest.toml has no recorded hash, so there they may be jobs an edit
+    // of it dropped: verify cannot vouch for the folder and fails.
+    let outside = index.folders_outside() + index.others().count();
+    let unvouched = outside > 0 && store::recorded_manifest_hash(dir)?.is_none();
+    if let Some(note) = store::outside_note(dir, outside)? {
+        eprintln!("{}: {note}", if unvouched { "error" } else { "note" });
+    }
     let (in_plan, others): (Vec<usize>, Vec<(String, store::JobRef)>) = match &plan {
         Some(plan) => (
             plan.jobs.iter().filter(|j| !index.places(plan, j).is_empty()).map(|j| j.index).collect(),
@@ -619,7 +734,7 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
             mismatches.len() - retrained
         ))?;
     }
-    Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if mismatches.is_empty() && !unvouched { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,
@@ -629,13 +744,28 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
 /// in jobs/.
 pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
     let rd = if delete { results_dir_to_write(dir)? } else { results_dir(dir)? };
-    let plan = store::stored_plan(dir).ok_or_else(|| {
+    let plan = store::stored_plan(dir)?.ok_or_else(|| {
         Error::usage(format!(
-            "{}: no readable {}: cannot tell which jobs are in the plan",
+            "{}: no {}: cannot tell which jobs are in the plan",
             dir.display(),
             store::MANIFEST
         ))
     })?;
+    if delete && store::recorded_manifest_hash(dir)?.is_none() {
+        // An older sweep's folder: an edited manifest.toml cannot be told
+        // from the one run, and its jobs would be offered for deletion.
+        let shown = crate::slurm::shell_quote(&dir.display().to_string());
+        return Err(Error::usage(format!(
+            "{shown}: no record of the manifest.toml it was run with ({} is written by `sweep run` since \
+             this check exists), so an edited manifest.toml cannot be told from the study run and the jobs \
+             it leaves out are not removed; nothing was removed. If {shown}/{} is the study, run it once \
+             (`sweep run {shown}/{} --out {shown}`: finished jobs are skipped, the record is written), \
+             then prune",
+            store::MANIFEST_HASH,
+            store::MANIFEST,
+            store::MANIFEST
+        )));
+    }
     let outside = runner::jobs_outside(&plan, &rd)?;
     let index = store::JobIndex::open(&rd.root, Some(&plan))?;
     let packed = runner::packed_outside(&index, &rd.root);
@@ -704,6 +834,9 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
 
 pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
     results_dir(&args.dir)?;
+    if let Some(out) = &args.out {
+        check_out_file(out, &args.dir, None, args.force)?;
+    }
     let format = match args.format {
         ExportFormat::Csv => crate::export::ExportFormat::Csv,
         ExportFormat::Json => crate::export::ExportFormat::Json,
@@ -773,6 +906,11 @@ impl<W: Write> Write for WriteErrors<W> {
 }
 
 pub fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
+    results_dir(&args.dir)?;
+    if let Some(out) = &args.out {
+        // DIR/report.md, given explicitly, is the default: sweep's own.
+        check_out_file(out, &args.dir, Some(store::REPORT), args.force)?;
+    }
     results_dir_to_write(&args.dir)?;
     let opts = crate::report::ReportOptions { out: args.out.clone() };
     let written = crate::report::write_report(&args.dir, &opts)

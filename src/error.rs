@@ -97,6 +97,8 @@ impl Classify for RunError {
 impl Classify for DiffError {
     fn kind(&self) -> Kind {
         match self {
+            // A refusal (a results folder whose study is unknown) keeps its kind.
+            DiffError::Store(e) if e.kind() == Kind::Usage => Kind::Usage,
             DiffError::Store(_) => Kind::Runtime,
             DiffError::NotAFolder { .. }
             | DiffError::NoJobs { .. }
@@ -112,6 +114,7 @@ impl Classify for ReportError {
     fn kind(&self) -> Kind {
         match self {
             ReportError::NoJobs { .. } => Kind::Usage,
+            ReportError::Store(e) if e.kind() == Kind::Usage => Kind::Usage,
             ReportError::Store(_) | ReportError::Write { .. } | ReportError::Figure { .. } => Kind::Runtime,
         }
     }

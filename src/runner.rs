@@ -226,6 +226,8 @@ pub fn run_plan<'p>(
         .into());
     }
     dir.write_atomic(store::MANIFEST, manifest_text.as_bytes())?;
+    // Its hash, so readers tell this study from a manifest.toml edited since.
+    dir.write_atomic(store::MANIFEST_HASH, store::manifest_hash_line(manifest_text.as_bytes()).as_bytes())?;
     let outside = index.folders_outside() + index.others().count();
     drop(index);
     let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();

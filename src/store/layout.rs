@@ -24,6 +24,10 @@ const MARKER_TEXT: &str =
     "This folder is a sweep results folder. sweep keeps its temporary files in .sweep/tmp/.\n";
 /// The temporary place, relative to the results folder.
 pub const TMP: &str = ".sweep/tmp";
+/// The SHA-256 of manifest.toml as `run` wrote it (`sha256sum` format), so
+/// readers tell the study run from a manifest.toml edited since; relative to
+/// the results folder. Folders of an older sweep have none.
+pub const MANIFEST_HASH: &str = ".sweep/manifest.sha256";
 /// What a results folder of an older sweep (before the marker) may hold.
 const LEGACY_ENTRIES: &[&str] =
     &["manifest.toml", "summary.csv", "timing.csv", "jobs", ".tmp", "report.md", "figures", ".sweep"];

@@ -8,8 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::layout::{
-    CURVE, CURVE_HEADER, FILES_TABLE, MANIFEST, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY,
-    SUMMARY_RESULT_COLUMNS,
+    CURVE, CURVE_HEADER, FILES_TABLE, MANIFEST, MANIFEST_HASH, MODEL, PARAMS, PREDICTIONS, ResultsDir,
+    SUMMARY, SUMMARY_RESULT_COLUMNS,
 };
 use super::pack::{JobIndex, JobRef};
 use super::record::{
@@ -253,10 +253,110 @@ fn cell_value(key: &Key, text: &str) -> Result<Option<Typed>, String> {
     key.typed(&value).map(Some).map_err(|p| format!("{p}; allowed: {}", key.allowed()))
 }
 
-/// The plan a results folder was run with (its manifest.toml), if readable.
-pub fn stored_plan(root: &Path) -> Option<crate::plan::Plan> {
-    let manifest = crate::manifest::Manifest::load(&root.join(MANIFEST), &[]).ok()?;
-    crate::plan::Plan::new(manifest).ok()
+/// The plan a results folder was run with (its manifest.toml); None when
+/// the folder has no manifest.toml and never recorded one (readers then
+/// take every stored job). A manifest.toml that is not the one `run` wrote
+/// (its SHA-256 differs from [`MANIFEST_HASH`]'s, or it is gone), or that
+/// does not read as a manifest, is [`StoreError::Refused`] naming it: the
+/// folder's study is then unknown, and guessing it would quietly drop or
+/// add jobs.
+pub fn stored_plan(root: &Path) -> Result<Option<crate::plan::Plan>, StoreError> {
+    let path = root.join(MANIFEST);
+    let recorded = recorded_manifest_hash(root)?;
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && recorded.is_none() => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::Refused {
+                path,
+                message: format!(
+                    "MISSING manifest.toml: the folder's study is gone (the run recorded it in \
+                     {MANIFEST_HASH}); restore it (from a copy or version control), or run the manifest \
+                     again with `--out {}`, which rewrites it",
+                    root.display()
+                ),
+            });
+        }
+        Err(e) => return Err(StoreError::Io { path, source: e }),
+    };
+    if let Some(want) = recorded
+        && sha256_hex(&bytes) != want
+    {
+        return Err(StoreError::Refused {
+            path: path.clone(),
+            message: format!(
+                "CHANGED manifest.toml: it is not the manifest this folder was run with (its SHA-256 no \
+                 longer matches {MANIFEST_HASH}); readers cover exactly the study run, and an edited \
+                 manifest.toml would quietly drop or add jobs. Restore it (from a copy or version control), \
+                 or run the edited manifest into a new folder (`sweep run FILE --out NEW`); to make it this \
+                 folder's study, run it here: `sweep run {} --out {}` (jobs outside its plan are kept; \
+                 `sweep prune` lists them)",
+                path.display(),
+                root.display()
+            ),
+        });
+    }
+    let unreadable = |e: &dyn std::fmt::Display| StoreError::Refused {
+        path: path.clone(),
+        message: format!(
+            "cannot be read as this folder's study, so it is not known which jobs to read: {e}; restore the \
+             manifest as run (from a copy or version control)"
+        ),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| unreadable(&"not UTF-8 text"))?;
+    let manifest = crate::manifest::Manifest::parse(&path, &text, &[]).map_err(|e| unreadable(&e))?;
+    crate::plan::Plan::new(manifest).map(Some).map_err(|e| unreadable(&e))
+}
+
+/// The SHA-256 (hex) of manifest.toml that `run` recorded in
+/// [`MANIFEST_HASH`], or None in a folder of an older sweep.
+pub fn recorded_manifest_hash(root: &Path) -> Result<Option<String>, StoreError> {
+    let path = root.join(MANIFEST_HASH);
+    match fs::read_to_string(&path) {
+        Ok(text) => match text.split_whitespace().next() {
+            Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Ok(Some(hex.to_ascii_lowercase()))
+            }
+            _ => Err(StoreError::Format {
+                path,
+                message: "is not a SHA-256 line (`<64 hex digits>  manifest.toml`), as `sweep run` writes \
+                          it; run the manifest again to rewrite it"
+                    .into(),
+            }),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::Io { path, source: e }),
+    }
+}
+
+/// The line of [`MANIFEST_HASH`] for manifest.toml's text, as `sha256sum` prints it.
+pub fn manifest_hash_line(text: &[u8]) -> String {
+    format!("{}  {MANIFEST}\n", sha256_hex(text))
+}
+
+/// The note readers print when finished jobs of the folder are outside
+/// the plan of its manifest.toml (`outside` of them), None when there are
+/// none: such jobs are left out, and the reader says so rather than
+/// letting the results quietly shrink.
+pub fn outside_note(root: &Path, outside: usize) -> Result<Option<String>, StoreError> {
+    if outside == 0 {
+        return Ok(None);
+    }
+    let shown = crate::slurm::shell_quote(&root.display().to_string());
+    let why = if recorded_manifest_hash(root)?.is_some() {
+        "a run with a narrower plan keeps the jobs it no longer plans".to_string()
+    } else {
+        format!(
+            "this folder records no hash of its manifest.toml (an older sweep), so an edit of it cannot be \
+             told from a narrower run: if {MANIFEST} was edited, restore it"
+        )
+    };
+    Ok(Some(format!(
+        "{root}: {} in jobs/ or packs/ outside the plan of {MANIFEST} left out ({why}); `sweep prune {shown}` \
+         lists them",
+        crate::count(outside, "finished job"),
+        root = root.display(),
+    )))
 }
 
 /// The summary rows of a plan: its jobs that are whole (every file
@@ -412,8 +512,11 @@ pub fn each_row(
         }
         f(row)
     };
-    let plan = stored_plan(root);
+    let plan = stored_plan(root)?;
     let index = JobIndex::open(root, plan.as_ref())?;
+    if let Some(note) = outside_note(root, index.folders_outside() + index.others().count())? {
+        eprintln!("note: {note}");
+    }
     match &plan {
         Some(plan) => each_plan_row(plan, &index, &mut damaged, &mut shared, &mut feed)?,
         None => {

@@ -694,7 +694,7 @@ fn a_full_disk_during_report_and_export_keeps_the_previous_files_whole() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("No space left on device") && err.contains("disk/r/"), "{err}");
-    let out = sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv"]).output().unwrap();
+    let out = sweep(cwd).args(["export", "disk/r", "--out", "disk/e.csv", "--force"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot write disk/e.csv") && err.contains("No space left"), "{err}");
