@@ -172,7 +172,10 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_cleans_up() {
     write(cwd, "slow.toml", "[base]\nepochs = 1000\nn_samples = 50000\nhidden = [256, 256]\n");
     let mut child = spawn(cwd, &["slow.toml", "--out", "r", "--threads", "1"], "run");
     wait_until("the job to start", || !entries(&cwd.join("r/.sweep/tmp")).is_empty());
-    std::thread::sleep(Duration::from_millis(300));
+    // Past the data's generation (50,000 samples: slow on a loaded machine),
+    // well inside the first epoch: a Ctrl-C seen before training starts ends
+    // the run at once, before the second one is sent.
+    std::thread::sleep(Duration::from_millis(1000));
     signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(20));
     signal(&child, "INT");
