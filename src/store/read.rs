@@ -530,7 +530,10 @@ pub fn each_row(
     }
     if let Some((_, at, damage)) = damaged.first() {
         let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
-        return Err(StoreError::Format {
+        // A refusal (exit 2), as for an edited manifest.toml: nothing is
+        // read from a folder whose files were changed, and the message says
+        // what to do.
+        return Err(StoreError::Refused {
             path: PathBuf::from(at),
             message: format!(
                 "{}{}: the files no longer match the hashes recorded when the job was written; `sweep \

@@ -167,7 +167,7 @@ fn verify_run_and_readers_catch_every_damage_to_every_job_file() {
             assert!(text.contains("3 identical, 1 differ"), "{file} {what}: {text}");
             for reader in [&["report", "r"][..], &["export", "r"]] {
                 let out = sweep(cwd).args(reader).output().unwrap();
-                assert_eq!(out.status.code(), Some(1), "{reader:?} {file} {what}");
+                assert_eq!(out.status.code(), Some(2), "{reader:?} {file} {what}: a refusal");
                 assert!(stderr(&out).contains(word), "{reader:?} {file} {what}: {}", stderr(&out));
             }
             fs::write(&p, &bytes).unwrap();
@@ -220,10 +220,12 @@ fn any_edit_below_files_in_params_toml_is_a_changed_params_toml() {
         assert_eq!(out.status.code(), Some(1), "{what}: {said}{}", stderr(&out));
         assert!(said.contains("CHANGED params.toml in jobs/lr-0.1_seed-0"), "{what}: {said}");
         assert!(!said.contains("curve.csv"), "{what}: the hash was edited, not the curve: {said}");
-        for reader in [&["summarize", "r"][..], &["report", "r"], &["export", "r"]] {
+        // summarize writes the intact jobs' rows and fails (1); report and
+        // export refuse the folder (2), as for an edited manifest.toml.
+        for (reader, code) in [(&["summarize", "r"][..], 1), (&["report", "r"], 2), (&["export", "r"], 2)] {
             let out = sweep(cwd).args(reader).output().unwrap();
             let said = format!("{}{}", stdout(&out), stderr(&out));
-            assert_eq!(out.status.code(), Some(1), "{reader:?} {what}: {said}");
+            assert_eq!(out.status.code(), Some(code), "{reader:?} {what}: {said}");
             assert!(said.contains("CHANGED params.toml"), "{reader:?} {what}: {said}");
         }
         let out = sweep(cwd).args(["m.toml", "--out", "r"]).output().unwrap();
