@@ -26,3 +26,37 @@ fn a_log_grid_reads_to_three_significant_digits_in_the_report() {
     let page = std::fs::read_to_string(&w.page).unwrap();
     assert!(page.contains(r#""0.0131607401295":"0.0132""#), "the page's chips and legends");
 }
+
+/// Each subcommand's --help says what it writes and does, as README does:
+/// report writes report.html too; verify checks hashes before retraining
+/// and takes RAYON_NUM_THREADS as run does; the size --yes allows is of
+/// every file, not the curves alone; export has a status column; prune
+/// shows an example and says what it does with packs.
+#[test]
+fn every_command_s_help_says_what_it_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let out = crate::common::sweep(tmp.path()).args(args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        // Words only: where lines wrap depends on the terminal.
+        crate::common::stdout(&out).split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let top = help(&[]);
+    assert!(top.contains("Write report.md, report.html and SVG figures"), "{top}");
+    assert!(top.contains("sweep report results/lr report.md, report.html"), "{top}");
+    let report = help(&["report"]);
+    assert!(report.contains("report.html is one self-contained page"), "{report}");
+    assert!(report.contains("report.html and the figures are always written in DIR"), "{report}");
+    let verify = help(&["verify"]);
+    assert!(verify.contains("checked against the SHA-256"), "{verify}");
+    assert!(verify.contains("RAYON_NUM_THREADS"), "{verify}");
+    for command in ["run", "slurm"] {
+        let h = help(&[command]);
+        assert!(h.contains("over 5 GB of files") && !h.contains("curve files"), "{command}: {h}");
+    }
+    assert!(help(&["export"]).contains("its status"));
+    let prune = help(&["prune"]);
+    assert!(prune.contains("Examples: sweep prune results/lr") && prune.contains("packed"), "{prune}");
+    let plan = help(&["plan"]);
+    assert!(plan.contains("on disk") && plan.contains("memory"), "{plan}");
+}
