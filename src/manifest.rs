@@ -611,17 +611,16 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         }
         Err(e) => {
             let axis = key.starts_with("grid.") || key.starts_with("zip.");
-            let hint = match quote_bare_words(text, axis) {
+            // The fix says it when there is one (the parser's own words,
+            // "string values must be quoted", would say it twice).
+            let why = match quote_bare_words(text, axis) {
                 Some(fixed) => format!(
-                    "; strings must be quoted: --set {}",
+                    "strings must be quoted: --set {}",
                     crate::slurm::shell_quote(&format!("{key}={fixed}"))
                 ),
-                None => String::new(),
+                None => e.message().trim().to_string(),
             };
-            return Err(ManifestError::at(
-                &origin,
-                format!("VALUE is not TOML: {}{hint}", e.message().trim()),
-            ));
+            return Err(ManifestError::at(&origin, format!("VALUE is not TOML: {why}")));
         }
     };
     let (section, name) = match key.split_once('.') {
@@ -753,7 +752,13 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
         return Ok(());
     }
     let names: Vec<&str> = spec::KEYS.iter().map(|k| k.name).collect();
-    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`", e.key))
+    // `seeds`, `name`, `description` belong above every section.
+    let hint = if matches!(e.key.as_str(), "seeds" | "name" | "description") {
+        format!(" (`{}` is a top-level key: move it above the first [section])", e.key)
+    } else {
+        String::new()
+    };
+    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`{hint}", e.key))
         .key(&e.key)
         .suggestion(did_you_mean(&e.key, &names).or_else(|| spec::known_as(&e.key)))
         .allowed(names.join(", ")))

@@ -60,3 +60,51 @@ fn every_command_s_help_says_what_it_does() {
     let plan = help(&["plan"]);
     assert!(plan.contains("on disk") && plan.contains("memory"), "{plan}");
 }
+
+/// The manifest mistakes a newcomer makes first get the hint that fixes
+/// them: a top-level key under a section, unquoted strings in `--set`
+/// (said once), a label column not in the file (every column listed).
+#[test]
+fn manifest_mistakes_say_how_to_fix_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = |manifest: &str, args: &[&str]| {
+        crate::common::write(tmp.path(), "m.toml", manifest);
+        let out = crate::common::sweep(tmp.path()).arg("plan").arg("m.toml").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for section in ["base", "grid"] {
+        for key in ["seeds", "name", "description"] {
+            let err = plan(&format!("[{section}]\n{key} = [1, 2]\n"), &[]);
+            assert!(
+                err.contains(&format!("m.toml:2:1: [{section}] unknown key `{key}` (`{key}` is a top-level key: move it above the first [section])")),
+                "{err}"
+            );
+        }
+    }
+    let err = plan("", &["--set", "save=[modle]"]);
+    assert_eq!(err.matches("must be quoted").count(), 1, "{err}");
+    assert!(err.contains(r#"VALUE is not TOML: strings must be quoted: --set 'save=["modle"]'"#), "{err}");
+    let columns = [
+        "alcohol",
+        "malic_acid",
+        "ash",
+        "alcalinity",
+        "magnesium",
+        "phenols",
+        "flavanoids",
+        "nonflav",
+        "proanth",
+        "color",
+        "hue",
+        "od280",
+        "proline",
+        "target",
+    ];
+    crate::common::write(tmp.path(), "w.csv", &format!("{}\n{}0\n", columns.join(","), "1,".repeat(13)));
+    let err = plan("[base]\ndataset = \"w.csv\"\nlabel_column = \"class\"\n", &[]);
+    assert!(
+        err.contains(&format!("no column `class` for label_column; columns: {}\n", columns.join(", "))),
+        "{err}"
+    );
+}
