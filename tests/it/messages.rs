@@ -108,3 +108,22 @@ fn manifest_mistakes_say_how_to_fix_them() {
         "{err}"
     );
 }
+
+/// A Markdown table of report.html sits in a box that scrolls sideways
+/// (`.wide`, `overflow-x: auto`): a table wider than the page (the
+/// per-configuration table of a real data set reached 1627 px) no longer
+/// widens the page.
+#[test]
+fn report_tables_scroll_in_their_own_box() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = "seeds = 1\n[base]\nepochs = 5\n[grid]\nlr = [0.1, 1.0]\n";
+    let dir = run(tmp.path(), "wide", manifest);
+    let w = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let page = std::fs::read_to_string(&w.page).unwrap();
+    let tables = page.matches("<table>").count();
+    assert!(tables > 0);
+    assert_eq!(page.matches("<div class=\"wide\"><table>").count(), tables, "every report table is wrapped");
+    // ... and every table (the job table's box is the page's own) closes inside its box.
+    assert_eq!(page.matches("</table></div>").count(), page.matches("</table>").count());
+    assert!(page.contains("#report .wide { max-width: 100%; overflow-x: auto; }"));
+}
