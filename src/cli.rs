@@ -33,7 +33,7 @@ use crate::spec::did_you_mean;
   sweep experiments/lr.toml --threads 2 -q    options of run work without `run`
   sweep plan experiments/lr.toml              list its jobs without training
   sweep run experiments/lr.toml --set epochs=500 --set 'grid.lr=[0.1, 0.01]'
-  sweep report results/lr                     tables and figures -> results/lr/report.md
+  sweep report results/lr                     report.md, report.html, figures/*.svg in results/lr
   sweep diff results/a results/b              what changed beyond seed noise
 
 Exit codes: 0 success (also when a reader such as `head` closes the output early),
@@ -84,8 +84,10 @@ pub enum Command {
     ///
     /// Jobs run in parallel, each into results/<name>/jobs/<job_id>/ (or its
     /// pack in packs/, `layout = "packed"`) as soon as it finishes; a rerun
-    /// skips finished jobs whose parameters did not change, so an
-    /// interrupted run resumes where it stopped.
+    /// skips finished jobs whose configuration (parameters, seed, the
+    /// contents of data and weights files) did not change and whose files
+    /// still match their hashes, so an interrupted run resumes where it
+    /// stopped.
     #[command(after_help = "Examples:
   sweep run experiments/lr.toml                      train into results/lr
   sweep experiments/lr.toml                          the same: run is the default command
@@ -96,23 +98,32 @@ pub enum Command {
     /// Show the jobs a manifest expands to, without training.
     ///
     /// One row per job in plan order (the order --shard splits), with its id,
-    /// seed and swept values; the table ends with the count of jobs and
-    /// epochs and the size the curve files will take.
+    /// seed and swept values; the table ends with the number of jobs and
+    /// job-epochs, the size the files will take on disk (curves,
+    /// predictions, models) and the memory one job needs.
     #[command(after_help = "Examples:
   sweep plan experiments/lr.toml                     the jobs as a table
   sweep plan experiments/lr.toml --set seeds=3 --format csv
   sweep plan experiments/lr.toml | head              a closed pipe is a quiet exit")]
     Plan(PlanArgs),
-    /// Write report.md and SVG figures for a results folder.
+    /// Write report.md, report.html and SVG figures for a results folder.
+    ///
+    /// report.md holds the tables and links the figures (figures/*.svg);
+    /// report.html is one self-contained page that works offline: every
+    /// job's learning curve (hover, zoom, filter), a table of every job,
+    /// then the whole Markdown report with its figures.
     #[command(after_help = "Examples:
-  sweep report results/lr                  -> results/lr/report.md and results/lr/figures/*.svg
-  sweep report results/lr --out lr.md      the Markdown elsewhere (figures stay in results/lr)")]
+  sweep report results/lr                  -> results/lr/report.md, report.html and figures/*.svg
+  sweep report results/lr --out lr.md      the Markdown elsewhere (the rest stays in results/lr)")]
     Report(ReportArgs),
     /// Compare two results folders, configuration by configuration, across seeds.
     ///
-    /// Configurations are matched on their parameters; each metric is
-    /// compared across seeds (paired t-test over shared seeds, Welch's
-    /// otherwise), and a change counts when it is beyond seed noise at --alpha.
+    /// Configurations are matched on every parameter but the seed; the metric
+    /// (--metric) is compared across seeds (a paired t-test over the seeds
+    /// both ran when their data and initial weights are the same draw,
+    /// Welch's otherwise; the share of diverged seeds by Fisher's exact
+    /// test), and a change counts when it is beyond seed noise at --alpha
+    /// after the --correction for testing every configuration.
     #[command(after_help = "Examples:
   sweep diff results/lr-old results/lr                 Markdown: what changed beyond seed noise
   sweep diff results/a results/b --metric final_accuracy --format csv
@@ -129,7 +140,12 @@ pub enum Command {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
     },
-    /// Retrain finished jobs and check that their files come out byte-identical.
+    /// Check files against their hashes, then retrain jobs and compare byte for byte.
+    ///
+    /// Every job's files are checked against the SHA-256 its params.toml
+    /// records (MISSING / CHANGED, naming the file), and each finished job
+    /// (or a --sample of them) is retrained and its files compared byte for
+    /// byte. Exit code 1 when a file is missing, changed or differs.
     #[command(after_help = "Examples:
   sweep verify results/lr                  retrain every job; exit 1 if any file differs
   sweep verify results/lr --sample 10      10 jobs evenly spread over the folder")]
@@ -140,20 +156,28 @@ pub enum Command {
         /// job's files are still checked against their hashes.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
-        /// Worker threads (default: all cores).
+        /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         threads: Option<usize>,
     },
     /// Every curve in one long (tidy) table with its parameters, for pandas/seaborn.
     ///
     /// One row per job and logged epoch: the job's id, seed and every
-    /// parameter, then epoch, train_loss, train_accuracy, test_loss and
-    /// test_accuracy. With `layout = "packed"` this is how to read the curves.
+    /// parameter, its status, then epoch, train_loss, train_accuracy,
+    /// test_loss and test_accuracy. With `layout = "packed"` this is how to read the curves.
     #[command(after_help = "Examples:
   sweep export results/lr --out lr.csv          then pandas.read_csv(\"lr.csv\")
   sweep export results/lr --format json | head  a closed pipe is a quiet exit")]
     Export(ExportArgs),
     /// List the jobs outside the folder's plan (its manifest.toml); --delete removes their folders.
+    ///
+    /// Job folders outside the plan are those of values since taken out of
+    /// the manifest: a run keeps them and names them in its closing line.
+    /// Jobs in packs (`layout = "packed"`) are listed but cannot be taken
+    /// out of their pack: --delete then refuses, and removes nothing.
+    #[command(after_help = "Examples:
+  sweep prune results/lr               list the jobs outside the plan
+  sweep prune results/lr --delete      remove their folders")]
     Prune {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
@@ -187,14 +211,15 @@ pub struct RunArgs {
     /// N for `--shard auto` with JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub shard_count: Option<usize>,
-    /// Retrain jobs that already have results.
+    /// Retrain jobs that already have results, and replace finished jobs of
+    /// another study in the folder (which a run refuses without it).
     #[arg(long)]
     pub force: bool,
     /// No progress bar (the closing summary line is still printed).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Run a very large plan (over 100,000 jobs, or over 5 GB of curve files)
-    /// without asking.
+    /// Run a very large plan (over 100,000 jobs, or over 5 GB of files:
+    /// curves, predictions, models) without asking.
     #[arg(long)]
     pub yes: bool,
 }
@@ -231,7 +256,7 @@ pub struct ReportArgs {
     /// A results folder, e.g. results/lr.
     pub dir: PathBuf,
     /// Where to write the Markdown report [default: DIR/report.md]: a new file, outside
-    /// any results folder's own files.
+    /// any results folder's own files; report.html and the figures are always written in DIR.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace the --out file when it already exists (refused otherwise: sweep does not
@@ -340,7 +365,8 @@ pub struct SlurmArgs {
     /// Print the sbatch scripts and submit nothing (writes nothing either).
     #[arg(long)]
     pub print: bool,
-    /// Submit a very large plan (over 100,000 jobs) without asking.
+    /// Submit a very large plan (over 100,000 jobs, or over 5 GB of files)
+    /// without asking.
     #[arg(long)]
     pub yes: bool,
 }

@@ -414,15 +414,19 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
                 let named: Vec<&str> = names.iter().copied().filter(|h| !h.is_empty()).collect();
                 let hint = crate::spec::did_you_mean(name, &named)
                     .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                // Every column up to ALL (the right one is then in view,
+                // whatever its name); the first SHOWN of a wider table.
+                const ALL: usize = 30;
                 const SHOWN: usize = 12;
-                let more = named.len().saturating_sub(SHOWN);
+                let shown = if named.len() <= ALL { named.len() } else { SHOWN };
+                let more = named.len() - shown;
                 let more = if more > 0 { format!(" and {more} more") } else { String::new() };
                 Err(DataError::Columns {
                     path: path.to_path_buf(),
                     header: String::new(),
                     problem: format!(
                         "no column `{name}` for {what}{hint}; columns: {}{more}",
-                        named[..named.len().min(SHOWN)].join(", ")
+                        named[..shown].join(", ")
                     ),
                 })
             }

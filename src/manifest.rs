@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Value;
 use toml::de::{DeTable, DeValue};
 
-use crate::spec::{self, did_you_mean};
+use crate::spec::{self, did_you_mean, shown};
 
 /// Where a value was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,9 +231,10 @@ struct Raw {
     name: Option<Entry>,
     description: Option<Entry>,
     seeds: Option<Entry>,
-    /// `seeds` written as a valid list, read straight from the document
-    /// (no TOML value per seed), and where; `seeds` is then None.
-    seed_list: Option<Vec<u64>>,
+    /// `seeds` written as a list, read straight from the document (no
+    /// TOML value per seed), or the error at its first bad element;
+    /// `seeds` is then None.
+    seed_list: Option<Result<Vec<u64>, ManifestError>>,
     base: Vec<Entry>,
     zip: Vec<Entry>,
     grid: Vec<Entry>,
@@ -256,8 +257,9 @@ impl Source<'_> {
     }
 
     /// The value at `span`, re-read as plain TOML (spans cover the literal).
-    fn value(&self, v: &toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
+    fn value(&self, key: &str, v: &toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
         self.check_inline(v)?;
+        self.check_integers(key, v)?;
         let literal = self.text.get(v.span()).unwrap_or("");
         let doc: toml::Table = toml::from_str(&format!("v = {literal}"))
             .map_err(|e| ManifestError::at(&self.origin(v.span().start), e.message().to_string()))?;
@@ -266,32 +268,55 @@ impl Source<'_> {
 
     /// [`Source::value`] of a value the caller owns, converted in place:
     /// a list of a million seeds is not parsed twice.
-    fn owned_value(&self, v: toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
+    fn owned_value(&self, key: &str, v: toml::Spanned<DeValue>) -> Result<Value, ManifestError> {
         use serde::Deserialize as _;
         self.check_inline(&v)?;
+        self.check_integers(key, &v)?;
         let at = v.span().start;
         Value::deserialize(toml::de::ValueDeserializer::from(v))
             .map_err(|e| ManifestError::at(&self.origin(at), e.message().to_string()))
     }
 
-    /// `seeds` when it is a valid list (distinct integers >= 0), read from
-    /// the document as it is: a list of a million seeds would be a million
-    /// TOML values. None for anything else, which is read as a value and
-    /// checked (with its errors) by [`parse_seeds`].
-    fn seed_list(&self, v: &toml::Spanned<DeValue>) -> Option<Vec<u64>> {
+    /// `seeds` written as a list, read from the document as it is (a list
+    /// of a million seeds would be a million TOML values): the seeds, or an
+    /// error at the first element at fault, with its line and column. None
+    /// for anything else, which is read as a value and checked by
+    /// [`parse_seeds`].
+    fn seed_list(&self, v: &toml::Spanned<DeValue>) -> Option<Result<Vec<u64>, ManifestError>> {
         let DeValue::Array(items) = v.get_ref() else { return None };
-        let seeds = items
-            .iter()
-            .map(|item| match item.get_ref() {
-                DeValue::Integer(i) => {
-                    i64::from_str_radix(i.as_str(), i.radix()).ok().and_then(|s| u64::try_from(s).ok())
-                }
-                _ => None,
-            })
-            .collect::<Option<Vec<u64>>>()?;
-        let mut sorted = seeds.clone();
-        sorted.sort_unstable();
-        (!seeds.is_empty() && sorted.windows(2).all(|w| w[0] != w[1])).then_some(seeds)
+        let items: &[toml::Spanned<DeValue>] = items;
+        let item = |i: usize| match items[i].get_ref() {
+            DeValue::Integer(n) => SeedItem::Integer(i64::from_str_radix(n.as_str(), n.radix()).ok()),
+            _ => SeedItem::Other,
+        };
+        let place = |i: usize| {
+            let span = items[i].span();
+            (shown(&self.text.get(span.clone()).unwrap_or("").trim()), self.origin(span.start))
+        };
+        Some(check_seed_list(items.len(), item, place, &self.origin(v.span().start)))
+    }
+
+    /// An integer that no TOML reader holds (beyond an i64), anywhere in
+    /// `v`, as an error at its place; the TOML crate's own words for it
+    /// ("u64 value was too large") name neither the value nor the range.
+    fn check_integers(&self, key: &str, v: &toml::Spanned<DeValue>) -> Result<(), ManifestError> {
+        match v.get_ref() {
+            DeValue::Integer(n) if i64::from_str_radix(n.as_str(), n.radix()).is_err() => {
+                let literal = self.text.get(v.span()).unwrap_or("").trim();
+                Err(ManifestError::at(
+                    &self.origin(v.span().start),
+                    format!(
+                        "`{key}`: the integer {} is out of range: TOML integers are from -2^63 to \
+                         2^63 - 1 (-9223372036854775808 to 9223372036854775807)",
+                        shown(&literal)
+                    ),
+                )
+                .key(key))
+            }
+            DeValue::Array(items) => items.iter().try_for_each(|item| self.check_integers(key, item)),
+            DeValue::Table(table) => table.values().try_for_each(|item| self.check_integers(key, item)),
+            _ => Ok(()),
+        }
     }
 
     /// A table written as one (`{ .. }`), not as dotted keys or a header.
@@ -334,7 +359,7 @@ impl Source<'_> {
         self.entries(table)
             .into_iter()
             .filter_map(|(k, v, origin)| {
-                Some(Entry { key: k.to_string(), value: errors.ok(self.value(v))?, origin })
+                Some(Entry { key: k.to_string(), value: errors.ok(self.value(k, v))?, origin })
             })
             .collect()
     }
@@ -453,14 +478,14 @@ impl Manifest {
             match key {
                 "seeds" if lifted.as_ref().is_some_and(|(at, _)| *at == v.span().start) => {
                     raw.seeds = None;
-                    raw.seed_list = lifted.take().map(|(_, seeds)| seeds);
+                    raw.seed_list = lifted.take().map(|(_, seeds)| Ok(seeds));
                 }
                 "seeds" if let Some(list) = src.seed_list(&v) => {
                     raw.seeds = None;
                     raw.seed_list = Some(list);
                 }
                 "name" | "description" | "seeds" => {
-                    let Some(value) = errors.ok(src.owned_value(v)) else { continue };
+                    let Some(value) = errors.ok(src.owned_value(key, v)) else { continue };
                     let e = Some(Entry { key: key.to_string(), value, origin });
                     match key {
                         "name" => raw.name = e,
@@ -586,17 +611,16 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
         }
         Err(e) => {
             let axis = key.starts_with("grid.") || key.starts_with("zip.");
-            let hint = match quote_bare_words(text, axis) {
+            // The fix says it when there is one (the parser's own words,
+            // "string values must be quoted", would say it twice).
+            let why = match quote_bare_words(text, axis) {
                 Some(fixed) => format!(
-                    "; strings must be quoted: --set {}",
+                    "strings must be quoted: --set {}",
                     crate::slurm::shell_quote(&format!("{key}={fixed}"))
                 ),
-                None => String::new(),
+                None => e.message().trim().to_string(),
             };
-            return Err(ManifestError::at(
-                &origin,
-                format!("VALUE is not TOML: {}{hint}", e.message().trim()),
-            ));
+            return Err(ManifestError::at(&origin, format!("VALUE is not TOML: {why}")));
         }
     };
     let (section, name) = match key.split_once('.') {
@@ -728,7 +752,13 @@ fn check_param_key(e: &Entry, section: &str) -> Result<(), ManifestError> {
         return Ok(());
     }
     let names: Vec<&str> = spec::KEYS.iter().map(|k| k.name).collect();
-    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`", e.key))
+    // `seeds`, `name`, `description` belong above every section.
+    let hint = if matches!(e.key.as_str(), "seeds" | "name" | "description") {
+        format!(" (`{}` is a top-level key: move it above the first [section])", e.key)
+    } else {
+        String::new()
+    };
+    Err(ManifestError::at(&e.origin, format!("[{section}] unknown key `{}`{hint}", e.key))
         .key(&e.key)
         .suggestion(did_you_mean(&e.key, &names).or_else(|| spec::known_as(&e.key)))
         .allowed(names.join(", ")))
@@ -757,7 +787,7 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
                 format!(
                     "`name` = {}: the name is the results folder's (results/<name>), so it must be one \
                      folder name: no `/`, `\\` or control characters, and not `.` or `..`",
-                    Value::String(name.clone())
+                    shown(&Value::String(name.clone()))
                 ),
             )
             .key("name"),
@@ -772,7 +802,11 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
         }
     };
     let (seeds, seeds_written) = match (raw.seeds, raw.seed_list) {
-        (_, Some(list)) => (list, SeedsWritten::List),
+        (_, Some(Ok(list))) => (list, SeedsWritten::List),
+        (_, Some(Err(e))) => {
+            errors.push(e);
+            (vec![0], SeedsWritten::Value(Value::Integer(1)))
+        }
         (None, None) => (vec![0], SeedsWritten::Value(Value::Integer(1))),
         (Some(e), None) => {
             (errors.ok(parse_seeds(&e)).unwrap_or_else(|| vec![0]), SeedsWritten::Value(e.value))
@@ -790,7 +824,7 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
         let kind = spec::find_key(&e.key).map(|k| k.kind).filter(|_| output_key(&e));
         if let Some(Err(problem)) = kind.map(|k| k.check(&e.value)) {
             errors.push(
-                ManifestError::at(&e.origin, format!("`{}` = {}: {problem}", e.key, e.value))
+                ManifestError::at(&e.origin, format!("`{}` = {}: {problem}", e.key, shown(&e.value)))
                     .key(&e.key)
                     .allowed(kind.map(|k| k.allowed()).unwrap_or_default()),
             );
@@ -988,31 +1022,73 @@ fn lift_seed_list(text: &str) -> Option<(String, usize, Vec<u64>)> {
     Some((blanked, open, seeds))
 }
 
-fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
-    let bad = || {
-        ManifestError::at(
-            &e.origin,
-            format!("`seeds` must be a seed count or a list of distinct seeds, not {}", e.value),
-        )
-        .key("seeds")
-        .allowed(
-            "a count from 1 to 1000000 (seeds 0..n-1) or a list of distinct integers >= 0, e.g. [0, 7, 42]",
-        )
+/// What `seeds` may be, for its errors.
+const SEEDS_ALLOWED: &str = "a count from 1 to 1000000 (seeds 0..n-1) or a list of distinct integers from 0 to 2^63 - 1, e.g. [0, 7, 42]";
+
+/// One element of a seed list, as far as its check needs it.
+enum SeedItem {
+    /// An integer; None when it does not fit in an i64.
+    Integer(Option<i64>),
+    /// Anything else (a float, a string, a list, ...).
+    Other,
+}
+
+/// The seeds of a list of `n` elements, `item(i)` each; or an error at the
+/// first element at fault (`place(i)`: as written, and where), saying what
+/// is wrong with it, or at `whole` for an empty list.
+fn check_seed_list(
+    n: usize,
+    item: impl Fn(usize) -> SeedItem,
+    place: impl Fn(usize) -> (String, Origin),
+    whole: &Origin,
+) -> Result<Vec<u64>, ManifestError> {
+    let error = |origin: &Origin, message: String| {
+        ManifestError::at(origin, message).key("seeds").allowed(SEEDS_ALLOWED)
     };
+    if n == 0 {
+        return Err(error(whole, "`seeds` is an empty list: a list needs at least one seed".to_string()));
+    }
+    let mut seeds = Vec::with_capacity(n);
+    // seed -> the index of the element that gave it
+    let mut seen = std::collections::HashMap::with_capacity(n);
+    for i in 0..n {
+        let problem = match item(i) {
+            SeedItem::Integer(Some(s)) if s >= 0 => match seen.insert(s as u64, i) {
+                None => {
+                    seeds.push(s as u64);
+                    continue;
+                }
+                Some(first) => format!("repeats `seeds[{first}]`: seeds must be distinct"),
+            },
+            SeedItem::Integer(Some(_)) => "is negative".to_string(),
+            SeedItem::Integer(None) => "is out of range".to_string(),
+            SeedItem::Other => "is not an integer".to_string(),
+        };
+        let (written, origin) = place(i);
+        return Err(error(&origin, format!("`seeds[{i}]` = {written} {problem}")));
+    }
+    Ok(seeds)
+}
+
+/// `seeds` as a value (a count, or a list from `--set`).
+fn parse_seeds(e: &Entry) -> Result<Vec<u64>, ManifestError> {
     match &e.value {
         Value::Integer(n) if *n >= 1 && *n <= 1_000_000 => Ok((0..*n as u64).collect()),
-        Value::Array(items) if !items.is_empty() => {
-            let mut seeds = Vec::with_capacity(items.len());
-            let mut seen = std::collections::HashSet::with_capacity(items.len());
-            for v in items {
-                match v {
-                    Value::Integer(s) if *s >= 0 && seen.insert(*s as u64) => seeds.push(*s as u64),
-                    _ => return Err(bad()),
-                }
-            }
-            Ok(seeds)
-        }
-        _ => Err(bad()),
+        Value::Array(items) => check_seed_list(
+            items.len(),
+            |i| match items[i] {
+                Value::Integer(s) => SeedItem::Integer(Some(s)),
+                _ => SeedItem::Other,
+            },
+            |i| (shown(&items[i]), e.origin.clone()),
+            &e.origin,
+        ),
+        other => Err(ManifestError::at(
+            &e.origin,
+            format!("`seeds` must be a seed count or a list of distinct seeds, not {}", shown(other)),
+        )
+        .key("seeds")
+        .allowed(SEEDS_ALLOWED)),
     }
 }
 
@@ -1064,8 +1140,9 @@ fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
             Err(here("expected a list of values, { log = [a, b, n] } or { lin = [a, b, n] }".into()))
         }
         other => Err(here(format!(
-            "an axis must be a list of values, found {} (write [{other}] for one value)",
-            other.type_str()
+            "an axis must be a list of values, found {} (write [{}] for one value)",
+            other.type_str(),
+            shown(other)
         ))),
     }
 }
@@ -1126,6 +1203,79 @@ mod tests {
         // `--set seeds=..` replaces a list read from the document.
         assert_eq!(parse("seeds = [4, 5]\n", &["seeds=2"]).unwrap().seeds, vec![0, 1]);
         assert_eq!(parse("seeds = 2\n", &["seeds=[9, 8]"]).unwrap().seeds, vec![9, 8]);
+    }
+
+    /// A bad seed list names its first bad element (value, index, line and
+    /// column) and what is allowed, and never echoes the whole list.
+    #[test]
+    fn a_bad_seed_is_named_with_its_index_and_place() {
+        let error = |text: &str, sets: &[&str]| parse(text, sets).unwrap_err();
+        for (list, at, says) in [
+            (
+                "[0, 1, 17, 17]",
+                "exp/m.toml:1:20",
+                "`seeds[3]` = 17 repeats `seeds[2]`: seeds must be distinct",
+            ),
+            ("[0, -1, 2]", "exp/m.toml:1:13", "`seeds[1]` = -1 is negative"),
+            ("[0, 3005.5]", "exp/m.toml:1:13", "`seeds[1]` = 3005.5 is not an integer"),
+            ("[0, \"a\"]", "exp/m.toml:1:13", "`seeds[1]` = \"a\" is not an integer"),
+            (
+                "[0, 9223372036854775808]",
+                "exp/m.toml:1:13",
+                "`seeds[1]` = 9223372036854775808 is out of range",
+            ),
+            (
+                "[0, 18446744073709551616]",
+                "exp/m.toml:1:13",
+                "`seeds[1]` = 18446744073709551616 is out of range",
+            ),
+            ("[0,\n  1, 1]", "exp/m.toml:2:6", "`seeds[2]` = 1 repeats `seeds[1]`"),
+            ("[]", "exp/m.toml:1:9", "`seeds` is an empty list"),
+        ] {
+            let e = error(&format!("seeds = {list}\n[base]\nepochs = 1\n"), &[]);
+            assert_eq!(e.location(), at, "{list}: {e}");
+            assert!(e.message.contains(says), "{list}: {e}");
+            assert_eq!(e.key.as_deref(), Some("seeds"));
+            assert!(e.allowed.as_deref().is_some_and(|a| a.contains("distinct integers from 0 to 2^63 - 1")));
+        }
+        // From `--set`: the element by its index.
+        let e = error("", &["seeds=[4, 5, 4]"]);
+        assert_eq!(
+            (e.location().as_str(), e.message.as_str()),
+            ("--set seeds=[4, 5, 4]", "`seeds[2]` = 4 repeats `seeds[0]`: seeds must be distinct")
+        );
+        // A `--set` still replaces a bad list of the file.
+        assert_eq!(parse("seeds = [1, 1]\n", &["seeds=2"]).unwrap().seeds, vec![0, 1]);
+        // An integer beyond an i64 is named with its range, not the TOML crate's words.
+        let e = error("seeds = 9223372036854775808\n", &[]);
+        assert_eq!(e.location(), "exp/m.toml:1:9");
+        assert!(e.message.contains("`seeds`: the integer 9223372036854775808 is out of range"), "{e}");
+        let e = error("[grid]\nlr = [1, -99999999999999999999]\n", &[]);
+        assert_eq!((e.location().as_str(), e.key.as_deref()), ("exp/m.toml:2:10", Some("lr")));
+        // A long list with one duplicate, a bad value at its end: one short line.
+        let long: Vec<String> = (0..200_000).map(|i| i.to_string()).collect();
+        for (last, says) in
+            [("5", "`seeds[200000]` = 5 repeats `seeds[5]`"), ("-5", "`seeds[200000]` = -5 is negative")]
+        {
+            let text = format!("seeds = [{}, {last}]\n[base]\nepochs = 1\n", long.join(", "));
+            let e = error(&text, &[]);
+            assert!(e.message.contains(says), "{}", shown(&e));
+            assert!(e.to_string().len() < 300, "{}", shown(&e));
+            assert_eq!((e.line, e.column), (Some(1), Some(text.find(&format!(", {last}]")).unwrap() + 3)));
+        }
+        // A count is shown capped too.
+        let e = error(&format!("seeds = \"{}\"\n", "x".repeat(10_000)), &[]);
+        assert!(e.to_string().len() < 300 && e.message.contains("x…"), "{e}");
+    }
+
+    /// A value shown in a message is cut at 80 characters, ending in `…`.
+    #[test]
+    fn values_shown_in_messages_are_capped() {
+        assert_eq!(shown(&"abc"), "abc");
+        let eighty = "é".repeat(80);
+        assert_eq!(shown(&eighty), eighty);
+        let long = shown(&"é".repeat(81));
+        assert_eq!((long.chars().count(), long.ends_with("é…")), (80, true));
     }
 
     /// A long seed list read by hand gives the manifest (or the errors)

@@ -532,7 +532,7 @@ impl Plan {
                 let problem = k.kind.check(&value).err()?;
                 Some(ParamError {
                     key: k.name.to_string(),
-                    value: value.to_string(),
+                    value: spec::shown(&value),
                     problem,
                     allowed: k.allowed(),
                 })

@@ -963,9 +963,27 @@ fn looks_like_path(value: &str, extension: &str) -> bool {
 
 /// "unknown value `x`" plus "did you mean `y`?" when one choice is close.
 pub fn unknown_value(got: &str, choices: &[&str]) -> String {
-    match did_you_mean(got, choices) {
+    let got = shown(&got);
+    match did_you_mean(&got, choices) {
         Some(m) => format!("unknown value \"{got}\" (did you mean \"{m}\"?)"),
         None => format!("unknown value \"{got}\""),
+    }
+}
+
+/// Longest value a message shows; a longer one is cut and ends in `…`.
+const SHOWN_CHARS: usize = 80;
+
+/// `value` as an error message shows it: at most [`SHOWN_CHARS`]
+/// characters, a longer one cut and ending in `…` (a list of a million
+/// seeds is not echoed whole).
+pub fn shown(value: &impl std::fmt::Display) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text,
+        Some(_) => {
+            let cut = text.char_indices().nth(SHOWN_CHARS - 1).map_or(text.len(), |(at, _)| at);
+            format!("{}…", &text[..cut])
+        }
     }
 }
 

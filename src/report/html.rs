@@ -277,7 +277,11 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
     pulldown_cmark::html::push_html(&mut out, parser);
     // The figures sit below the interactive part: decoding them must not
     // hold up the page's first paint.
+    // A table wider than the page scrolls in its own box (`.wide`), and
+    // the page keeps its width.
     out.replace("<img src=", "<img loading=\"lazy\" decoding=\"async\" src=")
+        .replace("<table>", "<div class=\"wide\"><table>")
+        .replace("</table>", "</table></div>")
 }
 
 /// The whole page: `data` (JSON text), the Markdown report and its figures.

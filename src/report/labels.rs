@@ -4,13 +4,18 @@
 //!
 //! Values that are paths (`../data/a_rather_long_folder/set1.csv`) lose the
 //! folders they share, at a `/` boundary, so they read `set1.csv`,
-//! `set2.csv`; a lone path keeps its file name. Other values are kept as
-//! they are. A label longer than [`MAX_CHARS`] keeps its end (where paths
+//! `set2.csv`; a lone path keeps its file name. A real number with more
+//! than [`DIGITS`] significant digits (a log grid's `0.0131607401295`) reads
+//! `0.0132`, with as many more digits as two values need to differ. Other
+//! values are kept as they are. A label longer than [`MAX_CHARS`] keeps its end (where paths
 //! and names differ) behind a leading `…`, unless that would make two
 //! labels equal. Labels are always as many and as distinct as the values.
 
 /// Longest label before it is shortened further.
 pub const MAX_CHARS: usize = 28;
+
+/// Significant digits a real number is shown to, at least.
+pub const DIGITS: usize = 3;
 
 /// The label of each of `values` (distinct values in, distinct labels out).
 pub fn short_labels(values: &[String]) -> Vec<String> {
@@ -19,7 +24,7 @@ pub fn short_labels(values: &[String]) -> Vec<String> {
         let cut = common_folder_prefix(values);
         values.iter().map(|v| v[cut..].to_string()).collect()
     } else {
-        values.to_vec()
+        rounded_numbers(values)
     };
     if !distinct(&labels) {
         labels = values.to_vec();
@@ -39,6 +44,32 @@ fn common_folder_prefix(values: &[String]) -> usize {
     // Back to the last separator inside the shared part (char boundaries
     // are safe: separators are ASCII).
     first[..common].rfind(['/', '\\']).map_or(0, |i| i + 1)
+}
+
+/// `values`, each real number with more than [`DIGITS`] significant digits
+/// rounded to the fewest digits from [`DIGITS`] on that keep every label
+/// distinct, written as summary.csv writes reals (`0.0132`, `30.0`, `1e-7`).
+/// Integers, shorter reals and other values stay as they are.
+fn rounded_numbers(values: &[String]) -> Vec<String> {
+    for digits in DIGITS..=17 {
+        let labels: Vec<String> =
+            values.iter().map(|v| rounded(v, digits).unwrap_or_else(|| v.clone())).collect();
+        if distinct(&labels) {
+            return labels;
+        }
+    }
+    values.to_vec()
+}
+
+/// `value` to `digits` significant digits, when it is a real number that
+/// has more.
+fn rounded(value: &str, digits: usize) -> Option<String> {
+    if !value.contains(['.', 'e']) {
+        return None; // an integer (exact, and part of the job's name), or a word
+    }
+    let x: f64 = value.parse().ok().filter(|x: &f64| x.is_finite())?;
+    let r: f64 = format!("{x:.*e}", digits - 1).parse().ok()?;
+    (r != x).then(|| format!("{r:?}"))
 }
 
 fn distinct(labels: &[String]) -> bool {
@@ -77,6 +108,22 @@ mod tests {
     #[test]
     fn plain_values_stay_as_they_are() {
         let v = strings(&["xor", "xor-hard", "0.1", "[2, 2]"]);
+        assert_eq!(short_labels(&v), v);
+    }
+
+    /// A log grid's values read to three significant digits, as the
+    /// report's other numbers do; more only where two would look the same.
+    #[test]
+    fn real_numbers_read_to_three_significant_digits() {
+        let v = strings(&["0.001", "0.0131607401295", "0.173205080757", "2.27950705695", "30.0"]);
+        assert_eq!(short_labels(&v), strings(&["0.001", "0.0132", "0.173", "2.28", "30.0"]));
+        let v = strings(&["0.1234", "0.1235", "1e-7", "1.23456e-7", "12345.678"]);
+        assert_eq!(short_labels(&v), strings(&["0.1234", "0.1235", "1e-7", "1.235e-7", "12350.0"]));
+        // Rounding that would make two labels one keeps as many digits as needed.
+        let v = strings(&["0.1", "0.100000001"]);
+        assert_eq!(short_labels(&v), v);
+        // Integers and lists stay whole.
+        let v = strings(&["12345", "[0.12345, 1]", "xor-hard", "1e3x"]);
         assert_eq!(short_labels(&v), v);
     }
 

@@ -12,6 +12,7 @@ mod diff;
 mod fuzz;
 mod golden;
 mod lab_outcomes;
+mod messages;
 mod no_alloc;
 mod out_file;
 mod packed;
