@@ -170,11 +170,14 @@ pub fn run_plan<'p>(
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
+    // Job folders to replace that hold entries sweep did not write.
+    let mut foreign_folders: Vec<(String, Vec<String>)> = Vec::new();
     for job in plan.shard(opts.shard) {
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
         let places = index.places(plan, job);
-        if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
+        let has_folder = matches!(places.first(), Some(store::JobRef::Folder(_)));
+        if layout == Layout::Packed && has_folder {
             folders_to_replace.insert(job.index);
         }
         if !places.is_empty() {
@@ -210,7 +213,27 @@ pub fn run_plan<'p>(
                 _ => {}
             }
         }
+        // Its folder will be replaced (or removed once packed): only when
+        // it holds nothing but what sweep wrote there.
+        if has_folder {
+            let at = dir.job_dir(&plan.id(job));
+            let foreign = store::foreign_entries(&at)?;
+            if !foreign.is_empty() {
+                let shown = at.strip_prefix(&dir.root).unwrap_or(&at).display().to_string();
+                foreign_folders.push((shown, foreign));
+            }
+        }
         todo.push((job.index as u32, hash));
+    }
+    if !foreign_folders.is_empty() {
+        let what = "this run would replace (damaged, of another configuration, or retrained by --force)";
+        return Err(store::foreign_refusal(
+            out,
+            &foreign_folders,
+            what,
+            "run again (or choose another --out)",
+        )
+        .into());
     }
     // Input files read for the hashes serve the jobs too (an empty one is
     // read again, so an unreadable file fails its jobs with its error).

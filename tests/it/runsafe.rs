@@ -95,3 +95,84 @@ fn a_changed_weights_file_is_refused_like_another_study() {
     );
     assert_eq!(snapshot(&cwd.join("R/jobs")), before, "nothing replaced");
 }
+
+const SMALL: &str = "seeds = 2\n[base]\nepochs = 20\n[grid]\nlr = [0.1, 0.5]\n";
+
+/// Repro: a note beside a damaged job's files was deleted with the folder
+/// when the job was retrained (and by --force, a layout switch, and `prune
+/// --delete`). Now every job folder to be replaced or removed is checked
+/// before anything starts; one holding anything sweep did not write there
+/// (a file, a folder, a link, or the folder itself a link) is refused
+/// (exit 2) with its entries named, and nothing changes.
+#[test]
+fn a_job_folder_holding_files_sweep_did_not_write_is_never_replaced_or_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    write(cwd, "elsewhere/mine.txt", "the user's\n");
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    let job = cwd.join("R/jobs/lr-0.1_seed-0");
+    write(&job, "NOTES.txt", "notes\n");
+    let mut curve = fs::read_to_string(job.join("curve.csv")).unwrap();
+    curve.push_str("x\n");
+    fs::write(job.join("curve.csv"), curve).unwrap();
+    fs::create_dir(job.join("sub")).unwrap();
+    std::os::unix::fs::symlink(cwd.join("elsewhere"), job.join("link")).unwrap();
+    let before = snapshot(&cwd.join("R/jobs"));
+    for args in [
+        &["m.toml", "--out", "R"][..],
+        &["m.toml", "--out", "R", "--force"],
+        &["m.toml", "--out", "R", "--set", "layout=packed"],
+        &["m.toml", "--out", "R", "--set", "layout=packed", "--force"],
+    ] {
+        let out = sweep(cwd).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("jobs/lr-0.1_seed-0: NOTES.txt, link (a symbolic link), sub (a folder)")
+                && err.contains("move them out")
+                && err.contains("nothing was changed"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(snapshot(&cwd.join("R/jobs")), before, "{args:?}");
+        assert!(!cwd.join("R/packs").exists(), "{args:?}: nothing trained");
+    }
+    // Moved out, the damaged job is retrained as documented.
+    for name in ["NOTES.txt", "sub", "link"] {
+        fs::rename(job.join(name), cwd.join(name)).unwrap();
+    }
+    let out = sweep(cwd).args(["m.toml", "--out", "R"]).output().unwrap();
+    assert!(out.status.success() && stdout(&out).contains("1 jobs run"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("CHANGED curve.csv"), "{}", stderr(&out));
+
+    // A job folder that is itself a link to the user's folder.
+    fs::rename(&job, cwd.join("moved")).unwrap();
+    std::os::unix::fs::symlink(cwd.join("elsewhere"), &job).unwrap();
+    let out = sweep(cwd).args(["m.toml", "--out", "R"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("the job folder itself (a symbolic link)"), "{}", stderr(&out));
+    assert!(fs::symlink_metadata(&job).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read_to_string(cwd.join("elsewhere/mine.txt")).unwrap(), "the user's\n");
+}
+
+/// `sweep prune --delete` checks every folder it would remove first: one
+/// holding a file sweep did not write refuses the whole prune (exit 2),
+/// and no folder is removed.
+#[test]
+fn prune_delete_refuses_before_removing_anything_when_a_folder_holds_a_user_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    sweep(cwd).args(["m.toml", "--out", "R", "--set", "grid.lr=[0.1]"]).assert().success();
+    write(cwd, "R/jobs/lr-0.5_seed-1/NOTES.txt", "notes\n");
+    let before = snapshot(&cwd.join("R/jobs"));
+    let out = sweep(cwd).args(["prune", "R", "--delete"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("jobs/lr-0.5_seed-1: NOTES.txt") && err.contains("move them out"), "{err}");
+    assert_eq!(snapshot(&cwd.join("R/jobs")), before, "nothing removed");
+    fs::remove_file(cwd.join("R/jobs/lr-0.5_seed-1/NOTES.txt")).unwrap();
+    let out = sweep(cwd).args(["prune", "R", "--delete"]).output().unwrap();
+    assert!(stdout(&out).contains("removed 2 job folders"), "{}", stdout(&out));
+}
