@@ -176,3 +176,27 @@ fn prune_delete_refuses_before_removing_anything_when_a_folder_holds_a_user_file
     let out = sweep(cwd).args(["prune", "R", "--delete"]).output().unwrap();
     assert!(stdout(&out).contains("removed 2 job folders"), "{}", stdout(&out));
 }
+
+/// A pack file replaced by a link to a user's file is never opened, cut or
+/// written through (the pack's data file was cut back to its indexed end
+/// and appended to: the user's file was overwritten).
+#[test]
+fn a_link_in_place_of_a_pack_file_is_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", &SMALL.replace("[base]\n", "[base]\nlayout = \"packed\"\n"));
+    write(cwd, "precious.txt", "the user's\n");
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    let data = fs::read_dir(cwd.join("R/packs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".data"))
+        .unwrap();
+    fs::remove_file(&data).unwrap();
+    std::os::unix::fs::symlink(cwd.join("precious.txt"), &data).unwrap();
+    let out = sweep(cwd).args(["m.toml", "--out", "R", "--force"]).output().unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("never writes, cuts or deletes through a link"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(cwd.join("precious.txt")).unwrap(), "the user's\n");
+    assert!(fs::symlink_metadata(&data).unwrap().file_type().is_symlink());
+}
