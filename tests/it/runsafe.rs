@@ -200,3 +200,19 @@ fn a_link_in_place_of_a_pack_file_is_never_written_through() {
     assert_eq!(fs::read_to_string(cwd.join("precious.txt")).unwrap(), "the user's\n");
     assert!(fs::symlink_metadata(&data).unwrap().file_type().is_symlink());
 }
+
+/// The temporary place is cleaned of what dead processes of sweep left,
+/// by sweep's own names only: a file there of another shape, whose middle
+/// part reads like a process id (`notes.999999999.txt`), stays.
+#[test]
+fn cleaning_the_temporary_place_takes_only_sweeps_own_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    write(cwd, "R/.sweep/tmp/notes.999999999.txt", "the user's\n");
+    write(cwd, "R/.sweep/tmp/summary.csv.999999999.7", "a dead run's\n");
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    assert!(cwd.join("R/.sweep/tmp/notes.999999999.txt").exists());
+    assert!(!cwd.join("R/.sweep/tmp/summary.csv.999999999.7").exists(), "a dead run's file is cleaned up");
+}
