@@ -739,9 +739,10 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
 
 /// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,
 /// listed, or removed with `--delete`. Only whole job folders sweep wrote
-/// (params.toml and every file matching its hashes, not a link) are removed;
-/// each goes through the temporary place, so a kill never leaves half a job
-/// in jobs/.
+/// (params.toml and every file matching its hashes, not a link) are removed,
+/// and only their files: one holding anything else refuses the prune before
+/// any folder goes. Each goes through the temporary place, so a kill never
+/// leaves half a job in jobs/.
 pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
     let rd = if delete { results_dir_to_write(dir)? } else { results_dir(dir)? };
     let plan = store::stored_plan(dir)?.ok_or_else(|| {
@@ -790,12 +791,34 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
             emit(&format!("outside the plan (packed, kept): {at}\n"))?;
         }
     }
+    let ours = |job: &Path, id: &str| {
+        std::fs::symlink_metadata(job).is_ok_and(|m| m.is_dir())
+            && matches!(store::read_job_checked(job), Ok(Ok(f)) if f.job_id == id)
+    };
+    if delete {
+        // Every folder to remove is checked before any is: one holding
+        // anything sweep did not write refuses the whole prune.
+        let mut foreign = Vec::new();
+        for id in &outside {
+            let job = rd.job_dir(id);
+            if ours(&job, id) {
+                let entries = store::foreign_entries(&job)?;
+                if !entries.is_empty() {
+                    foreign.push((format!("{}/{id}", store::JOBS), entries));
+                }
+            }
+        }
+        if !foreign.is_empty() {
+            let again = "prune again";
+            return Err(
+                store::foreign_refusal(dir, &foreign, "`sweep prune --delete` would remove", again).into()
+            );
+        }
+    }
     let mut removed = 0;
     for id in &outside {
         let job = rd.job_dir(id);
-        let ours = std::fs::symlink_metadata(&job).is_ok_and(|m| m.is_dir())
-            && matches!(store::read_job_checked(&job), Ok(Ok(f)) if f.job_id == *id);
-        if !ours {
+        if !ours(&job, id) {
             emit(&format!("kept {}/{id}: not a whole job folder written by sweep\n", store::JOBS))?;
             continue;
         }
@@ -805,7 +828,7 @@ pub fn prune(dir: &Path, delete: bool) -> Result<ExitCode, Error> {
         }
         let doomed = rd.path(store::TMP).join(format!("{id}.{}.pruned", std::process::id()));
         std::fs::rename(&job, &doomed).with_context(|| format!("cannot remove {}", job.display()))?;
-        std::fs::remove_dir_all(&doomed).with_context(|| format!("cannot remove {}", doomed.display()))?;
+        store::remove_job_dir(&doomed)?;
         removed += 1;
     }
     let shown = crate::slurm::shell_quote(&dir.display().to_string());

@@ -162,7 +162,7 @@ pub fn run_plan<'p>(
     let mut todo: Vec<(u32, u64)> = Vec::with_capacity(plan.shard(opts.shard).count());
     let mut skipped = 0;
     let mut repaired = Vec::new();
-    let mut other_study: Vec<(&Job, JobFile)> = Vec::new();
+    let mut other_study: Vec<(&Job, JobFile, String)> = Vec::new();
     let mut inputs = HashMap::new();
     let mut hasher = plan.config_hasher(&mut inputs);
     // The packs' indexes and one listing of jobs/ (no lookup per job).
@@ -170,11 +170,14 @@ pub fn run_plan<'p>(
     // Jobs to train that have a folder, under the packed layout: the folder
     // goes once the job is packed (a job is in one place).
     let mut folders_to_replace = std::collections::HashSet::new();
+    // Job folders to replace that hold entries sweep did not write.
+    let mut foreign_folders: Vec<(String, Vec<String>)> = Vec::new();
     for job in plan.shard(opts.shard) {
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
         let places = index.places(plan, job);
-        if layout == Layout::Packed && matches!(places.first(), Some(store::JobRef::Folder(_))) {
+        let has_folder = matches!(places.first(), Some(store::JobRef::Folder(_)));
+        if layout == Layout::Packed && has_folder {
             folders_to_replace.insert(job.index);
         }
         if !places.is_empty() {
@@ -193,29 +196,54 @@ pub fn run_plan<'p>(
                         continue;
                     }
                 }
-                // A job of this configuration whose files were changed,
-                // truncated or deleted since it was written, or whose
-                // params.toml was (what it says then is no evidence of
-                // another configuration): retrained, and said.
-                Ok(Some(Err((damage, f))))
-                    if !opts.force
-                        && (damage.contains(&store::Damage::Changed(store::PARAMS))
-                            || f.as_ref().is_none_or(|f| f.config_hash == *hex)) =>
-                {
+                // A job whose files were changed, truncated or deleted
+                // since it was written (of this configuration or another,
+                // or whose params.toml was: what it says then is no
+                // evidence of another configuration): retrained, and said.
+                Ok(Some(Err((damage, _)))) if !opts.force => {
                     let what: Vec<String> = damage.iter().map(ToString::to_string).collect();
                     repaired.push((place, what.join(", ")));
                 }
-                // A finished job of another configuration: replaced only with --force.
-                Ok(Some(Ok(f))) if f.config_text() != plan.config_text(job) => {
-                    other_study.push((job, (*f).clone()))
+                // A whole finished job of another configuration hash (other
+                // parameters, or a data or weights file whose contents
+                // changed since it ran): replaced only with --force.
+                Ok(Some(Ok(f))) if f.config_hash != *hex => {
+                    other_study.push((job, (*f).clone(), hex.clone()))
                 }
                 _ => {}
             }
         }
+        // Its folder will be replaced (or removed once packed): only when
+        // it holds nothing but what sweep wrote there.
+        if has_folder {
+            let at = dir.job_dir(&plan.id(job));
+            let foreign = store::foreign_entries(&at)?;
+            if !foreign.is_empty() {
+                let shown = at.strip_prefix(&dir.root).unwrap_or(&at).display().to_string();
+                foreign_folders.push((shown, foreign));
+            }
+        }
         todo.push((job.index as u32, hash));
+    }
+    if !foreign_folders.is_empty() {
+        let what = "this run would replace (damaged, of another configuration, or retrained by --force)";
+        return Err(store::foreign_refusal(
+            out,
+            &foreign_folders,
+            what,
+            "run again (or choose another --out)",
+        )
+        .into());
     }
     // Input files read for the hashes serve the jobs too (an empty one is
     // read again, so an unreadable file fails its jobs with its error).
+    // A job whose input file cannot be read fails with that file's error
+    // and replaces nothing: it is not refused as changed.
+    other_study.retain(|(job, ..)| {
+        plan.spec(job).is_ok_and(|spec| {
+            crate::plan::input_files(&spec).iter().all(|p| inputs.get(p).is_some_and(|b| !b.is_empty()))
+        })
+    });
     inputs.retain(|_, bytes| !bytes.is_empty());
     let inputs = train::Inputs::with(inputs);
     if !other_study.is_empty() && !opts.force {
@@ -682,9 +710,9 @@ fn write_summary(
 
 /// What differs between the plan and the finished jobs of another
 /// configuration it would replace: `epochs: 3000 -> 10, 6 finished jobs`.
-fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
+fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile, String)]) -> String {
     let mut changes: Vec<String> = Vec::new();
-    for (job, stored) in jobs {
+    for (job, stored, _) in jobs {
         for (key, now) in plan.values(job) {
             let before =
                 stored.params.get(key).map_or_else(|| "(none)".to_string(), crate::spec::display_value);
@@ -695,6 +723,33 @@ fn replaced_message(plan: &Plan, jobs: &[(&Job, JobFile)]) -> String {
             }
         }
     }
+    // Jobs whose parameters are the plan's: an input file's contents differ.
+    let mut inputs: Vec<String> = Vec::new();
+    for (job, stored, hash) in jobs {
+        if stored.config_text() != plan.config_text(job) {
+            continue;
+        }
+        let files: Vec<String> = ["dataset", "init"]
+            .into_iter()
+            .filter(|&key| match plan.spec(job) {
+                Ok(spec) => match key {
+                    "dataset" => matches!(spec.data.source, DataSource::Csv(_)),
+                    _ => matches!(spec.model.init, Init::File(_)),
+                },
+                Err(_) => false,
+            })
+            .map(|key| format!("{} ({key})", crate::spec::display_value(&plan.value(job, key))))
+            .collect();
+        let change = if files.is_empty() {
+            format!("configuration hash: {} -> {hash}", stored.config_hash)
+        } else {
+            format!("the contents of {} changed since the jobs ran", files.join(" or "))
+        };
+        if !inputs.contains(&change) {
+            inputs.push(change);
+        }
+    }
+    changes.extend(inputs);
     let shown = changes.len().min(6);
     let more =
         if changes.len() > shown { format!(" and {} more", changes.len() - shown) } else { String::new() };

@@ -277,9 +277,18 @@ impl ResultsDir {
                 }
                 continue;
             }
-            let mut parts = name.rsplitn(3, '.');
-            let (_, pid) = (parts.next(), parts.next());
-            let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };
+            // Only sweep's own temporary names: `<name>.<pid>.<n>` (n a
+            // counter), `<id>.<pid>.pruned`, `<id>.<pid>.<n>.replaced`; a
+            // file of another shape (`notes.2024.txt`) is not sweep's.
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let stem = name.strip_suffix(".replaced").unwrap_or(name);
+            let mut parts = stem.rsplitn(3, '.');
+            let pid = match (parts.next(), parts.next(), parts.next()) {
+                (Some("pruned"), Some(pid), Some(_)) if stem == name => pid,
+                (Some(n), Some(pid), Some(_)) if digits(n) => pid,
+                _ => continue,
+            };
+            let Some(pid) = pid.parse::<u32>().ok() else { continue };
             if !process_alive(pid) {
                 let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
             }

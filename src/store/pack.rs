@@ -623,8 +623,29 @@ impl ResultsDir {
         let name = pack_name(shard, first);
         let index_path = dir.join(format!("{name}{INDEX_SUFFIX}"));
         let data_path = dir.join(format!("{name}{DATA_SUFFIX}"));
+        // A pack's files are sweep's own: a link (or anything but a file)
+        // in their place is never opened, cut or written through.
+        for p in [&index_path, &data_path] {
+            if fs::symlink_metadata(p).is_ok_and(|m| !m.is_file()) {
+                return Err(StoreError::Refused {
+                    path: p.clone(),
+                    message:
+                        "is not a pack file sweep wrote (a symbolic link?): sweep never writes, cuts or \
+                              deletes through a link; move it out of the results folder, then run again"
+                            .into(),
+                });
+            }
+        }
         let open = |p: &Path| {
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(p).map_err(io_at(p))
+            use std::os::unix::fs::OpenOptionsExt as _;
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(p)
+                .map_err(io_at(p))
         };
         let mut index_file = open(&index_path)?;
         let mut bytes = Vec::new();

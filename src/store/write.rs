@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::layout::{
-    CURVE, CURVE_HEADER, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS, TIMING, TMP,
-    Workspace,
+    CURVE, CURVE_HEADER, HASHED_FILES, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS,
+    TIMING, TMP, Workspace,
 };
 use super::pack::{PackIndex, PackWriter};
 use super::record::{
@@ -123,6 +123,90 @@ impl PackWriter {
     ) -> Result<JobWriter<'_>, StoreError> {
         self.begin();
         JobWriter::new(Target::Packed { pack: self, id: id.to_string(), plan_index, replaces, done: false })
+    }
+}
+
+/// What a job folder holds that sweep did not write there, by name: every
+/// entry but a regular file of [`HASHED_FILES`] (other files, folders,
+/// symbolic links, each said), or the folder itself when it is a link or
+/// no folder. Empty: sweep may replace or remove the folder (it removes
+/// nothing else: [`remove_job_dir`]). Nothing is followed or changed.
+pub fn foreign_entries(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let kind = |t: fs::FileType| {
+        if t.is_symlink() {
+            " (a symbolic link)"
+        } else if t.is_dir() {
+            " (a folder)"
+        } else if t.is_file() {
+            ""
+        } else {
+            " (not a regular file)"
+        }
+    };
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::Io { path: dir.to_path_buf(), source: e }),
+    };
+    if !meta.is_dir() {
+        return Ok(vec![format!("the job folder itself{}", kind(meta.file_type()))]);
+    }
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_at(dir))? {
+        let entry = entry.map_err(io_at(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let t = entry.file_type().map_err(io_at(&entry.path()))?;
+        if !(t.is_file() && HASHED_FILES.contains(&name.as_str())) {
+            foreign.push(format!("{name}{}", kind(t)));
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+/// Removes a job folder sweep wrote: the regular files of [`HASHED_FILES`]
+/// in it, then the folder, which must then be empty. Anything else in it
+/// (a file sweep did not write, a folder, a link) stays, and so does the
+/// folder (an error): nothing is followed or removed whole.
+pub fn remove_job_dir(dir: &Path) -> Result<(), StoreError> {
+    if !fs::symlink_metadata(dir).map_err(io_at(dir))?.is_dir() {
+        return Err(StoreError::Refused {
+            path: dir.to_path_buf(),
+            message: "is not a job folder sweep wrote (a link or a file): left as it is".into(),
+        });
+    }
+    for name in HASHED_FILES {
+        let path = dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => fs::remove_file(&path).map_err(io_at(&path))?,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io { path, source: e }),
+        }
+    }
+    fs::remove_dir(dir).map_err(io_at(dir))
+}
+
+/// The refusal of a run or prune that would replace or remove job folders
+/// holding entries sweep did not write: `found` is (the job folder as
+/// shown, its [`foreign_entries`]); `root` the results folder; `what` says
+/// what would happen to them, `again` what to do once they are moved out.
+pub fn foreign_refusal(root: &Path, found: &[(String, Vec<String>)], what: &str, again: &str) -> StoreError {
+    let shown: Vec<String> =
+        found.iter().take(5).map(|(job, names)| format!("{job}: {}", names.join(", "))).collect();
+    let more = if found.len() > 5 { format!("; and {} more", found.len() - 5) } else { String::new() };
+    let (folders, hold) = if found.len() == 1 {
+        ("1 job folder".to_string(), "holds")
+    } else {
+        (format!("{} job folders", found.len()), "hold")
+    };
+    StoreError::Refused {
+        path: root.to_path_buf(),
+        message: format!(
+            "{folders} that {what} {hold} entries sweep did not write ({}{more}); sweep never removes what \
+             it did not write: move them out of the job folder, then {again}; nothing was changed",
+            shown.join("; ")
+        ),
     }
 }
 
@@ -404,7 +488,22 @@ impl Prepared {
                 ) => {}
             Err(e) => return Err(StoreError::Io { path: final_dir.clone(), source: e }),
         }
-        let old = tmp.with_extension("old");
+        // Checked again here (the run checked every job before training):
+        // a folder holding anything sweep did not write is not replaced.
+        let foreign = foreign_entries(final_dir)?;
+        if !foreign.is_empty() {
+            return Err(StoreError::Refused {
+                path: final_dir.clone(),
+                message: format!(
+                    "holds {}, which sweep did not write: not replaced (move it out, then run again)",
+                    foreign.join(", ")
+                ),
+            });
+        }
+        // `<id>.old` beside the new folder (an id may hold dots).
+        let mut old_name = tmp.file_name().unwrap_or_default().to_os_string();
+        old_name.push(".old");
+        let old = tmp.with_file_name(old_name);
         let replaced = match fs::rename(&*final_dir, &old) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -421,7 +520,7 @@ impl Prepared {
         }
         *kept = true;
         if replaced {
-            let _ = fs::remove_dir_all(&old);
+            let _ = remove_job_dir(&old);
         }
         Ok(self.result.clone())
     }
@@ -506,8 +605,10 @@ fn remove_replaced(folder: &Path) {
     let Some(root) = jobs.parent() else { return };
     let name = folder.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let doomed = root.join(TMP).join(format!("{name}.{}.{}.replaced", std::process::id(), unique()));
-    if fs::rename(folder, &doomed).is_ok() {
-        let _ = fs::remove_dir_all(&doomed);
+    // Only a folder of sweep's own files goes (the run checked every one
+    // before training).
+    if foreign_entries(folder).is_ok_and(|f| f.is_empty()) && fs::rename(folder, &doomed).is_ok() {
+        let _ = remove_job_dir(&doomed);
     }
 }
 
@@ -577,7 +678,6 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
         for p in batch {
             match &p.pending {
                 Pending::Folder { tmp, .. } => {
-                    use super::layout::HASHED_FILES;
                     for name in HASHED_FILES {
                         let path = tmp.join(name);
                         if path.exists() {

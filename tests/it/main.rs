@@ -21,6 +21,7 @@ mod reliability;
 mod report;
 mod report_html;
 mod run;
+mod runsafe;
 mod save;
 mod save_report;
 mod slurm;
