@@ -1479,6 +1479,7 @@ mod tests {
             rows: vec![SeedRow {
                 label: "lr=0.1".into(),
                 seeds: accs.iter().enumerate().map(|(s, &a)| (s as u64, a, false)).collect(),
+                counts: Vec::new(),
             }],
         };
         let (xs, _) = tick_labels(&seeds_svg(&figure(&[0.867, 0.9, 0.967, 1.0])).unwrap());
