@@ -1326,7 +1326,11 @@ mod tests {
             curve: "jobs/j/curve.csv".into(),
             at: store::JobRef::folder(&job),
         };
-        let rows = Rows::from_rows(dir.path(), &[row]);
+        // The same curve, its job's parameters saying 100 epochs.
+        let mut short = row.clone();
+        let params: toml::Table = toml::from_str("epochs = 100\nlog_every = 1").unwrap();
+        short.params = store::Params::from_table(&params);
+        let rows = Rows::from_rows(dir.path(), &[row, short]);
         let report = Report::new(dir.path(), &rows, None);
         let recs = report.records(&rows[0]).unwrap();
         assert!(recs.len() <= MAX_CURVE_POINTS + 1, "{}", recs.len());
@@ -1334,11 +1338,8 @@ mod tests {
         assert_eq!(recs.last().unwrap().epoch, 10_000);
         assert!(recs.windows(2).all(|w| w[1].epoch - w[0].epoch <= 3));
         // A short curve is read whole.
-        let params: toml::Table = toml::from_str("epochs = 100\nlog_every = 1").unwrap();
-        let mut short = rows[0].clone();
-        short.params = store::Params::from_table(&params);
         assert_eq!(
-            report.records(&short).unwrap().len(),
+            report.records(&rows[1]).unwrap().len(),
             10_001,
             "logged epochs within the budget: all of them"
         );

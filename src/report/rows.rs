@@ -1,8 +1,9 @@
-//! The rows the report holds: one compact [`Row`] a job (88 bytes: seed,
-//! shared typed parameters, the outcome's six numbers and a few flags),
-//! every job id front-coded in one buffer (a few bytes an id), and a job's
-//! place only where it is not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its id and
-//! paths; at 100,000 jobs the report held 25 MB of them.
+//! The rows the report holds: one compact [`Row`] a job (40 bytes: seed,
+//! shared typed parameters, final loss and accuracy, and the outcome's
+//! rarer numbers out of line only when present), every job id front-coded
+//! in one buffer (a few bytes an id), and a job's place only where it is
+//! not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its
+//! id and paths; at 100,000 jobs the report held 25 MB of them.
 //!
 //! Only what the report reads is kept: not the files hash, not a status
 //! other than `diverged`, not `min_loss`, not the curve's path (the report
@@ -11,19 +12,17 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::spec::Typed;
 use crate::store::{self, JobRef, Params, StoreError, SummaryRow};
 
-/// Bits of [`Outcome::flags`].
+/// Bits of [`Outcome::flags`] (and [`Rare::flags`]).
 const DIVERGED: u8 = 1;
 const TEST_LOSS: u8 = 1 << 1;
 const TEST_ACCURACY: u8 = 1 << 2;
 const AT_TARGET: u8 = 1 << 3;
 const DIVERGED_EPOCH: u8 = 1 << 4;
-/// The job is stored elsewhere than the usual `jobs/<id>/` (see
-/// [`Rows::place`]).
-const ELSEWHERE: u8 = 1 << 5;
 
 /// What a finished job records, as the report reads it: the numbers of
 /// [`store::JobOutcome`] it uses, an absent one flagged rather than held as
@@ -40,23 +39,6 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn of(o: &store::JobOutcome) -> Outcome {
-        let bit = |present: bool, b: u8| if present { b } else { 0 };
-        Outcome {
-            final_loss: o.final_loss,
-            final_accuracy: o.final_accuracy,
-            final_test_loss: o.final_test_loss.unwrap_or_default(),
-            final_test_accuracy: o.final_test_accuracy.unwrap_or_default(),
-            epoch_at_target: o.epoch_at_target.unwrap_or_default(),
-            diverged_epoch: o.diverged_epoch.unwrap_or_default(),
-            flags: bit(o.diverged(), DIVERGED)
-                | bit(o.final_test_loss.is_some(), TEST_LOSS)
-                | bit(o.final_test_accuracy.is_some(), TEST_ACCURACY)
-                | bit(o.epoch_at_target.is_some(), AT_TARGET)
-                | bit(o.diverged_epoch.is_some(), DIVERGED_EPOCH),
-        }
-    }
-
     fn has(&self, bit: u8) -> bool {
         self.flags & bit != 0
     }
@@ -86,37 +68,74 @@ impl Outcome {
     }
 }
 
-/// One job as the report holds it; its id and place are in its [`Rows`].
-/// The outcome's numbers are fields of the row (an [`Outcome`] of its own
-/// would pad its flags to 8 bytes): [`Row::outcome`] reads them.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub seed: u64,
-    /// Every parameter, typed (shared by the rows of one configuration).
-    pub params: Params,
-    final_loss: f64,
-    final_accuracy: f64,
+/// The parts of an outcome most jobs lack (a test split, an epoch at the
+/// target accuracy, a divergence), held out of the row only when one is
+/// present: 40 bytes and an allocation for such a job, none for the others.
+#[derive(Debug, Clone, PartialEq)]
+struct Rare {
     final_test_loss: f64,
     final_test_accuracy: f64,
     epoch_at_target: u64,
     diverged_epoch: u64,
-    /// Where the id's entry starts in [`Rows::ids`].
-    id_start: usize,
+    /// Bits of [`Outcome::flags`].
     flags: u8,
+}
+
+impl Rare {
+    /// The rare parts of `o` (None: it has none).
+    fn of(o: &store::JobOutcome) -> Option<Box<Rare>> {
+        let bit = |present: bool, b: u8| if present { b } else { 0 };
+        let flags = bit(o.diverged(), DIVERGED)
+            | bit(o.final_test_loss.is_some(), TEST_LOSS)
+            | bit(o.final_test_accuracy.is_some(), TEST_ACCURACY)
+            | bit(o.epoch_at_target.is_some(), AT_TARGET)
+            | bit(o.diverged_epoch.is_some(), DIVERGED_EPOCH);
+        (flags != 0).then(|| {
+            Box::new(Rare {
+                final_test_loss: o.final_test_loss.unwrap_or_default(),
+                final_test_accuracy: o.final_test_accuracy.unwrap_or_default(),
+                epoch_at_target: o.epoch_at_target.unwrap_or_default(),
+                diverged_epoch: o.diverged_epoch.unwrap_or_default(),
+                flags,
+            })
+        })
+    }
+}
+
+/// One job as the report holds it, 40 bytes: its seed, its configuration's
+/// parameters (one allocation per configuration, shared), the two numbers
+/// of the outcome every job has, and the rare ones ([`Rare`]) when
+/// present. Its id and place are in its [`Rows`], found by its index.
+#[derive(Debug)]
+pub struct Row {
+    pub seed: u64,
+    /// Every parameter, typed (shared by the rows of one configuration).
+    pub params: Arc<Params>,
+    final_loss: f64,
+    final_accuracy: f64,
+    rare: Option<Box<Rare>>,
 }
 
 impl Row {
     /// The job's outcome.
     pub fn outcome(&self) -> Outcome {
-        Outcome {
+        let mut o = Outcome {
             final_loss: self.final_loss,
             final_accuracy: self.final_accuracy,
-            final_test_loss: self.final_test_loss,
-            final_test_accuracy: self.final_test_accuracy,
-            epoch_at_target: self.epoch_at_target,
-            diverged_epoch: self.diverged_epoch,
-            flags: self.flags,
+            final_test_loss: 0.0,
+            final_test_accuracy: 0.0,
+            epoch_at_target: 0,
+            diverged_epoch: 0,
+            flags: 0,
+        };
+        if let Some(r) = &self.rare {
+            o.final_test_loss = r.final_test_loss;
+            o.final_test_accuracy = r.final_test_accuracy;
+            o.epoch_at_target = r.epoch_at_target;
+            o.diverged_epoch = r.diverged_epoch;
+            o.flags = r.flags;
         }
+        o
     }
 
     /// A parameter's typed value (None: absent).
@@ -142,6 +161,11 @@ impl Row {
     }
 }
 
+/// Configurations remembered to share their parameters between rows (a
+/// configuration's jobs come together in plan order; a few more cover
+/// seeds interleaved across configurations).
+const RECENT: usize = 8;
+
 /// The rows of a results folder, in the order [`store::each_row`] gives
 /// them (plan order), with their ids and places.
 #[derive(Debug, Default)]
@@ -160,8 +184,10 @@ pub struct Rows {
     count: usize,
     last_id: Vec<u8>,
     /// Where a job is stored when not in the usual `jobs/<id>/` (a packed
-    /// job, a folder elsewhere), by its id's start in `ids`.
+    /// job, a folder elsewhere), by its row's index.
     places: HashMap<usize, JobRef>,
+    /// The configurations last pushed, most recent last (while reading).
+    recent: Vec<Arc<Params>>,
 }
 
 impl std::ops::Deref for Rows {
@@ -221,31 +247,42 @@ impl Rows {
         rows.ids.shrink_to_fit();
         rows.restarts.shrink_to_fit();
         rows.last_id = Vec::new();
+        rows.recent = Vec::new();
         Ok(rows)
     }
 
     /// Appends `row`; `jobs` is the folder's `jobs/`, where a job's usual
     /// place is `jobs/<id>/`.
     pub fn push(&mut self, row: &SummaryRow, jobs: &Path) {
-        let id_start = self.push_id(row.job_id.as_bytes());
-        let mut o = Outcome::of(&row.outcome);
+        self.push_id(row.job_id.as_bytes());
         let usual = matches!(&row.at, JobRef::Folder(p) if *p == jobs.join(&row.job_id));
         if !usual {
-            o.flags |= ELSEWHERE;
-            self.places.insert(id_start, row.at.clone());
+            self.places.insert(self.rows.len(), row.at.clone());
         }
+        let params = self.shared(&row.params);
         self.rows.push(Row {
             seed: row.seed,
-            params: row.params.clone(),
-            final_loss: o.final_loss,
-            final_accuracy: o.final_accuracy,
-            final_test_loss: o.final_test_loss,
-            final_test_accuracy: o.final_test_accuracy,
-            epoch_at_target: o.epoch_at_target,
-            diverged_epoch: o.diverged_epoch,
-            id_start,
-            flags: o.flags,
+            params,
+            final_loss: row.outcome.final_loss,
+            final_accuracy: row.outcome.final_accuracy,
+            rare: Rare::of(&row.outcome),
         });
+    }
+
+    /// `params` shared with a row pushed recently when equal, else held
+    /// anew.
+    fn shared(&mut self, params: &Params) -> Arc<Params> {
+        if let Some(i) = self.recent.iter().rposition(|p| **p == *params) {
+            let held = self.recent.remove(i);
+            self.recent.push(held.clone());
+            return held;
+        }
+        let held = Arc::new(params.clone());
+        if self.recent.len() == RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(held.clone());
+        held
     }
 
     /// Rows made whole (tests and small callers): each job in its usual
@@ -259,12 +296,10 @@ impl Rows {
         held
     }
 
-    /// Appends an id's entry; returns where it starts (every entry is at
-    /// least two bytes long, so no two rows share a start).
-    fn push_id(&mut self, id: &[u8]) -> usize {
-        let start = self.ids.len();
+    /// Appends an id's entry.
+    fn push_id(&mut self, id: &[u8]) {
         let shared = if self.count.is_multiple_of(RESTART) {
-            self.restarts.push(start);
+            self.restarts.push(self.ids.len());
             0
         } else {
             self.last_id.iter().zip(id).take_while(|(a, b)| a == b).count()
@@ -275,26 +310,21 @@ impl Rows {
         self.last_id.clear();
         self.last_id.extend_from_slice(id);
         self.count += 1;
-        start
     }
 
     /// A row's job id (decoded from the restart before it: at most
-    /// [`RESTART`] entries).
+    /// [`RESTART`] entries; empty for a row not of these rows).
     pub fn id(&self, row: &Row) -> String {
-        let restart = self.restarts.partition_point(|&r| r <= row.id_start).saturating_sub(1);
-        let mut at = self.restarts.get(restart).copied().unwrap_or_default();
+        let Some(index) = self.index_of(row) else { return String::new() };
+        let mut at = self.restarts.get(index / RESTART).copied().unwrap_or_default();
         let mut id: Vec<u8> = Vec::new();
-        while at <= row.id_start {
-            let entry = at;
+        for _ in 0..=index % RESTART {
             let (Some(shared), Some(rest)) = (varint(&self.ids, &mut at), varint(&self.ids, &mut at)) else {
                 break;
             };
             id.truncate(shared);
             id.extend_from_slice(self.ids.get(at..at + rest).unwrap_or_default());
             at += rest;
-            if entry == row.id_start {
-                break;
-            }
         }
         // The bytes of a `String` pushed whole: valid UTF-8.
         String::from_utf8_lossy(&id).into_owned()
@@ -310,9 +340,11 @@ impl Rows {
 
     /// Where a row's job is stored, under the results folder `dir`.
     pub fn place(&self, dir: &Path, row: &Row) -> std::borrow::Cow<'_, JobRef> {
-        match self.places.get(&row.id_start) {
-            Some(at) if row.flags & ELSEWHERE != 0 => std::borrow::Cow::Borrowed(at),
-            _ => std::borrow::Cow::Owned(JobRef::Folder(dir.join(store::JOBS).join(self.id(row)))),
+        let elsewhere =
+            if self.places.is_empty() { None } else { self.index_of(row).and_then(|i| self.places.get(&i)) };
+        match elsewhere {
+            Some(at) => std::borrow::Cow::Borrowed(at),
+            None => std::borrow::Cow::Owned(JobRef::Folder(dir.join(store::JOBS).join(self.id(row)))),
         }
     }
 }
@@ -322,8 +354,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_row_keeps_what_the_report_reads_in_88_bytes() {
-        assert!(std::mem::size_of::<Row>() <= 88, "{}", std::mem::size_of::<Row>());
+    fn a_row_keeps_what_the_report_reads_in_40_bytes() {
+        assert!(std::mem::size_of::<Row>() <= 40, "{}", std::mem::size_of::<Row>());
         let dir = Path::new("results/baseline");
         let full = store::load_rows(dir).unwrap();
         let rows = Rows::read(dir, 4).unwrap();
@@ -331,9 +363,11 @@ mod tests {
         for (i, r) in rows.iter().enumerate() {
             assert_eq!(rows.index_of(r), Some(i));
         }
-        assert_eq!(rows.index_of(&rows[0].clone()), None, "a copy is not one of the rows");
+        let copy = Row { params: rows[0].params.clone(), rare: rows[0].rare.clone(), ..rows[0] };
+        assert_eq!(rows.index_of(&copy), None, "a copy is not one of the rows");
+        assert_eq!(rows.id(&copy), "", "a copy has no id here");
         for (r, f) in rows.iter().zip(&full) {
-            assert_eq!((rows.id(r), r.seed, &r.params), (f.job_id.clone(), f.seed, &f.params));
+            assert_eq!((rows.id(r), r.seed, &*r.params), (f.job_id.clone(), f.seed, &f.params));
             let (o, ro) = (&f.outcome, r.outcome());
             assert_eq!(ro.diverged(), o.diverged());
             assert_eq!(ro.final_loss().to_bits(), o.final_loss.to_bits());
@@ -344,7 +378,7 @@ mod tests {
             assert_eq!(ro.diverged_epoch(), o.diverged_epoch);
             // The usual folder is not held, and is found where the row's
             // place and curve path point.
-            assert!(!ro.has(ELSEWHERE), "{}", f.job_id);
+            assert!(rows.places.is_empty(), "{}", f.job_id);
             match rows.place(dir, r).as_ref() {
                 JobRef::Folder(job) => {
                     assert_eq!(job, &dir.join(store::JOBS).join(&f.job_id));
@@ -395,7 +429,56 @@ mod tests {
         assert_eq!(back, ids);
         assert!(rows.restarts.len() == ids.len().div_ceil(RESTART));
         // Plan-order ids cost a few bytes each, not their length.
-        let plan_order = &rows.ids[..rows[45].id_start];
-        assert!(plan_order.len() < 45 * 12, "{} bytes for 45 ids", plan_order.len());
+        let mut plan_order = Rows::default();
+        for id in &ids[..45] {
+            plan_order.push_id(id.as_bytes());
+        }
+        assert!(plan_order.ids.len() < 45 * 12, "{} bytes for 45 ids", plan_order.ids.len());
+    }
+
+    /// The rare parts of an outcome (a test split, an epoch at target, a
+    /// divergence) come back as pushed, alone or together; a row without
+    /// them holds none; rows of one configuration share their parameters,
+    /// interleaved or not.
+    #[test]
+    fn rare_outcomes_and_shared_parameters_come_back_as_pushed() {
+        let dir = Path::new("results/baseline");
+        let full = store::load_rows(dir).unwrap();
+        let (a, b) = (full[0].clone(), full.iter().find(|r| r.params != full[0].params).unwrap().clone());
+        let mut pushed = Vec::new();
+        for i in 0..40u64 {
+            let mut r = if i % 3 == 0 { b.clone() } else { a.clone() };
+            r.job_id = format!("job-{i}");
+            r.seed = i;
+            let o = &mut r.outcome;
+            o.final_test_loss = (i & 1 != 0).then_some(i as f64 / 7.0);
+            o.final_test_accuracy = (i & 2 != 0).then_some(1.0 / (i as f64 + 1.0));
+            o.epoch_at_target = (i & 4 != 0).then_some(i * 3);
+            o.diverged_epoch = (i & 8 != 0).then_some(i + 1);
+            if i & 16 != 0 {
+                o.status = "diverged".into();
+            }
+            pushed.push(r);
+        }
+        let rows = Rows::from_rows(dir, &pushed);
+        for (r, f) in rows.iter().zip(&pushed) {
+            let (o, ro) = (&f.outcome, r.outcome());
+            assert_eq!(rows.id(r), f.job_id);
+            assert_eq!(ro.diverged(), o.diverged(), "{}", f.job_id);
+            assert_eq!(ro.final_loss().to_bits(), o.final_loss.to_bits());
+            assert_eq!(ro.final_accuracy().to_bits(), o.final_accuracy.to_bits());
+            assert_eq!(ro.final_test_loss().map(f64::to_bits), o.final_test_loss.map(f64::to_bits));
+            assert_eq!(ro.final_test_accuracy().map(f64::to_bits), o.final_test_accuracy.map(f64::to_bits));
+            assert_eq!(ro.epoch_at_target(), o.epoch_at_target);
+            assert_eq!(ro.diverged_epoch(), o.diverged_epoch);
+            assert_eq!(r.rare.is_none(), f.seed & 31 == 0 && !o.diverged(), "{}", f.job_id);
+            assert_eq!(*r.params, f.params);
+            let first = if f.seed % 3 == 0 { &rows[0] } else { &rows[1] };
+            assert!(
+                Arc::ptr_eq(&r.params, &first.params),
+                "{} shares its configuration's parameters",
+                f.job_id
+            );
+        }
     }
 }
