@@ -181,7 +181,9 @@ pub enum Command {
     Prune {
         /// A results folder, e.g. results/lr.
         dir: PathBuf,
-        /// Remove them (only whole job folders sweep wrote); without it, only list them.
+        /// Remove them: only the files sweep wrote in each job folder, then the empty folder; a
+        /// folder holding anything else is refused (exit 2) before anything is removed.
+        /// Without it, only list them.
         #[arg(long)]
         delete: bool,
     },
