@@ -110,30 +110,43 @@ impl ConfigHasher<'_, '_> {
     }
 }
 
-/// The plan's jobs by id: a 64-bit hash of each id with its plan index,
-/// sorted (16 bytes a job, no string); a hash shared by two ids compares
-/// the ids themselves.
+/// The plan's jobs by id: 32 bits of a hash of each id with its plan
+/// index, sorted (8 bytes a job, no string); the candidates under one key
+/// are confirmed by comparing the ids themselves (a false candidate comes
+/// once in 2^32 / plan-size lookups, and costs one id built).
 pub struct IdLookup<'p> {
     plan: &'p Plan,
-    ids: Vec<(u64, usize)>,
+    ids: Ids,
+}
+
+/// (key, plan index) pairs, sorted: 32-bit indices for any plan that fits
+/// them (every plan a machine can hold: a plan job alone is 16 bytes).
+enum Ids {
+    Narrow(Vec<(u32, u32)>),
+    Wide(Vec<(u32, usize)>),
 }
 
 impl IdLookup<'_> {
     /// The plan index of the job whose id is `id`, if it is the plan's.
     pub fn find(&self, id: &str) -> Option<usize> {
-        let hash = id_key(id);
-        let first = self.ids.partition_point(|&(k, _)| k < hash);
-        self.ids[first..]
-            .iter()
-            .take_while(|&&(k, _)| k == hash)
-            .find(|&&(_, i)| self.plan.id(&self.plan.jobs[i]) == id)
-            .map(|&(_, i)| i)
+        let key = id_key(id);
+        let is = |i: usize| self.plan.id(&self.plan.jobs[i]) == id;
+        match &self.ids {
+            Ids::Narrow(ids) => {
+                let first = ids.partition_point(|&(k, _)| k < key);
+                ids[first..].iter().take_while(|&&(k, _)| k == key).map(|&(_, i)| i as usize).find(|&i| is(i))
+            }
+            Ids::Wide(ids) => {
+                let first = ids.partition_point(|&(k, _)| k < key);
+                ids[first..].iter().take_while(|&&(k, _)| k == key).map(|&(_, i)| i).find(|&i| is(i))
+            }
+        }
     }
 }
 
-/// [`IdLookup`]'s hash of an id.
-fn id_key(id: &str) -> u64 {
-    Fnv64::default().bytes(id.as_bytes()).finish()
+/// [`IdLookup`]'s key of an id: the high half of its 64-bit FNV-1a hash.
+fn id_key(id: &str) -> u32 {
+    (Fnv64::default().bytes(id.as_bytes()).finish() >> 32) as u32
 }
 
 /// What a plan is estimated to need (bytes, as f64: no plan overflows it).
@@ -390,8 +403,21 @@ impl Plan {
     /// Finds jobs by id ([`IdLookup`]): for names read from a folder or an
     /// index, without a string per job.
     pub fn id_lookup(&self) -> IdLookup<'_> {
-        let mut ids: Vec<(u64, usize)> = self.jobs.iter().map(|j| (id_key(&self.id(j)), j.index)).collect();
-        ids.sort_unstable();
+        let key = |j: &Job| id_key(&self.id(j));
+        let ids = match u32::try_from(self.jobs.len()) {
+            Ok(_) => {
+                let mut ids = Vec::with_capacity(self.jobs.len());
+                // Every index is below the plan's length, which fits.
+                ids.extend(self.jobs.iter().map(|j| (key(j), j.index as u32)));
+                ids.sort_unstable();
+                Ids::Narrow(ids)
+            }
+            Err(_) => {
+                let mut ids: Vec<(u32, usize)> = self.jobs.iter().map(|j| (key(j), j.index)).collect();
+                ids.sort_unstable();
+                Ids::Wide(ids)
+            }
+        };
         IdLookup { plan: self, ids }
     }
 
@@ -1096,6 +1122,24 @@ mod pinned {
         assert_eq!((p.jobs.len(), p.jobs.capacity()), (20_000, 20_000));
         assert_eq!((p.swept.len(), p.prefixes.len(), p.configs.len(), p.renamed.len()), (4, 4, 4, 0));
         assert_eq!(p.id(&p.jobs[19_999]), "lr-0.3_activation-tanh_seed-4999");
+    }
+
+    /// [`IdLookup`] keeps 32 bits of each id's hash: among a million ids some
+    /// keys are shared, and every id must still find its own job, and an id
+    /// of no job none.
+    #[test]
+    fn the_id_lookup_finds_every_job_though_keys_collide() {
+        let p = plan("seeds = 500000\n[grid]\nlr = [1.0, 0.3]\n");
+        let mut keys: Vec<u32> = p.jobs.iter().map(|j| id_key(&p.id(j))).collect();
+        keys.sort_unstable();
+        assert!(keys.windows(2).any(|w| w[0] == w[1]), "no shared key: the test would test nothing");
+        let ids = p.id_lookup();
+        for j in &p.jobs {
+            assert_eq!(ids.find(&p.id(j)), Some(j.index));
+        }
+        for other in ["lr-1.0_seed-500000", "lr-0.1_seed-0", "", "lr-1.0_seed-0 "] {
+            assert_eq!(ids.find(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -233,13 +233,19 @@ impl<'a> IntoIterator for &'a Rows {
 }
 
 impl Rows {
-    /// The folder's rows ([`store::each_row`]), room for `expected` made up
-    /// front (at most 2^20: a larger plan of which few jobs ran reserves no
-    /// more).
+    /// The folder's rows ([`store::each_row`]), room for `expected` made
+    /// when the first row comes (at most 2^20: a larger plan of which few
+    /// jobs ran reserves no more). Not before: while the folder is being
+    /// opened, the store matches the listing of jobs/ to the plan's ids
+    /// (16 bytes a plan job, freed once done), and the two need not be
+    /// held at once.
     pub fn read(dir: &Path, expected: usize) -> Result<Rows, StoreError> {
-        let mut rows = Rows { rows: Vec::with_capacity(expected.min(1 << 20)), ..Rows::default() };
+        let mut rows = Rows::default();
         let usual = dir.join(store::JOBS);
         store::each_row(dir, &mut |row| {
+            if rows.rows.capacity() == 0 {
+                rows.rows.reserve_exact(expected.min(1 << 20));
+            }
             rows.push(&row, &usual);
             Ok(())
         })?;
