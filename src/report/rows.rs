@@ -143,21 +143,14 @@ impl Row {
         self.params.get(key)
     }
 
-    /// A parameter as displayed (summary.csv's cell; empty when absent).
+    /// A parameter as displayed ([`Params::shown`]).
     pub fn shown(&self, key: &str) -> String {
-        self.param(key).map(ToString::to_string).unwrap_or_default()
+        self.params.shown(key)
     }
 
-    /// A choice-valued parameter as its enum, as [`SummaryRow::choice`].
+    /// A choice-valued parameter as its enum ([`Params::choice`]).
     pub fn choice<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
-        match self.param(key) {
-            Some(Typed::Str(name)) => name.parse().ok(),
-            Some(_) => None,
-            None => match crate::spec::find_key(key)?.kind {
-                crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
-                _ => None,
-            },
-        }
+        self.params.choice(key)
     }
 }
 

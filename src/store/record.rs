@@ -573,6 +573,25 @@ impl Params {
         self.0.get(i)?.as_ref()
     }
 
+    /// A parameter as displayed (summary.csv's cell; empty when absent).
+    pub fn shown(&self, key: &str) -> String {
+        self.get(key).map(ToString::to_string).unwrap_or_default()
+    }
+
+    /// A choice-valued parameter as its enum: absent, the key's default
+    /// (what a job of an older sweep without the key trained with). None:
+    /// not one of the enum's names (a file path), or not a choice.
+    pub fn choice<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        match self.get(key) {
+            Some(Typed::Str(name)) => name.parse().ok(),
+            Some(_) => None,
+            None => match crate::spec::find_key(key)?.kind {
+                crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
+                _ => None,
+            },
+        }
+    }
+
     /// Every key with its value, in [`KEYS`] order.
     pub fn typed(&self) -> impl Iterator<Item = (&'static Key, Option<&Typed>)> {
         KEYS.iter().zip(self.0.iter().map(Option::as_ref))
@@ -630,23 +649,14 @@ impl SummaryRow {
         self.params.get(key)
     }
 
-    /// A parameter as displayed (summary.csv's cell; empty when absent).
+    /// A parameter as displayed ([`Params::shown`]).
     pub fn shown(&self, key: &str) -> String {
-        self.param(key).map(ToString::to_string).unwrap_or_default()
+        self.params.shown(key)
     }
 
-    /// A choice-valued parameter as its enum: absent, the key's default
-    /// (what a job of an older sweep without the key trained with). None:
-    /// not one of the enum's names (a file path), or not a choice.
+    /// A choice-valued parameter as its enum ([`Params::choice`]).
     pub fn choice<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
-        match self.param(key) {
-            Some(Typed::Str(name)) => name.parse().ok(),
-            Some(_) => None,
-            None => match crate::spec::find_key(key)?.kind {
-                crate::spec::Kind::Choice { default, .. } => default.parse().ok(),
-                _ => None,
-            },
-        }
+        self.params.choice(key)
     }
 }
 

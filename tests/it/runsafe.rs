@@ -3,35 +3,10 @@
 //! study, whatever made the hash change; a job folder holding anything
 //! sweep did not write there is never replaced or deleted.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::common::{stderr, stdout, sweep, write};
-
-/// Every entry under `root`, links as their target (never followed), as
-/// relative path -> contents.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.file_type().is_symlink() {
-                out.insert(rel, format!("-> {}", fs::read_link(&p).unwrap().display()));
-            } else if meta.is_dir() {
-                out.insert(rel.clone(), "/".into());
-                walk(root, &p, out);
-            } else {
-                out.insert(rel, String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
+use crate::common::{snapshot, stderr, stdout, sweep, write};
 
 const IRIS: &str = "seeds = 2\n[base]\ndataset = \"../iris_copy.csv\"\nlabel_column = \"species\"\n\
                     output_activation = \"softmax\"\nloss = \"ce\"\nepochs = 30\n[grid]\nlr = [0.1, 0.01]\n";

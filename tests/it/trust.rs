@@ -2,37 +2,12 @@
 //! per way a careless or new user broke it. Each runs the real binary on
 //! temporary folders.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::common::{stderr, stdout, sweep, write};
+use crate::common::{snapshot, stderr, stdout, sweep, write};
 
 const SMALL: &str = "seeds = 2\n[base]\nepochs = 20\n[grid]\nlr = [0.1, 0.5]\n";
-
-/// Every entry under `root`, hidden ones and links included (a link as its
-/// target, never followed), as relative path -> contents.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.file_type().is_symlink() {
-                out.insert(rel, format!("-> {}", fs::read_link(&p).unwrap().display()));
-            } else if meta.is_dir() {
-                out.insert(rel.clone(), "/".into());
-                walk(root, &p, out);
-            } else {
-                out.insert(rel, String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
 
 /// A home folder as a careless `--out "$HOME"` finds it: files in `.tmp/`
 /// shaped like sweep's temporary names, a lock file, and a `.cache` link to
