@@ -168,26 +168,9 @@ fn check_out(out: &Path) -> Result<(), Error> {
     }
 }
 
-/// What a results folder holds that an `--out FILE` may never replace or
-/// land in (SPEC 6, Ownership): its study, its jobs, sweep's own folders
-/// and the files sweep derives from them.
-const OWN_ENTRIES: [&str; 11] = [
-    store::MANIFEST,
-    store::SUMMARY,
-    store::TIMING,
-    store::JOBS,
-    store::PACKS,
-    store::OWN,
-    store::REPORT,
-    store::PAGE,
-    store::FIGURES,
-    store::SLURM_SCRIPTS,
-    ".tmp",
-];
-
 /// The output file of `report --out` or `export --out`, checked before
 /// anything is read or written: a folder is refused, so is any path in a
-/// results folder's own entries ([`OWN_ENTRIES`]: its manifest.toml,
+/// results folder's own entries ([`store::OWN_ENTRIES`]: its manifest.toml,
 /// summary.csv, jobs/, packs/, .sweep/, ...), in `dir` or any other results
 /// folder, except `own` in `dir` (report.md for `report`: its default); an
 /// existing file is replaced only with `force` (sweep cannot tell one it
@@ -211,7 +194,7 @@ fn check_out_file(out: &Path, dir: &Path, own: Option<&str>, force: bool) -> Res
         let Ok(rel) = target.strip_prefix(folder) else { continue };
         let Some(first) = rel.components().next() else { continue };
         let first = first.as_os_str().to_string_lossy();
-        if !OWN_ENTRIES.contains(&first.as_ref()) {
+        if !store::OWN_ENTRIES.contains(&first.as_ref()) {
             continue;
         }
         let is_own = own.is_some_and(|o| rel == Path::new(o)) && real_dir.as_deref() == Some(folder);

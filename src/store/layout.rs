@@ -28,9 +28,10 @@ pub const TMP: &str = ".sweep/tmp";
 /// readers tell the study run from a manifest.toml edited since; relative to
 /// the results folder. Folders of an older sweep have none.
 pub const MANIFEST_HASH: &str = ".sweep/manifest.sha256";
+/// The temporary place of an older sweep (before [`OWN`]).
+const LEGACY_TMP: &str = ".tmp";
 /// What a results folder of an older sweep (before the marker) may hold.
-const LEGACY_ENTRIES: &[&str] =
-    &["manifest.toml", "summary.csv", "timing.csv", "jobs", ".tmp", "report.md", "figures", ".sweep"];
+const LEGACY_ENTRIES: &[&str] = &[MANIFEST, SUMMARY, TIMING, JOBS, LEGACY_TMP, REPORT, FIGURES, OWN];
 pub const PARAMS: &str = "params.toml";
 pub const CURVE: &str = "curve.csv";
 pub const PREDICTIONS: &str = "predictions.csv";
@@ -69,6 +70,11 @@ pub const FIGURES: &str = "figures";
 pub const FIGURE_LIST: &str = ".sweep-figures";
 /// The scripts `sweep slurm` writes and submits, and the Slurm logs.
 pub const SLURM_SCRIPTS: &str = "slurm";
+/// What a results folder holds that an `--out FILE` may never replace or
+/// land in (SPEC 6, Ownership): its study, its jobs, sweep's own folders
+/// and the files sweep derives from them.
+pub const OWN_ENTRIES: [&str; 11] =
+    [MANIFEST, SUMMARY, TIMING, JOBS, PACKS, OWN, REPORT, PAGE, FIGURES, SLURM_SCRIPTS, LEGACY_TMP];
 
 /// The files of a job folder whose hashes params.toml records, in the order
 /// `verify` reports them.
