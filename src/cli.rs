@@ -214,14 +214,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub shard_count: Option<usize>,
     /// Retrain jobs that already have results, and replace finished jobs of
-    /// another study in the folder (which a run refuses without it).
+    /// another study in the folder (which a run refuses without it). Never
+    /// a manifest.toml edited since a run wrote it: that is refused.
     #[arg(long)]
     pub force: bool,
     /// No progress bar (the closing summary line is still printed).
     #[arg(long, short)]
     pub quiet: bool,
     /// Run a very large plan (over 100,000 jobs, or over 5 GB of files:
-    /// curves, predictions, models) without asking.
+    /// curves, predictions, models) without asking; with --shard, the
+    /// shard's jobs are counted.
     #[arg(long)]
     pub yes: bool,
 }

@@ -85,21 +85,32 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
         .map_err(|e: String| Error::usage(format!("--shard auto: {e}")))
 }
 
-/// A very large plan, or one whose curves would fill a disk, needs `--yes`.
-fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(), Error> {
-    if plan.jobs.len() > LARGE_PLAN && !yes {
+/// A very large run, or one whose curves would fill a disk, needs `--yes`.
+/// With `--shard`, the run is the shard's jobs: an array task of a large
+/// plan that trains a few of them asks for nothing.
+fn check_plan_size(
+    plan: &Plan,
+    shard: Option<Shard>,
+    yes: bool,
+    threads: Option<usize>,
+) -> Result<(), Error> {
+    let jobs = plan.shard(shard).count();
+    let what = match shard {
+        Some(s) => format!("the shard {}/{} of the plan has", s.index, s.count),
+        None => "the plan has".to_string(),
+    };
+    if jobs > LARGE_PLAN && !yes {
         return Err(Error::usage(format!(
-            "{}: the plan has {} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
+            "{}: {what} {jobs} jobs (over {LARGE_PLAN}); check it with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
-            plan.jobs.len()
         )));
     }
-    let size = plan.size();
+    let size = plan.size_of(shard);
     // Memory: refused always (an allocation abort loses the run and leaves
     // temporaries); every worker may hold a job this size at once.
     if let Some(total) = machine_memory() {
         let at_once = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let at_once = at_once.min(plan.jobs.len()).max(1) as f64;
+        let at_once = at_once.min(jobs).max(1) as f64;
         if size.memory * at_once > total {
             return Err(Error::usage(format!(
                 "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
@@ -119,7 +130,7 @@ fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(),
              raise `log_every`, use fewer samples, or check the plan with `sweep plan`, then pass --yes",
             plan.manifest.path.display(),
             human_bytes_f(size.disk()),
-            plan.jobs.len(),
+            jobs,
             disk_parts(&size),
             plan.id(&plan.jobs[size.disk_job]),
             human_bytes_f(size.largest_disk),
@@ -273,7 +284,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
     for plan in &plans {
-        check_plan_size(plan, args.yes, args.threads)?;
+        check_plan_size(plan, shard, args.yes, args.threads)?;
         check_out(&args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name)))?;
     }
     let mut any_failed = false;
@@ -995,7 +1006,7 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
 /// a Slurm job array plus a finishing job (or, with `--print`, shows them).
 pub fn slurm(args: &SlurmArgs) -> Result<ExitCode, Error> {
     let plan = load_plan(&args.manifest, &args.sets.sets)?;
-    check_plan_size(&plan, args.yes, Some(args.cpus_per_task))?;
+    check_plan_size(&plan, None, args.yes, Some(args.cpus_per_task))?;
     let jobs = plan.jobs.len();
     let tasks = match args.tasks {
         Some(n) if n > jobs => {

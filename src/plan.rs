@@ -675,6 +675,12 @@ impl Plan {
     /// count only when the `save` key keeps them (an unreadable `save` counts
     /// both: the run refuses it anyway).
     pub fn size(&self) -> PlanSize {
+        self.size_of(None)
+    }
+
+    /// [`Plan::size`] of the jobs of `shard` only (every job: None): a
+    /// shard's run writes and holds its own jobs, not the plan's.
+    pub fn size_of(&self, shard: Option<Shard>) -> PlanSize {
         let mut csv_shape: HashMap<PathBuf, (f64, f64)> = HashMap::new();
         let mut size = PlanSize::default();
         let save = self
@@ -682,7 +688,25 @@ impl Plan {
             .first()
             .and_then(|job| spec::Save::from_value(&self.value(job, "save")).ok())
             .unwrap_or_default();
-        for (spec, job) in self.configs() {
+        for (spec, first) in self.configs() {
+            // The configuration's jobs in the shard: seeds are innermost,
+            // so they are plan indices first .. first + seeds.
+            let seeds = self.manifest.seeds.len();
+            let Some(job) = self.jobs[first.index..first.index + seeds]
+                .iter()
+                .find(|j| shard.is_none_or(|s| s.contains(j)))
+            else {
+                continue;
+            };
+            let in_shard = match shard {
+                None => seeds,
+                Some(s) => {
+                    // Indices below `end` congruent to s.index mod s.count.
+                    let below =
+                        |end: usize| if end > s.index { (end - s.index - 1) / s.count + 1 } else { 0 };
+                    below(first.index + seeds) - below(first.index)
+                }
+            };
             let (rows, inputs) = match &spec.data.source {
                 DataSource::Csv(path) => *csv_shape.entry(path.clone()).or_insert_with(|| {
                     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -713,7 +737,7 @@ impl Plan {
                 + model;
             // Every seed costs the same; summed job by job, as the totals
             // always were (the same floating-point sums).
-            for _ in &self.manifest.seeds {
+            for _ in 0..in_shard {
                 size.curves += curves;
                 size.predictions += predictions;
                 size.models += model;

@@ -26,4 +26,5 @@ mod save;
 mod save_report;
 mod slurm;
 mod study_manifest;
+mod trial;
 mod trust;
