@@ -125,6 +125,7 @@ pub fn run_plan<'p>(
     let dir = ResultsDir::new(out);
     let manifest_text = plan.manifest.to_toml();
     refuse_overwriting_input(&dir, &plan.manifest.path, &manifest_text)?;
+    refuse_overwriting_edited_manifest(&dir, &manifest_text)?;
     dir.create()?;
     // This process's own temporary place, made before it joins the study
     // (so a process that has joined is seen: see `OtherProcesses`).
@@ -804,6 +805,31 @@ fn refuse_overwriting_input(dir: &ResultsDir, manifest: &Path, text: &str) -> Re
         });
     }
     Ok(())
+}
+
+/// Refuses a run that would write its manifest over a manifest.toml the
+/// user changed since a run wrote it (its SHA-256 is no longer the one in
+/// [`store::MANIFEST_HASH`]), with or without `--force`: sweep never
+/// overwrites what it did not write. Writing the same bytes back, a
+/// missing manifest.toml, and a folder of an older sweep (no record: an
+/// edit cannot be told) are let through.
+fn refuse_overwriting_edited_manifest(dir: &ResultsDir, text: &str) -> Result<(), StoreError> {
+    let path = dir.path(store::MANIFEST);
+    let Ok(Some(recorded)) = store::recorded_manifest_hash(&dir.root) else { return Ok(()) };
+    let Ok(current) = std::fs::read(&path) else { return Ok(()) };
+    if current == text.as_bytes() || store::sha256_hex(&current) == recorded {
+        return Ok(());
+    }
+    Err(StoreError::Refused {
+        path,
+        message: format!(
+            "CHANGED manifest.toml: it was edited since sweep wrote it (its SHA-256 no longer matches \
+             {}), and this run would write its own manifest over it; sweep never overwrites a file it \
+             did not write, with or without --force, so nothing was changed. Move the file out of the \
+             folder (or restore it from a copy or version control), then run again; or choose another --out",
+            store::MANIFEST_HASH
+        ),
+    })
 }
 
 /// The most finished jobs made durable by one sync.

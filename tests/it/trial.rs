@@ -5,7 +5,38 @@
 //! damaged folder before its first byte, an edited manifest.toml never
 //! overwritten by a run, and the size gate counting the shard's jobs.
 
-use crate::common::{stderr, stdout, sweep, write};
+use std::fs;
+
+use crate::common::{stderr, stdout, sweep, tree, write};
+
+/// `run --force` of another study into a folder whose manifest.toml the
+/// user edited wrote its own manifest over the edit. A manifest.toml that
+/// no longer matches the recorded hash is the user's: refused (exit 2),
+/// with or without --force, and nothing in the folder changes.
+#[test]
+fn a_run_never_writes_over_a_manifest_toml_the_user_edited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 2\n[base]\nepochs = 20\n");
+    write(cwd, "other.toml", "seeds = 2\n[base]\nepochs = 30\n");
+    sweep(cwd).args(["m.toml", "--out", "R", "-q"]).assert().success();
+    let manifest = cwd.join("R/manifest.toml");
+    let edited = fs::read_to_string(&manifest).unwrap() + "# my note on this study\n";
+    fs::write(&manifest, &edited).unwrap();
+    let before = tree(&cwd.join("R"));
+    for args in [&["other.toml", "--force"][..], &["other.toml"], &["m.toml", "--force"], &["m.toml"]] {
+        let out = sweep(cwd).args(args).args(["--out", "R", "-q"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("CHANGED manifest.toml") && err.contains("R/manifest.toml"), "{args:?}: {err}");
+        assert!(err.contains("never overwrites"), "{args:?}: {err}");
+        assert_eq!(fs::read_to_string(&manifest).unwrap(), edited, "{args:?}");
+        assert!(tree(&cwd.join("R")) == before, "{args:?}: the folder changed");
+    }
+    // Moved out of the way, the run goes ahead.
+    fs::rename(&manifest, cwd.join("my-manifest.toml")).unwrap();
+    sweep(cwd).args(["other.toml", "--force", "--out", "R", "-q"]).assert().success();
+}
 
 /// `--shard 7/50000` of a 200,000-job plan asked for --yes for its 4 jobs:
 /// the gate counted the whole plan. It counts the shard's jobs (a shard of
