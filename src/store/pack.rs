@@ -203,6 +203,53 @@ impl JobRef {
     }
 }
 
+impl PackedJob {
+    /// Why this job's row in its pack's index is out of line with the rows
+    /// around it, when it is: (the index file, the row's line, why). Rows
+    /// follow one another in the data file (each starts where the one
+    /// before it ends; the last ends at the data file's end), so a row
+    /// whose offset or a length was edited no longer meets its neighbours,
+    /// and the job's files are read at the wrong places: they then fail
+    /// their hashes although their bytes may be whole. Asked only of a job
+    /// whose files do not match; reads the index again.
+    pub fn index_fault(&self) -> Option<(PathBuf, usize, String)> {
+        let data = self.data.to_str()?;
+        let path = PathBuf::from(format!("{}{INDEX_SUFFIX}", data.strip_suffix(DATA_SUFFIX)?));
+        let bytes = fs::read(&path).ok()?;
+        let start = self.files[0]?.0;
+        // (line, offset, end) of each row, in file order.
+        let mut rows: Vec<(usize, u64, u64)> = Vec::new();
+        let mut this = None;
+        let text = std::str::from_utf8(bytes.strip_prefix(INDEX_HEADER.as_bytes())?).ok()?;
+        for (i, line) in text.split_terminator('\n').enumerate() {
+            let Some(row) = parse_row(line) else { continue };
+            let end = Entry { pack: 0, offset: row.offset, lens: row.lens }.end();
+            if row.id == self.job_id && row.offset == start {
+                this = Some(rows.len());
+            }
+            rows.push((i + 2, row.offset, end));
+        }
+        let k = this?;
+        let (line, offset, end) = rows[k];
+        let why = if let Some(&(_, _, before)) = k.checked_sub(1).map(|p| &rows[p])
+            && before != offset
+        {
+            format!("the row starts at byte {offset}, where the row above it ends at byte {before}")
+        } else if let Some(&(_, next, _)) = rows.get(k + 1)
+            && next != end
+        {
+            format!("its offset and lengths end at byte {end}, where the next row starts at byte {next}")
+        } else {
+            let len = fs::metadata(&self.data).ok()?.len();
+            if k + 1 != rows.len() || len == end {
+                return None;
+            }
+            format!("its offset and lengths end at byte {end}, but the data file holds {len} bytes")
+        };
+        Some((path, line, why))
+    }
+}
+
 /// Index of `name` in [`PACK_FILES`].
 fn slot(name: &str) -> Option<usize> {
     PACK_FILES.iter().position(|&f| f == name)

@@ -49,7 +49,26 @@ impl JobRef {
     /// Reads the job's params.toml and checks every file of the job against
     /// its recorded hash. `Ok(Err(damage))` lists what does not match (the
     /// params.toml read, when it parses, comes along for messages).
+    /// A packed job whose row in the pack's index no longer meets its
+    /// neighbours' is [`Damage::Index`]: the index is blamed, not the files
+    /// read at the places it gives.
     pub fn checked(&self) -> Result<Checked, StoreError> {
+        let checked = self.check_files()?;
+        if let (Err((_, job)), JobRef::Packed(p)) = (&checked, self)
+            && let Some((index, line, why)) = p.index_fault()
+        {
+            let file = match (index.parent().and_then(Path::file_name), index.file_name()) {
+                (Some(dir), Some(name)) => Path::new(dir).join(name).display().to_string(),
+                _ => index.display().to_string(),
+            };
+            return Ok(Err((vec![Damage::Index { file, line, why }], job.clone())));
+        }
+        Ok(checked)
+    }
+
+    /// [`JobRef::checked`], of the files at the places the job's folder or
+    /// its index row gives.
+    fn check_files(&self) -> Result<Checked, StoreError> {
         let Some(bytes) = self.read(PARAMS)? else {
             return Ok(Err((vec![Damage::Missing(PARAMS)], None)));
         };
@@ -405,7 +424,8 @@ pub fn plan_job(
 /// configuration, or was itself changed (then what it says is no evidence
 /// of another configuration: an edited `epochs` was silently left out).
 fn of_the_job(damage: &[Damage], job: Option<&JobFile>, accept: &dyn Fn(&JobFile) -> bool) -> bool {
-    damage.contains(&Damage::Changed(PARAMS)) || job.is_none_or(accept)
+    damage.iter().any(|d| matches!(d, Damage::Changed(PARAMS) | Damage::Index { .. }))
+        || job.is_none_or(accept)
 }
 
 /// [`plan_rows`], one row at a time.

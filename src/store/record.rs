@@ -441,6 +441,14 @@ pub enum Damage {
     Changed(&'static str),
     /// params.toml records no hashes (written by an older sweep).
     Unrecorded,
+    /// A packed job's row in its pack's index (`file`, line `line`) no
+    /// longer meets the rows around it (`why`): an edited offset or length,
+    /// which makes whole files read as changed.
+    Index {
+        file: String,
+        line: usize,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for Damage {
@@ -449,6 +457,11 @@ impl std::fmt::Display for Damage {
             Damage::Missing(name) => write!(f, "MISSING {name}"),
             Damage::Changed(name) => write!(f, "CHANGED {name}"),
             Damage::Unrecorded => write!(f, "UNRECORDED {PARAMS} records no file hashes"),
+            Damage::Index { file, line, why } => write!(
+                f,
+                "CHANGED {file} line {line}: {why}, so the job's files are read at the wrong places \
+                 (the index was edited; its files may be whole)"
+            ),
         }
     }
 }

@@ -9,6 +9,46 @@ use std::fs;
 
 use crate::common::{stderr, stdout, sweep, tree, write};
 
+const SMALL: &str = "seeds = 3\n[base]\nepochs = 60\nlog_every = 7\nlayout = \"packed\"\n\
+                     [grid]\ndataset = [\"linear\", \"xor\"]\nlr = [1.0, 0.1]\n";
+
+/// An edited length in a pack's index was blamed on the job's files
+/// (CHANGED predictions.csv, model.json or params.toml: whole files read
+/// at the wrong places): now the index file and its line are named.
+#[test]
+fn an_edited_pack_index_row_is_blamed_on_the_index_not_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", SMALL);
+    sweep(cwd).args(["m.toml", "--out", "R", "-q"]).assert().success();
+    let index = cwd.join("R/packs/0-1.0.index.csv");
+    let clean = fs::read_to_string(&index).unwrap();
+    // (line to edit, 1-based; what the message says)
+    for (line, why) in [(3, "where the next row starts"), (13, "but the data file holds")] {
+        let mut lines: Vec<String> = clean.lines().map(String::from).collect();
+        let mut cells: Vec<String> = lines[line - 1].split(',').map(String::from).collect();
+        let id = cells[0].clone();
+        // predictions.csv's length, one byte longer.
+        cells[4] = (cells[4].parse::<u64>().unwrap() + 1).to_string();
+        lines[line - 1] = cells.join(",");
+        fs::write(&index, lines.join("\n") + "\n").unwrap();
+        let out = sweep(cwd).args(["verify", "R"]).output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let named = format!("CHANGED packs/0-1.0.index.csv line {line}: ");
+        assert!(text.contains(&named) && text.contains(why), "{text}");
+        assert!(text.contains(&format!("in packs/0-1.0.data[{id}]")), "{text}");
+        for file in ["curve.csv", "predictions.csv", "model.json", "params.toml"] {
+            assert!(!text.contains(&format!("CHANGED {file}")), "{text}");
+        }
+        let out = sweep(cwd).args(["export", "R"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&named), "{}", stderr(&out));
+        fs::write(&index, &clean).unwrap();
+    }
+    sweep(cwd).args(["verify", "R"]).assert().success();
+}
+
 /// `run --force` of another study into a folder whose manifest.toml the
 /// user edited wrote its own manifest over the edit. A manifest.toml that
 /// no longer matches the recorded hash is the user's: refused (exit 2),
