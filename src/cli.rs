@@ -165,6 +165,8 @@ pub enum Command {
     /// One row per job and logged epoch: the job's id, seed and every
     /// parameter, its status, then epoch, train_loss, train_accuracy,
     /// test_loss and test_accuracy. With `layout = "packed"` this is how to read the curves.
+    /// The folder is checked (manifest.toml, every job's hashes) before the
+    /// first row: a damaged one is refused with nothing written.
     #[command(after_help = "Examples:
   sweep export results/lr --out lr.csv          then pandas.read_csv(\"lr.csv\")
   sweep export results/lr --format json | head  a closed pipe is a quiet exit")]

@@ -864,6 +864,11 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode, Error> {
             eprintln!("{}: {}", path.display(), crate::count(n, "row"));
         }
         None => {
+            // What reaches standard output cannot be taken back: the
+            // folder is checked whole first (a second read of every job,
+            // from the page cache), so a damaged one is refused before the
+            // first row, as with --out.
+            store::check_rows(&args.dir)?;
             crate::export::export(&args.dir, format, &mut std::io::stdout().lock())?;
         }
     }

@@ -521,6 +521,24 @@ pub fn each_row(
     root: &Path,
     f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
+    each_row_noting(root, true, f)
+}
+
+/// Every check a reader's refusal rests on ([`each_row`]'s: manifest.toml
+/// against its record, the listing, every job's files against their
+/// hashes, summary.csv), without reading any row, and quietly (the reader
+/// that follows says the notes): for a reader whose output cannot be taken
+/// back (`export` to standard output), before its first byte.
+pub fn check_rows(root: &Path) -> Result<(), StoreError> {
+    each_row_noting(root, false, &mut |_| Ok(()))
+}
+
+/// [`each_row`]; `notes`: whether to say on stderr what is left out.
+fn each_row_noting(
+    root: &Path,
+    notes: bool,
+    f: &mut dyn FnMut(SummaryRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let dir = ResultsDir::new(root);
     let mut damaged = Vec::new();
     let mut shared = SharedParams::default();
@@ -534,7 +552,9 @@ pub fn each_row(
     };
     let plan = stored_plan(root)?;
     let index = JobIndex::open(root, plan.as_ref())?;
-    if let Some(note) = outside_note(root, index.folders_outside() + index.others().count())? {
+    if let Some(note) = outside_note(root, index.folders_outside() + index.others().count())?
+        && notes
+    {
         eprintln!("note: {note}");
     }
     match &plan {

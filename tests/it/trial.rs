@@ -49,6 +49,27 @@ fn an_edited_pack_index_row_is_blamed_on_the_index_not_the_files() {
     sweep(cwd).args(["verify", "R"]).assert().success();
 }
 
+/// `export` to standard output streamed the rows of the jobs before a
+/// damaged one, then failed: a partial table in `> file.csv`. Now the
+/// folder is checked first, and nothing is written.
+#[test]
+fn export_to_standard_output_refuses_a_damaged_folder_before_its_first_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 3\n[base]\nepochs = 20\nlog_every = 5\n[grid]\nlr = [1.0, 0.1]\n");
+    sweep(cwd).args(["m.toml", "--out", "R", "-q"]).assert().success();
+    // The last job of the plan: every other row would come first.
+    let curve = cwd.join("R/jobs/lr-0.1_seed-2/curve.csv");
+    let text = fs::read_to_string(&curve).unwrap();
+    fs::write(&curve, text.replace("epoch,", "epoch ,")).unwrap();
+    for format in ["csv", "json"] {
+        let out = sweep(cwd).args(["export", "R", "--format", format]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("CHANGED curve.csv"), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{format}: {}", stdout(&out));
+    }
+}
+
 /// `run --force` of another study into a folder whose manifest.toml the
 /// user edited wrote its own manifest over the edit. A manifest.toml that
 /// no longer matches the recorded hash is the user's: refused (exit 2),
