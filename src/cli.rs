@@ -145,7 +145,10 @@ pub enum Command {
     /// Every job's files are checked against the SHA-256 its params.toml
     /// records (MISSING / CHANGED, naming the file), and each finished job
     /// (or a --sample of them) is retrained and its files compared byte for
-    /// byte. Exit code 1 when a file is missing, changed or differs.
+    /// byte. Jobs that differ because a data or weights file changed since
+    /// they ran are one CAUSE line (the file, how many jobs, a few of them).
+    /// A packed job whose index row was edited names the index file and
+    /// line. Exit code 1 when a file is missing, changed or differs.
     #[command(after_help = "Examples:
   sweep verify results/lr                  retrain every job; exit 1 if any file differs
   sweep verify results/lr --sample 10      10 jobs evenly spread over the folder")]

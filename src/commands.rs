@@ -706,13 +706,26 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         checked += 1;
         if let Err((damage, _)) = check {
             let problems = damage.iter().map(ToString::to_string).collect();
-            mismatches.push(runner::Mismatch { job_id: id, at, problems });
+            mismatches.push(runner::Mismatch { job_id: id, at, problems, changed_inputs: Vec::new() });
         }
     }
+    // Jobs whose retrained files differ because an input file changed are
+    // one cause, said once (a linter's summary), not four lines a job.
+    let mut by_cause: Vec<(&[String], Vec<&runner::Mismatch>)> = Vec::new();
     for m in &mismatches {
-        for problem in &m.problems {
-            emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
+        if m.changed_inputs.is_empty() {
+            for problem in &m.problems {
+                emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
+            }
+            continue;
         }
+        match by_cause.iter_mut().find(|(cause, _)| *cause == m.changed_inputs.as_slice()) {
+            Some((_, jobs)) => jobs.push(m),
+            None => by_cause.push((m.changed_inputs.as_slice(), vec![m])),
+        }
+    }
+    for (cause, jobs) in &by_cause {
+        emit(&cause_line(&rd, cause, jobs))?;
     }
     emit(&format!(
         "verified {}: {} identical, {} differ\n",
@@ -729,6 +742,35 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         ))?;
     }
     Ok(if mismatches.is_empty() && !unvouched { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The shown jobs of a group that share a cause.
+const CAUSE_EXAMPLES: usize = 3;
+
+/// One line for every job whose retrained files differ because the input
+/// files `cause` changed since it ran: the files, how many jobs, and the
+/// first few of them.
+fn cause_line(rd: &ResultsDir, cause: &[String], jobs: &[&runner::Mismatch]) -> String {
+    let mut files: Vec<&str> = Vec::new();
+    for m in jobs {
+        for p in &m.problems {
+            let name = p.strip_prefix("DIFFERS ").and_then(|p| p.split(' ').next()).unwrap_or(p);
+            if !files.contains(&name) {
+                files.push(name);
+            }
+        }
+    }
+    let examples: Vec<String> =
+        jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(rd, &m.at, &m.job_id)).collect();
+    let more = jobs.len().saturating_sub(CAUSE_EXAMPLES);
+    format!(
+        "CAUSE {} changed since the jobs ran: {} when retrained ({}), e.g. {}{}\n",
+        cause.join(", "),
+        if jobs.len() == 1 { "1 job differs".to_string() } else { format!("{} jobs differ", jobs.len()) },
+        files.join(", "),
+        examples.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    )
 }
 
 /// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,

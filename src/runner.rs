@@ -1085,6 +1085,10 @@ pub struct Mismatch {
     /// Where the job is stored.
     pub at: store::JobRef,
     pub problems: Vec<String>,
+    /// The input files (as resolved) whose contents changed since the job
+    /// ran, when its retrained files differ: the likely cause, which one
+    /// line can name for every job it explains.
+    pub changed_inputs: Vec<String>,
 }
 
 /// Checks finished jobs: first every file against the hash its
@@ -1114,8 +1118,14 @@ pub fn verify(
             .map(|k| -> Result<Option<Mismatch>, RunError> {
                 let Some((id, at)) = job_of(k)? else { return Ok(None) };
                 let id = &id;
-                let mismatch =
-                    |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), at: at.clone(), problems });
+                let mismatch = |problems: Vec<String>| {
+                    Some(Mismatch {
+                        job_id: id.clone(),
+                        at: at.clone(),
+                        problems,
+                        changed_inputs: Vec::new(),
+                    })
+                };
                 let stored = match at.checked()? {
                     Ok(stored) => stored,
                     Err((damage, _)) => {
@@ -1146,17 +1156,16 @@ pub fn verify(
                     },
                     Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
                 };
-                let mut problems: Vec<String> = [store::CURVE, store::PREDICTIONS, store::MODEL]
+                let problems: Vec<String> = [store::CURVE, store::PREDICTIONS, store::MODEL]
                     .into_iter()
                     .filter(|name| stored.files.get(*name) != retrained.files.get(*name))
                     .map(|name| format!("DIFFERS {name} (retrained)"))
                     .collect();
-                if !problems.is_empty() {
-                    for input in changed_inputs(&stored, &spec) {
-                        problems.push(format!("CAUSE {input} changed since the job ran"));
-                    }
+                if problems.is_empty() {
+                    return Ok(None);
                 }
-                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), at: at.clone(), problems }))
+                let changed_inputs = changed_inputs(&stored, &spec);
+                Ok(Some(Mismatch { job_id: id.clone(), at: at.clone(), problems, changed_inputs }))
             })
             // Only the mismatches are kept, not a slot per job.
             .filter_map(Result::transpose)

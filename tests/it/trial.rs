@@ -9,6 +9,43 @@ use std::fs;
 
 use crate::common::{stderr, stdout, sweep, tree, write};
 
+/// A small two-class CSV data set; `shift` moves one point (other data).
+fn csv_data(shift: f64) -> String {
+    let mut text = String::from("x0,x1,label\n");
+    for i in 0..30 {
+        let (x0, x1) = (f64::from(i % 6) / 6.0 + if i == 7 { shift } else { 0.0 }, f64::from(i / 6) / 5.0);
+        text.push_str(&format!("{x0},{x1},{}\n", u8::from(x0 > x1)));
+    }
+    text
+}
+
+/// `exp/m.toml`, reading `data/x.csv` (relative to the manifest: `../data/x.csv`).
+const CSV_STUDY: &str = "seeds = 3\n[base]\ndataset = \"../data/x.csv\"\nepochs = 100\nlog_every = 50\n\
+                         [grid]\nlr = [0.5, 0.05]\n";
+
+/// A changed data file made verify print four lines per job (DIFFERS x3
+/// and CAUSE): 40,000 lines for 10,000 jobs. Now one CAUSE line names the
+/// file, the number of jobs it explains and a few of them.
+#[test]
+fn verify_says_a_changed_data_file_once_for_every_job_it_explains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "data/x.csv", &csv_data(0.0));
+    write(cwd, "exp/m.toml", &CSV_STUDY.replace("seeds = 3", "seeds = 4"));
+    sweep(cwd).args(["exp/m.toml", "--out", "R", "-q"]).assert().success();
+    write(cwd, "data/x.csv", &csv_data(0.05));
+    let out = sweep(cwd).args(["verify", "R"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let causes: Vec<&str> = text.lines().filter(|l| l.starts_with("CAUSE")).collect();
+    assert_eq!(causes.len(), 1, "{text}");
+    assert!(causes[0].contains("data/x.csv changed since the jobs ran: 8 jobs differ"), "{text}");
+    assert!(causes[0].contains("curve.csv") && causes[0].contains("e.g. jobs/lr-0.5_seed-0"), "{text}");
+    assert!(causes[0].contains("and 5 more"), "{text}");
+    assert!(!text.contains("DIFFERS"), "{text}");
+    assert!(text.contains("verified 8 jobs: 0 identical, 8 differ"), "{text}");
+}
+
 const SMALL: &str = "seeds = 3\n[base]\nepochs = 60\nlog_every = 7\nlayout = \"packed\"\n\
                      [grid]\ndataset = [\"linear\", \"xor\"]\nlr = [1.0, 0.1]\n";
 
