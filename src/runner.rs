@@ -246,6 +246,9 @@ pub fn run_plan<'p>(
         })
     });
     inputs.retain(|_, bytes| !bytes.is_empty());
+    // What each job records of the files it reads: their contents' SHA-256.
+    let input_hashes: HashMap<PathBuf, String> =
+        inputs.iter().map(|(path, bytes)| (path.clone(), store::sha256_hex(bytes))).collect();
     let inputs = train::Inputs::with(inputs);
     if !other_study.is_empty() && !opts.force {
         return Err(StoreError::Refused {
@@ -420,7 +423,7 @@ pub fn run_plan<'p>(
                 last = None;
             }
             let (_, file, params) = last.get_or_insert_with(|| {
-                let file = job_file(plan, job, &spec, String::new(), &paths_base);
+                let file = job_file(plan, job, &spec, String::new(), &paths_base, &input_hashes);
                 let params = store::Params::from_table(&file.params);
                 (config, file, params)
             });
@@ -1054,10 +1057,31 @@ fn paths_base(plan: &Plan, results: &Path) -> String {
 }
 
 /// A job's params.toml before it has an outcome; `paths_base` from
-/// [`paths_base`], recorded only by a job that reads a file.
-fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: String, paths_base: &str) -> JobFile {
+/// [`paths_base`], recorded only by a job that reads a file, with the
+/// SHA-256 of each file it reads (`input_hashes`, by resolved path).
+fn job_file(
+    plan: &Plan,
+    job: &Job,
+    spec: &JobSpec,
+    hash: String,
+    paths_base: &str,
+    input_hashes: &HashMap<PathBuf, String>,
+) -> JobFile {
     let reads_a_file =
         matches!(spec.data.source, DataSource::Csv(_)) || matches!(spec.model.init, Init::File(_));
+    let data = match &spec.data.source {
+        DataSource::Csv(path) => Some(("dataset", path)),
+        _ => None,
+    };
+    let init = match &spec.model.init {
+        Init::File(path) => Some(("init", path)),
+        _ => None,
+    };
+    let inputs = data
+        .into_iter()
+        .chain(init)
+        .filter_map(|(key, path)| Some((key.to_string(), input_hashes.get(path)?.clone())))
+        .collect();
     JobFile {
         job_id: plan.id(job),
         seed: job.seed,
@@ -1065,6 +1089,7 @@ fn job_file(plan: &Plan, job: &Job, spec: &JobSpec, hash: String, paths_base: &s
         paths_relative_to: reads_a_file.then(|| paths_base.to_string()),
         classes: None,
         params: plan.values(job).into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        inputs,
         result: JobOutcome::new(&train::Summary::empty(), String::new()),
         files: Default::default(),
     }

@@ -281,6 +281,13 @@ struct Folder<'p> {
     /// by resolved path: their bytes, and their SHA-256.
     inputs: HashMap<PathBuf, Vec<u8>>,
     input_hashes: HashMap<PathBuf, String>,
+    /// The file-valued parameters (index in [`KEYS`]: `dataset`, `init`)
+    /// whose file some job is known by its contents.
+    by_contents: BTreeSet<usize>,
+    /// The file-valued parameters whose file some job cannot be known by
+    /// (its params.toml records no SHA-256 of it, and the file is gone or
+    /// changed since): the first such job's reason, by key.
+    unknown: std::collections::BTreeMap<usize, String>,
 }
 
 /// One configuration of a folder: every parameter as displayed ([`KEYS`]
@@ -344,6 +351,8 @@ impl<'p> Folder<'p> {
             has_value: false,
             inputs: HashMap::new(),
             input_hashes: HashMap::new(),
+            by_contents: BTreeSet::new(),
+            unknown: Default::default(),
         }
     }
 
@@ -396,11 +405,14 @@ impl<'p> Folder<'p> {
     /// `params`) is matched on: `params`, but a CSV data set and a weights
     /// file by their contents (SHA-256), not by the path as written. The
     /// data stream depends on a file's contents, never its path (SPEC 5), so
-    /// `data/x.csv` and `./data/x.csv`, or one file reached from two
-    /// working directories, are the same data and seeds pair. A file is
-    /// known by its contents only while they still give the configuration
-    /// hash the job recorded (they are what it read); otherwise, or when
-    /// params.toml cannot be read, by the path as written.
+    /// `data/x.csv` and `./data/x.csv`, one file reached from two working
+    /// directories, or a folder moved with (or without) its data, are the
+    /// same data and seeds pair. A file is known by the SHA-256 the job's
+    /// params.toml records (`[inputs]`); in a folder written before that
+    /// record, by its current contents while they still give the
+    /// configuration hash the job recorded. Otherwise (the file is gone or
+    /// changed since) it cannot be known: the key goes to `unknown`, with
+    /// why, and keeps the path as written.
     fn identity(&mut self, row: &SummaryRow, params: &[String]) -> Vec<String> {
         let mut ident = params.to_vec();
         let Ok(file) = row.at.params() else { return ident };
@@ -409,28 +421,51 @@ impl<'p> Folder<'p> {
         else {
             return ident;
         };
-        let files = crate::plan::input_files(&spec);
-        if files.is_empty() {
-            return ident;
-        }
-        let values: Vec<(&str, toml::Value)> =
-            KEYS.iter().filter_map(|k| file.params.get(k.name).map(|v| (k.name, v.clone()))).collect();
-        if crate::plan::config_hash_of(file.seed, &values, &files, &mut self.inputs) != file.config_hash {
-            return ident;
-        }
-        let (inputs, hashes) = (&self.inputs, &mut self.input_hashes);
-        let mut by_contents = |path: &PathBuf| {
-            let hash = hashes
-                .entry(path.clone())
-                .or_insert_with(|| store::sha256_hex(inputs.get(path).map_or(&[][..], Vec::as_slice)));
-            format!("file with SHA-256 {hash}")
+        let data = match &spec.data.source {
+            crate::spec::DataSource::Csv(path) => Some(("dataset", path)),
+            _ => None,
         };
-        let at = |name: &str| KEYS.iter().position(|k| k.name == name);
-        if let (crate::spec::DataSource::Csv(path), Some(k)) = (&spec.data.source, at("dataset")) {
-            ident[k] = by_contents(path);
-        }
-        if let (crate::spec::Init::File(path), Some(k)) = (&spec.model.init, at("init")) {
-            ident[k] = by_contents(path);
+        let init = match &spec.model.init {
+            crate::spec::Init::File(path) => Some(("init", path)),
+            _ => None,
+        };
+        let named: Vec<(&str, &PathBuf)> = data.into_iter().chain(init).collect();
+        // Whether the files as they are now are what the job read (asked
+        // once, of a job that records no hash).
+        let mut current = None;
+        for (key, path) in named {
+            let Some(k) = KEYS.iter().position(|x| x.name == key) else { continue };
+            if let Some(hash) = file.inputs.get(key) {
+                ident[k] = format!("file with SHA-256 {hash}");
+                self.by_contents.insert(k);
+                continue;
+            }
+            let read_now = *current.get_or_insert_with(|| {
+                let files = crate::plan::input_files(&spec);
+                let values: Vec<(&str, toml::Value)> = KEYS
+                    .iter()
+                    .filter_map(|k| file.params.get(k.name).map(|v| (k.name, v.clone())))
+                    .collect();
+                crate::plan::config_hash_of(file.seed, &values, &files, &mut self.inputs) == file.config_hash
+            });
+            if read_now {
+                let bytes = self.inputs.get(path).map_or(&[][..], Vec::as_slice);
+                let hash = self.input_hashes.entry(path.clone()).or_insert_with(|| store::sha256_hex(bytes));
+                ident[k] = format!("file with SHA-256 {hash}");
+                self.by_contents.insert(k);
+                continue;
+            }
+            self.unknown.entry(k).or_insert_with(|| {
+                let what = if path.exists() {
+                    "changed since its jobs ran".to_string()
+                } else {
+                    format!("data file not found (looked for {})", path.display())
+                };
+                format!(
+                    "{key} {}: {what}, and its jobs record no SHA-256 of it (written before sweep recorded one)",
+                    params[k]
+                )
+            });
         }
         ident
     }
@@ -708,6 +743,9 @@ struct Report<'p> {
     /// base parameter changes the data or the initial weights), printed at
     /// the top; `None` when seeds pair.
     unpaired: Option<String>,
+    /// Whether the folders read the same data files, when a job reads one:
+    /// "same data (by contents)", "different data", or "can't tell".
+    data: Option<String>,
     /// The parameters that tell configurations apart (SPEC order).
     columns: Vec<String>,
     matched: Vec<ConfigDiff>,
@@ -719,6 +757,19 @@ impl<'p> Report<'p> {
     /// Compares the folders' configurations, taking their jobs' values over
     /// (not copying them).
     fn build(mut a: Folder<'p>, mut b: Folder<'p>, opts: &DiffOptions) -> Report<'p> {
+        // A file that cannot be known by its contents on one side is
+        // matched by the path as written on both, and said to be unknown:
+        // never called other data (nor the same).
+        let unknown: Vec<String> = [("A", &a), ("B", &b)]
+            .iter()
+            .flat_map(|(side, f)| f.unknown.values().map(move |why| format!("{side}'s {why}")))
+            .collect();
+        let unknown_keys: BTreeSet<usize> = a.unknown.keys().chain(b.unknown.keys()).copied().collect();
+        for c in a.configs.iter_mut().chain(b.configs.iter_mut()) {
+            for &k in &unknown_keys {
+                c.ident[k].clone_from(&c.params[k]);
+            }
+        }
         // Every parameter either folder knows (a value is never displayed
         // empty), in SPEC (column) order, by index in KEYS.
         let known = |f: &Folder, k: usize| f.configs.iter().any(|c| !c.params[k].is_empty());
@@ -737,7 +788,8 @@ impl<'p> Report<'p> {
             }
             _ => true,
         });
-        let unpaired = unpaired_why(&base);
+        let unpaired = unpaired_why(&base, &unknown_keys, &unknown);
+        let data = data_verdict(&a, &b, &base, &unknown);
         let constant_in_both =
             |k: usize| matches!((a.constant(k), b.constant(k)), (Some((va, _)), Some((vb, _))) if va == vb);
         let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
@@ -762,6 +814,7 @@ impl<'p> Report<'p> {
             tests: 0,
             base,
             unpaired,
+            data,
             columns,
             matched: Vec::new(),
             only_a: Vec::new(),
@@ -809,15 +862,66 @@ const DATA_KEYS: [&str; 10] = [
 /// data's number of inputs and classes.
 const INIT_KEYS: [&str; 3] = ["hidden", "bias", "init"];
 
+/// The data verdict of the header, when a job on either side reads a file
+/// (a CSV data set, a weights file): "can't tell" when a side's file cannot
+/// be known by its contents (`unknown`: why, per side), "different data"
+/// when a file-valued parameter is a base difference, else "same data (by
+/// contents)".
+fn data_verdict(
+    a: &Folder,
+    b: &Folder,
+    base: &[(String, String, String)],
+    unknown: &[String],
+) -> Option<String> {
+    if !unknown.is_empty() {
+        return Some(format!("data: can't tell whether it is the same ({})", unknown.join("; ")));
+    }
+    if a.by_contents.is_empty() && b.by_contents.is_empty() {
+        return None;
+    }
+    let files: Vec<&str> = a.by_contents.union(&b.by_contents).map(|&k| KEYS[k].name).collect();
+    let differ: Vec<String> = base
+        .iter()
+        .filter(|(k, _, _)| files.contains(&k.as_str()))
+        .map(|(k, va, vb)| format!("{k}: {va} -> {vb}"))
+        .collect();
+    Some(if differ.is_empty() {
+        "data: same data (by contents: each file known by its SHA-256, not its path)".to_string()
+    } else {
+        format!("data: different data (other contents: {})", differ.join(", "))
+    })
+}
+
 /// Why one seed in A and the same seed in B are not common random numbers,
 /// given the base parameters (key, A's value, B's value): a changed data set
 /// or initial weights make the seeds independent draws, so the pairs would
-/// compare nothing in common. `None` when the seeds pair.
-fn unpaired_why(base: &[(String, String, String)]) -> Option<String> {
+/// compare nothing in common; a file that cannot be known by its contents
+/// (`unknown_keys`; `unknown`: why) may be either. `None` when the seeds
+/// pair.
+fn unpaired_why(
+    base: &[(String, String, String)],
+    unknown_keys: &BTreeSet<usize>,
+    unknown: &[String],
+) -> Option<String> {
     let changed = |keys: &[&str]| -> Vec<&str> {
-        base.iter().map(|(k, _, _)| k.as_str()).filter(|k| keys.contains(k)).collect()
+        base.iter()
+            .map(|(k, _, _)| k.as_str())
+            .filter(|k| keys.contains(k) && !unknown_keys.iter().any(|&u| KEYS[u].name == *k))
+            .collect()
     };
     let (data, init) = (changed(&DATA_KEYS), changed(&INIT_KEYS));
+    if !unknown.is_empty() {
+        let mut why = format!(
+            "warning: can't tell whether both folders read the same data ({}), so a seed may not give both \
+             sides the same data and start: seeds are not paired, every row uses Welch's t-test",
+            unknown.join("; ")
+        );
+        if !data.is_empty() || !init.is_empty() {
+            let what: Vec<&str> = data.iter().chain(&init).copied().collect();
+            why.push_str(&format!("; and {} differ between the folders", what.join(", ")));
+        }
+        return Some(why);
+    }
     if data.is_empty() && init.is_empty() {
         return None;
     }

@@ -122,6 +122,7 @@ fn header_lines(r: &Report) -> Vec<String> {
         let base: Vec<String> = r.base.iter().map(|(k, va, vb)| format!("{k}: {va} -> {vb}")).collect();
         lines.push(format!("base: {} (configurations are matched without it)", base.join(", ")));
     }
+    lines.extend(r.data.iter().cloned());
     lines.push(if r.unpaired.is_some() {
         "tests: Welch's t (seeds not paired); diverged shares: Fisher's exact test".into()
     } else {

@@ -857,6 +857,7 @@ mod tests {
             paths_relative_to: None,
             classes: None,
             params,
+            inputs: Default::default(),
             result: JobOutcome::new(&summary, String::new()),
             files: Default::default(),
         };
@@ -923,6 +924,7 @@ mod tests {
             paths_relative_to: None,
             classes: None,
             params: toml::Table::new(),
+            inputs: Default::default(),
             result: JobOutcome::new(&Summary::empty(), String::new()),
             files: Default::default(),
         }

@@ -411,6 +411,14 @@ pub struct JobFile {
     pub classes: Option<Vec<String>>,
     /// Every parameter, in SPEC order.
     pub params: toml::Table,
+    /// SHA-256 (hex) of the contents of each input file the job read (a CSV
+    /// data set, a weights file), by the parameter naming it (`dataset`,
+    /// `init`): what the job read, known wherever the folder or the file
+    /// moves (`sweep diff` pairs folders by it). Written as `[inputs]`;
+    /// empty when the job reads no file, and in folders written before it
+    /// was recorded.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inputs: std::collections::BTreeMap<String, String>,
     pub result: JobOutcome,
     /// SHA-256 (hex) of every file of the job, by file name; params.toml's
     /// covers its own text above the `[files]` table. Empty in folders
@@ -520,6 +528,12 @@ impl JobFile {
                 s.push_str(" = ");
                 write_toml_value(&mut s, v);
                 s.push('\n');
+            }
+        }
+        if !self.inputs.is_empty() {
+            s.push_str("\n[inputs]\n# SHA-256 of the contents of each file the job read, by the parameter naming it\n");
+            for (key, hash) in &self.inputs {
+                let _ = writeln!(s, "{key} = \"{hash}\"");
             }
         }
         s.push_str("\n[result]\n");
@@ -931,6 +945,7 @@ mod tests {
                 paths_relative_to: some(&mut state).then(|| text(&mut state) + "/../data"),
                 classes: some(&mut state).then(|| (0..n % 4).map(|_| text(&mut state)).collect()),
                 params,
+                inputs: Default::default(),
                 result: JobOutcome {
                     status: text(&mut state),
                     final_loss: float(&mut state),

@@ -6,6 +6,7 @@
 //! overwritten by a run, and the size gate counting the shard's jobs.
 
 use std::fs;
+use std::path::Path;
 
 use crate::common::{stderr, stdout, sweep, tree, write};
 
@@ -22,6 +23,118 @@ fn csv_data(shift: f64) -> String {
 /// `exp/m.toml`, reading `data/x.csv` (relative to the manifest: `../data/x.csv`).
 const CSV_STUDY: &str = "seeds = 3\n[base]\ndataset = \"../data/x.csv\"\nepochs = 100\nlog_every = 50\n\
                          [grid]\nlr = [0.5, 0.05]\n";
+
+/// Copies the folder `from` to `to` (files and folders).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &target);
+        } else {
+            fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+/// Every job folder's params.toml under `dir/jobs`.
+fn params_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> =
+        fs::read_dir(dir.join("jobs")).unwrap().map(|e| e.unwrap().path().join("params.toml")).collect();
+    out.sort();
+    out
+}
+
+/// Makes `dir` a folder of an older sweep, whose jobs record no SHA-256 of
+/// their data: `[inputs]` taken out of each params.toml, whose own hash is
+/// written again (as that sweep wrote it).
+fn forget_input_hashes(dir: &Path) {
+    for path in params_files(dir) {
+        let text = fs::read_to_string(&path).unwrap();
+        let start = text.find("\n[inputs]\n").expect("the job records its data's hash");
+        let end = start + text[start + 1..].find("\n[").unwrap() + 1;
+        let text = format!("{}{}", &text[..start], &text[end..]);
+        let at = text.find("\n[files]\n").unwrap();
+        let own = sweep::store::sha256_hex(&text.as_bytes()[..at]);
+        let line = text.lines().find(|l| l.starts_with("\"params.toml\" = ")).unwrap().to_string();
+        fs::write(&path, text.replace(&line, &format!("\"params.toml\" = \"{own}\""))).unwrap();
+    }
+}
+
+/// `sweep diff a b --format F` in `cwd`: (exit code, stdout).
+fn diff(cwd: &Path, a: &str, b: &str, format: &str) -> (Option<i32>, String) {
+    let out = sweep(cwd).args(["diff", a, b, "--format", format]).output().unwrap();
+    assert!(out.status.code() != Some(2), "{}", stderr(&out));
+    (out.status.code(), stdout(&out))
+}
+
+/// The trial's repro: a results folder moved with its data (the relative
+/// path then resolves to nothing), or whose data file is gone, made diff
+/// warn "the data (dataset) differ" while every row read identical: the
+/// data's SHA-256 was not recorded. Each job now records it (`[inputs]` in
+/// params.toml), and diff says "same data (by contents)"; a folder of an
+/// older sweep (no record) with its data gone is "can't tell", never
+/// "different data".
+#[test]
+fn diff_knows_the_data_of_a_moved_folder_by_the_sha256_its_jobs_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let data = csv_data(0.0);
+    write(cwd, "data/x.csv", &data);
+    write(cwd, "exp/m.toml", CSV_STUDY);
+    sweep(cwd).args(["exp/m.toml", "--out", "R", "-q"]).assert().success();
+    let params = fs::read_to_string(&params_files(&cwd.join("R"))[0]).unwrap();
+    let recorded = format!(
+        "[inputs]\n# SHA-256 of the contents of each file the job read, by the parameter naming it\ndataset = \"{}\"\n",
+        sweep::store::sha256_hex(data.as_bytes())
+    );
+    assert!(params.contains(&recorded), "{params}");
+
+    // Moved: its relative path to the data no longer resolves; or copied
+    // with the manifest's folder and the data, where it resolves to a copy.
+    copy_tree(&cwd.join("R"), &cwd.join("moved/deeper/R"));
+    copy_tree(&cwd.join("data"), &cwd.join("moved/deeper/data"));
+    for part in ["R", "exp", "data"] {
+        copy_tree(&cwd.join(part), &cwd.join("copy").join(part));
+    }
+    for b in ["moved/deeper/R", "copy/R"] {
+        let (code, text) = diff(cwd, "R", b, "text");
+        assert_eq!(code, Some(0), "{text}");
+        assert!(!text.contains("warning"), "{text}");
+        assert!(text.contains("data: same data (by contents"), "{text}");
+        let (_, csv) = diff(cwd, "R", b, "csv");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(csv.lines().skip(1).all(|l| l.contains(",identical,")), "{csv}");
+    }
+    // The data file gone: what the jobs read is still known.
+    fs::remove_file(cwd.join("data/x.csv")).unwrap();
+    let (_, text) = diff(cwd, "R", "moved/deeper/R", "text");
+    assert!(!text.contains("warning") && text.contains("data: same data (by contents"), "{text}");
+
+    // An older sweep's folder records no hash: with its data gone, diff
+    // says it cannot tell, matches by the path as written and pairs nothing.
+    copy_tree(&cwd.join("R"), &cwd.join("old"));
+    forget_input_hashes(&cwd.join("old"));
+    let (_, text) = diff(cwd, "R", "old", "text");
+    assert!(text.contains("data: can't tell"), "{text}");
+    assert!(text.contains("B's dataset ../data/x.csv: data file not found"), "{text}");
+    assert!(text.contains("record no SHA-256"), "{text}");
+    assert!(!text.contains("differ between the folders") && !text.contains("different data"), "{text}");
+    let (_, csv) = diff(cwd, "R", "old", "csv");
+    assert_eq!(csv.lines().count(), 3, "both configurations matched: {csv}");
+    // Its data back in place (unchanged): known by its contents again.
+    write(cwd, "data/x.csv", &data);
+    let (_, text) = diff(cwd, "R", "old", "text");
+    assert!(!text.contains("warning") && text.contains("data: same data (by contents"), "{text}");
+
+    // Other contents: different data.
+    write(cwd, "data/x.csv", &csv_data(0.05));
+    sweep(cwd).args(["exp/m.toml", "--out", "S", "-q"]).assert().success();
+    let (_, text) = diff(cwd, "R", "S", "text");
+    assert!(text.contains("data: different data (other contents: dataset"), "{text}");
+    assert!(text.contains("warning: the data (dataset) differ"), "{text}");
+}
 
 /// A changed data file made verify print four lines per job (DIFFERS x3
 /// and CAUSE): 40,000 lines for 10,000 jobs. Now one CAUSE line names the
