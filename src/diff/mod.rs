@@ -286,8 +286,9 @@ struct Folder<'p> {
     by_contents: BTreeSet<usize>,
     /// The file-valued parameters whose file some job cannot be known by
     /// (its params.toml records no SHA-256 of it, and the file is gone or
-    /// changed since): the first such job's reason, by key.
-    unknown: std::collections::BTreeMap<usize, String>,
+    /// changed since): the first such job's reason, by key, in short
+    /// (`dataset ../data/x.csv: data file not found`) and in full.
+    unknown: std::collections::BTreeMap<usize, (String, String)>,
 }
 
 /// One configuration of a folder: every parameter as displayed ([`KEYS`]
@@ -456,15 +457,16 @@ impl<'p> Folder<'p> {
                 continue;
             }
             self.unknown.entry(k).or_insert_with(|| {
-                let what = if path.exists() {
-                    "changed since its jobs ran".to_string()
+                let (what, detail) = if path.exists() {
+                    ("changed since its jobs ran", String::new())
                 } else {
-                    format!("data file not found (looked for {})", path.display())
+                    ("data file not found", format!(" (looked for {})", path.display()))
                 };
-                format!(
-                    "{key} {}: {what}, and its jobs record no SHA-256 of it (written before sweep recorded one)",
-                    params[k]
-                )
+                let short = format!("{key} {}: {what}", params[k]);
+                let full = format!(
+                    "{short}{detail}, and its jobs record no SHA-256 of it (written before sweep recorded one)"
+                );
+                (short, full)
             });
         }
         ident
@@ -760,9 +762,13 @@ impl<'p> Report<'p> {
         // A file that cannot be known by its contents on one side is
         // matched by the path as written on both, and said to be unknown:
         // never called other data (nor the same).
-        let unknown: Vec<String> = [("A", &a), ("B", &b)]
+        let unknown: Vec<(String, String)> = [("A", &a), ("B", &b)]
             .iter()
-            .flat_map(|(side, f)| f.unknown.values().map(move |why| format!("{side}'s {why}")))
+            .flat_map(|(side, f)| {
+                f.unknown
+                    .values()
+                    .map(move |(short, full)| (format!("{side}'s {short}"), format!("{side}'s {full}")))
+            })
             .collect();
         let unknown_keys: BTreeSet<usize> = a.unknown.keys().chain(b.unknown.keys()).copied().collect();
         for c in a.configs.iter_mut().chain(b.configs.iter_mut()) {
@@ -864,17 +870,22 @@ const INIT_KEYS: [&str; 3] = ["hidden", "bias", "init"];
 
 /// The data verdict of the header, when a job on either side reads a file
 /// (a CSV data set, a weights file): "can't tell" when a side's file cannot
-/// be known by its contents (`unknown`: why, per side), "different data"
+/// be known by its contents (`unknown`: why, per side, short and in
+/// full), "different data"
 /// when a file-valued parameter is a base difference, else "same data (by
 /// contents)".
 fn data_verdict(
     a: &Folder,
     b: &Folder,
     base: &[(String, String, String)],
-    unknown: &[String],
+    unknown: &[(String, String)],
 ) -> Option<String> {
     if !unknown.is_empty() {
-        return Some(format!("data: can't tell whether it is the same ({})", unknown.join("; ")));
+        let why: Vec<&str> = unknown.iter().map(|(short, _)| short.as_str()).collect();
+        return Some(format!(
+            "data: {}: can't tell whether it is the same (no SHA-256 recorded; see the warning)",
+            why.join("; ")
+        ));
     }
     if a.by_contents.is_empty() && b.by_contents.is_empty() {
         return None;
@@ -901,7 +912,7 @@ fn data_verdict(
 fn unpaired_why(
     base: &[(String, String, String)],
     unknown_keys: &BTreeSet<usize>,
-    unknown: &[String],
+    unknown: &[(String, String)],
 ) -> Option<String> {
     let changed = |keys: &[&str]| -> Vec<&str> {
         base.iter()
@@ -914,7 +925,7 @@ fn unpaired_why(
         let mut why = format!(
             "warning: can't tell whether both folders read the same data ({}), so a seed may not give both \
              sides the same data and start: seeds are not paired, every row uses Welch's t-test",
-            unknown.join("; ")
+            unknown.iter().map(|(_, full)| full.as_str()).collect::<Vec<_>>().join("; ")
         );
         if !data.is_empty() || !init.is_empty() {
             let what: Vec<&str> = data.iter().chain(&init).copied().collect();
