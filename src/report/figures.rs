@@ -1451,7 +1451,9 @@ mod tests {
             curves: 2,
         };
         let series = Series { band: Some(band), jobs: 3, ..Series::default() };
-        for (key, labels) in [("batch_size", ["full batch", "8 samples"]), ("output_activation", ["sigmoid", "softmax"])] {
+        for (key, labels) in
+            [("batch_size", ["full batch", "8 samples"]), ("output_activation", ["sigmoid", "softmax"])]
+        {
             let panel =
                 |title: &str| Panel { title: title.into(), series: vec![series.clone(), series.clone()] };
             let fig = CurvesFigure {

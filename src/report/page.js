@@ -224,6 +224,8 @@
     }
     function yRange(u, min, max) {
       if (state.yShared && shared) return shared;
+      // Nothing drawn (every line filtered out): no range, as uPlot's own.
+      if (min === null || max === null) return [null, null];
       const logY = state.log && state.metric.endsWith("loss");
       return logY ? uPlot.rangeLog(min, max, 10, true) : clampAccuracy(uPlot.rangeNum(min, max, 0.1, true));
     }

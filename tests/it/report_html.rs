@@ -198,6 +198,12 @@ fn the_panels_share_one_y_range_unless_asked_for_their_own() {
         let greyed = attr(&dom, "<select id=\"scale\"", "disabled").is_some();
         assert_eq!(greyed, hash == "#metric=accuracy", "{hash}: the y axis choice");
     }
+    // Every line filtered out: nothing to range over, and no error.
+    for hash in ["#filter=lr:none", "#filter=lr:none&yrange=panel"] {
+        let (dom, log) = dump_dom(&bin, &format!("{url}{hash}"), &profile);
+        assert_clean(&dom, &log);
+        assert_eq!(panels(&dom), vec![(12, 0), (12, 0)], "{hash}");
+    }
     let (dom, _) = dump_dom(&bin, &url, &profile);
     let (lo, hi) = y_ranges(&dom)[0];
     // Whole decades covering both panels' own ranges.
