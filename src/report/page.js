@@ -333,10 +333,20 @@
       recordDrawn();
     }
     // Ticks at the powers of ten inside [min, max] (a log axis's 2..9
-    // multiples crowd a small panel).
+    // multiples crowd a small panel); over more decades than the plot has
+    // room to label, every 2nd, 3rd, ... power (those of 1), so that labels
+    // stay MIN_TICK_GAP px apart. How many it drew goes to its panel
+    // (data-yticks).
+    const MIN_TICK_GAP = 22;
     function decades(u, axisIdx, min, max) {
+      const lo = Math.ceil(Math.log10(min) - 1e-9);
+      const hi = Math.floor(Math.log10(max) + 1e-9);
+      // The plot's height in CSS px (before the first layout, the chart's).
+      const px = u.bbox.height > 0 ? u.bbox.height / uPlot.pxRatio : u.height * 0.7;
+      const step = Math.max(1, Math.ceil((MIN_TICK_GAP * (hi - lo)) / Math.max(px, 1)));
       const out = [];
-      for (let e = Math.ceil(Math.log10(min) - 1e-9); e <= Math.floor(Math.log10(max) + 1e-9); e++) out.push(Math.pow(10, e));
+      for (let e = lo; e <= hi; e++) if (((e % step) + step) % step === 0) out.push(Math.pow(10, e));
+      u.root.dataset.yticks = String(out.length);
       return out.length ? out : [min, max];
     }
     // A chart fills its panel, down to a phone's width (a wider chart
@@ -372,6 +382,7 @@
       div.dataset.drawn = String(u.series.slice(1).filter((s) => s.show).length);
       div.dataset.ymin = String(u.scales.y.min);
       div.dataset.ymax = String(u.scales.y.max);
+      div.dataset.yticks = u.root.dataset.yticks || "";
       div.dataset.right = String(Math.round(u.root.getBoundingClientRect().right));
     }
 

@@ -213,6 +213,39 @@ fn the_panels_share_one_y_range_unless_asked_for_their_own() {
     }
 }
 
+/// Losses over twenty decades (a job that fits its data to 1e-20): the
+/// log axis labels every other power of ten, not all 21 in a 320 px chart,
+/// where they would run into each other.
+#[test]
+fn a_log_axis_over_many_decades_labels_no_more_powers_than_fit() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let job = |id: &str, panel: usize| {
+        serde_json::json!({"id": id, "seed": 0, "p": [], "panel": panel, "status": "ok",
+            "final_loss": 1e-20, "final_accuracy": 1.0, "final_test_loss": null,
+            "final_test_accuracy": null, "epoch_at_target": 1, "diverged_epoch": null})
+    };
+    let data = serde_json::json!({
+        "colourBy": null,
+        "curves": {"accuracy": [[0.5, 1.0, 1.0], [0.5, 0.75, 1.0]], "loss": [[1.0, 1e-10, 1e-20], [1.0, 0.1, 0.01]]},
+        "jobs": [job("a", 0), job("b", 1)],
+        "keys": [], "labels": {}, "metrics": ["loss", "accuracy"], "panelKeys": ["dataset"],
+        "panels": [{"epochs": [0, 1, 2], "jobs": [0], "title": "dataset = a"},
+                   {"epochs": [0, 1, 2], "jobs": [1], "title": "dataset = b"}],
+        "planned": null, "values": []
+    });
+    let page = tmp.path().join("report.html");
+    std::fs::write(&page, report::html::page("many decades", data.to_string(), "# Report: t\n", &[]))
+        .unwrap();
+    let (dom, log) = dump_dom(&bin, &format!("file://{}", page.display()), &tmp.path().join("profile"));
+    assert_clean(&dom, &log);
+    assert_eq!(y_ranges(&dom), vec![(1e-20, 1.0), (1e-20, 1.0)], "whole decades, shared");
+    let ticks: Vec<usize> = panel_attr(&dom, "data-yticks").iter().map(|v| v.parse().unwrap_or(0)).collect();
+    for t in ticks {
+        assert!((2..=14).contains(&t), "{t} labelled powers of ten in a 320 px chart");
+    }
+}
+
 /// On a phone's width, the page does not scroll sideways and every chart
 /// fits it (none runs off its right edge, out of a reader's sight).
 /// Headless chromium's window is at least 500 px wide, so the page is
