@@ -68,6 +68,16 @@ pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Whether series `i` is drawn dashed: past the eight colours, which
+/// then repeat, the dash tells series `i` from series `i - 8` (as
+/// matplotlib's cycler pairs colours with line styles).
+pub fn dashed(i: usize) -> bool {
+    (i / PALETTE.len()) % 2 == 1
+}
+
+/// Dash and gap of a dashed series, in px.
+const DASH: (u32, u32) = (8, 4);
+
 /// A plotters font of `px` rendered pixels (the SVG backend writes
 /// `font-size = size / 1.24`, so the size passed in is scaled up).
 fn font(px: f64) -> FontDesc<'static> {
@@ -529,10 +539,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
                 let Some(b) = &s.band else { continue };
                 let idx = thin(b.epoch.len());
                 for run in runs(&idx, |k| positive(b.median[k])) {
-                    chart.draw_series(LineSeries::new(
-                        run.iter().map(|&k| (b.epoch[k], clip(b.median[k]))),
-                        colour(i).stroke_width(SERIES_STROKE),
-                    ))?;
+                    let points = run.iter().map(|&k| (b.epoch[k], clip(b.median[k])));
+                    let style = colour(i).stroke_width(SERIES_STROKE);
+                    if dashed(i) {
+                        chart.draw_series(DashedLineSeries::new(points, DASH.0, DASH.1, style))?;
+                    } else {
+                        chart.draw_series(LineSeries::new(points, style))?;
+                    }
                 }
             }
             for (i, s) in panel.series.iter().enumerate() {
@@ -570,7 +583,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
             let (x, y) = entry_at[i];
             let drawn = counts[i].4;
             let swatch = if drawn { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
-            legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
+            if dashed(i) {
+                for (a, b) in [(0, 8), (12, 20), (24, 26)] {
+                    legend.draw(&PathElement::new(vec![(x + a, y), (x + b, y)], swatch))?;
+                }
+            } else {
+                legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
+            }
             let room = if below { entry_w[i] - 40 } else { legend_w - 46 };
             draw_text(
                 &legend,
@@ -1436,6 +1455,42 @@ mod tests {
         };
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.contains("3 jobs per panel, 3 of 6 diverged"), "{svg}");
+    }
+
+    /// Past eight values the colours repeat: the ninth median line is
+    /// dashed (many short strokes of the first colour), the first solid.
+    #[test]
+    fn a_ninth_value_is_told_from_the_first_by_its_dashes() {
+        let band = Band {
+            epoch: vec![0.0, 500.0, 1000.0],
+            median: vec![0.5, 0.3, 0.2],
+            q1: vec![0.4, 0.2, 0.1],
+            q3: vec![0.6, 0.4, 0.3],
+            curves: 2,
+        };
+        let series = Series { band: Some(band), jobs: 20, ..Series::default() };
+        let labels: Vec<String> = (0..9).map(|i| format!("value {i}")).collect();
+        let fig = CurvesFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            legend_title: "lr".into(),
+            labels: labels.clone(),
+            panels: vec![Panel { title: String::new(), series: vec![series; 9] }],
+            y_desc: "training loss".into(),
+        };
+        let svg = curves_svg(&fig).unwrap();
+        let first = colour(0);
+        let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", first.0, first.1, first.2);
+        let width = format!("stroke-width=\"{SERIES_STROKE}\"");
+        let strokes = svg
+            .split("<polyline")
+            .skip(1)
+            .chain(svg.split("<line").skip(1))
+            .map(|el| el.split("/>").next().unwrap_or(""))
+            .filter(|el| el.contains(&stroke) && el.contains(&width))
+            .count();
+        assert!(strokes > 10, "{strokes} median strokes of the first colour: one solid line, one dashed");
+        assert!(!dashed(0) && dashed(8) && !dashed(16));
     }
 
     /// The legend's title (the axis name) is drawn whole, and the legend's

@@ -107,6 +107,10 @@
       if (state.colourBy && state.hidden.has(D.jobs[j].p[keyIndex(state.colourBy)])) return false;
       return true;
     }
+    // Past the eight colours, which then repeat, a value's lines are
+    // dashed (as in the figures: `dashed` in figures.rs).
+    const dashedAt = (vi) => Math.floor(vi / PALETTE.length) % 2 === 1;
+    const DASH = [8, 4];
     function colour(j, alpha) {
       const c = PALETTE[colourIndex(j) % PALETTE.length];
       const a = Math.round(alpha * 255).toString(16).padStart(2, "0");
@@ -172,7 +176,12 @@
         chip.className = "chip" + (state.hidden.has(v) ? " off" : "");
         const sw = document.createElement("span");
         sw.className = "sw";
-        sw.style.background = PALETTE[vi % PALETTE.length];
+        const c = PALETTE[vi % PALETTE.length];
+        sw.style.background = c;
+        if (dashedAt(vi)) {
+          sw.classList.add("dashed");
+          sw.style.background = "repeating-linear-gradient(90deg, " + c + " 0 6px, transparent 6px 9px)";
+        }
         chip.append(sw, state.colourBy + " = " + label(state.colourBy, v));
         chip.title = v;
         chip.onclick = () => {
@@ -263,6 +272,7 @@
             label: D.jobs[j].id,
             stroke: colour(j, anySelected ? (sel ? 1 : 0.12) : 0.75),
             width: sel ? 2.5 : 1,
+            dash: dashedAt(colourIndex(j)) ? DASH : undefined,
             points: { show: false },
             spanGaps: true,
             show: visible(j),

@@ -246,6 +246,22 @@ fn a_log_axis_over_many_decades_labels_no_more_powers_than_fit() {
     }
 }
 
+/// Nine values of the colouring parameter: the ninth repeats the first
+/// colour, so its lines and its chip are dashed (as in the figures).
+#[test]
+fn a_ninth_value_gets_the_first_colour_dashed() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let nine = "seeds = 1\n[base]\nepochs = 10\nn_samples = 20\n[grid]\nlr = { log = [0.01, 1.0, 9] }\n";
+    let dir = run(tmp.path(), "nine", nine);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let (dom, log) =
+        dump_dom(&bin, &format!("file://{}", written.page.display()), &tmp.path().join("profile"));
+    assert_clean(&dom, &log);
+    assert_eq!(dom.matches("<span class=\"chip\"").count(), 9, "a chip per value");
+    assert_eq!(dom.matches("class=\"sw dashed\"").count(), 1, "the ninth chip's swatch is dashed");
+}
+
 /// On a phone's width, the page does not scroll sideways and every chart
 /// fits it (none runs off its right edge, out of a reader's sight).
 /// Headless chromium's window is at least 500 px wide, so the page is
