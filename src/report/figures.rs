@@ -68,6 +68,16 @@ pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Whether series `i` is drawn dashed: past the eight colours, which
+/// then repeat, the dash tells series `i` from series `i - 8` (as
+/// matplotlib's cycler pairs colours with line styles).
+pub fn dashed(i: usize) -> bool {
+    (i / PALETTE.len()) % 2 == 1
+}
+
+/// Dash and gap of a dashed series, in px.
+const DASH: (u32, u32) = (8, 4);
+
 /// A plotters font of `px` rendered pixels (the SVG backend writes
 /// `font-size = size / 1.24`, so the size passed in is scaled up).
 fn font(px: f64) -> FontDesc<'static> {
@@ -102,6 +112,15 @@ fn labels_that_fit<R: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
         })
         .unwrap_or(2)
 }
+
+/// How wide `text` is drawn in bold at `px`: a bold face is about a tenth
+/// wider than [`CHAR_EM`] allows for.
+fn bold_width(text: &str, px: f64) -> i32 {
+    text_width(text, px) * 11 / 10
+}
+
+/// Widest a legend's title above or beside its entries is drawn, in px.
+const LEGEND_TITLE_MAX: i32 = 200;
 
 /// How wide tick label `text` is drawn in `font(px)`.
 fn label_width(text: &str, px: f64) -> f64 {
@@ -409,7 +428,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
     const ENTRY_H: u32 = 42;
     const KEY_H: u32 = 30;
     // Legend entries (in rows when below), then the key to the marks.
-    let entry_rows = if below { flow(&entry_w, WIDTH as i32 - 100).len() as u32 } else { n_series as u32 };
+    // Below, the legend's title (the axis name, bold) comes first on the
+    // row, and the entries start clear of it, however long the name.
+    let title_room = if below { LEGEND_TITLE_MAX } else { legend_w - 8 };
+    let legend_title = fit(&fig.legend_title, LEGEND_PX, title_room);
+    let entries_x = (16 + bold_width(&legend_title, LEGEND_PX) + 16).max(96);
+    let entries_room = WIDTH as i32 - entries_x - 4;
+    let entry_rows = if below { flow(&entry_w, entries_room).len() as u32 } else { n_series as u32 };
     let legend_h =
         if below { 30 + ENTRY_H * entry_rows + KEY_H } else { 40 + ENTRY_H * n_series as u32 + 110 };
 
@@ -514,10 +539,13 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
                 let Some(b) = &s.band else { continue };
                 let idx = thin(b.epoch.len());
                 for run in runs(&idx, |k| positive(b.median[k])) {
-                    chart.draw_series(LineSeries::new(
-                        run.iter().map(|&k| (b.epoch[k], clip(b.median[k]))),
-                        colour(i).stroke_width(SERIES_STROKE),
-                    ))?;
+                    let points = run.iter().map(|&k| (b.epoch[k], clip(b.median[k])));
+                    let style = colour(i).stroke_width(SERIES_STROKE);
+                    if dashed(i) {
+                        chart.draw_series(DashedLineSeries::new(points, DASH.0, DASH.1, style))?;
+                    } else {
+                        chart.draw_series(LineSeries::new(points, style))?;
+                    }
                 }
             }
             for (i, s) in panel.series.iter().enumerate() {
@@ -537,8 +565,8 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         // the key to the marks.
         let entry_at: Vec<(i32, i32)> = if below {
             let mut at = vec![(0, 0); n_series];
-            for (r, row) in flow(&entry_w, WIDTH as i32 - 100).iter().enumerate() {
-                let mut x = 96;
+            for (r, row) in flow(&entry_w, entries_room).iter().enumerate() {
+                let mut x = entries_x;
                 for &i in row {
                     at[i] = (x, 20 + r as i32 * ENTRY_H as i32);
                     x += entry_w[i];
@@ -550,20 +578,18 @@ pub fn curves_svg(fig: &CurvesFigure) -> Result<String, FigureError> {
         };
         let title_at = if below { (16, 20) } else { (4, 14) };
         let title_pos = if below { MID_LEFT } else { TOP_LEFT };
-        draw_text(
-            &legend,
-            &fit(&fig.legend_title, LEGEND_PX, 90),
-            LEGEND_PX,
-            &BLACK,
-            title_at,
-            title_pos,
-            true,
-        )?;
+        draw_text(&legend, &legend_title, LEGEND_PX, &BLACK, title_at, title_pos, true)?;
         for (i, label) in fig.labels.iter().enumerate() {
             let (x, y) = entry_at[i];
             let drawn = counts[i].4;
             let swatch = if drawn { colour(i).stroke_width(3) } else { colour(i).mix(0.4).stroke_width(3) };
-            legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
+            if dashed(i) {
+                for (a, b) in [(0, 8), (12, 20), (24, 26)] {
+                    legend.draw(&PathElement::new(vec![(x + a, y), (x + b, y)], swatch))?;
+                }
+            } else {
+                legend.draw(&PathElement::new(vec![(x, y), (x + 26, y)], swatch))?;
+            }
             let room = if below { entry_w[i] - 40 } else { legend_w - 46 };
             draw_text(
                 &legend,
@@ -1429,6 +1455,92 @@ mod tests {
         };
         let svg = curves_svg(&fig).unwrap();
         assert!(svg.contains("3 jobs per panel, 3 of 6 diverged"), "{svg}");
+    }
+
+    /// Past eight values the colours repeat: the ninth median line is
+    /// dashed (many short strokes of the first colour), the first solid.
+    #[test]
+    fn a_ninth_value_is_told_from_the_first_by_its_dashes() {
+        let band = Band {
+            epoch: vec![0.0, 500.0, 1000.0],
+            median: vec![0.5, 0.3, 0.2],
+            q1: vec![0.4, 0.2, 0.1],
+            q3: vec![0.6, 0.4, 0.3],
+            curves: 2,
+        };
+        let series = Series { band: Some(band), jobs: 20, ..Series::default() };
+        let labels: Vec<String> = (0..9).map(|i| format!("value {i}")).collect();
+        let fig = CurvesFigure {
+            title: "t".into(),
+            subtitle: "s".into(),
+            legend_title: "lr".into(),
+            labels: labels.clone(),
+            panels: vec![Panel { title: String::new(), series: vec![series; 9] }],
+            y_desc: "training loss".into(),
+        };
+        let svg = curves_svg(&fig).unwrap();
+        let first = colour(0);
+        let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", first.0, first.1, first.2);
+        let width = format!("stroke-width=\"{SERIES_STROKE}\"");
+        let strokes = svg
+            .split("<polyline")
+            .skip(1)
+            .chain(svg.split("<line").skip(1))
+            .map(|el| el.split("/>").next().unwrap_or(""))
+            .filter(|el| el.contains(&stroke) && el.contains(&width))
+            .count();
+        assert!(strokes > 10, "{strokes} median strokes of the first colour: one solid line, one dashed");
+        assert!(!dashed(0) && dashed(8) && !dashed(16));
+    }
+
+    /// The legend's title (the axis name) is drawn whole, and the legend's
+    /// entries start clear of it ("batch_size" ran into the first swatch;
+    /// "output_activation" was cut to "output_…").
+    #[test]
+    fn the_legend_title_is_whole_and_clear_of_the_entries() {
+        let band = Band {
+            epoch: vec![0.0, 1.0],
+            median: vec![0.5, 0.4],
+            q1: vec![0.4, 0.3],
+            q3: vec![0.6, 0.5],
+            curves: 2,
+        };
+        let series = Series { band: Some(band), jobs: 3, ..Series::default() };
+        for (key, labels) in
+            [("batch_size", ["full batch", "8 samples"]), ("output_activation", ["sigmoid", "softmax"])]
+        {
+            let panel =
+                |title: &str| Panel { title: title.into(), series: vec![series.clone(), series.clone()] };
+            let fig = CurvesFigure {
+                title: "t".into(),
+                subtitle: "s".into(),
+                legend_title: key.into(),
+                labels: labels.iter().map(|l| l.to_string()).collect(),
+                panels: vec![panel("dataset = xor"), panel("dataset = linear")],
+                y_desc: "training loss".into(),
+            };
+            let svg = curves_svg(&fig).unwrap();
+            // (x, text) of every text element.
+            let texts: Vec<(i32, String)> = svg
+                .split("<text ")
+                .skip(1)
+                .filter_map(|el| {
+                    let from = el.find("x=\"")? + 3;
+                    let x = el[from..].split('"').next()?.parse().ok()?;
+                    let text = el[el.find('>')? + 1..el.find("</text>")?].trim().to_string();
+                    Some((x, text))
+                })
+                .collect();
+            let at = |t: &str| texts.iter().find(|(_, s)| s == t).map(|(x, _)| *x);
+            let title_x = at(key).unwrap_or_else(|| panic!("the title `{key}` is drawn whole"));
+            // A label is drawn 34 px right of its swatch's start.
+            let swatch_x = at(labels[0]).unwrap() - 34;
+            let title_end = title_x + bold_width(key, LEGEND_PX);
+            assert!(
+                title_end + 8 <= swatch_x,
+                "{key}: title ends at {title_end}, first swatch at {swatch_x}"
+            );
+        }
     }
 
     /// An x-axis tick label: (x, text); a y-axis one: (y, text, font size).

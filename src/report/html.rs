@@ -216,7 +216,7 @@ impl Report<'_> {
             }
             out.write_all(b"]")?;
             out.write_all(b",\"title\":")?;
-            serde_json::to_writer(&mut *out, &self.describe(values, " = "))?;
+            serde_json::to_writer(&mut *out, &self.panel_title(values, rows.len()))?;
             out.write_all(b"}")?;
         }
         out.write_all(b"],\"planned\":")?;

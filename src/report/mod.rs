@@ -376,6 +376,24 @@ impl<'a> Report<'a> {
         values.iter().map(|(k, v)| format!("{k}{sep}{}", self.label(k, v))).collect::<Vec<_>>().join(", ")
     }
 
+    /// What a panel of the page shows: its panel axes' values
+    /// (`dataset = xor`); for the single panel of a study that sweeps none,
+    /// the task every job shares (its fixed [`PANEL_KEYS`]: the data set
+    /// always, the others when not at their defaults) and `all n jobs`.
+    fn panel_title(&self, values: &[(String, String)], jobs: usize) -> String {
+        if !values.is_empty() {
+            return self.describe(values, " = ");
+        }
+        let task: Vec<(String, String)> = PANEL_KEYS
+            .iter()
+            .filter_map(|k| self.fixed.iter().find(|(f, _)| f == k))
+            .filter(|(k, v)| k == "dataset" || !aggregate::is_default(k, v))
+            .cloned()
+            .collect();
+        let all = if jobs == 1 { "the only job".to_string() } else { format!("all {jobs} jobs") };
+        if task.is_empty() { all } else { format!("{} ({all})", self.describe(&task, " = ")) }
+    }
+
     /// Where a row's job is stored ([`Rows::place`]).
     fn at(&self, row: &Row) -> std::borrow::Cow<'a, store::JobRef> {
         self.rows.place(self.dir, row)

@@ -3,10 +3,11 @@
 //
 // State can be set from the address's hash, so a view can be shared and the
 // browser test can drive the page without clicks:
-//   #filter=lr:0.1|0.01;dataset:xor&select=<job id>|<job id>&metric=accuracy&scale=linear&colour=lr
+//   #filter=lr:0.1|0.01;dataset:xor&select=<job id>|<job id>&metric=accuracy&scale=linear&colour=lr&yrange=panel
 // The page writes what it drew into #status (data-ready, data-errors,
 // data-ms: time to interactive) and
-// into each panel's data-drawn / data-jobs; errors go to #errors.
+// into each panel's data-drawn / data-jobs / data-ymin / data-ymax /
+// data-right (where the chart ends, in px); errors go to #errors.
 "use strict";
 (function () {
   const errBox = document.getElementById("errors");
@@ -42,12 +43,30 @@
       test_loss: "held-out loss",
       test_accuracy: "held-out accuracy",
     };
+    // The y axis's title, with the unit the figures give it.
+    const AXIS_NAMES = {
+      loss: "training loss (mean per sample)",
+      accuracy: "training accuracy (%)",
+      test_loss: "held-out loss (mean per sample)",
+      test_accuracy: "held-out accuracy (%)",
+    };
+    const isAccuracy = (m) => m.endsWith("accuracy");
+    // A value of metric `m` as the table shows it (accuracy in percent).
+    const showValue = (m, y) => (isAccuracy(m) ? pct(y) : sig(y));
+    // An accuracy axis stays within 0..100%.
+    const clampAccuracy = (r) => (isAccuracy(state.metric) ? [Math.max(0, r[0]), Math.min(1, r[1])] : r);
+    // Losses above this multiple of the largest initial loss are off the
+    // shared range (a blown-up job would squash every other line), as in
+    // the figures (`BLOW_UP` in figures.rs).
+    const BLOW_UP = 100;
     const keys = D.keys;
     const label = (k, v) => (D.labels[k] && D.labels[k][v]) || v;
     const keyIndex = (k) => keys.indexOf(k);
     const state = {
       metric: D.metrics[0],
       log: true,
+      // One y range for every panel (as the SVG figures), or each its own.
+      yShared: true,
       colourBy: D.colourBy,
       hidden: new Set(), // values of colourBy whose lines are hidden
       allowed: keys.map((k, i) => new Set(D.values[i])), // per key, values that pass the filter
@@ -88,6 +107,10 @@
       if (state.colourBy && state.hidden.has(D.jobs[j].p[keyIndex(state.colourBy)])) return false;
       return true;
     }
+    // Past the eight colours, which then repeat, a value's lines are
+    // dashed (as in the figures: `dashed` in figures.rs).
+    const dashedAt = (vi) => Math.floor(vi / PALETTE.length) % 2 === 1;
+    const DASH = [8, 4];
     function colour(j, alpha) {
       const c = PALETTE[colourIndex(j) % PALETTE.length];
       const a = Math.round(alpha * 255).toString(16).padStart(2, "0");
@@ -100,10 +123,30 @@
     metricSel.value = state.metric;
     metricSel.onchange = () => {
       state.metric = metricSel.value;
+      scaleChoice();
       buildCharts();
     };
+    // Only a loss has a log axis: for an accuracy the choice is greyed out
+    // (a "log" that draws a linear axis would mislead).
+    function scaleChoice() {
+      scaleSel.disabled = isAccuracy(state.metric);
+      scaleSel.title = scaleSel.disabled ? "accuracy is drawn on a linear axis" : "";
+    }
+    const yrangeSel = document.getElementById("yrange");
+    yrangeSel.value = state.yShared ? "shared" : "panel";
+    yrangeSel.onchange = () => {
+      state.yShared = yrangeSel.value === "shared";
+      buildCharts();
+    };
+    // One panel has nothing to share a range with.
+    document.getElementById("yrange-control").hidden = D.panels.length < 2;
+    document.getElementById("yrange-hint").hidden = D.panels.length < 2;
+    document.getElementById("panel-hint").textContent = D.panelKeys.length
+      ? "One panel per " + D.panelKeys.join(" × ")
+      : "One panel";
     const scaleSel = document.getElementById("scale");
     scaleSel.value = state.log ? "log" : "linear";
+    scaleChoice();
     scaleSel.onchange = () => {
       state.log = scaleSel.value === "log";
       buildCharts();
@@ -133,7 +176,12 @@
         chip.className = "chip" + (state.hidden.has(v) ? " off" : "");
         const sw = document.createElement("span");
         sw.className = "sw";
-        sw.style.background = PALETTE[vi % PALETTE.length];
+        const c = PALETTE[vi % PALETTE.length];
+        sw.style.background = c;
+        if (dashedAt(vi)) {
+          sw.classList.add("dashed");
+          sw.style.background = "repeating-linear-gradient(90deg, " + c + " 0 6px, transparent 6px 9px)";
+        }
         chip.append(sw, state.colourBy + " = " + label(state.colourBy, v));
         chip.title = v;
         chip.onclick = () => {
@@ -153,6 +201,43 @@
       if (!state.log || !state.metric.endsWith("loss")) return ys;
       return ys.map((y) => (y !== null && y > 0 ? y : null));
     }
+    // The y range every panel shares: it covers every drawn line of every
+    // panel; on a log axis it is widened to whole decades and its top is
+    // capped at BLOW_UP times the largest initial loss, as the figures'
+    // range is (`decade_range` in figures.rs). Null when nothing is drawn.
+    let shared = null;
+    function sharedRange() {
+      const logY = state.log && state.metric.endsWith("loss");
+      let lo = Infinity, hi = -Infinity, start = -Infinity;
+      D.panels.forEach((p) =>
+        p.jobs.forEach((j) => {
+          if (!visible(j)) return;
+          let first = true;
+          values(j).forEach((y) => {
+            if (y === null || !isFinite(y) || (logY && y <= 0)) return;
+            if (first) start = Math.max(start, y);
+            first = false;
+            lo = Math.min(lo, y);
+            hi = Math.max(hi, y);
+          });
+        })
+      );
+      if (!(isFinite(lo) && isFinite(hi))) return null;
+      if (!logY) return clampAccuracy(uPlot.rangeNum(lo, hi, 0.1, true));
+      const up = (v) => Math.pow(10, Math.ceil(Math.log10(v) - 1e-9));
+      const down = (v) => Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+      const cap = state.metric.endsWith("loss") && isFinite(start) ? up(BLOW_UP * start) : Infinity;
+      const top = Math.min(up(hi), cap);
+      const bottom = down(lo);
+      return [bottom, top > bottom ? top : bottom * 10];
+    }
+    function yRange(u, min, max) {
+      if (state.yShared && shared) return shared;
+      // Nothing drawn (every line filtered out): no range, as uPlot's own.
+      if (min === null || max === null) return [null, null];
+      const logY = state.log && state.metric.endsWith("loss");
+      return logY ? uPlot.rangeLog(min, max, 10, true) : clampAccuracy(uPlot.rangeNum(min, max, 0.1, true));
+    }
     function buildCharts() {
       charts.forEach((c) => c.u.destroy());
       charts = [];
@@ -160,6 +245,7 @@
       root.textContent = "";
       const logY = state.log && state.metric.endsWith("loss");
       const anySelected = state.selected.size > 0;
+      shared = sharedRange();
       // Every panel's box first, so the grid has its final columns before
       // any chart measures its width.
       const boxes = D.panels.map((p, pi) => {
@@ -168,7 +254,7 @@
         div.dataset.panel = String(pi);
         div.dataset.jobs = String(p.jobs.length);
         const h = document.createElement("h3");
-        h.textContent = p.title || "every job";
+        h.textContent = p.title;
         const plot = document.createElement("div");
         const readout = document.createElement("div");
         readout.className = "readout";
@@ -186,6 +272,7 @@
             label: D.jobs[j].id,
             stroke: colour(j, anySelected ? (sel ? 1 : 0.12) : 0.75),
             width: sel ? 2.5 : 1,
+            dash: dashedAt(colourIndex(j)) ? DASH : undefined,
             points: { show: false },
             spanGaps: true,
             show: visible(j),
@@ -193,20 +280,20 @@
         });
         const data = [p.epochs].concat(p.jobs.map(values));
         let focused = null;
-        const width = Math.max(360, div.clientWidth || 560);
+        const width = chartWidth(div);
         const u = new uPlot(
           {
             width: width,
             height: 320,
             series: series,
-            scales: { x: { time: false }, y: logY ? { distr: 3, log: 10 } : {} },
+            scales: { x: { time: false }, y: Object.assign({ range: yRange }, logY ? { distr: 3, log: 10 } : {}) },
             axes: [
               { label: "epoch", values: (u, ticks) => ticks.map((t) => (t === null ? "" : String(Math.round(t)))) },
               Object.assign(
                 {
-                  label: METRIC_NAMES[state.metric] || state.metric,
+                  label: AXIS_NAMES[state.metric] || state.metric,
                   size: 64,
-                  values: (u, ticks) => ticks.map((t) => (t === null ? "" : sig(t))),
+                  values: (u, ticks) => ticks.map((t) => (t === null ? "" : showValue(state.metric, t))),
                 },
                 logY ? { splits: decades } : {}
               ),
@@ -222,6 +309,7 @@
                 },
               ],
               setCursor: [() => showReadout()],
+              draw: [(u) => recordChart(u, div)],
             },
           },
           data,
@@ -241,7 +329,7 @@
           const j = p.jobs[focused - 1];
           const y = (D.curves[state.metric][j] || [])[idx];
           readout.textContent =
-            "epoch " + epoch + " · " + D.jobs[j].id + ": " + (METRIC_NAMES[state.metric] || state.metric) + " " + sig(y);
+            "epoch " + epoch + " · " + D.jobs[j].id + ": " + (METRIC_NAMES[state.metric] || state.metric) + " " + showValue(state.metric, y);
         }
         u.over.addEventListener("click", () => {
           if (focused === null || focused < 1) return;
@@ -255,16 +343,33 @@
       recordDrawn();
     }
     // Ticks at the powers of ten inside [min, max] (a log axis's 2..9
-    // multiples crowd a small panel).
+    // multiples crowd a small panel); over more decades than the plot has
+    // room to label, every 2nd, 3rd, ... power (those of 1), so that labels
+    // stay MIN_TICK_GAP px apart. How many it drew goes to its panel
+    // (data-yticks).
+    const MIN_TICK_GAP = 22;
     function decades(u, axisIdx, min, max) {
+      const lo = Math.ceil(Math.log10(min) - 1e-9);
+      const hi = Math.floor(Math.log10(max) + 1e-9);
+      // The plot's height in CSS px (before the first layout, the chart's).
+      const px = u.bbox.height > 0 ? u.bbox.height / uPlot.pxRatio : u.height * 0.7;
+      const step = Math.max(1, Math.ceil((MIN_TICK_GAP * (hi - lo)) / Math.max(px, 1)));
       const out = [];
-      for (let e = Math.ceil(Math.log10(min) - 1e-9); e <= Math.floor(Math.log10(max) + 1e-9); e++) out.push(Math.pow(10, e));
+      for (let e = lo; e <= hi; e++) if (((e % step) + step) % step === 0) out.push(Math.pow(10, e));
+      u.root.dataset.yticks = String(out.length);
       return out.length ? out : [min, max];
     }
+    // A chart fills its panel, down to a phone's width (a wider chart
+    // would run off the page).
+    function chartWidth(div) {
+      return Math.max(240, div.clientWidth || 560);
+    }
     window.addEventListener("resize", () => {
-      charts.forEach((c) => c.u.setSize({ width: Math.max(360, c.div.clientWidth), height: 320 }));
+      charts.forEach((c) => c.u.setSize({ width: chartWidth(c.div), height: 320 }));
+      recordDrawn();
     });
     function updateVisibility() {
+      shared = sharedRange();
       charts.forEach((c) => {
         c.u.batch(() => {
           c.panel.jobs.forEach((j, k) => {
@@ -272,13 +377,23 @@
             if (c.u.series[k + 1].show !== show) c.u.setSeries(k + 1, { show: show });
           });
         });
+        // The shared range follows what is drawn in every panel, not only
+        // in this one.
+        if (state.yShared && shared) c.u.setScale("y", { min: shared[0], max: shared[1] });
       });
       recordDrawn();
     }
     function recordDrawn() {
-      charts.forEach((c) => {
-        c.div.dataset.drawn = String(c.u.series.slice(1).filter((s) => s.show).length);
-      });
+      charts.forEach((c) => recordChart(c.u, c.div));
+    }
+    // What a chart drew, into its panel's data attributes (its scales are
+    // set when it draws: this runs then too).
+    function recordChart(u, div) {
+      div.dataset.drawn = String(u.series.slice(1).filter((s) => s.show).length);
+      div.dataset.ymin = String(u.scales.y.min);
+      div.dataset.ymax = String(u.scales.y.max);
+      div.dataset.yticks = u.root.dataset.yticks || "";
+      div.dataset.right = String(Math.round(u.root.getBoundingClientRect().right));
     }
 
     // ---- the table ----
@@ -435,6 +550,8 @@
           state.metric = value;
         } else if (name === "scale") {
           state.log = value !== "linear";
+        } else if (name === "yrange") {
+          state.yShared = value !== "panel";
         } else if (name === "colour" && keys.includes(value)) {
           state.colourBy = value;
         }

@@ -162,6 +162,36 @@ fn the_page_does_not_point_to_itself_but_report_md_points_to_it() {
     assert!(!page.contains("The interactive page"), "the page names itself");
 }
 
+/// The data report.html carries (its `<script id="data">`), parsed.
+pub fn page_data(page: &Path) -> serde_json::Value {
+    let html = std::fs::read_to_string(page).unwrap();
+    let from = html.find("<script id=\"data\" type=\"application/json\">").unwrap();
+    let json = &html[from..];
+    let json = &json[json.find('>').unwrap() + 1..json.find("</script>").unwrap()];
+    serde_json::from_str(json).unwrap()
+}
+
+/// A study of one data set has one panel on the page, titled with what it
+/// shows (the data set, and that every job is in it), not "every job".
+#[test]
+fn the_single_panel_of_a_study_of_one_data_set_names_the_data_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = "seeds = 2\n[base]\nepochs = 20\ndataset = \"linear\"\nnoise = 0.2\n[grid]\nlr = [0.1, 1.0]\n";
+    let dir = run(tmp.path(), "one", one);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let data = page_data(&written.page);
+    let titles: Vec<&str> =
+        data["panels"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["dataset = linear, noise = 0.2 (all 4 jobs)"]);
+    // A study of several data sets: one panel each, titled by its own.
+    let dir = run(tmp.path(), "small", SMALL);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let data = page_data(&written.page);
+    let titles: Vec<&str> =
+        data["panels"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["dataset = xor", "dataset = linear"]);
+}
+
 #[test]
 fn the_prediction_figure_gives_the_held_out_accuracy_beside_the_training_one() {
     let tmp = tempfile::tempdir().unwrap();

@@ -40,6 +40,11 @@ fn chromium() -> Option<String> {
 
 /// The DOM of `url` after its scripts ran, and chromium's stderr.
 fn dump_dom(bin: &str, url: &str, profile: &Path) -> (String, String) {
+    dump_dom_at(bin, url, profile, "1280,1000")
+}
+
+/// [`dump_dom`] in a window of `size` (`width,height` px).
+fn dump_dom_at(bin: &str, url: &str, profile: &Path, size: &str) -> (String, String) {
     let mut child = Command::new(bin)
         .args([
             "--headless",
@@ -50,8 +55,8 @@ fn dump_dom(bin: &str, url: &str, profile: &Path) -> (String, String) {
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=5000",
-            "--window-size=1280,1000",
         ])
+        .arg(format!("--window-size={size}"))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(url)
@@ -82,6 +87,23 @@ fn attr(dom: &str, open: &str, name: &str) -> Option<String> {
     let key = format!(" {name}=\"");
     let from = tag.find(&key)? + key.len();
     Some(tag[from..from + tag[from..].find('"')?].to_string())
+}
+
+/// Attribute `name` of every panel, in order.
+fn panel_attr(dom: &str, name: &str) -> Vec<String> {
+    dom.match_indices("<div class=\"panel\"")
+        .map(|(i, _)| attr(&dom[i..], "<div class=\"panel\"", name).unwrap_or_default())
+        .collect()
+}
+
+/// The y range (min, max) of every panel's chart, in order.
+fn y_ranges(dom: &str) -> Vec<(f64, f64)> {
+    let num = |v: &String| v.parse::<f64>().unwrap_or(f64::NAN);
+    panel_attr(dom, "data-ymin")
+        .iter()
+        .zip(&panel_attr(dom, "data-ymax"))
+        .map(|(a, b)| (num(a), num(b)))
+        .collect()
 }
 
 /// (jobs, drawn) of every panel, in order.
@@ -144,4 +166,153 @@ fn the_page_draws_a_series_per_job_and_the_table_filter_changes_the_drawing() {
         12,
         "the table hides the filtered-out jobs"
     );
+}
+
+/// The panels of the page share one y range by default, as the SVG figures'
+/// panels do, so that a reader can compare them by eye; `yrange=panel` (the
+/// page's "y range" control) fits each panel to its own lines.
+#[test]
+fn the_panels_share_one_y_range_unless_asked_for_their_own() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let url = format!("file://{}", written.page.display());
+    let profile = tmp.path().join("profile");
+
+    let (dom, log) = dump_dom(&bin, &format!("{url}#yrange=panel"), &profile);
+    assert_clean(&dom, &log);
+    let own = y_ranges(&dom);
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert_ne!(own[0], own[1], "the two data sets' losses span different decades");
+
+    for hash in ["", "#scale=linear", "#metric=accuracy", "#filter=lr:0.1"] {
+        let (dom, log) = dump_dom(&bin, &format!("{url}{hash}"), &profile);
+        assert_clean(&dom, &log);
+        let shared = y_ranges(&dom);
+        assert_eq!(shared.len(), 2, "{hash}: {shared:?}");
+        assert!(shared[0].0.is_finite() && shared[0].1 > shared[0].0, "{hash}: {shared:?}");
+        assert_eq!(shared[0], shared[1], "{hash}: the panels share one y range");
+        // An accuracy is drawn on a linear axis: the log/linear choice is
+        // greyed out rather than reading "log".
+        let greyed = attr(&dom, "<select id=\"scale\"", "disabled").is_some();
+        assert_eq!(greyed, hash == "#metric=accuracy", "{hash}: the y axis choice");
+    }
+    // Every line filtered out: nothing to range over, and no error.
+    for hash in ["#filter=lr:none", "#filter=lr:none&yrange=panel"] {
+        let (dom, log) = dump_dom(&bin, &format!("{url}{hash}"), &profile);
+        assert_clean(&dom, &log);
+        assert_eq!(panels(&dom), vec![(12, 0), (12, 0)], "{hash}");
+    }
+    let (dom, _) = dump_dom(&bin, &url, &profile);
+    let (lo, hi) = y_ranges(&dom)[0];
+    // Whole decades covering both panels' own ranges.
+    assert!(lo <= own[0].0.min(own[1].0) && hi >= own[0].1.max(own[1].1), "{lo} {hi} {own:?}");
+    for v in [lo, hi] {
+        assert!((v.log10() - v.log10().round()).abs() < 1e-9, "{v} is a power of ten");
+    }
+}
+
+/// Losses over twenty decades (a job that fits its data to 1e-20): the
+/// log axis labels every other power of ten, not all 21 in a 320 px chart,
+/// where they would run into each other.
+#[test]
+fn a_log_axis_over_many_decades_labels_no_more_powers_than_fit() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let job = |id: &str, panel: usize| {
+        serde_json::json!({"id": id, "seed": 0, "p": [], "panel": panel, "status": "ok",
+            "final_loss": 1e-20, "final_accuracy": 1.0, "final_test_loss": null,
+            "final_test_accuracy": null, "epoch_at_target": 1, "diverged_epoch": null})
+    };
+    let data = serde_json::json!({
+        "colourBy": null,
+        "curves": {"accuracy": [[0.5, 1.0, 1.0], [0.5, 0.75, 1.0]], "loss": [[1.0, 1e-10, 1e-20], [1.0, 0.1, 0.01]]},
+        "jobs": [job("a", 0), job("b", 1)],
+        "keys": [], "labels": {}, "metrics": ["loss", "accuracy"], "panelKeys": ["dataset"],
+        "panels": [{"epochs": [0, 1, 2], "jobs": [0], "title": "dataset = a"},
+                   {"epochs": [0, 1, 2], "jobs": [1], "title": "dataset = b"}],
+        "planned": null, "values": []
+    });
+    let page = tmp.path().join("report.html");
+    std::fs::write(&page, report::html::page("many decades", data.to_string(), "# Report: t\n", &[]))
+        .unwrap();
+    let (dom, log) = dump_dom(&bin, &format!("file://{}", page.display()), &tmp.path().join("profile"));
+    assert_clean(&dom, &log);
+    assert_eq!(y_ranges(&dom), vec![(1e-20, 1.0), (1e-20, 1.0)], "whole decades, shared");
+    let ticks: Vec<usize> = panel_attr(&dom, "data-yticks").iter().map(|v| v.parse().unwrap_or(0)).collect();
+    for t in ticks {
+        assert!((2..=14).contains(&t), "{t} labelled powers of ten in a 320 px chart");
+    }
+}
+
+/// Nine values of the colouring parameter: the ninth repeats the first
+/// colour, so its lines and its chip are dashed (as in the figures).
+#[test]
+fn a_ninth_value_gets_the_first_colour_dashed() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let nine = "seeds = 1\n[base]\nepochs = 10\nn_samples = 20\n[grid]\nlr = { log = [0.01, 1.0, 9] }\n";
+    let dir = run(tmp.path(), "nine", nine);
+    let written = report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let (dom, log) =
+        dump_dom(&bin, &format!("file://{}", written.page.display()), &tmp.path().join("profile"));
+    assert_clean(&dom, &log);
+    assert_eq!(dom.matches("<span class=\"chip\"").count(), 9, "a chip per value");
+    assert_eq!(dom.matches("class=\"sw dashed\"").count(), 1, "the ninth chip's swatch is dashed");
+}
+
+/// On a phone's width, the page does not scroll sideways and every chart
+/// fits it (none runs off its right edge, out of a reader's sight).
+/// Headless chromium's window is at least 500 px wide, so the page is
+/// loaded into a 360 px frame of a page that copies what it measured out.
+#[test]
+fn on_a_narrow_screen_every_chart_fits_the_page() {
+    let Some(bin) = chromium() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path(), "small", SMALL);
+    report::write_report(&dir, &ReportOptions::default()).unwrap();
+    let frame = dir.join("narrow.html");
+    std::fs::write(
+        &frame,
+        r#"<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="report.html" style="width:360px;height:900px;border:0"></iframe>
+<script>
+const f = document.getElementById("f");
+f.onload = () => {
+  const d = f.contentDocument;
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.dataset.width = d.documentElement.clientWidth;
+  out.dataset.scroll = d.documentElement.scrollWidth;
+  out.dataset.right = [...d.querySelectorAll(".panel")].map((p) => p.dataset.right).join(",");
+  out.dataset.ready = d.getElementById("status").dataset.ready;
+  document.body.append(out);
+};
+</script></body></html>"#,
+    )
+    .unwrap();
+    let mut child = Command::new(&bin)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=5000"])
+        // The frame's page is read by its parent: both are files.
+        .arg("--allow-file-access-from-files")
+        .arg(format!("--user-data-dir={}", tmp.path().join("profile").display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", frame.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut dom = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut dom).unwrap();
+    child.wait().unwrap();
+    let get = |k: &str| attr(&dom, "<pre id=\"measured\"", k).unwrap_or_else(|| panic!("no {k} in {dom}"));
+    assert_eq!(get("data-ready"), "1");
+    let width: f64 = get("data-width").parse().unwrap();
+    assert!(width <= 360.0, "the frame is narrow: {width}");
+    let scroll: f64 = get("data-scroll").parse().unwrap();
+    assert!(scroll <= width, "the page is {scroll} px wide in a {width} px window: it scrolls sideways");
+    let right: Vec<f64> = get("data-right").split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect();
+    assert_eq!(right.len(), 2);
+    assert!(right.iter().all(|&r| r <= width), "charts end at {right:?} px in a {width} px window");
 }
