@@ -288,7 +288,10 @@ struct Folder<'p> {
 /// to the metric.
 struct FolderConfig {
     params: Vec<String>,
-    /// `params`, with an input file named by its contents ([`Folder::identity`]).
+    /// The typed values `params` display: what rows are grouped by.
+    typed: store::Params,
+    /// What the configuration is matched on: each typed value (never its
+    /// displayed text), an input file by its contents ([`Folder::identity`]).
     ident: Vec<String>,
     side: Side,
 }
@@ -348,18 +351,20 @@ impl<'p> Folder<'p> {
     }
 
     fn push(&mut self, row: &SummaryRow, metric: Metric) {
-        let params: Vec<String> = row.params.iter().map(|(_, v)| v).collect();
-        // Rows come grouped by plan order more often than not: look back first.
-        let at = match self.configs.iter().rposition(|c| c.params == params) {
+        // Rows come grouped by plan order more often than not: look back
+        // first. Grouped by typed value, never by displayed text.
+        let at = match self.configs.iter().rposition(|c| c.typed == row.params) {
             Some(i) => i,
             None => {
                 // One file written two ways (`data/x.csv`, `./data/x.csv`)
                 // is one configuration.
-                let ident = self.identity(row, &params);
+                let ident = self.identity(row);
                 match self.configs.iter().position(|c| c.ident == ident) {
                     Some(i) => i,
                     None => {
-                        self.configs.push(FolderConfig { params, ident, side: Side::default() });
+                        let params: Vec<String> = row.params.iter().map(|(_, v)| v).collect();
+                        let typed = row.params.clone();
+                        self.configs.push(FolderConfig { params, typed, ident, side: Side::default() });
                         self.configs.len() - 1
                     }
                 }
@@ -392,8 +397,9 @@ impl<'p> Folder<'p> {
         (!hash.is_empty()).then_some(hash)
     }
 
-    /// What the configuration of `row` (its parameters as displayed:
-    /// `params`) is matched on: `params`, but a CSV data set and a weights
+    /// What the configuration of `row` is matched on: each typed value
+    /// (written out with its type, so `["a, b", "c"]` and `["a", "b", "c"]`
+    /// differ), but a CSV data set and a weights
     /// file by their contents (SHA-256), not by the path as written. The
     /// data stream depends on a file's contents, never its path (SPEC 5), so
     /// `data/x.csv` and `./data/x.csv`, or one file reached from two
@@ -401,8 +407,8 @@ impl<'p> Folder<'p> {
     /// known by its contents only while they still give the configuration
     /// hash the job recorded (they are what it read); otherwise, or when
     /// params.toml cannot be read, by the path as written.
-    fn identity(&mut self, row: &SummaryRow, params: &[String]) -> Vec<String> {
-        let mut ident = params.to_vec();
+    fn identity(&mut self, row: &SummaryRow) -> Vec<String> {
+        let mut ident: Vec<String> = row.params.typed().map(|(_, v)| format!("{v:?}")).collect();
         let Ok(file) = row.at.params() else { return ident };
         let base = file.paths_relative_to.as_ref().map_or_else(|| PathBuf::from("."), |p| self.root.join(p));
         let Ok(spec) = crate::spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
