@@ -662,7 +662,9 @@ impl Kind {
             Kind::Int { min, .. } => format!("an integer >= {min}"),
             Kind::Float { range, .. } => range.describe(),
             Kind::Bool { .. } => "true or false".to_string(),
-            Kind::Sizes { .. } => "a non-empty list of layer sizes, each >= 1".to_string(),
+            Kind::Sizes { .. } => {
+                format!("a non-empty list of layer sizes, each >= 1 and <= {MAX_LAYER} (2^20)")
+            }
             Kind::Numbers { .. } => "a list of numbers, or [] for none".to_string(),
             Kind::Text { .. } => "a column name".to_string(),
             Kind::Texts { .. } => "a list of distinct column names, or []".to_string(),
@@ -711,7 +713,10 @@ impl Kind {
                 .iter()
                 .map(|v| match v {
                     Value::Integer(i) if (1..=MAX_LAYER).contains(i) => Ok(*i as usize),
-                    _ => Err("every layer size must be an integer >= 1".to_string()),
+                    other => Err(format!(
+                        "every layer size must be an integer >= 1 and <= {MAX_LAYER} (2^20), found {}",
+                        shown(other)
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(Typed::Sizes),
