@@ -373,7 +373,10 @@ fn from_points(points: &[[f64; 3]]) -> Dataset {
 /// Loads a CSV data set (SPEC 4): a header row naming every column, the
 /// class labels in `spec.label_column` (anywhere), and the numeric inputs in
 /// `spec.feature_columns` (default: every other column, in file order).
-/// Cells are trimmed (pandas keeps a string's spaces: two labels that
+/// Names match exactly, case included (`Cultivar` is not `cultivar`: an
+/// error with a "did you mean"), and a column is an input once. The file
+/// must be UTF-8 (else an error naming the line and byte, and how to
+/// convert it). Cells are trimmed (pandas keeps a string's spaces: two labels that
 /// differ only by them, `cat` and ` cat`, are refused rather than merged or
 /// split). A file whose header is one column holding `;` or a tab gets a
 /// hint about its separator. A missing cell (empty, `NA`, `NaN`, any case) in a
