@@ -149,6 +149,8 @@ pub enum DataError {
     #[error("{}: line 1: {problem}{}", .path.display(), shown_header(.header))]
     Columns {
         path: PathBuf,
+        /// The manifest key whose value is at fault ([`DataError::key`]).
+        key: &'static str,
         /// The header row as read, shown after the problem; empty when the
         /// problem lists the columns itself.
         header: String,
@@ -175,9 +177,29 @@ pub enum DataError {
         .path.display()
     )]
     Spaces { path: PathBuf, line: u64, column: String, value: String, first: String, first_line: u64 },
-    /// Anything else the CSV parser rejects (invalid UTF-8, say).
+    /// Anything else the CSV parser rejects.
     #[error("{}: line {line}: {message}", .path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
+    /// Bytes that are not UTF-8 (a Latin-1 or UTF-16 file, say).
+    #[error("{}: line {line}, byte {byte}: {problem}", .path.display())]
+    NotUtf8 { path: PathBuf, line: u64, byte: usize, problem: String },
+    /// A test split sklearn's `train_test_split` would refuse: no held-out
+    /// sample, a class too small to stratify, a class never trained on.
+    #[error("{}: {problem}", .path.display())]
+    Split { path: PathBuf, key: &'static str, problem: String },
+}
+
+impl DataError {
+    /// The manifest key whose value the error is about, for pointing at
+    /// its line: `label_column` or `feature_columns` for a column that is
+    /// not there, `test_fraction` or `stratify` for a split, else `dataset`
+    /// (the file's contents).
+    pub fn key(&self) -> &'static str {
+        match self {
+            DataError::Columns { key, .. } | DataError::Split { key, .. } => key,
+            _ => "dataset",
+        }
+    }
 }
 
 /// " (header: `a,b,c`)" after a column problem, or nothing when the problem
@@ -245,6 +267,13 @@ pub fn build_with(
     split.columns = columns;
     split.classes = classes;
     split.dropped_rows = dropped_rows;
+    if spec.test_fraction > 0.0 {
+        let source = match &spec.source {
+            DataSource::Csv(path) => path.clone(),
+            DataSource::Generated(set) => PathBuf::from(set.name()),
+        };
+        check_trained_classes(&source, &split, &class_counts(&data), seed)?;
+    }
     Ok(scale(split, spec.scale))
 }
 
@@ -344,7 +373,10 @@ fn from_points(points: &[[f64; 3]]) -> Dataset {
 /// Loads a CSV data set (SPEC 4): a header row naming every column, the
 /// class labels in `spec.label_column` (anywhere), and the numeric inputs in
 /// `spec.feature_columns` (default: every other column, in file order).
-/// Cells are trimmed (pandas keeps a string's spaces: two labels that
+/// Names match exactly, case included (`Cultivar` is not `cultivar`: an
+/// error with a "did you mean"), and a column is an input once. The file
+/// must be UTF-8 (else an error naming the line and byte, and how to
+/// convert it). Cells are trimmed (pandas keeps a string's spaces: two labels that
 /// differ only by them, `cat` and ` cat`, are refused rather than merged or
 /// split). A file whose header is one column holding `;` or a tab gets a
 /// hint about its separator. A missing cell (empty, `NA`, `NaN`, any case) in a
@@ -366,6 +398,7 @@ fn is_missing(cell: &str) -> bool {
 
 /// [`load_csv`] on the file's bytes.
 pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, DataError> {
+    check_utf8(path, bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         // Fields are trimmed below, where a label's spaces are compared.
@@ -380,8 +413,12 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
     }
     let width = header.len();
     let names: Vec<&str> = header.iter().collect();
-    let columns_err =
-        |problem: String| DataError::Columns { path: path.to_path_buf(), header: names.join(","), problem };
+    let columns_err = |key: &'static str, problem: String| DataError::Columns {
+        path: path.to_path_buf(),
+        key,
+        header: names.join(","),
+        problem,
+    };
     // One column whose name holds another separator: a file saved with `;`
     // (a spreadsheet in many locales) or tabs reads as one column.
     if let [only] = names[..]
@@ -389,31 +426,30 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
             [(';', "`;`"), ('\t', "tabs")].into_iter().find(|(c, _)| only.contains(*c))
     {
         let parts = only.split(sep).count();
-        return Err(columns_err(format!(
-            "one column, whose name holds {parts} names: the file seems to be separated by {shown}; sweep \
+        return Err(columns_err(
+            "dataset",
+            format!(
+                "one column, whose name holds {parts} names: the file seems to be separated by {shown}; sweep \
              reads comma-separated values: write it with commas (pandas: df.to_csv(path, index=False); \
              a spreadsheet: save as \"CSV (comma delimited)\")"
-        )));
+            ),
+        ));
     }
-    let find = |name: &str, what: &str| -> Result<usize, DataError> {
-        // An exact name, else the one name equal but for case (`LABEL`).
-        let exact = names.iter().position(|h| *h == name);
-        let folded = || {
-            let mut same = names.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name));
-            match (same.next(), same.next()) {
-                (Some((j, _)), None) => Some(j),
-                _ => None,
-            }
-        };
-        match exact.or_else(folded) {
+    // A name matches exactly: one equal but for case (`Cultivar` for
+    // `cultivar`) is an error with a "did you mean", never a silent match.
+    let find = |name: &str, what: &'static str| -> Result<usize, DataError> {
+        match names.iter().position(|h| *h == name) {
             Some(j) if names[j + 1..].contains(&names[j]) => {
-                Err(columns_err(format!("two columns are named `{name}`; rename one")))
+                Err(columns_err(what, format!("two columns are named `{name}`; rename one")))
             }
             Some(j) => Ok(j),
             None => {
                 let named: Vec<&str> = names.iter().copied().filter(|h| !h.is_empty()).collect();
-                let hint = crate::spec::did_you_mean(name, &named)
-                    .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                let hint = match named.iter().find(|h| h.eq_ignore_ascii_case(name)) {
+                    Some(m) => format!(" (did you mean `{m}`? names match exactly, case included)"),
+                    None => crate::spec::did_you_mean(name, &named)
+                        .map_or(String::new(), |m| format!(" (did you mean `{m}`?)")),
+                };
                 // Every column up to ALL (the right one is then in view,
                 // whatever its name); the first SHOWN of a wider table.
                 const ALL: usize = 30;
@@ -423,6 +459,7 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
                 let more = if more > 0 { format!(" and {more} more") } else { String::new() };
                 Err(DataError::Columns {
                     path: path.to_path_buf(),
+                    key: what,
                     header: String::new(),
                     problem: format!(
                         "no column `{name}` for {what}{hint}; columns: {}{more}",
@@ -437,14 +474,17 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
         let mut features = Vec::with_capacity(width - 1);
         for (j, name) in names.iter().enumerate().filter(|&(j, _)| j != label) {
             if name.is_empty() {
-                return Err(columns_err(format!(
-                    "column {} has no name (the index pandas.DataFrame.to_csv writes?); \
+                return Err(columns_err(
+                    "dataset",
+                    format!(
+                        "column {} has no name (the index pandas.DataFrame.to_csv writes?); \
                      write the file with index=False, or list the inputs in feature_columns",
-                    j + 1
-                )));
+                        j + 1
+                    ),
+                ));
             }
             if names[j + 1..].contains(name) {
-                return Err(columns_err(format!("two columns are named `{name}`; rename one")));
+                return Err(columns_err("dataset", format!("two columns are named `{name}`; rename one")));
             }
             features.push(j);
         }
@@ -454,14 +494,26 @@ pub fn parse_csv(path: &Path, bytes: &[u8], spec: &DataSpec) -> Result<Table, Da
         for name in &spec.feature_columns {
             let j = find(name, "feature_columns")?;
             if j == label {
-                return Err(columns_err(format!("`{name}` is the label column; it cannot be an input too")));
+                return Err(columns_err(
+                    "feature_columns",
+                    format!("`{name}` is the label column; it cannot be an input too"),
+                ));
+            }
+            if let Some(&k) = features.iter().find(|&&k| k == j) {
+                return Err(columns_err(
+                    "feature_columns",
+                    format!("`{name}` and `{}` are one column; list each input once", names[k]),
+                ));
             }
             features.push(j);
         }
         features
     };
     if features.is_empty() {
-        return Err(columns_err(format!("needs at least one input column besides `{}`", spec.label_column)));
+        return Err(columns_err(
+            "feature_columns",
+            format!("needs at least one input column besides `{}`", spec.label_column),
+        ));
     }
     let d = features.len();
 
@@ -599,6 +651,35 @@ pub fn class_indices(labels: &[String]) -> (Vec<String>, Vec<usize>) {
     }
 }
 
+/// A file that is not UTF-8 is refused where its first bad byte is, with
+/// how to convert it: a UTF-16 file (a byte-order mark, or NUL bytes:
+/// Excel's "Unicode text") or, most often, Latin-1 / Windows-1252.
+fn check_utf8(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let bad = match std::str::from_utf8(bytes) {
+        Ok(_) => match bytes.iter().position(|&b| b == 0) {
+            Some(at) => at,
+            None => return Ok(()),
+        },
+        Err(e) => e.valid_up_to(),
+    };
+    let utf16 = utf16 || bytes.contains(&0);
+    let line = 1 + bytes[..bad].iter().filter(|&&b| b == b'\n').count() as u64;
+    let (encoding, from) = if utf16 { ("UTF-16", "utf-16") } else { ("Latin-1 or Windows-1252", "latin1") };
+    Err(DataError::NotUtf8 {
+        path: path.to_path_buf(),
+        line,
+        byte: bad,
+        problem: format!(
+            "the file is not UTF-8 (byte 0x{:02X}; {encoding}?); sweep reads UTF-8 CSV: convert it, e.g. \
+             `iconv -f {from} -t utf-8 {name} > utf8.csv`, or in pandas \
+             `pd.read_csv(path, encoding=\"{from}\").to_csv(\"utf8.csv\", index=False, encoding=\"utf-8\")`",
+            bytes[bad],
+            name = path.file_name().map_or_else(|| "in.csv".into(), |n| n.to_string_lossy()),
+        ),
+    })
+}
+
 /// Maps a CSV parser error to ours, keeping the line when the parser knows it.
 fn csv_error(path: &Path, err: csv::Error) -> DataError {
     let line = err.position().map_or(0, |p| p.line());
@@ -625,6 +706,110 @@ pub fn conv_filter(x: &mut Array2<f64>, kernel: &[f64]) {
             let start = i + 1 - k;
             col[i] = kernel.iter().enumerate().map(|(j, kj)| kj * col[start + j]).sum();
         }
+    }
+}
+
+/// Each class's number of samples (class i at index i) in `data`.
+pub fn class_counts(data: &Dataset) -> Vec<usize> {
+    let mut counts = Vec::new();
+    for &y in &data.y {
+        let c = y as usize;
+        if counts.len() <= c {
+            counts.resize(c + 1, 0);
+        }
+        counts[c] += 1;
+    }
+    counts
+}
+
+/// Checks a split from the class sizes alone, before anything trains, and
+/// refuses what scikit-learn's `train_test_split` refuses: a positive
+/// `test_fraction` that holds out no sample; `stratify` with a class of fewer than 2
+/// members; a stratified class held out whole (never trained on). Returns
+/// notes: a label column where most classes have one sample (a continuous
+/// value read as classes?). `counts[i]`: samples of `classes[i]`.
+pub fn check_split(
+    path: &Path,
+    classes: &[String],
+    counts: &[usize],
+    spec: &DataSpec,
+) -> Result<Vec<String>, DataError> {
+    let tf = spec.test_fraction;
+    let n: usize = counts.iter().sum();
+    let err =
+        |key: &'static str, problem: String| DataError::Split { path: path.to_path_buf(), key, problem };
+    let name = |c: usize| classes.get(c).map_or_else(|| c.to_string(), Clone::clone);
+    if tf > 0.0 && spec.stratify {
+        if let Some((c, &k)) = counts.iter().enumerate().filter(|&(_, &k)| k > 0).min_by_key(|&(_, &k)| k)
+            && k < 2
+        {
+            return Err(err(
+                "stratify",
+                format!(
+                    "the least populated class in `{}` (`{}`) has only {k} member: stratify = true needs at                      least 2 of each class (scikit-learn refuses it too); drop that class's rows, or set                      stratify = false",
+                    spec.label_column,
+                    name(c)
+                ),
+            ));
+        }
+        if let Some((c, &k)) = counts.iter().enumerate().find(|&(_, &k)| k > 0 && held_out(k, tf) >= k) {
+            return Err(err(
+                "test_fraction",
+                format!(
+                    "test_fraction = {tf} with stratify holds out every sample of class `{}` (round({k} × {tf}) = {k}): \
+                     it would never be trained on; allowed: a smaller test_fraction",
+                    name(c)
+                ),
+            ));
+        }
+    }
+    let held: usize =
+        if spec.stratify { counts.iter().map(|&k| held_out(k, tf)).sum() } else { held_out(n, tf) };
+    if tf > 0.0 && held == 0 {
+        let how = if spec.stratify {
+            "round(n_c × test_fraction) is 0 for every class".to_string()
+        } else {
+            format!("round({n} × {tf}) = 0")
+        };
+        return Err(err(
+            "test_fraction",
+            format!(
+                "test_fraction = {tf} holds out no sample of the {n} ({how}); allowed: a share that \
+                 holds out at least one sample (test_fraction >= {}), or 0 for no test split",
+                0.5 / n.max(1) as f64
+            ),
+        ));
+    }
+    let single = counts.iter().filter(|&&k| k == 1).count();
+    let mut notes = Vec::new();
+    if counts.len() >= 10 && 2 * single > counts.len() {
+        notes.push(format!(
+            "{}: {single} of the {} classes of label_column `{}` have a single sample: is it a continuous              value? sweep trains classifiers, and every distinct label is a class",
+            path.display(),
+            counts.len(),
+            spec.label_column
+        ));
+    }
+    Ok(notes)
+}
+
+/// Refuses a split whose training part lacks a class the data has (the
+/// seed's shuffle held all its samples out): the network could never
+/// learn it. `seed` is named, as only some seeds may do it.
+fn check_trained_classes(path: &Path, split: &Split, all: &[usize], seed: u64) -> Result<(), DataError> {
+    let trained = class_counts(&split.train);
+    let missing = all.iter().enumerate().find(|&(c, &k)| k > 0 && trained.get(c).is_none_or(|&t| t == 0));
+    match missing {
+        None => Ok(()),
+        Some((c, &k)) => Err(DataError::Split {
+            path: path.to_path_buf(),
+            key: "test_fraction",
+            problem: format!(
+                "seed {seed}: every sample of class `{}` ({k}) fell in the held-out part, \
+                 so it is never trained on; allowed: stratify = true, or a smaller test_fraction",
+                split.classes.get(c).map_or_else(|| c.to_string(), Clone::clone)
+            ),
+        }),
     }
 }
 
@@ -685,6 +870,38 @@ mod tests {
 
     fn csv_spec() -> DataSpec {
         crate::spec::JobSpec::default_with_seed(0).data
+    }
+
+    /// Without stratify, a seed whose shuffle holds a class's every sample
+    /// out is refused (that class would never be trained on), naming the
+    /// seed; other seeds train on it.
+    #[test]
+    fn a_class_the_training_split_lacks_is_refused_with_its_seed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let mut text = String::from("x,label\n");
+        for i in 0..40 {
+            text.push_str(&format!("{},{}\n", i as f64 / 40.0, i % 2));
+        }
+        text.push_str("0.5,lonely\n");
+        std::fs::write(&path, text).unwrap();
+        let spec = DataSpec { test_fraction: 0.5, ..spec(DataSource::Csv(path), 0, 0.0, 0.5) };
+        let (mut refused, mut trained) = (0, 0);
+        for seed in 0..20 {
+            match build(&spec, seed) {
+                Ok(split) => {
+                    assert_eq!(class_counts(&split.train).len(), 3, "seed {seed}");
+                    trained += 1;
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(text.contains(&format!("seed {seed}: every sample of class `lonely`")), "{text}");
+                    assert_eq!(e.key(), "test_fraction");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(refused > 0 && trained > 0, "{refused} refused, {trained} trained");
     }
 
     fn everything(s: &Split) -> Dataset {
@@ -912,12 +1129,17 @@ mod tests {
     #[test]
     fn csv_good_file_loads_with_trimmed_cells() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write_csv(&dir, "good.csv", "x0, x1 ,LABEL\n0.5,1.5,0\n -2 , 3e-1 , 1.0 \n4,5,1\n");
+        let path = write_csv(&dir, "good.csv", "x0, x1 ,label\n0.5,1.5,0\n -2 , 3e-1 , 1.0 \n4,5,1\n");
         let d = load_csv(&path, &csv_spec()).unwrap();
         assert_eq!(d.data.x, Array2::from_shape_vec((3, 2), vec![0.5, 1.5, -2.0, 0.3, 4.0, 5.0]).unwrap());
         assert_eq!(d.data.y.to_vec(), vec![0.0, 1.0, 1.0]);
         assert_eq!(d.columns, ["x0", "x1"]);
         assert_eq!(d.classes, ["0", "1.0"], "1.0 and 1 are one class, named as first written");
+        // A name equal but for case is not the column: refused, with the name.
+        let path = write_csv(&dir, "upper.csv", "x0,x1,LABEL\n0.5,1.5,0\n4,5,1\n");
+        let e = load_csv(&path, &csv_spec()).unwrap_err();
+        assert!(e.to_string().contains("did you mean `LABEL`? names match exactly, case included"), "{e}");
+        assert_eq!(e.key(), "label_column");
     }
 
     #[test]

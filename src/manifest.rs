@@ -1098,6 +1098,9 @@ fn round12(v: f64) -> f64 {
     format!("{v:.11e}").parse().unwrap_or(v)
 }
 
+/// Most values a `{ log = .. }` / `{ lin = .. }` axis may generate.
+const MAX_AXIS_COUNT: f64 = 1e6;
+
 /// An axis's values: a non-empty list, or `{ log = [a, b, n] }` / `{ lin = [a, b, n] }`.
 fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
     let here =
@@ -1123,8 +1126,10 @@ fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
             let usage = format!("{kind} = [start, stop, count], e.g. {{ {kind} = [1e-4, 1.0, 5] }}");
             let Some(nums) = nums else { return Err(here(format!("expected {usage}"))) };
             let (a, b, n) = (nums[0], nums[1], nums[2]);
-            if n < 1.0 || n.fract() != 0.0 || n > 1e6 {
-                return Err(here(format!("count must be an integer >= 1; {usage}")));
+            if n < 1.0 || n.fract() != 0.0 || n > MAX_AXIS_COUNT {
+                return Err(here(format!(
+                    "count must be an integer from 1 to {MAX_AXIS_COUNT}, found {n}; {usage}"
+                )));
             }
             if kind == "log" && (a <= 0.0 || b <= 0.0) {
                 return Err(here(format!("log ranges need start and stop > 0; {usage}")));
@@ -1136,8 +1141,19 @@ fn expand_axis(e: &Entry, section: &str) -> Result<Vec<Value>, ManifestError> {
             };
             Ok((0..n).map(|i| Value::Float(round12(at(i)))).collect())
         }
-        Value::Table(_) => {
-            Err(here("expected a list of values, { log = [a, b, n] } or { lin = [a, b, n] }".into()))
+        Value::Table(t) => {
+            const FORMS: &str = "{ log = [start, stop, count] } (log-spaced) or { lin = [start, stop, count] } \
+                                 (evenly spaced)";
+            let problem = match t.keys().find(|k| !["log", "lin"].contains(&k.as_str())) {
+                Some(k) => {
+                    let hint = crate::spec::did_you_mean(k, &["log", "lin"])
+                        .map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
+                    format!("unknown key `{k}` in the axis table{hint}")
+                }
+                None if t.is_empty() => "an empty table".to_string(),
+                None => "both `log` and `lin`: write one".to_string(),
+            };
+            Err(here(format!("{problem}; allowed: a list of values, {FORMS}")))
         }
         other => Err(here(format!(
             "an axis must be a list of values, found {} (write [{}] for one value)",

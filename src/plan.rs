@@ -457,15 +457,20 @@ impl Plan {
         // A file is read once per way of reading it (label, inputs, missing).
         // (file, label column, feature columns, missing) -> (inputs, classes)
         type ReadAs = (PathBuf, String, Vec<String>, spec::Missing);
-        // None: the file is at fault, and said so once.
-        let mut inputs: HashMap<ReadAs, Option<(usize, usize)>> = HashMap::new();
+        // (inputs, classes, samples of each class); None: the file is at
+        // fault, and said so once.
+        type Shape = (usize, Vec<String>, Vec<usize>);
+        let mut inputs: HashMap<ReadAs, Option<Shape>> = HashMap::new();
+        let mut split_checked: HashSet<(ReadAs, u64, bool)> = HashSet::new();
         let mut checked: HashSet<(PathBuf, Vec<usize>, bool)> = HashSet::new();
         // Each file's mistakes are independent of the others': all are said.
         let mut errors = Errors::default();
         for (spec, job) in self.configs() {
+            // The line of the key at fault, else of `dataset` (a default
+            // `label_column` is at fault where the data set is named).
             let at = |key: &str, e: &dyn std::fmt::Display| {
                 let message = format!("`{key}`: {e}");
-                let error = match self.origin_of(job, key) {
+                let error = match self.origin_of(job, key).or_else(|| self.origin_of(job, "dataset")) {
                     Some(origin) => ManifestError::at(&origin, message),
                     None => ManifestError::in_file(&self.manifest.path, message),
                 };
@@ -476,10 +481,9 @@ impl Plan {
                     let d = &spec.data;
                     let key = (path.clone(), d.label_column.clone(), d.feature_columns.clone(), d.missing);
                     let shape = match inputs.get(&key) {
-                        Some(&w) => w,
+                        Some(w) => w.clone(),
                         None => {
-                            let Some(table) =
-                                errors.ok(data::load_csv(path, d).map_err(|e| at("dataset", &e)))
+                            let Some(table) = errors.ok(data::load_csv(path, d).map_err(|e| at(e.key(), &e)))
                             else {
                                 inputs.insert(key, None);
                                 continue;
@@ -492,16 +496,37 @@ impl Plan {
                                     table.data.len()
                                 ));
                             }
-                            let shape = Some((table.data.x.ncols(), table.classes.len()));
-                            inputs.insert(key, shape);
+                            let counts = data::class_counts(&table.data);
+                            let shape = Some((table.data.x.ncols(), table.classes.clone(), counts));
+                            inputs.insert(key.clone(), shape.clone());
                             shape
                         }
                     };
                     // Its layer sizes are unknown while the data file is at fault.
-                    let Some(shape) = shape else { continue };
-                    shape
+                    let Some((width, classes, counts)) = shape else { continue };
+                    if split_checked.insert((key, d.test_fraction.to_bits(), d.stratify)) {
+                        match data::check_split(path, &classes, &counts, d) {
+                            Ok(more) => notes.extend(more),
+                            Err(e) => {
+                                let _ = errors.ok(Err::<(), _>(at(e.key(), &e)));
+                            }
+                        }
+                    }
+                    (width, classes.len())
                 }
-                _ => (2, 2),
+                DataSource::Generated(set) => {
+                    // Class sizes are drawn; the count is known.
+                    let d = &spec.data;
+                    let n = if matches!(set, Generated::Xor) { 21 } else { d.n_samples };
+                    if d.test_fraction > 0.0
+                        && !d.stratify
+                        && data::held_out(n, d.test_fraction) == 0
+                        && let Err(e) = data::check_split(Path::new(set.name()), &[], &[n], d)
+                    {
+                        let _ = errors.ok(Err::<(), _>(at(e.key(), &e)));
+                    }
+                    (2, 2)
+                }
             };
             if let Init::File(path) = &spec.model.init {
                 let sizes = spec.layer_sizes(width, classes);

@@ -513,8 +513,81 @@ impl std::fmt::Display for Typed {
             Typed::Bool(b) => write!(f, "{b}"),
             Typed::Sizes(v) => list(f, v, |i| i.to_string()),
             Typed::Numbers(v) => list(f, v, |x| format!("{x:?}")),
-            Typed::Texts(v) => list(f, v, Clone::clone),
+            Typed::Texts(v) => list(f, v, |t| list_element(t).into_owned()),
         }
+    }
+}
+
+/// A text inside a displayed list: bare when that reads back as one
+/// element (`alcohol`, `flavanoids`), else a TOML basic string (`"a, b"`,
+/// `" a"`): a name holding the list's separator, a bracket, a quote or a
+/// backslash, a control character, or leading or trailing space is
+/// quoted, so two different lists never display alike.
+pub fn list_element(text: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !text.is_empty()
+        && text.trim() == text
+        && !text.chars().any(|c| matches!(c, ',' | '[' | ']' | '"' | '\'' | '\\') || c.is_control());
+    if plain {
+        return text.into();
+    }
+    let mut q = String::with_capacity(text.len() + 2);
+    q.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\t' => q.push_str("\\t"),
+            '\r' => q.push_str("\\r"),
+            c if c.is_control() => q.push_str(&format!("\\u{:04X}", c as u32)),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q.into()
+}
+
+/// The elements of a displayed list (`[a, "b, c"]` -> `a`, `"b, c"`), as
+/// written (quoted ones with their quotes); None when `text` is not a list
+/// as [`list_element`] writes them.
+pub fn list_elements(text: &str) -> Option<Vec<&str>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    let mut items = Vec::new();
+    let mut rest = inner;
+    while !rest.is_empty() {
+        let end = if let Some(quoted) = rest.strip_prefix('"') {
+            // Up to the first quote not escaped by a backslash.
+            let mut escaped = false;
+            let close = quoted.char_indices().find_map(|(i, c)| {
+                let done = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                done.then_some(i)
+            })?;
+            close + 2
+        } else {
+            rest.find(',').unwrap_or(rest.len())
+        };
+        items.push(&rest[..end]);
+        rest = &rest[end..];
+        if !rest.is_empty() {
+            rest = rest.strip_prefix(", ")?;
+            if rest.is_empty() {
+                return None;
+            }
+        }
+    }
+    Some(items)
+}
+
+/// One element of [`list_elements`] as the text it stands for (a quoted
+/// one unescaped); None when a quoted element is not a TOML string.
+pub fn list_element_value(shown: &str) -> Option<String> {
+    if !shown.starts_with('"') {
+        return Some(shown.to_string());
+    }
+    match toml::from_str::<toml::Table>(&format!("v = {shown}")).ok()?.remove("v")? {
+        Value::String(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -589,7 +662,9 @@ impl Kind {
             Kind::Int { min, .. } => format!("an integer >= {min}"),
             Kind::Float { range, .. } => range.describe(),
             Kind::Bool { .. } => "true or false".to_string(),
-            Kind::Sizes { .. } => "a non-empty list of layer sizes, each >= 1".to_string(),
+            Kind::Sizes { .. } => {
+                format!("a non-empty list of layer sizes, each >= 1 and <= {MAX_LAYER} (2^20)")
+            }
             Kind::Numbers { .. } => "a list of numbers, or [] for none".to_string(),
             Kind::Text { .. } => "a column name".to_string(),
             Kind::Texts { .. } => "a list of distinct column names, or []".to_string(),
@@ -638,7 +713,10 @@ impl Kind {
                 .iter()
                 .map(|v| match v {
                     Value::Integer(i) if (1..=MAX_LAYER).contains(i) => Ok(*i as usize),
-                    _ => Err("every layer size must be an integer >= 1".to_string()),
+                    other => Err(format!(
+                        "every layer size must be an integer >= 1 and <= {MAX_LAYER} (2^20), found {}",
+                        shown(other)
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(Typed::Sizes),
@@ -728,13 +806,18 @@ pub fn canonical(name: &str, value: &Value) -> Value {
     }
 }
 
-/// A value as a person reads it in a table: strings bare, lists inline.
+/// A value as a person reads it in a table: strings bare, lists inline
+/// (their texts quoted only where [`list_element`] must).
 pub fn display_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Float(f) => format!("{f:?}"),
         Value::Array(items) => {
-            format!("[{}]", items.iter().map(display_value).collect::<Vec<_>>().join(", "))
+            let item = |v: &Value| match v {
+                Value::String(s) => list_element(s).into_owned(),
+                other => display_value(other),
+            };
+            format!("[{}]", items.iter().map(item).collect::<Vec<_>>().join(", "))
         }
         other => other.to_string(),
     }
@@ -1355,6 +1438,31 @@ mod tests {
                 k.name
             );
         }
+    }
+
+    /// Two different lists of names never display alike: a name that
+    /// holds the separator, a bracket, a quote or outer space is quoted;
+    /// ordinary names print bare, as before. The display reads back.
+    #[test]
+    fn lists_of_names_display_unambiguously_and_read_back() {
+        let texts = |v: &[&str]| Typed::Texts(v.iter().map(|s| s.to_string()).collect());
+        let one = texts(&["a, b", "c"]);
+        let other = texts(&["a", "b", "c"]);
+        assert_eq!(other.to_string(), "[a, b, c]");
+        assert_eq!(one.to_string(), "[\"a, b\", c]");
+        assert_ne!(one.to_string(), other.to_string());
+        assert_eq!(texts(&["color intensity", "pH"]).to_string(), "[color intensity, pH]");
+        let odd =
+            ["a, b", " lead", "trail ", "[x]", "say \"hi\"", "back\\slash", "it's", "tab\there", "plain"];
+        let shown = texts(&odd).to_string();
+        let back: Vec<String> =
+            list_elements(&shown).unwrap().into_iter().map(|e| list_element_value(e).unwrap()).collect();
+        assert_eq!(back, odd, "{shown}");
+        // The TOML value displays the same way.
+        let v: toml::Table = toml::from_str("v = [\"a, b\", \"c\"]").unwrap();
+        assert_eq!(display_value(&v["v"]), one.to_string());
+        assert_eq!(list_elements("[]"), Some(vec![]));
+        assert_eq!(list_elements("[a, \"b"), None);
     }
 
     #[test]

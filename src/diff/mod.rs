@@ -296,7 +296,10 @@ struct Folder<'p> {
 /// to the metric.
 struct FolderConfig {
     params: Vec<String>,
-    /// `params`, with an input file named by its contents ([`Folder::identity`]).
+    /// The typed values `params` display: what rows are grouped by.
+    typed: store::Params,
+    /// What the configuration is matched on: each typed value (never its
+    /// displayed text), an input file by its contents ([`Folder::identity`]).
     ident: Vec<String>,
     side: Side,
 }
@@ -358,18 +361,20 @@ impl<'p> Folder<'p> {
     }
 
     fn push(&mut self, row: &SummaryRow, metric: Metric) {
-        let params: Vec<String> = row.params.iter().map(|(_, v)| v).collect();
-        // Rows come grouped by plan order more often than not: look back first.
-        let at = match self.configs.iter().rposition(|c| c.params == params) {
+        // Rows come grouped by plan order more often than not: look back
+        // first. Grouped by typed value, never by displayed text.
+        let at = match self.configs.iter().rposition(|c| c.typed == row.params) {
             Some(i) => i,
             None => {
                 // One file written two ways (`data/x.csv`, `./data/x.csv`)
                 // is one configuration.
-                let ident = self.identity(row, &params);
+                let ident = self.identity(row);
                 match self.configs.iter().position(|c| c.ident == ident) {
                     Some(i) => i,
                     None => {
-                        self.configs.push(FolderConfig { params, ident, side: Side::default() });
+                        let params: Vec<String> = row.params.iter().map(|(_, v)| v).collect();
+                        let typed = row.params.clone();
+                        self.configs.push(FolderConfig { params, typed, ident, side: Side::default() });
                         self.configs.len() - 1
                     }
                 }
@@ -402,8 +407,9 @@ impl<'p> Folder<'p> {
         (!hash.is_empty()).then_some(hash)
     }
 
-    /// What the configuration of `row` (its parameters as displayed:
-    /// `params`) is matched on: `params`, but a CSV data set and a weights
+    /// What the configuration of `row` is matched on: each typed value
+    /// (written out with its type, so `["a, b", "c"]` and `["a", "b", "c"]`
+    /// differ), but a CSV data set and a weights
     /// file by their contents (SHA-256), not by the path as written. The
     /// data stream depends on a file's contents, never its path (SPEC 5), so
     /// `data/x.csv` and `./data/x.csv`, one file reached from two working
@@ -414,8 +420,8 @@ impl<'p> Folder<'p> {
     /// configuration hash the job recorded. Otherwise (the file is gone or
     /// changed since) it cannot be known: the key goes to `unknown`, with
     /// why, and keeps the path as written.
-    fn identity(&mut self, row: &SummaryRow, params: &[String]) -> Vec<String> {
-        let mut ident = params.to_vec();
+    fn identity(&mut self, row: &SummaryRow) -> Vec<String> {
+        let mut ident: Vec<String> = row.params.typed().map(|(_, v)| format!("{v:?}")).collect();
         let Ok(file) = row.at.params() else { return ident };
         let base = file.paths_relative_to.as_ref().map_or_else(|| PathBuf::from("."), |p| self.root.join(p));
         let Ok(spec) = crate::spec::JobSpec::from_values(file.seed, &|k| file.params.get(k).cloned(), &base)
@@ -462,7 +468,7 @@ impl<'p> Folder<'p> {
                 } else {
                     ("data file not found", format!(" (looked for {})", path.display()))
                 };
-                let short = format!("{key} {}: {what}", params[k]);
+                let short = format!("{key} {}: {what}", row.params.shown(key));
                 let full = format!(
                     "{short}{detail}, and its jobs record no SHA-256 of it (written before sweep recorded one)"
                 );

@@ -56,11 +56,6 @@ impl Axis {
         let v = r.param(&self.key);
         self.typed.iter().position(|t| t.as_ref() == v)
     }
-
-    /// A row's value as displayed (one of [`Axis::values`]).
-    pub fn value_of(&self, r: &Row) -> Option<&str> {
-        self.position(r).map(|i| self.values[i].as_str())
-    }
 }
 
 /// The swept axes of `rows`, in SPEC (summary.csv column) order. The seed is
@@ -113,11 +108,13 @@ pub fn diverged(r: &Row) -> bool {
     r.outcome().diverged() || !r.outcome().final_loss().is_finite()
 }
 
-/// Jobs grouped by their value of `axis`, in the axis's value order.
+/// Jobs grouped by their value of `axis`, in the axis's value order: by
+/// the typed value, never by its displayed text.
 pub fn by_axis<'a>(rows: &'a [Row], axis: &Axis) -> Vec<(String, Vec<&'a Row>)> {
     axis.values
         .iter()
-        .map(|v| (v.clone(), rows.iter().filter(|r| axis.value_of(r) == Some(v.as_str())).collect()))
+        .enumerate()
+        .map(|(i, v)| (v.clone(), rows.iter().filter(|r| axis.position(r) == Some(i)).collect()))
         .collect()
 }
 

@@ -8,8 +8,9 @@
 //! than [`DIGITS`] significant digits (a log grid's `0.0131607401295`) reads
 //! `0.0132`, with as many more digits as two values need to differ. Other
 //! values are kept as they are. A label longer than [`MAX_CHARS`] keeps its end (where paths
-//! and names differ) behind a leading `…`, unless that would make two
-//! labels equal. Labels are always as many and as distinct as the values.
+//! and names differ) behind a leading `…` (a list loses whole leading
+//! elements: `[…, proline, color]`), unless that would make two labels
+//! equal. Labels are always as many and as distinct as the values.
 
 /// Longest label before it is shortened further.
 pub const MAX_CHARS: usize = 28;
@@ -78,11 +79,23 @@ fn distinct(labels: &[String]) -> bool {
     seen.windows(2).all(|w| w[0] != w[1]) && labels.iter().all(|l| !l.is_empty())
 }
 
-/// `text` cut to its last `max` characters behind `…`.
+/// `text` cut to its last `max` characters behind `…`; a list
+/// (`[alcohol, malic_acid, …]`) is cut between whole elements instead
+/// (`[…, proline, color]`, keeping at least its last element).
 fn keep_end(text: &str, max: usize) -> String {
     let n = text.chars().count();
     if n <= max {
         return text.to_string();
+    }
+    if let Some(items) = crate::spec::list_elements(text).filter(|items| items.len() > 1) {
+        let mut kept = items.len() - 1;
+        let width = |from: usize| {
+            "[…]".chars().count() + items[from..].iter().map(|i| i.chars().count() + 2).sum::<usize>()
+        };
+        while kept > 1 && width(kept - 1) <= max {
+            kept -= 1;
+        }
+        return format!("[…, {}]", items[kept..].join(", "));
     }
     let tail: String = text.chars().skip(n - (max - 1)).collect();
     format!("…{tail}")
@@ -134,6 +147,16 @@ mod tests {
         let l = short_labels(&v);
         assert!(l.iter().all(|x| x.chars().count() <= MAX_CHARS && x.starts_with('…')), "{l:?}");
         assert_ne!(l[0], l[1]);
+        // A list is cut between whole elements, never inside a name.
+        let wine = "[alcohol, malic_acid, ash, magnesium, flavanoids, pH, proline, color]";
+        let l = short_labels(&strings(&[wine]));
+        assert_eq!(l, strings(&["[…, pH, proline, color]"]));
+        let quoted = "[alpha_beta_gamma, \"a, b\", c]";
+        assert_eq!(keep_end(quoted, 14), "[…, \"a, b\", c]");
+        assert_eq!(
+            keep_end("[a_very_long_first_name, a_very_long_last_name]", 10),
+            "[…, a_very_long_last_name]"
+        );
         // Equal ends: the full values are kept rather than two equal labels.
         let v = vec![format!("one_{long}"), format!("two_{long}")];
         assert_eq!(short_labels(&v), v);

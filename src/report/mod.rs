@@ -693,15 +693,13 @@ impl<'a> Report<'a> {
         let mut fig_panels = Vec::with_capacity(panels.len());
         let mut largest = 0;
         for (values_of_panel, rows) in &panels {
-            let series = values
-                .iter()
-                .map(|v| {
+            let series = (0..values.len())
+                .map(|i| {
                     // The group's rows are filtered as they are read, not
-                    // collected (a group is up to every job).
-                    let group = rows
-                        .iter()
-                        .copied()
-                        .filter(|r| axis.is_none_or(|a| a.value_of(r) == Some(v.as_str())));
+                    // collected (a group is up to every job); by typed
+                    // value, never by displayed text.
+                    let group =
+                        rows.iter().copied().filter(|r| axis.is_none_or(|a| a.position(r) == Some(i)));
                     let series = self.series(group, metric)?;
                     largest = largest.max(series.jobs);
                     Ok(series)
@@ -779,9 +777,9 @@ impl<'a> Report<'a> {
         {
             let mut groups: Vec<(Vec<String>, Vec<&Row>)> = Vec::new();
             for (panel_values, rows) in self.panels() {
-                for v in &axis.values {
+                for (i, v) in axis.values.iter().enumerate() {
                     let group: Vec<&Row> =
-                        rows.iter().copied().filter(|r| axis.value_of(r) == Some(v.as_str())).collect();
+                        rows.iter().copied().filter(|r| axis.position(r) == Some(i)).collect();
                     if group.is_empty() {
                         continue;
                     }
@@ -953,9 +951,10 @@ impl<'a> Report<'a> {
     }
 
     fn predictions_section(&mut self, md: &mut String) -> Result<(), ReportError> {
-        let mut datasets: Vec<String> = Vec::new();
+        // Data sets by typed value (never by displayed text).
+        let mut datasets: Vec<Option<&spec::Typed>> = Vec::new();
         for r in self.rows {
-            let d = r.shown("dataset");
+            let d = r.param("dataset");
             if !datasets.contains(&d) {
                 datasets.push(d);
             }
@@ -969,8 +968,9 @@ impl<'a> Report<'a> {
              (2-input data only) and misclassified samples ringed.\n"
         );
         let mut used_files: Vec<String> = Vec::new();
-        for d in datasets {
-            let rows: Vec<&'a Row> = self.rows.iter().filter(|r| r.shown("dataset") == d).collect();
+        for typed in datasets {
+            let rows: Vec<&'a Row> = self.rows.iter().filter(|r| r.param("dataset") == typed).collect();
+            let d = typed.map(ToString::to_string).unwrap_or_default();
             let Some((job, why)) = self.representative(&rows) else { continue };
             let shown = if d.is_empty() { "data".to_string() } else { self.label("dataset", &d) };
             let _ = writeln!(md, "### `{}`\n", tables::cell(&shown));

@@ -263,10 +263,10 @@ fn cell_value(key: &Key, text: &str) -> Result<Option<Typed>, String> {
             .and_then(|mut t| t.remove("v"))
             .ok_or_else(|| not("a list of numbers"))?,
         Kind::Texts { .. } | Kind::Subset { .. } => {
-            let inner =
-                text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(|| not("a list"))?;
-            let names = if inner.is_empty() { Vec::new() } else { inner.split(", ").collect() };
-            Value::Array(names.into_iter().map(|n| Value::String(n.to_string())).collect())
+            let names = crate::spec::list_elements(text).ok_or_else(|| not("a list"))?;
+            let names: Option<Vec<Value>> =
+                names.into_iter().map(|n| crate::spec::list_element_value(n).map(Value::String)).collect();
+            Value::Array(names.ok_or_else(|| not("a list of names"))?)
         }
     };
     key.typed(&value).map(Some).map_err(|p| format!("{p}; allowed: {}", key.allowed()))

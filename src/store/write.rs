@@ -921,7 +921,7 @@ fn write_typed(out: &mut String, v: &crate::spec::Typed) {
         Typed::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Typed::Sizes(v) => list(out, v, |out, &i| write_u64(out, i as u64)),
         Typed::Numbers(v) => list(out, v, |out, &x| write_f64(out, x)),
-        Typed::Texts(v) => list(out, v, |out, t| out.push_str(t)),
+        Typed::Texts(v) => list(out, v, |out, t| out.push_str(&crate::spec::list_element(t))),
     }
 }
 

@@ -123,7 +123,8 @@ fn csv_label_column_that_is_not_in_the_file() {
             ("d.csv", "x0,x1,label\n0.1,0.2,0\n0.5,0.3,1\n"),
         ],
         &["m.toml"],
-        &["m.toml:2:1", "d.csv: line 1", "no column `y` for label_column", "columns: x0, x1, label"],
+        // At the line of the key at fault (`label_column`), not `dataset`'s.
+        &["m.toml:3:1", "d.csv: line 1", "no column `y` for label_column", "columns: x0, x1, label"],
     );
 }
 
@@ -534,4 +535,167 @@ fn manifest_and_job_value_mistakes_are_reported_together() {
         &["m.toml"],
         &["TOML syntax error"],
     );
+}
+
+/// 60 rows of each class in `classes` (3 numeric inputs), then `extra`.
+fn csv_of_classes(classes: &[&str], extra: &str) -> String {
+    let mut s = String::from("alcohol,pH,cultivar\n");
+    for (c, name) in classes.iter().enumerate() {
+        for i in 0..60 {
+            s.push_str(&format!("{},{},{name}\n", i as f64 / 60.0 + c as f64, (i % 7) as f64));
+        }
+    }
+    s + extra
+}
+
+/// A column name matches exactly: one equal but for case is an error with
+/// a "did you mean", at the line of the key that named it.
+#[test]
+fn csv_column_names_match_exactly_case_included() {
+    let csv = csv_of_classes(&["a", "b"], "");
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"d.csv\"\nlabel_column = \"Cultivar\"\n"), ("d.csv", &csv)],
+        &["m.toml"],
+        &[
+            "m.toml:3:1",
+            "`label_column`",
+            "d.csv",
+            "no column `Cultivar`",
+            "did you mean `cultivar`?",
+            "case",
+        ],
+    );
+    rejects(
+        &[
+            (
+                "m.toml",
+                "[base]\ndataset = \"d.csv\"\nlabel_column = \"cultivar\"\nfeature_columns = [\"alcohol\", \"Alcohol\", \"ph\"]\n",
+            ),
+            ("d.csv", &csv),
+        ],
+        &["m.toml"],
+        &["m.toml:4:1", "`feature_columns`", "no column `Alcohol`", "did you mean `alcohol`?"],
+    );
+}
+
+/// A CSV error of a job from `[[include]]` points at the include's key
+/// that caused it, not at `dataset`.
+#[test]
+fn csv_errors_point_at_the_key_responsible_in_an_include() {
+    let csv = csv_of_classes(&["a", "b"], "");
+    rejects(
+        &[
+            ("m.toml", "[base]\nepochs = 2\n[[include]]\ndataset = \"d.csv\"\nlabel_column = \"species\"\n"),
+            ("d.csv", &csv),
+        ],
+        &["m.toml"],
+        &["m.toml:5:1", "`label_column`", "no column `species`"],
+    );
+}
+
+/// Test splits scikit-learn refuses are refused, naming the file and key.
+#[test]
+fn test_splits_that_hold_nothing_out_or_a_class_whole_are_refused() {
+    let four = csv_of_classes(&["a", "b", "c", "d"], "");
+    let m = |extra: &str| format!("[base]\ndataset = \"d.csv\"\nlabel_column = \"cultivar\"\n{extra}");
+    rejects(
+        &[("m.toml", &m("stratify = true\ntest_fraction = 0.008\n")), ("d.csv", &four)],
+        &["m.toml"],
+        &["m.toml:5:1", "`test_fraction`", "d.csv", "holds out no sample of the 240"],
+    );
+    rejects(
+        &[("m.toml", &m("test_fraction = 0.001\n")), ("d.csv", &four)],
+        &["m.toml"],
+        &["m.toml:4:1", "`test_fraction`", "round(240 × 0.001) = 0"],
+    );
+    let one = csv_of_classes(&["a", "b"], "0.5,1,lonely\n");
+    rejects(
+        &[("m.toml", &m("stratify = true\ntest_fraction = 0.5\n")), ("d.csv", &one)],
+        &["m.toml"],
+        &["m.toml:4:1", "`stratify`", "d.csv", "least populated class", "`lonely`", "only 1 member"],
+    );
+    let two = csv_of_classes(&["a", "b"], "0.5,1,pair\n0.6,2,pair\n");
+    rejects(
+        &[("m.toml", &m("stratify = true\ntest_fraction = 0.8\n")), ("d.csv", &two)],
+        &["m.toml"],
+        &["m.toml:5:1", "`test_fraction`", "every sample of class `pair`", "never be trained on"],
+    );
+    // A generated set too: 21 xor points, 1% of them rounds to none.
+    rejects(
+        &[("m.toml", "[base]\ndataset = \"xor\"\ntest_fraction = 0.01\n")],
+        &["m.toml"],
+        &["m.toml:3:1", "`test_fraction`", "round(21 × 0.01) = 0"],
+    );
+}
+
+/// A continuous label column (every value its own class) trains, with a note.
+#[test]
+fn a_label_column_of_single_sample_classes_gets_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows: String = (0..300).map(|i| format!("{},{}\n", i as f64 / 300.0, i as f64 * 0.37)).collect();
+    write(tmp.path(), "d.csv", &format!("x,y\n{rows}"));
+    write(tmp.path(), "m.toml", "[base]\ndataset = \"d.csv\"\nlabel_column = \"y\"\nepochs = 1\n");
+    let out = sweep(tmp.path()).args(["plan", "m.toml"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("300 of the 300 classes of label_column `y` have a single sample"), "{err}");
+    assert!(err.contains("continuous"), "{err}");
+}
+
+/// Limits are stated as they are, and a bad key in an axis table is named.
+#[test]
+fn limits_and_axis_table_keys_are_named() {
+    rejects(
+        &[("m.toml", "[base]\nhidden = [10000000]\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "`hidden`", ">= 1 and <= 1048576 (2^20)", "found 10000000"],
+    );
+    rejects(
+        &[("m.toml", "[grid]\nlr = { log = [1e-3, 1, 100000000] }\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "`lr`", "count must be an integer from 1 to 1000000, found 100000000"],
+    );
+    rejects(
+        &[("m.toml", "[grid]\nlr = { logs = [1e-3, 1, 5] }\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "unknown key `logs`", "did you mean `log`?", "{ lin = [start, stop, count] }"],
+    );
+    rejects(
+        &[("m.toml", "[grid]\nlr = { log = [1e-3, 1, 5], extra = 1 }\n")],
+        &["m.toml"],
+        &["m.toml:2:1", "unknown key `extra`", "{ log = [start, stop, count] }"],
+    );
+}
+
+/// A file that is not UTF-8 is named as such, with its line and byte and
+/// how to convert it.
+#[test]
+fn a_csv_that_is_not_utf8_says_so_and_how_to_convert_it() {
+    for (bytes, needles) in [
+        (
+            b"x0,x1,label\n0.1,0.2,0\n0.5,0.3,caf\xe9\n".to_vec(),
+            vec![
+                "d.csv: line 3, byte 33",
+                "not UTF-8",
+                "0xE9",
+                "iconv -f latin1 -t utf-8",
+                "encoding=\"utf-8\"",
+            ],
+        ),
+        (
+            [&[0xFFu8, 0xFE][..], &"x0,label\n1,0\n".bytes().flat_map(|b| [b, 0]).collect::<Vec<u8>>()]
+                .concat(),
+            vec!["d.csv: line 1, byte 0", "not UTF-8", "UTF-16", "iconv -f utf-16 -t utf-8"],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("d.csv"), bytes).unwrap();
+        write(tmp.path(), "m.toml", "[base]\ndataset = \"d.csv\"\n");
+        let out = sweep(tmp.path()).args(["run", "m.toml", "--out", "out"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod cli;
+mod column_names;
 mod common;
 mod diff;
 mod fuzz;
