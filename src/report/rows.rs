@@ -2,8 +2,11 @@
 //! shared typed parameters, final loss and accuracy, and the outcome's
 //! rarer numbers out of line only when present), every job id front-coded
 //! in one buffer (a few bytes an id), and a job's place only where it is
-//! not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its
-//! id and paths; at 100,000 jobs the report held 25 MB of them.
+//! not the usual `jobs/<id>/`: a packed job's as its pack's number and its
+//! slot there ([`SlotRuns`]: some 10 bytes a job; a whole [`JobRef`] held
+//! per packed row was 200), a folder elsewhere whole. A [`SummaryRow`] is
+//! about 250 bytes with its id and paths; at 100,000 jobs the report held
+//! 25 MB of them.
 //!
 //! Only what the report reads is kept: not the files hash, not a status
 //! other than `diverged`, not `min_loss`, not the curve's path (the report

@@ -26,7 +26,7 @@
 //! [`JobRef`] says where a job is (a folder or a pack entry): every reader
 //! takes one, so commands above `src/store/` work on both layouts, and a
 //! results folder may hold both. [`JobIndex`] finds a folder's packed jobs:
-//! a few dozen bytes per job, by plan index (no text per job).
+//! some 10 bytes per job, by plan index (no text per job: [`SlotRuns`]).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
