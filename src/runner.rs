@@ -619,16 +619,23 @@ const PACK_JOBS: usize = 16;
 
 /// Summary rows of jobs, spilled to a file in the workspace as they are
 /// read or committed, so a run holds no row in memory: an offset and a
-/// length per plan job.
+/// length per plan job, in 8 bytes.
 struct RowSpill {
     file: std::io::BufWriter<std::fs::File>,
     path: PathBuf,
     len: u64,
-    /// Per plan index: (offset, length) in the file; length 0 = none.
-    at: Vec<(u64, u32)>,
+    /// Per plan index: `offset << LEN_BITS | length` of its row in the
+    /// file (0: none; a row is never empty).
+    at: Vec<u64>,
+    /// Rows whose length or offset does not fit in `at` (rows of 16 MiB,
+    /// a spill of 1 TiB: none in practice), by plan index.
+    large: HashMap<usize, (u64, usize)>,
     /// One row's bytes, reused.
     line: Vec<u8>,
 }
+
+/// Bits of a row's length in [`RowSpill::at`].
+const LEN_BITS: u32 = 24;
 
 impl RowSpill {
     fn new(workspace: &store::Workspace, jobs: usize) -> Result<RowSpill, StoreError> {
@@ -643,7 +650,8 @@ impl RowSpill {
             file: std::io::BufWriter::with_capacity(256 * 1024, file),
             path,
             len: 0,
-            at: vec![(0, 0); jobs],
+            at: vec![0; jobs],
+            large: HashMap::new(),
             line: Vec::with_capacity(512),
         })
     }
@@ -655,19 +663,26 @@ impl RowSpill {
         self.file
             .write_all(&self.line)
             .map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
-        self.at[index] = (self.len, self.line.len() as u32);
-        self.len += self.line.len() as u64;
+        let len = self.line.len();
+        if len < 1 << LEN_BITS && self.len < 1 << (64 - LEN_BITS) {
+            self.at[index] = self.len << LEN_BITS | len as u64;
+            self.large.remove(&index);
+        } else {
+            self.at[index] = 0;
+            self.large.insert(index, (self.len, len));
+        }
+        self.len += len as u64;
         Ok(())
     }
 
     /// The row of plan job `index`, if one was added.
     fn row(&self, index: usize) -> Option<Vec<u8>> {
-        let (offset, len) = self.at[index];
-        if len == 0 {
-            return None;
-        }
+        let (offset, len) = match self.at[index] {
+            0 => *self.large.get(&index)?,
+            at => (at >> LEN_BITS, (at & ((1 << LEN_BITS) - 1)) as usize),
+        };
         use std::os::unix::fs::FileExt;
-        let mut buf = vec![0; len as usize];
+        let mut buf = vec![0; len];
         self.file.get_ref().read_exact_at(&mut buf, offset).ok()?;
         Some(buf)
     }
@@ -681,7 +696,9 @@ impl RowSpill {
 /// Writes summary.csv (whole or not at all), streaming: one row per plan
 /// job, in plan order, from `known` (a row's CSV bytes) or else from the
 /// job's folder when it is whole and of the plan's configuration. Returns
-/// the number of rows.
+/// the number of rows. The folder's packs and jobs/ are read only when a
+/// job's row is not known (a run of the whole plan knows every row: no
+/// listing of jobs/, no pack index held).
 fn write_summary(
     plan: &Plan,
     dir: &ResultsDir,
@@ -689,8 +706,9 @@ fn write_summary(
 ) -> Result<usize, StoreError> {
     let mut line = Vec::new();
     let mut rows = 0;
-    let index = store::JobIndex::open_to_run(&dir.root, plan)?;
-    dir.write_atomic_with(store::SUMMARY, &mut |out| {
+    let mut index = None;
+    let mut index_error = None;
+    let written = dir.write_atomic_with(store::SUMMARY, &mut |out| {
         store::summary_header(&mut line);
         out.write_all(&line)?;
         for job in &plan.jobs {
@@ -698,7 +716,18 @@ fn write_summary(
                 out.write_all(&row)?;
                 rows += 1;
             } else {
-                let stored = store::plan_job(plan, &index, job).map_err(std::io::Error::other)?;
+                if index.is_none() {
+                    match store::JobIndex::open_to_run(&dir.root, plan) {
+                        Ok(opened) => index = Some(opened),
+                        Err(e) => {
+                            let message = e.to_string();
+                            index_error = Some(e);
+                            return Err(std::io::Error::other(message));
+                        }
+                    }
+                }
+                let Some(index) = &index else { continue };
+                let stored = store::plan_job(plan, index, job).map_err(std::io::Error::other)?;
                 if let Some((_, Ok(f))) = stored {
                     line.clear();
                     store::summary_record(&mut line, &SummaryRow::from_job(&f));
@@ -708,7 +737,11 @@ fn write_summary(
             }
         }
         Ok(())
-    })?;
+    });
+    if let Some(e) = index_error {
+        return Err(e); // as when the index was opened before the file
+    }
+    written?;
     Ok(rows)
 }
 
@@ -1291,5 +1324,48 @@ mod other_process_tests {
         // A process that had joined before the watch has a workspace.
         std::fs::create_dir(dir.path(store::TMP).join("run.4194999.0")).unwrap();
         assert!(OtherProcesses::watch(&dir, &own, "s").may_have_written());
+    }
+}
+
+#[cfg(test)]
+mod spill_tests {
+    use super::*;
+
+    /// Rows come back from the spill as added, in any order, added again
+    /// (the last kept), and a row too long for the packed offset and
+    /// length (16 MiB) through the side map.
+    #[test]
+    fn spilled_rows_come_back_whatever_their_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultsDir::new(tmp.path().join("r"));
+        dir.create().unwrap();
+        let workspace = dir.workspace().unwrap();
+        let mut spill = RowSpill::new(&workspace, 6).unwrap();
+        let template = store::load_rows(Path::new("results/baseline")).unwrap().remove(0);
+        let row = |id: String| SummaryRow { job_id: id, ..template.clone() };
+        let bytes = |r: &SummaryRow| {
+            let mut line = Vec::new();
+            store::summary_record(&mut line, r);
+            line
+        };
+        let rows = [
+            (4, row("four".into())),
+            (0, row("zero".into())),
+            (2, row("y".repeat(1 << LEN_BITS))),
+            (5, row("five".into())),
+            (2, row("two, again".into())),
+            (0, row("z".repeat(1 << LEN_BITS))),
+        ];
+        for (i, r) in &rows {
+            spill.add(*i, r).unwrap();
+        }
+        spill.flush().unwrap();
+        assert_eq!(spill.large.keys().collect::<Vec<_>>(), [&0], "only the last row of job 0 is large");
+        for (i, want) in
+            [(0, Some(&rows[5].1)), (1, None), (2, Some(&rows[4].1)), (3, None), (4, Some(&rows[0].1))]
+        {
+            assert_eq!(spill.row(i), want.map(bytes), "job {i}");
+        }
+        assert_eq!(spill.row(5), Some(bytes(&rows[3].1)));
     }
 }

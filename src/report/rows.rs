@@ -2,8 +2,11 @@
 //! shared typed parameters, final loss and accuracy, and the outcome's
 //! rarer numbers out of line only when present), every job id front-coded
 //! in one buffer (a few bytes an id), and a job's place only where it is
-//! not the usual `jobs/<id>/`. A [`SummaryRow`] is about 250 bytes with its
-//! id and paths; at 100,000 jobs the report held 25 MB of them.
+//! not the usual `jobs/<id>/`: a packed job's as its pack's number and its
+//! slot there ([`SlotRuns`]: some 10 bytes a job; a whole [`JobRef`] held
+//! per packed row was 200), a folder elsewhere whole. A [`SummaryRow`] is
+//! about 250 bytes with its id and paths; at 100,000 jobs the report held
+//! 25 MB of them.
 //!
 //! Only what the report reads is kept: not the files hash, not a status
 //! other than `diverged`, not `min_loss`, not the curve's path (the report
@@ -15,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::spec::Typed;
-use crate::store::{self, JobRef, Params, StoreError, SummaryRow};
+use crate::store::{self, JobRef, PackedJob, Params, SlotRuns, StoreError, SummaryRow, varint};
 
 /// Bits of [`Outcome::flags`] (and [`Rare::flags`]).
 const DIVERGED: u8 = 1;
@@ -176,9 +179,16 @@ pub struct Rows {
     /// Ids held, and the last one (to share its prefix).
     count: usize,
     last_id: Vec<u8>,
-    /// Where a job is stored when not in the usual `jobs/<id>/` (a packed
-    /// job, a folder elsewhere), by its row's index.
-    places: HashMap<usize, JobRef>,
+    /// Where packed jobs are, by their row's index: some 10 bytes a job
+    /// (the id is the row's, the data file's path the pack's).
+    packed: SlotRuns,
+    /// The data files of the packs rows are in, by pack number.
+    packs: Vec<Arc<Path>>,
+    /// Pack numbers by data file (while reading).
+    pack_numbers: HashMap<Arc<Path>, u32>,
+    /// Where a job is stored when neither in the usual `jobs/<id>/` nor
+    /// in a pack (a folder elsewhere: rare), by its row's index.
+    elsewhere: HashMap<usize, JobRef>,
     /// The configurations last pushed, most recent last (while reading).
     recent: Vec<Arc<Params>>,
 }
@@ -192,30 +202,6 @@ impl std::ops::Deref for Rows {
 
 /// Ids front-coded between restarts ([`Rows::ids`]).
 const RESTART: usize = 16;
-
-/// Appends `n` as an LEB128 varint (7 bits a byte, low first).
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// The LEB128 varint at `*at` in `bytes`, moving `*at` past it (None past
-/// the end).
-fn varint(bytes: &[u8], at: &mut usize) -> Option<usize> {
-    let mut n = 0usize;
-    for shift in (0..usize::BITS).step_by(7) {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        n |= usize::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(n);
-        }
-    }
-    None
-}
 
 impl<'a> IntoIterator for &'a Rows {
     type Item = &'a Row;
@@ -247,6 +233,8 @@ impl Rows {
         rows.restarts.shrink_to_fit();
         rows.last_id = Vec::new();
         rows.recent = Vec::new();
+        rows.pack_numbers = HashMap::new();
+        rows.packed.finish();
         Ok(rows)
     }
 
@@ -254,9 +242,15 @@ impl Rows {
     /// place is `jobs/<id>/`.
     pub fn push(&mut self, row: &SummaryRow, jobs: &Path) {
         self.push_id(row.job_id.as_bytes());
-        let usual = matches!(&row.at, JobRef::Folder(p) if *p == jobs.join(&row.job_id));
-        if !usual {
-            self.places.insert(self.rows.len(), row.at.clone());
+        match &row.at {
+            JobRef::Folder(p) if *p == jobs.join(&row.job_id) => {}
+            JobRef::Packed(p) if p.job_id == row.job_id => {
+                let pack = self.pack_number(&p.data);
+                self.packed.push(self.rows.len(), pack, p.slot());
+            }
+            elsewhere => {
+                self.elsewhere.insert(self.rows.len(), elsewhere.clone());
+            }
         }
         let params = self.shared(&row.params);
         self.rows.push(Row {
@@ -266,6 +260,18 @@ impl Rows {
             final_accuracy: row.outcome.final_accuracy,
             rare: Rare::of(&row.outcome),
         });
+    }
+
+    /// The number of the pack whose data file is `data` (a new one when
+    /// first seen).
+    fn pack_number(&mut self, data: &Arc<Path>) -> u32 {
+        if let Some(&n) = self.pack_numbers.get(data) {
+            return n;
+        }
+        let n = self.packs.len() as u32;
+        self.packs.push(Arc::clone(data));
+        self.pack_numbers.insert(Arc::clone(data), n);
+        n
     }
 
     /// `params` shared with a row pushed recently when equal, else held
@@ -292,6 +298,7 @@ impl Rows {
         for r in rows {
             held.push(r, &jobs);
         }
+        held.packed.finish();
         held
     }
 
@@ -303,8 +310,8 @@ impl Rows {
         } else {
             self.last_id.iter().zip(id).take_while(|(a, b)| a == b).count()
         };
-        put_varint(&mut self.ids, shared);
-        put_varint(&mut self.ids, id.len() - shared);
+        varint::put(&mut self.ids, shared);
+        varint::put(&mut self.ids, id.len() - shared);
         self.ids.extend_from_slice(&id[shared..]);
         self.last_id.clear();
         self.last_id.extend_from_slice(id);
@@ -318,7 +325,9 @@ impl Rows {
         let mut at = self.restarts.get(index / RESTART).copied().unwrap_or_default();
         let mut id: Vec<u8> = Vec::new();
         for _ in 0..=index % RESTART {
-            let (Some(shared), Some(rest)) = (varint(&self.ids, &mut at), varint(&self.ids, &mut at)) else {
+            let (Some(shared), Some(rest)) =
+                (varint::get(&self.ids, &mut at), varint::get(&self.ids, &mut at))
+            else {
                 break;
             };
             id.truncate(shared);
@@ -339,12 +348,18 @@ impl Rows {
 
     /// Where a row's job is stored, under the results folder `dir`.
     pub fn place(&self, dir: &Path, row: &Row) -> std::borrow::Cow<'_, JobRef> {
-        let elsewhere =
-            if self.places.is_empty() { None } else { self.index_of(row).and_then(|i| self.places.get(&i)) };
-        match elsewhere {
-            Some(at) => std::borrow::Cow::Borrowed(at),
-            None => std::borrow::Cow::Owned(JobRef::Folder(dir.join(store::JOBS).join(self.id(row)))),
+        let index =
+            if self.elsewhere.is_empty() && self.packed.is_empty() { None } else { self.index_of(row) };
+        if let Some(at) = index.and_then(|i| self.elsewhere.get(&i)) {
+            return std::borrow::Cow::Borrowed(at);
         }
+        let at = match index.and_then(|i| self.packed.get(i)) {
+            Some((pack, slot)) => {
+                JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[pack as usize]), self.id(row), slot))
+            }
+            None => JobRef::Folder(dir.join(store::JOBS).join(self.id(row))),
+        };
+        std::borrow::Cow::Owned(at)
     }
 }
 
@@ -377,7 +392,7 @@ mod tests {
             assert_eq!(ro.diverged_epoch(), o.diverged_epoch);
             // The usual folder is not held, and is found where the row's
             // place and curve path point.
-            assert!(rows.places.is_empty(), "{}", f.job_id);
+            assert!(rows.elsewhere.is_empty() && rows.packed.is_empty(), "{}", f.job_id);
             match rows.place(dir, r).as_ref() {
                 JobRef::Folder(job) => {
                     assert_eq!(job, &dir.join(store::JOBS).join(&f.job_id));
@@ -399,6 +414,48 @@ mod tests {
         assert_eq!((held.id(&held[0]).as_str(), held.id(&held[1]).as_str()), ("", ""));
         assert_eq!(held.place(dir, &held[0]).as_ref(), &a.at);
         assert_eq!(held.place(dir, &held[1]).as_ref(), &b.at);
+    }
+
+    /// Packed rows of many packs (64 jobs a pack, as the runner packs
+    /// chunks), among rows in their usual folder and rows elsewhere: each
+    /// row's place comes back as pushed, and a packed row's place costs a
+    /// few bytes, not a held path and id.
+    #[test]
+    fn packed_rows_of_many_packs_find_their_place() {
+        let dir = Path::new("r");
+        let template = store::load_rows(Path::new("results/baseline")).unwrap().remove(0);
+        let mut pushed = Vec::new();
+        let mut offset = 0;
+        for i in 0..10_000u32 {
+            let mut r = template.clone();
+            r.job_id = format!("lr-0.1_activation-tanh_seed-{i}");
+            let pack = i / 64;
+            if i % 64 == 0 {
+                offset = 0;
+            }
+            r.at = match i % 1000 {
+                7 => JobRef::folder(dir.join(store::JOBS).join(&r.job_id)),
+                8 => JobRef::folder("/elsewhere"),
+                _ => {
+                    let slot = store::Slot::of(
+                        offset,
+                        [Some(300 + i % 7), (i % 5 != 0).then_some(2000), None, Some(400)],
+                    );
+                    offset = slot.end();
+                    let data: Arc<Path> = Arc::from(Path::new(&format!("r/packs/0-1.{}.data", pack * 64)));
+                    JobRef::Packed(PackedJob::new(data, r.job_id.clone(), slot))
+                }
+            };
+            pushed.push(r);
+        }
+        let rows = Rows::from_rows(dir, &pushed);
+        for (r, f) in rows.iter().zip(&pushed) {
+            assert_eq!(rows.place(dir, r).as_ref(), &f.at, "{}", f.job_id);
+        }
+        assert_eq!(rows.packs.len(), 10_000usize.div_ceil(64));
+        assert_eq!(rows.elsewhere.len(), 10);
+        let per_row = rows.packed.heap_bytes() as f64 / 10_000.0;
+        assert!(per_row < 12.0, "{per_row} bytes a packed row");
     }
 
     /// Ids come back as pushed through the front coding: shared prefixes,

@@ -32,10 +32,11 @@ pub mod layout;
 pub mod pack;
 pub mod read;
 pub mod record;
+pub mod varint;
 pub mod write;
 
 pub use layout::*;
-pub use pack::{JobIndex, JobRef, PackWriter, PackedJob};
+pub use pack::{JobIndex, JobRef, PackWriter, PackedJob, Slot, SlotRuns};
 pub use read::*;
 pub use record::*;
 pub use write::*;

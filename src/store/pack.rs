@@ -26,7 +26,7 @@
 //! [`JobRef`] says where a job is (a folder or a pack entry): every reader
 //! takes one, so commands above `src/store/` work on both layouts, and a
 //! results folder may hold both. [`JobIndex`] finds a folder's packed jobs:
-//! a few dozen bytes per job, by plan index (no text per job).
+//! some 10 bytes per job, by plan index (no text per job: [`SlotRuns`]).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -58,19 +58,133 @@ pub fn pack_name(shard: &str, first: usize) -> String {
 /// No length: the file was not saved (`save`).
 const ABSENT: u32 = u32::MAX;
 
-/// One job's place in a pack: where its bytes start and each file's length
-/// ([`PACK_FILES`] order; [`ABSENT`]: not saved). Files of a packed job are
-/// below 4 GiB (the writer refuses larger).
+/// Where a packed job's bytes are in its pack's data file: where they
+/// start and each file's length ([`PACK_FILES`] order; [`ABSENT`]: not
+/// saved), 24 bytes. Files of a packed job are below 4 GiB (the writer
+/// refuses larger); a job's files are one after the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    pack: u32,
+pub struct Slot {
     offset: u64,
     lens: [u32; 4],
 }
 
-impl Entry {
-    fn end(&self) -> u64 {
+impl Slot {
+    /// A slot at `offset` with the files' lengths (None: not saved).
+    #[cfg(test)]
+    pub(crate) fn of(offset: u64, lens: [Option<u32>; 4]) -> Slot {
+        Slot { offset, lens: lens.map(|l| l.unwrap_or(ABSENT)) }
+    }
+
+    /// Where the job's bytes end.
+    pub fn end(&self) -> u64 {
         self.offset + self.lens.iter().filter(|&&l| l != ABSENT).map(|&l| u64::from(l)).sum::<u64>()
+    }
+
+    /// Offset and length of the file at `i` in [`PACK_FILES`] (None: not saved).
+    fn file(&self, i: usize) -> Option<(u64, u64)> {
+        let len = *self.lens.get(i).filter(|&&l| l != ABSENT)?;
+        let before: u64 = self.lens[..i].iter().filter(|&&l| l != ABSENT).map(|&l| u64::from(l)).sum();
+        Some((self.offset + before, u64::from(len)))
+    }
+}
+
+/// One job's place among a folder's packs: the pack's number and the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    pack: u32,
+    slot: Slot,
+}
+
+/// Jobs a [`SlotRuns`] run holds at most: finding a job decodes the
+/// lengths of those before it in its run.
+const RUN: u32 = 32;
+
+/// Pack slots by key (a plan index, a report row's index), a few bytes a
+/// job instead of 32 for a [`Slot`] and its pack number: jobs come in runs
+/// (consecutive keys in one pack, each job's bytes right after the
+/// previous one's: a pack's jobs, in the usual case), a run holds its first
+/// key, its pack and where its bytes start, and a job only its four
+/// lengths, as LEB128 varints (a tiny job's file is a few hundred bytes:
+/// two bytes a length). Each key is pushed once; keys may come in any
+/// order, [`SlotRuns::finish`] sorts the runs before [`SlotRuns::get`].
+#[derive(Debug, Default)]
+pub struct SlotRuns {
+    runs: Vec<SlotRun>,
+    /// Each job's lengths, plus 1 (0: not saved), run after run.
+    lens: Vec<u8>,
+    /// Where the last run's bytes end (while pushing).
+    end: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SlotRun {
+    first: usize,
+    /// Where its jobs' lengths start in [`SlotRuns::lens`].
+    at: usize,
+    /// Where its first job's bytes start in its pack's data file.
+    offset: u64,
+    count: u32,
+    pack: u32,
+}
+
+impl SlotRuns {
+    /// Adds `key` at `slot` of the pack numbered `pack`.
+    pub fn push(&mut self, key: usize, pack: u32, slot: Slot) {
+        let extends = self.runs.last().is_some_and(|r| {
+            r.pack == pack && r.count < RUN && r.first + r.count as usize == key && self.end == slot.offset
+        });
+        if !extends {
+            self.runs.push(SlotRun { first: key, at: self.lens.len(), offset: slot.offset, count: 0, pack });
+        }
+        for l in slot.lens {
+            super::varint::put(&mut self.lens, if l == ABSENT { 0 } else { l as usize + 1 });
+        }
+        if let Some(run) = self.runs.last_mut() {
+            run.count += 1;
+        }
+        self.end = slot.end();
+    }
+
+    /// Sorts the runs by key (before [`SlotRuns::get`]) and frees the room
+    /// left over.
+    pub fn finish(&mut self) {
+        self.runs.sort_unstable_by_key(|r| r.first);
+        self.runs.shrink_to_fit();
+        self.lens.shrink_to_fit();
+    }
+
+    /// The pack number and slot of `key` (None: not pushed).
+    pub fn get(&self, key: usize) -> Option<(u32, Slot)> {
+        let run = self.runs[..self.runs.partition_point(|r| r.first <= key)].last()?;
+        let nth = key - run.first;
+        if nth >= run.count as usize {
+            return None;
+        }
+        let mut at = run.at;
+        let mut offset = run.offset;
+        for _ in 0..nth {
+            for _ in 0..4 {
+                offset += super::varint::get(&self.lens, &mut at)?.saturating_sub(1) as u64;
+            }
+        }
+        let mut lens = [ABSENT; 4];
+        for l in &mut lens {
+            let n = super::varint::get(&self.lens, &mut at)?;
+            if n > 0 {
+                *l = u32::try_from(n - 1).ok()?;
+            }
+        }
+        Some((run.pack, Slot { offset, lens }))
+    }
+
+    /// Whether no key was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.runs.capacity() * std::mem::size_of::<SlotRun>() + self.lens.capacity()
     }
 }
 
@@ -83,28 +197,24 @@ pub enum JobRef {
     Packed(PackedJob),
 }
 
-/// A job in a pack: its data file, and where each of its files is there.
+/// A job in a pack: its data file, its id, and where its files are there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedJob {
     /// The pack's data file.
     pub data: Arc<Path>,
     pub job_id: String,
-    /// Byte offset of each file in [`PACK_FILES`] order, and its length
-    /// (None: not saved).
-    files: [Option<(u64, u64)>; 4],
+    slot: Slot,
 }
 
 impl PackedJob {
-    fn new(data: Arc<Path>, job_id: &str, e: &Entry) -> PackedJob {
-        let mut at = e.offset;
-        let files = e.lens.map(|l| {
-            (l != ABSENT).then(|| {
-                let f = (at, u64::from(l));
-                at += u64::from(l);
-                f
-            })
-        });
-        PackedJob { data, job_id: job_id.to_string(), files }
+    /// The job `job_id` at `slot` of the pack whose data file is `data`.
+    pub fn new(data: Arc<Path>, job_id: String, slot: Slot) -> PackedJob {
+        PackedJob { data, job_id, slot }
+    }
+
+    /// Where the job's bytes are in its data file.
+    pub fn slot(&self) -> Slot {
+        self.slot
     }
 }
 
@@ -150,7 +260,7 @@ impl JobRef {
     pub fn has(&self, name: &str) -> bool {
         match self {
             JobRef::Folder(dir) => dir.join(name).is_file(),
-            JobRef::Packed(p) => slot(name).is_some_and(|i| p.files[i].is_some()),
+            JobRef::Packed(p) => slot(name).is_some_and(|i| p.slot.file(i).is_some()),
         }
     }
 
@@ -168,7 +278,7 @@ impl JobRef {
                 }
             }
             JobRef::Packed(p) => {
-                let Some((offset, len)) = slot(name).and_then(|i| p.files[i]) else { return Ok(None) };
+                let Some((offset, len)) = slot(name).and_then(|i| p.slot.file(i)) else { return Ok(None) };
                 // A deleted data file is its jobs' files missing, as for a
                 // folder (readers name them, `run` trains them again).
                 let mut f = match File::open(&p.data) {
@@ -216,14 +326,14 @@ impl PackedJob {
         let data = self.data.to_str()?;
         let path = PathBuf::from(format!("{}{INDEX_SUFFIX}", data.strip_suffix(DATA_SUFFIX)?));
         let bytes = fs::read(&path).ok()?;
-        let start = self.files[0]?.0;
+        let start = self.slot.offset;
         // (line, offset, end) of each row, in file order.
         let mut rows: Vec<(usize, u64, u64)> = Vec::new();
         let mut this = None;
         let text = std::str::from_utf8(bytes.strip_prefix(INDEX_HEADER.as_bytes())?).ok()?;
         for (i, line) in text.split_terminator('\n').enumerate() {
             let Some(row) = parse_row(line) else { continue };
-            let end = Entry { pack: 0, offset: row.offset, lens: row.lens }.end();
+            let end = Slot { offset: row.offset, lens: row.lens }.end();
             if row.id == self.job_id && row.offset == start {
                 this = Some(rows.len());
             }
@@ -367,12 +477,12 @@ pub struct JobIndex {
     root: PathBuf,
     /// Data files of the packs, by pack number.
     packs: Vec<Arc<Path>>,
-    /// Per plan index: the job's entry in the first pack holding it
-    /// (`pack == u32::MAX`: none). Empty when there is no pack.
-    by_plan: Vec<Entry>,
+    /// By plan index: the job's slot in the first pack holding it (in
+    /// pack name order), some 10 bytes a job.
+    by_plan: SlotRuns,
     /// Entries in further packs of jobs of the plan (rare: a job trained
     /// again under another shard count).
-    more: HashMap<u32, Vec<Entry>>,
+    more: HashMap<usize, Vec<Entry>>,
     /// Entries of jobs that are not the plan's (by id).
     others: std::collections::BTreeMap<String, Vec<Entry>>,
     /// Which plan jobs have a folder, from one listing of jobs/ (None
@@ -392,10 +502,12 @@ struct FolderListing {
 
 impl FolderListing {
     /// Lists `root`/jobs/. Names are matched to the plan's jobs by
-    /// [`crate::plan::IdLookup`] (16 bytes a plan job) when there are many;
-    /// a few names (under a quarter of the plan) are kept and the plan's ids
-    /// compared with them instead, so a listing of a few folders costs no
-    /// memory per plan job.
+    /// [`crate::plan::IdLookup`] (8 bytes a plan job) when there are many;
+    /// a few names (under a sixteenth of the plan) are kept and the plan's
+    /// ids compared with them instead, so a listing of a few folders costs
+    /// no memory per plan job. (A kept name costs some 70 bytes with its
+    /// share of the map: a quarter of the plan kept was 18 bytes a plan
+    /// job, twice the lookup.)
     fn read(root: &Path, plan: &crate::plan::Plan) -> Result<FolderListing, StoreError> {
         let mut listing = FolderListing { present: Vec::new(), outside: 0 };
         let jobs = root.join(super::layout::JOBS);
@@ -404,7 +516,7 @@ impl FolderListing {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(listing),
             Err(e) => return Err(StoreError::Io { path: jobs, source: e }),
         };
-        let few = plan.jobs.len() / 4;
+        let few = plan.jobs.len() / 16;
         let mut names: Vec<std::ffi::OsString> = Vec::new();
         let mut ids = None;
         let is_job = |name: &std::ffi::OsStr| jobs.join(name).join(PARAMS).is_file();
@@ -453,8 +565,6 @@ impl FolderListing {
     }
 }
 
-const NO_ENTRY: Entry = Entry { pack: u32::MAX, offset: 0, lens: [ABSENT; 4] };
-
 impl JobIndex {
     /// Reads every pack index of the folder `root`; rows are matched to
     /// `plan`'s jobs by their plan index and id. An index with a line
@@ -476,7 +586,7 @@ impl JobIndex {
         let mut index = JobIndex {
             root: root.to_path_buf(),
             packs: Vec::new(),
-            by_plan: Vec::new(),
+            by_plan: SlotRuns::default(),
             more: HashMap::new(),
             others: Default::default(),
             folders: None,
@@ -486,9 +596,10 @@ impl JobIndex {
             index.folders = plan.map(|plan| FolderListing::read(root, plan)).transpose()?;
             return Ok(index);
         }
-        if let Some(plan) = plan {
-            index.by_plan = vec![NO_ENTRY; plan.jobs.len()];
-        }
+        // Which plan jobs an earlier pack holds: a bit a plan job.
+        let mut held: Vec<u64> = plan.map_or_else(Vec::new, |plan| vec![0; plan.jobs.len().div_ceil(64)]);
+        // A pack's rows of plan jobs (plan index, slot), in file order.
+        let mut planned: Vec<(usize, Slot)> = Vec::new();
         // Built only when a row's plan index does not name its job.
         let mut by_id = None;
         for (n, name) in names.iter().enumerate() {
@@ -500,7 +611,7 @@ impl JobIndex {
             read_index(
                 &path,
                 &mut |row| {
-                    let entry = Entry { pack, offset: row.offset, lens: row.lens };
+                    let slot = Slot { offset: row.offset, lens: row.lens };
                     let at = plan.and_then(|plan| {
                         match row
                             .plan_index
@@ -511,12 +622,15 @@ impl JobIndex {
                         }
                     });
                     match at {
-                        Some(i) => index.add_planned(i, entry),
-                        None => add_to(index.others.entry(row.id.to_string()).or_default(), entry),
+                        Some(i) => planned.push((i, slot)),
+                        None => {
+                            add_to(index.others.entry(row.id.to_string()).or_default(), Entry { pack, slot })
+                        }
                     }
                 },
                 &mut bad,
             )?;
+            index.add_planned(pack, &mut planned, &mut held);
             if strict && let Some(line) = bad.first() {
                 return Err(StoreError::Format {
                     path,
@@ -531,17 +645,32 @@ impl JobIndex {
         }
         // After the packs: a job packed again has its folder removed, so
         // it is found in one place or the other.
+        index.by_plan.finish();
+        drop(held);
         index.folders = plan.map(|plan| FolderListing::read(root, plan)).transpose()?;
         Ok(index)
     }
 
-    fn add_planned(&mut self, i: usize, entry: Entry) {
-        let first = &mut self.by_plan[i];
-        if first.pack == u32::MAX || first.pack == entry.pack {
-            *first = entry; // the last row of a pack is the job
-        } else {
-            add_to(self.more.entry(i as u32).or_default(), entry);
+    /// Adds the rows of plan jobs of the pack numbered `pack` (`planned`,
+    /// emptied): the last row of a job in a pack is the job; a job that an
+    /// earlier pack holds (its bit in `held`) goes to [`JobIndex::more`].
+    fn add_planned(&mut self, pack: u32, planned: &mut Vec<(usize, Slot)>, held: &mut [u64]) {
+        // Stable: a job's rows stay in file order, the last one kept.
+        planned.sort_by_key(|&(i, _)| i);
+        for (k, &(i, slot)) in planned.iter().enumerate() {
+            if planned.get(k + 1).is_some_and(|&(next, _)| next == i) {
+                continue; // appended again later in this pack
+            }
+            let bit = 1u64 << (i % 64);
+            match held.get_mut(i / 64) {
+                Some(word) if *word & bit == 0 => {
+                    *word |= bit;
+                    self.by_plan.push(i, pack, slot);
+                }
+                _ => add_to(self.more.entry(i).or_default(), Entry { pack, slot }),
+            }
         }
+        planned.clear();
     }
 
     /// How many job folders (with a params.toml) in jobs/ are of no job of
@@ -561,7 +690,7 @@ impl JobIndex {
     /// folder is known from the listing of jobs/ made then (no lookup per
     /// job); opened without a plan, its folder is looked up.
     pub fn places(&self, plan: &crate::plan::Plan, job: &crate::plan::Job) -> Vec<JobRef> {
-        let packed = self.by_plan.get(job.index).filter(|e| e.pack != u32::MAX);
+        let packed = self.by_plan.get(job.index);
         let has_folder = match &self.folders {
             Some(listing) => listing.has(job.index),
             None => ResultsDir::new(&self.root).has_job(&plan.id(job)),
@@ -574,10 +703,11 @@ impl JobIndex {
         if has_folder {
             places.push(JobRef::Folder(ResultsDir::new(&self.root).job_dir(&id)));
         }
-        if let Some(first) = packed {
-            let more = self.more.get(&(job.index as u32)).map_or(&[][..], Vec::as_slice);
-            for e in std::iter::once(first).chain(more) {
-                places.push(JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[e.pack as usize]), &id, e)));
+        if let Some((pack, slot)) = packed {
+            let more = self.more.get(&job.index).map_or(&[][..], Vec::as_slice);
+            for e in std::iter::once(Entry { pack, slot }).chain(more.iter().copied()) {
+                let data = Arc::clone(&self.packs[e.pack as usize]);
+                places.push(JobRef::Packed(PackedJob::new(data, id.clone(), e.slot)));
             }
         }
         places
@@ -589,7 +719,13 @@ impl JobIndex {
         self.others.iter().map(|(id, entries)| {
             let places = entries
                 .iter()
-                .map(|e| JobRef::Packed(PackedJob::new(Arc::clone(&self.packs[e.pack as usize]), id, e)))
+                .map(|e| {
+                    JobRef::Packed(PackedJob::new(
+                        Arc::clone(&self.packs[e.pack as usize]),
+                        id.clone(),
+                        e.slot,
+                    ))
+                })
                 .collect();
             (id.as_str(), places)
         })
@@ -655,7 +791,7 @@ pub struct PackWriter {
     job_start: u64,
     index: Arc<PackIndex>,
     /// The pack's entries when it was opened, by id (a chunk's worth).
-    existing: HashMap<String, Entry>,
+    existing: HashMap<String, Slot>,
 }
 
 impl ResultsDir {
@@ -703,7 +839,7 @@ impl ResultsDir {
             &index_path,
             &bytes,
             &mut |row| {
-                existing.insert(row.id.to_string(), Entry { pack: 0, offset: row.offset, lens: row.lens });
+                existing.insert(row.id.to_string(), Slot { offset: row.offset, lens: row.lens });
             },
             &mut bad,
         )?;
@@ -725,7 +861,7 @@ impl ResultsDir {
             index_file.write_all_at(INDEX_HEADER.as_bytes(), 0).map_err(io_at(&index_path))?;
         }
         let data = open(&data_path)?;
-        let end = existing.values().map(Entry::end).max().unwrap_or(0);
+        let end = existing.values().map(Slot::end).max().unwrap_or(0);
         let data_len = data.metadata().map_err(io_at(&data_path))?.len();
         if data_len != end {
             // Longer: a job whose row never came (a crash). Shorter (the
@@ -751,7 +887,9 @@ impl PackWriter {
     /// The job `id` as this pack held it when opened (written by another
     /// process of the same shard before this one took the claim).
     pub fn existing(&self, id: &str) -> Option<JobRef> {
-        self.existing.get(id).map(|e| JobRef::Packed(PackedJob::new(Arc::clone(&self.data_path), id, e)))
+        self.existing
+            .get(id)
+            .map(|&slot| JobRef::Packed(PackedJob::new(Arc::clone(&self.data_path), id.to_string(), slot)))
     }
 
     pub(super) fn index(&self) -> &Arc<PackIndex> {
@@ -837,6 +975,110 @@ pub(super) const MAX_PACKED_FILE: u64 = ABSENT as u64 - 1;
 mod tests {
     use super::*;
 
+    /// Keys pushed in runs broken every way (a pack, a gap in the keys, a
+    /// gap in the bytes, a full run), packs out of key order, lengths
+    /// absent or near 4 GiB, offsets past 4 GiB: each comes back as pushed,
+    /// and tiny jobs in packs cost a few bytes each.
+    #[test]
+    fn slot_runs_give_back_each_slot_as_pushed() {
+        let mut pushed: Vec<(usize, u32, Slot)> = Vec::new();
+        // Packs in name order, which is not key order.
+        for (pack, first, count) in [(0u32, 640usize, 64usize), (1, 0, 64), (2, 100, 70), (3, 10_000, 5)] {
+            let mut offset = u64::from(pack) << 33; // past 4 GiB for pack 1 on
+            for k in 0..count {
+                let key = first + k + usize::from(k >= 50) * 3; // a gap in the keys
+                if k == 20 {
+                    offset += 7; // a gap in the bytes
+                }
+                let big = (k == 30).then_some(MAX_PACKED_FILE as u32);
+                let slot = Slot::of(
+                    offset,
+                    [Some(300 + k as u32), (k % 3 != 0).then_some(2000), big.or(Some(250)), Some(400)],
+                );
+                offset = slot.end();
+                pushed.push((key, pack, slot));
+            }
+        }
+        let mut runs = SlotRuns::default();
+        for &(key, pack, slot) in &pushed {
+            runs.push(key, pack, slot);
+        }
+        runs.finish();
+        for &(key, pack, slot) in &pushed {
+            assert_eq!(runs.get(key), Some((pack, slot)), "key {key}");
+        }
+        let keys: std::collections::HashSet<usize> = pushed.iter().map(|p| p.0).collect();
+        for key in (0..11_000).filter(|k| !keys.contains(k)) {
+            assert_eq!(runs.get(key), None, "key {key}");
+        }
+        // Tiny jobs in packs: 4 lengths of 2 bytes and a run per 32 jobs.
+        let per_job = runs.heap_bytes() as f64 / pushed.len() as f64;
+        assert!(per_job < 12.0, "{per_job} bytes a job");
+    }
+
+    /// A folder's packs as JobIndex reads them: a job in several packs
+    /// (the first pack's entry first, then the others in name order), a job
+    /// appended twice to one pack (the last row is the job), rows whose
+    /// plan index does not name their job (found by id) and rows of no plan
+    /// job (kept by id).
+    #[test]
+    fn the_index_finds_each_job_in_the_packs_that_hold_it() {
+        let manifest = crate::manifest::Manifest::parse(
+            Path::new("m.toml"),
+            "seeds = 100\n[grid]\nlr = [0.1, 0.3]\n",
+            &[],
+        )
+        .unwrap();
+        let plan = crate::plan::Plan::new(manifest).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join(PACKS)).unwrap();
+        let lens = |i: usize| [Some(300 + i as u64), None, Some(200), Some(400)];
+        // Pack `name` holds `jobs` (plan index, plan index written, offset).
+        let mut want: HashMap<usize, Vec<(String, Slot)>> = HashMap::new();
+        type Rows = Vec<(usize, Option<usize>, u64)>;
+        let packs: [(&str, Rows); 3] = [
+            ("0-1.0", (0..64).map(|i| (i, Some(i), 0)).chain([(5, Some(5), 1)]).collect()),
+            ("0-1.128", (128..200).map(|i| (i, if i == 150 { None } else { Some(i + 1) }, 0)).collect()),
+            ("0-2.1", [(3, Some(3), 0), (199, Some(199), 0)].into_iter().collect()),
+        ];
+        for (name, jobs) in &packs {
+            let (mut index, mut offset) = (INDEX_HEADER.to_string(), 0u64);
+            let data = tmp.path().join(PACKS).join(format!("{name}{DATA_SUFFIX}"));
+            for &(i, written, again) in jobs {
+                let id = plan.id(&plan.jobs[i]);
+                let mut row = String::new();
+                index_row(&mut row, &id, written.unwrap_or(7), offset + again, lens(i));
+                index.push_str(&row);
+                let slot = Slot::of(offset + again, lens(i).map(|l| l.map(|l| l as u32)));
+                let places = want.entry(i).or_default();
+                match places.iter_mut().find(|(d, _)| *d == data.display().to_string()) {
+                    Some(p) => p.1 = slot,
+                    None => places.push((data.display().to_string(), slot)),
+                }
+                offset = slot.end();
+            }
+            index.push_str("not-of-the-plan,3,0,1,,1,1\n");
+            fs::write(tmp.path().join(PACKS).join(format!("{name}{INDEX_SUFFIX}")), index).unwrap();
+        }
+        let index = JobIndex::open(tmp.path(), Some(&plan)).unwrap();
+        for job in &plan.jobs {
+            let got: Vec<(String, Slot)> = index
+                .places(&plan, job)
+                .into_iter()
+                .map(|at| match at {
+                    JobRef::Packed(p) => {
+                        assert_eq!(p.job_id, plan.id(job));
+                        (p.data.display().to_string(), p.slot())
+                    }
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, want.remove(&job.index).unwrap_or_default(), "job {}", job.index);
+        }
+        let others: Vec<(&str, usize)> = index.others().map(|(id, places)| (id, places.len())).collect();
+        assert_eq!(others, [("not-of-the-plan", 3)]);
+    }
+
     /// The listing of jobs/ (kept names for a few folders, the plan's id
     /// lookup for many) finds the folders a lookup per job finds, and
     /// counts the job folders of no plan job.
@@ -844,12 +1086,13 @@ mod tests {
     fn one_listing_of_jobs_finds_what_a_lookup_per_job_finds() {
         let manifest = crate::manifest::Manifest::parse(
             Path::new("m.toml"),
-            "seeds = 10\n[grid]\nlr = [0.1, 0.3]\ninit = [\"W.json\", \"w.json\"]\n",
+            "seeds = 40\n[grid]\nlr = [0.1, 0.3]\ninit = [\"W.json\", \"w.json\"]\n",
             &[],
         )
         .unwrap();
         let plan = crate::plan::Plan::new(manifest).unwrap();
-        for present in [vec![3], vec![0, 1, 39], (0..40).filter(|i| i % 3 != 1).collect::<Vec<_>>()] {
+        // Up to 10 names (a sixteenth of 160 jobs) are kept; more: the lookup.
+        for present in [vec![3], vec![0, 1, 159], (0..160).filter(|i| i % 3 != 1).collect::<Vec<_>>()] {
             let tmp = tempfile::tempdir().unwrap();
             let dir = ResultsDir::new(tmp.path());
             fs::create_dir_all(tmp.path().join(super::super::layout::JOBS)).unwrap();
