@@ -509,7 +509,7 @@ pub fn run_plan<'p>(
     };
     let summary = packs_synced
         .and_then(|()| spill.flush())
-        .and_then(|()| write_summary(plan, &dir, |job| spill.row(job.index)).map(|_| ()));
+        .and_then(|()| write_summary(plan, &dir, |job, out| spill.row(job.index, out)).map(|_| ()));
     let summary_error = summary.err().map(|e| e.to_string());
     drop(spill);
     drop(workspace);
@@ -632,10 +632,17 @@ struct RowSpill {
     large: HashMap<usize, (u64, usize)>,
     /// One row's bytes, reused.
     line: Vec<u8>,
+    /// The bytes of the file from `window_at` on, read at once when rows
+    /// are read back: a chunk's rows are near each other in the file (its
+    /// worker commits them in plan order), so one `pread` serves many rows.
+    window: Vec<u8>,
+    window_at: u64,
 }
 
 /// Bits of a row's length in [`RowSpill::at`].
 const LEN_BITS: u32 = 24;
+/// How much of the spill [`RowSpill::row`] reads at once.
+const SPILL_WINDOW: usize = 64 * 1024;
 
 impl RowSpill {
     fn new(workspace: &store::Workspace, jobs: usize) -> Result<RowSpill, StoreError> {
@@ -653,6 +660,8 @@ impl RowSpill {
             at: vec![0; jobs],
             large: HashMap::new(),
             line: Vec::with_capacity(512),
+            window: Vec::new(),
+            window_at: 0,
         })
     }
 
@@ -675,16 +684,32 @@ impl RowSpill {
         Ok(())
     }
 
-    /// The row of plan job `index`, if one was added.
-    fn row(&self, index: usize) -> Option<Vec<u8>> {
+    /// Appends the row of plan job `index` to `out`, if one was added (and
+    /// can be read back: false otherwise). After [`RowSpill::flush`].
+    fn row(&mut self, index: usize, out: &mut Vec<u8>) -> bool {
         let (offset, len) = match self.at[index] {
-            0 => *self.large.get(&index)?,
+            0 => match self.large.get(&index) {
+                Some(&at) => at,
+                None => return false,
+            },
             at => (at >> LEN_BITS, (at & ((1 << LEN_BITS) - 1)) as usize),
         };
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0; len];
-        self.file.get_ref().read_exact_at(&mut buf, offset).ok()?;
-        Some(buf)
+        let in_window = |w: &RowSpill| {
+            offset >= w.window_at && offset + len as u64 <= w.window_at + w.window.len() as u64
+        };
+        if !in_window(self) {
+            use std::os::unix::fs::FileExt;
+            let want = (self.len - offset).min(SPILL_WINDOW.max(len) as u64);
+            self.window.resize(want as usize, 0);
+            if self.file.get_ref().read_exact_at(&mut self.window, offset).is_err() {
+                self.window.clear();
+                return false;
+            }
+            self.window_at = offset;
+        }
+        let start = (offset - self.window_at) as usize;
+        out.extend_from_slice(&self.window[start..start + len]);
+        true
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
@@ -694,15 +719,16 @@ impl RowSpill {
 }
 
 /// Writes summary.csv (whole or not at all), streaming: one row per plan
-/// job, in plan order, from `known` (a row's CSV bytes) or else from the
-/// job's folder when it is whole and of the plan's configuration. Returns
-/// the number of rows. The folder's packs and jobs/ are read only when a
-/// job's row is not known (a run of the whole plan knows every row: no
-/// listing of jobs/, no pack index held).
+/// job, in plan order, from `known` (which appends a row's CSV bytes to
+/// the buffer it is given, and says whether it did) or else from the job's
+/// folder when it is whole and of the plan's configuration. Returns the
+/// number of rows. The folder's packs and jobs/ are read only when a job's
+/// row is not known (a run of the whole plan knows every row: no listing
+/// of jobs/, no pack index held).
 fn write_summary(
     plan: &Plan,
     dir: &ResultsDir,
-    known: impl Fn(&Job) -> Option<Vec<u8>>,
+    mut known: impl FnMut(&Job, &mut Vec<u8>) -> bool,
 ) -> Result<usize, StoreError> {
     let mut line = Vec::new();
     let mut rows = 0;
@@ -712,8 +738,9 @@ fn write_summary(
         store::summary_header(&mut line);
         out.write_all(&line)?;
         for job in &plan.jobs {
-            if let Some(row) = known(job) {
-                out.write_all(&row)?;
+            line.clear();
+            if known(job, &mut line) {
+                out.write_all(&line)?;
                 rows += 1;
             } else {
                 if index.is_none() {
@@ -1009,10 +1036,9 @@ fn prepare_job(
     let data = &trained.data;
     let predictions = save.predictions.then(|| {
         let (train_set, test_set) = (&data.train, &data.test);
-        let x = concatenate(Axis(0), &[train_set.x.view(), test_set.x.view()]).expect("same input width");
-        let raw =
-            concatenate(Axis(0), &[data.train_raw.view(), data.test_raw.view()]).expect("same input width");
-        let y = concatenate(Axis(0), &[train_set.y.view(), test_set.y.view()]).expect("1-d");
+        let x = stacked(train_set.x.view(), test_set.x.view()).expect("same input width");
+        let raw = stacked(data.train_raw.view(), data.test_raw.view()).expect("same input width");
+        let y = stacked(train_set.y.view(), test_set.y.view()).expect("1-d");
         let outputs = train::predict(&trained.network, x.view()); // (samples, output units)
         store::predictions_csv(
             &data.columns,
@@ -1033,6 +1059,26 @@ fn prepare_job(
         model.to_json()
     });
     writer.prepare(file, predictions.as_deref(), model.as_deref()).map_err(store_err)
+}
+
+/// The rows of `a` then those of `b`, as `ndarray::concatenate` along axis 0
+/// makes them (the same values, in standard layout), with one copy of each
+/// when both are contiguous (`concatenate` copies element by element).
+/// Errors as `concatenate` when the other axes differ.
+fn stacked<D: ndarray::RemoveAxis>(
+    a: ndarray::ArrayView<f64, D>,
+    b: ndarray::ArrayView<f64, D>,
+) -> Result<ndarray::Array<f64, D>, ndarray::ShapeError> {
+    let same_rows = a.raw_dim().remove_axis(Axis(0)) == b.raw_dim().remove_axis(Axis(0));
+    if let (true, Some(first), Some(second)) = (same_rows, a.as_slice(), b.as_slice()) {
+        let mut dim = a.raw_dim();
+        dim[0] += b.len_of(Axis(0));
+        let mut values = Vec::with_capacity(first.len() + second.len());
+        values.extend_from_slice(first);
+        values.extend_from_slice(second);
+        return ndarray::Array::from_shape_vec(dim, values);
+    }
+    concatenate(Axis(0), &[a, b])
 }
 
 /// The optional files the plan's jobs write (its `save` key, one value for
@@ -1132,7 +1178,7 @@ fn job_file(
 /// whole and of the plan's configuration, in plan order. Returns the number
 /// of rows.
 pub fn summarize_plan(plan: &Plan, dir: &ResultsDir) -> Result<usize, StoreError> {
-    write_summary(plan, dir, |_| None)
+    write_summary(plan, dir, |_, _| false)
 }
 
 /// A job `verify` found wrong: its problems, one line each (`MISSING
@@ -1331,6 +1377,53 @@ mod other_process_tests {
 mod spill_tests {
     use super::*;
 
+    /// Rows read back from the spill (through its read window) are the
+    /// rows added, whatever the order they were added and read in, rows
+    /// longer than the window included.
+    #[test]
+    fn the_spill_gives_back_each_row_added() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultsDir::new(tmp.path().join("r"));
+        dir.create().unwrap();
+        let workspace = dir.workspace().unwrap();
+        let jobs = 3000;
+        let mut spill = RowSpill::new(&workspace, jobs).unwrap();
+        let row = |i: usize| SummaryRow {
+            job_id: format!("job-{i}_{}", "x".repeat(if i == 1234 { 2 * SPILL_WINDOW } else { i % 97 })),
+            seed: i as u64,
+            params: store::Params::from_values(vec![None; crate::spec::KEYS.len()]),
+            outcome: JobOutcome::new(&train::Summary::empty(), String::new()),
+            curve: format!("jobs/job-{i}/curve.csv"),
+            at: store::JobRef::folder(PathBuf::new()),
+        };
+        let bytes = |i: usize| {
+            let mut line = Vec::new();
+            store::summary_record(&mut line, &row(i));
+            line
+        };
+        // Added as two workers would commit them: interleaved, every third left out.
+        let (even, odd): (Vec<usize>, Vec<usize>) =
+            (0..jobs).filter(|i| i % 3 != 2).partition(|i| i % 2 == 0);
+        for (a, b) in even.chunks(16).zip(odd.chunks(16)) {
+            for &i in a.iter().chain(b) {
+                spill.add(i, &row(i)).unwrap();
+            }
+        }
+        spill.flush().unwrap();
+        for order in [(0..jobs).collect::<Vec<_>>(), (0..jobs).rev().collect()] {
+            for i in order {
+                let mut out = b"before,".to_vec();
+                let found = spill.row(i, &mut out);
+                assert_eq!(found, i % 3 != 2, "row {i}");
+                let mut want = b"before,".to_vec();
+                if found {
+                    want.extend(bytes(i));
+                }
+                assert_eq!(out, want, "row {i}");
+            }
+        }
+    }
+
     /// Rows come back from the spill as added, in any order, added again
     /// (the last kept), and a row too long for the packed offset and
     /// length (16 MiB) through the side map.
@@ -1364,8 +1457,12 @@ mod spill_tests {
         for (i, want) in
             [(0, Some(&rows[5].1)), (1, None), (2, Some(&rows[4].1)), (3, None), (4, Some(&rows[0].1))]
         {
-            assert_eq!(spill.row(i), want.map(bytes), "job {i}");
+            let mut out = Vec::new();
+            let found = spill.row(i, &mut out);
+            assert_eq!(found.then_some(out), want.map(bytes), "job {i}");
         }
-        assert_eq!(spill.row(5), Some(bytes(&rows[3].1)));
+        let mut out = Vec::new();
+        assert!(spill.row(5, &mut out));
+        assert_eq!(out, bytes(&rows[3].1));
     }
 }

@@ -146,10 +146,53 @@ impl WeightsFile {
     /// of fully pretty-printed JSON. f64 values print in shortest round-trip
     /// form, so a saved model reloads bit for bit.
     pub fn to_json(&self) -> String {
-        fn compact<T: Serialize>(v: &T) -> String {
-            serde_json::to_string(v).expect("numbers serialize")
+        // Into one buffer: serde_json's compact text of each row, vector
+        // and table, laid out as above.
+        fn compact<T: Serialize>(out: &mut Vec<u8>, v: &T) {
+            serde_json::to_writer(&mut *out, v).expect("numbers serialize");
         }
-        let layers: Vec<String> = self
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"layers\": [\n");
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(b"  {\"w\": [\n    ");
+            for (j, row) in layer.w.iter().enumerate() {
+                if j > 0 {
+                    out.extend_from_slice(b",\n    ");
+                }
+                compact(&mut out, row);
+            }
+            out.extend_from_slice(b"\n  ],\n  \"b\": ");
+            compact(&mut out, &layer.b);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"\n]");
+        if let Some(classes) = &self.classes {
+            out.extend_from_slice(b",\n\"classes\": ");
+            compact(&mut out, classes);
+        }
+        if let Some(s) = &self.scaling {
+            out.extend_from_slice(b",\n\"scaling\": ");
+            compact(&mut out, s);
+        }
+        out.extend_from_slice(b"}\n");
+        // serde_json writes UTF-8.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// to_json as it was written before it wrote into one buffer.
+    fn to_json_by_format(file: &WeightsFile) -> String {
+        fn compact<T: Serialize>(v: &T) -> String {
+            serde_json::to_string(v).unwrap()
+        }
+        let layers: Vec<String> = file
             .layers
             .iter()
             .map(|layer| {
@@ -158,19 +201,50 @@ impl WeightsFile {
             })
             .collect();
         let mut extra = String::new();
-        if let Some(classes) = &self.classes {
+        if let Some(classes) = &file.classes {
             extra.push_str(&format!(",\n\"classes\": {}", compact(classes)));
         }
-        if let Some(s) = &self.scaling {
+        if let Some(s) = &file.scaling {
             extra.push_str(&format!(",\n\"scaling\": {}", compact(s)));
         }
         format!("{{\"layers\": [\n{}\n]{extra}}}\n", layers.join(",\n"))
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    #[test]
+    fn to_json_is_the_text_format_wrote() {
+        let mut state = 5u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..300usize {
+            let sizes: Vec<usize> = (0..1 + case % 4).map(|i| (case + 3 * i) % 5).collect();
+            let layout = Layout::new(&sizes, case % 2 == 0);
+            let params: Vec<f64> = (0..layout.len)
+                .map(|i| match (case + i) % 4 {
+                    0 => f64::from_bits(next()) % 1e6,
+                    1 => (next() % 1000) as f64 * 1e-7,
+                    2 => -((next() % 7) as f64),
+                    _ => next() as f64 * 2.0f64.powi(-53),
+                })
+                .filter(|v| v.is_finite())
+                .chain(std::iter::repeat(0.5))
+                .take(layout.len)
+                .collect();
+            let mut file = WeightsFile::from_params(&layout, &params);
+            if case % 3 == 1 {
+                file.classes = Some(vec!["a,\"b\"".into(), "ü".into(), String::new()]);
+            }
+            if case % 5 == 2 {
+                file.scaling = Some(Scaling {
+                    method: "standard".into(),
+                    offset: vec![1.0, -0.1],
+                    divisor: vec![2.0, 1e-9],
+                });
+            }
+            assert_eq!(file.to_json(), to_json_by_format(&file), "case {case}: {sizes:?}");
+        }
+    }
 
     #[test]
     fn round_trips_bit_for_bit() {

@@ -5,8 +5,11 @@
 //! SOAK_RNG=42 SOAK_SEEDS=200 cargo test --test soak -- --ignored --nocapture
 //! ```
 //!
-//! A 20,000-job sweep (10 epochs each; `SOAK_SEEDS` x 10 jobs, default 2000
-//! seeds) is killed at random moments, mostly with SIGKILL and sometimes
+//! A 60,000-job sweep (10 epochs each; `SOAK_SEEDS` x 10 jobs, default 6000
+//! seeds: an uninterrupted run takes 10 to 30 s in the dev build on a
+//! 2-core machine, so the kill delays, 0.2 to 4 s at first, land mid-run;
+//! at 2000 seeds a run could end in 3 s, before most of them; the whole
+//! soak takes about ten minutes) is killed at random moments, mostly with SIGKILL and sometimes
 //! with Ctrl-C (SIGINT), and resumed until a run ends by itself. After every
 //! interruption the folder must hold only whole job folders and never fewer
 //! than before; a Ctrl-C'd run must exit 130 and leave nothing in `.tmp`.
@@ -57,8 +60,8 @@ fn whole_jobs(results: &Path) -> usize {
 
 #[test]
 #[ignore = "minutes long: cargo test --test soak -- --ignored --nocapture"]
-fn a_20000_job_sweep_killed_at_random_resumes_to_the_bytes_of_an_uninterrupted_run() {
-    let seeds: usize = std::env::var("SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+fn a_60000_job_sweep_killed_at_random_resumes_to_the_bytes_of_an_uninterrupted_run() {
+    let seeds: usize = std::env::var("SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6000);
     let rng_seed: u64 = std::env::var("SOAK_RNG").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
     });

@@ -322,7 +322,8 @@ impl ResultsDir {
         };
         let dir = tmp.join(&name);
         fs::create_dir(&dir).map_err(io_at(&dir))?;
-        Ok(Workspace { dir, _lock: lock })
+        let folders = JobFolders::open(dir.clone(), self.root.join(JOBS))?;
+        Ok(Workspace { dir, folders: std::sync::Arc::new(folders), _lock: lock })
     }
 
     /// Claims the jobs of `shard` (`I-N`, `0-1` unsharded) from plan index
@@ -343,8 +344,38 @@ impl ResultsDir {
 #[derive(Debug)]
 pub struct Workspace {
     pub dir: PathBuf,
+    /// The workspace and jobs/, open: where job folders are written and
+    /// renamed to (shared with the jobs being written).
+    pub(super) folders: std::sync::Arc<JobFolders>,
     // Released after the folder is removed (fields drop in order).
     _lock: FileLock,
+}
+
+/// A workspace and the jobs/ folder its jobs move into, each held open, so
+/// a job's folder and files are made relative to them (`mkdirat`, `openat`,
+/// `renameat`): no walk of the results folder's path per file, and nothing
+/// followed through a link that replaced one of them since.
+#[derive(Debug)]
+pub(super) struct JobFolders {
+    pub tmp: PathBuf,
+    pub tmp_fd: std::os::fd::OwnedFd,
+    pub jobs: PathBuf,
+    pub jobs_fd: std::os::fd::OwnedFd,
+}
+
+impl JobFolders {
+    fn open(tmp: PathBuf, jobs: PathBuf) -> Result<JobFolders, StoreError> {
+        use rustix::fs::{Mode, OFlags};
+        let open = |path: &Path| {
+            rustix::fs::open(
+                path,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| StoreError::Io { path: path.to_path_buf(), source: e.into() })
+        };
+        Ok(JobFolders { tmp_fd: open(&tmp)?, tmp, jobs_fd: open(&jobs)?, jobs })
+    }
 }
 
 impl Drop for Workspace {

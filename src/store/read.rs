@@ -988,4 +988,40 @@ mod tests {
         drop(workspace);
         assert_eq!(fs::read_dir(store.path(TMP)).unwrap().count(), 0, "no workspace left");
     }
+
+    /// A job's folder and files are made in the folders the workspace
+    /// opened: a symbolic link put in place of jobs/ (or of the workspace)
+    /// while the run goes is never followed; the long curve, written while
+    /// the job trains, lands in its folder too.
+    #[test]
+    fn jobs_are_written_into_the_folders_opened_not_through_a_link_put_there_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ResultsDir::new(dir.path().join("r"));
+        store.create().unwrap();
+        let workspace = store.workspace().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let mut w = store.begin_job(&workspace, "a_seed-0").unwrap();
+        let rec =
+            |epoch| EpochRecord { epoch, loss: 0.5, accuracy: 1.0, test_loss: None, test_accuracy: None };
+        for epoch in 0..6000 {
+            w.record(&rec(epoch));
+        }
+        // jobs/ and the workspace moved aside, links to `elsewhere` in their place.
+        let (jobs, moved_jobs) = (store.path(JOBS), dir.path().join("jobs-moved"));
+        fs::rename(&jobs, &moved_jobs).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &jobs).unwrap();
+        let moved_workspace = dir.path().join("workspace-moved");
+        fs::rename(&workspace.dir, &moved_workspace).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &workspace.dir).unwrap();
+        w.prepare(&mut bare_job("a_seed-0"), Some("p\n"), Some("{}\n")).unwrap().commit().unwrap();
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through a link");
+        let job = moved_jobs.join("a_seed-0");
+        assert_eq!(read_curve(&job.join(CURVE)).unwrap(), (0..6000).map(rec).collect::<Vec<_>>());
+        assert!(read_job(&job).is_ok());
+        assert_eq!(fs::read_dir(&moved_workspace).unwrap().count(), 0, "no temporary folder left");
+        // Put back so the workspace removes its own folder.
+        fs::remove_file(&workspace.dir).unwrap();
+        fs::rename(&moved_workspace, &workspace.dir).unwrap();
+    }
 }

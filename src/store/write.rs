@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::layout::{
-    CURVE, CURVE_HEADER, HASHED_FILES, MODEL, PARAMS, PREDICTIONS, ResultsDir, SUMMARY_RESULT_COLUMNS,
-    TIMING, TMP, Workspace,
+    CURVE, CURVE_HEADER, HASHED_FILES, JobFolders, MODEL, PARAMS, PREDICTIONS, ResultsDir,
+    SUMMARY_RESULT_COLUMNS, TIMING, TMP, Workspace,
 };
 use super::pack::{PackIndex, PackWriter};
 use super::record::{
@@ -88,25 +88,67 @@ impl ResultsDir {
     }
 
     /// Starts writing a job: a folder `<id>` in this process's workspace
-    /// (removed again if the job does not finish: see [`JobWriter`]).
+    /// (removed again if the job does not finish: see [`JobWriter`]), to be
+    /// moved into jobs/. Its folder and files are made relative to the
+    /// workspace's open folder (one `mkdirat`, then an `openat` per file).
     pub fn begin_job(&self, workspace: &Workspace, id: &str) -> Result<JobWriter<'static>, StoreError> {
-        let tmp = workspace.dir.join(id);
-        fs::create_dir(&tmp).map_err(io_at(&tmp))?;
-        let curve_path = tmp.join(CURVE);
-        let file = match File::create(&curve_path) {
+        let folders = std::sync::Arc::clone(&workspace.folders);
+        let folder = JobFolder { folders, id: id.to_string() };
+        rustix::fs::mkdirat(&folder.folders.tmp_fd, id, rustix::fs::Mode::from_raw_mode(0o777))
+            .map_err(|e| StoreError::Io { path: folder.tmp(), source: e.into() })?;
+        let file = match folder.create(CURVE) {
             Ok(f) => f,
             Err(e) => {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(StoreError::Io { path: curve_path, source: e });
+                let _ = fs::remove_dir_all(folder.tmp());
+                return Err(StoreError::Io { path: folder.tmp().join(CURVE), source: e });
             }
         };
-        let target = Target::Folder {
-            tmp,
-            curve: BufWriter::with_capacity(CURVE_BUFFER, file),
-            final_dir: self.job_dir(id),
-            kept: false,
-        };
+        let target = Target::Folder { folder, curve: file, buffer: Vec::with_capacity(1024), kept: false };
         JobWriter::new(target)
+    }
+}
+
+/// A job's folder in a workspace: `<id>` in the workspace's open folder,
+/// moved to `<id>` in jobs/ when committed.
+#[derive(Debug)]
+struct JobFolder {
+    folders: std::sync::Arc<JobFolders>,
+    id: String,
+}
+
+impl JobFolder {
+    /// Its path in the workspace (for messages and cleanup).
+    fn tmp(&self) -> PathBuf {
+        self.folders.tmp.join(&self.id)
+    }
+
+    /// Its path in jobs/.
+    fn final_dir(&self) -> PathBuf {
+        self.folders.jobs.join(&self.id)
+    }
+
+    /// Creates the new file `name` in it (`O_EXCL`: the folder is this
+    /// process's own and new), by a path relative to the workspace.
+    fn create(&self, name: &str) -> io::Result<File> {
+        use rustix::fs::{Mode, OFlags};
+        let mut rel = String::with_capacity(self.id.len() + 1 + name.len());
+        rel.push_str(&self.id);
+        rel.push('/');
+        rel.push_str(name);
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+        Ok(File::from(rustix::fs::openat(
+            &self.folders.tmp_fd,
+            rel.as_str(),
+            flags,
+            Mode::from_raw_mode(0o666),
+        )?))
+    }
+
+    /// Writes the new file `name` in it, whole; an error names it.
+    fn write(&self, name: &str, contents: &[u8]) -> Result<(), StoreError> {
+        self.create(name)
+            .and_then(|mut f| f.write_all(contents))
+            .map_err(|e| StoreError::Io { path: self.tmp().join(name), source: e })
     }
 }
 
@@ -210,7 +252,8 @@ pub fn foreign_refusal(root: &Path, found: &[(String, Vec<String>)], what: &str,
     }
 }
 
-/// The curve's write buffer: a short curve is one `write`.
+/// The most of a curve held before it is written: a short curve is one
+/// `write`, when the job is prepared.
 const CURVE_BUFFER: usize = 64 * 1024;
 
 /// One row of timing.csv.
@@ -285,9 +328,10 @@ pub struct JobWriter<'a> {
 enum Target<'a> {
     /// A folder in the workspace, renamed into jobs/ when committed.
     Folder {
-        tmp: PathBuf,
-        curve: BufWriter<File>,
-        final_dir: PathBuf,
+        folder: JobFolder,
+        curve: File,
+        /// The curve's bytes not yet written (up to [`CURVE_BUFFER`]).
+        buffer: Vec<u8>,
         /// The folder is the [`Prepared`]'s now: nothing to clean up.
         kept: bool,
     },
@@ -313,7 +357,7 @@ impl<'a> JobWriter<'a> {
     /// How messages name the curve being written.
     fn curve_label(&self) -> PathBuf {
         match &self.target {
-            Target::Folder { tmp, .. } => tmp.join(CURVE),
+            Target::Folder { folder, .. } => folder.tmp().join(CURVE),
             Target::Packed { pack, id, .. } => {
                 let mut s = pack.data_path.as_os_str().to_owned();
                 s.push(format!("[{id}/{CURVE}]"));
@@ -325,7 +369,14 @@ impl<'a> JobWriter<'a> {
     fn write_curve(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.curve_hash.update(bytes);
         match &mut self.target {
-            Target::Folder { curve, .. } => curve.write_all(bytes),
+            Target::Folder { curve, buffer, .. } => {
+                buffer.extend_from_slice(bytes);
+                if buffer.len() >= CURVE_BUFFER {
+                    curve.write_all(buffer)?;
+                    buffer.clear();
+                }
+                Ok(())
+            }
             Target::Packed { pack, .. } => pack.append(bytes),
         }
     }
@@ -369,9 +420,8 @@ impl<'a> JobWriter<'a> {
         predictions: Option<&str>,
         model: Option<&str>,
     ) -> Result<Prepared, StoreError> {
-        let curve_label = self.curve_label();
         if let Some(e) = self.error.take() {
-            return Err(StoreError::Io { path: curve_label, source: e });
+            return Err(StoreError::Io { path: self.curve_label(), source: e });
         }
         let curve_hash = hex(&std::mem::take(&mut self.curve_hash).finalize());
         let optional = [(PREDICTIONS, predictions), (MODEL, model)];
@@ -385,22 +435,23 @@ impl<'a> JobWriter<'a> {
         job.result.files_hash = files_digest(&job.files);
         let params = job.to_toml();
         match &mut self.target {
-            Target::Folder { tmp, curve, final_dir, kept } => {
-                curve.flush().map_err(io_at(&curve_label))?;
+            Target::Folder { folder, curve, buffer, kept } => {
+                curve
+                    .write_all(buffer)
+                    .map_err(|e| StoreError::Io { path: folder.tmp().join(CURVE), source: e })?;
                 for (name, text) in optional {
                     if let Some(text) = text {
-                        let p = tmp.join(name);
-                        fs::write(&p, text).map_err(io_at(&p))?;
+                        folder.write(name, text.as_bytes())?;
                     }
                 }
-                let p = tmp.join(PARAMS);
-                fs::write(&p, params).map_err(io_at(&p))?;
+                folder.write(PARAMS, params.as_bytes())?;
                 // From here on the folder is the Prepared's to keep or remove.
                 *kept = true;
-                Ok(Prepared {
-                    result: job.result.clone(),
-                    pending: Pending::Folder { tmp: tmp.clone(), final_dir: final_dir.clone(), kept: false },
-                })
+                let folder = JobFolder {
+                    folders: std::sync::Arc::clone(&folder.folders),
+                    id: std::mem::take(&mut folder.id),
+                };
+                Ok(Prepared { result: job.result.clone(), pending: Pending::Folder { folder, kept: false } })
             }
             Target::Packed { pack, id, plan_index, replaces, done } => {
                 let data = pack.data_path.to_path_buf();
@@ -452,7 +503,7 @@ pub struct Prepared {
 
 #[derive(Debug)]
 enum Pending {
-    Folder { tmp: PathBuf, final_dir: PathBuf, kept: bool },
+    Folder { folder: JobFolder, kept: bool },
     Packed { index: std::sync::Arc<PackIndex>, row: String, replaces: Option<PathBuf> },
 }
 
@@ -471,10 +522,11 @@ impl Prepared {
     /// first: a second run of the same study, which wrote the same bytes)
     /// is replaced.
     fn publish(mut self) -> Result<JobOutcome, StoreError> {
-        let Pending::Folder { tmp, final_dir, kept } = &mut self.pending else {
+        let Pending::Folder { folder, kept } = &mut self.pending else {
             return Err(StoreError::Format { path: PathBuf::new(), message: "not a folder".into() });
         };
-        match fs::rename(&*tmp, &*final_dir) {
+        let (id, folders) = (folder.id.as_str(), &*folder.folders);
+        match rustix::fs::renameat(&folders.tmp_fd, id, &folders.jobs_fd, id).map_err(io::Error::from) {
             Ok(()) => {
                 *kept = true;
                 return Ok(self.result.clone());
@@ -486,8 +538,11 @@ impl Prepared {
                         | io::ErrorKind::AlreadyExists
                         | io::ErrorKind::NotADirectory
                 ) => {}
-            Err(e) => return Err(StoreError::Io { path: final_dir.clone(), source: e }),
+            Err(e) => return Err(StoreError::Io { path: folder.final_dir(), source: e }),
         }
+        // The rare case (a job replaced, or published by another process
+        // meanwhile) by paths.
+        let (tmp, final_dir) = (&folder.tmp(), &folder.final_dir());
         // Checked again here (the run checked every job before training):
         // a folder holding anything sweep did not write is not replaced.
         let foreign = foreign_entries(final_dir)?;
@@ -504,14 +559,14 @@ impl Prepared {
         let mut old_name = tmp.file_name().unwrap_or_default().to_os_string();
         old_name.push(".old");
         let old = tmp.with_file_name(old_name);
-        let replaced = match fs::rename(&*final_dir, &old) {
+        let replaced = match fs::rename(final_dir, &old) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
             Err(e) => return Err(StoreError::Io { path: final_dir.clone(), source: e }),
         };
-        if let Err(e) = fs::rename(&*tmp, &*final_dir) {
+        if let Err(e) = fs::rename(tmp, final_dir) {
             if replaced {
-                let _ = fs::rename(&old, &*final_dir); // put the old result back
+                let _ = fs::rename(&old, final_dir); // put the old result back
             } else if matches!(e.kind(), io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists) {
                 // Another process published this job between our renames.
                 return Ok(self.result.clone());
@@ -553,8 +608,8 @@ pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>>
             })
             .collect();
     }
-    let jobs_dir = batch.iter().find_map(|p| match &p.pending {
-        Pending::Folder { final_dir, .. } => final_dir.parent().map(Path::to_path_buf),
+    let folders = batch.iter().find_map(|p| match &p.pending {
+        Pending::Folder { folder, .. } => Some(std::sync::Arc::clone(&folder.folders)),
         Pending::Packed { .. } => None,
     });
     let mut results = Vec::with_capacity(batch.len());
@@ -589,9 +644,9 @@ pub fn commit_batch(batch: Vec<Prepared>) -> Vec<Result<JobOutcome, StoreError>>
             Err(e) => results.extend(run.iter().map(|_| Err(e.duplicate()))),
         }
     }
-    if let Some(dir) = jobs_dir {
+    if let Some(folders) = folders {
         // Best effort: the folders are in place whatever this says.
-        let _ = File::open(&dir).and_then(|d| sync(&d));
+        let _ = rustix::fs::fsync(&folders.jobs_fd);
     }
     results
 }
@@ -645,39 +700,38 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
     let Some(first) = batch.first() else { return Ok(()) };
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
-        // Any descriptor on the results folder's file system.
-        let (path, folder, fd) = match &first.pending {
-            Pending::Folder { tmp, .. } => {
-                let folder = File::open(tmp).map_err(|e| (tmp.clone(), e))?;
-                let fd = folder.as_raw_fd();
-                (tmp.clone(), Some(folder), fd)
+        // Any descriptor on the results folder's file system: the
+        // workspace's open folder, or the pack's index.
+        let synced = match &first.pending {
+            Pending::Folder { folder, .. } => {
+                rustix::fs::syncfs(&folder.folders.tmp_fd).map_err(|e| (folder.folders.tmp.clone(), e.into()))
             }
             Pending::Packed { index, .. } => {
                 let fd = index.raw_fd().ok_or_else(|| (index.path.clone(), io::Error::other("poisoned")))?;
-                (index.path.clone(), None, fd)
+                // SAFETY: `syncfs` takes any open file descriptor and only
+                // reads it; the pack's index, which `first` holds, stays open
+                // for the whole call.
+                if unsafe { libc::syncfs(fd) } == 0 {
+                    Ok(())
+                } else {
+                    Err((index.path.clone(), io::Error::last_os_error()))
+                }
             }
         };
-        // SAFETY: `syncfs` takes any open file descriptor and only reads it;
-        // it stays open for the whole call (`folder`, or the pack's index,
-        // which `first` holds).
-        let rc = unsafe { libc::syncfs(fd) };
-        drop(folder);
-        if rc == 0 {
-            return Ok(());
+        match synced {
+            Err((_, e)) if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) => {
+                Ok(())
+            }
+            other => other,
         }
-        let e = io::Error::last_os_error();
-        if matches!(e.kind(), io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput) {
-            return Ok(());
-        }
-        Err((path, e))
     }
     #[cfg(not(target_os = "linux"))]
     {
         let _ = first;
         for p in batch {
             match &p.pending {
-                Pending::Folder { tmp, .. } => {
+                Pending::Folder { folder, .. } => {
+                    let tmp = folder.tmp();
                     for name in HASHED_FILES {
                         let path = tmp.join(name);
                         if path.exists() {
@@ -697,8 +751,8 @@ fn sync_files(batch: &[Prepared]) -> Result<(), (PathBuf, io::Error)> {
 
 impl Drop for Prepared {
     fn drop(&mut self) {
-        if let Pending::Folder { tmp, kept: false, .. } = &self.pending {
-            let _ = fs::remove_dir_all(tmp);
+        if let Pending::Folder { folder, kept: false } = &self.pending {
+            let _ = fs::remove_dir_all(folder.tmp());
         }
     }
 }
@@ -706,8 +760,8 @@ impl Drop for Prepared {
 impl Drop for JobWriter<'_> {
     fn drop(&mut self) {
         match &mut self.target {
-            Target::Folder { tmp, kept: false, .. } => {
-                let _ = fs::remove_dir_all(&*tmp);
+            Target::Folder { folder, kept: false, .. } => {
+                let _ = fs::remove_dir_all(folder.tmp());
             }
             Target::Packed { pack, done: false, .. } => pack.abort(),
             _ => {}
