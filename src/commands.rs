@@ -261,6 +261,36 @@ fn is_results_folder(folder: &Path) -> bool {
         || (folder.join(store::MANIFEST).is_file() && folder.join(store::JOBS).is_dir())
 }
 
+/// Several manifests in one run must write into different results
+/// folders: the second would otherwise replace (with `--force`) or be
+/// refused by the results the first just trained. Folders are compared as
+/// [`resolved`] paths (links of their existing part resolved), before
+/// anything is trained; a clash is a usage error (exit 2).
+fn check_distinct_outs(plans: &[Plan]) -> Result<(), Error> {
+    let mut seen: Vec<(PathBuf, &Plan)> = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let out = PathBuf::from("results").join(&plan.manifest.name);
+        let real = resolved(&out).with_context(|| format!("cannot resolve {}", out.display()))?;
+        if let Some((_, first)) = seen.iter().find(|(r, _)| *r == real) {
+            let names = if first.manifest.name == plan.manifest.name {
+                format!("both have `name = \"{}\"`", plan.manifest.name)
+            } else {
+                format!("`name = \"{}\"` and `name = \"{}\"`", first.manifest.name, plan.manifest.name)
+            };
+            return Err(Error::usage(format!(
+                "{} and {} would both write into {} ({names}): the second would replace or be refused by \
+                 the results the first trains; nothing was trained. Give one of them another \
+                 `name = \"...\"`, or run them one at a time, each with its own `--out DIR`",
+                first.manifest.path.display(),
+                plan.manifest.path.display(),
+                out.display()
+            )));
+        }
+        seen.push((real, plan));
+    }
+    Ok(())
+}
+
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
@@ -276,6 +306,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         check_plan_size(plan, args.yes, args.threads)?;
         check_out(&args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name)))?;
     }
+    check_distinct_outs(&plans)?;
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
         let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
