@@ -44,3 +44,90 @@ fn two_manifests_into_one_results_folder_are_refused_before_training() {
     fs::remove_file(cwd.join("results/d")).unwrap();
     sweep(cwd).args(["c.toml", "d.toml"]).assert().success();
 }
+
+/// Markup in every string a user controls, in the report's page and SVGs.
+const NASTY: &str = "<script>&'\"]]></script><!--";
+
+/// TOML basic string of `s`.
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Repro: the manifest's `description` went into report.html as raw HTML
+/// (a `<script>` in it ran). Now the description, the name, the data set
+/// paths (swept: in ids, tables, panel titles, legends), the label and
+/// feature column names and the class labels all carry markup, and neither
+/// the page nor any figure holds a tag, comment or `]]>` of theirs.
+#[test]
+fn markup_in_every_user_string_stays_text_in_the_page_and_the_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut csv =
+        format!("{},{},{}\n", q(&format!("f1{NASTY}")), q(&format!("f2{NASTY}")), q(&format!("lab{NASTY}")));
+    for i in 0..40 {
+        let class = if i % 2 == 0 { format!("a{NASTY}") } else { format!("b{NASTY}") };
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            (i % 2) as f64 + (i as f64) / 400.0,
+            (i * 7 % 10) as f64 / 10.0,
+            q(&class)
+        ));
+    }
+    let nasty_path = format!("d{NASTY}.csv"); // a folder `d<script>&'"]]><`, then a file
+    write(cwd, &nasty_path, &csv);
+    write(cwd, "plain.csv", &csv);
+    let name = NASTY.replace('/', "");
+    let manifest = format!(
+        "name = {}\ndescription = {}\nseeds = 1\n[base]\nepochs = 5\ntest_fraction = 0.25\nlabel_column = {}\n\
+         [grid]\ndataset = [{}, \"plain.csv\"]\nlr = [0.1, 0.01]\n",
+        toml_str(&format!("n{name}")),
+        toml_str(&format!("desc {NASTY} **bold** [x](javascript:alert(1))")),
+        toml_str(&format!("lab{NASTY}")),
+        toml_str(&nasty_path)
+    );
+    write(cwd, "m.toml", &manifest);
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    sweep(cwd).args(["report", "R"]).assert().success();
+
+    let page = fs::read_to_string(cwd.join("R/report.html")).unwrap();
+    let plain =
+        fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/lr/report.html"))
+            .unwrap();
+    // The page's data (JSON in a script element) holds the strings as they
+    // are: neither `</` nor `<!` can end or escape its element there.
+    let without_data = |page: &str| {
+        let open = "<script id=\"data\" type=\"application/json\">";
+        let (head, rest) = page.split_once(open).unwrap();
+        let (data, tail) = rest.split_once("</script>").unwrap();
+        (data.to_string(), format!("{head}{tail}"))
+    };
+    let (data, page_rest) = without_data(&page);
+    assert!(data.contains("<script>") && !data.contains("</") && !data.contains("<!"), "{data}");
+    let (_, plain_rest) = without_data(&plain);
+    for tag in ["<script", "</script", "<!--", "]]>", "javascript:"] {
+        assert_eq!(
+            page_rest.matches(tag).count(),
+            plain_rest.matches(tag).count(),
+            "{tag} from the study in the page"
+        );
+    }
+    assert!(page.contains("<strong>bold</strong>"), "the description is still Markdown");
+    assert!(page.contains("desc &lt;script&gt;&amp;'"), "the description is shown as text");
+
+    let mut figures = 0;
+    for e in fs::read_dir(cwd.join("R/figures")).unwrap() {
+        let path = e.unwrap().path();
+        let svg = fs::read_to_string(&path).unwrap();
+        figures += 1;
+        for tag in ["<script", "</script", "<!--", "]]>", "'\"]]"] {
+            assert!(!svg.contains(tag), "{tag} in {}", path.display());
+        }
+        for (at, _) in svg.match_indices('&') {
+            let entity =
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#"].iter().any(|e| svg[at..].starts_with(e));
+            assert!(entity, "a bare & in {}: {}", path.display(), &svg[at..(at + 20).min(svg.len())]);
+        }
+    }
+    assert!(figures >= 3, "{figures} figures");
+}
