@@ -156,7 +156,8 @@ pub enum Command {
         /// job's files are still checked against their hashes.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
-        /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
+        /// Worker threads [default: all cores, or RAYON_NUM_THREADS]: at most 4 x the cores
+        /// (and at least 16 are allowed), and never more than the jobs to retrain.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         threads: Option<usize>,
     },
@@ -200,7 +201,8 @@ pub struct RunArgs {
     /// Results folder [default: results/<name>]; only with a single manifest.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
+    /// Worker threads [default: all cores, or RAYON_NUM_THREADS]: at most 4 x the cores
+    /// (and at least 16 are allowed; more is refused), and never more than the jobs to run.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub threads: Option<usize>,
     #[command(flatten)]

@@ -98,8 +98,7 @@ fn check_plan_size(plan: &Plan, yes: bool, threads: Option<usize>) -> Result<(),
     // Memory: refused always (an allocation abort loses the run and leaves
     // temporaries); every worker may hold a job this size at once.
     if let Some(total) = machine_memory() {
-        let at_once = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let at_once = at_once.min(plan.jobs.len()).max(1) as f64;
+        let at_once = runner::worker_threads(threads, plan.jobs.len()) as f64;
         if size.memory * at_once > total {
             return Err(Error::usage(format!(
                 "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
@@ -261,6 +260,30 @@ fn is_results_folder(folder: &Path) -> bool {
         || (folder.join(store::MANIFEST).is_file() && folder.join(store::JOBS).is_dir())
 }
 
+/// `--threads N` (or RAYON_NUM_THREADS) beyond [`runner::max_threads`] is
+/// refused (exit 2): thousands of threads take minutes to start and only
+/// share the cores.
+fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    let max = runner::max_threads();
+    let (n, from) = match threads {
+        Some(n) => (n, format!("--threads {n}")),
+        None => match runner::env_threads() {
+            Some(n) => (n, format!("RAYON_NUM_THREADS={n}")),
+            None => return Ok(()),
+        },
+    };
+    if n <= max {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    Err(Error::usage(format!(
+        "{from}: more worker threads than sweep starts (at most {max}: 4 x this machine's {cores} cores, \
+         and at least 16); training is CPU-bound, so threads beyond the cores only share them. Give at \
+         most {max}, or leave it out for one thread per core (a run never starts more threads than it has \
+         jobs)"
+    )))
+}
+
 /// Several manifests in one run must write into different results
 /// folders: the second would otherwise replace (with `--force`) or be
 /// refused by the results the first just trained. Folders are compared as
@@ -299,6 +322,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         return Err(Error::usage("--out names one results folder: give a single manifest with it"));
     }
     let shard = resolve_shard(args)?;
+    check_threads(args.threads)?;
     // Plan everything first: a bad second manifest fails before any training.
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
@@ -671,6 +695,7 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
+    check_threads(threads)?;
     let rd = results_dir_to_write(dir)?;
     // The study's jobs (SPEC 6): every job of the plan that is stored (a
     // folder or packed), whole or not, by plan index (no string per job);

@@ -40,7 +40,8 @@ use crate::weights::WeightsFile;
 /// How to run a plan.
 #[derive(Debug, Default)]
 pub struct RunOptions {
-    /// Worker threads; None = rayon's default (all cores, or RAYON_NUM_THREADS).
+    /// Worker threads; None = all cores, or RAYON_NUM_THREADS. Never more
+    /// than [`max_threads`] nor than the jobs to run (see [`worker_threads`]).
     pub threads: Option<usize>,
     pub force: bool,
     pub shard: Option<Shard>,
@@ -112,6 +113,31 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("cannot start {threads} worker threads: {message}")]
     Pool { threads: usize, message: String },
+}
+
+/// The most worker threads a run or verify starts: 4 x the cores this
+/// process may use, and at least 16. Training is CPU-bound: threads beyond
+/// the cores only share them, and thousands take minutes to start (`sweep
+/// run` refuses more, [`worker_threads`] caps them).
+pub fn max_threads() -> usize {
+    (4 * cores()).max(16)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// RAYON_NUM_THREADS as rayon reads it: a whole number >= 1; None when it
+/// is unset, 0 or not a number (all cores).
+pub fn env_threads() -> Option<usize> {
+    std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0)
+}
+
+/// The worker threads to start for `jobs` jobs: `requested` (`--threads`),
+/// else RAYON_NUM_THREADS, else every core; never more than the jobs (at
+/// least 1), nor than [`max_threads`].
+pub fn worker_threads(requested: Option<usize>, jobs: usize) -> usize {
+    requested.or_else(env_threads).unwrap_or_else(cores).min(max_threads()).min(jobs.max(1))
 }
 
 /// Trains every job of `plan` (in `opts.shard`) into the results folder `out`.
@@ -264,11 +290,11 @@ pub fn run_plan<'p>(
     let shard_name = opts.shard.map_or_else(|| "0-1".to_string(), |s| format!("{}-{}", s.index, s.count));
     let paths_base = paths_base(plan, &dir.root);
 
+    let threads = worker_threads(opts.threads, todo.len());
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
+        .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Pool { threads: opts.threads.unwrap_or(0), message: e.to_string() })?;
-    let threads = pool.current_num_threads();
+        .map_err(|e| RunError::Pool { threads, message: e.to_string() })?;
     let failed = Mutex::new(Vec::new());
     let counts = Mutex::new(Counts::default());
     let spill = Mutex::new(spill);
@@ -1078,10 +1104,11 @@ pub fn verify(
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
     let workspace = scratch.workspace()?;
+    let threads = worker_threads(threads, count);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+        .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
+        .map_err(|e| RunError::Pool { threads, message: e.to_string() })?;
     let result = pool.install(|| {
         (0..count)
             .into_par_iter()

@@ -131,3 +131,32 @@ fn markup_in_every_user_string_stays_text_in_the_page_and_the_figures() {
     }
     assert!(figures >= 3, "{figures} figures");
 }
+
+/// Repro: `--threads 100000` on a 6-job plan started 9,000+ threads and hung
+/// for minutes. Now an absurd count is refused (from --threads or
+/// RAYON_NUM_THREADS, for run and verify), and a run starts no more workers
+/// than it has jobs (the closing line says how many).
+#[test]
+fn absurd_thread_counts_are_refused_and_workers_never_outnumber_the_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 2\n[base]\nepochs = 3\n");
+    let out = sweep(cwd).args(["m.toml", "--out", "R", "--threads", "100000"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--threads 100000") && stderr(&out).contains("at most"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!cwd.join("R").exists(), "nothing written");
+    let out = sweep(cwd).args(["m.toml", "--out", "R"]).env("RAYON_NUM_THREADS", "100000").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("RAYON_NUM_THREADS=100000"), "{}", stderr(&out));
+
+    let out = sweep(cwd).args(["m.toml", "--out", "R", "--threads", "16"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 threads)"), "{}", stdout(&out));
+    let out = sweep(cwd).args(["verify", "R"]).env("RAYON_NUM_THREADS", "100000").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    sweep(cwd).args(["verify", "R", "--threads", "16"]).assert().success();
+}
