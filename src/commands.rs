@@ -34,6 +34,16 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     }
     runner::files_to_save(&plan)?;
     runner::layout_of(&plan)?;
+    if plan.total_epochs().is_none() {
+        let most = plan.jobs.iter().map(|j| plan.epochs_of(j)).max().unwrap_or(0);
+        return Err(Error::usage(format!(
+            "{}: its {} jobs (up to {most} epochs each) add up to more than {} job-epochs, more than \
+             sweep can count (or train); use fewer epochs, values or seeds",
+            plan.manifest.path.display(),
+            plan.jobs.len(),
+            u64::MAX
+        )));
+    }
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -549,7 +559,8 @@ fn write_plan_table(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         let fixed: [&dyn std::fmt::Display; 3] = [&j.index, &id, &j.seed];
         row(out, &mut fixed.into_iter().chain(cells.of(j).iter().map(|c| c as &dyn std::fmt::Display)))?;
     }
-    let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
+    // Checked by `load_plan`: every plan shown counts its job-epochs.
+    let epochs = plan.total_epochs().unwrap_or(u64::MAX);
     let size = plan.size();
     writeln!(
         out,

@@ -730,6 +730,16 @@ impl Plan {
     }
 
     /// Total job-epochs (for progress and rates).
+    /// Every job's epochs, summed (the plan's job-epochs); None when the sum
+    /// is beyond u64 (`epochs = 4e18` on a few jobs), which `plan` and `run`
+    /// refuse before anything else.
+    pub fn total_epochs(&self) -> Option<u64> {
+        let seeds = self.manifest.seeds.len() as u64;
+        self.configs().try_fold(0u64, |sum, (spec, _)| {
+            (spec.train.epochs as u64).checked_mul(seeds).and_then(|e| sum.checked_add(e))
+        })
+    }
+
     pub fn epochs_of(&self, job: &Job) -> u64 {
         if let Some(spec) = self.own_spec(job) {
             return spec.train.epochs as u64;

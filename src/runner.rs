@@ -284,7 +284,10 @@ pub fn run_plan<'p>(
     dir.write_atomic(store::MANIFEST_HASH, store::manifest_hash_line(manifest_text.as_bytes()).as_bytes())?;
     let outside = index.folders_outside() + index.others().count();
     drop(index);
-    let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
+    // Saturating: a plan of more job-epochs than u64 counts is refused
+    // before a run (`Plan::total_epochs`), and a count cannot abort a run.
+    let job_epochs =
+        todo.iter().fold(0u64, |sum, &(i, _)| sum.saturating_add(plan.epochs_of(&plan.jobs[i as usize])));
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, layout, &todo);
     let shard_name = opts.shard.map_or_else(|| "0-1".to_string(), |s| format!("{}-{}", s.index, s.count));
@@ -347,7 +350,7 @@ pub fn run_plan<'p>(
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
                     c.diverged += usize::from(diverged);
-                    c.epochs += diverged_epoch.unwrap_or(epochs);
+                    c.epochs = c.epochs.saturating_add(diverged_epoch.unwrap_or(epochs));
                     drop(c);
                     on_event(&Event::Finished { job, epochs, diverged });
                 }

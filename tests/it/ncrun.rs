@@ -160,3 +160,38 @@ fn absurd_thread_counts_are_refused_and_workers_never_outnumber_the_jobs() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     sweep(cwd).args(["verify", "R", "--threads", "16"]).assert().success();
 }
+
+/// Repro: `sweep plan sp.toml --set epochs=4000000000000000000` panicked
+/// ("attempt to add with overflow", exit 101), and so did `run --yes`
+/// (its job-epochs count). Now every path refuses the plan, exit 2.
+#[test]
+fn job_epochs_beyond_what_sweep_can_count_are_refused_by_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "sp.toml", "seeds = 10\n[base]\nepochs = 3\n");
+    let huge = ["--set", "epochs=4000000000000000000", "--set", "log_every=4000000000000000000"];
+    let runs: [&[&str]; 5] = [
+        &["plan", "sp.toml"],
+        &["plan", "sp.toml", "--format", "csv"],
+        &["plan", "sp.toml", "--format", "json"],
+        &["run", "sp.toml", "--out", "R", "--yes"],
+        &["sp.toml", "--out", "R"],
+    ];
+    for args in runs {
+        let out = sweep(cwd).args(args).args(huge).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("sp.toml") && err.contains("job-epochs") && err.contains("fewer epochs"),
+            "{err}"
+        );
+    }
+    assert!(!cwd.join("R").exists(), "nothing written");
+    // One job of that many epochs can be counted: planned as before.
+    let out = sweep(cwd).args(["plan", "sp.toml", "--set", "seeds=1"]).args(huge).output().unwrap();
+    assert!(
+        out.status.success() && stdout(&out).contains("1 jobs, 4000000000000000000 job-epochs"),
+        "{}",
+        stderr(&out)
+    );
+}
