@@ -212,7 +212,8 @@ pub struct RunArgs {
     /// with --shard-count (Kubernetes indexed jobs).
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
-    /// N for `--shard auto` with JOB_COMPLETION_INDEX.
+    /// N for `--shard auto` with JOB_COMPLETION_INDEX (refused with --shard I/N, which gives N,
+    /// and when it differs from SLURM_ARRAY_TASK_COUNT).
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub shard_count: Option<usize>,
     /// Retrain jobs that already have results, and replace finished jobs of

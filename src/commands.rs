@@ -52,8 +52,22 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
 
 /// `--shard I/N` or `--shard auto` (Slurm array or Kubernetes indexed job).
 fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
-    let Some(text) = &args.shard else { return Ok(None) };
+    let Some(text) = &args.shard else {
+        return match args.shard_count {
+            Some(n) => Err(Error::usage(format!(
+                "--shard-count {n} is only for `--shard auto` (with JOB_COMPLETION_INDEX); to split the plan \
+                 by hand give --shard I/N"
+            ))),
+            None => Ok(None),
+        };
+    };
     if text != "auto" {
+        if let Some(n) = args.shard_count {
+            return Err(Error::usage(format!(
+                "--shard {text} and --shard-count {n} conflict: --shard I/N gives the count itself, and \
+                 --shard-count is only for `--shard auto` (with JOB_COMPLETION_INDEX); give one of them"
+            )));
+        }
         return text.parse().map(Some).map_err(|e: String| Error::usage(format!("--shard: {e}")));
     }
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -70,11 +84,18 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
                 None => 0,
             };
             let id = num("SLURM_ARRAY_TASK_ID", id)?;
+            let count = num("SLURM_ARRAY_TASK_COUNT", count)?;
+            if let Some(n) = args.shard_count.filter(|&n| n != count) {
+                return Err(Error::usage(format!(
+                    "--shard auto: --shard-count {n} conflicts with SLURM_ARRAY_TASK_COUNT={count} (a Slurm \
+                     job array gives the count itself); drop --shard-count"
+                )));
+            }
             (
                 id.checked_sub(min).ok_or_else(|| {
                     Error::usage("--shard auto: SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN")
                 })?,
-                num("SLURM_ARRAY_TASK_COUNT", count)?,
+                count,
             )
         } else if let Some(index) = var("JOB_COMPLETION_INDEX") {
             let count = args.shard_count.ok_or_else(|| {

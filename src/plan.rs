@@ -254,6 +254,7 @@ impl Plan {
         if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
             combos.clear(); // only includes: no base job
         }
+        let from_axes = combos.len();
         for g in &manifest.include {
             combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
         }
@@ -286,21 +287,41 @@ impl Plan {
         let mut kept: Vec<Box<[(String, Value)]>> = Vec::new();
         let mut by_hash: HashMap<u64, usize> = HashMap::new();
         let mut hash_collisions: HashSet<String> = HashSet::new();
-        for combo in combos {
+        // Where each kept configuration came from: its combination's index.
+        let mut source: Vec<usize> = Vec::new();
+        for (c, combo) in combos.into_iter().enumerate() {
             let swept: Box<[(String, Value)]> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
             let text = plan.body(&swept);
-            let new = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
+            let (new, same) = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
                 Entry::Vacant(slot) => {
                     slot.insert(kept.len());
-                    true
+                    (true, None)
                 }
                 Entry::Occupied(first) => {
-                    plan.body(&kept[*first.get()]) != text && hash_collisions.insert(text)
+                    let same = plan.body(&kept[*first.get()]) == text;
+                    (!same && hash_collisions.insert(text), same.then_some(*first.get()))
                 }
             };
             if new {
                 kept.push(swept);
+                source.push(c);
+            } else if let Some(include) = c.checked_sub(from_axes).map(|i| &plan.manifest.include[i]) {
+                // As a value listed twice on an axis: said, not silent.
+                let other = match same.map(|k| source[k]) {
+                    Some(s) if s < from_axes => "a job the axes already make".to_string(),
+                    Some(s) => format!("the [[include]] at {}", plan.manifest.include[s - from_axes].origin),
+                    None => "a job already planned".to_string(),
+                };
+                let prefix = same.map(|k| id_prefix(&kept[k])).unwrap_or_default();
+                let id = match prefix.trim_end_matches('_') {
+                    "" => String::new(),
+                    p => format!(" (`{p}`)"),
+                };
+                plan.warnings.push(format!(
+                    "{}: this [[include]] is {other}{id}: the plan keeps it once",
+                    include.origin
+                ));
             }
         }
 
@@ -884,7 +905,8 @@ fn check_size(m: &Manifest) -> Result<(), ManifestError> {
     ))
 }
 
-/// Longest job id kept as is; longer ones are cut and end in a hash.
+/// Longest job id kept as is; longer ones have their longest values cut
+/// (every axis name and the seed stay) and end in a hash: [`shortened`].
 const MAX_ID: usize = 100;
 
 /// `dataset-xor_lr-0.1_seed-3`: readable, filesystem-safe (ASCII letters,
@@ -915,13 +937,58 @@ fn id_with_prefix(prefix: &str, seed: u64) -> String {
     id.extend(decimal(seed, &mut digits).iter().map(|&d| char::from(d)));
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
-        let mut cut = MAX_ID - hash.len() - 1;
-        while !id.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        id = format!("{}~{hash}", &id[..cut]);
+        id = shortened(prefix, &id[prefix.len()..], &hash).unwrap_or_else(|| {
+            // More axis names than fit: cut, then the hash.
+            let mut cut = MAX_ID - hash.len() - 1;
+            while !id.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}~{hash}", &id[..cut])
+        });
     }
     id
+}
+
+/// An id over [`MAX_ID`] bytes, shortened so that every axis name and the
+/// seed stay: the longest values are cut to one length, each keeping its
+/// start and end around a `~` (`feature~columns-a~very~lo~c~d_seed-3`),
+/// and `~<hash of the whole id>` ends it. None when the names, the seed
+/// and the hash alone leave less than 3 bytes a value. (Ids are ASCII:
+/// see [`safe`].)
+fn shortened(prefix: &str, seed: &str, hash: &str) -> Option<String> {
+    let parts: Vec<(&str, &str)> =
+        prefix.split_terminator('_').map(|p| p.split_once('-').unwrap_or((p, ""))).collect();
+    // Each name with its `-` and `_`, the seed, `~` and the hash.
+    let fixed = parts.iter().map(|(k, _)| k.len() + 2).sum::<usize>() + seed.len() + 1 + hash.len();
+    let budget = MAX_ID.checked_sub(fixed)?;
+    // The longest length every value may keep, all of them within budget.
+    let kept = |cap: usize| parts.iter().map(|(_, v)| v.len().min(cap)).sum::<usize>();
+    let mut cap = parts.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    while cap > 0 && kept(cap) > budget {
+        cap -= 1;
+    }
+    if cap < 3 {
+        return None;
+    }
+    let mut id = String::with_capacity(MAX_ID);
+    for (k, v) in &parts {
+        id.push_str(k);
+        id.push('-');
+        if v.len() <= cap {
+            id.push_str(v);
+        } else {
+            let tail = (cap - 1) / 2;
+            let head = cap - 1 - tail;
+            id.push_str(&v[..head]);
+            id.push('~');
+            id.push_str(&v[v.len() - tail..]);
+        }
+        id.push('_');
+    }
+    id.push_str(seed);
+    id.push('~');
+    id.push_str(hash);
+    Some(id)
 }
 
 /// `n`'s decimal digits, without the formatting machinery (this runs once
@@ -1170,13 +1237,17 @@ mod pinned {
             line(21),
             "21 epochs-5_bias-false_lr-0.1_init-w.json_seed-3~7ac5ff09 c2f4241199c567bf 7ac5ff091c454e21"
         );
+        // An id over 100 bytes keeps its seed since the long values are
+        // shortened instead (it was cut at 100 bytes, seed and later axes
+        // lost): its hash is the one of the whole id, as before.
         assert_eq!(
             line(50),
-            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x~54cdce7fcc8ec631 \
+            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x~3x3x3x3x3x3x3x3x3x3x3x3x3_seed-17~54cdce7fcc8ec631 \
              b759e350437d0beb cfabc1044dd68016"
         );
         assert_eq!(s.lines().count(), 51);
-        assert_eq!(hex_hash(s.as_bytes()), "a938b8a8dca46a5d");
+        // (The three long ids of the include changed, nothing else.)
+        assert_eq!(hex_hash(s.as_bytes()), "44b05fe752374f83");
         // scripts/bench-jobs.sh's manifest at 1,000 jobs.
         let tiny = "name = \"tiny\"\nseeds = 100\n[base]\nepochs = 10\nn_samples = 100\nhidden = [2, 2]\n\
             [grid]\nlr = [1.0, 0.3, 0.1, 0.03, 0.01]\nactivation = [\"sigmoid\", \"tanh\"]\n";

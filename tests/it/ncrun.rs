@@ -195,3 +195,117 @@ fn job_epochs_beyond_what_sweep_can_count_are_refused_by_every_command() {
         stderr(&out)
     );
 }
+
+/// Repro: `lr` in [base] and in [grid]: the base value was dropped without
+/// a word (while `--set lr=..` on an axis is refused). Now an error naming
+/// both lines, exit 2, for `plan` and `run` alike, and for `--set grid.lr`
+/// over a base `lr`.
+#[test]
+fn a_key_in_base_and_on_an_axis_is_an_error_naming_both_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", "seeds = 1\n[base]\nepochs = 3\nlr = 0.5\n[grid]\nlr = [0.1, 0.01]\n");
+    for command in [&["plan", "m.toml"][..], &["m.toml", "--out", "R"]] {
+        let out = sweep(cwd).args(command).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("m.toml:6:1") && err.contains("m.toml:4:1") && err.contains("[base]"), "{err}");
+    }
+    write(cwd, "n.toml", "seeds = 1\n[base]\nepochs = 3\nlr = 0.5\n");
+    let out = sweep(cwd).args(["plan", "n.toml", "--set", "grid.lr=[0.1]"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("n.toml:4:1") && stderr(&out).contains("--set grid.lr"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Repro: an [[include]] identical to a grid job was dropped silently,
+/// while a value listed twice on an axis is a warning. Now it is warned
+/// about the same way, naming the include and the job.
+#[test]
+fn an_include_that_repeats_a_planned_job_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(
+        cwd,
+        "m.toml",
+        "seeds = 2\n[base]\nepochs = 3\n[grid]\nlr = [0.1, 0.01]\n[[include]]\nlr = 0.1\n[[include]]\nlr = 0.5\n\
+         [[include]]\nlr = 0.5\n",
+    );
+    let out = sweep(cwd).args(["plan", "m.toml", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: m.toml:6:1: this [[include]] is a job the axes already make (`lr-0.1`)"),
+        "{err}"
+    );
+    assert!(err.contains("warning: m.toml:10:1: this [[include]] is the [[include]] at m.toml:8:1"), "{err}");
+    assert_eq!(stdout(&out).lines().count(), 1 + 3 * 2, "{}", stdout(&out));
+}
+
+/// Repro: `--shard 1/2 --shard-count 3` ran shard 1/2 and ignored
+/// --shard-count. Conflicting options are refused.
+#[test]
+fn shard_count_beside_a_shard_it_does_not_apply_to_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", TINY);
+    for (extra, env) in [
+        (&["--shard", "1/2", "--shard-count", "3"][..], None),
+        (&["--shard-count", "3"][..], None),
+        (&["--shard", "auto", "--shard-count", "3"][..], Some(("SLURM_ARRAY_TASK_ID", "0"))),
+    ] {
+        let mut cmd = sweep(cwd);
+        cmd.args(["m.toml", "--out", "R"]).args(extra);
+        if let Some((k, v)) = env {
+            cmd.env(k, v).env("SLURM_ARRAY_TASK_COUNT", "2");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains("--shard-count 3"), "{}", stderr(&out));
+    }
+    assert!(!cwd.join("R").exists());
+}
+
+/// Repro: ids over 100 bytes were cut at 100, losing the seed and every
+/// later axis (each read `feature~columns-a~very~long...~<hash>`). Now the
+/// long value is shortened: every axis name, its value's start and end,
+/// the seed and the hash stay.
+#[test]
+fn long_job_ids_keep_every_axis_name_and_the_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let cols: Vec<String> = (0..30).map(|i| format!("\"a_very_long_column_name_{i}\"")).collect();
+    write(
+        cwd,
+        "m.toml",
+        &format!(
+            "seeds = [0, 12]\n[base]\nepochs = 3\n[grid]\nfeature_columns = [[{}]]\nlr = [0.1, 0.01]\n",
+            cols.join(", ")
+        ),
+    );
+    // feature_columns needs a CSV data set.
+    let header: Vec<String> = (0..30).map(|i| format!("a_very_long_column_name_{i}")).collect();
+    let mut csv = format!("{},label\n", header.join(","));
+    for r in 0..4 {
+        csv.push_str(&format!("{},{}\n", vec![format!("{r}"); 30].join(","), r % 2));
+    }
+    write(cwd, "d.csv", &csv);
+    let text =
+        fs::read_to_string(cwd.join("m.toml")).unwrap().replace("[base]\n", "[base]\ndataset = \"d.csv\"\n");
+    write(cwd, "m.toml", &text);
+    let out = sweep(cwd).args(["plan", "m.toml", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> =
+        stdout(&out).lines().skip(1).map(|l| l.split(',').nth(1).unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 4);
+    for (id, (lr, seed)) in ids.iter().zip([("0.1", 0), ("0.1", 12), ("0.01", 0), ("0.01", 12)]) {
+        assert!(id.len() <= 100, "{id}");
+        assert!(id.starts_with("feature~columns-a~very~long~column~name~0"), "{id}");
+        assert!(id.contains("name~29_lr-") && id.contains(&format!("_lr-{lr}_seed-{seed}~")), "{id}");
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 4);
+}
