@@ -188,14 +188,31 @@ fn human_bytes_f(b: f64) -> String {
 /// A results folder path (`--out`, or the default `results/<name>`) must
 /// name a folder or nothing yet: a file there is a usage error (exit 2).
 fn check_out(out: &Path) -> Result<(), Error> {
-    match std::fs::metadata(out) {
-        Ok(m) if !m.is_dir() => Err(Error::usage(format!(
+    if let Ok(m) = std::fs::metadata(out)
+        && !m.is_dir()
+    {
+        return Err(Error::usage(format!(
             "{}: is a file, not a results folder; give --out a folder (a new one, or a results folder \
              to resume), or move the file away",
             out.display()
-        ))),
-        _ => Ok(()),
+        )));
     }
+    // Inside another results folder (its jobs/, .sweep/, figures/ or any
+    // other place in it): the folder is sweep's own, and its readers would
+    // meet a study that is not theirs.
+    let real = resolved(out).with_context(|| format!("cannot resolve {}", out.display()))?;
+    if let Some(folder) = real.ancestors().skip(1).find(|f| is_results_folder(f)) {
+        let inside = real.strip_prefix(folder).unwrap_or(&real);
+        return Err(Error::usage(format!(
+            "{}: is inside the results folder {} (at {}), which sweep keeps whole (its study, its jobs and \
+             the files it derives from them); nothing was trained. Give --out a folder outside any results \
+             folder (beside it, say)",
+            out.display(),
+            folder.display(),
+            inside.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The output file of `report --out` or `export --out`, checked before

@@ -309,3 +309,29 @@ fn long_job_ids_keep_every_axis_name_and_the_seed() {
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), 4);
 }
+
+/// Repro: `run --out R/jobs/nested` (or `R/.sweep/tmp/x`, `R/figures/x`,
+/// or any folder inside R) trained into another study's results folder,
+/// although report/export --out refuse those places. Refused, exit 2.
+#[test]
+fn a_run_folder_inside_another_results_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "m.toml", TINY);
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+    sweep(cwd).args(["report", "R"]).assert().success();
+    let before = crate::common::snapshot(&cwd.join("R"));
+    for inside in ["R/jobs/nested", "R/.sweep/tmp/x", "R/figures/x", "R/mine", "R/jobs/seed-0/deeper/x"] {
+        let out = sweep(cwd).args(["m.toml", "--out", inside]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{inside}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("inside the results folder") && err.contains("outside any results folder"),
+            "{err}"
+        );
+    }
+    assert_eq!(crate::common::snapshot(&cwd.join("R")), before, "nothing written in R");
+    // Beside it is fine, and R itself resumes.
+    sweep(cwd).args(["m.toml", "--out", "R2"]).assert().success();
+    sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
+}
