@@ -793,14 +793,15 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     let retrain = sampled.len();
     let mut mismatches =
         runner::verify(&rd, retrain, &|i| Ok(job_of(sampled[i])?.map(|(id, at, _)| (id, at))), threads)?;
-    let retrained = mismatches.len();
+    let not_checked = mismatches.iter().filter(|m| m.not_checked).count();
+    let retrained = mismatches.len() - not_checked;
     let mut checked = 0;
     for k in (0..count).filter(|k| sampled.binary_search(k).is_err()) {
         let Some((id, at, check)) = job_of(k)? else { continue };
         checked += 1;
         if let Err((damage, _)) = check {
             let problems = damage.iter().map(ToString::to_string).collect();
-            mismatches.push(runner::Mismatch { job_id: id, at, problems });
+            mismatches.push(runner::Mismatch { job_id: id, at, problems, not_checked: false });
         }
     }
     for m in &mismatches {
@@ -808,18 +809,23 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
             emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
         }
     }
+    let unchecked = if not_checked > 0 {
+        format!(", {not_checked} not checked (an input file cannot be read: see above)")
+    } else {
+        String::new()
+    };
     emit(&format!(
-        "verified {}: {} identical, {} differ\n",
+        "verified {}: {} identical, {} differ{unchecked}\n",
         crate::count(retrain, "job"),
-        retrain - retrained,
+        retrain - retrained - not_checked,
         retrained
     ))?;
     if checked > 0 {
         emit(&format!(
             "checked the files of {} more against their hashes (not retrained): {} intact, {} damaged\n",
             crate::count(checked, "job"),
-            checked - (mismatches.len() - retrained),
-            mismatches.len() - retrained
+            checked - (mismatches.len() - retrained - not_checked),
+            mismatches.len() - retrained - not_checked
         ))?;
     }
     Ok(if mismatches.is_empty() && !unvouched { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -192,9 +192,19 @@ impl Plan {
     /// bad axis) but is TOML, the jobs' values are still checked, on what is
     /// left of it, and both kinds come in one listing: the manifest's
     /// mistakes in the order it is read, then the jobs' values by place.
+    ///
+    /// A results folder's own manifest.toml (`sweep run R/manifest.toml
+    /// --out R`) reads its data and weights files where the study ran: its
+    /// relative paths are the original manifest's, and resolve against the
+    /// folder a finished job recorded ([`stored_paths_base`]).
     pub fn load(path: &Path, sets: &[String]) -> Result<Plan, ManifestError> {
         let rejected = match Manifest::load_all(path, sets) {
-            Ok(manifest) => return Plan::new(manifest),
+            Ok(mut manifest) => {
+                if let Some(dir) = stored_paths_base(&manifest.dir) {
+                    manifest.dir = dir;
+                }
+                return Plan::new(manifest);
+            }
             Err(rejected) => rejected,
         };
         let Some(rest) = rejected.rest else { return Err(rejected.error) };
@@ -881,6 +891,32 @@ fn hash_files(mut h: Fnv64, files: &[PathBuf], contents: &mut HashMap<PathBuf, V
         h = h.bytes(bytes).field("");
     }
     h.finish()
+}
+
+/// When `dir` is a results folder, the folder its jobs' relative data and
+/// weights paths resolve against (the original manifest's), as the first
+/// job folder that records one says (`paths_relative_to` in params.toml:
+/// relative to `dir`, or absolute in older folders); None otherwise, or
+/// when no job folder records one (no job reads a file; packed jobs are
+/// not read).
+fn stored_paths_base(dir: &Path) -> Option<PathBuf> {
+    let root = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    if !root.join(crate::store::OWN).join(crate::store::MARKER).is_file() {
+        return None;
+    }
+    for entry in std::fs::read_dir(root.join(crate::store::JOBS)).ok()?.flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path().join(crate::store::PARAMS)) else { continue };
+        let line =
+            text.lines().take_while(|l| !l.starts_with('[')).find(|l| l.starts_with("paths_relative_to"));
+        let Some(Value::String(base)) = line
+            .and_then(|l| toml::from_str::<toml::Table>(l).ok())
+            .and_then(|t| t.get("paths_relative_to").cloned())
+        else {
+            continue;
+        };
+        return Some(root.join(base));
+    }
+    None
 }
 
 /// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.

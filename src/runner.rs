@@ -1088,6 +1088,9 @@ pub struct Mismatch {
     /// Where the job is stored.
     pub at: store::JobRef,
     pub problems: Vec<String>,
+    /// Not retrained: an input file (data, weights) cannot be read where
+    /// the job read it (a folder copied elsewhere); `problems` says which.
+    pub not_checked: bool,
 }
 
 /// Checks finished jobs: first every file against the hash its
@@ -1119,7 +1122,7 @@ pub fn verify(
                 let Some((id, at)) = job_of(k)? else { return Ok(None) };
                 let id = &id;
                 let mismatch =
-                    |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), at: at.clone(), problems });
+                    |problems: Vec<String>| Some(Mismatch { job_id: id.clone(), at: at.clone(), problems, not_checked: false });
                 let stored = match at.checked()? {
                     Ok(stored) => stored,
                     Err((damage, _)) => {
@@ -1136,6 +1139,28 @@ pub fn verify(
                     Ok(spec) => spec,
                     Err(e) => return Ok(mismatch(vec![format!("INVALID {}: {e}", store::PARAMS)])),
                 };
+                // An input file that cannot be read is no difference: the
+                // job cannot be retrained here, and is counted apart.
+                let unreadable: Vec<String> = crate::plan::input_files(&spec)
+                    .iter()
+                    .filter_map(|p| {
+                        std::fs::File::open(p).err().map(|e| {
+                            format!(
+                                "NOT CHECKED: cannot read {} ({e}), which the job read; verify where the folder \
+                                 was made, or put the file back",
+                                p.display()
+                            )
+                        })
+                    })
+                    .collect();
+                if !unreadable.is_empty() {
+                    return Ok(Some(Mismatch {
+                        job_id: id.clone(),
+                        at: at.clone(),
+                        problems: unreadable,
+                        not_checked: true,
+                    }));
+                }
                 let retrained = match run_job(
                     &spec,
                     JobFile { files: Default::default(), ..stored.clone() },
@@ -1160,7 +1185,12 @@ pub fn verify(
                         problems.push(format!("CAUSE {input} changed since the job ran"));
                     }
                 }
-                Ok((!problems.is_empty()).then(|| Mismatch { job_id: id.clone(), at: at.clone(), problems }))
+                Ok((!problems.is_empty()).then(|| Mismatch {
+                    job_id: id.clone(),
+                    at: at.clone(),
+                    problems,
+                    not_checked: false,
+                }))
             })
             // Only the mismatches are kept, not a slot per job.
             .filter_map(Result::transpose)

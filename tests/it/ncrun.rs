@@ -335,3 +335,51 @@ fn a_run_folder_inside_another_results_folder_is_refused() {
     sweep(cwd).args(["m.toml", "--out", "R2"]).assert().success();
     sweep(cwd).args(["m.toml", "--out", "R"]).assert().success();
 }
+
+const WINE_STUDY: &str = "seeds = 2\n[base]\ndataset = \"../wines.csv\"\nlabel_column = \"species\"\n\
+                          output_activation = \"softmax\"\nloss = \"ce\"\nepochs = 5\n[grid]\nlr = [0.1, 0.01]\n";
+
+fn wine_study(cwd: &std::path::Path) {
+    let iris =
+        fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/iris.csv")).unwrap();
+    write(cwd, "wines.csv", &iris);
+    write(cwd, "exp/m.toml", WINE_STUDY);
+    sweep(cwd).args(["exp/m.toml", "--out", "R"]).assert().success();
+}
+
+/// Repro: readers suggest `sweep run R/manifest.toml --out R`, which failed
+/// for any CSV study (`R/../wines.csv: cannot read the file`): the stored
+/// manifest's paths are the original manifest's. A results folder's
+/// manifest.toml now reads its files where the study ran, so the
+/// suggestion works: nothing retrained, nothing changed.
+#[test]
+fn a_results_folders_own_manifest_runs_with_its_data_where_the_study_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    wine_study(cwd);
+    let before = crate::common::snapshot(&cwd.join("R/jobs"));
+    let out = sweep(cwd).args(["run", "R/manifest.toml", "--out", "R"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 jobs run, 4 skipped"), "{}", stdout(&out));
+    assert_eq!(crate::common::snapshot(&cwd.join("R/jobs")), before);
+    let out = sweep(cwd).args(["plan", "R/manifest.toml"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Repro: `verify` on a results folder copied elsewhere (its data file not
+/// where the jobs read it) printed `FAILED retraining ... cannot read the
+/// file` and counted the jobs as differing. They are counted as not
+/// checked, with the reason, exit 1.
+#[test]
+fn verify_counts_jobs_whose_data_cannot_be_read_as_not_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    wine_study(cwd);
+    fs::rename(cwd.join("wines.csv"), cwd.join("moved.csv")).unwrap();
+    let out = sweep(cwd).args(["verify", "R"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("verified 4 jobs: 0 identical, 0 differ, 4 not checked"), "{text}");
+    assert!(text.contains("NOT CHECKED: cannot read") && text.contains("wines.csv"), "{text}");
+    assert!(!text.contains("FAILED"), "{text}");
+}
