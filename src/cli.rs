@@ -145,7 +145,9 @@ pub enum Command {
     /// Every job's files are checked against the SHA-256 its params.toml
     /// records (MISSING / CHANGED, naming the file), and each finished job
     /// (or a --sample of them) is retrained and its files compared byte for
-    /// byte. Exit code 1 when a file is missing, changed or differs.
+    /// byte. A job whose data or weights file cannot be read where it ran (a folder
+    /// copied elsewhere) is not retrained and is counted as not checked, with the reason.
+    /// Exit code 1 when a file is missing, changed or differs, or a job is not checked.
     #[command(after_help = "Examples:
   sweep verify results/lr                  retrain every job; exit 1 if any file differs
   sweep verify results/lr --sample 10      10 jobs evenly spread over the folder")]
