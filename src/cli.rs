@@ -148,7 +148,10 @@ pub enum Command {
     /// byte. Jobs that differ because a data or weights file changed since
     /// they ran are one CAUSE line (the file, how many jobs, a few of them).
     /// A packed job whose index row was edited names the index file and
-    /// line. Exit code 1 when a file is missing, changed or differs.
+    /// line. A job whose data or weights file cannot be read where it ran (a
+    /// folder copied elsewhere) is not retrained and is counted as not
+    /// checked, with the reason. Exit code 1 when a file is missing, changed
+    /// or differs, or a job is not checked.
     #[command(after_help = "Examples:
   sweep verify results/lr                  retrain every job; exit 1 if any file differs
   sweep verify results/lr --sample 10      10 jobs evenly spread over the folder")]
@@ -159,7 +162,8 @@ pub enum Command {
         /// job's files are still checked against their hashes.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         sample: Option<usize>,
-        /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
+        /// Worker threads [default: all cores, or RAYON_NUM_THREADS]: at most 4 x the cores
+        /// (and at least 16 are allowed), and never more than the jobs to retrain.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         threads: Option<usize>,
     },
@@ -205,7 +209,8 @@ pub struct RunArgs {
     /// Results folder [default: results/<name>]; only with a single manifest.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores, or RAYON_NUM_THREADS].
+    /// Worker threads [default: all cores, or RAYON_NUM_THREADS]: at most 4 x the cores
+    /// (and at least 16 are allowed; more is refused), and never more than the jobs to run.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub threads: Option<usize>,
     #[command(flatten)]
@@ -215,7 +220,8 @@ pub struct RunArgs {
     /// with --shard-count (Kubernetes indexed jobs).
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
-    /// N for `--shard auto` with JOB_COMPLETION_INDEX.
+    /// N for `--shard auto` with JOB_COMPLETION_INDEX (refused with --shard I/N, which gives N,
+    /// and when it differs from SLURM_ARRAY_TASK_COUNT).
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub shard_count: Option<usize>,
     /// Retrain jobs that already have results, and replace finished jobs of

@@ -34,6 +34,16 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
     }
     runner::files_to_save(&plan)?;
     runner::layout_of(&plan)?;
+    if plan.total_epochs().is_none() {
+        let most = plan.jobs.iter().map(|j| plan.epochs_of(j)).max().unwrap_or(0);
+        return Err(Error::usage(format!(
+            "{}: its {} jobs (up to {most} epochs each) add up to more than {} job-epochs, more than \
+             sweep can count (or train); use fewer epochs, values or seeds",
+            plan.manifest.path.display(),
+            plan.jobs.len(),
+            u64::MAX
+        )));
+    }
     for note in plan.check_inputs()? {
         eprintln!("note: {note}");
     }
@@ -42,8 +52,22 @@ fn load_plan(path: &Path, sets: &[String]) -> Result<Plan, Error> {
 
 /// `--shard I/N` or `--shard auto` (Slurm array or Kubernetes indexed job).
 fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
-    let Some(text) = &args.shard else { return Ok(None) };
+    let Some(text) = &args.shard else {
+        return match args.shard_count {
+            Some(n) => Err(Error::usage(format!(
+                "--shard-count {n} is only for `--shard auto` (with JOB_COMPLETION_INDEX); to split the plan \
+                 by hand give --shard I/N"
+            ))),
+            None => Ok(None),
+        };
+    };
     if text != "auto" {
+        if let Some(n) = args.shard_count {
+            return Err(Error::usage(format!(
+                "--shard {text} and --shard-count {n} conflict: --shard I/N gives the count itself, and \
+                 --shard-count is only for `--shard auto` (with JOB_COMPLETION_INDEX); give one of them"
+            )));
+        }
         return text.parse().map(Some).map_err(|e: String| Error::usage(format!("--shard: {e}")));
     }
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -60,11 +84,18 @@ fn resolve_shard(args: &RunArgs) -> Result<Option<Shard>, Error> {
                 None => 0,
             };
             let id = num("SLURM_ARRAY_TASK_ID", id)?;
+            let count = num("SLURM_ARRAY_TASK_COUNT", count)?;
+            if let Some(n) = args.shard_count.filter(|&n| n != count) {
+                return Err(Error::usage(format!(
+                    "--shard auto: --shard-count {n} conflicts with SLURM_ARRAY_TASK_COUNT={count} (a Slurm \
+                     job array gives the count itself); drop --shard-count"
+                )));
+            }
             (
                 id.checked_sub(min).ok_or_else(|| {
                     Error::usage("--shard auto: SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN")
                 })?,
-                num("SLURM_ARRAY_TASK_COUNT", count)?,
+                count,
             )
         } else if let Some(index) = var("JOB_COMPLETION_INDEX") {
             let count = args.shard_count.ok_or_else(|| {
@@ -109,8 +140,7 @@ fn check_plan_size(
     // Memory: refused always (an allocation abort loses the run and leaves
     // temporaries); every worker may hold a job this size at once.
     if let Some(total) = machine_memory() {
-        let at_once = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let at_once = at_once.min(jobs).max(1) as f64;
+        let at_once = runner::worker_threads(threads, jobs) as f64;
         if size.memory * at_once > total {
             return Err(Error::usage(format!(
                 "{}: job {} needs about {} of memory (data, network buffers, predictions){}, beyond this \
@@ -169,14 +199,31 @@ fn human_bytes_f(b: f64) -> String {
 /// A results folder path (`--out`, or the default `results/<name>`) must
 /// name a folder or nothing yet: a file there is a usage error (exit 2).
 fn check_out(out: &Path) -> Result<(), Error> {
-    match std::fs::metadata(out) {
-        Ok(m) if !m.is_dir() => Err(Error::usage(format!(
+    if let Ok(m) = std::fs::metadata(out)
+        && !m.is_dir()
+    {
+        return Err(Error::usage(format!(
             "{}: is a file, not a results folder; give --out a folder (a new one, or a results folder \
              to resume), or move the file away",
             out.display()
-        ))),
-        _ => Ok(()),
+        )));
     }
+    // Inside another results folder (its jobs/, .sweep/, figures/ or any
+    // other place in it): the folder is sweep's own, and its readers would
+    // meet a study that is not theirs.
+    let real = resolved(out).with_context(|| format!("cannot resolve {}", out.display()))?;
+    if let Some(folder) = real.ancestors().skip(1).find(|f| is_results_folder(f)) {
+        let inside = real.strip_prefix(folder).unwrap_or(&real);
+        return Err(Error::usage(format!(
+            "{}: is inside the results folder {} (at {}), which sweep keeps whole (its study, its jobs and \
+             the files it derives from them); nothing was trained. Give --out a folder outside any results \
+             folder (beside it, say)",
+            out.display(),
+            folder.display(),
+            inside.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The output file of `report --out` or `export --out`, checked before
@@ -272,6 +319,60 @@ fn is_results_folder(folder: &Path) -> bool {
         || (folder.join(store::MANIFEST).is_file() && folder.join(store::JOBS).is_dir())
 }
 
+/// `--threads N` (or RAYON_NUM_THREADS) beyond [`runner::max_threads`] is
+/// refused (exit 2): thousands of threads take minutes to start and only
+/// share the cores.
+fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    let max = runner::max_threads();
+    let (n, from) = match threads {
+        Some(n) => (n, format!("--threads {n}")),
+        None => match runner::env_threads() {
+            Some(n) => (n, format!("RAYON_NUM_THREADS={n}")),
+            None => return Ok(()),
+        },
+    };
+    if n <= max {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    Err(Error::usage(format!(
+        "{from}: more worker threads than sweep starts (at most {max}: 4 x this machine's {cores} cores, \
+         and at least 16); training is CPU-bound, so threads beyond the cores only share them. Give at \
+         most {max}, or leave it out for one thread per core (a run never starts more threads than it has \
+         jobs)"
+    )))
+}
+
+/// Several manifests in one run must write into different results
+/// folders: the second would otherwise replace (with `--force`) or be
+/// refused by the results the first just trained. Folders are compared as
+/// [`resolved`] paths (links of their existing part resolved), before
+/// anything is trained; a clash is a usage error (exit 2).
+fn check_distinct_outs(plans: &[Plan]) -> Result<(), Error> {
+    let mut seen: Vec<(PathBuf, &Plan)> = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let out = PathBuf::from("results").join(&plan.manifest.name);
+        let real = resolved(&out).with_context(|| format!("cannot resolve {}", out.display()))?;
+        if let Some((_, first)) = seen.iter().find(|(r, _)| *r == real) {
+            let names = if first.manifest.name == plan.manifest.name {
+                format!("both have `name = \"{}\"`", plan.manifest.name)
+            } else {
+                format!("`name = \"{}\"` and `name = \"{}\"`", first.manifest.name, plan.manifest.name)
+            };
+            return Err(Error::usage(format!(
+                "{} and {} would both write into {} ({names}): the second would replace or be refused by \
+                 the results the first trains; nothing was trained. Give one of them another \
+                 `name = \"...\"`, or run them one at a time, each with its own `--out DIR`",
+                first.manifest.path.display(),
+                plan.manifest.path.display(),
+                out.display()
+            )));
+        }
+        seen.push((real, plan));
+    }
+    Ok(())
+}
+
 /// `sweep run`. Ctrl-C (or SIGTERM) stops it cleanly: see [`interrupt`];
 /// the exit code is then 130.
 pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
@@ -280,6 +381,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         return Err(Error::usage("--out names one results folder: give a single manifest with it"));
     }
     let shard = resolve_shard(args)?;
+    check_threads(args.threads)?;
     // Plan everything first: a bad second manifest fails before any training.
     let plans =
         args.manifests.iter().map(|m| load_plan(m, &args.sets.sets)).collect::<Result<Vec<_>, _>>()?;
@@ -287,6 +389,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         check_plan_size(plan, shard, args.yes, args.threads)?;
         check_out(&args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name)))?;
     }
+    check_distinct_outs(&plans)?;
     let mut any_failed = false;
     for (n, plan) in plans.iter().enumerate() {
         let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.manifest.name));
@@ -319,14 +422,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             String::new()
         };
         emit(&format!(
-            "{}: {} jobs run, {} skipped, {} diverged, {} failed{stopped} in {secs:.2} s ({} job-epochs/s, {} threads) -> {}{outside}\n",
+            "{}: {} run, {} skipped, {} diverged, {} failed{stopped} in {secs:.2} s ({} job-epochs/s, {}) -> {}{outside}\n",
             plan.manifest.name,
-            report.ran,
+            crate::count(report.ran, "job"),
             report.skipped,
             report.diverged,
             report.failed.len(),
             human(rate),
-            report.threads,
+            crate::count(report.threads, "thread"),
             out.join(store::SUMMARY).display()
         ))?;
         any_failed |= !report.failed.is_empty();
@@ -505,7 +608,8 @@ fn write_plan_table(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         let fixed: [&dyn std::fmt::Display; 3] = [&j.index, &id, &j.seed];
         row(out, &mut fixed.into_iter().chain(cells.of(j).iter().map(|c| c as &dyn std::fmt::Display)))?;
     }
-    let epochs: u64 = plan.jobs.iter().map(|j| plan.epochs_of(j)).sum();
+    // Checked by `load_plan`: every plan shown counts its job-epochs.
+    let epochs = plan.total_epochs().unwrap_or(u64::MAX);
     let size = plan.size();
     writeln!(
         out,
@@ -651,6 +755,7 @@ pub fn summarize(dir: &Path) -> Result<ExitCode, Error> {
 }
 
 pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Result<ExitCode, Error> {
+    check_threads(threads)?;
     let rd = results_dir_to_write(dir)?;
     // The study's jobs (SPEC 6): every job of the plan that is stored (a
     // folder or packed), whole or not, by plan index (no string per job);
@@ -699,14 +804,21 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     let retrain = sampled.len();
     let mut mismatches =
         runner::verify(&rd, retrain, &|i| Ok(job_of(sampled[i])?.map(|(id, at, _)| (id, at))), threads)?;
-    let retrained = mismatches.len();
+    let not_checked = mismatches.iter().filter(|m| m.not_checked).count();
+    let retrained = mismatches.len() - not_checked;
     let mut checked = 0;
     for k in (0..count).filter(|k| sampled.binary_search(k).is_err()) {
         let Some((id, at, check)) = job_of(k)? else { continue };
         checked += 1;
         if let Err((damage, _)) = check {
             let problems = damage.iter().map(ToString::to_string).collect();
-            mismatches.push(runner::Mismatch { job_id: id, at, problems, changed_inputs: Vec::new() });
+            mismatches.push(runner::Mismatch {
+                job_id: id,
+                at,
+                problems,
+                changed_inputs: Vec::new(),
+                not_checked: false,
+            });
         }
     }
     // Jobs whose retrained files differ because an input file changed are
@@ -727,18 +839,23 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     for (cause, jobs) in &by_cause {
         emit(&cause_line(&rd, cause, jobs))?;
     }
+    let unchecked = if not_checked > 0 {
+        format!(", {not_checked} not checked (an input file cannot be read: see above)")
+    } else {
+        String::new()
+    };
     emit(&format!(
-        "verified {}: {} identical, {} differ\n",
+        "verified {}: {} identical, {} differ{unchecked}\n",
         crate::count(retrain, "job"),
-        retrain - retrained,
+        retrain - retrained - not_checked,
         retrained
     ))?;
     if checked > 0 {
         emit(&format!(
             "checked the files of {} more against their hashes (not retrained): {} intact, {} damaged\n",
             crate::count(checked, "job"),
-            checked - (mismatches.len() - retrained),
-            mismatches.len() - retrained
+            checked - (mismatches.len() - retrained - not_checked),
+            mismatches.len() - retrained - not_checked
         ))?;
     }
     Ok(if mismatches.is_empty() && !unvouched { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -857,6 +857,27 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
     };
     let mut zip: Vec<Axis> = raw.zip.into_iter().filter_map(|e| axis(e, "zip")).collect();
     let mut grid: Vec<Axis> = raw.grid.into_iter().filter_map(|e| axis(e, "grid")).collect();
+    // A key both in [base] and on an axis: every job takes the axis's
+    // values, so the base value would be lost without a word (`--set
+    // KEY=..` on an axis is refused the same way).
+    for (section, a) in zip.iter().map(|a| ("zip", a)).chain(grid.iter().map(|a| ("grid", a))) {
+        if let Some(b) = base.iter().find(|b| b.key == a.key) {
+            errors.push(
+                ManifestError::at(
+                    &a.origin,
+                    format!(
+                        "`{}` is swept by [{section}] and also set in [base] ({}): every job takes the \
+                         axis's values, so the base value {} would be ignored; keep one (remove it from \
+                         [base], or add its value to the axis)",
+                        a.key,
+                        b.origin,
+                        shown(&b.value)
+                    ),
+                )
+                .key(&a.key),
+            );
+        }
+    }
     if let Some(first) = zip.first()
         && let Some(other) = zip.iter().find(|a| a.values.len() != first.values.len())
     {

@@ -192,9 +192,19 @@ impl Plan {
     /// bad axis) but is TOML, the jobs' values are still checked, on what is
     /// left of it, and both kinds come in one listing: the manifest's
     /// mistakes in the order it is read, then the jobs' values by place.
+    ///
+    /// A results folder's own manifest.toml (`sweep run R/manifest.toml
+    /// --out R`) reads its data and weights files where the study ran: its
+    /// relative paths are the original manifest's, and resolve against the
+    /// folder a finished job recorded ([`stored_paths_base`]).
     pub fn load(path: &Path, sets: &[String]) -> Result<Plan, ManifestError> {
         let rejected = match Manifest::load_all(path, sets) {
-            Ok(manifest) => return Plan::new(manifest),
+            Ok(mut manifest) => {
+                if let Some(dir) = stored_paths_base(&manifest.dir) {
+                    manifest.dir = dir;
+                }
+                return Plan::new(manifest);
+            }
             Err(rejected) => rejected,
         };
         let Some(rest) = rejected.rest else { return Err(rejected.error) };
@@ -254,6 +264,7 @@ impl Plan {
         if manifest.zip.is_empty() && manifest.grid.is_empty() && !manifest.include.is_empty() {
             combos.clear(); // only includes: no base job
         }
+        let from_axes = combos.len();
         for g in &manifest.include {
             combos.push(g.entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect());
         }
@@ -286,21 +297,41 @@ impl Plan {
         let mut kept: Vec<Box<[(String, Value)]>> = Vec::new();
         let mut by_hash: HashMap<u64, usize> = HashMap::new();
         let mut hash_collisions: HashSet<String> = HashSet::new();
-        for combo in combos {
+        // Where each kept configuration came from: its combination's index.
+        let mut source: Vec<usize> = Vec::new();
+        for (c, combo) in combos.into_iter().enumerate() {
             let swept: Box<[(String, Value)]> =
                 combo.into_iter().map(|(k, v)| (k.clone(), spec::canonical(&k, &v))).collect();
             let text = plan.body(&swept);
-            let new = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
+            let (new, same) = match by_hash.entry(Fnv64::default().bytes(text.as_bytes()).finish()) {
                 Entry::Vacant(slot) => {
                     slot.insert(kept.len());
-                    true
+                    (true, None)
                 }
                 Entry::Occupied(first) => {
-                    plan.body(&kept[*first.get()]) != text && hash_collisions.insert(text)
+                    let same = plan.body(&kept[*first.get()]) == text;
+                    (!same && hash_collisions.insert(text), same.then_some(*first.get()))
                 }
             };
             if new {
                 kept.push(swept);
+                source.push(c);
+            } else if let Some(include) = c.checked_sub(from_axes).map(|i| &plan.manifest.include[i]) {
+                // As a value listed twice on an axis: said, not silent.
+                let other = match same.map(|k| source[k]) {
+                    Some(s) if s < from_axes => "a job the axes already make".to_string(),
+                    Some(s) => format!("the [[include]] at {}", plan.manifest.include[s - from_axes].origin),
+                    None => "a job already planned".to_string(),
+                };
+                let prefix = same.map(|k| id_prefix(&kept[k])).unwrap_or_default();
+                let id = match prefix.trim_end_matches('_') {
+                    "" => String::new(),
+                    p => format!(" (`{p}`)"),
+                };
+                plan.warnings.push(format!(
+                    "{}: this [[include]] is {other}{id}: the plan keeps it once",
+                    include.origin
+                ));
             }
         }
 
@@ -779,6 +810,16 @@ impl Plan {
     }
 
     /// Total job-epochs (for progress and rates).
+    /// Every job's epochs, summed (the plan's job-epochs); None when the sum
+    /// is beyond u64 (`epochs = 4e18` on a few jobs), which `plan` and `run`
+    /// refuse before anything else.
+    pub fn total_epochs(&self) -> Option<u64> {
+        let seeds = self.manifest.seeds.len() as u64;
+        self.configs().try_fold(0u64, |sum, (spec, _)| {
+            (spec.train.epochs as u64).checked_mul(seeds).and_then(|e| sum.checked_add(e))
+        })
+    }
+
     pub fn epochs_of(&self, job: &Job) -> u64 {
         if let Some(spec) = self.own_spec(job) {
             return spec.train.epochs as u64;
@@ -901,6 +942,36 @@ fn hash_files(mut h: Fnv64, files: &[PathBuf], contents: &mut HashMap<PathBuf, V
     h.finish()
 }
 
+/// Job folders [`stored_paths_base`] reads at most (a study of generated
+/// data sets records no folder: its 100,000 params.toml are not all read).
+const PATHS_BASE_SCAN: usize = 256;
+
+/// When `dir` is a results folder, the folder its jobs' relative data and
+/// weights paths resolve against (the original manifest's), as the first
+/// job folder that records one says (`paths_relative_to` in params.toml:
+/// relative to `dir`, or absolute in older folders); None otherwise, or
+/// when none of the first [`PATHS_BASE_SCAN`] job folders records one (no
+/// job reads a file; packed jobs are not read).
+fn stored_paths_base(dir: &Path) -> Option<PathBuf> {
+    let root = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    if !root.join(crate::store::OWN).join(crate::store::MARKER).is_file() {
+        return None;
+    }
+    for entry in std::fs::read_dir(root.join(crate::store::JOBS)).ok()?.flatten().take(PATHS_BASE_SCAN) {
+        let Ok(text) = std::fs::read_to_string(entry.path().join(crate::store::PARAMS)) else { continue };
+        let line =
+            text.lines().take_while(|l| !l.starts_with('[')).find(|l| l.starts_with("paths_relative_to"));
+        let Some(Value::String(base)) = line
+            .and_then(|l| toml::from_str::<toml::Table>(l).ok())
+            .and_then(|t| t.get("paths_relative_to").cloned())
+        else {
+            continue;
+        };
+        return Some(root.join(base));
+    }
+    None
+}
+
 /// Refuses, before expanding anything, a manifest of over [`MAX_PLAN`] jobs.
 fn check_size(m: &Manifest) -> Result<(), ManifestError> {
     // In f64: 30 axes of a million values overflow any integer.
@@ -923,7 +994,8 @@ fn check_size(m: &Manifest) -> Result<(), ManifestError> {
     ))
 }
 
-/// Longest job id kept as is; longer ones are cut and end in a hash.
+/// Longest job id kept as is; longer ones have their longest values cut
+/// (every axis name and the seed stay) and end in a hash: [`shortened`].
 const MAX_ID: usize = 100;
 
 /// `dataset-xor_lr-0.1_seed-3`: readable, filesystem-safe (ASCII letters,
@@ -954,13 +1026,58 @@ fn id_with_prefix(prefix: &str, seed: u64) -> String {
     id.extend(decimal(seed, &mut digits).iter().map(|&d| char::from(d)));
     if id.len() > MAX_ID {
         let hash = hex_hash(id.as_bytes());
-        let mut cut = MAX_ID - hash.len() - 1;
-        while !id.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        id = format!("{}~{hash}", &id[..cut]);
+        id = shortened(prefix, &id[prefix.len()..], &hash).unwrap_or_else(|| {
+            // More axis names than fit: cut, then the hash.
+            let mut cut = MAX_ID - hash.len() - 1;
+            while !id.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}~{hash}", &id[..cut])
+        });
     }
     id
+}
+
+/// An id over [`MAX_ID`] bytes, shortened so that every axis name and the
+/// seed stay: the longest values are cut to one length, each keeping its
+/// start and end around a `~` (`feature~columns-a~very~lo~c~d_seed-3`),
+/// and `~<hash of the whole id>` ends it. None when the names, the seed
+/// and the hash alone leave less than 3 bytes a value. (Ids are ASCII:
+/// see [`safe`].)
+fn shortened(prefix: &str, seed: &str, hash: &str) -> Option<String> {
+    let parts: Vec<(&str, &str)> =
+        prefix.split_terminator('_').map(|p| p.split_once('-').unwrap_or((p, ""))).collect();
+    // Each name with its `-` and `_`, the seed, `~` and the hash.
+    let fixed = parts.iter().map(|(k, _)| k.len() + 2).sum::<usize>() + seed.len() + 1 + hash.len();
+    let budget = MAX_ID.checked_sub(fixed)?;
+    // The longest length every value may keep, all of them within budget.
+    let kept = |cap: usize| parts.iter().map(|(_, v)| v.len().min(cap)).sum::<usize>();
+    let mut cap = parts.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    while cap > 0 && kept(cap) > budget {
+        cap -= 1;
+    }
+    if cap < 3 {
+        return None;
+    }
+    let mut id = String::with_capacity(MAX_ID);
+    for (k, v) in &parts {
+        id.push_str(k);
+        id.push('-');
+        if v.len() <= cap {
+            id.push_str(v);
+        } else {
+            let tail = (cap - 1) / 2;
+            let head = cap - 1 - tail;
+            id.push_str(&v[..head]);
+            id.push('~');
+            id.push_str(&v[v.len() - tail..]);
+        }
+        id.push('_');
+    }
+    id.push_str(seed);
+    id.push('~');
+    id.push_str(hash);
+    Some(id)
 }
 
 /// `n`'s decimal digits, without the formatting machinery (this runs once
@@ -1209,13 +1326,17 @@ mod pinned {
             line(21),
             "21 epochs-5_bias-false_lr-0.1_init-w.json_seed-3~7ac5ff09 c2f4241199c567bf 7ac5ff091c454e21"
         );
+        // An id over 100 bytes keeps its seed since the long values are
+        // shortened instead (it was cut at 100 bytes, seed and later axes
+        // lost): its hash is the one of the whole id, as before.
         assert_eq!(
             line(50),
-            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x3x~54cdce7fcc8ec631 \
+            "50 activation-tanh_hidden-3x3x3x3x3x3x3x3x3x3x3x3x3x~3x3x3x3x3x3x3x3x3x3x3x3x3_seed-17~54cdce7fcc8ec631 \
              b759e350437d0beb cfabc1044dd68016"
         );
         assert_eq!(s.lines().count(), 51);
-        assert_eq!(hex_hash(s.as_bytes()), "a938b8a8dca46a5d");
+        // (The three long ids of the include changed, nothing else.)
+        assert_eq!(hex_hash(s.as_bytes()), "44b05fe752374f83");
         // scripts/bench-jobs.sh's manifest at 1,000 jobs.
         let tiny = "name = \"tiny\"\nseeds = 100\n[base]\nepochs = 10\nn_samples = 100\nhidden = [2, 2]\n\
             [grid]\nlr = [1.0, 0.3, 0.1, 0.03, 0.01]\nactivation = [\"sigmoid\", \"tanh\"]\n";

@@ -40,7 +40,8 @@ use crate::weights::WeightsFile;
 /// How to run a plan.
 #[derive(Debug, Default)]
 pub struct RunOptions {
-    /// Worker threads; None = rayon's default (all cores, or RAYON_NUM_THREADS).
+    /// Worker threads; None = all cores, or RAYON_NUM_THREADS. Never more
+    /// than [`max_threads`] nor than the jobs to run (see [`worker_threads`]).
     pub threads: Option<usize>,
     pub force: bool,
     pub shard: Option<Shard>,
@@ -112,6 +113,31 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("cannot start {threads} worker threads: {message}")]
     Pool { threads: usize, message: String },
+}
+
+/// The most worker threads a run or verify starts: 4 x the cores this
+/// process may use, and at least 16. Training is CPU-bound: threads beyond
+/// the cores only share them, and thousands take minutes to start (`sweep
+/// run` refuses more, [`worker_threads`] caps them).
+pub fn max_threads() -> usize {
+    (4 * cores()).max(16)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// RAYON_NUM_THREADS as rayon reads it: a whole number >= 1; None when it
+/// is unset, 0 or not a number (all cores).
+pub fn env_threads() -> Option<usize> {
+    std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0)
+}
+
+/// The worker threads to start for `jobs` jobs: `requested` (`--threads`),
+/// else RAYON_NUM_THREADS, else every core; never more than the jobs (at
+/// least 1), nor than [`max_threads`].
+pub fn worker_threads(requested: Option<usize>, jobs: usize) -> usize {
+    requested.or_else(env_threads).unwrap_or_else(cores).min(max_threads()).min(jobs.max(1))
 }
 
 /// Trains every job of `plan` (in `opts.shard`) into the results folder `out`.
@@ -262,17 +288,20 @@ pub fn run_plan<'p>(
     dir.write_atomic(store::MANIFEST_HASH, store::manifest_hash_line(manifest_text.as_bytes()).as_bytes())?;
     let outside = index.folders_outside() + index.others().count();
     drop(index);
-    let job_epochs: u64 = todo.iter().map(|&(i, _)| plan.epochs_of(&plan.jobs[i as usize])).sum();
+    // Saturating: a plan of more job-epochs than u64 counts is refused
+    // before a run (`Plan::total_epochs`), and a count cannot abort a run.
+    let job_epochs =
+        todo.iter().fold(0u64, |sum, &(i, _)| sum.saturating_add(plan.epochs_of(&plan.jobs[i as usize])));
     on_event(&Event::Planned { to_run: todo.len(), skipped, job_epochs });
     let chunks = claim_chunks(plan, opts.shard, layout, &todo);
     let shard_name = opts.shard.map_or_else(|| "0-1".to_string(), |s| format!("{}-{}", s.index, s.count));
     let paths_base = paths_base(plan, &dir.root);
 
+    let threads = worker_threads(opts.threads, todo.len());
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
+        .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Pool { threads: opts.threads.unwrap_or(0), message: e.to_string() })?;
-    let threads = pool.current_num_threads();
+        .map_err(|e| RunError::Pool { threads, message: e.to_string() })?;
     let failed = Mutex::new(Vec::new());
     let counts = Mutex::new(Counts::default());
     let spill = Mutex::new(spill);
@@ -325,7 +354,7 @@ pub fn run_plan<'p>(
                     let mut c = counts.lock().expect("counts");
                     c.ran += 1;
                     c.diverged += usize::from(diverged);
-                    c.epochs += diverged_epoch.unwrap_or(epochs);
+                    c.epochs = c.epochs.saturating_add(diverged_epoch.unwrap_or(epochs));
                     drop(c);
                     on_event(&Event::Finished { job, epochs, diverged });
                 }
@@ -1193,6 +1222,9 @@ pub struct Mismatch {
     /// ran, when its retrained files differ: the likely cause, which one
     /// line can name for every job it explains.
     pub changed_inputs: Vec<String>,
+    /// Not retrained: an input file (data, weights) cannot be read where
+    /// the job read it (a folder copied elsewhere); `problems` says which.
+    pub not_checked: bool,
 }
 
 /// Checks finished jobs: first every file against the hash its
@@ -1212,10 +1244,11 @@ pub fn verify(
     let scratch = ResultsDir::new(dir.path(store::TMP).join(format!("verify.{}.0", std::process::id())));
     scratch.create()?;
     let workspace = scratch.workspace()?;
+    let threads = worker_threads(threads, count);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+        .num_threads(threads)
         .build()
-        .map_err(|e| RunError::Pool { threads: threads.unwrap_or(0), message: e.to_string() })?;
+        .map_err(|e| RunError::Pool { threads, message: e.to_string() })?;
     let result = pool.install(|| {
         (0..count)
             .into_par_iter()
@@ -1228,6 +1261,7 @@ pub fn verify(
                         at: at.clone(),
                         problems,
                         changed_inputs: Vec::new(),
+                        not_checked: false,
                     })
                 };
                 let stored = match at.checked()? {
@@ -1246,6 +1280,29 @@ pub fn verify(
                     Ok(spec) => spec,
                     Err(e) => return Ok(mismatch(vec![format!("INVALID {}: {e}", store::PARAMS)])),
                 };
+                // An input file that cannot be read is no difference: the
+                // job cannot be retrained here, and is counted apart.
+                let unreadable: Vec<String> = crate::plan::input_files(&spec)
+                    .iter()
+                    .filter_map(|p| {
+                        std::fs::File::open(p).err().map(|e| {
+                            format!(
+                                "NOT CHECKED: cannot read {} ({e}), which the job read; verify where the folder \
+                                 was made, or put the file back",
+                                p.display()
+                            )
+                        })
+                    })
+                    .collect();
+                if !unreadable.is_empty() {
+                    return Ok(Some(Mismatch {
+                        job_id: id.clone(),
+                        at: at.clone(),
+                        problems: unreadable,
+                        changed_inputs: Vec::new(),
+                        not_checked: true,
+                    }));
+                }
                 let retrained = match run_job(
                     &spec,
                     JobFile { files: Default::default(), ..stored.clone() },
@@ -1269,7 +1326,7 @@ pub fn verify(
                     return Ok(None);
                 }
                 let changed_inputs = changed_inputs(&stored, &spec);
-                Ok(Some(Mismatch { job_id: id.clone(), at: at.clone(), problems, changed_inputs }))
+                Ok(Some(Mismatch { job_id: id.clone(), at: at.clone(), problems, changed_inputs, not_checked: false }))
             })
             // Only the mismatches are kept, not a slot per job.
             .filter_map(Result::transpose)

@@ -271,6 +271,13 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
             };
             Event::Start(Tag::Image { link_type, dest_url: dest, title, id })
         }
+        // The Markdown holds the manifest's text (its description): raw
+        // HTML in it is shown as text, never run, and a link goes only to
+        // a web page, a mail address or a relative path.
+        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) if !safe_link(&dest_url) => {
+            Event::Start(Tag::Link { link_type, dest_url: "".into(), title, id })
+        }
         other => other,
     });
     let mut out = String::new();
@@ -282,6 +289,14 @@ fn report_html(markdown: &str, figures: &[Figure]) -> String {
     out.replace("<img src=", "<img loading=\"lazy\" decoding=\"async\" src=")
         .replace("<table>", "<div class=\"wide\"><table>")
         .replace("</table>", "</table></div>")
+}
+
+/// Whether a link's target is safe to follow from the page: http(s),
+/// mailto, or no scheme (a relative path or an anchor); not `javascript:`
+/// and the like.
+fn safe_link(dest: &str) -> bool {
+    let scheme = dest.split_once(':').map(|(s, _)| s).filter(|s| !s.contains(['/', '?', '#']));
+    scheme.is_none_or(|s| ["http", "https", "mailto"].iter().any(|ok| s.trim().eq_ignore_ascii_case(ok)))
 }
 
 /// The whole page: `data` (JSON text), the Markdown report and its figures.
@@ -336,9 +351,11 @@ pub fn write_page(
     out.write_all(rest.as_bytes())
 }
 
-/// Passes text through with every `</` written `<\/`: inside a script
-/// element, `</` would end it early (JSON reads `\/` as `/`). A `<` at the
-/// end of one write is remembered for a `/` at the start of the next.
+/// Passes text through with every `</` written `<\/` and every `<!`
+/// written `<\u0021`: inside a script element, `</` would end it early and
+/// `<!--` could keep its end from ending it (JSON reads `\/` as `/` and
+/// `\u0021` as `!`; a `<` is only ever inside a JSON string). A `<` at the
+/// end of one write is remembered for the start of the next.
 struct ScriptSafe<'a> {
     inner: &'a mut dyn Write,
     after_lt: bool,
@@ -353,6 +370,10 @@ impl Write for ScriptSafe<'_> {
                 self.inner.write_all(&buf[start..i])?;
                 self.inner.write_all(b"\\")?;
                 start = i;
+            } else if b == b'!' && prev_lt {
+                self.inner.write_all(&buf[start..i])?;
+                self.inner.write_all(b"\\u0021")?;
+                start = i + 1;
             }
         }
         self.inner.write_all(&buf[start..])?;
@@ -400,6 +421,37 @@ mod tests {
         }
         let whole = "{\"x\":\"a</script><b><//c\"}".replace("</", "<\\/");
         assert_eq!(String::from_utf8(out).unwrap(), whole);
+    }
+
+    /// `<!--` in the data (a label, a path) would keep the script's own end
+    /// tag from ending it, even split across writes.
+    #[test]
+    fn a_comment_opening_in_the_data_is_escaped() {
+        let mut out = Vec::new();
+        let mut w = ScriptSafe { inner: &mut out, after_lt: false };
+        for piece in ["{\"x\":\"a<", "!--<script>", "<!--\"}"] {
+            w.write_all(piece.as_bytes()).unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "{\"x\":\"a<\\u0021--<script><\\u0021--\"}");
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["x"], "a<!--<script><!--");
+    }
+
+    /// Raw HTML in the Markdown (the manifest's description) is text on the
+    /// page, and a `javascript:` link goes nowhere.
+    #[test]
+    fn raw_html_and_script_links_in_the_markdown_are_not_run() {
+        let md = "# Report: t\n\nA <script>alert(1)</script> & <b onclick=\"x()\">b</b> \
+                  [x](javascript:alert(1)) [y](https://example.org/a:b) [z](#top)\n\n<div>block</div>\n";
+        let html = report_html(md, &[]);
+        assert!(!html.contains("<script") && !html.contains("<b ") && !html.contains("<div"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(
+            html.contains("href=\"https://example.org/a:b\"") && html.contains("href=\"#top\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod fuzz;
 mod golden;
 mod lab_outcomes;
 mod messages;
+mod ncrun;
 mod no_alloc;
 mod out_file;
 mod packed;

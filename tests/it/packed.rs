@@ -199,7 +199,7 @@ fn a_torn_pack_tail_is_cut_and_its_job_trained_again() {
     assert!(stdout(&o).contains("599 jobs"), "{}", stdout(&o));
     fs::write(&other, whole).unwrap(); // (a pack is repaired by the run that reopens it)
     let o = packed(cwd, "m.toml", "r", &[]);
-    assert!(stdout(&o).contains("1 jobs run, 599 skipped"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 job run, 599 skipped"), "{}", stdout(&o));
     assert_same_tree(&cwd.join("r"), &cwd.join("clean"));
 }
 
@@ -232,7 +232,7 @@ fn a_damaged_packed_job_is_named_by_readers_and_retrained_by_run() {
     let o = sweep(cwd).args(["export", "p"]).output().unwrap();
     assert!(!o.status.success() && stderr(&o).contains("CHANGED curve.csv"), "{}", stderr(&o));
     let o = packed(cwd, "m.toml", "p", &[]);
-    assert!(stdout(&o).contains("1 jobs run, 11 skipped"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 job run, 11 skipped"), "{}", stdout(&o));
     assert!(
         stderr(&o).contains("(packs/0-1.0.data[dataset-linear_lr-1.0_seed-0]: CHANGED curve.csv)"),
         "the repair is said: {}",
@@ -352,7 +352,7 @@ fn a_changed_index_line_is_named_and_repaired_by_run() {
         );
     }
     let o = packed(cwd, "m.toml", "r", &[]);
-    assert!(stdout(&o).contains("1 jobs run, 11 skipped"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 job run, 11 skipped"), "{}", stdout(&o));
     assert!(!fs::read_to_string(&index).unwrap().contains("garbage"));
     sweep(cwd).args(["verify", "r"]).assert().success();
     assert_eq!(

@@ -117,7 +117,7 @@ fn a_job_folder_holding_files_sweep_did_not_write_is_never_replaced_or_removed()
         fs::rename(job.join(name), cwd.join(name)).unwrap();
     }
     let out = sweep(cwd).args(["m.toml", "--out", "R"]).output().unwrap();
-    assert!(out.status.success() && stdout(&out).contains("1 jobs run"), "{}", stderr(&out));
+    assert!(out.status.success() && stdout(&out).contains("1 job run"), "{}", stderr(&out));
     assert!(stderr(&out).contains("CHANGED curve.csv"), "{}", stderr(&out));
 
     // A job folder that is itself a link to the user's folder.
