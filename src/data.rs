@@ -776,7 +776,11 @@ pub fn check_split(
             format!(
                 "test_fraction = {tf} holds out no sample of the {n} ({how}); allowed: a share that \
                  holds out at least one sample (test_fraction >= {}), or 0 for no test split",
-                0.5 / n.max(1) as f64
+                fraction_for_one_sample(if spec.stratify {
+                    counts.iter().copied().max().unwrap_or(n)
+                } else {
+                    n
+                })
             ),
         ));
     }
@@ -811,6 +815,18 @@ fn check_trained_classes(path: &Path, split: &Split, all: &[usize], seed: u64) -
             ),
         }),
     }
+}
+
+/// The smallest test_fraction, shown with three significant digits and
+/// rounded up, that holds out one of `n` samples: 1/n (round(n x f) >= 1
+/// from f = 0.5/n on, but 1/n reads as "one sample" and survives rounding).
+fn fraction_for_one_sample(n: usize) -> String {
+    let f = 1.0 / n.max(1) as f64;
+    let decimals = (2 - f.log10().floor() as i32).max(0);
+    let scale = 10f64.powi(decimals);
+    let text = format!("{:.*}", decimals as usize, (f * scale).ceil() / scale);
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    text.to_string()
 }
 
 /// How many of `n` samples `test_fraction` holds out: round(n * fraction).
@@ -857,6 +873,20 @@ fn parts(data: &Dataset, mut train_idx: Vec<usize>, mut test_idx: Vec<usize>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The suggested test_fraction reads short and does hold out a sample
+    /// (it used to print 0.5/n to seventeen digits, a share that rounds to
+    /// one sample only by a hair).
+    #[test]
+    fn the_fraction_suggested_for_one_sample_holds_one_out() {
+        for (n, want) in
+            [(120, "0.00834"), (240, "0.00417"), (2, "0.5"), (3, "0.334"), (1, "1"), (100, "0.01")]
+        {
+            let shown = fraction_for_one_sample(n);
+            assert_eq!(shown, want, "n = {n}");
+            assert!(held_out(n, shown.parse().unwrap()) >= 1, "n = {n}");
+        }
+    }
 
     fn spec(source: DataSource, n: usize, noise: f64, test_fraction: f64) -> DataSpec {
         DataSpec {
