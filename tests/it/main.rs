@@ -2,8 +2,8 @@
 //! per file, so an edit to the library rebuilds the suite once.
 //!
 //! Run a group by its module path: `cargo test --test it golden::`,
-//! `cargo test --test it slurm::` (the Slurm group needs SWEEP_SLURM=1 and
-//! a running Slurm, see `scripts/slurm-local.sh`).
+//! `cargo test --test it slurm::` (its job-array test needs a running
+//! Slurm, see `scripts/slurm-local.sh`, or SWEEP_SKIP_SLURM=1).
 
 mod bad_input;
 mod cli;

@@ -1,6 +1,7 @@
-//! `sweep slurm`: the scripts it prints, its errors without Slurm, and (with
-//! SWEEP_SLURM=1, against the real one-node Slurm of scripts/slurm-local.sh)
-//! a job array whose results are byte-identical to a local run.
+//! `sweep slurm`: the scripts it prints, its errors without Slurm, and
+//! (against a running Slurm, such as the one-node Slurm of
+//! scripts/slurm-local.sh) a job array whose results are byte-identical to
+//! a local run. Without Slurm that test fails, unless SWEEP_SKIP_SLURM=1.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -116,15 +117,35 @@ fn results(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-#[test]
-fn a_slurm_job_array_gives_the_same_bytes_as_a_local_run() {
-    if std::env::var("SWEEP_SLURM").as_deref() != Ok("1") {
+/// Whether a Slurm cluster answers (`sinfo` lists a node that is up). When
+/// none does, the test fails, unless `SWEEP_SKIP_SLURM=1`: then it says it
+/// skipped where the runner shows it, and returns false.
+fn slurm_is_up() -> bool {
+    let nodes = Command::new("sinfo").args(["--noheader", "--responding", "--format=%N"]).output();
+    let why = match nodes {
+        Ok(o) if o.status.success() && !String::from_utf8_lossy(&o.stdout).trim().is_empty() => return true,
+        Ok(o) if o.status.success() => "sinfo lists no responding node".to_string(),
+        Ok(o) => format!("sinfo failed: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        Err(e) => format!("sinfo cannot run: {e}"),
+    };
+    if std::env::var("SWEEP_SKIP_SLURM").is_ok_and(|v| v == "1") {
         // Straight to stderr: the test harness captures eprintln!.
         let _ = writeln!(
             std::io::stderr(),
-            "\n!!! SKIPPED a_slurm_job_array_gives_the_same_bytes_as_a_local_run: set SWEEP_SLURM=1 \
-             after `scripts/slurm-local.sh start` (as .ci/run does) to run it against a real Slurm !!!\n"
+            "\n!!! SKIPPED a_slurm_job_array_gives_the_same_bytes_as_a_local_run: no Slurm ({why}) and \
+             SWEEP_SKIP_SLURM=1 (`scripts/slurm-local.sh start` runs one here, as .ci/run does) !!!\n"
         );
+        return false;
+    }
+    panic!(
+        "the Slurm test needs a running Slurm ({why}): start one with `scripts/slurm-local.sh start` \
+         (Debian, root; .ci/run does), or set SWEEP_SKIP_SLURM=1 to skip it"
+    );
+}
+
+#[test]
+fn a_slurm_job_array_gives_the_same_bytes_as_a_local_run() {
+    if !slurm_is_up() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
