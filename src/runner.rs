@@ -199,7 +199,26 @@ pub fn run_plan<'p>(
     let mut folders_to_replace = std::collections::HashSet::new();
     // Job folders to replace that hold entries sweep did not write.
     let mut foreign_folders: Vec<(String, Vec<String>)> = Vec::new();
-    for job in plan.shard(opts.shard) {
+    for (scanned, job) in plan.shard(opts.shard).enumerate() {
+        // Ctrl-C while finished jobs are read back (seconds for a large
+        // folder): stop at once, before anything is written.
+        if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Ok(RunReport {
+                out: out.to_path_buf(),
+                ran: 0,
+                skipped: 0,
+                diverged: 0,
+                failed: Vec::new(),
+                cancelled: plan.shard(opts.shard).count(),
+                halted: 0,
+                repaired: Vec::new(),
+                outside: 0,
+                summary_error: None,
+                job_epochs: 0,
+                wall: start.elapsed(),
+                threads: worker_threads(opts.threads, scanned),
+            });
+        }
         let hash = hasher.hash(job);
         let hex = &format!("{hash:016x}");
         let places = index.places(plan, job);

@@ -292,6 +292,32 @@ fn a_run_whose_stop_flag_is_set_trains_nothing() {
     assert_eq!((report.ran, report.cancelled), (3, 0), "the flag belongs to the first run only");
 }
 
+/// Ctrl-C while a run reads its finished jobs back (seconds for a folder of
+/// 100,000) stops the scan at once: nothing is read further, and nothing is
+/// written (manifest.toml is not even replaced).
+#[test]
+fn a_stop_during_the_resume_scan_stops_it_and_writes_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write(tmp.path(), "m.toml", "seeds = 3\n[base]\nepochs = 5\n");
+    let plan = sweep::plan::Plan::new(sweep::manifest::Manifest::load(&m, &[]).unwrap()).unwrap();
+    let out = tmp.path().join("r");
+    let first = sweep::runner::RunOptions { threads: Some(1), ..Default::default() };
+    sweep::runner::run_plan(&plan, &out, &first, &|_| {}).unwrap();
+    let inode = |name: &str| std::fs::metadata(out.join(name)).unwrap().ino();
+    let before = (inode("manifest.toml"), inode("summary.csv"));
+    let stopped = sweep::runner::RunOptions {
+        threads: Some(1),
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..Default::default()
+    };
+    let report = sweep::runner::run_plan(&plan, &out, &stopped, &|_| {}).unwrap();
+    assert_eq!((report.ran, report.skipped, report.cancelled), (0, 0, 3), "the scan went on");
+    assert_eq!((inode("manifest.toml"), inode("summary.csv")), before, "a stopped run wrote files");
+}
+
 #[test]
 fn summarize_names_the_damaged_jobs_it_leaves_out_and_exits_1() {
     let tmp = tempfile::tempdir().unwrap();
