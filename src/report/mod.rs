@@ -83,7 +83,12 @@ pub enum ReportError {
     /// summary.csv or a job's params.toml could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{}: no finished jobs to report (no summary.csv and no jobs/*/params.toml)", dir.display())]
+    #[error(
+        "{}: no finished job to report: neither summary.csv nor jobs/ or packs/ holds one (an empty \
+         shard, or a run stopped before its first job); train some first (`sweep run MANIFEST --out {}`)",
+        dir.display(),
+        dir.display()
+    )]
     NoJobs { dir: PathBuf },
     #[error("{}: cannot write: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::common::{stderr, sweep, write};
 use sweep::manifest::Manifest;
 use sweep::plan::{Plan, Shard};
 use sweep::report::{self, ReportOptions, figures};
@@ -307,6 +308,21 @@ fn an_empty_folder_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let e = report::write_report(tmp.path(), &ReportOptions::default()).unwrap_err();
     assert!(e.to_string().contains(&tmp.path().display().to_string()), "{e}");
+}
+
+/// A shard that got no job leaves a summary.csv of its header alone: the
+/// refusal must not claim there is no summary.csv, and must say what to do.
+#[test]
+fn a_folder_whose_summary_has_no_row_is_refused_truthfully() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "one.toml", "seeds = 1\n[base]\nepochs = 5\n");
+    sweep(tmp.path()).args(["run", "one.toml", "--out", "r", "--shard", "1/4"]).assert().success();
+    assert!(tmp.path().join("r/summary.csv").is_file());
+    let out = sweep(tmp.path()).args(["report", "r"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains("no summary.csv"), "{err}");
+    assert!(err.contains("no finished job") && err.contains("sweep run"), "{err}");
 }
 
 /// The text elements of an SVG (plotters writes each text on its own line).
