@@ -809,7 +809,6 @@ impl Plan {
         size
     }
 
-    /// Total job-epochs (for progress and rates).
     /// Every job's epochs, summed (the plan's job-epochs); None when the sum
     /// is beyond u64 (`epochs = 4e18` on a few jobs), which `plan` and `run`
     /// refuse before anything else.
@@ -820,6 +819,7 @@ impl Plan {
         })
     }
 
+    /// The epochs `job` trains (for progress and rates).
     pub fn epochs_of(&self, job: &Job) -> u64 {
         if let Some(spec) = self.own_spec(job) {
             return spec.train.epochs as u64;
