@@ -801,7 +801,7 @@ impl<'p> Report<'p> {
             _ => true,
         });
         let unpaired = unpaired_why(&base, &unknown_keys, &unknown);
-        let data = data_verdict(&a, &b, &base, &unknown);
+        let data = data_verdict(&a, &b, &unknown);
         let constant_in_both =
             |k: usize| matches!((a.constant(k), b.constant(k)), (Some((va, _)), Some((vb, _))) if va == vb);
         let column_keys: Vec<usize> = keys.iter().copied().filter(|&k| !constant_in_both(k)).collect();
@@ -877,15 +877,11 @@ const INIT_KEYS: [&str; 3] = ["hidden", "bias", "init"];
 /// The data verdict of the header, when a job on either side reads a file
 /// (a CSV data set, a weights file): "can't tell" when a side's file cannot
 /// be known by its contents (`unknown`: why, per side, short and in
-/// full), "different data"
-/// when a file-valued parameter is a base difference, else "same data (by
-/// contents)".
-fn data_verdict(
-    a: &Folder,
-    b: &Folder,
-    base: &[(String, String, String)],
-    unknown: &[(String, String)],
-) -> Option<String> {
+/// full); "same data (by contents)" when both sides read the same data
+/// sets and weights files ([`data_read`]: files by SHA-256, whatever their
+/// paths); else "different data", naming what differs (a file of one path
+/// with other contents, a data set one side only reads), up to four.
+fn data_verdict(a: &Folder, b: &Folder, unknown: &[(String, String)]) -> Option<String> {
     if !unknown.is_empty() {
         let why: Vec<&str> = unknown.iter().map(|(short, _)| short.as_str()).collect();
         return Some(format!(
@@ -896,17 +892,56 @@ fn data_verdict(
     if a.by_contents.is_empty() && b.by_contents.is_empty() {
         return None;
     }
-    let files: Vec<&str> = a.by_contents.union(&b.by_contents).map(|&k| KEYS[k].name).collect();
-    let differ: Vec<String> = base
-        .iter()
-        .filter(|(k, _, _)| files.contains(&k.as_str()))
-        .map(|(k, va, vb)| format!("{k}: {va} -> {vb}"))
-        .collect();
-    Some(if differ.is_empty() {
-        "data: same data (by contents: each file known by its SHA-256, not its path)".to_string()
-    } else {
-        format!("data: different data (other contents: {})", differ.join(", "))
-    })
+    let (read_a, read_b) = (data_read(a), data_read(b));
+    if read_a.keys().eq(read_b.keys()) {
+        return Some(
+            "data: same data (by contents: each file known by its SHA-256, not its path)".to_string(),
+        );
+    }
+    // What one side reads and the other does not: a file of one path with
+    // other contents, or a data set only one side has (an axis's value
+    // as much as a value constant in the folder).
+    let mut differ = Vec::new();
+    for ((k, id), shown) in &read_a {
+        if read_b.contains_key(&(*k, *id)) {
+            continue;
+        }
+        let name = KEYS[*k].name;
+        if read_b.iter().any(|((kb, _), sb)| kb == k && sb == shown) {
+            differ.push(format!("{name} {shown}: other contents in B"));
+        } else {
+            differ.push(format!("{name} {shown}: only in A"));
+        }
+    }
+    for ((k, id), shown) in &read_b {
+        let name = KEYS[*k].name;
+        if !read_a.contains_key(&(*k, *id)) && !read_a.iter().any(|((ka, _), sa)| ka == k && sa == shown) {
+            differ.push(format!("{name} {shown}: only in B"));
+        }
+    }
+    const SHOWN: usize = 4;
+    let more = differ.len().saturating_sub(SHOWN);
+    differ.truncate(SHOWN);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(format!("data: different data ({}{more})", differ.join("; ")))
+}
+
+/// What a folder's configurations read, by (parameter index, identity) ->
+/// the value as shown: every `dataset` (a file by its SHA-256, a generated
+/// set by its name), and every `init` that is a file. Two folders read the
+/// same data when these keys agree, whatever the paths.
+fn data_read<'a>(f: &'a Folder) -> std::collections::BTreeMap<(usize, &'a str), &'a str> {
+    let mut read = std::collections::BTreeMap::new();
+    for c in &f.configs {
+        for key in ["dataset", "init"] {
+            let Some(k) = KEYS.iter().position(|x| x.name == key) else { continue };
+            let (Some(id), Some(shown)) = (c.ident.get(k), c.params.get(k)) else { continue };
+            if key == "dataset" || f.by_contents.contains(&k) && id.starts_with("file with SHA-256") {
+                read.entry((k, id.as_str())).or_insert(shown.as_str());
+            }
+        }
+    }
+    read
 }
 
 /// Why one seed in A and the same seed in B are not common random numbers,

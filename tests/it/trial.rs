@@ -137,8 +137,36 @@ fn diff_knows_the_data_of_a_moved_folder_by_the_sha256_its_jobs_record() {
     write(cwd, "data/x.csv", &csv_data(0.05));
     sweep(cwd).args(["exp/m.toml", "--out", "S", "-q"]).assert().success();
     let (_, text) = diff(cwd, "R", "S", "text");
-    assert!(text.contains("data: different data (other contents: dataset"), "{text}");
+    assert!(text.contains("data: different data (dataset ../data/x.csv: other contents in B)"), "{text}");
     assert!(text.contains("warning: the data (dataset) differ"), "{text}");
+}
+
+/// The second trial: with `dataset` on an axis, a file whose contents
+/// changed between two folders (or a data set only one folder reads) left
+/// the header saying "same data": the verdict looked only at parameters
+/// constant in each folder. It now compares what each side reads.
+#[test]
+fn diff_says_different_data_when_a_data_set_on_an_axis_differs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "data/a.csv", &csv_data(0.0));
+    write(cwd, "data/b.csv", &csv_data(0.02));
+    let axis = "seeds = 2\n[base]\nepochs = 20\n[grid]\ndataset = [\"../data/a.csv\", \"../data/b.csv\"]\n";
+    write(cwd, "exp/m.toml", axis);
+    sweep(cwd).args(["exp/m.toml", "--out", "R1", "-q"]).assert().success();
+    sweep(cwd).args(["exp/m.toml", "--out", "R2", "-q"]).assert().success();
+    let (_, text) = diff(cwd, "R1", "R2", "text");
+    assert!(text.contains("data: same data (by contents"), "{text}");
+    write(cwd, "data/b.csv", &csv_data(0.05));
+    sweep(cwd).args(["exp/m.toml", "--out", "R3", "-q"]).assert().success();
+    let (_, text) = diff(cwd, "R1", "R3", "text");
+    assert!(text.contains("data: different data (dataset ../data/b.csv: other contents in B)"), "{text}");
+    // Generated data sets on one side, a CSV file on the other.
+    write(cwd, "exp/g.toml", "seeds = 2\n[base]\nepochs = 20\n[grid]\ndataset = [\"xor\", \"linear\"]\n");
+    sweep(cwd).args(["exp/g.toml", "--out", "G", "-q"]).assert().success();
+    let (_, text) = diff(cwd, "R1", "G", "text");
+    assert!(!text.contains("same data"), "{text}");
+    assert!(text.contains("data: different data (") && text.contains("xor: only in B"), "{text}");
 }
 
 /// A changed data file made verify print four lines per job (DIFFERS x3
