@@ -823,21 +823,40 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
     }
     // Jobs whose retrained files differ because an input file changed are
     // one cause, said once (a linter's summary), not four lines a job.
+    // So are the jobs one unreadable input file leaves not checked.
     let mut by_cause: Vec<(&[String], Vec<&runner::Mismatch>)> = Vec::new();
+    let mut unreadable: Vec<(&[String], Vec<&runner::Mismatch>)> = Vec::new();
     for m in &mismatches {
-        if m.changed_inputs.is_empty() {
-            for problem in &m.problems {
-                emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
+        let (groups, key) = match (m.not_checked, m.changed_inputs.is_empty()) {
+            (true, _) => (&mut unreadable, m.problems.as_slice()),
+            (false, false) => (&mut by_cause, m.changed_inputs.as_slice()),
+            (false, true) => {
+                for problem in &m.problems {
+                    emit(&format!("{problem} in {}\n", shown_job(&rd, &m.at, &m.job_id)))?;
+                }
+                continue;
             }
-            continue;
-        }
-        match by_cause.iter_mut().find(|(cause, _)| *cause == m.changed_inputs.as_slice()) {
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, jobs)) => jobs.push(m),
-            None => by_cause.push((m.changed_inputs.as_slice(), vec![m])),
+            None => groups.push((key, vec![m])),
         }
     }
     for (cause, jobs) in &by_cause {
         emit(&cause_line(&rd, cause, jobs))?;
+    }
+    for (problems, jobs) in &unreadable {
+        let examples: Vec<String> =
+            jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(&rd, &m.at, &m.job_id)).collect();
+        let more = jobs.len().saturating_sub(CAUSE_EXAMPLES);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        for problem in *problems {
+            emit(&format!(
+                "{problem}: {}, e.g. {}{more}\n",
+                crate::count(jobs.len(), "job"),
+                examples.join(", ")
+            ))?;
+        }
     }
     let unchecked = if not_checked > 0 {
         format!(", {not_checked} not checked (an input file cannot be read: see above)")
@@ -868,26 +887,50 @@ const CAUSE_EXAMPLES: usize = 3;
 /// files `cause` changed since it ran: the files, how many jobs, and the
 /// first few of them.
 fn cause_line(rd: &ResultsDir, cause: &[String], jobs: &[&runner::Mismatch]) -> String {
+    // Jobs whose retrained files differ (and which files), and jobs that
+    // could not be retrained at all (the first one's error says why).
     let mut files: Vec<&str> = Vec::new();
+    let (mut failed, mut first_error) = (0, None);
     for m in jobs {
         for p in &m.problems {
+            if let Some(error) = p.strip_prefix("FAILED retraining: ") {
+                failed += 1;
+                first_error.get_or_insert(error);
+                continue;
+            }
             let name = p.strip_prefix("DIFFERS ").and_then(|p| p.split(' ').next()).unwrap_or(p);
             if !files.contains(&name) {
                 files.push(name);
             }
         }
     }
+    let differ = jobs.len() - failed;
+    let mut what = Vec::new();
+    if differ > 0 {
+        what.push(format!(
+            "{} when retrained ({})",
+            count_verb(differ, "differs", "differ"),
+            files.join(", ")
+        ));
+    }
+    if let Some(error) = first_error {
+        what.push(format!("{} cannot be retrained ({error})", crate::count(failed, "job")));
+    }
     let examples: Vec<String> =
         jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(rd, &m.at, &m.job_id)).collect();
     let more = jobs.len().saturating_sub(CAUSE_EXAMPLES);
     format!(
-        "CAUSE {} changed since the jobs ran: {} when retrained ({}), e.g. {}{}\n",
+        "CAUSE {} changed since the jobs ran: {}, e.g. {}{}\n",
         cause.join(", "),
-        if jobs.len() == 1 { "1 job differs".to_string() } else { format!("{} jobs differ", jobs.len()) },
-        files.join(", "),
+        what.join("; "),
         examples.join(", "),
         if more > 0 { format!(" and {more} more") } else { String::new() }
     )
+}
+
+/// "1 job differs", "3 jobs differ".
+fn count_verb(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", crate::count(n, "job"), if n == 1 { one } else { many })
 }
 
 /// `sweep prune DIR [--delete]`: the job folders outside the folder's plan,

@@ -1304,13 +1304,16 @@ pub fn verify(
                 let unreadable: Vec<String> = crate::plan::input_files(&spec)
                     .iter()
                     .filter_map(|p| {
-                        std::fs::File::open(p).err().map(|e| {
-                            format!(
-                                "NOT CHECKED: cannot read {} ({e}), which the job read; verify where the folder \
-                                 was made, or put the file back",
-                                p.display()
-                            )
-                        })
+                        let why = match std::fs::metadata(p) {
+                            Ok(m) if !m.is_file() => "not a file".to_string(),
+                            Ok(_) => std::fs::File::open(p).err()?.to_string(),
+                            Err(e) => e.to_string(),
+                        };
+                        Some(format!(
+                            "NOT CHECKED: cannot read {} ({why}), which the job read; run verify where the \
+                             folder was made, or put that file back at that path",
+                            p.display()
+                        ))
                     })
                     .collect();
                 if !unreadable.is_empty() {
@@ -1334,7 +1337,17 @@ pub fn verify(
                         Ok(f) => f,
                         Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
                     },
-                    Err(e) => return Ok(mismatch(vec![format!("FAILED retraining: {e}")])),
+                    // An input file whose contents changed since is the
+                    // cause, said once for every job it explains.
+                    Err(e) => {
+                        return Ok(Some(Mismatch {
+                            job_id: id.clone(),
+                            at: at.clone(),
+                            problems: vec![format!("FAILED retraining: {e}")],
+                            changed_inputs: changed_inputs(&stored, &spec),
+                            not_checked: false,
+                        }));
+                    }
                 };
                 let problems: Vec<String> = [store::CURVE, store::PREDICTIONS, store::MODEL]
                     .into_iter()
@@ -1345,7 +1358,13 @@ pub fn verify(
                     return Ok(None);
                 }
                 let changed_inputs = changed_inputs(&stored, &spec);
-                Ok(Some(Mismatch { job_id: id.clone(), at: at.clone(), problems, changed_inputs, not_checked: false }))
+                Ok(Some(Mismatch {
+                    job_id: id.clone(),
+                    at: at.clone(),
+                    problems,
+                    changed_inputs,
+                    not_checked: false,
+                }))
             })
             // Only the mismatches are kept, not a slot per job.
             .filter_map(Result::transpose)

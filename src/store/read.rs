@@ -307,9 +307,10 @@ pub fn stored_plan(root: &Path) -> Result<Option<crate::plan::Plan>, StoreError>
                 "CHANGED manifest.toml: it is not the manifest this folder was run with (its SHA-256 no \
                  longer matches {MANIFEST_HASH}); readers cover exactly the study run, and an edited \
                  manifest.toml would quietly drop or add jobs. Restore it (from a copy or version control), \
-                 or run the edited manifest into a new folder (`sweep run FILE --out NEW`); to make it this \
-                 folder's study, run it here: `sweep run {} --out {}` (jobs outside its plan are kept; \
-                 `sweep prune` lists them)",
+                 or run the edited manifest into a new folder (`sweep run FILE --out NEW`). To make the \
+                 edit this folder's study, make it in your own manifest, move {} out of the folder (sweep \
+                 never writes over a file you edited), and run yours here: `sweep run YOURS.toml --out {}` \
+                 (jobs outside its plan are kept; `sweep prune` lists them)",
                 path.display(),
                 root.display()
             ),

@@ -382,4 +382,8 @@ fn verify_counts_jobs_whose_data_cannot_be_read_as_not_checked() {
     assert!(text.contains("verified 4 jobs: 0 identical, 0 differ, 4 not checked"), "{text}");
     assert!(text.contains("NOT CHECKED: cannot read") && text.contains("wines.csv"), "{text}");
     assert!(!text.contains("FAILED"), "{text}");
+    // Said once for the 4 jobs the file leaves unchecked, not once a job.
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("NOT CHECKED")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].contains(": 4 jobs, e.g. jobs/") && lines[0].contains("and 1 more"), "{text}");
 }

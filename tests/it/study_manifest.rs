@@ -130,3 +130,28 @@ fn a_narrower_run_records_its_manifest_and_prune_may_remove_the_rest() {
     sweep(cwd).args(["prune", "R", "--delete"]).assert().success();
     assert_eq!(fs::read_dir(cwd.join("R/jobs")).unwrap().count(), 6);
 }
+
+/// The second trial: the refusal of an edited manifest.toml advised
+/// `sweep run R/manifest.toml --out R`, which `run` refuses (it never
+/// writes over an edited file): a loop. The advice given now works as
+/// written: the edit made in one's own manifest, the edited file moved out,
+/// that manifest run into the folder; then the readers read the new study.
+#[test]
+fn the_advice_for_an_edited_manifest_toml_works_when_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    run_study(cwd);
+    edit_seeds(cwd);
+    let out = sweep(cwd).args(["report", "R"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("sweep run R/manifest.toml"), "advice that run refuses: {err}");
+    assert!(err.contains("move R/manifest.toml out of the folder") && err.contains("--out R"), "{err}");
+    // As advised.
+    write(cwd, "m.toml", &STUDY.replace("seeds = 5", "seeds = 3"));
+    fs::rename(cwd.join("R/manifest.toml"), cwd.join("edited.toml")).unwrap();
+    let out = sweep(cwd).args(["run", "m.toml", "--out", "R", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sweep(cwd).args(["report", "R"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

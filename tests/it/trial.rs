@@ -192,6 +192,40 @@ fn verify_says_a_changed_data_file_once_for_every_job_it_explains() {
     assert!(text.contains("verified 8 jobs: 0 identical, 8 differ"), "{text}");
 }
 
+/// The second trial: a data file replaced by a folder was "FAILED
+/// retraining ... Is a directory" and counted as differing (it is "not
+/// checked": the job cannot be retrained here); a data file changed so that
+/// it no longer loads gave one FAILED line a job, not the one CAUSE line a
+/// changed file gets.
+#[test]
+fn verify_says_an_unloadable_data_file_once_and_a_folder_in_its_place_is_not_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    write(cwd, "data/x.csv", &csv_data(0.0));
+    write(cwd, "exp/m.toml", CSV_STUDY);
+    sweep(cwd).args(["exp/m.toml", "--out", "R", "-q"]).assert().success();
+
+    write(cwd, "data/x.csv", "x\n1\n");
+    let out = sweep(cwd).args(["verify", "R"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let causes: Vec<&str> = text.lines().filter(|l| l.starts_with("CAUSE")).collect();
+    assert_eq!(causes.len(), 1, "{text}");
+    assert!(
+        causes[0].contains("data/x.csv changed since the jobs ran: 6 jobs cannot be retrained ("),
+        "{text}"
+    );
+    assert!(!text.contains("FAILED"), "{text}");
+
+    fs::remove_file(cwd.join("data/x.csv")).unwrap();
+    fs::create_dir(cwd.join("data/x.csv")).unwrap();
+    let out = sweep(cwd).args(["verify", "R"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("verified 6 jobs: 0 identical, 0 differ, 6 not checked"), "{text}");
+    assert!(text.contains("(not a file)"), "{text}");
+}
+
 const SMALL: &str = "seeds = 3\n[base]\nepochs = 60\nlog_every = 7\nlayout = \"packed\"\n\
                      [grid]\ndataset = [\"linear\", \"xor\"]\nlr = [1.0, 0.1]\n";
 
