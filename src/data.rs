@@ -746,7 +746,9 @@ pub fn check_split(
             return Err(err(
                 "stratify",
                 format!(
-                    "the least populated class in `{}` (`{}`) has only {k} member: stratify = true needs at                      least 2 of each class (scikit-learn refuses it too); drop that class's rows, or set                      stratify = false",
+                    "the least populated class in `{}` (`{}`) has only {k} member: stratify = true needs at \
+                     least 2 of each class (scikit-learn refuses it too); drop that class's rows, or set \
+                     stratify = false",
                     spec.label_column,
                     name(c)
                 ),
@@ -788,7 +790,8 @@ pub fn check_split(
     let mut notes = Vec::new();
     if counts.len() >= 10 && 2 * single > counts.len() {
         notes.push(format!(
-            "{}: {single} of the {} classes of label_column `{}` have a single sample: is it a continuous              value? sweep trains classifiers, and every distinct label is a class",
+            "{}: {single} of the {} classes of label_column `{}` have a single sample: is it a continuous \
+             value? sweep trains classifiers, and every distinct label is a class",
             path.display(),
             counts.len(),
             spec.label_column
@@ -817,14 +820,21 @@ fn check_trained_classes(path: &Path, split: &Split, all: &[usize], seed: u64) -
     }
 }
 
-/// The smallest test_fraction, shown with three significant digits and
-/// rounded up, that holds out one of `n` samples: 1/n (round(n x f) >= 1
-/// from f = 0.5/n on, but 1/n reads as "one sample" and survives rounding).
+/// The smallest test_fraction with three significant digits that holds
+/// out one of `n` samples: round(n x f) >= 1 from f = 0.5/n on, so 0.5/n
+/// rounded up to three digits (one unit more when the product of the
+/// rounded value still falls below a half in floating point).
 fn fraction_for_one_sample(n: usize) -> String {
-    let f = 1.0 / n.max(1) as f64;
+    let n = n.max(1);
+    let f = 0.5 / n as f64;
     let decimals = (2 - f.log10().floor() as i32).max(0);
     let scale = 10f64.powi(decimals);
-    let text = format!("{:.*}", decimals as usize, (f * scale).ceil() / scale);
+    let mut units = (f * scale).ceil();
+    let text = |units: f64| format!("{:.*}", decimals as usize, units / scale);
+    while held_out(n, text(units).parse().unwrap_or(1.0)) == 0 {
+        units += 1.0;
+    }
+    let text = text(units);
     let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
     text.to_string()
 }
@@ -874,17 +884,25 @@ fn parts(data: &Dataset, mut train_idx: Vec<usize>, mut test_idx: Vec<usize>) ->
 mod tests {
     use super::*;
 
-    /// The suggested test_fraction reads short and does hold out a sample
-    /// (it used to print 0.5/n to seventeen digits, a share that rounds to
-    /// one sample only by a hair).
+    /// The suggested test_fraction reads short, holds out a sample, and is
+    /// the least that does at three digits (it printed 0.5/n to seventeen
+    /// digits, then 1/n, which refused shares that hold one out).
     #[test]
     fn the_fraction_suggested_for_one_sample_holds_one_out() {
         for (n, want) in
-            [(120, "0.00834"), (240, "0.00417"), (2, "0.5"), (3, "0.334"), (1, "1"), (100, "0.01")]
+            [(150, "0.00334"), (120, "0.00417"), (2, "0.25"), (3, "0.167"), (1, "0.5"), (100, "0.005")]
         {
+            assert_eq!(fraction_for_one_sample(n), want, "n = {n}");
+        }
+        // The least such three-digit share, for every size up to 20,000:
+        // it holds one out, and one unit less holds none.
+        for n in 1..20_000 {
             let shown = fraction_for_one_sample(n);
-            assert_eq!(shown, want, "n = {n}");
-            assert!(held_out(n, shown.parse().unwrap()) >= 1, "n = {n}");
+            let f: f64 = shown.parse().unwrap();
+            assert!(held_out(n, f) >= 1, "n = {n}: {shown}");
+            let digits = shown.split('.').nth(1).map_or(0, str::len) as i32;
+            let less = f - 10f64.powi(-digits);
+            assert!(held_out(n, less) == 0, "n = {n}: {shown} is not the least");
         }
     }
 
