@@ -662,6 +662,10 @@ fn apply_set(raw: &mut Raw, arg: &str) -> Result<(), ManifestError> {
                 )
                 .key(name));
             }
+            // The command line sweeps a key the manifest fixes in [base]:
+            // the axis replaces the base value, as `--set KEY=..` replaces
+            // it (Hydra's multirun overrides a config value the same way).
+            raw.base.retain(|e| e.key != name);
             upsert(if section == "grid" { &mut raw.grid } else { &mut raw.zip }, entry);
         }
         other => {
@@ -867,11 +871,13 @@ fn validate(path: &Path, raw: Raw, mut errors: Errors) -> (Manifest, Errors) {
                     &a.origin,
                     format!(
                         "`{}` is swept by [{section}] and also set in [base] ({}): every job takes the \
-                         axis's values, so the base value {} would be ignored; keep one (remove it from \
-                         [base], or add its value to the axis)",
+                         axis's values, so the base value {} would be ignored; keep one: remove it from \
+                         [base] (the axis then sets it), or remove the axis (`--set {section}.{}=[..]` \
+                         replaces the base value from the command line)",
                         a.key,
                         b.origin,
-                        shown(&b.value)
+                        shown(&b.value),
+                        a.key
                     ),
                 )
                 .key(&a.key),

@@ -211,14 +211,32 @@ fn a_key_in_base_and_on_an_axis_is_an_error_naming_both_lines() {
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("m.toml:6:1") && err.contains("m.toml:4:1") && err.contains("[base]"), "{err}");
     }
+    // The advice names what works: removing the axis, or sweeping from the
+    // command line (not "add its value to the axis", which stays refused).
+    let out = sweep(cwd).args(["plan", "m.toml"]).output().unwrap();
+    assert!(stderr(&out).contains("--set grid.lr=[..]") && !stderr(&out).contains("add its value"));
+}
+
+/// The second trial: `--set grid.epochs=[3,4]` on a manifest with `epochs`
+/// in [base] was refused, with advice no command line can follow. The
+/// command line's axis now replaces the base value, as `--set epochs=..`
+/// replaces it (Hydra's multirun overrides a config value the same way).
+#[test]
+fn an_axis_set_on_the_command_line_replaces_the_base_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
     write(cwd, "n.toml", "seeds = 1\n[base]\nepochs = 3\nlr = 0.5\n");
-    let out = sweep(cwd).args(["plan", "n.toml", "--set", "grid.lr=[0.1]"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("n.toml:4:1") && stderr(&out).contains("--set grid.lr"),
-        "{}",
-        stderr(&out)
-    );
+    for section in ["grid", "zip"] {
+        let set = format!("{section}.epochs=[3, 4]");
+        let out = sweep(cwd).args(["plan", "n.toml", "--set", &set, "--format", "csv"]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(text.lines().count(), 3, "two jobs: {text}");
+        assert!(text.contains("epochs-3_seed-0") && text.contains("epochs-4_seed-0"), "{text}");
+    }
+    sweep(cwd).args(["run", "n.toml", "--set", "grid.epochs=[3, 4]", "--out", "R", "-q"]).assert().success();
+    let stored = fs::read_to_string(cwd.join("R/manifest.toml")).unwrap();
+    assert!(stored.contains("[grid]\nepochs = [3, 4]") && !stored.contains("epochs = 3\n"), "{stored}");
 }
 
 /// Repro: an [[include]] identical to a grid job was dropped silently,
