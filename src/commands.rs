@@ -846,16 +846,8 @@ pub fn verify(dir: &Path, sample: Option<usize>, threads: Option<usize>) -> Resu
         emit(&cause_line(&rd, cause, jobs))?;
     }
     for (problems, jobs) in &unreadable {
-        let examples: Vec<String> =
-            jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(&rd, &m.at, &m.job_id)).collect();
-        let more = jobs.len().saturating_sub(CAUSE_EXAMPLES);
-        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         for problem in *problems {
-            emit(&format!(
-                "{problem}: {}, e.g. {}{more}\n",
-                crate::count(jobs.len(), "job"),
-                examples.join(", ")
-            ))?;
+            emit(&format!("{problem}: {}, e.g. {}\n", crate::count(jobs.len(), "job"), examples(&rd, jobs)))?;
         }
     }
     let unchecked = if not_checked > 0 {
@@ -916,16 +908,23 @@ fn cause_line(rd: &ResultsDir, cause: &[String], jobs: &[&runner::Mismatch]) -> 
     if let Some(error) = first_error {
         what.push(format!("{} cannot be retrained ({error})", crate::count(failed, "job")));
     }
-    let examples: Vec<String> =
-        jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(rd, &m.at, &m.job_id)).collect();
-    let more = jobs.len().saturating_sub(CAUSE_EXAMPLES);
     format!(
-        "CAUSE {} changed since the jobs ran: {}, e.g. {}{}\n",
+        "CAUSE {} changed since the jobs ran: {}, e.g. {}\n",
         cause.join(", "),
         what.join("; "),
-        examples.join(", "),
-        if more > 0 { format!(" and {more} more") } else { String::new() }
+        examples(rd, jobs)
     )
+}
+
+/// The first [`CAUSE_EXAMPLES`] of `jobs` by place, and how many more:
+/// `jobs/a, jobs/b, jobs/c and 9997 more`.
+fn examples(rd: &ResultsDir, jobs: &[&runner::Mismatch]) -> String {
+    let shown: Vec<String> =
+        jobs.iter().take(CAUSE_EXAMPLES).map(|m| shown_job(rd, &m.at, &m.job_id)).collect();
+    match jobs.len().saturating_sub(CAUSE_EXAMPLES) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 /// "1 job differs", "3 jobs differ".
